@@ -1,0 +1,1 @@
+//! TOML → validated [`crate::model::Desired`]. The only module that knows TOML.

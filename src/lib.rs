@@ -1,0 +1,10 @@
+//! mspform: desired-state management of MSP customer portfolios across vendor clouds.
+//!
+//! Layers (each module's header says what it owns):
+//! `config` (TOML → [`model::Desired`]), `model`/`diff`/`plan` (pure),
+//! `apply` (executor, journal), `providers` (vendor HTTP clients),
+//! `state` (sled behind a trait), `sim` (the vendor simulator), `cli` (commands).
+
+pub mod config;
+pub mod model;
+pub mod sim;
