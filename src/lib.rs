@@ -5,6 +5,13 @@
 //! `apply` (executor, journal), `providers` (vendor HTTP clients),
 //! `state` (sled behind a trait), `sim` (the vendor simulator), `cli` (commands).
 
+pub mod cli;
 pub mod config;
+pub mod diff;
+pub mod engine;
+pub mod live;
 pub mod model;
+pub mod plan;
+pub mod providers;
+pub mod state;
 pub mod sim;

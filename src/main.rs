@@ -1,1 +1,5 @@
-fn main() {}
+//! The `mspform` binary: all logic lives in the library; this only exits.
+
+fn main() {
+    std::process::exit(mspform::cli::main());
+}

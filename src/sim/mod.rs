@@ -1,1 +1,340 @@
-//! The vendor simulator.
+//! The vendor simulator: a real HTTP server (axum) that serves each vendor cloud under
+//! its own path prefix (`/aruba`, later `/extreme`, `/ruckus`, `/audiocodes`), plus the
+//! unauthenticated `/_sim/` control endpoints. This file owns the [`Simulator`] handle,
+//! the shared state behind one mutex, the injectable clock, router assembly and the
+//! `--data` persistence. It never imports `crate::providers` or `crate::model`: the
+//! simulator has its own wire types so a client serde mistake fails a test.
+
+pub mod aruba;
+pub mod control;
+pub mod inventory;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use anyhow::Context;
+use axum::Router;
+use axum::extract::{Request, State};
+use axum::http::Method;
+use axum::middleware::{self, Next};
+use axum::response::Response;
+use serde::{Deserialize, Serialize};
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+pub use aruba::{ArubaEdit, ArubaSwitches};
+pub use control::{FaultKind, FaultSpec};
+pub use inventory::Inventory;
+
+/// How to start a simulator.
+pub struct SimOptions {
+    /// The main listener (all vendors under their prefixes, plus `/_sim/`); port 0 is fine.
+    pub listen: SocketAddr,
+    /// Optionally also serve Aruba at the root of this address, as the real cloud does.
+    pub aruba_listen: Option<SocketAddr>,
+    pub inventory: Inventory,
+    /// Persist the simulated clouds here after every mutating request; load at start.
+    pub data_dir: Option<PathBuf>,
+}
+
+const STATE_FILE: &str = "sim-state.json";
+
+/// Everything the vendors and the control plane share.
+pub(crate) struct SimState {
+    pub aruba: aruba::ArubaState,
+    pub calls: control::CallLog,
+    pub faults: control::Faults,
+    /// Seconds added to the wall clock (`/_sim/clock`).
+    pub clock_offset_secs: u64,
+}
+
+impl SimState {
+    fn from_inventory(inv: &Inventory) -> SimState {
+        SimState {
+            aruba: aruba::ArubaState::from_inventory(&inv.aruba),
+            calls: control::CallLog::default(),
+            faults: control::Faults::default(),
+            clock_offset_secs: 0,
+        }
+    }
+
+    /// The simulated clock in milliseconds since the epoch.
+    pub fn now_ms(&self) -> u64 {
+        let real = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_millis() as u64)
+            .unwrap_or(0);
+        real + self.clock_offset_secs * 1000
+    }
+}
+
+/// The part of the state written to `--data DIR`.
+#[derive(Serialize, Deserialize)]
+struct Persisted {
+    aruba: aruba::ArubaState,
+    #[serde(default)]
+    clock_offset_secs: u64,
+}
+
+pub(crate) struct Inner {
+    state: Mutex<SimState>,
+    inventory: Inventory,
+    data_dir: Option<PathBuf>,
+    persist_lock: tokio::sync::Mutex<()>,
+}
+
+pub(crate) type Shared = Arc<Inner>;
+
+impl Inner {
+    /// The state; a poisoned lock is recovered (handlers never panic while holding it).
+    pub(crate) fn lock(&self) -> MutexGuard<'_, SimState> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Back to the inventory: data, calls and faults.
+    pub(crate) fn reset(&self) {
+        *self.lock() = SimState::from_inventory(&self.inventory);
+    }
+
+    /// Write the data to `DIR/sim-state.json` (temp file, then rename); no-op without `--data`.
+    pub(crate) async fn persist(&self) {
+        let Some(dir) = &self.data_dir else { return };
+        let _guard = self.persist_lock.lock().await;
+        let snapshot = {
+            let st = self.lock();
+            serde_json::to_vec_pretty(&PersistedRef {
+                aruba: &st.aruba,
+                clock_offset_secs: st.clock_offset_secs,
+            })
+        };
+        let result = match snapshot {
+            Ok(bytes) => {
+                let tmp = dir.join(format!("{STATE_FILE}.tmp"));
+                let dst = dir.join(STATE_FILE);
+                match tokio::fs::write(&tmp, bytes).await {
+                    Ok(()) => tokio::fs::rename(&tmp, &dst).await,
+                    Err(e) => Err(e),
+                }
+            }
+            Err(e) => Err(std::io::Error::other(e)),
+        };
+        if let Err(e) = result {
+            tracing::warn!(dir = %dir.display(), error = %e, "simulator could not persist its data");
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct PersistedRef<'a> {
+    aruba: &'a aruba::ArubaState,
+    clock_offset_secs: u64,
+}
+
+/// Persist after every mutating request (any method but GET/HEAD).
+async fn persist_layer(State(sh): State<Shared>, req: Request, next: Next) -> Response {
+    let mutating = !matches!(*req.method(), Method::GET | Method::HEAD);
+    let resp = next.run(req).await;
+    if mutating {
+        sh.persist().await;
+    }
+    resp
+}
+
+/// A running simulator. Dropping it leaves the server running until the runtime ends;
+/// call [`Simulator::shutdown`] to stop it.
+pub struct Simulator {
+    shared: Shared,
+    addr: SocketAddr,
+    aruba_addr: Option<SocketAddr>,
+    stops: Vec<oneshot::Sender<()>>,
+    tasks: Vec<JoinHandle<()>>,
+}
+
+impl Simulator {
+    /// Bind the listeners and start serving.
+    pub async fn start(opts: SimOptions) -> anyhow::Result<Simulator> {
+        let mut state = SimState::from_inventory(&opts.inventory);
+        if let Some(dir) = &opts.data_dir {
+            std::fs::create_dir_all(dir)
+                .with_context(|| format!("cannot create simulator data dir {}", dir.display()))?;
+            let file = dir.join(STATE_FILE);
+            if file.exists() {
+                let text = std::fs::read_to_string(&file)
+                    .with_context(|| format!("cannot read {}", file.display()))?;
+                let p: Persisted = serde_json::from_str(&text)
+                    .with_context(|| format!("{} is not simulator data", file.display()))?;
+                state.aruba = p.aruba;
+                state.clock_offset_secs = p.clock_offset_secs;
+            }
+        }
+        let shared: Shared = Arc::new(Inner {
+            state: Mutex::new(state),
+            inventory: opts.inventory,
+            data_dir: opts.data_dir,
+            persist_lock: tokio::sync::Mutex::new(()),
+        });
+
+        let main_app = Router::new()
+            .nest("/aruba", aruba::router(shared.clone()))
+            .nest("/_sim", control::router())
+            .fallback(control::not_found)
+            .layer(middleware::from_fn_with_state(shared.clone(), persist_layer))
+            .with_state(shared.clone());
+        let mut sim = Simulator {
+            shared: shared.clone(),
+            addr: opts.listen,
+            aruba_addr: None,
+            stops: Vec::new(),
+            tasks: Vec::new(),
+        };
+        sim.addr = sim.spawn(opts.listen, main_app).await?;
+        if let Some(listen) = opts.aruba_listen {
+            let root_app = aruba::router(shared.clone())
+                .fallback(control::not_found)
+                .layer(middleware::from_fn_with_state(shared.clone(), persist_layer))
+                .with_state(shared.clone());
+            sim.aruba_addr = Some(sim.spawn(listen, root_app).await?);
+        }
+        Ok(sim)
+    }
+
+    async fn spawn(&mut self, listen: SocketAddr, app: Router) -> anyhow::Result<SocketAddr> {
+        let listener = tokio::net::TcpListener::bind(listen)
+            .await
+            .with_context(|| format!("simulator cannot listen on {listen}"))?;
+        let addr = listener.local_addr()?;
+        let (tx, rx) = oneshot::channel::<()>();
+        let task = tokio::spawn(async move {
+            let server = axum::serve(listener, app).with_graceful_shutdown(async move {
+                let _ = rx.await;
+            });
+            if let Err(e) = server.await {
+                tracing::warn!(error = %e, "simulator listener stopped");
+            }
+        });
+        self.stops.push(tx);
+        self.tasks.push(task);
+        Ok(addr)
+    }
+
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    pub fn aruba_addr(&self) -> Option<SocketAddr> {
+        self.aruba_addr
+    }
+
+    /// `http://ADDR/<vendor>`, e.g. the Aruba base URL.
+    pub fn base_url(&self, vendor: &str) -> String {
+        format!("{}/{vendor}", self.url())
+    }
+
+    /// `http://ADDR` of the main listener.
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    pub fn inject_fault(&self, fault: FaultSpec) {
+        self.shared.lock().faults.add(fault);
+    }
+
+    pub fn clear_faults(&self) {
+        self.shared.lock().faults.clear();
+    }
+
+    /// Calls to one route pattern, e.g. `calls("aruba", "PUT /msp_api/v1/customers/*/devices")`.
+    pub fn calls(&self, vendor: &str, route: &str) -> u64 {
+        self.shared.lock().calls.get(vendor, route)
+    }
+
+    /// Non-GET calls to a vendor, excluding OAuth.
+    pub fn write_calls(&self, vendor: &str) -> u64 {
+        self.shared.lock().calls.writes(vendor)
+    }
+
+    /// All calls to a vendor, OAuth included.
+    pub fn total_calls(&self, vendor: &str) -> u64 {
+        self.shared.lock().calls.total(vendor)
+    }
+
+    pub fn reset_calls(&self) {
+        self.shared.lock().calls = control::CallLog::default();
+    }
+
+    /// An out-of-band "portal" edit (for drift tests).
+    pub fn aruba_edit(&self, edit: ArubaEdit) -> anyhow::Result<()> {
+        {
+            let mut st = self.shared.lock();
+            let now = st.now_ms();
+            st.aruba.edit(edit, now)?;
+        }
+        self.persist_in_background();
+        Ok(())
+    }
+
+    /// Change Aruba's behaviour switches.
+    pub fn aruba_switches(&self, f: impl FnOnce(&mut ArubaSwitches)) {
+        f(&mut self.shared.lock().aruba.switches);
+        self.persist_in_background();
+    }
+
+    /// Move the simulated clock forward (token expiry, delays, rate-limit windows).
+    pub fn advance_clock(&self, secs: u64) {
+        self.shared.lock().clock_offset_secs += secs;
+    }
+
+    /// Back to the inventory, calls zeroed, faults cleared.
+    pub fn reset(&self) {
+        self.shared.reset();
+        self.persist_in_background();
+    }
+
+    /// The whole state as JSON (what `GET /_sim/state` returns).
+    pub fn dump(&self) -> serde_json::Value {
+        control::dump(&self.shared.lock())
+    }
+
+    fn persist_in_background(&self) {
+        if self.shared.data_dir.is_some() {
+            let sh = self.shared.clone();
+            tokio::spawn(async move { sh.persist().await });
+        }
+    }
+
+    /// Persist, stop accepting, and wait (at most 2 s) for the listeners to finish.
+    pub async fn shutdown(self) {
+        self.shared.persist().await;
+        for stop in self.stops {
+            let _ = stop.send(());
+        }
+        for mut task in self.tasks {
+            if tokio::time::timeout(Duration::from_secs(2), &mut task)
+                .await
+                .is_err()
+            {
+                task.abort();
+            }
+        }
+    }
+}
+
+/// `mspform sim serve`: start, print the address, run until Ctrl-C, persist on the way out.
+pub async fn serve(opts: SimOptions) -> anyhow::Result<()> {
+    let sim = Simulator::start(opts).await?;
+    println!(
+        "mspform simulator listening on {} (aruba: {})",
+        sim.url(),
+        sim.base_url("aruba")
+    );
+    if let Some(addr) = sim.aruba_addr() {
+        println!("aruba also served at the root of http://{addr}");
+    }
+    tokio::signal::ctrl_c()
+        .await
+        .context("cannot wait for Ctrl-C")?;
+    sim.shutdown().await;
+    Ok(())
+}

@@ -1,0 +1,161 @@
+//! Command-line interface: argument parsing, logging setup, and the one place
+//! where results become exit codes. One file per command.
+
+mod apply;
+mod demo;
+mod plan;
+mod sim;
+mod state;
+mod validate;
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+use crate::config::ConfigErrors;
+use crate::engine::EngineError;
+use crate::model::Desired;
+use crate::state::{SledStore, StateError, StateLock, StateStore};
+
+/// Exit codes: 0 success or no changes, 1 error, 2 changes present (with --detailed-exitcode, drift).
+pub const EXIT_OK: i32 = 0;
+pub const EXIT_ERROR: i32 = 1;
+pub const EXIT_CHANGES: i32 = 2;
+
+#[derive(Debug, Parser)]
+#[command(name = "mspform", version, about = "Desired-state management of MSP customer portfolios (Terraform for MSPs)")]
+pub struct Cli {
+    /// Configuration: a TOML file or a directory of them.
+    #[arg(short = 'c', long = "config", global = true, default_value = "mspform.toml", env = "MSPFORM_CONFIG")]
+    pub config: PathBuf,
+    /// State directory (sled database and lock).
+    #[arg(long = "state", global = true, default_value = "state", env = "MSPFORM_STATE")]
+    pub state: PathBuf,
+    /// More log output on stderr (-v info, -vv debug). MSPFORM_LOG overrides.
+    #[arg(short = 'v', long = "verbose", global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FormatArg {
+    Text,
+    Json,
+    Markdown,
+}
+
+impl From<FormatArg> for crate::plan::render::Format {
+    fn from(f: FormatArg) -> Self {
+        match f {
+            FormatArg::Text => Self::Text,
+            FormatArg::Json => Self::Json,
+            FormatArg::Markdown => Self::Markdown,
+        }
+    }
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Check the configuration without calling any vendor.
+    Validate,
+    /// Read live state and show what apply would change.
+    Plan(plan::PlanArgs),
+    /// Make the changes, after showing the plan and asking.
+    Apply(apply::ApplyArgs),
+    /// Report drift from the configuration; exit code 2 when there is any.
+    Drift(plan::DriftArgs),
+    /// Inspect or edit the local state.
+    #[command(subcommand)]
+    State(state::StateCommand),
+    /// The vendor simulator.
+    #[command(subcommand)]
+    Sim(sim::SimCommand),
+    /// Run plan → apply → plan against an embedded simulator with the example files.
+    Demo(demo::DemoArgs),
+}
+
+/// Why a command failed; decides the message and the exit code.
+#[derive(Debug, thiserror::Error)]
+pub enum CliError {
+    #[error("{0}")]
+    Config(#[from] ConfigErrors),
+    #[error("{0}")]
+    Engine(#[from] EngineError),
+    #[error("{0}")]
+    State(#[from] StateError),
+    #[error("{0}")]
+    Other(String),
+}
+
+/// What a successful command reports.
+pub enum Status {
+    Ok,
+    Changes,
+    Failed,
+}
+
+pub fn exit_code(result: &Result<Status, CliError>) -> i32 {
+    match result {
+        Ok(Status::Ok) => EXIT_OK,
+        Ok(Status::Changes) => EXIT_CHANGES,
+        Ok(Status::Failed) | Err(_) => EXIT_ERROR,
+    }
+}
+
+fn init_logging(verbose: u8) {
+    let default = match verbose {
+        0 => "warn",
+        1 => "info",
+        _ => "debug",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_env("MSPFORM_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(format!("mspform={default}")));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .try_init();
+}
+
+pub fn load_config(path: &Path) -> Result<Desired, CliError> {
+    Ok(crate::config::load(path)?)
+}
+
+/// Opens the state directory under its lock.
+pub fn open_state(dir: &Path, operation: &str) -> Result<(Arc<dyn StateStore>, StateLock), CliError> {
+    let lock = StateLock::acquire(dir, operation)?;
+    let store: Arc<dyn StateStore> = Arc::new(SledStore::open(dir)?);
+    Ok((store, lock))
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime, CliError> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| CliError::Other(format!("cannot start the async runtime: {e}")))
+}
+
+/// Entry point: returns the process exit code.
+pub fn main() -> i32 {
+    let cli = Cli::parse();
+    init_logging(cli.verbose);
+    let result = run(cli);
+    if let Err(e) = &result {
+        anstream::eprintln!("{}error:{} {e}", anstyle::Style::new().bold().fg_color(Some(anstyle::AnsiColor::Red.into())), anstyle::Reset);
+    }
+    exit_code(&result)
+}
+
+fn run(cli: Cli) -> Result<Status, CliError> {
+    match &cli.command {
+        Command::Validate => validate::run(&cli),
+        Command::Plan(args) => runtime()?.block_on(plan::run(&cli, args)),
+        Command::Drift(args) => runtime()?.block_on(plan::drift(&cli, args)),
+        Command::Apply(args) => runtime()?.block_on(apply::run(&cli, args)),
+        Command::State(cmd) => state::run(&cli, cmd),
+        Command::Sim(cmd) => runtime()?.block_on(sim::run(cmd)),
+        Command::Demo(args) => demo::run(&cli, args),
+    }
+}

@@ -1,0 +1,47 @@
+//! `mspform sim serve`: the vendor simulator as its own process.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::{Args, Subcommand};
+
+use super::{CliError, Status};
+use crate::sim::{Inventory, SimOptions};
+
+#[derive(Debug, Subcommand)]
+pub enum SimCommand {
+    /// Serve the simulated vendor APIs until Ctrl-C.
+    Serve(ServeArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address for all vendors under /aruba, … and the /_sim control endpoints.
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    pub listen: SocketAddr,
+    /// Also serve Aruba Central at the root of this address, as the real cloud does.
+    #[arg(long)]
+    pub aruba_listen: Option<SocketAddr>,
+    /// Inventory TOML (default: the embedded examples/sim-inventory.toml).
+    #[arg(long)]
+    pub inventory: Option<PathBuf>,
+    /// Persist the simulated clouds here so separate runs see the same data.
+    #[arg(long)]
+    pub data: Option<PathBuf>,
+}
+
+pub async fn run(cmd: &SimCommand) -> Result<Status, CliError> {
+    let SimCommand::Serve(args) = cmd;
+    let inventory = match &args.inventory {
+        Some(path) => Inventory::from_file(path).map_err(|e| CliError::Other(format!("{e:#}")))?,
+        None => Inventory::embedded(),
+    };
+    let opts = SimOptions {
+        listen: args.listen,
+        aruba_listen: args.aruba_listen,
+        inventory,
+        data_dir: args.data.clone(),
+    };
+    crate::sim::serve(opts).await.map_err(|e| CliError::Other(format!("simulator: {e:#}")))?;
+    Ok(Status::Ok)
+}

@@ -1,0 +1,432 @@
+//! Source files, byte spans → line/column, the error sink, and a small walker
+//! over `toml::de::DeTable` that reports wrong types, unknown and missing keys
+//! with their positions. Knows TOML values, not the mspform schema.
+
+use std::ops::{Range, RangeInclusive};
+use std::path::{Path, PathBuf};
+
+use toml::Spanned;
+use toml::de::{DeString, DeTable, DeValue};
+
+use super::error::ConfigError;
+use super::text::{did_you_mean, join_key, list};
+
+/// One configuration file: its path, text and line starts.
+#[derive(Debug)]
+pub(crate) struct SourceFile {
+    /// Position of the file in load order; orders "first" and "second" definitions.
+    pub index: usize,
+    pub path: PathBuf,
+    pub text: String,
+    line_starts: Vec<usize>,
+}
+
+impl SourceFile {
+    pub fn new(index: usize, path: PathBuf, text: String) -> Self {
+        let line_starts = std::iter::once(0)
+            .chain(text.match_indices('\n').map(|(i, _)| i + 1))
+            .collect();
+        SourceFile {
+            index,
+            path,
+            text,
+            line_starts,
+        }
+    }
+
+    /// 1-based line and column (in characters) of a byte offset.
+    pub fn line_col(&self, offset: usize) -> (usize, usize) {
+        let mut offset = offset.min(self.text.len());
+        while !self.text.is_char_boundary(offset) {
+            offset -= 1;
+        }
+        let line = self.line_starts.partition_point(|&start| start <= offset);
+        let start = self.line_starts[line.saturating_sub(1)];
+        let column = self.text[start..offset].chars().count() + 1;
+        (line.max(1), column)
+    }
+
+    /// `path:line:col` of a byte offset, for messages naming another place.
+    pub fn place(&self, offset: usize) -> String {
+        let (line, column) = self.line_col(offset);
+        format!("{}:{line}:{column}", self.path.display())
+    }
+
+    /// The directory relative file references are resolved against.
+    pub fn dir(&self) -> &Path {
+        self.path.parent().unwrap_or(Path::new(""))
+    }
+}
+
+/// Collects every error of one load.
+#[derive(Debug, Default)]
+pub(crate) struct Sink {
+    pub errors: Vec<ConfigError>,
+}
+
+impl Sink {
+    /// An error at byte offset `offset` of `src`.
+    pub fn at(
+        &mut self,
+        src: &SourceFile,
+        offset: usize,
+        key: &str,
+        message: impl Into<String>,
+        help: Option<String>,
+    ) {
+        let (line, column) = src.line_col(offset);
+        self.errors.push(ConfigError {
+            file: src.path.clone(),
+            line,
+            column,
+            key: key.to_string(),
+            message: message.into(),
+            help,
+        });
+    }
+
+    /// An error about a whole file (it cannot be read, or holds nothing).
+    pub fn file(&mut self, path: &Path, message: impl Into<String>, help: Option<String>) {
+        self.errors.push(ConfigError {
+            file: path.to_path_buf(),
+            line: 0,
+            column: 0,
+            key: String::new(),
+            message: message.into(),
+            help,
+        });
+    }
+
+    /// Sorted by file, line and column (stable: same place keeps report order).
+    pub fn into_sorted(mut self) -> Vec<ConfigError> {
+        self.errors.sort_by(|a, b| {
+            (&a.file, a.line, a.column).cmp(&(&b.file, b.line, b.column))
+        });
+        self.errors.dedup();
+        self.errors
+    }
+}
+
+/// "a string", "an integer", … for type errors.
+pub(crate) fn type_name(value: &DeValue<'_>) -> &'static str {
+    match value {
+        DeValue::String(_) => "a string",
+        DeValue::Integer(_) => "an integer",
+        DeValue::Float(_) => "a float",
+        DeValue::Boolean(_) => "a boolean",
+        DeValue::Datetime(_) => "a datetime",
+        DeValue::Array(_) => "an array",
+        DeValue::Table(_) => "a table",
+    }
+}
+
+/// A value in a file with its dotted key path and the span of the key naming it.
+#[derive(Clone)]
+pub(crate) struct Node<'a> {
+    pub src: &'a SourceFile,
+    pub path: String,
+    /// The span of the key (or, for array elements, of the element).
+    pub key_span: Range<usize>,
+    pub value: &'a Spanned<DeValue<'a>>,
+}
+
+impl<'a> Node<'a> {
+    pub fn new(
+        src: &'a SourceFile,
+        parent_path: &str,
+        key: &'a Spanned<DeString<'a>>,
+        value: &'a Spanned<DeValue<'a>>,
+    ) -> Self {
+        Node {
+            src,
+            path: join_key(parent_path, key.get_ref()),
+            key_span: key.span(),
+            value,
+        }
+    }
+
+    /// Position in load order, for "defined first" decisions.
+    pub fn position(&self) -> (usize, usize) {
+        (self.src.index, self.key_span.start)
+    }
+
+    /// Where the key is, as `file:line:col`.
+    pub fn place(&self) -> String {
+        self.src.place(self.key_span.start)
+    }
+
+    pub fn value_start(&self) -> usize {
+        self.value.span().start
+    }
+
+    /// An error at the key naming this value.
+    pub fn error_at_key(&self, sink: &mut Sink, message: impl Into<String>, help: Option<String>) {
+        sink.at(self.src, self.key_span.start, &self.path, message, help);
+    }
+
+    /// An error at the value itself.
+    pub fn error(&self, sink: &mut Sink, message: impl Into<String>, help: Option<String>) {
+        sink.at(self.src, self.value_start(), &self.path, message, help);
+    }
+
+    fn type_error(&self, sink: &mut Sink, expected: &str, help: Option<String>) {
+        let found = type_name(self.value.get_ref());
+        let help = help.or_else(|| Some(format!("give `{}` {expected}", self.last_key())));
+        self.error(sink, format!("expected {expected}, found {found}"), help);
+    }
+
+    /// The last segment of the key path, for help texts.
+    pub fn last_key(&self) -> &str {
+        self.path.rsplit('.').next().unwrap_or(&self.path)
+    }
+
+    pub fn string(&self, sink: &mut Sink) -> Option<&'a str> {
+        match self.value.get_ref() {
+            DeValue::String(s) => Some(s.as_ref()),
+            _ => {
+                self.type_error(sink, "a string", None);
+                None
+            }
+        }
+    }
+
+    /// A string that is not empty (nor only white space).
+    pub fn nonempty_string(&self, sink: &mut Sink) -> Option<&'a str> {
+        let s = self.string(sink)?;
+        if s.trim().is_empty() {
+            self.error(
+                sink,
+                "must not be empty",
+                Some(format!("give `{}` a value, e.g. {} = \"…\"", self.last_key(), self.last_key())),
+            );
+            return None;
+        }
+        Some(s)
+    }
+
+    pub fn boolean(&self, sink: &mut Sink) -> Option<bool> {
+        match self.value.get_ref() {
+            DeValue::Boolean(b) => Some(*b),
+            _ => {
+                self.type_error(sink, "a boolean", Some(format!("write {} = true or {} = false", self.last_key(), self.last_key())));
+                None
+            }
+        }
+    }
+
+    /// An integer within `range` (inclusive).
+    pub fn integer_in(&self, sink: &mut Sink, range: RangeInclusive<i64>) -> Option<i64> {
+        let DeValue::Integer(i) = self.value.get_ref() else {
+            self.type_error(sink, "an integer", None);
+            return None;
+        };
+        match i64::from_str_radix(i.as_str(), i.radix()) {
+            Ok(n) if range.contains(&n) => Some(n),
+            _ => {
+                self.error(
+                    sink,
+                    format!("must be between {} and {}", range.start(), range.end()),
+                    Some(format!(
+                        "set `{}` to an integer from {} to {}, or remove it to use the default",
+                        self.last_key(),
+                        range.start(),
+                        range.end()
+                    )),
+                );
+                None
+            }
+        }
+    }
+
+    /// A float or integer within `range` (inclusive).
+    pub fn number_in(&self, sink: &mut Sink, range: RangeInclusive<f64>) -> Option<f64> {
+        let n = match self.value.get_ref() {
+            DeValue::Float(f) => f.as_str().parse::<f64>().ok(),
+            DeValue::Integer(i) => i64::from_str_radix(i.as_str(), i.radix())
+                .ok()
+                .map(|n| n as f64),
+            _ => {
+                self.type_error(sink, "a number", None);
+                return None;
+            }
+        };
+        match n {
+            Some(n) if range.contains(&n) => Some(n),
+            _ => {
+                self.error(
+                    sink,
+                    format!("must be between {} and {}", range.start(), range.end()),
+                    Some(format!(
+                        "set `{}` to a number from {} to {}",
+                        self.last_key(),
+                        range.start(),
+                        range.end()
+                    )),
+                );
+                None
+            }
+        }
+    }
+
+    /// The elements of an array.
+    pub fn array(&self, sink: &mut Sink) -> Option<Vec<Node<'a>>> {
+        let DeValue::Array(items) = self.value.get_ref() else {
+            self.type_error(sink, "an array", Some(format!("write {} = [\"…\"]", self.last_key())));
+            return None;
+        };
+        Some(
+            items
+                .iter()
+                .enumerate()
+                .map(|(i, item)| Node {
+                    src: self.src,
+                    path: format!("{}[{i}]", self.path),
+                    key_span: item.span(),
+                    value: item,
+                })
+                .collect(),
+        )
+    }
+
+    /// A table, checked for unknown keys against `allowed`.
+    pub fn table(&self, sink: &mut Sink, allowed: &'static [&'static str]) -> Option<Table<'a>> {
+        let table = self.table_any(sink)?;
+        table.check_unknown(sink, allowed);
+        Some(table)
+    }
+
+    /// A table whose keys are names chosen by the user (no unknown-key check).
+    pub fn table_any(&self, sink: &mut Sink) -> Option<Table<'a>> {
+        match self.value.get_ref() {
+            DeValue::Table(table) => Some(Table {
+                src: self.src,
+                path: self.path.clone(),
+                key_span: self.key_span.clone(),
+                table,
+            }),
+            _ => {
+                self.type_error(sink, "a table", None);
+                None
+            }
+        }
+    }
+}
+
+/// A table in a file, with the span of the key (or header key) naming it.
+pub(crate) struct Table<'a> {
+    pub src: &'a SourceFile,
+    pub path: String,
+    pub key_span: Range<usize>,
+    pub table: &'a DeTable<'a>,
+}
+
+impl<'a> Table<'a> {
+    /// Every entry, as nodes.
+    pub fn entries(&self) -> Vec<Node<'a>> {
+        self.table
+            .iter()
+            .map(|(k, v)| Node::new(self.src, &self.path, k, v))
+            .collect()
+    }
+
+    pub fn get(&self, key: &str) -> Option<Node<'a>> {
+        self.table
+            .get_key_value(key)
+            .map(|(k, v)| Node::new(self.src, &self.path, k, v))
+    }
+
+    pub fn has(&self, key: &str) -> bool {
+        self.table.contains_key(key)
+    }
+
+    /// A required entry; when it is missing, an error points at this table's key.
+    pub fn required(&self, sink: &mut Sink, key: &str, example: &str) -> Option<Node<'a>> {
+        let node = self.get(key);
+        if node.is_none() {
+            self.missing(sink, key, example);
+        }
+        node
+    }
+
+    /// Reports that `key` is missing (at this table's key).
+    pub fn missing(&self, sink: &mut Sink, key: &str, example: &str) {
+        sink.at(
+            self.src,
+            self.key_span.start,
+            &join_key(&self.path, key),
+            format!("missing required key `{key}`"),
+            Some(format!("add {example} to `{}`", self.path)),
+        );
+    }
+
+    pub fn check_unknown(&self, sink: &mut Sink, allowed: &[&str]) {
+        for (key, _) in self.table.iter() {
+            let name: &str = key.get_ref();
+            if allowed.contains(&name) {
+                continue;
+            }
+            let help = format!(
+                "{}allowed keys here: {}",
+                did_you_mean(name, allowed.iter().copied()),
+                list(allowed.iter().copied())
+            );
+            sink.at(
+                self.src,
+                key.span().start,
+                &join_key(&self.path, name),
+                format!("unknown key `{name}`"),
+                Some(help),
+            );
+        }
+    }
+
+    pub fn string(&self, sink: &mut Sink, key: &str, example: &str) -> Option<&'a str> {
+        self.required(sink, key, example)?.string(sink)
+    }
+
+    pub fn nonempty_string(&self, sink: &mut Sink, key: &str, example: &str) -> Option<&'a str> {
+        self.required(sink, key, example)?.nonempty_string(sink)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn file(text: &str) -> SourceFile {
+        SourceFile::new(0, PathBuf::from("a.toml"), text.to_string())
+    }
+
+    #[test]
+    fn spans_become_one_based_lines_and_character_columns() {
+        let f = file("ab\ncd\r\né = 1\n");
+        assert_eq!(f.line_col(0), (1, 1));
+        assert_eq!(f.line_col(1), (1, 2));
+        assert_eq!(f.line_col(2), (1, 3));
+        assert_eq!(f.line_col(3), (2, 1));
+        assert_eq!(f.line_col(5), (2, 3));
+        assert_eq!(f.line_col(7), (3, 1));
+        // 'é' is two bytes but one column.
+        assert_eq!(f.line_col(9), (3, 2));
+        // Inside a multi-byte character: rounds down.
+        assert_eq!(f.line_col(8), (3, 1));
+        // End of file, and beyond.
+        assert_eq!(f.line_col(f.text.len()), (4, 1));
+        assert_eq!(f.line_col(1000), (4, 1));
+        assert_eq!(file("").line_col(0), (1, 1));
+        assert_eq!(f.place(3), "a.toml:2:1");
+    }
+
+    #[test]
+    fn sink_sorts_by_file_line_column() {
+        let a = file("x\ny\n");
+        let b = SourceFile::new(1, PathBuf::from("b.toml"), "z".to_string());
+        let mut sink = Sink::default();
+        sink.at(&b, 0, "k", "m3", None);
+        sink.at(&a, 2, "k", "m2", None);
+        sink.at(&a, 0, "k", "m1", None);
+        sink.at(&a, 0, "k", "m1", None);
+        let messages: Vec<String> = sink.into_sorted().into_iter().map(|e| e.message).collect();
+        assert_eq!(messages, ["m1", "m2", "m3"]);
+    }
+}

@@ -1,0 +1,70 @@
+//! What a provider read from its vendor: vendor-neutral live objects. Pure data.
+//! Providers build it; `resolve` maps it onto stable addresses.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LiveCustomer {
+    pub id: String,
+    pub name: String,
+    pub country: String,
+    pub street: String,
+    pub city: String,
+    pub state: String,
+    pub zip: String,
+    pub group: Option<String>,
+    pub description: String,
+    pub lock_msp_ssids: bool,
+    /// Auto-licence services when the vendor told us; None when it could not be read.
+    pub auto_license: Option<Vec<String>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LiveSite {
+    pub id: String,
+    pub customer_id: String,
+    pub name: String,
+    pub street: String,
+    pub city: String,
+    pub state: String,
+    pub country: String,
+    pub zip: String,
+    pub latitude: Option<f64>,
+    pub longitude: Option<f64>,
+    pub associated_device_count: Option<u64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LiveDevice {
+    pub serial: String,
+    /// Upper-case colon form.
+    pub mac: String,
+    /// None while the device sits in the MSP inventory.
+    pub customer_id: Option<String>,
+    /// "IAP", "SWITCH" or "CONTROLLER".
+    pub device_type: String,
+    /// Sorted.
+    pub licenses: Vec<String>,
+}
+
+/// One provider's live state.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct LiveSnapshot {
+    pub provider: String,
+    /// The MSP's own customer id (where devices go back to), when known.
+    pub msp_id: Option<String>,
+    pub customers: Vec<LiveCustomer>,
+    pub devices: BTreeMap<String, LiveDevice>,
+    /// Sites of the customers that were read, by customer id.
+    pub sites: BTreeMap<String, Vec<LiveSite>>,
+    /// API calls the refresh spent.
+    pub calls: u64,
+}
+
+impl LiveSnapshot {
+    pub fn customer_by_id(&self, id: &str) -> Option<&LiveCustomer> {
+        self.customers.iter().find(|c| c.id == id)
+    }
+}

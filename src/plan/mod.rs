@@ -1,0 +1,71 @@
+//! The plan as data: ordered actions with before/after values, unmanaged notes,
+//! and what the refresh cost. Serialisable (JSON schema `format_version` 1, see
+//! docs/plan-json.md); rendering lives in `render`. Pure: no I/O.
+
+pub mod render;
+
+use serde::{Deserialize, Serialize};
+
+use crate::diff::{Action, Op, Unmanaged};
+
+pub const FORMAT_VERSION: u32 = 1;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ProviderRead {
+    pub provider: String,
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// API calls the refresh of this provider spent.
+    pub calls: u64,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Summary {
+    pub create: usize,
+    pub update: usize,
+    pub delete: usize,
+    pub adopt: usize,
+    pub forget: usize,
+    pub unmanaged: usize,
+    pub refresh_calls: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Plan {
+    pub format_version: u32,
+    pub mspform_version: String,
+    pub providers: Vec<ProviderRead>,
+    pub actions: Vec<Action>,
+    pub unmanaged: Vec<Unmanaged>,
+    pub summary: Summary,
+}
+
+impl Plan {
+    pub fn new(providers: Vec<ProviderRead>, mut actions: Vec<Action>, mut unmanaged: Vec<Unmanaged>) -> Plan {
+        crate::diff::sort_actions(&mut actions);
+        unmanaged.sort_by(|a, b| (a.kind.rank(), &a.address).cmp(&(b.kind.rank(), &b.address)));
+        let count = |op: Op| actions.iter().filter(|a| a.op == op).count();
+        let summary = Summary {
+            create: count(Op::Create),
+            update: count(Op::Update),
+            delete: count(Op::Delete),
+            adopt: count(Op::Adopt),
+            forget: count(Op::Forget),
+            unmanaged: unmanaged.len(),
+            refresh_calls: providers.iter().map(|p| p.calls).sum(),
+        };
+        Plan {
+            format_version: FORMAT_VERSION,
+            mspform_version: env!("CARGO_PKG_VERSION").to_string(),
+            providers,
+            actions,
+            unmanaged,
+            summary,
+        }
+    }
+
+    /// Whether applying would change anything at a vendor or in state.
+    pub fn has_changes(&self) -> bool {
+        !self.actions.is_empty()
+    }
+}

@@ -1,0 +1,281 @@
+//! Aruba Central endpoints, one method each, paged and chunked as the fact sheet
+//! says. Reads return wire types; writes take a [`WriteCtx`] so they are journaled.
+
+use reqwest::Method;
+use serde::de::DeserializeOwned;
+use serde_json::{Value, json};
+
+use super::wire::{self, AssociationResult};
+use super::{Aruba, Req};
+use crate::providers::http::{ProviderError, WriteCtx};
+
+/// Upper bound on pages of any list, so a vendor that never stops paging cannot loop us.
+const MAX_PAGES: usize = 10_000;
+const CUSTOMER_PAGE: usize = 100;
+const DEVICE_PAGE: usize = 1000;
+const SITE_PAGE: usize = 1000;
+/// The vendor recommends at most 20 devices per association call.
+pub const ASSOCIATION_CHUNK: usize = 20;
+const LICENSE_CHUNK: usize = 100;
+
+impl Aruba {
+    fn decode<T: DeserializeOwned>(&self, call: &str, body: Value) -> Result<T, ProviderError> {
+        serde_json::from_value(body).map_err(|e| ProviderError::Decode {
+            provider: self.key.clone(),
+            call: call.to_string(),
+            message: e.to_string(),
+        })
+    }
+
+    /// Pages through an offset/limit list until `total` (or an empty page).
+    async fn paged<T, P>(
+        &self,
+        req: impl Fn(usize) -> Req,
+        page: P,
+    ) -> Result<Vec<T>, ProviderError>
+    where
+        P: Fn(&Self, Value) -> Result<(Vec<T>, Option<u64>), ProviderError>,
+    {
+        let mut out = Vec::new();
+        for _ in 0..MAX_PAGES {
+            let body = self.send(req(out.len()), None).await?;
+            let (items, total) = page(self, body)?;
+            let got = items.len();
+            out.extend(items);
+            let done = got == 0 || total.is_some_and(|t| out.len() as u64 >= t) || total.is_none();
+            if done {
+                return Ok(out);
+            }
+        }
+        Err(ProviderError::Other {
+            provider: self.key.clone(),
+            message: format!("a list did not end after {MAX_PAGES} pages"),
+        })
+    }
+
+    pub async fn list_customers(&self) -> Result<Vec<wire::Customer>, ProviderError> {
+        self.customers_query(None).await
+    }
+
+    /// Customers whose name is exactly `name` (the vendor's filter may be a substring match).
+    pub async fn customers_named(&self, name: &str) -> Result<Vec<wire::Customer>, ProviderError> {
+        Ok(self
+            .customers_query(Some(name))
+            .await?
+            .into_iter()
+            .filter(|c| c.customer_name.as_deref() == Some(name))
+            .collect())
+    }
+
+    async fn customers_query(&self, name: Option<&str>) -> Result<Vec<wire::Customer>, ProviderError> {
+        const CALL: &str = "GET /msp_api/v1/customers";
+        self.paged(
+            |offset| {
+                let r = Req::get("/msp_api/v1/customers")
+                    .query("offset", offset)
+                    .query("limit", CUSTOMER_PAGE);
+                match name {
+                    Some(n) => r.query("customer_name", n),
+                    None => r,
+                }
+            },
+            |this, body| {
+                let list: wire::CustomerList = this.decode(CALL, body)?;
+                Ok((list.customers, list.total))
+            },
+        )
+        .await
+    }
+
+    pub async fn create_customer(&self, body: &wire::CustomerBody, ctx: &WriteCtx) -> Result<(), ProviderError> {
+        let req = Req::write(Method::POST, "/msp_api/v2/customers", Some(json!(body))).not_idempotent();
+        self.send(req, Some(ctx)).await.map(drop)
+    }
+
+    pub async fn update_customer(&self, id: &str, body: &wire::CustomerBody, ctx: &WriteCtx) -> Result<(), ProviderError> {
+        let req = Req::write(Method::PUT, format!("/msp_api/v2/customers/{id}"), Some(json!(body)));
+        self.send(req, Some(ctx)).await.map(drop)
+    }
+
+    pub async fn delete_customer(&self, id: &str, ctx: &WriteCtx) -> Result<(), ProviderError> {
+        let req = Req::write(Method::DELETE, format!("/msp_api/v1/customers/{id}"), None);
+        ok_if_gone(self.send(req, Some(ctx)).await)
+    }
+
+    /// The whole MSP inventory: every device, allocated or not, with its services.
+    pub async fn list_devices(&self) -> Result<Vec<wire::Device>, ProviderError> {
+        const CALL: &str = "GET /msp_api/v1/devices";
+        self.paged(
+            |offset| {
+                Req::get("/msp_api/v1/devices")
+                    .query("offset", offset)
+                    .query("limit", DEVICE_PAGE)
+                    .query("device_allocation_status", 0)
+            },
+            |this, body| {
+                let env: wire::DeviceListEnvelope = this.decode(CALL, body)?;
+                let list = env.device_list.ok_or_else(|| ProviderError::Decode {
+                    provider: this.key.clone(),
+                    call: CALL.into(),
+                    message: "no deviceList in the answer".into(),
+                })?;
+                Ok((list.devices, list.total_devices))
+            },
+        )
+        .await
+    }
+
+    /// One batched PUT: moves devices into `customer_id` (or back to the MSP when it is the MSP's id).
+    pub async fn move_devices(
+        &self,
+        customer_id: &str,
+        devices: &[(String, String)],
+        group: Option<&str>,
+        ctx: &WriteCtx,
+    ) -> Result<(), ProviderError> {
+        let body = wire::DeviceMoveBody {
+            devices: devices
+                .iter()
+                .map(|(serial, mac)| wire::DeviceRef { serial, mac })
+                .collect(),
+            group,
+        };
+        let path = format!("/msp_api/v1/customers/{customer_id}/devices");
+        let answer = self
+            .send(Req::write(Method::PUT, path.clone(), Some(json!(body))), Some(ctx))
+            .await?;
+        in_band_status(&self.key, &format!("PUT {path}"), &answer)
+    }
+
+    pub async fn assign_licenses(&self, serials: &[String], services: &[String], ctx: &WriteCtx) -> Result<(), ProviderError> {
+        self.license_call("/platform/licensing/v1/subscriptions/assign", serials, services, ctx).await
+    }
+
+    pub async fn unassign_licenses(&self, serials: &[String], services: &[String], ctx: &WriteCtx) -> Result<(), ProviderError> {
+        self.license_call("/platform/licensing/v1/subscriptions/unassign", serials, services, ctx).await
+    }
+
+    async fn license_call(&self, path: &str, serials: &[String], services: &[String], ctx: &WriteCtx) -> Result<(), ProviderError> {
+        for chunk in serials.chunks(LICENSE_CHUNK) {
+            let body = wire::LicenseBody { serials: chunk, services };
+            self.send(Req::write(Method::POST, path, Some(json!(body))), Some(ctx))
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// The auto-licence services of one customer; None when the answer cannot be read.
+    pub async fn autolicense(&self, customer_id: &str) -> Result<Option<Vec<String>>, ProviderError> {
+        let req = Req::get("/platform/licensing/v1/msp/customer/settings/autolicense")
+            .query("customer_id", customer_id);
+        match self.send(req, None).await {
+            Ok(body) => Ok(wire::parse_autolicense(&body)),
+            Err(e) if e.status() == Some(404) => Ok(Some(Vec::new())),
+            Err(e) => Err(e),
+        }
+    }
+
+    pub async fn set_autolicense(&self, customer_id: &str, services: &[String], enable: bool, ctx: &WriteCtx) -> Result<(), ProviderError> {
+        let method = if enable { Method::POST } else { Method::DELETE };
+        let body = wire::AutoLicenseBody {
+            services,
+            include_customers: [customer_id],
+        };
+        let req = Req::write(method, "/platform/licensing/v1/msp/customer/settings/autolicense", Some(json!(body)));
+        self.send(req, Some(ctx)).await.map(drop)
+    }
+
+    pub async fn list_sites(&self, customer_id: &str) -> Result<Vec<wire::Site>, ProviderError> {
+        const CALL: &str = "GET /central/v2/sites";
+        self.paged(
+            |offset| {
+                Req::get("/central/v2/sites")
+                    .query("calculate_total", "true")
+                    .query("offset", offset)
+                    .query("limit", SITE_PAGE)
+                    .tenant(customer_id)
+            },
+            |this, body| {
+                let list: wire::SiteList = this.decode(CALL, body)?;
+                Ok((list.sites, list.total))
+            },
+        )
+        .await
+    }
+
+    /// Creates a site and returns it; the create is not idempotent (the caller looks up by name first).
+    pub async fn create_site(&self, customer_id: &str, body: &wire::SiteBody, ctx: &WriteCtx) -> Result<wire::Site, ProviderError> {
+        let req = Req::write(Method::POST, "/central/v2/sites", Some(json!(body)))
+            .tenant(customer_id)
+            .not_idempotent();
+        let answer = self.send(req, Some(ctx)).await?;
+        self.decode("POST /central/v2/sites", answer)
+    }
+
+    pub async fn update_site(&self, customer_id: &str, site_id: &str, body: &wire::SiteBody, ctx: &WriteCtx) -> Result<(), ProviderError> {
+        let req = Req::write(Method::PATCH, format!("/central/v2/sites/{site_id}"), Some(json!(body))).tenant(customer_id);
+        self.send(req, Some(ctx)).await.map(drop)
+    }
+
+    pub async fn delete_site(&self, customer_id: &str, site_id: &str, ctx: &WriteCtx) -> Result<(), ProviderError> {
+        let req = Req::write(Method::DELETE, format!("/central/v2/sites/{site_id}"), None).tenant(customer_id);
+        ok_if_gone(self.send(req, Some(ctx)).await)
+    }
+
+    /// Associates (or with `associate = false` unassociates) devices of one type,
+    /// in chunks of 20; returns the serials the vendor listed as failed.
+    pub async fn associations(
+        &self,
+        customer_id: &str,
+        site_id: &str,
+        device_type: &str,
+        serials: &[String],
+        associate: bool,
+        ctx: &WriteCtx,
+    ) -> Result<Vec<String>, ProviderError> {
+        let site_num: i64 = site_id.parse().map_err(|_| ProviderError::Other {
+            provider: self.key.clone(),
+            message: format!("site id {site_id:?} is not a number"),
+        })?;
+        let method = if associate { Method::POST } else { Method::DELETE };
+        let mut failed = Vec::new();
+        for chunk in serials.chunks(ASSOCIATION_CHUNK) {
+            let body = wire::AssociationBody {
+                site_id: site_num,
+                device_type,
+                device_ids: chunk,
+            };
+            let req = Req::write(method.clone(), "/central/v2/sites/associations", Some(json!(body))).tenant(customer_id);
+            let answer = self.send(req, Some(ctx)).await?;
+            let result: AssociationResult = serde_json::from_value(answer).unwrap_or_default();
+            failed.extend(result.failed_serials());
+        }
+        Ok(failed)
+    }
+}
+
+/// A delete of something already gone is a success.
+fn ok_if_gone(result: Result<Value, ProviderError>) -> Result<(), ProviderError> {
+    match result {
+        Ok(_) => Ok(()),
+        Err(e) if e.status() == Some(404) => Ok(()),
+        Err(e) => Err(e),
+    }
+}
+
+/// Some MSP calls report failure in the body of a 200.
+fn in_band_status(provider: &str, call: &str, body: &Value) -> Result<(), ProviderError> {
+    if body.get("status").and_then(Value::as_str) == Some("failure") {
+        return Err(ProviderError::Http {
+            provider: provider.to_string(),
+            call: call.to_string(),
+            status: body
+                .get("status_code")
+                .and_then(Value::as_u64)
+                .map(|s| s as u16)
+                .unwrap_or(200),
+            body: crate::providers::http::snippet(&body.to_string()),
+        });
+    }
+    Ok(())
+}

@@ -1,0 +1,701 @@
+//! Aruba apply steps: the plan's actions compiled into batched vendor calls
+//! (one device move per customer, licences per service set, associations per site
+//! and device type in chunks of 20), each with the steps it depends on, and how
+//! each step runs. Contract: every step tolerates running twice or being cut off
+//! part-way: creates look up by natural key first, everything else is idempotent.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde_json::{Value, json};
+
+use super::Aruba;
+use super::resolve::{UNVERIFIED, customer_address, device_address, site_address};
+use super::wire::{
+    CustomerBody, CustomerBodyAddress, GeolocationBody, GroupRef, SiteAddressBody, SiteBody,
+    association_type,
+};
+use crate::diff::{Action, Kind, Op};
+use crate::live::LiveSnapshot;
+use crate::model::{Desired, SiteLocation};
+use crate::providers::http::{ProviderError, WriteCtx};
+use crate::state::{JournalStatus, OwnedRecord, StateStore, now_unix};
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum StepOp {
+    CreateCustomer { address: String, body: CustomerBody },
+    UpdateCustomer { address: String, body: CustomerBody },
+    DeleteCustomer { address: String },
+    /// Adopt: record ownership of a live object, no vendor call.
+    Record { address: String, kind: Kind, parent: Option<String>, facts: BTreeMap<String, Value> },
+    Forget { address: String },
+    AutoLicense { customer: String, enable: Vec<String>, disable: Vec<String>, desired: Vec<String> },
+    /// `target` None = back to the MSP inventory; `returning` = the devices leave mspform's care.
+    MoveDevices { target: Option<String>, devices: Vec<(String, String)>, returning: bool },
+    Licenses { assign: bool, services: Vec<String>, serials: Vec<String>, customer: String },
+    CreateSite { address: String, customer: String, body: SiteBody },
+    UpdateSite { address: String, customer: String, body: SiteBody },
+    DeleteSite { address: String, customer: String },
+    Associate { site: String, customer: String, device_type: String, serials: Vec<String> },
+    Unassociate { site: String, customer: String, device_type: String, serials: Vec<String> },
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Step {
+    pub id: usize,
+    /// Execution order: 1 customers, 2 moves out, 3 moves in, 4 licences and
+    /// auto-licence, 5 sites, 6 unassociate, 7 associate; 9 site deletes,
+    /// 10 device returns, 11 customer deletes, 12 state clean-up.
+    pub phase: u8,
+    pub deps: Vec<usize>,
+    /// The plan actions this step serves.
+    pub addresses: Vec<String>,
+    pub op: StepOp,
+}
+
+impl Step {
+    pub fn label(&self) -> String {
+        match &self.op {
+            StepOp::CreateCustomer { address, .. } => format!("create {address}"),
+            StepOp::UpdateCustomer { address, .. } => format!("update {address}"),
+            StepOp::DeleteCustomer { address } => format!("delete {address}"),
+            StepOp::Record { address, .. } => format!("adopt {address}"),
+            StepOp::Forget { address } => format!("forget {address}"),
+            StepOp::AutoLicense { customer, .. } => format!("set auto-licence of {customer}"),
+            StepOp::MoveDevices { target: Some(t), devices, .. } => {
+                format!("move {} device(s) into {t}", devices.len())
+            }
+            StepOp::MoveDevices { target: None, devices, .. } => {
+                format!("move {} device(s) back to the MSP inventory", devices.len())
+            }
+            StepOp::Licenses { assign, services, serials, .. } => format!(
+                "{} {} on {} device(s)",
+                if *assign { "assign" } else { "unassign" },
+                services.join(","),
+                serials.len()
+            ),
+            StepOp::CreateSite { address, .. } => format!("create {address}"),
+            StepOp::UpdateSite { address, .. } => format!("update {address}"),
+            StepOp::DeleteSite { address, .. } => format!("delete {address}"),
+            StepOp::Associate { site, serials, .. } => {
+                format!("associate {} device(s) with {site}", serials.len())
+            }
+            StepOp::Unassociate { site, serials, .. } => {
+                format!("unassociate {} device(s) from {site}", serials.len())
+            }
+        }
+    }
+}
+
+fn strings(v: &Value) -> BTreeSet<String> {
+    v.as_array()
+        .map(|a| a.iter().filter_map(|s| s.as_str().map(str::to_string)).collect())
+        .unwrap_or_default()
+}
+
+pub fn customer_body(desired: &Desired, key: &str) -> Option<CustomerBody> {
+    let c = desired.customers.get(key)?;
+    Some(CustomerBody {
+        customer_name: c.name.clone(),
+        country_name: c.country.clone(),
+        address: CustomerBodyAddress {
+            street_address: c.address.street.clone(),
+            city: c.address.city.clone(),
+            state: c.address.state.clone(),
+        },
+        zip_postal_code: c.address.zip.clone(),
+        group: c.group.clone().map(|name| GroupRef { name }),
+        description: c.description.clone(),
+        lock_msp_ssids: c.lock_msp_ssids,
+    })
+}
+
+pub fn site_body(desired: &Desired, customer: &str, site: &str) -> Option<SiteBody> {
+    let s = desired.customers.get(customer)?.sites.get(site)?;
+    Some(match &s.location {
+        SiteLocation::Address(a) => SiteBody {
+            site_name: s.name.clone(),
+            site_address: Some(SiteAddressBody {
+                address: a.street.clone(),
+                city: a.city.clone(),
+                state: a.state.clone(),
+                country: a.country.clone(),
+                zipcode: a.zip.clone(),
+            }),
+            geolocation: None,
+        },
+        SiteLocation::Geolocation { latitude, longitude } => SiteBody {
+            site_name: s.name.clone(),
+            site_address: None,
+            geolocation: Some(GeolocationBody {
+                latitude: latitude.to_string(),
+                longitude: longitude.to_string(),
+            }),
+        },
+    })
+}
+
+/// Splits `site.<customer>/<site>` into its keys.
+fn site_keys(address: &str) -> Option<(&str, &str)> {
+    address.strip_prefix("site.")?.split_once('/')
+}
+
+struct Builder {
+    steps: Vec<Step>,
+}
+
+impl Builder {
+    fn push(&mut self, phase: u8, deps: Vec<usize>, addresses: Vec<String>, op: StepOp) -> usize {
+        let id = self.steps.len();
+        let mut deps = deps;
+        deps.sort_unstable();
+        deps.dedup();
+        self.steps.push(Step { id, phase, deps, addresses, op });
+        id
+    }
+}
+
+/// Compiles one provider's actions into ordered, batched steps.
+pub fn compile(actions: &[Action], desired: &Desired, snap: &LiveSnapshot) -> Vec<Step> {
+    let mut b = Builder { steps: Vec::new() };
+    // Customer address → the step that makes it exist (create or adopt).
+    let mut made: BTreeMap<String, usize> = BTreeMap::new();
+    let mut removing: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+
+    for a in actions.iter().filter(|a| a.kind == Kind::Customer) {
+        let key = a.address.trim_start_matches("customer.");
+        let non_auto = a.changes.iter().any(|c| c.field != "auto_license");
+        let body = customer_body(desired, key);
+        let first = match (a.op, body) {
+            (Op::Create, Some(body)) => Some(b.push(1, vec![], vec![a.address.clone()], StepOp::CreateCustomer { address: a.address.clone(), body })),
+            (Op::Adopt, body) => {
+                let id = b.push(1, vec![], vec![a.address.clone()], StepOp::Record { address: a.address.clone(), kind: Kind::Customer, parent: None, facts: BTreeMap::new() });
+                if let (true, Some(body)) = (non_auto, body) {
+                    b.push(1, vec![id], vec![a.address.clone()], StepOp::UpdateCustomer { address: a.address.clone(), body });
+                }
+                Some(id)
+            }
+            (Op::Update, Some(body)) if non_auto => Some(b.push(1, vec![], vec![a.address.clone()], StepOp::UpdateCustomer { address: a.address.clone(), body })),
+            (Op::Update, _) => None,
+            (Op::Delete, _) => None,
+            (Op::Forget, _) => {
+                b.push(12, vec![], vec![a.address.clone()], StepOp::Forget { address: a.address.clone() });
+                None
+            }
+            _ => None,
+        };
+        if let Some(id) = first {
+            if matches!(a.op, Op::Create | Op::Adopt) {
+                made.insert(a.address.clone(), id);
+            }
+        }
+        if let Some(change) = a.changed("auto_license") {
+            let before = strings(&change.before);
+            let after = strings(&change.after);
+            let enable: Vec<String> = after.difference(&before).cloned().collect();
+            let disable: Vec<String> = before.difference(&after).cloned().collect();
+            if !enable.is_empty() || !disable.is_empty() {
+                let deps = made.get(&a.address).copied().into_iter().collect();
+                b.push(4, deps, vec![a.address.clone()], StepOp::AutoLicense { customer: a.address.clone(), enable, disable, desired: after.into_iter().collect() });
+            }
+        }
+    }
+
+    // Sites.
+    let mut site_made: BTreeMap<String, usize> = BTreeMap::new();
+    for a in actions.iter().filter(|a| a.kind == Kind::Site) {
+        let Some((ckey, skey)) = site_keys(&a.address) else { continue };
+        let customer = customer_address(ckey);
+        let deps: Vec<usize> = made.get(&customer).copied().into_iter().collect();
+        let body = site_body(desired, ckey, skey);
+        match (a.op, body) {
+            (Op::Create, Some(body)) => {
+                let id = b.push(5, deps, vec![a.address.clone()], StepOp::CreateSite { address: a.address.clone(), customer, body });
+                site_made.insert(a.address.clone(), id);
+            }
+            (Op::Adopt, body) => {
+                let id = b.push(5, deps, vec![a.address.clone()], StepOp::Record { address: a.address.clone(), kind: Kind::Site, parent: Some(customer.clone()), facts: BTreeMap::new() });
+                site_made.insert(a.address.clone(), id);
+                if let (false, Some(body)) = (a.changes.is_empty(), body) {
+                    b.push(5, vec![id], vec![a.address.clone()], StepOp::UpdateSite { address: a.address.clone(), customer, body });
+                }
+            }
+            (Op::Update, Some(body)) => {
+                b.push(5, deps, vec![a.address.clone()], StepOp::UpdateSite { address: a.address.clone(), customer, body });
+            }
+            (Op::Delete, _) => {
+                let id = b.push(9, vec![], vec![a.address.clone()], StepOp::DeleteSite { address: a.address.clone(), customer: customer.clone() });
+                removing.entry(customer).or_default().push(id);
+            }
+            (Op::Forget, _) => {
+                b.push(12, vec![], vec![a.address.clone()], StepOp::Forget { address: a.address.clone() });
+            }
+            _ => {}
+        }
+    }
+
+    // Devices: gather moves, licence changes and association changes, then batch.
+    let mut out_moves: Vec<(String, String)> = Vec::new();
+    let mut out_addresses: Vec<String> = Vec::new();
+    let mut in_moves: BTreeMap<String, Vec<(String, String)>> = BTreeMap::new();
+    let mut returns: Vec<(String, String, Option<String>)> = Vec::new();
+    // (customer, assign?, services) → serials
+    let mut licences: BTreeMap<(String, bool, Vec<String>), Vec<String>> = BTreeMap::new();
+    // (site address, customer, device type) → serials
+    let mut unassoc: BTreeMap<(String, String, String), Vec<String>> = BTreeMap::new();
+    let mut assoc: BTreeMap<(String, String, String), Vec<String>> = BTreeMap::new();
+    for a in actions.iter().filter(|a| a.kind == Kind::Device) {
+        let serial = a.address.trim_start_matches("device.").to_string();
+        let Some(live) = snap.devices.get(&serial) else {
+            if a.op == Op::Forget {
+                b.push(12, vec![], vec![a.address.clone()], StepOp::Forget { address: a.address.clone() });
+            }
+            continue;
+        };
+        let pair = (serial.clone(), live.mac.clone());
+        if a.op == Op::Delete {
+            let from = a.changed("customer").and_then(|c| c.before.as_str()).map(|k| customer_address(k));
+            returns.push((serial, live.mac.clone(), from));
+            continue;
+        }
+        if a.op == Op::Forget {
+            b.push(12, vec![], vec![a.address.clone()], StepOp::Forget { address: a.address.clone() });
+            continue;
+        }
+        let Some(want) = desired.devices.get(&serial) else { continue };
+        let customer = customer_address(&want.customer);
+        let moving = a.op == Op::Create || a.changed("customer").is_some();
+        if moving {
+            if live.customer_id.is_some() {
+                out_moves.push(pair.clone());
+                out_addresses.push(a.address.clone());
+            }
+            in_moves.entry(customer.clone()).or_default().push(pair);
+        } else if a.op == Op::Adopt {
+            let mut facts = BTreeMap::new();
+            if let Some(site) = &want.site {
+                let site_unchanged = a.changed("site").is_none();
+                if site_unchanged {
+                    facts.insert("site".to_string(), json!(site));
+                }
+            }
+            b.push(3, made.get(&customer).copied().into_iter().collect(), vec![a.address.clone()], StepOp::Record { address: a.address.clone(), kind: Kind::Device, parent: Some(customer.clone()), facts });
+        }
+        // Licences: what the device holds now (nothing after a move out of a tenant).
+        let before: BTreeSet<String> = if moving && live.customer_id.is_some() {
+            BTreeSet::new()
+        } else {
+            live.licenses.iter().cloned().collect()
+        };
+        let after: BTreeSet<String> = want.licenses.iter().cloned().chain(
+            desired.customers.get(&want.customer).map(|c| c.auto_license.clone()).unwrap_or_default(),
+        ).collect();
+        let add: Vec<String> = after.difference(&before).cloned().collect();
+        let remove: Vec<String> = before.difference(&after).cloned().collect();
+        if !add.is_empty() {
+            licences.entry((customer.clone(), true, add)).or_default().push(serial.clone());
+        }
+        if !remove.is_empty() {
+            licences.entry((customer.clone(), false, remove)).or_default().push(serial.clone());
+        }
+        // Associations.
+        let dtype = association_type(&live.device_type).to_string();
+        let live_site = if moving { Value::Null } else { a.changed("site").map(|c| c.before.clone()).unwrap_or(Value::Null) };
+        let site_change = moving || a.changed("site").is_some();
+        if site_change {
+            if let Some(old) = live_site.as_str().filter(|s| *s != UNVERIFIED) {
+                let old_addr = site_address(&want.customer, old);
+                unassoc.entry((old_addr, customer.clone(), dtype.clone())).or_default().push(serial.clone());
+            }
+            if let Some(site) = &want.site {
+                assoc.entry((site_address(&want.customer, site), customer.clone(), dtype)).or_default().push(serial.clone());
+            }
+        }
+    }
+    let out_step = (!out_moves.is_empty()).then(|| {
+        b.push(2, vec![], out_addresses.clone(), StepOp::MoveDevices { target: None, devices: out_moves.clone(), returning: false })
+    });
+    let mut moved_by: BTreeMap<String, usize> = BTreeMap::new();
+    for (customer, devices) in in_moves {
+        let mut deps: Vec<usize> = made.get(&customer).copied().into_iter().collect();
+        let crosses = devices.iter().any(|d| out_moves.contains(d));
+        if let (true, Some(out)) = (crosses, out_step) {
+            deps.push(out);
+        }
+        let addresses: Vec<String> = devices.iter().map(|(s, _)| device_address(s)).collect();
+        let id = b.push(3, deps, addresses.clone(), StepOp::MoveDevices { target: Some(customer.clone()), devices, returning: false });
+        for a in addresses {
+            moved_by.insert(a, id);
+        }
+    }
+    let deps_of = |serials: &[String], extra: Option<usize>| -> Vec<usize> {
+        serials
+            .iter()
+            .filter_map(|s| moved_by.get(&device_address(s)).copied())
+            .chain(extra)
+            .collect()
+    };
+    for ((customer, assign, services), serials) in licences {
+        let deps = deps_of(&serials, made.get(&customer).copied());
+        let addresses = serials.iter().map(|s| device_address(s)).collect();
+        b.push(4, deps, addresses, StepOp::Licenses { assign, services, serials, customer });
+    }
+    let mut unassoc_by: BTreeMap<String, usize> = BTreeMap::new();
+    for ((site, customer, device_type), serials) in unassoc {
+        let addresses: Vec<String> = serials.iter().map(|s| device_address(s)).collect();
+        let id = b.push(6, deps_of(&serials, None), addresses.clone(), StepOp::Unassociate { site, customer, device_type, serials });
+        for a in addresses {
+            unassoc_by.insert(a, id);
+        }
+    }
+    for ((site, customer, device_type), serials) in assoc {
+        let mut deps = deps_of(&serials, site_made.get(&site).copied());
+        deps.extend(serials.iter().filter_map(|s| unassoc_by.get(&device_address(s)).copied()));
+        let addresses = serials.iter().map(|s| device_address(s)).collect();
+        b.push(7, deps, addresses, StepOp::Associate { site, customer, device_type, serials });
+    }
+    if !returns.is_empty() {
+        let addresses: Vec<String> = returns.iter().map(|(s, _, _)| device_address(s)).collect();
+        let devices = returns.iter().map(|(s, m, _)| (s.clone(), m.clone())).collect();
+        let id = b.push(10, vec![], addresses, StepOp::MoveDevices { target: None, devices, returning: true });
+        for (_, _, from) in returns {
+            if let Some(c) = from {
+                removing.entry(c).or_default().push(id);
+            }
+        }
+    }
+    for a in actions.iter().filter(|a| a.kind == Kind::Customer && a.op == Op::Delete) {
+        let deps = removing.get(&a.address).cloned().unwrap_or_default();
+        b.push(11, deps, vec![a.address.clone()], StepOp::DeleteCustomer { address: a.address.clone() });
+    }
+    let mut steps = b.steps;
+    steps.sort_by_key(|s| (s.phase, s.id));
+    steps
+}
+
+/// What a step needs while it runs, shared across steps of one apply.
+pub struct RunEnv {
+    pub store: Arc<dyn StateStore>,
+    /// Address → vendor id; grows as creates succeed.
+    pub ids: BTreeMap<String, String>,
+    pub msp_id: Option<String>,
+    /// Site ids of each customer address, for moving a device out of a site it was put in by hand.
+    pub sites_of: BTreeMap<String, Vec<(String, String)>>,
+}
+
+impl RunEnv {
+    pub fn new(store: Arc<dyn StateStore>, ids: BTreeMap<String, String>, snap: &LiveSnapshot) -> RunEnv {
+        let mut sites_of: BTreeMap<String, Vec<(String, String)>> = BTreeMap::new();
+        for (address, id) in &ids {
+            if let Some((ckey, _)) = site_keys(address) {
+                sites_of.entry(customer_address(ckey)).or_default().push((address.clone(), id.clone()));
+            }
+        }
+        RunEnv { store, ids, msp_id: snap.msp_id.clone(), sites_of }
+    }
+
+    fn id(&self, provider: &str, address: &str) -> Result<String, ProviderError> {
+        self.ids.get(address).cloned().ok_or_else(|| ProviderError::Other {
+            provider: provider.to_string(),
+            message: format!("no vendor id known for {address}"),
+        })
+    }
+
+    fn ctx(&self, address: &str, action: &str, natural_key: Option<&str>) -> WriteCtx {
+        WriteCtx {
+            store: self.store.clone(),
+            address: address.to_string(),
+            action: action.to_string(),
+            natural_key: natural_key.map(str::to_string),
+        }
+    }
+
+    /// Records ownership and settles the journal entries of the address.
+    fn own(&self, provider: &str, address: &str, vendor_id: Option<String>, parent_id: Option<String>, origin: &str, facts: BTreeMap<String, Value>) -> Result<(), ProviderError> {
+        self.store.put_owned(address, &OwnedRecord {
+            provider: provider.to_string(),
+            vendor_id,
+            parent_id,
+            since: now_unix(),
+            origin: origin.to_string(),
+            facts,
+        })?;
+        for (id, entry) in self.store.journal()? {
+            if entry.address == address && matches!(entry.status, JournalStatus::Pending | JournalStatus::Succeeded) {
+                self.store.journal_finish(id, JournalStatus::Settled, Some("object recorded as owned".into()))?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Updates a device's record, creating it when missing.
+    fn touch_device(&self, provider: &str, serial: &str, customer_id: &str, f: impl FnOnce(&mut BTreeMap<String, Value>)) -> Result<(), ProviderError> {
+        let address = device_address(serial);
+        let mut record = self.store.get_owned(&address)?.unwrap_or(OwnedRecord {
+            provider: provider.to_string(),
+            vendor_id: Some(serial.to_string()),
+            parent_id: Some(customer_id.to_string()),
+            since: now_unix(),
+            origin: "created".into(),
+            facts: BTreeMap::new(),
+        });
+        record.parent_id = Some(customer_id.to_string());
+        f(&mut record.facts);
+        self.store.put_owned(&address, &record)?;
+        Ok(())
+    }
+
+    /// An earlier run journaled a create of this address that never got recorded.
+    fn open_create(&self, address: &str) -> Result<bool, ProviderError> {
+        Ok(self.store.journal()?.iter().any(|(_, e)| {
+            e.address == address && e.action == "create" && matches!(e.status, JournalStatus::Pending | JournalStatus::Succeeded)
+        }))
+    }
+}
+
+impl Aruba {
+    /// Polls for a customer by exact name while it provisions; bounded by the
+    /// provider's provision timeout.
+    async fn wait_for_customer(&self, name: &str) -> Result<Option<String>, ProviderError> {
+        let interval = Duration::from_millis(self.settings.poll_interval_ms);
+        let polls = (self.settings.provision_timeout_secs * 1000 / self.settings.poll_interval_ms.max(1)).clamp(1, 10_000);
+        for attempt in 0..=polls {
+            let found = self.customers_named(name).await?;
+            let ready: Vec<_> = found
+                .iter()
+                .filter(|c| c.provision_status.as_deref().is_none_or(|s| s.eq_ignore_ascii_case("PROVISIONED")))
+                .filter_map(|c| c.customer_id.clone())
+                .collect();
+            match ready.as_slice() {
+                [id] => return Ok(Some(id.clone())),
+                [] => {}
+                many => {
+                    return Err(ProviderError::Other {
+                        provider: self.key.clone(),
+                        message: format!("{} customers named {name:?} exist ({}); refusing to guess", many.len(), many.join(", ")),
+                    });
+                }
+            }
+            if attempt < polls {
+                tracing::info!(provider = %self.key, customer = %name, "waiting for the new customer to finish provisioning");
+                tokio::time::sleep(interval).await;
+            }
+        }
+        Ok(None)
+    }
+
+    /// Runs one step. State is updated (and flushed) as each part succeeds.
+    pub async fn run_step(&self, step: &Step, env: &mut RunEnv) -> Result<(), ProviderError> {
+        let key = self.key.clone();
+        match &step.op {
+            StepOp::CreateCustomer { address, body } => {
+                let name = body.customer_name.as_str();
+                if env.open_create(address)? {
+                    tracing::info!(provider = %key, %address, "an earlier run may have created this customer; looking for it first");
+                    if let Some(id) = self.wait_for_customer(name).await? {
+                        env.own(&key, address, Some(id.clone()), None, "created", BTreeMap::new())?;
+                        env.ids.insert(address.clone(), id);
+                        return Ok(());
+                    }
+                }
+                let posted = self.create_customer(body, &env.ctx(address, "create", Some(name))).await;
+                if let Err(e) = &posted {
+                    if !e.maybe_committed() {
+                        return posted;
+                    }
+                    tracing::warn!(provider = %key, %address, error = %e, "create may have reached the vendor; looking for the customer before anything else");
+                }
+                match self.wait_for_customer(name).await? {
+                    Some(id) => {
+                        env.own(&key, address, Some(id.clone()), None, "created", BTreeMap::new())?;
+                        env.ids.insert(address.clone(), id);
+                        Ok(())
+                    }
+                    None => Err(posted.err().unwrap_or(ProviderError::Other {
+                        provider: key.clone(),
+                        message: format!(
+                            "{address}: the customer was accepted but did not appear within {} s; re-run apply to pick it up (it will not be created twice)",
+                            self.settings.provision_timeout_secs
+                        ),
+                    })),
+                }
+            }
+            StepOp::UpdateCustomer { address, body } => {
+                let id = env.id(&key, address)?;
+                self.update_customer(&id, body, &env.ctx(address, "update", None)).await
+            }
+            StepOp::DeleteCustomer { address } => {
+                let id = env.id(&key, address)?;
+                self.delete_customer(&id, &env.ctx(address, "delete", None)).await?;
+                env.store.remove_owned(address)?;
+                Ok(())
+            }
+            StepOp::Record { address, kind, parent, facts } => {
+                let parent_id = match parent {
+                    Some(p) => Some(env.id(&key, p)?),
+                    None => None,
+                };
+                let vendor_id = match kind {
+                    Kind::Device => Some(address.trim_start_matches("device.").to_string()),
+                    _ => Some(env.id(&key, address)?),
+                };
+                env.own(&key, address, vendor_id, parent_id, "adopted", facts.clone())
+            }
+            StepOp::Forget { address } => {
+                env.store.remove_owned(address)?;
+                Ok(())
+            }
+            StepOp::AutoLicense { customer, enable, disable, desired } => {
+                let id = env.id(&key, customer)?;
+                let ctx = env.ctx(customer, "auto-licence", None);
+                if !disable.is_empty() {
+                    self.set_autolicense(&id, disable, false, &ctx).await?;
+                }
+                if !enable.is_empty() {
+                    self.set_autolicense(&id, enable, true, &ctx).await?;
+                }
+                if let Some(mut record) = env.store.get_owned(customer)? {
+                    record.facts.insert("auto_license".into(), json!(desired));
+                    env.store.put_owned(customer, &record)?;
+                }
+                Ok(())
+            }
+            StepOp::MoveDevices { target, devices, returning } => {
+                let (id, label) = match target {
+                    Some(c) => (env.id(&key, c)?, c.clone()),
+                    None => (
+                        env.msp_id.clone().ok_or_else(|| ProviderError::Other {
+                            provider: key.clone(),
+                            message: "the MSP's own customer id is unknown (no customer record carried msp_id), so devices cannot be moved back".into(),
+                        })?,
+                        "msp".to_string(),
+                    ),
+                };
+                let ctx = env.ctx(&format!("devices→{label}"), "move", None);
+                self.move_devices(&id, devices, None, &ctx).await?;
+                for (serial, _) in devices {
+                    match (target, returning) {
+                        (None, true) => {
+                            env.store.remove_owned(&device_address(serial))?;
+                        }
+                        (Some(_), _) => env.touch_device(&key, serial, &id, |facts| {
+                            facts.remove("site");
+                            facts.remove("site_id");
+                        })?,
+                        (None, false) => {}
+                    }
+                }
+                Ok(())
+            }
+            StepOp::Licenses { assign, services, serials, customer } => {
+                let cid = env.id(&key, customer)?;
+                let ctx = env.ctx(&format!("licences of {} device(s)", serials.len()), if *assign { "assign" } else { "unassign" }, None);
+                if *assign {
+                    self.assign_licenses(serials, services, &ctx).await?;
+                } else {
+                    self.unassign_licenses(serials, services, &ctx).await?;
+                }
+                for serial in serials {
+                    env.touch_device(&key, serial, &cid, |_| {})?;
+                }
+                Ok(())
+            }
+            StepOp::CreateSite { address, customer, body } => {
+                let cid = env.id(&key, customer)?;
+                let ctx = env.ctx(address, "create", Some(&body.site_name));
+                let mut site_id = None;
+                if env.open_create(address)? {
+                    site_id = self.find_site(&cid, &body.site_name).await?;
+                }
+                if site_id.is_none() {
+                    site_id = match self.create_site(&cid, body, &ctx).await {
+                        Ok(site) => site.site_id,
+                        Err(e) if e.maybe_committed() => match self.find_site(&cid, &body.site_name).await? {
+                            Some(id) => Some(id),
+                            None => self.create_site(&cid, body, &ctx).await?.site_id,
+                        },
+                        Err(e) => return Err(e),
+                    };
+                }
+                let id = match site_id {
+                    Some(id) => id,
+                    None => self.find_site(&cid, &body.site_name).await?.ok_or_else(|| ProviderError::Other {
+                        provider: key.clone(),
+                        message: format!("{address}: the site create answered without a site_id and the site cannot be found by name"),
+                    })?,
+                };
+                env.own(&key, address, Some(id.clone()), Some(cid), "created", BTreeMap::new())?;
+                env.sites_of.entry(customer.clone()).or_default().push((address.clone(), id.clone()));
+                env.ids.insert(address.clone(), id);
+                Ok(())
+            }
+            StepOp::UpdateSite { address, customer, body } => {
+                let cid = env.id(&key, customer)?;
+                let id = env.id(&key, address)?;
+                self.update_site(&cid, &id, body, &env.ctx(address, "update", None)).await
+            }
+            StepOp::DeleteSite { address, customer } => {
+                let cid = env.id(&key, customer)?;
+                let id = env.id(&key, address)?;
+                self.delete_site(&cid, &id, &env.ctx(address, "delete", None)).await?;
+                env.store.remove_owned(address)?;
+                Ok(())
+            }
+            StepOp::Unassociate { site, customer, device_type, serials } => {
+                let cid = env.id(&key, customer)?;
+                let Some(site_id) = env.ids.get(site).cloned() else {
+                    // The old site is gone, and the association with it.
+                    return Ok(());
+                };
+                self.associations(&cid, &site_id, device_type, serials, false, &env.ctx(site, "unassociate", None)).await?;
+                for serial in serials {
+                    env.touch_device(&key, serial, &cid, |facts| {
+                        facts.remove("site");
+                        facts.remove("site_id");
+                    })?;
+                }
+                Ok(())
+            }
+            StepOp::Associate { site, customer, device_type, serials } => {
+                let cid = env.id(&key, customer)?;
+                let site_id = env.id(&key, site)?;
+                let ctx = env.ctx(site, "associate", None);
+                let mut failed = self.associations(&cid, &site_id, device_type, serials, true, &ctx).await?;
+                if !failed.is_empty() {
+                    // A device is in one site only: take the failed ones out of any other
+                    // site of this customer (someone may have moved them by hand), then retry.
+                    let others: Vec<(String, String)> = env.sites_of.get(customer).cloned().unwrap_or_default().into_iter().filter(|(a, _)| a != site).collect();
+                    for (other, other_id) in others {
+                        self.associations(&cid, &other_id, device_type, &failed, false, &env.ctx(&other, "unassociate", None)).await?;
+                    }
+                    failed = self.associations(&cid, &site_id, device_type, &failed, true, &ctx).await?;
+                }
+                let site_key = site.rsplit('/').next().unwrap_or_default().to_string();
+                for serial in serials.iter().filter(|s| !failed.contains(s)) {
+                    env.touch_device(&key, serial, &cid, |facts| {
+                        facts.insert("site".into(), json!(site_key));
+                        facts.insert("site_id".into(), json!(site_id));
+                    })?;
+                }
+                if failed.is_empty() {
+                    Ok(())
+                } else {
+                    Err(ProviderError::Other {
+                        provider: key.clone(),
+                        message: format!("POST /central/v2/sites/associations: the vendor refused to put {} into {site}", failed.join(", ")),
+                    })
+                }
+            }
+        }
+    }
+
+    async fn find_site(&self, customer_id: &str, name: &str) -> Result<Option<String>, ProviderError> {
+        Ok(self
+            .list_sites(customer_id)
+            .await?
+            .into_iter()
+            .find(|s| s.site_name.as_deref() == Some(name))
+            .and_then(|s| s.site_id))
+    }
+}

@@ -1,0 +1,246 @@
+//! Shared HTTP plumbing for vendor clients: the client-side rate limiter, bounded
+//! backoff, secret resolution, the provider error type, and the write journal hook.
+//! Vendor specifics (auth flows, quota headers) stay in each vendor's module.
+
+use std::collections::VecDeque;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::time::Instant;
+
+use tokio::sync::Mutex;
+
+use crate::model::SecretRef;
+use crate::state::{JournalEntry, JournalStatus, StateStore, now_unix};
+
+#[derive(Debug, thiserror::Error)]
+pub enum ProviderError {
+    #[error("{provider}: {call} answered HTTP {status}: {body}")]
+    Http {
+        provider: String,
+        call: String,
+        status: u16,
+        body: String,
+    },
+    #[error(
+        "{provider}: {call} failed before an answer arrived ({message}); the write may or may not have reached the vendor"
+    )]
+    Transport {
+        provider: String,
+        call: String,
+        message: String,
+    },
+    #[error(
+        "{provider}: the daily API quota is used up ({call} answered 429 with X-RateLimit-Remaining-day: 0); it resets at {resets_at}. Re-run after that."
+    )]
+    DailyQuota {
+        provider: String,
+        call: String,
+        resets_at: String,
+    },
+    #[error("{provider}: {call} kept answering 429 after {attempts} attempts; try again later")]
+    RateLimited {
+        provider: String,
+        call: String,
+        attempts: u32,
+    },
+    #[error("{provider}: authentication failed: {message}")]
+    Auth { provider: String, message: String },
+    #[error("{provider}: {call} answered something mspform cannot read: {message}")]
+    Decode {
+        provider: String,
+        call: String,
+        message: String,
+    },
+    #[error("{provider}: {message}")]
+    Other { provider: String, message: String },
+    #[error("{0}")]
+    State(#[from] crate::state::StateError),
+}
+
+impl ProviderError {
+    /// Whether the vendor may have applied a write although we saw an error.
+    pub fn maybe_committed(&self) -> bool {
+        matches!(self, ProviderError::Transport { .. })
+            || matches!(self, ProviderError::Http { status, .. } if *status >= 500)
+    }
+
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            ProviderError::Http { status, .. } => Some(*status),
+            _ => None,
+        }
+    }
+}
+
+/// Reads a secret. The error names where it looked, never a value.
+pub fn resolve_secret(reference: &SecretRef) -> Result<String, String> {
+    let value = match reference {
+        SecretRef::Env(name) => std::env::var(name)
+            .map_err(|_| format!("{reference} is not set; export it before running mspform"))?,
+        SecretRef::File(path) => std::fs::read_to_string(path)
+            .map_err(|e| format!("cannot read secret from {reference}: {e}"))?,
+    };
+    let value = value.trim().to_string();
+    if value.is_empty() {
+        return Err(format!("{reference} is empty"));
+    }
+    Ok(value)
+}
+
+/// At most `limit` calls in any `window`: a sliding window, so a vendor that counts
+/// per fixed second never sees more than `limit` in one of its windows either.
+pub struct RateLimiter {
+    limit: usize,
+    window: Duration,
+    sent: Mutex<VecDeque<Instant>>,
+}
+
+impl RateLimiter {
+    pub fn new(limit: u32, window: Duration) -> Self {
+        RateLimiter {
+            limit: limit.max(1) as usize,
+            window,
+            sent: Mutex::new(VecDeque::new()),
+        }
+    }
+
+    /// Waits until one more call fits, then counts it.
+    pub async fn acquire(&self) {
+        loop {
+            let wait = {
+                let mut sent = self.sent.lock().await;
+                let now = Instant::now();
+                while sent
+                    .front()
+                    .is_some_and(|t| now.duration_since(*t) >= self.window)
+                {
+                    sent.pop_front();
+                }
+                if sent.len() < self.limit {
+                    sent.push_back(now);
+                    return;
+                }
+                match sent.front() {
+                    Some(oldest) => self.window.saturating_sub(now.duration_since(*oldest)),
+                    None => Duration::ZERO,
+                }
+            };
+            tokio::time::sleep(wait + Duration::from_millis(5)).await;
+        }
+    }
+}
+
+/// Exponential backoff for attempt `n` (0-based): 250 ms doubling, capped at 8 s.
+pub fn backoff(attempt: u32) -> Duration {
+    Duration::from_millis((250u64 << attempt.min(5)).min(8_000))
+}
+
+/// What a write is about, so the transport can journal it before sending.
+#[derive(Clone)]
+pub struct WriteCtx {
+    pub store: Arc<dyn StateStore>,
+    pub address: String,
+    pub action: String,
+    pub natural_key: Option<String>,
+}
+
+impl WriteCtx {
+    /// Journals (and flushes) the write before it is sent.
+    pub fn begin(&self, provider: &str, call: &str) -> Result<u64, ProviderError> {
+        Ok(self.store.journal_begin(&JournalEntry {
+            provider: provider.to_string(),
+            address: self.address.clone(),
+            action: self.action.clone(),
+            call: call.to_string(),
+            natural_key: self.natural_key.clone(),
+            status: JournalStatus::Pending,
+            started_at: now_unix(),
+            finished_at: None,
+            detail: None,
+        })?)
+    }
+
+    pub fn finish(&self, id: u64, result: Result<u16, &ProviderError>) -> Result<(), ProviderError> {
+        let (status, detail) = match result {
+            Ok(code) => (JournalStatus::Succeeded, Some(format!("HTTP {code}"))),
+            Err(e) if e.maybe_committed() => (JournalStatus::Pending, Some(e.to_string())),
+            Err(e) => (JournalStatus::Failed, Some(e.to_string())),
+        };
+        if status == JournalStatus::Pending {
+            // Outcome unknown: leave it pending for the next run to settle.
+            return Ok(());
+        }
+        Ok(self.store.journal_finish(id, status, detail)?)
+    }
+}
+
+/// Cuts a response body down to something fit for an error message.
+pub fn snippet(body: &str) -> String {
+    let one_line: String = body.split_whitespace().collect::<Vec<_>>().join(" ");
+    if one_line.chars().count() > 300 {
+        format!("{}…", one_line.chars().take(300).collect::<String>())
+    } else if one_line.is_empty() {
+        "(empty body)".to_string()
+    } else {
+        one_line
+    }
+}
+
+/// Formats Unix seconds as `YYYY-MM-DD HH:MM:SS UTC`.
+pub fn fmt_utc(unix: u64) -> String {
+    let days = (unix / 86_400) as i64;
+    let secs = unix % 86_400;
+    // Civil-from-days (Howard Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!(
+        "{y:04}-{m:02}-{d:02} {:02}:{:02}:{:02} UTC",
+        secs / 3600,
+        (secs / 60) % 60,
+        secs % 60
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formats_utc_dates() {
+        assert_eq!(fmt_utc(0), "1970-01-01 00:00:00 UTC");
+        assert_eq!(fmt_utc(1_795_305_600), "2026-11-22 00:00:00 UTC");
+        assert_eq!(fmt_utc(951_782_400 + 3661), "2000-02-29 01:01:01 UTC");
+    }
+
+    #[test]
+    fn backoff_is_bounded() {
+        assert_eq!(backoff(0), Duration::from_millis(250));
+        assert_eq!(backoff(3), Duration::from_millis(2000));
+        assert_eq!(backoff(30), Duration::from_millis(8000));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn limiter_spaces_calls_to_the_window() {
+        let limiter = RateLimiter::new(7, Duration::from_secs(1));
+        let start = tokio::time::Instant::now();
+        for _ in 0..15 {
+            limiter.acquire().await;
+        }
+        // 15 calls at 7/s need at least two full windows.
+        assert!(start.elapsed() >= Duration::from_secs(2));
+    }
+
+    #[test]
+    fn secrets_are_never_in_errors() {
+        let err = resolve_secret(&SecretRef::Env("MSPFORM_TEST_UNSET_VAR_X".into())).unwrap_err();
+        assert!(err.contains("MSPFORM_TEST_UNSET_VAR_X"));
+    }
+}

@@ -1,0 +1,215 @@
+//! Local state: what the portals cannot tell us. Ownership and vendor IDs, the
+//! write journal, rotated refresh tokens. [`StateStore`] is the small trait every
+//! store implements; [`SledStore`] is the real one, [`MemStore`] serves tests.
+//! Must not know about HTTP, TOML or vendors.
+
+mod lock;
+mod mem;
+mod sled_store;
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+pub use lock::{LockInfo, StateLock};
+pub use mem::MemStore;
+pub use sled_store::SledStore;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StateError {
+    #[error(
+        "state in {dir} is locked by pid {} on {} since {} ({}); wait for it to finish, or run `mspform force-unlock` if that process is gone",
+        holder.pid, holder.host, holder.started_at, holder.operation
+    )]
+    Locked { dir: String, holder: LockInfo },
+    #[error("cannot open state in {dir}: {message}")]
+    Open { dir: String, message: String },
+    #[error("state store failure ({operation}): {message}; nothing further was sent to any vendor")]
+    Io { operation: &'static str, message: String },
+    #[error("state record {key} is corrupt: {message}")]
+    Corrupt { key: String, message: String },
+}
+
+pub type StateResult<T> = Result<T, StateError>;
+
+/// An object mspform created or adopted, with the vendor IDs it learned.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OwnedRecord {
+    pub provider: String,
+    /// The vendor's id (customer_id, site_id, serial).
+    pub vendor_id: Option<String>,
+    /// The id of the parent object at the vendor (site → customer id).
+    #[serde(default)]
+    pub parent_id: Option<String>,
+    /// Unix seconds when it was recorded.
+    pub since: u64,
+    /// How it came to be owned: "created" or "adopted".
+    pub origin: String,
+    /// Per-kind facts the vendor cannot read back (e.g. a device's site association).
+    #[serde(default)]
+    pub facts: BTreeMap<String, serde_json::Value>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum JournalStatus {
+    /// Written before the call was sent; not yet known to have succeeded.
+    Pending,
+    Succeeded,
+    Failed,
+    /// Found pending by a later run and settled by reading live state.
+    Settled,
+}
+
+/// One vendor write, journaled and flushed before it is sent.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct JournalEntry {
+    pub provider: String,
+    pub address: String,
+    pub action: String,
+    /// "METHOD /path" of the call, without query secrets.
+    pub call: String,
+    /// The natural key a retried create is found by (e.g. the customer name).
+    #[serde(default)]
+    pub natural_key: Option<String>,
+    pub status: JournalStatus,
+    pub started_at: u64,
+    #[serde(default)]
+    pub finished_at: Option<u64>,
+    #[serde(default)]
+    pub detail: Option<String>,
+}
+
+/// The state store contract. Every write that matters is durable when the method
+/// returns (implementations flush), so a kill -9 right after loses nothing.
+pub trait StateStore: Send + Sync {
+    fn owned(&self) -> StateResult<BTreeMap<String, OwnedRecord>>;
+    fn get_owned(&self, address: &str) -> StateResult<Option<OwnedRecord>>;
+    fn put_owned(&self, address: &str, record: &OwnedRecord) -> StateResult<()>;
+    fn remove_owned(&self, address: &str) -> StateResult<bool>;
+    /// Records a write before it is sent; returns its journal id.
+    fn journal_begin(&self, entry: &JournalEntry) -> StateResult<u64>;
+    fn journal_finish(&self, id: u64, status: JournalStatus, detail: Option<String>)
+    -> StateResult<()>;
+    /// All journal entries, oldest first.
+    fn journal(&self) -> StateResult<Vec<(u64, JournalEntry)>>;
+    fn credential(&self, provider: &str, name: &str) -> StateResult<Option<String>>;
+    fn set_credential(&self, provider: &str, name: &str, value: &str) -> StateResult<()>;
+}
+
+impl<T: StateStore + ?Sized> StateStore for std::sync::Arc<T> {
+    fn owned(&self) -> StateResult<BTreeMap<String, OwnedRecord>> {
+        (**self).owned()
+    }
+    fn get_owned(&self, address: &str) -> StateResult<Option<OwnedRecord>> {
+        (**self).get_owned(address)
+    }
+    fn put_owned(&self, address: &str, record: &OwnedRecord) -> StateResult<()> {
+        (**self).put_owned(address, record)
+    }
+    fn remove_owned(&self, address: &str) -> StateResult<bool> {
+        (**self).remove_owned(address)
+    }
+    fn journal_begin(&self, entry: &JournalEntry) -> StateResult<u64> {
+        (**self).journal_begin(entry)
+    }
+    fn journal_finish(
+        &self,
+        id: u64,
+        status: JournalStatus,
+        detail: Option<String>,
+    ) -> StateResult<()> {
+        (**self).journal_finish(id, status, detail)
+    }
+    fn journal(&self) -> StateResult<Vec<(u64, JournalEntry)>> {
+        (**self).journal()
+    }
+    fn credential(&self, provider: &str, name: &str) -> StateResult<Option<String>> {
+        (**self).credential(provider, name)
+    }
+    fn set_credential(&self, provider: &str, name: &str, value: &str) -> StateResult<()> {
+        (**self).set_credential(provider, name, value)
+    }
+}
+
+/// Seconds since the Unix epoch.
+pub fn now_unix() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}
+
+/// Pending journal entries: writes that may or may not have reached the vendor.
+pub fn pending(store: &dyn StateStore) -> StateResult<Vec<(u64, JournalEntry)>> {
+    Ok(store
+        .journal()?
+        .into_iter()
+        .filter(|(_, e)| e.status == JournalStatus::Pending)
+        .collect())
+}
+
+#[cfg(test)]
+pub(crate) mod conformance {
+    //! One suite every [`StateStore`] must pass.
+    use super::*;
+
+    fn record(provider: &str, id: &str) -> OwnedRecord {
+        OwnedRecord {
+            provider: provider.into(),
+            vendor_id: Some(id.into()),
+            parent_id: None,
+            since: 1,
+            origin: "created".into(),
+            facts: BTreeMap::new(),
+        }
+    }
+
+    pub fn run(store: &dyn StateStore) {
+        assert!(store.owned().unwrap().is_empty());
+        store.put_owned("customer.a", &record("aruba", "c1")).unwrap();
+        store.put_owned("site.a/x", &record("aruba", "7")).unwrap();
+        assert_eq!(store.owned().unwrap().len(), 2);
+        assert_eq!(
+            store.get_owned("customer.a").unwrap().unwrap().vendor_id.as_deref(),
+            Some("c1")
+        );
+        assert!(store.remove_owned("customer.a").unwrap());
+        assert!(!store.remove_owned("customer.a").unwrap());
+        assert!(store.get_owned("customer.a").unwrap().is_none());
+
+        let entry = JournalEntry {
+            provider: "aruba".into(),
+            address: "customer.a".into(),
+            action: "create".into(),
+            call: "POST /msp_api/v2/customers".into(),
+            natural_key: Some("A".into()),
+            status: JournalStatus::Pending,
+            started_at: 1,
+            finished_at: None,
+            detail: None,
+        };
+        let first = store.journal_begin(&entry).unwrap();
+        let second = store.journal_begin(&entry).unwrap();
+        assert!(second > first, "journal ids increase");
+        assert_eq!(pending(store).unwrap().len(), 2);
+        store
+            .journal_finish(first, JournalStatus::Succeeded, None)
+            .unwrap();
+        let left = pending(store).unwrap();
+        assert_eq!(left.len(), 1);
+        assert_eq!(left[0].0, second);
+        let all = store.journal().unwrap();
+        assert_eq!(all[0].1.status, JournalStatus::Succeeded);
+        assert!(all[0].1.finished_at.is_some());
+
+        assert_eq!(store.credential("aruba", "refresh_token").unwrap(), None);
+        store
+            .set_credential("aruba", "refresh_token", "r2")
+            .unwrap();
+        assert_eq!(
+            store.credential("aruba", "refresh_token").unwrap().as_deref(),
+            Some("r2")
+        );
+    }
+}
