@@ -124,6 +124,8 @@ pub(crate) fn type_name(value: &DeValue<'_>) -> &'static str {
 #[derive(Clone)]
 pub(crate) struct Node<'a> {
     pub src: &'a SourceFile,
+    /// The key as written (empty for array elements).
+    pub name: &'a str,
     pub path: String,
     /// The span of the key (or, for array elements, of the element).
     pub key_span: Range<usize>,
@@ -139,6 +141,7 @@ impl<'a> Node<'a> {
     ) -> Self {
         Node {
             src,
+            name: key.get_ref().as_ref(),
             path: join_key(parent_path, key.get_ref()),
             key_span: key.span(),
             value,
@@ -169,15 +172,20 @@ impl<'a> Node<'a> {
         sink.at(self.src, self.value_start(), &self.path, message, help);
     }
 
-    fn type_error(&self, sink: &mut Sink, expected: &str, help: Option<String>) {
+    pub fn type_error(&self, sink: &mut Sink, expected: &str, help: Option<String>) {
         let found = type_name(self.value.get_ref());
         let help = help.or_else(|| Some(format!("give `{}` {expected}", self.last_key())));
         self.error(sink, format!("expected {expected}, found {found}"), help);
     }
 
-    /// The last segment of the key path, for help texts.
+    /// The key naming this value, for help texts (the array's key for elements).
     pub fn last_key(&self) -> &str {
-        self.path.rsplit('.').next().unwrap_or(&self.path)
+        if self.name.is_empty() {
+            let base = self.path.split('[').next().unwrap_or(&self.path);
+            base.rsplit('.').next().unwrap_or(base)
+        } else {
+            self.name
+        }
     }
 
     pub fn string(&self, sink: &mut Sink) -> Option<&'a str> {
@@ -280,6 +288,7 @@ impl<'a> Node<'a> {
                 .enumerate()
                 .map(|(i, item)| Node {
                     src: self.src,
+                    name: "",
                     path: format!("{}[{i}]", self.path),
                     key_span: item.span(),
                     value: item,
@@ -387,6 +396,48 @@ impl<'a> Table<'a> {
     pub fn nonempty_string(&self, sink: &mut Sink, key: &str, example: &str) -> Option<&'a str> {
         self.required(sink, key, example)?.nonempty_string(sink)
     }
+
+    /// An optional non-empty string.
+    pub fn opt_nonempty_string(&self, sink: &mut Sink, key: &str) -> Option<&'a str> {
+        self.get(key)?.nonempty_string(sink)
+    }
+}
+
+/// Whether a repeated entry of a string list is an error or silently dropped.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Repeats {
+    Error,
+    Drop,
+}
+
+/// A list of non-empty strings with their nodes, in file order (repeats dropped
+/// or reported at the repeat).
+pub(crate) fn string_list<'a>(
+    node: &Node<'a>,
+    sink: &mut Sink,
+    repeats: Repeats,
+) -> Option<Vec<(String, Node<'a>)>> {
+    let mut out: Vec<(String, Node<'a>)> = Vec::new();
+    let mut ok = true;
+    for item in node.array(sink)? {
+        let Some(s) = item.nonempty_string(sink) else {
+            ok = false;
+            continue;
+        };
+        if let Some((_, first)) = out.iter().find(|(seen, _)| seen == s) {
+            if repeats == Repeats::Error {
+                item.error(
+                    sink,
+                    format!("`{s}` is listed twice (first at {})", first.place()),
+                    Some(format!("remove the second `{s}` from `{}`", node.last_key())),
+                );
+                ok = false;
+            }
+            continue;
+        }
+        out.push((s.to_string(), item));
+    }
+    ok.then_some(out)
 }
 
 #[cfg(test)]

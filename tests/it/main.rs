@@ -1,4 +1,7 @@
 //! The one integration-test binary: each module is one area.
 
+mod cli;
 mod config;
+mod e2e;
 mod sim_aruba;
+mod support;

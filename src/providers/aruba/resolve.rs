@@ -27,6 +27,17 @@ pub struct Resolved {
     pub managed_customers: BTreeSet<String>,
 }
 
+/// The licences a device should hold: the declared ones, plus any the customer's
+/// auto-licence put there (the vendor assigns those only to device types they fit,
+/// so they are tolerated rather than required).
+pub fn wanted_licenses(declared: &[String], auto: &[String], live: &[String]) -> BTreeSet<String> {
+    declared
+        .iter()
+        .chain(live.iter().filter(|l| auto.contains(l)))
+        .cloned()
+        .collect()
+}
+
 pub fn customer_address(key: &str) -> String {
     format!("customer.{key}")
 }
@@ -300,8 +311,8 @@ pub fn resolve(
             )),
             Some(_) => {}
         }
-        let mut licenses: BTreeSet<String> = d.licenses.iter().cloned().collect();
-        licenses.extend(c.auto_license.iter().cloned());
+        let live_licenses = snap.devices.get(serial).map(|l| l.licenses.as_slice()).unwrap_or(&[]);
+        let licenses = wanted_licenses(&d.licenses, &c.auto_license, live_licenses);
         let mut fields = BTreeMap::from([
             ("customer".to_string(), json!(d.customer)),
             ("mac".to_string(), json!(d.mac)),

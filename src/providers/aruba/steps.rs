@@ -11,7 +11,7 @@ use std::time::Duration;
 use serde_json::{Value, json};
 
 use super::Aruba;
-use super::resolve::{UNVERIFIED, customer_address, device_address, site_address};
+use super::resolve::{UNVERIFIED, customer_address, device_address, site_address, wanted_licenses};
 use super::wire::{
     CustomerBody, CustomerBodyAddress, GeolocationBody, GroupRef, SiteAddressBody, SiteBody,
     association_type,
@@ -288,9 +288,9 @@ pub fn compile(actions: &[Action], desired: &Desired, snap: &LiveSnapshot) -> Ve
         } else {
             live.licenses.iter().cloned().collect()
         };
-        let after: BTreeSet<String> = want.licenses.iter().cloned().chain(
-            desired.customers.get(&want.customer).map(|c| c.auto_license.clone()).unwrap_or_default(),
-        ).collect();
+        let auto = desired.customers.get(&want.customer).map(|c| c.auto_license.clone()).unwrap_or_default();
+        let before_list: Vec<String> = before.iter().cloned().collect();
+        let after = wanted_licenses(&want.licenses, &auto, &before_list);
         let add: Vec<String> = after.difference(&before).cloned().collect();
         let remove: Vec<String> = before.difference(&after).cloned().collect();
         if !add.is_empty() {

@@ -1,0 +1,162 @@
+//! The real binary against the in-process simulator: exit codes, config errors
+//! without vendor calls, the state lock, and kill -9 in the middle of an apply.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use mspform::sim::{FaultKind, FaultSpec, Simulator};
+
+use crate::support::*;
+
+fn bin() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_mspform"));
+    c.env("NO_COLOR", "1").env_remove("MSPFORM_LOG").env_remove("MSPFORM_CONFIG").env_remove("MSPFORM_STATE");
+    c
+}
+
+/// Copies the example portfolio into `dir`, pointed at `sim` with fast polling.
+fn write_portfolio(sim: &Simulator, dir: &Path) -> PathBuf {
+    let conf = dir.join("conf");
+    std::fs::create_dir_all(&conf).unwrap();
+    for entry in std::fs::read_dir(repo().join("examples/portfolio")).unwrap() {
+        let path = entry.unwrap().path();
+        let mut text = std::fs::read_to_string(&path).unwrap();
+        if path.file_name().unwrap() == "providers.toml" {
+            text = text
+                .replace("http://127.0.0.1:8080/aruba", &sim.base_url("aruba"))
+                .replace("token = { env = \"ARUBA_TOKEN\" }", &format!("token = {{ file = \"{}\" }}", token_file(dir).display()))
+                .replace("poll_interval_ms = 200", "poll_interval_ms = 20");
+        }
+        std::fs::write(conf.join(path.file_name().unwrap()), text).unwrap();
+    }
+    conf
+}
+
+async fn run(args: Vec<String>) -> Output {
+    tokio::task::spawn_blocking(move || bin().args(&args).stdin(Stdio::null()).output().unwrap())
+        .await
+        .unwrap()
+}
+
+fn args(conf: &Path, state: &Path, rest: &[&str]) -> Vec<String> {
+    let mut v = vec!["-c".to_string(), conf.display().to_string(), "--state".into(), state.display().to_string()];
+    v.extend(rest.iter().map(|s| s.to_string()));
+    v
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn detailed_exitcode_reports_changes_and_drift() {
+    let sim = sim(false).await;
+    let dir = tempfile::tempdir().unwrap();
+    let conf = write_portfolio(&sim, dir.path());
+    let state = dir.path().join("state");
+
+    let out = run(args(&conf, &state, &["plan", "--detailed-exitcode"])).await;
+    assert_eq!(out.status.code(), Some(2), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("+ customer.coffee-shop"), "{text}");
+    assert!(!text.contains('\u{1b}'), "NO_COLOR: no escape codes");
+    assert_eq!(sim.write_calls("aruba"), 0, "plan never writes");
+
+    let out = run(args(&conf, &state, &["apply"])).await;
+    assert_eq!(out.status.code(), Some(1), "apply without a terminal and without --auto-approve refuses");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--auto-approve"));
+    assert_eq!(sim.write_calls("aruba"), 0);
+
+    let out = run(args(&conf, &state, &["apply", "--auto-approve"])).await;
+    assert_eq!(out.status.code(), Some(0), "{}\n{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+
+    let out = run(args(&conf, &state, &["plan", "--detailed-exitcode"])).await;
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stdout));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("No changes."));
+
+    sim.aruba_edit(mspform::sim::ArubaEdit::CustomerField {
+        customer_name: "Acme Retail".into(),
+        field: "city".into(),
+        value: "Leeds".into(),
+    })
+    .unwrap();
+    let out = run(args(&conf, &state, &["plan", "--detailed-exitcode", "--format", "json"])).await;
+    assert_eq!(out.status.code(), Some(2));
+    let plan: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json on stdout");
+    assert_eq!(plan["format_version"], 1);
+    assert_eq!(plan["actions"][0]["address"], "customer.acme-retail");
+    assert_eq!(plan["actions"][0]["changes"][0]["field"], "city");
+    assert_eq!(plan["actions"][0]["changes"][0]["before"], "Leeds");
+
+    let out = run(args(&conf, &state, &["drift"])).await;
+    assert_eq!(out.status.code(), Some(2));
+
+    let out = run(args(&conf, &state, &["state", "list"])).await;
+    let listed = String::from_utf8_lossy(&out.stdout);
+    assert!(listed.contains("customer.coffee-shop") && listed.contains("device.AP0000001"), "{listed}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_config_names_file_line_column_and_calls_no_vendor() {
+    let sim = sim(false).await;
+    let dir = tempfile::tempdir().unwrap();
+    let conf = write_portfolio(&sim, dir.path());
+    std::fs::write(
+        conf.join("broken.toml"),
+        "[customers.broken]\nprovider = \"aruba\"\nname = \"Broken\"\ncountry = \"USA\"\naddress = { street = \"a\", city = \"b\", state = \"c\", zip = \"d\" }\ncolour = \"blue\"\n",
+    )
+    .unwrap();
+    let state = dir.path().join("state");
+    for cmd in [&["validate"][..], &["plan"], &["apply", "--auto-approve"]] {
+        let out = run(args(&conf, &state, cmd)).await;
+        assert_eq!(out.status.code(), Some(1));
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains("broken.toml:4:"), "country error with its position: {err}");
+        assert!(err.contains("broken.toml:6:1"), "unknown key with its position: {err}");
+        assert!(err.contains("colour"), "{err}");
+    }
+    assert_eq!(sim.total_calls("aruba"), 0, "no vendor call on a bad config");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_second_apply_on_the_same_state_fails_naming_the_holder() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("state");
+    let _held = mspform::state::StateLock::acquire(&state, "apply").unwrap();
+    let sim = sim(false).await;
+    let conf = write_portfolio(&sim, dir.path());
+    let out = run(args(&conf, &state, &["apply", "--auto-approve"])).await;
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains(&format!("pid {}", std::process::id())) && err.contains("locked"), "{err}");
+    assert_eq!(sim.total_calls("aruba"), 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kill_9_in_the_middle_of_an_apply_then_apply_again_converges() {
+    let sim = sim(false).await;
+    // Slow writes so the kill lands mid-apply.
+    sim.inject_fault(FaultSpec { vendor: "aruba".into(), route: "* *".into(), kind: FaultKind::Latency { ms: 60 }, count: None, rate: None });
+    let dir = tempfile::tempdir().unwrap();
+    let conf = write_portfolio(&sim, dir.path());
+    let state = dir.path().join("state");
+    let mut child = bin()
+        .args(args(&conf, &state, &["apply", "--auto-approve"]))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let start = Instant::now();
+    while sim.write_calls("aruba") < 6 && start.elapsed() < Duration::from_secs(60) {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    child.kill().unwrap(); // SIGKILL
+    let _ = child.wait();
+    let written = sim.write_calls("aruba");
+    assert!(written >= 6, "the kill landed after {written} writes");
+    sim.clear_faults();
+
+    let out = run(args(&conf, &state, &["apply", "--auto-approve"])).await;
+    assert_eq!(out.status.code(), Some(0), "{}\n{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    let out = run(args(&conf, &state, &["plan", "--detailed-exitcode"])).await;
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stdout));
+    assert_eq!(customer_names(&sim), ["Acme Retail", "Coffee Shop", "Harbor Clinic"], "no duplicates");
+    assert_eq!(sim.dump()["aruba"]["sites"].as_array().unwrap().len(), 5);
+}

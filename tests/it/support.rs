@@ -1,0 +1,83 @@
+//! Test support: an in-process simulator on 127.0.0.1:0 and the example
+//! portfolio pointed at it.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
+
+use mspform::engine::{self, ApplyReport, Prepared};
+use mspform::model::{ArubaAuth, Desired, ProviderKind, SecretRef};
+use mspform::sim::{Inventory, SimOptions, Simulator};
+use mspform::state::{SledStore, StateStore};
+
+pub fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// A simulator with the embedded inventory; the per-second limit is off unless `limited`.
+pub async fn sim(limited: bool) -> Simulator {
+    let sim = Simulator::start(SimOptions {
+        listen: "127.0.0.1:0".parse().unwrap(),
+        aruba_listen: None,
+        inventory: Inventory::embedded(),
+        data_dir: None,
+    })
+    .await
+    .expect("simulator starts");
+    if !limited {
+        sim.aruba_switches(|s| s.limit_per_second = 0);
+    }
+    sim
+}
+
+/// Writes the simulator's token to a file so tests need no environment variables.
+pub fn token_file(dir: &Path) -> PathBuf {
+    let path = dir.join("aruba-token");
+    std::fs::write(&path, "sim-token\n").unwrap();
+    path
+}
+
+/// The example portfolio, pointed at `sim`, fast polling, no client-side limit.
+pub fn portfolio(sim: &Simulator, dir: &Path) -> Desired {
+    let mut desired = mspform::config::load(&repo().join("examples/portfolio")).expect("examples load");
+    point_at(&mut desired, sim, dir);
+    desired
+}
+
+pub fn point_at(desired: &mut Desired, sim: &Simulator, dir: &Path) {
+    let token = token_file(dir);
+    for p in desired.providers.values_mut() {
+        p.base_url = sim.base_url("aruba");
+        let ProviderKind::ArubaCentral(s) = &mut p.kind;
+        s.auth = ArubaAuth::Token(SecretRef::File(token.clone()));
+        s.calls_per_second = 1000;
+        s.poll_interval_ms = 20;
+        s.provision_timeout_secs = 3;
+    }
+}
+
+pub fn store(dir: &Path) -> Arc<dyn StateStore> {
+    Arc::new(SledStore::open(&dir.join("state")).expect("state opens"))
+}
+
+pub async fn plan(desired: &Desired, store: &Arc<dyn StateStore>) -> Prepared {
+    engine::plan(desired, store.clone(), &[]).await.expect("plan")
+}
+
+pub async fn apply(desired: &Desired, store: &Arc<dyn StateStore>) -> ApplyReport {
+    let prepared = plan(desired, store).await;
+    engine::apply(&prepared, desired, store.clone(), &AtomicBool::new(false)).await
+}
+
+/// Customers in the simulator's dump, by name.
+pub fn customer_names(sim: &Simulator) -> Vec<String> {
+    let dump = sim.dump();
+    let mut names: Vec<String> = dump["aruba"]["customers"]
+        .as_array()
+        .expect("dump lists customers")
+        .iter()
+        .map(|c| c["customer_name"].as_str().unwrap_or_default().to_string())
+        .collect();
+    names.sort();
+    names
+}
