@@ -212,12 +212,18 @@ mod tests {
             address: address.into(),
             kind,
             provider: "aruba".into(),
-            fields: fields.iter().map(|(k, v)| (k.to_string(), v.clone())).collect(),
+            fields: fields
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.clone()))
+                .collect(),
         }
     }
 
     fn live(records: Vec<Record>) -> BTreeMap<String, Record> {
-        records.into_iter().map(|r| (r.address.clone(), r)).collect()
+        records
+            .into_iter()
+            .map(|r| (r.address.clone(), r))
+            .collect()
     }
 
     fn owned(addrs: &[&str]) -> BTreeSet<String> {
@@ -238,15 +244,27 @@ mod tests {
     #[test]
     fn owned_and_equal_is_no_action() {
         let want = vec![rec("customer.a", Kind::Customer, &[("name", json!("A"))])];
-        let have = live(vec![rec("customer.a", Kind::Customer, &[("name", json!("A")), ("extra", json!(1))])]);
+        let have = live(vec![rec(
+            "customer.a",
+            Kind::Customer,
+            &[("name", json!("A")), ("extra", json!(1))],
+        )]);
         let (actions, _) = diff(&want, &have, &owned(&["customer.a"]), &BTreeSet::new());
         assert!(actions.is_empty(), "{actions:?}");
     }
 
     #[test]
     fn changed_field_is_an_update_naming_the_field() {
-        let want = vec![rec("customer.a", Kind::Customer, &[("name", json!("A")), ("description", json!("new"))])];
-        let have = live(vec![rec("customer.a", Kind::Customer, &[("name", json!("A")), ("description", json!("old"))])]);
+        let want = vec![rec(
+            "customer.a",
+            Kind::Customer,
+            &[("name", json!("A")), ("description", json!("new"))],
+        )];
+        let have = live(vec![rec(
+            "customer.a",
+            Kind::Customer,
+            &[("name", json!("A")), ("description", json!("old"))],
+        )]);
         let (actions, _) = diff(&want, &have, &owned(&["customer.a"]), &BTreeSet::new());
         assert_eq!(actions[0].op, Op::Update);
         assert_eq!(actions[0].changes.len(), 1);
@@ -257,7 +275,11 @@ mod tests {
     #[test]
     fn live_but_not_owned_is_adopted_not_duplicated() {
         let want = vec![rec("customer.a", Kind::Customer, &[("name", json!("A"))])];
-        let have = live(vec![rec("customer.a", Kind::Customer, &[("name", json!("A"))])]);
+        let have = live(vec![rec(
+            "customer.a",
+            Kind::Customer,
+            &[("name", json!("A"))],
+        )]);
         let (actions, _) = diff(&want, &have, &owned(&[]), &BTreeSet::new());
         assert_eq!(actions.len(), 1);
         assert_eq!(actions[0].op, Op::Adopt);
@@ -268,7 +290,11 @@ mod tests {
     fn only_owned_undeclared_objects_are_deleted() {
         let have = live(vec![
             rec("customer.mine", Kind::Customer, &[("name", json!("Mine"))]),
-            rec("customer.theirs", Kind::Customer, &[("name", json!("Theirs"))]),
+            rec(
+                "customer.theirs",
+                Kind::Customer,
+                &[("name", json!("Theirs"))],
+            ),
         ]);
         let (actions, unmanaged) = diff(&[], &have, &owned(&["customer.mine"]), &BTreeSet::new());
         assert_eq!(actions.len(), 1);
@@ -318,7 +344,15 @@ mod tests {
         let order: Vec<&str> = actions.iter().map(|a| a.address.as_str()).collect();
         assert_eq!(
             order,
-            ["customer.a", "customer.c", "site.a/t", "device.Y", "device.X", "site.a/s", "customer.b"]
+            [
+                "customer.a",
+                "customer.c",
+                "site.a/t",
+                "device.Y",
+                "device.X",
+                "site.a/s",
+                "customer.b"
+            ]
         );
     }
 }

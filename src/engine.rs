@@ -11,9 +11,9 @@ use crate::live::LiveSnapshot;
 use crate::model::{Desired, Ownership, ProviderKind};
 use crate::plan::{Plan, ProviderRead};
 use crate::providers::ProviderError;
+use crate::providers::aruba::Aruba;
 use crate::providers::aruba::resolve::{Resolved, resolve};
 use crate::providers::aruba::steps::{RunEnv, Step, compile};
-use crate::providers::aruba::Aruba;
 use crate::state::{StateError, StateStore, pending};
 
 #[derive(Debug, thiserror::Error)]
@@ -50,18 +50,26 @@ pub fn target(actions: Vec<Action>, targets: &[String]) -> Vec<Action> {
                 a.address == *t
                     || a.address.starts_with(&format!("{t}/"))
                     || (t.starts_with("customer.")
-                        && a.address.starts_with(&format!("site.{}/", &t["customer.".len()..])))
+                        && a.address
+                            .starts_with(&format!("site.{}/", &t["customer.".len()..])))
             })
         })
         .collect()
 }
 
 /// Refreshes every provider and computes the plan. Makes no vendor write.
-pub async fn plan(desired: &Desired, store: Arc<dyn StateStore>, targets: &[String]) -> Result<Prepared, EngineError> {
+pub async fn plan(
+    desired: &Desired,
+    store: Arc<dyn StateStore>,
+    targets: &[String],
+) -> Result<Prepared, EngineError> {
     let owned = store.owned()?;
     let open = pending(store.as_ref())?;
     if !open.is_empty() {
-        tracing::warn!(count = open.len(), "an earlier apply was interrupted; its unfinished writes are settled by reading live state first");
+        tracing::warn!(
+            count = open.len(),
+            "an earlier apply was interrupted; its unfinished writes are settled by reading live state first"
+        );
     }
     let mut clients = Vec::new();
     for p in desired.providers.values() {
@@ -79,7 +87,11 @@ pub async fn plan(desired: &Desired, store: Arc<dyn StateStore>, targets: &[Stri
             Ok(snapshot) => {
                 let resolved = resolve(client.key(), desired, &snapshot, &owned);
                 errors.extend(resolved.errors.iter().cloned());
-                parts.push(Part { client, snapshot, resolved });
+                parts.push(Part {
+                    client,
+                    snapshot,
+                    resolved,
+                });
             }
             Err(e) => failures.push(e),
         }
@@ -95,7 +107,12 @@ pub async fn plan(desired: &Desired, store: Arc<dyn StateStore>, targets: &[Stri
     let mut live = BTreeMap::new();
     for part in &parts {
         desired_records.extend(part.resolved.desired.iter().cloned());
-        live.extend(part.resolved.live.iter().map(|(k, v)| (k.clone(), v.clone())));
+        live.extend(
+            part.resolved
+                .live
+                .iter()
+                .map(|(k, v)| (k.clone(), v.clone())),
+        );
     }
     let owned_set: BTreeSet<String> = owned.keys().cloned().collect();
     let exclusive: BTreeSet<String> = desired
@@ -107,7 +124,10 @@ pub async fn plan(desired: &Desired, store: Arc<dyn StateStore>, targets: &[Stri
     let (mut actions, unmanaged) = diff::diff(&desired_records, &live, &owned_set, &exclusive);
     let declared: BTreeSet<&str> = desired_records.iter().map(|r| r.address.as_str()).collect();
     for (address, record) in &owned {
-        if !declared.contains(address.as_str()) && !live.contains_key(address) && desired.providers.contains_key(&record.provider) {
+        if !declared.contains(address.as_str())
+            && !live.contains_key(address)
+            && desired.providers.contains_key(&record.provider)
+        {
             actions.push(Action {
                 address: address.clone(),
                 kind: kind_of(address),
@@ -126,7 +146,10 @@ pub async fn plan(desired: &Desired, store: Arc<dyn StateStore>, targets: &[Stri
             calls: p.snapshot.calls,
         })
         .collect();
-    Ok(Prepared { plan: Plan::new(reads, actions, unmanaged), parts })
+    Ok(Prepared {
+        plan: Plan::new(reads, actions, unmanaged),
+        parts,
+    })
 }
 
 fn kind_of(address: &str) -> diff::Kind {
@@ -167,17 +190,29 @@ pub struct ApplyReport {
 
 impl ApplyReport {
     pub fn failed(&self) -> usize {
-        self.actions.values().filter(|o| matches!(o, Outcome::Failed(_))).count()
+        self.actions
+            .values()
+            .filter(|o| matches!(o, Outcome::Failed(_)))
+            .count()
     }
     pub fn skipped(&self) -> usize {
-        self.actions.values().filter(|o| matches!(o, Outcome::Skipped(_))).count()
+        self.actions
+            .values()
+            .filter(|o| matches!(o, Outcome::Skipped(_)))
+            .count()
     }
     pub fn ok(&self) -> bool {
         self.failed() == 0 && self.skipped() == 0 && !self.interrupted
     }
 }
 
-async fn run_part(part: &Part, actions: &[Action], desired: &Desired, store: Arc<dyn StateStore>, stop: &AtomicBool) -> (Vec<StepReport>, bool) {
+async fn run_part(
+    part: &Part,
+    actions: &[Action],
+    desired: &Desired,
+    store: Arc<dyn StateStore>,
+    stop: &AtomicBool,
+) -> (Vec<StepReport>, bool) {
     let steps: Vec<Step> = compile(actions, desired, &part.snapshot);
     let mut env = RunEnv::new(store, part.resolved.ids.clone(), &part.snapshot);
     let mut done: BTreeMap<usize, bool> = BTreeMap::new();
@@ -190,7 +225,11 @@ async fn run_part(part: &Part, actions: &[Action], desired: &Desired, store: Arc
             interrupted = true;
             Outcome::Skipped("interrupted before it started".into())
         } else if let Some(dep) = blocked {
-            let what = steps.iter().find(|s| s.id == *dep).map(|s| s.label()).unwrap_or_default();
+            let what = steps
+                .iter()
+                .find(|s| s.id == *dep)
+                .map(|s| s.label())
+                .unwrap_or_default();
             Outcome::Skipped(format!("depends on \"{what}\", which did not succeed"))
         } else {
             let span = tracing::info_span!("step", provider = %part.client.key(), step = %label);
@@ -213,10 +252,21 @@ async fn run_part(part: &Part, actions: &[Action], desired: &Desired, store: Arc
 
 /// Executes a prepared plan: independent work carries on past a failure, work
 /// that depends on a failed step is skipped, and every outcome is reported.
-pub async fn apply(prepared: &Prepared, desired: &Desired, store: Arc<dyn StateStore>, stop: &AtomicBool) -> ApplyReport {
+pub async fn apply(
+    prepared: &Prepared,
+    desired: &Desired,
+    store: Arc<dyn StateStore>,
+    stop: &AtomicBool,
+) -> ApplyReport {
     let before: u64 = prepared.parts.iter().map(|p| p.client.calls()).sum();
     let runs = prepared.parts.iter().map(|part| {
-        let actions: Vec<Action> = prepared.plan.actions.iter().filter(|a| a.provider == part.client.key()).cloned().collect();
+        let actions: Vec<Action> = prepared
+            .plan
+            .actions
+            .iter()
+            .filter(|a| a.provider == part.client.key())
+            .cloned()
+            .collect();
         let store = store.clone();
         async move { run_part(part, &actions, desired, store, stop).await }
     });
@@ -227,21 +277,32 @@ pub async fn apply(prepared: &Prepared, desired: &Desired, store: Arc<dyn StateS
         report.steps.extend(steps);
     }
     for a in &prepared.plan.actions {
-        let mine: Vec<&StepReport> = report.steps.iter().filter(|s| s.provider == a.provider && s.addresses.contains(&a.address)).collect();
+        let mine: Vec<&StepReport> = report
+            .steps
+            .iter()
+            .filter(|s| s.provider == a.provider && s.addresses.contains(&a.address))
+            .collect();
         let outcome = mine
             .iter()
             .find_map(|s| matches!(s.outcome, Outcome::Failed(_)).then(|| s.outcome.clone()))
-            .or_else(|| mine.iter().find_map(|s| matches!(s.outcome, Outcome::Skipped(_)).then(|| s.outcome.clone())))
+            .or_else(|| {
+                mine.iter().find_map(|s| {
+                    matches!(s.outcome, Outcome::Skipped(_)).then(|| s.outcome.clone())
+                })
+            })
             .unwrap_or(Outcome::Done);
         report.actions.insert(a.address.clone(), outcome);
     }
     let after: u64 = prepared.parts.iter().map(|p| p.client.calls()).sum();
     report.calls = after - before;
     // Entries still pending belong to writes whose answer never came; the next run settles them.
-    if let Ok(open) = pending(store.as_ref()) {
-        if !open.is_empty() {
-            tracing::warn!(count = open.len(), "writes with unknown outcome remain in the journal; the next plan/apply settles them from live state");
-        }
+    if let Ok(open) = pending(store.as_ref())
+        && !open.is_empty()
+    {
+        tracing::warn!(
+            count = open.len(),
+            "writes with unknown outcome remain in the journal; the next plan/apply settles them from live state"
+        );
     }
     report
 }

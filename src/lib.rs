@@ -13,5 +13,5 @@ pub mod live;
 pub mod model;
 pub mod plan;
 pub mod providers;
-pub mod state;
 pub mod sim;
+pub mod state;

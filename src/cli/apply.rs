@@ -43,24 +43,49 @@ pub fn print_report(report: &ApplyReport) {
     println!();
     for (address, outcome) in &report.actions {
         match outcome {
-            Outcome::Done => anstream::println!("  {}ok{}      {address}", anstyle::AnsiColor::Green.render_fg(), anstyle::Reset),
-            Outcome::Failed(e) => anstream::println!("  {}FAILED{}  {address}: {e}", anstyle::AnsiColor::Red.render_fg(), anstyle::Reset),
-            Outcome::Skipped(why) => anstream::println!("  {}skipped{} {address}: {why}", anstyle::AnsiColor::Yellow.render_fg(), anstyle::Reset),
+            Outcome::Done => anstream::println!(
+                "  {}ok{}      {address}",
+                anstyle::AnsiColor::Green.render_fg(),
+                anstyle::Reset
+            ),
+            Outcome::Failed(e) => anstream::println!(
+                "  {}FAILED{}  {address}: {e}",
+                anstyle::AnsiColor::Red.render_fg(),
+                anstyle::Reset
+            ),
+            Outcome::Skipped(why) => anstream::println!(
+                "  {}skipped{} {address}: {why}",
+                anstyle::AnsiColor::Yellow.render_fg(),
+                anstyle::Reset
+            ),
         }
     }
     let ok = report.actions.len() - report.failed() - report.skipped();
     println!(
         "\nApply {}: {ok} done, {} failed, {} skipped; {} API call(s).{}",
-        if report.ok() { "complete" } else { "incomplete" },
+        if report.ok() {
+            "complete"
+        } else {
+            "incomplete"
+        },
         report.failed(),
         report.skipped(),
         report.calls,
-        if report.interrupted { " Interrupted: re-run apply to finish." } else { "" }
+        if report.interrupted {
+            " Interrupted: re-run apply to finish."
+        } else {
+            ""
+        }
     );
 }
 
 /// Plan, then (when approved) apply; shared by `apply` and `demo`.
-pub async fn plan_and_apply(desired: &Desired, store: Arc<dyn StateStore>, targets: &[String], auto_approve: bool) -> Result<Status, CliError> {
+pub async fn plan_and_apply(
+    desired: &Desired,
+    store: Arc<dyn StateStore>,
+    targets: &[String],
+    auto_approve: bool,
+) -> Result<Status, CliError> {
     let prepared = engine::plan(desired, store.clone(), targets).await?;
     anstream::print!("{}", render::text(&prepared.plan));
     if !prepared.plan.has_changes() {
@@ -74,7 +99,9 @@ pub async fn plan_and_apply(desired: &Desired, store: Arc<dyn StateStore>, targe
     let flag = stop.clone();
     let watcher = tokio::spawn(async move {
         if tokio::signal::ctrl_c().await.is_ok() {
-            eprintln!("\nInterrupted: finishing the call in flight, starting nothing new. Press Ctrl-C again to exit at once (the journal keeps the state recoverable).");
+            eprintln!(
+                "\nInterrupted: finishing the call in flight, starting nothing new. Press Ctrl-C again to exit at once (the journal keeps the state recoverable)."
+            );
             flag.store(true, Ordering::SeqCst);
             if tokio::signal::ctrl_c().await.is_ok() {
                 std::process::exit(130);
@@ -84,7 +111,11 @@ pub async fn plan_and_apply(desired: &Desired, store: Arc<dyn StateStore>, targe
     let report = engine::apply(&prepared, desired, store, &stop).await;
     watcher.abort();
     print_report(&report);
-    Ok(if report.ok() { Status::Ok } else { Status::Failed })
+    Ok(if report.ok() {
+        Status::Ok
+    } else {
+        Status::Failed
+    })
 }
 
 pub async fn run(cli: &Cli, args: &ApplyArgs) -> Result<Status, CliError> {

@@ -28,11 +28,11 @@ pub fn run(cli: &Cli, args: &DemoArgs) -> Result<Status, CliError> {
     // before any thread exists, which is what makes set_var sound here.
     for p in desired.providers.values() {
         let ProviderKind::ArubaCentral(s) = &p.kind;
-        if let ArubaAuth::Token(SecretRef::Env(name)) = &s.auth {
-            if std::env::var_os(name).is_none() {
-                // SAFETY: single-threaded at this point (no runtime, no threads started).
-                unsafe { std::env::set_var(name, "sim-token") };
-            }
+        if let ArubaAuth::Token(SecretRef::Env(name)) = &s.auth
+            && std::env::var_os(name).is_none()
+        {
+            // SAFETY: single-threaded at this point (no runtime, no threads started).
+            unsafe { std::env::set_var(name, "sim-token") };
         }
     }
     let inventory = match &args.inventory {
@@ -41,7 +41,9 @@ pub fn run(cli: &Cli, args: &DemoArgs) -> Result<Status, CliError> {
     };
     runtime()?.block_on(async move {
         let sim = Simulator::start(SimOptions {
-            listen: "127.0.0.1:0".parse().map_err(|e| CliError::Other(format!("{e}")))?,
+            listen: "127.0.0.1:0"
+                .parse()
+                .map_err(|e| CliError::Other(format!("{e}")))?,
             aruba_listen: None,
             inventory,
             data_dir: None,
@@ -56,8 +58,15 @@ pub fn run(cli: &Cli, args: &DemoArgs) -> Result<Status, CliError> {
         let result = async {
             let _lock = StateLock::acquire(&dir, "demo")?;
             let store: std::sync::Arc<dyn StateStore> = std::sync::Arc::new(SledStore::open(&dir)?);
-            println!("== mspform demo: simulator at {} (state in {})\n", sim.url(), dir.display());
-            println!("== 1. plan + apply: everything in {} is new to the simulated cloud\n", cli.config.display());
+            println!(
+                "== mspform demo: simulator at {} (state in {})\n",
+                sim.url(),
+                dir.display()
+            );
+            println!(
+                "== 1. plan + apply: everything in {} is new to the simulated cloud\n",
+                cli.config.display()
+            );
             let status = plan_and_apply(&desired, store.clone(), &[], true).await?;
             if matches!(status, Status::Failed) {
                 return Ok(status);
@@ -65,8 +74,15 @@ pub fn run(cli: &Cli, args: &DemoArgs) -> Result<Status, CliError> {
             println!("\n== 2. plan again: nothing should be left to change\n");
             let again = engine::plan(&desired, store, &[]).await?;
             anstream::print!("{}", render::text(&again.plan));
-            println!("\nVendor write calls the simulator saw: {}", sim.write_calls("aruba"));
-            Ok::<Status, CliError>(if again.plan.has_changes() { Status::Failed } else { Status::Ok })
+            println!(
+                "\nVendor write calls the simulator saw: {}",
+                sim.write_calls("aruba")
+            );
+            Ok::<Status, CliError>(if again.plan.has_changes() {
+                Status::Failed
+            } else {
+                Status::Ok
+            })
         }
         .await;
         sim.shutdown().await;

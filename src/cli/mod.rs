@@ -24,13 +24,28 @@ pub const EXIT_ERROR: i32 = 1;
 pub const EXIT_CHANGES: i32 = 2;
 
 #[derive(Debug, Parser)]
-#[command(name = "mspform", version, about = "Desired-state management of MSP customer portfolios (Terraform for MSPs)")]
+#[command(
+    name = "mspform",
+    version,
+    about = "Desired-state management of MSP customer portfolios (Terraform for MSPs)"
+)]
 pub struct Cli {
     /// Configuration: a TOML file or a directory of them.
-    #[arg(short = 'c', long = "config", global = true, default_value = "mspform.toml", env = "MSPFORM_CONFIG")]
+    #[arg(
+        short = 'c',
+        long = "config",
+        global = true,
+        default_value = "mspform.toml",
+        env = "MSPFORM_CONFIG"
+    )]
     pub config: PathBuf,
     /// State directory (sled database and lock).
-    #[arg(long = "state", global = true, default_value = "state", env = "MSPFORM_STATE")]
+    #[arg(
+        long = "state",
+        global = true,
+        default_value = "state",
+        env = "MSPFORM_STATE"
+    )]
     pub state: PathBuf,
     /// More log output on stderr (-v info, -vv debug). MSPFORM_LOG overrides.
     #[arg(short = 'v', long = "verbose", global = true, action = clap::ArgAction::Count)]
@@ -124,7 +139,10 @@ pub fn load_config(path: &Path) -> Result<Desired, CliError> {
 }
 
 /// Opens the state directory under its lock.
-pub fn open_state(dir: &Path, operation: &str) -> Result<(Arc<dyn StateStore>, StateLock), CliError> {
+pub fn open_state(
+    dir: &Path,
+    operation: &str,
+) -> Result<(Arc<dyn StateStore>, StateLock), CliError> {
     let lock = StateLock::acquire(dir, operation)?;
     let store: Arc<dyn StateStore> = Arc::new(SledStore::open(dir)?);
     Ok((store, lock))
@@ -143,7 +161,13 @@ pub fn main() -> i32 {
     init_logging(cli.verbose);
     let result = run(cli);
     if let Err(e) = &result {
-        anstream::eprintln!("{}error:{} {e}", anstyle::Style::new().bold().fg_color(Some(anstyle::AnsiColor::Red.into())), anstyle::Reset);
+        anstream::eprintln!(
+            "{}error:{} {e}",
+            anstyle::Style::new()
+                .bold()
+                .fg_color(Some(anstyle::AnsiColor::Red.into())),
+            anstyle::Reset
+        );
     }
     exit_code(&result)
 }

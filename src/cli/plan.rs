@@ -34,8 +34,14 @@ pub struct DriftArgs {
 
 /// Writes a file crash-safely: temp file, fsync, rename, fsync the directory.
 pub fn write_atomic(path: &Path, contents: &[u8]) -> std::io::Result<()> {
-    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    let tmp = dir.join(format!(".{}.tmp", path.file_name().and_then(|n| n.to_str()).unwrap_or("plan")));
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let tmp = dir.join(format!(
+        ".{}.tmp",
+        path.file_name().and_then(|n| n.to_str()).unwrap_or("plan")
+    ));
     {
         let mut f = std::fs::File::create(&tmp)?;
         f.write_all(contents)?;
@@ -54,13 +60,23 @@ pub async fn run(cli: &Cli, args: &PlanArgs) -> Result<Status, CliError> {
     let prepared = engine::plan(&desired, store, &args.target).await?;
     anstream::print!("{}", render::render(&prepared.plan, args.format.into()));
     if let Some(out) = &args.out {
-        write_atomic(out, render::json(&prepared.plan).as_bytes())
-            .map_err(|e| CliError::Other(format!("cannot write the plan to {}: {e}", out.display())))?;
+        write_atomic(out, render::json(&prepared.plan).as_bytes()).map_err(|e| {
+            CliError::Other(format!("cannot write the plan to {}: {e}", out.display()))
+        })?;
     }
-    Ok(if args.detailed_exitcode && prepared.plan.has_changes() { Status::Changes } else { Status::Ok })
+    Ok(if args.detailed_exitcode && prepared.plan.has_changes() {
+        Status::Changes
+    } else {
+        Status::Ok
+    })
 }
 
 pub async fn drift(cli: &Cli, args: &DriftArgs) -> Result<Status, CliError> {
-    let plan = PlanArgs { format: args.format, out: None, detailed_exitcode: true, target: Vec::new() };
+    let plan = PlanArgs {
+        format: args.format,
+        out: None,
+        detailed_exitcode: true,
+        target: Vec::new(),
+    };
     run(cli, &plan).await
 }

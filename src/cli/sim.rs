@@ -42,6 +42,8 @@ pub async fn run(cmd: &SimCommand) -> Result<Status, CliError> {
         inventory,
         data_dir: args.data.clone(),
     };
-    crate::sim::serve(opts).await.map_err(|e| CliError::Other(format!("simulator: {e:#}")))?;
+    crate::sim::serve(opts)
+        .await
+        .map_err(|e| CliError::Other(format!("simulator: {e:#}")))?;
     Ok(Status::Ok)
 }

@@ -21,12 +21,23 @@ pub fn run(cli: &Cli, cmd: &StateCommand) -> Result<Status, CliError> {
     match cmd {
         StateCommand::List => {
             for (address, record) in store.owned()? {
-                println!("{address}\t{}\t{}", record.provider, record.vendor_id.unwrap_or_default());
+                println!(
+                    "{address}\t{}\t{}",
+                    record.provider,
+                    record.vendor_id.unwrap_or_default()
+                );
             }
         }
         StateCommand::Show { address } => match store.get_owned(address)? {
-            Some(record) => println!("{}", serde_json::to_string_pretty(&record).unwrap_or_default()),
-            None => return Err(CliError::Other(format!("{address} is not in the state; `mspform state list` shows what is"))),
+            Some(record) => println!(
+                "{}",
+                serde_json::to_string_pretty(&record).unwrap_or_default()
+            ),
+            None => {
+                return Err(CliError::Other(format!(
+                    "{address} is not in the state; `mspform state list` shows what is"
+                )));
+            }
         },
         StateCommand::Rm { address } => {
             if !store.remove_owned(address)? {
@@ -36,7 +47,10 @@ pub fn run(cli: &Cli, cmd: &StateCommand) -> Result<Status, CliError> {
         }
         StateCommand::Journal => {
             for (id, e) in store.journal()? {
-                println!("{id}\t{:?}\t{}\t{}\t{}\t{}", e.status, e.provider, e.address, e.action, e.call);
+                println!(
+                    "{id}\t{:?}\t{}\t{}\t{}\t{}",
+                    e.status, e.provider, e.address, e.action, e.call
+                );
             }
         }
     }

@@ -74,13 +74,18 @@ mod tests {
 
     #[test]
     fn names_and_alpha3_suggest_the_code() {
-        let us = Err("use the ISO 3166-1 alpha-2 code of United States: country = \"US\"".to_string());
+        let us =
+            Err("use the ISO 3166-1 alpha-2 code of United States: country = \"US\"".to_string());
         assert_eq!(normalize_country("USA"), us);
         assert_eq!(normalize_country("usa"), us);
         assert_eq!(normalize_country("United States"), us);
         assert_eq!(normalize_country("united states"), us);
         assert!(normalize_country("UK").unwrap_err().contains("\"GB\""));
-        assert!(normalize_country("South Korea").unwrap_err().contains("\"KR\""));
+        assert!(
+            normalize_country("South Korea")
+                .unwrap_err()
+                .contains("\"KR\"")
+        );
         assert!(normalize_country("Germny").unwrap_err().contains("\"DE\""));
     }
 

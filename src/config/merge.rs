@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use toml::de::DeTable;
 
 use super::source::{Node, Sink, SourceFile, Table};
-use super::text::{list, suggest_key};
+use super::text::list;
 
 const ROOT_KEYS: &[&str] = &["providers", "customers", "devices"];
 
@@ -20,7 +20,10 @@ pub(super) struct Merged<'a> {
 }
 
 /// `files` in load order.
-pub(super) fn merge<'a>(files: &[(&'a SourceFile, &'a DeTable<'a>)], sink: &mut Sink) -> Merged<'a> {
+pub(super) fn merge<'a>(
+    files: &[(&'a SourceFile, &'a DeTable<'a>)],
+    sink: &mut Sink,
+) -> Merged<'a> {
     let mut sections: [Vec<(String, Node<'a>)>; 3] = Default::default();
     for (src, table) in files {
         let root = Table {
@@ -31,8 +34,12 @@ pub(super) fn merge<'a>(files: &[(&'a SourceFile, &'a DeTable<'a>)], sink: &mut 
         };
         check_root_keys(&root, sink);
         for (slot, name) in ROOT_KEYS.iter().enumerate() {
-            let Some(section) = root.get(name) else { continue };
-            let Some(section) = section.table_any(sink) else { continue };
+            let Some(section) = root.get(name) else {
+                continue;
+            };
+            let Some(section) = section.table_any(sink) else {
+                continue;
+            };
             for entry in section.entries() {
                 let key = entry.name.to_string();
                 sections[slot].push((key, entry));
@@ -92,13 +99,15 @@ fn report_twice(node: &Node<'_>, first: &Node<'_>, kind: &str, sink: &mut Sink) 
         sink,
         format!("`{}` is already defined at {}", node.path, first.place()),
         Some(format!(
-            "define each {kind} once: merge the two definitions, or give one of them another key such as `{}-2`",
-            suggest_key(first.name)
+            "define each {kind} once, in one file: merge the two definitions or remove one"
         )),
     );
 }
 
-fn insert_devices<'a>(entries: Vec<(String, Node<'a>)>, sink: &mut Sink) -> BTreeMap<String, Node<'a>> {
+fn insert_devices<'a>(
+    entries: Vec<(String, Node<'a>)>,
+    sink: &mut Sink,
+) -> BTreeMap<String, Node<'a>> {
     let mut out: BTreeMap<String, Node<'a>> = BTreeMap::new();
     let mut folded: BTreeMap<String, String> = BTreeMap::new();
     for (serial, node) in sorted(entries) {

@@ -99,9 +99,8 @@ impl Sink {
 
     /// Sorted by file, line and column (stable: same place keeps report order).
     pub fn into_sorted(mut self) -> Vec<ConfigError> {
-        self.errors.sort_by(|a, b| {
-            (&a.file, a.line, a.column).cmp(&(&b.file, b.line, b.column))
-        });
+        self.errors
+            .sort_by(|a, b| (&a.file, a.line, a.column).cmp(&(&b.file, b.line, b.column)));
         self.errors.dedup();
         self.errors
     }
@@ -205,7 +204,11 @@ impl<'a> Node<'a> {
             self.error(
                 sink,
                 "must not be empty",
-                Some(format!("give `{}` a value, e.g. {} = \"…\"", self.last_key(), self.last_key())),
+                Some(format!(
+                    "give `{}` a value, e.g. {} = \"…\"",
+                    self.last_key(),
+                    self.last_key()
+                )),
             );
             return None;
         }
@@ -216,7 +219,15 @@ impl<'a> Node<'a> {
         match self.value.get_ref() {
             DeValue::Boolean(b) => Some(*b),
             _ => {
-                self.type_error(sink, "a boolean", Some(format!("write {} = true or {} = false", self.last_key(), self.last_key())));
+                self.type_error(
+                    sink,
+                    "a boolean",
+                    Some(format!(
+                        "write {} = true or {} = false",
+                        self.last_key(),
+                        self.last_key()
+                    )),
+                );
                 None
             }
         }
@@ -279,7 +290,11 @@ impl<'a> Node<'a> {
     /// The elements of an array.
     pub fn array(&self, sink: &mut Sink) -> Option<Vec<Node<'a>>> {
         let DeValue::Array(items) = self.value.get_ref() else {
-            self.type_error(sink, "an array", Some(format!("write {} = [\"…\"]", self.last_key())));
+            self.type_error(
+                sink,
+                "an array",
+                Some(format!("write {} = [\"…\"]", self.last_key())),
+            );
             return None;
         };
         Some(
@@ -344,10 +359,6 @@ impl<'a> Table<'a> {
             .map(|(k, v)| Node::new(self.src, &self.path, k, v))
     }
 
-    pub fn has(&self, key: &str) -> bool {
-        self.table.contains_key(key)
-    }
-
     /// A required entry; when it is missing, an error points at this table's key.
     pub fn required(&self, sink: &mut Sink, key: &str, example: &str) -> Option<Node<'a>> {
         let node = self.get(key);
@@ -389,10 +400,6 @@ impl<'a> Table<'a> {
         }
     }
 
-    pub fn string(&self, sink: &mut Sink, key: &str, example: &str) -> Option<&'a str> {
-        self.required(sink, key, example)?.string(sink)
-    }
-
     pub fn nonempty_string(&self, sink: &mut Sink, key: &str, example: &str) -> Option<&'a str> {
         self.required(sink, key, example)?.nonempty_string(sink)
     }
@@ -411,17 +418,16 @@ pub(crate) enum Repeats {
 }
 
 /// A list of non-empty strings with their nodes, in file order (repeats dropped
-/// or reported at the repeat).
+/// or reported at the repeat). Invalid elements are reported and left out, so
+/// the valid ones can still be checked.
 pub(crate) fn string_list<'a>(
     node: &Node<'a>,
     sink: &mut Sink,
     repeats: Repeats,
 ) -> Option<Vec<(String, Node<'a>)>> {
     let mut out: Vec<(String, Node<'a>)> = Vec::new();
-    let mut ok = true;
     for item in node.array(sink)? {
         let Some(s) = item.nonempty_string(sink) else {
-            ok = false;
             continue;
         };
         if let Some((_, first)) = out.iter().find(|(seen, _)| seen == s) {
@@ -429,15 +435,17 @@ pub(crate) fn string_list<'a>(
                 item.error(
                     sink,
                     format!("`{s}` is listed twice (first at {})", first.place()),
-                    Some(format!("remove the second `{s}` from `{}`", node.last_key())),
+                    Some(format!(
+                        "remove the second `{s}` from `{}`",
+                        node.last_key()
+                    )),
                 );
-                ok = false;
             }
             continue;
         }
         out.push((s.to_string(), item));
     }
-    ok.then_some(out)
+    Some(out)
 }
 
 #[cfg(test)]

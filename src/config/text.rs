@@ -189,7 +189,10 @@ mod tests {
     fn key_paths_quote_non_bare_keys() {
         assert_eq!(join_key("", "customers"), "customers");
         assert_eq!(join_key("customers", "acme"), "customers.acme");
-        assert_eq!(join_key("customers", "Acme Corp"), "customers.\"Acme Corp\"");
+        assert_eq!(
+            join_key("customers", "Acme Corp"),
+            "customers.\"Acme Corp\""
+        );
         assert_eq!(join_key("a", ""), "a.\"\"");
     }
 

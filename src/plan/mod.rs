@@ -41,7 +41,11 @@ pub struct Plan {
 }
 
 impl Plan {
-    pub fn new(providers: Vec<ProviderRead>, mut actions: Vec<Action>, mut unmanaged: Vec<Unmanaged>) -> Plan {
+    pub fn new(
+        providers: Vec<ProviderRead>,
+        mut actions: Vec<Action>,
+        mut unmanaged: Vec<Unmanaged>,
+    ) -> Plan {
         crate::diff::sort_actions(&mut actions);
         unmanaged.sort_by(|a, b| (a.kind.rank(), &a.address).cmp(&(b.kind.rank(), &b.address)));
         let count = |op: Op| actions.iter().filter(|a| a.op == op).count();

@@ -46,8 +46,12 @@ fn show(v: &Value) -> String {
 fn meaning(a: &Action) -> String {
     match (a.kind, a.op) {
         (Kind::Device, Op::Create) => "assign from the MSP inventory".into(),
-        (Kind::Device, Op::Delete) => "return to the MSP inventory; its licences are released".into(),
-        (Kind::Device, Op::Update) if a.changed("customer").is_some() => "move to another customer".into(),
+        (Kind::Device, Op::Delete) => {
+            "return to the MSP inventory; its licences are released".into()
+        }
+        (Kind::Device, Op::Update) if a.changed("customer").is_some() => {
+            "move to another customer".into()
+        }
         (_, Op::Create) => "create".into(),
         (_, Op::Update) => "update in place".into(),
         (_, Op::Delete) => "delete".into(),
@@ -65,7 +69,11 @@ fn change_lines(out: &mut String, a: &Action, c: &FieldChange) {
             let _ = writeln!(out, "      {name} = {}", show(&c.after));
         }
         Op::Delete | Op::Forget => {
-            let _ = writeln!(out, "      {name} = {}", paint(&show(&c.before), style(AnsiColor::Red)));
+            let _ = writeln!(
+                out,
+                "      {name} = {}",
+                paint(&show(&c.before), style(AnsiColor::Red))
+            );
         }
         _ => {
             let before = show(&c.before);
@@ -84,8 +92,12 @@ fn change_lines(out: &mut String, a: &Action, c: &FieldChange) {
                     let v = change.value();
                     match change.tag() {
                         ChangeTag::Equal => line.push_str(v),
-                        ChangeTag::Delete => line.push_str(&paint(&format!("[-{v}-]"), style(AnsiColor::Red))),
-                        ChangeTag::Insert => line.push_str(&paint(&format!("{{+{v}+}}"), style(AnsiColor::Green))),
+                        ChangeTag::Delete => {
+                            line.push_str(&paint(&format!("[-{v}-]"), style(AnsiColor::Red)))
+                        }
+                        ChangeTag::Insert => {
+                            line.push_str(&paint(&format!("{{+{v}+}}"), style(AnsiColor::Green)))
+                        }
                     }
                 }
                 let _ = writeln!(out, "      {:width$}   {line}", "");
@@ -103,7 +115,13 @@ pub fn text(plan: &Plan) -> String {
         out.push_str("mspform will perform these actions:\n\n");
         for a in &plan.actions {
             let (m, s) = marker(a.op);
-            let _ = writeln!(out, "  {} {}  ({})", paint(m, s.bold()), paint(&a.address, Style::new().bold()), meaning(a));
+            let _ = writeln!(
+                out,
+                "  {} {}  ({})",
+                paint(m, s.bold()),
+                paint(&a.address, Style::new().bold()),
+                meaning(a)
+            );
             for c in &a.changes {
                 change_lines(&mut out, a, c);
             }
@@ -112,7 +130,12 @@ pub fn text(plan: &Plan) -> String {
     if !plan.unmanaged.is_empty() {
         out.push_str("\nUnmanaged (live, not declared, not owned by mspform; left alone):\n");
         for u in &plan.unmanaged {
-            let _ = writeln!(out, "  {} {}", paint("?", style(AnsiColor::BrightBlack)), u.address);
+            let _ = writeln!(
+                out,
+                "  {} {}",
+                paint("?", style(AnsiColor::BrightBlack)),
+                u.address
+            );
         }
     }
     let _ = writeln!(out, "\n{}", summary_line(plan));
@@ -150,16 +173,32 @@ pub fn markdown(plan: &Plan) -> String {
                 .changes
                 .iter()
                 .map(|c| match a.op {
-                    Op::Update | Op::Adopt => format!("`{}`: `{}` → `{}`", c.field, show(&c.before), show(&c.after)),
+                    Op::Update | Op::Adopt => format!(
+                        "`{}`: `{}` → `{}`",
+                        c.field,
+                        show(&c.before),
+                        show(&c.after)
+                    ),
                     Op::Create => format!("`{}` = `{}`", c.field, show(&c.after)),
                     _ => format!("`{}`", c.field),
                 })
                 .collect();
-            let _ = writeln!(out, "| {} | `{}` | {} | {} |", marker(a.op).0, a.address, meaning(a), fields.join("<br>").replace('|', "\\|"));
+            let _ = writeln!(
+                out,
+                "| {} | `{}` | {} | {} |",
+                marker(a.op).0,
+                a.address,
+                meaning(a),
+                fields.join("<br>").replace('|', "\\|")
+            );
         }
     }
     if !plan.unmanaged.is_empty() {
-        let _ = writeln!(out, "\n<details><summary>{} unmanaged objects left alone</summary>\n", plan.unmanaged.len());
+        let _ = writeln!(
+            out,
+            "\n<details><summary>{} unmanaged objects left alone</summary>\n",
+            plan.unmanaged.len()
+        );
         for u in &plan.unmanaged {
             let _ = writeln!(out, "- `{}`", u.address);
         }

@@ -131,6 +131,19 @@ impl RateLimiter {
     }
 }
 
+/// One limiter per vendor account in the whole process, so consecutive clients of
+/// the same account (plan, then apply) share one budget.
+pub fn shared_limiter(account: &str, limit: u32) -> Arc<RateLimiter> {
+    static LIMITERS: std::sync::OnceLock<
+        std::sync::Mutex<std::collections::HashMap<String, Arc<RateLimiter>>>,
+    > = std::sync::OnceLock::new();
+    let map = LIMITERS.get_or_init(Default::default);
+    let mut map = map.lock().unwrap_or_else(|e| e.into_inner());
+    map.entry(format!("{account}#{limit}"))
+        .or_insert_with(|| Arc::new(RateLimiter::new(limit, Duration::from_secs(1))))
+        .clone()
+}
+
 /// Exponential backoff for attempt `n` (0-based): 250 ms doubling, capped at 8 s.
 pub fn backoff(attempt: u32) -> Duration {
     Duration::from_millis((250u64 << attempt.min(5)).min(8_000))
@@ -161,7 +174,11 @@ impl WriteCtx {
         })?)
     }
 
-    pub fn finish(&self, id: u64, result: Result<u16, &ProviderError>) -> Result<(), ProviderError> {
+    pub fn finish(
+        &self,
+        id: u64,
+        result: Result<u16, &ProviderError>,
+    ) -> Result<(), ProviderError> {
         let (status, detail) = match result {
             Ok(code) => (JournalStatus::Succeeded, Some(format!("HTTP {code}"))),
             Err(e) if e.maybe_committed() => (JournalStatus::Pending, Some(e.to_string())),

@@ -1,7 +1,7 @@
 //! The simulator's control plane: per-route call counting, fault injection (status,
 //! latency, rate limits, connection dropped after commit) and the unauthenticated
-//! `/_sim/` endpoints. Vendor-neutral: vendors only call [`count_layer`] and
-//! [`fault_layer`] with their name, and read [`FaultMarker`] off fault responses.
+//! `/_sim/` endpoints. Vendor-neutral: vendors only call `count_layer` and
+//! `fault_layer` with their name, and read [`FaultMarker`] off fault responses.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -104,7 +104,8 @@ impl Faults {
         let mut fired = None;
         for i in 0..self.active.len() {
             let f = &self.active[i];
-            if !(f.spec.vendor == "*" || f.spec.vendor == vendor) || !route_matches(&f.spec.route, route)
+            if !(f.spec.vendor == "*" || f.spec.vendor == vendor)
+                || !route_matches(&f.spec.route, route)
             {
                 continue;
             }
@@ -188,10 +189,7 @@ impl CallLog {
     /// Non-GET calls, OAuth excluded.
     pub fn writes(&self, vendor: &str) -> u64 {
         self.routes.get(vendor).map_or(0, |r| {
-            r.iter()
-                .filter(|(k, _)| is_write(k))
-                .map(|(_, v)| v)
-                .sum()
+            r.iter().filter(|(k, _)| is_write(k)).map(|(_, v)| v).sum()
         })
     }
 
@@ -281,7 +279,7 @@ pub(crate) async fn fault_layer(
         }
         Some(FaultKind::DropAfterCommit) => {
             let _committed = next.run(req).await;
-            sh.persist().await;
+            sh.persist();
             // Unwinding out of the connection task makes hyper drop the socket before a
             // byte of the response is written: the client sees an incomplete message.
             // `resume_unwind` skips the panic hook, so nothing is printed.
@@ -303,20 +301,43 @@ pub(crate) async fn not_found(method: Method, uri: axum::http::Uri) -> Response 
         .into_response()
 }
 
+/// 405 for a known path with an unsupported method.
+pub(crate) async fn method_not_allowed(method: Method, uri: axum::http::Uri) -> Response {
+    (
+        StatusCode::METHOD_NOT_ALLOWED,
+        Json(json!({
+            "description": format!("{method} is not supported on {}", uri.path()),
+            "error_code": "405",
+            "service_name": "mspform-sim",
+        })),
+    )
+        .into_response()
+}
+
 /// The `/_sim/` endpoints (mounted under `/_sim` by the main router).
 pub(crate) fn router() -> Router<Shared> {
     Router::new()
-        .route("/faults", post(add_fault).delete(clear_faults).get(list_faults))
+        .route(
+            "/faults",
+            post(add_fault).delete(clear_faults).get(list_faults),
+        )
         .route("/calls", get(get_calls).delete(reset_calls))
         .route("/reset", post(reset))
         .route("/state", get(state))
         .route("/aruba/edit", post(aruba_edit))
-        .route("/aruba/switches", post(aruba_switches).get(get_aruba_switches))
+        .route(
+            "/aruba/switches",
+            post(aruba_switches).get(get_aruba_switches),
+        )
         .route("/clock", post(clock))
 }
 
 fn bad_request(msg: impl std::fmt::Display) -> Response {
-    (StatusCode::BAD_REQUEST, Json(json!({"error": msg.to_string()}))).into_response()
+    (
+        StatusCode::BAD_REQUEST,
+        Json(json!({"error": msg.to_string()})),
+    )
+        .into_response()
 }
 
 fn ok() -> Response {
@@ -423,7 +444,7 @@ async fn clock(State(sh): State<Shared>, body: Bytes) -> Response {
     match serde_json::from_slice::<ClockBody>(&body) {
         Ok(c) => {
             let mut st = sh.lock();
-            st.clock_offset_secs += c.advance_secs;
+            st.clock_offset_secs = st.clock_offset_secs.saturating_add(c.advance_secs);
             Json(json!({"clock_offset_secs": st.clock_offset_secs, "now_ms": st.now_ms()}))
                 .into_response()
         }

@@ -93,9 +93,14 @@ fn default_tokens() -> Vec<String> {
 }
 
 fn default_groups() -> Vec<String> {
-    ["default", "coffee_shop_group", "retail_group", "msp_default"]
-        .map(String::from)
-        .to_vec()
+    [
+        "default",
+        "coffee_shop_group",
+        "retail_group",
+        "msp_default",
+    ]
+    .map(String::from)
+    .to_vec()
 }
 
 pub(crate) const DEVICE_TYPES: [&str; 3] = ["IAP", "SWITCH", "CONTROLLER"];
@@ -143,7 +148,10 @@ impl Inventory {
         let mut serials = BTreeSet::new();
         for d in &a.devices {
             if d.serial.is_empty() || !serials.insert(d.serial.as_str()) {
-                bail!("aruba.devices: serial {:?} is empty or listed twice", d.serial);
+                bail!(
+                    "aruba.devices: serial {:?} is empty or listed twice",
+                    d.serial
+                );
             }
             if !DEVICE_TYPES.contains(&d.device_type.as_str()) {
                 bail!(

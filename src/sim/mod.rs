@@ -4,6 +4,12 @@
 //! the shared state behind one mutex, the injectable clock, router assembly and the
 //! `--data` persistence. It never imports `crate::providers` or `crate::model`: the
 //! simulator has its own wire types so a client serde mistake fails a test.
+//!
+//! Adding a vendor: a `src/sim/<vendor>/` module with its state (a field of `SimState`,
+//! serialized into the `--data` file), a `router(shared)` whose routes carry
+//! `control::fault_layer` (innermost), the vendor's own auth/limits gate, and
+//! `control::count_layer` (outermost) as route layers with the vendor name, then one
+//! `.nest("/<vendor>", ...)` line in [`Simulator::start`] and an optional root listener.
 
 pub mod aruba;
 pub mod control;
@@ -66,7 +72,7 @@ impl SimState {
             .duration_since(UNIX_EPOCH)
             .map(|d| d.as_millis() as u64)
             .unwrap_or(0);
-        real + self.clock_offset_secs * 1000
+        real.saturating_add(self.clock_offset_secs.saturating_mul(1000))
     }
 }
 
@@ -82,7 +88,7 @@ pub(crate) struct Inner {
     state: Mutex<SimState>,
     inventory: Inventory,
     data_dir: Option<PathBuf>,
-    persist_lock: tokio::sync::Mutex<()>,
+    persist_lock: Mutex<()>,
 }
 
 pub(crate) type Shared = Arc<Inner>;
@@ -98,10 +104,11 @@ impl Inner {
         *self.lock() = SimState::from_inventory(&self.inventory);
     }
 
-    /// Write the data to `DIR/sim-state.json` (temp file, then rename); no-op without `--data`.
-    pub(crate) async fn persist(&self) {
+    /// Write the data to `DIR/sim-state.json` (temp file, then rename); no-op without
+    /// `--data`. Synchronous: the file is small and the simulator is not a hot path.
+    pub(crate) fn persist(&self) {
         let Some(dir) = &self.data_dir else { return };
-        let _guard = self.persist_lock.lock().await;
+        let _guard = self.persist_lock.lock().unwrap_or_else(|e| e.into_inner());
         let snapshot = {
             let st = self.lock();
             serde_json::to_vec_pretty(&PersistedRef {
@@ -109,17 +116,11 @@ impl Inner {
                 clock_offset_secs: st.clock_offset_secs,
             })
         };
-        let result = match snapshot {
-            Ok(bytes) => {
-                let tmp = dir.join(format!("{STATE_FILE}.tmp"));
-                let dst = dir.join(STATE_FILE);
-                match tokio::fs::write(&tmp, bytes).await {
-                    Ok(()) => tokio::fs::rename(&tmp, &dst).await,
-                    Err(e) => Err(e),
-                }
-            }
-            Err(e) => Err(std::io::Error::other(e)),
-        };
+        let tmp = dir.join(format!("{STATE_FILE}.tmp"));
+        let result = snapshot
+            .map_err(std::io::Error::other)
+            .and_then(|bytes| std::fs::write(&tmp, bytes))
+            .and_then(|()| std::fs::rename(&tmp, dir.join(STATE_FILE)));
         if let Err(e) = result {
             tracing::warn!(dir = %dir.display(), error = %e, "simulator could not persist its data");
         }
@@ -137,7 +138,7 @@ async fn persist_layer(State(sh): State<Shared>, req: Request, next: Next) -> Re
     let mutating = !matches!(*req.method(), Method::GET | Method::HEAD);
     let resp = next.run(req).await;
     if mutating {
-        sh.persist().await;
+        sh.persist();
     }
     resp
 }
@@ -173,14 +174,17 @@ impl Simulator {
             state: Mutex::new(state),
             inventory: opts.inventory,
             data_dir: opts.data_dir,
-            persist_lock: tokio::sync::Mutex::new(()),
+            persist_lock: Mutex::new(()),
         });
 
         let main_app = Router::new()
             .nest("/aruba", aruba::router(shared.clone()))
             .nest("/_sim", control::router())
             .fallback(control::not_found)
-            .layer(middleware::from_fn_with_state(shared.clone(), persist_layer))
+            .layer(middleware::from_fn_with_state(
+                shared.clone(),
+                persist_layer,
+            ))
             .with_state(shared.clone());
         let mut sim = Simulator {
             shared: shared.clone(),
@@ -193,7 +197,10 @@ impl Simulator {
         if let Some(listen) = opts.aruba_listen {
             let root_app = aruba::router(shared.clone())
                 .fallback(control::not_found)
-                .layer(middleware::from_fn_with_state(shared.clone(), persist_layer))
+                .layer(middleware::from_fn_with_state(
+                    shared.clone(),
+                    persist_layer,
+                ))
                 .with_state(shared.clone());
             sim.aruba_addr = Some(sim.spawn(listen, root_app).await?);
         }
@@ -271,25 +278,26 @@ impl Simulator {
             let now = st.now_ms();
             st.aruba.edit(edit, now)?;
         }
-        self.persist_in_background();
+        self.persist();
         Ok(())
     }
 
     /// Change Aruba's behaviour switches.
     pub fn aruba_switches(&self, f: impl FnOnce(&mut ArubaSwitches)) {
         f(&mut self.shared.lock().aruba.switches);
-        self.persist_in_background();
+        self.persist();
     }
 
     /// Move the simulated clock forward (token expiry, delays, rate-limit windows).
     pub fn advance_clock(&self, secs: u64) {
-        self.shared.lock().clock_offset_secs += secs;
+        let mut st = self.shared.lock();
+        st.clock_offset_secs = st.clock_offset_secs.saturating_add(secs);
     }
 
     /// Back to the inventory, calls zeroed, faults cleared.
     pub fn reset(&self) {
         self.shared.reset();
-        self.persist_in_background();
+        self.persist();
     }
 
     /// The whole state as JSON (what `GET /_sim/state` returns).
@@ -297,16 +305,13 @@ impl Simulator {
         control::dump(&self.shared.lock())
     }
 
-    fn persist_in_background(&self) {
-        if self.shared.data_dir.is_some() {
-            let sh = self.shared.clone();
-            tokio::spawn(async move { sh.persist().await });
-        }
+    fn persist(&self) {
+        self.shared.persist();
     }
 
     /// Persist, stop accepting, and wait (at most 2 s) for the listeners to finish.
     pub async fn shutdown(self) {
-        self.shared.persist().await;
+        self.shared.persist();
         for stop in self.stops {
             let _ = stop.send(());
         }
@@ -332,9 +337,25 @@ pub async fn serve(opts: SimOptions) -> anyhow::Result<()> {
     if let Some(addr) = sim.aruba_addr() {
         println!("aruba also served at the root of http://{addr}");
     }
+    stop_signal().await?;
+    sim.shutdown().await;
+    Ok(())
+}
+
+/// Ctrl-C, or SIGTERM on Unix (so `kill` also persists the data).
+async fn stop_signal() -> anyhow::Result<()> {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let mut term = signal(SignalKind::terminate()).context("cannot wait for SIGTERM")?;
+        tokio::select! {
+            r = tokio::signal::ctrl_c() => r.context("cannot wait for Ctrl-C")?,
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
     tokio::signal::ctrl_c()
         .await
         .context("cannot wait for Ctrl-C")?;
-    sim.shutdown().await;
     Ok(())
 }

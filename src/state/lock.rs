@@ -97,7 +97,10 @@ mod tests {
         let _held = StateLock::acquire(dir.path(), "apply").unwrap();
         let err = StateLock::acquire(dir.path(), "plan").err().unwrap();
         let msg = err.to_string();
-        assert!(msg.contains(&format!("pid {}", std::process::id())), "{msg}");
+        assert!(
+            msg.contains(&format!("pid {}", std::process::id())),
+            "{msg}"
+        );
         assert!(msg.contains("apply"), "{msg}");
     }
 

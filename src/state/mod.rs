@@ -25,7 +25,10 @@ pub enum StateError {
     #[error("cannot open state in {dir}: {message}")]
     Open { dir: String, message: String },
     #[error("state store failure ({operation}): {message}; nothing further was sent to any vendor")]
-    Io { operation: &'static str, message: String },
+    Io {
+        operation: &'static str,
+        message: String,
+    },
     #[error("state record {key} is corrupt: {message}")]
     Corrupt { key: String, message: String },
 }
@@ -89,8 +92,12 @@ pub trait StateStore: Send + Sync {
     fn remove_owned(&self, address: &str) -> StateResult<bool>;
     /// Records a write before it is sent; returns its journal id.
     fn journal_begin(&self, entry: &JournalEntry) -> StateResult<u64>;
-    fn journal_finish(&self, id: u64, status: JournalStatus, detail: Option<String>)
-    -> StateResult<()>;
+    fn journal_finish(
+        &self,
+        id: u64,
+        status: JournalStatus,
+        detail: Option<String>,
+    ) -> StateResult<()>;
     /// All journal entries, oldest first.
     fn journal(&self) -> StateResult<Vec<(u64, JournalEntry)>>;
     fn credential(&self, provider: &str, name: &str) -> StateResult<Option<String>>;
@@ -167,11 +174,18 @@ pub(crate) mod conformance {
 
     pub fn run(store: &dyn StateStore) {
         assert!(store.owned().unwrap().is_empty());
-        store.put_owned("customer.a", &record("aruba", "c1")).unwrap();
+        store
+            .put_owned("customer.a", &record("aruba", "c1"))
+            .unwrap();
         store.put_owned("site.a/x", &record("aruba", "7")).unwrap();
         assert_eq!(store.owned().unwrap().len(), 2);
         assert_eq!(
-            store.get_owned("customer.a").unwrap().unwrap().vendor_id.as_deref(),
+            store
+                .get_owned("customer.a")
+                .unwrap()
+                .unwrap()
+                .vendor_id
+                .as_deref(),
             Some("c1")
         );
         assert!(store.remove_owned("customer.a").unwrap());
@@ -208,7 +222,10 @@ pub(crate) mod conformance {
             .set_credential("aruba", "refresh_token", "r2")
             .unwrap();
         assert_eq!(
-            store.credential("aruba", "refresh_token").unwrap().as_deref(),
+            store
+                .credential("aruba", "refresh_token")
+                .unwrap()
+                .as_deref(),
             Some("r2")
         );
     }

@@ -185,7 +185,12 @@ mod tests {
         }
         let store = SledStore::open(dir.path()).unwrap();
         assert_eq!(
-            store.get_owned("customer.x").unwrap().unwrap().vendor_id.as_deref(),
+            store
+                .get_owned("customer.x")
+                .unwrap()
+                .unwrap()
+                .vendor_id
+                .as_deref(),
             Some("abc")
         );
     }

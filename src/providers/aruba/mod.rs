@@ -17,7 +17,7 @@ use serde_json::Value;
 use tokio::sync::Mutex;
 
 use super::http::{
-    ProviderError, RateLimiter, WriteCtx, backoff, fmt_utc, resolve_secret, snippet,
+    ProviderError, RateLimiter, WriteCtx, backoff, fmt_utc, resolve_secret, shared_limiter, snippet,
 };
 use crate::model::{ArubaAuth, ArubaSettings, Provider, ProviderKind};
 use crate::state::{StateStore, now_unix};
@@ -43,7 +43,7 @@ pub struct Aruba {
     base: String,
     http: reqwest::Client,
     pub(crate) settings: ArubaSettings,
-    limiter: RateLimiter,
+    limiter: Arc<RateLimiter>,
     auth: Mutex<AuthState>,
     oauth: Option<OAuthCreds>,
     store: Arc<dyn StateStore>,
@@ -152,7 +152,7 @@ impl Aruba {
             key: provider.key.clone(),
             base: provider.base_url.trim_end_matches('/').to_string(),
             http,
-            limiter: RateLimiter::new(settings.calls_per_second, Duration::from_secs(1)),
+            limiter: shared_limiter(&provider.base_url, settings.calls_per_second),
             settings: settings.clone(),
             auth: Mutex::new(AuthState { access }),
             oauth,
@@ -173,7 +173,11 @@ impl Aruba {
     /// Sends one request: journals writes, applies the rate limit, refreshes an
     /// expired token once, waits out per-second 429s, retries transient failures of
     /// idempotent calls, and stops on an exhausted daily quota.
-    pub(crate) async fn send(&self, req: Req, write: Option<&WriteCtx>) -> Result<Value, ProviderError> {
+    pub(crate) async fn send(
+        &self,
+        req: Req,
+        write: Option<&WriteCtx>,
+    ) -> Result<Value, ProviderError> {
         let journal = match (write, req.method != Method::GET) {
             (Some(ctx), true) => Some((ctx, ctx.begin(&self.key, &req.call())?)),
             _ => None,
@@ -370,15 +374,18 @@ impl Aruba {
             if !(200..300).contains(&status) {
                 let scrubbed = [&creds.client_secret, &creds.client_id, &refresh_token]
                     .iter()
-                    .fold(snippet(&text), |acc, s| acc.replace(s.as_str(), "[redacted]"));
+                    .fold(snippet(&text), |acc, s| {
+                        acc.replace(s.as_str(), "[redacted]")
+                    });
                 last = format!("POST /oauth2/token answered HTTP {status}: {scrubbed}");
                 continue;
             }
-            let token: wire::Token = serde_json::from_str(&text).map_err(|e| ProviderError::Decode {
-                provider: self.key.clone(),
-                call: "POST /oauth2/token".into(),
-                message: e.to_string(),
-            })?;
+            let token: wire::Token =
+                serde_json::from_str(&text).map_err(|e| ProviderError::Decode {
+                    provider: self.key.clone(),
+                    call: "POST /oauth2/token".into(),
+                    message: e.to_string(),
+                })?;
             if let Some(new_refresh) = &token.refresh_token {
                 self.store
                     .set_credential(&self.key, "refresh_token", new_refresh)?;

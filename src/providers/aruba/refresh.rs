@@ -72,7 +72,10 @@ impl Aruba {
     ) -> Result<LiveSnapshot, ProviderError> {
         let start = self.calls();
         let raw = self.list_customers().await?;
-        let msp_id = raw.iter().find_map(|c| c.msp_id.clone()).filter(|s| !s.is_empty());
+        let msp_id = raw
+            .iter()
+            .find_map(|c| c.msp_id.clone())
+            .filter(|s| !s.is_empty());
         let customers: Vec<LiveCustomer> = raw.into_iter().filter_map(customer).collect();
         let devices: BTreeMap<String, LiveDevice> = self
             .list_devices()

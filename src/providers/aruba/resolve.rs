@@ -75,13 +75,12 @@ pub fn resolve(
     // Customers: by owned vendor id first, then by exact name.
     let mut key_of_id: BTreeMap<String, String> = BTreeMap::new();
     for (address, record) in owned {
-        if is_mine(record, provider, "customer.", address) {
-            if let Some(id) = &record.vendor_id {
-                if snap.customer_by_id(id).is_some() {
-                    let key = address.trim_start_matches("customer.").to_string();
-                    key_of_id.insert(id.clone(), key);
-                }
-            }
+        if is_mine(record, provider, "customer.", address)
+            && let Some(id) = &record.vendor_id
+            && snap.customer_by_id(id).is_some()
+        {
+            let key = address.trim_start_matches("customer.").to_string();
+            key_of_id.insert(id.clone(), key);
         }
     }
     for (key, want) in &customers {
@@ -151,7 +150,9 @@ pub fn resolve(
     // Sites of managed customers: by owned site id, then by name.
     let mut site_key_of_id: BTreeMap<String, String> = BTreeMap::new();
     for (cid, sites) in &snap.sites {
-        let Some(ckey) = key_of_id.get(cid) else { continue };
+        let Some(ckey) = key_of_id.get(cid) else {
+            continue;
+        };
         let wanted = customers.get(ckey.as_str()).map(|c| &c.sites);
         let mut taken: BTreeSet<String> = BTreeSet::new();
         for site in sites {
@@ -169,9 +170,8 @@ pub fn resolve(
                 continue;
             }
             let by_name = wanted.and_then(|w| {
-                w.values().find(|s| {
-                    s.name == site.name && !taken.contains(&site_address(ckey, &s.key))
-                })
+                w.values()
+                    .find(|s| s.name == site.name && !taken.contains(&site_address(ckey, &s.key)))
             });
             let address = match by_name {
                 Some(s) => site_address(ckey, &s.key),
@@ -184,10 +184,7 @@ pub fn resolve(
             let address = site_key_of_id[&site.id].clone();
             out.ids.insert(address.clone(), site.id.clone());
             let geo = wanted
-                .and_then(|w| {
-                    w.values()
-                        .find(|s| site_address(ckey, &s.key) == address)
-                })
+                .and_then(|w| w.values().find(|s| site_address(ckey, &s.key) == address))
                 .map(|s| matches!(s.location, SiteLocation::Geolocation { .. }))
                 .unwrap_or(false);
             let mut fields = BTreeMap::from([("name".to_string(), json!(site.name))]);
@@ -222,7 +219,9 @@ pub fn resolve(
     for (serial, dev) in &snap.devices {
         let address = device_address(serial);
         let declared = desired.devices.contains_key(serial);
-        let Some(cid) = &dev.customer_id else { continue };
+        let Some(cid) = &dev.customer_id else {
+            continue;
+        };
         let managed = out.managed_customers.contains(cid);
         if !managed && !declared && !owned.contains_key(&address) {
             continue;
@@ -231,7 +230,9 @@ pub fn resolve(
             Some(key) => json!(key),
             None => json!(format!(
                 "(unmanaged) {}",
-                snap.customer_by_id(cid).map(|c| c.name.as_str()).unwrap_or(cid)
+                snap.customer_by_id(cid)
+                    .map(|c| c.name.as_str())
+                    .unwrap_or(cid)
             )),
         };
         let site = site_of_device.get(serial).cloned().unwrap_or(Value::Null);
@@ -285,7 +286,10 @@ pub fn resolve(
                         fields.insert("zip".into(), json!(zip));
                     }
                 }
-                SiteLocation::Geolocation { latitude, longitude } => {
+                SiteLocation::Geolocation {
+                    latitude,
+                    longitude,
+                } => {
                     fields.insert("latitude".into(), json!(latitude));
                     fields.insert("longitude".into(), json!(longitude));
                 }
@@ -299,7 +303,9 @@ pub fn resolve(
         }
     }
     for (serial, d) in &desired.devices {
-        let Some(c) = customers.get(d.customer.as_str()) else { continue };
+        let Some(c) = customers.get(d.customer.as_str()) else {
+            continue;
+        };
         let address = device_address(serial);
         match snap.devices.get(serial) {
             None => out.errors.push(format!(
@@ -311,7 +317,11 @@ pub fn resolve(
             )),
             Some(_) => {}
         }
-        let live_licenses = snap.devices.get(serial).map(|l| l.licenses.as_slice()).unwrap_or(&[]);
+        let live_licenses = snap
+            .devices
+            .get(serial)
+            .map(|l| l.licenses.as_slice())
+            .unwrap_or(&[]);
         let licenses = wanted_licenses(&d.licenses, &c.auto_license, live_licenses);
         let mut fields = BTreeMap::from([
             ("customer".to_string(), json!(d.customer)),
@@ -320,12 +330,11 @@ pub fn resolve(
             ("site".to_string(), json!(d.site)),
         ]);
         // Without a desired site, an association we cannot see is not ours to judge.
-        if d.site.is_none() {
-            if let Some(live) = out.live.get_mut(&address) {
-                if live.fields.get("site") == Some(&json!(UNVERIFIED)) {
-                    fields.remove("site");
-                }
-            }
+        if d.site.is_none()
+            && let Some(live) = out.live.get_mut(&address)
+            && live.fields.get("site") == Some(&json!(UNVERIFIED))
+        {
+            fields.remove("site");
         }
         out.desired.push(Record {
             address,
@@ -369,11 +378,16 @@ fn device_sites(
     let mut recorded: BTreeMap<String, Vec<String>> = BTreeMap::new();
     let mut unrecorded: Vec<(&String, String)> = Vec::new();
     for (serial, dev) in &snap.devices {
-        let Some(ckey) = in_managed(dev) else { continue };
+        let Some(ckey) = in_managed(dev) else {
+            continue;
+        };
         let record = owned
             .get(&device_address(serial))
             .filter(|r| r.provider == provider && r.parent_id == dev.customer_id);
-        match record.and_then(|r| r.facts.get("site")).and_then(Value::as_str) {
+        match record
+            .and_then(|r| r.facts.get("site"))
+            .and_then(Value::as_str)
+        {
             Some(site_key) => {
                 let address = site_address(&ckey, site_key);
                 if count.contains_key(address.as_str()) {
@@ -389,7 +403,9 @@ fn device_sites(
                     .filter(|d| d.customer == ckey)
                     .and_then(|d| d.site.clone());
                 match (record.is_some(), wanted) {
-                    (false, Some(site_key)) => unrecorded.push((serial, site_address(&ckey, &site_key))),
+                    (false, Some(site_key)) => {
+                        unrecorded.push((serial, site_address(&ckey, &site_key)))
+                    }
                     _ => {
                         out.insert(serial.clone(), Value::Null);
                     }
@@ -403,7 +419,11 @@ fn device_sites(
         let trusted = live >= serials.len() as u64;
         let site_key = address.rsplit('/').next().unwrap_or_default().to_string();
         for serial in serials {
-            let value = if trusted { json!(site_key) } else { json!(UNVERIFIED) };
+            let value = if trusted {
+                json!(site_key)
+            } else {
+                json!(UNVERIFIED)
+            };
             out.insert(serial.clone(), value);
         }
         room.insert(address.clone(), live.saturating_sub(serials.len() as u64));

@@ -24,21 +24,71 @@ use crate::state::{JournalStatus, OwnedRecord, StateStore, now_unix};
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum StepOp {
-    CreateCustomer { address: String, body: CustomerBody },
-    UpdateCustomer { address: String, body: CustomerBody },
-    DeleteCustomer { address: String },
+    CreateCustomer {
+        address: String,
+        body: CustomerBody,
+    },
+    UpdateCustomer {
+        address: String,
+        body: CustomerBody,
+    },
+    DeleteCustomer {
+        address: String,
+    },
     /// Adopt: record ownership of a live object, no vendor call.
-    Record { address: String, kind: Kind, parent: Option<String>, facts: BTreeMap<String, Value> },
-    Forget { address: String },
-    AutoLicense { customer: String, enable: Vec<String>, disable: Vec<String>, desired: Vec<String> },
+    Record {
+        address: String,
+        kind: Kind,
+        parent: Option<String>,
+        facts: BTreeMap<String, Value>,
+    },
+    Forget {
+        address: String,
+    },
+    AutoLicense {
+        customer: String,
+        enable: Vec<String>,
+        disable: Vec<String>,
+        desired: Vec<String>,
+    },
     /// `target` None = back to the MSP inventory; `returning` = the devices leave mspform's care.
-    MoveDevices { target: Option<String>, devices: Vec<(String, String)>, returning: bool },
-    Licenses { assign: bool, services: Vec<String>, serials: Vec<String>, customer: String },
-    CreateSite { address: String, customer: String, body: SiteBody },
-    UpdateSite { address: String, customer: String, body: SiteBody },
-    DeleteSite { address: String, customer: String },
-    Associate { site: String, customer: String, device_type: String, serials: Vec<String> },
-    Unassociate { site: String, customer: String, device_type: String, serials: Vec<String> },
+    MoveDevices {
+        target: Option<String>,
+        devices: Vec<(String, String)>,
+        returning: bool,
+    },
+    Licenses {
+        assign: bool,
+        services: Vec<String>,
+        serials: Vec<String>,
+        customer: String,
+    },
+    CreateSite {
+        address: String,
+        customer: String,
+        body: SiteBody,
+    },
+    UpdateSite {
+        address: String,
+        customer: String,
+        body: SiteBody,
+    },
+    DeleteSite {
+        address: String,
+        customer: String,
+    },
+    Associate {
+        site: String,
+        customer: String,
+        device_type: String,
+        serials: Vec<String>,
+    },
+    Unassociate {
+        site: String,
+        customer: String,
+        device_type: String,
+        serials: Vec<String>,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -63,13 +113,26 @@ impl Step {
             StepOp::Record { address, .. } => format!("adopt {address}"),
             StepOp::Forget { address } => format!("forget {address}"),
             StepOp::AutoLicense { customer, .. } => format!("set auto-licence of {customer}"),
-            StepOp::MoveDevices { target: Some(t), devices, .. } => {
+            StepOp::MoveDevices {
+                target: Some(t),
+                devices,
+                ..
+            } => {
                 format!("move {} device(s) into {t}", devices.len())
             }
-            StepOp::MoveDevices { target: None, devices, .. } => {
+            StepOp::MoveDevices {
+                target: None,
+                devices,
+                ..
+            } => {
                 format!("move {} device(s) back to the MSP inventory", devices.len())
             }
-            StepOp::Licenses { assign, services, serials, .. } => format!(
+            StepOp::Licenses {
+                assign,
+                services,
+                serials,
+                ..
+            } => format!(
                 "{} {} on {} device(s)",
                 if *assign { "assign" } else { "unassign" },
                 services.join(","),
@@ -90,7 +153,11 @@ impl Step {
 
 fn strings(v: &Value) -> BTreeSet<String> {
     v.as_array()
-        .map(|a| a.iter().filter_map(|s| s.as_str().map(str::to_string)).collect())
+        .map(|a| {
+            a.iter()
+                .filter_map(|s| s.as_str().map(str::to_string))
+                .collect()
+        })
         .unwrap_or_default()
 }
 
@@ -125,7 +192,10 @@ pub fn site_body(desired: &Desired, customer: &str, site: &str) -> Option<SiteBo
             }),
             geolocation: None,
         },
-        SiteLocation::Geolocation { latitude, longitude } => SiteBody {
+        SiteLocation::Geolocation {
+            latitude,
+            longitude,
+        } => SiteBody {
             site_name: s.name.clone(),
             site_address: None,
             geolocation: Some(GeolocationBody {
@@ -151,7 +221,13 @@ impl Builder {
         let mut deps = deps;
         deps.sort_unstable();
         deps.dedup();
-        self.steps.push(Step { id, phase, deps, addresses, op });
+        self.steps.push(Step {
+            id,
+            phase,
+            deps,
+            addresses,
+            op,
+        });
         id
     }
 }
@@ -168,27 +244,68 @@ pub fn compile(actions: &[Action], desired: &Desired, snap: &LiveSnapshot) -> Ve
         let non_auto = a.changes.iter().any(|c| c.field != "auto_license");
         let body = customer_body(desired, key);
         let first = match (a.op, body) {
-            (Op::Create, Some(body)) => Some(b.push(1, vec![], vec![a.address.clone()], StepOp::CreateCustomer { address: a.address.clone(), body })),
+            (Op::Create, Some(body)) => Some(b.push(
+                1,
+                vec![],
+                vec![a.address.clone()],
+                StepOp::CreateCustomer {
+                    address: a.address.clone(),
+                    body,
+                },
+            )),
             (Op::Adopt, body) => {
-                let id = b.push(1, vec![], vec![a.address.clone()], StepOp::Record { address: a.address.clone(), kind: Kind::Customer, parent: None, facts: BTreeMap::new() });
+                let id = b.push(
+                    1,
+                    vec![],
+                    vec![a.address.clone()],
+                    StepOp::Record {
+                        address: a.address.clone(),
+                        kind: Kind::Customer,
+                        parent: None,
+                        facts: BTreeMap::new(),
+                    },
+                );
                 if let (true, Some(body)) = (non_auto, body) {
-                    b.push(1, vec![id], vec![a.address.clone()], StepOp::UpdateCustomer { address: a.address.clone(), body });
+                    b.push(
+                        1,
+                        vec![id],
+                        vec![a.address.clone()],
+                        StepOp::UpdateCustomer {
+                            address: a.address.clone(),
+                            body,
+                        },
+                    );
                 }
                 Some(id)
             }
-            (Op::Update, Some(body)) if non_auto => Some(b.push(1, vec![], vec![a.address.clone()], StepOp::UpdateCustomer { address: a.address.clone(), body })),
+            (Op::Update, Some(body)) if non_auto => Some(b.push(
+                1,
+                vec![],
+                vec![a.address.clone()],
+                StepOp::UpdateCustomer {
+                    address: a.address.clone(),
+                    body,
+                },
+            )),
             (Op::Update, _) => None,
             (Op::Delete, _) => None,
             (Op::Forget, _) => {
-                b.push(12, vec![], vec![a.address.clone()], StepOp::Forget { address: a.address.clone() });
+                b.push(
+                    12,
+                    vec![],
+                    vec![a.address.clone()],
+                    StepOp::Forget {
+                        address: a.address.clone(),
+                    },
+                );
                 None
             }
             _ => None,
         };
-        if let Some(id) = first {
-            if matches!(a.op, Op::Create | Op::Adopt) {
-                made.insert(a.address.clone(), id);
-            }
+        if let Some(id) = first
+            && matches!(a.op, Op::Create | Op::Adopt)
+        {
+            made.insert(a.address.clone(), id);
         }
         if let Some(change) = a.changed("auto_license") {
             let before = strings(&change.before);
@@ -197,7 +314,17 @@ pub fn compile(actions: &[Action], desired: &Desired, snap: &LiveSnapshot) -> Ve
             let disable: Vec<String> = before.difference(&after).cloned().collect();
             if !enable.is_empty() || !disable.is_empty() {
                 let deps = made.get(&a.address).copied().into_iter().collect();
-                b.push(4, deps, vec![a.address.clone()], StepOp::AutoLicense { customer: a.address.clone(), enable, disable, desired: after.into_iter().collect() });
+                b.push(
+                    4,
+                    deps,
+                    vec![a.address.clone()],
+                    StepOp::AutoLicense {
+                        customer: a.address.clone(),
+                        enable,
+                        disable,
+                        desired: after.into_iter().collect(),
+                    },
+                );
             }
         }
     }
@@ -205,31 +332,85 @@ pub fn compile(actions: &[Action], desired: &Desired, snap: &LiveSnapshot) -> Ve
     // Sites.
     let mut site_made: BTreeMap<String, usize> = BTreeMap::new();
     for a in actions.iter().filter(|a| a.kind == Kind::Site) {
-        let Some((ckey, skey)) = site_keys(&a.address) else { continue };
+        let Some((ckey, skey)) = site_keys(&a.address) else {
+            continue;
+        };
         let customer = customer_address(ckey);
         let deps: Vec<usize> = made.get(&customer).copied().into_iter().collect();
         let body = site_body(desired, ckey, skey);
         match (a.op, body) {
             (Op::Create, Some(body)) => {
-                let id = b.push(5, deps, vec![a.address.clone()], StepOp::CreateSite { address: a.address.clone(), customer, body });
+                let id = b.push(
+                    5,
+                    deps,
+                    vec![a.address.clone()],
+                    StepOp::CreateSite {
+                        address: a.address.clone(),
+                        customer,
+                        body,
+                    },
+                );
                 site_made.insert(a.address.clone(), id);
             }
             (Op::Adopt, body) => {
-                let id = b.push(5, deps, vec![a.address.clone()], StepOp::Record { address: a.address.clone(), kind: Kind::Site, parent: Some(customer.clone()), facts: BTreeMap::new() });
+                let id = b.push(
+                    5,
+                    deps,
+                    vec![a.address.clone()],
+                    StepOp::Record {
+                        address: a.address.clone(),
+                        kind: Kind::Site,
+                        parent: Some(customer.clone()),
+                        facts: BTreeMap::new(),
+                    },
+                );
                 site_made.insert(a.address.clone(), id);
                 if let (false, Some(body)) = (a.changes.is_empty(), body) {
-                    b.push(5, vec![id], vec![a.address.clone()], StepOp::UpdateSite { address: a.address.clone(), customer, body });
+                    b.push(
+                        5,
+                        vec![id],
+                        vec![a.address.clone()],
+                        StepOp::UpdateSite {
+                            address: a.address.clone(),
+                            customer,
+                            body,
+                        },
+                    );
                 }
             }
             (Op::Update, Some(body)) => {
-                b.push(5, deps, vec![a.address.clone()], StepOp::UpdateSite { address: a.address.clone(), customer, body });
+                b.push(
+                    5,
+                    deps,
+                    vec![a.address.clone()],
+                    StepOp::UpdateSite {
+                        address: a.address.clone(),
+                        customer,
+                        body,
+                    },
+                );
             }
             (Op::Delete, _) => {
-                let id = b.push(9, vec![], vec![a.address.clone()], StepOp::DeleteSite { address: a.address.clone(), customer: customer.clone() });
+                let id = b.push(
+                    9,
+                    vec![],
+                    vec![a.address.clone()],
+                    StepOp::DeleteSite {
+                        address: a.address.clone(),
+                        customer: customer.clone(),
+                    },
+                );
                 removing.entry(customer).or_default().push(id);
             }
             (Op::Forget, _) => {
-                b.push(12, vec![], vec![a.address.clone()], StepOp::Forget { address: a.address.clone() });
+                b.push(
+                    12,
+                    vec![],
+                    vec![a.address.clone()],
+                    StepOp::Forget {
+                        address: a.address.clone(),
+                    },
+                );
             }
             _ => {}
         }
@@ -249,21 +430,40 @@ pub fn compile(actions: &[Action], desired: &Desired, snap: &LiveSnapshot) -> Ve
         let serial = a.address.trim_start_matches("device.").to_string();
         let Some(live) = snap.devices.get(&serial) else {
             if a.op == Op::Forget {
-                b.push(12, vec![], vec![a.address.clone()], StepOp::Forget { address: a.address.clone() });
+                b.push(
+                    12,
+                    vec![],
+                    vec![a.address.clone()],
+                    StepOp::Forget {
+                        address: a.address.clone(),
+                    },
+                );
             }
             continue;
         };
         let pair = (serial.clone(), live.mac.clone());
         if a.op == Op::Delete {
-            let from = a.changed("customer").and_then(|c| c.before.as_str()).map(|k| customer_address(k));
+            let from = a
+                .changed("customer")
+                .and_then(|c| c.before.as_str())
+                .map(customer_address);
             returns.push((serial, live.mac.clone(), from));
             continue;
         }
         if a.op == Op::Forget {
-            b.push(12, vec![], vec![a.address.clone()], StepOp::Forget { address: a.address.clone() });
+            b.push(
+                12,
+                vec![],
+                vec![a.address.clone()],
+                StepOp::Forget {
+                    address: a.address.clone(),
+                },
+            );
             continue;
         }
-        let Some(want) = desired.devices.get(&serial) else { continue };
+        let Some(want) = desired.devices.get(&serial) else {
+            continue;
+        };
         let customer = customer_address(&want.customer);
         let moving = a.op == Op::Create || a.changed("customer").is_some();
         if moving {
@@ -280,7 +480,17 @@ pub fn compile(actions: &[Action], desired: &Desired, snap: &LiveSnapshot) -> Ve
                     facts.insert("site".to_string(), json!(site));
                 }
             }
-            b.push(3, made.get(&customer).copied().into_iter().collect(), vec![a.address.clone()], StepOp::Record { address: a.address.clone(), kind: Kind::Device, parent: Some(customer.clone()), facts });
+            b.push(
+                3,
+                made.get(&customer).copied().into_iter().collect(),
+                vec![a.address.clone()],
+                StepOp::Record {
+                    address: a.address.clone(),
+                    kind: Kind::Device,
+                    parent: Some(customer.clone()),
+                    facts,
+                },
+            );
         }
         // Licences: what the device holds now (nothing after a move out of a tenant).
         let before: BTreeSet<String> = if moving && live.customer_id.is_some() {
@@ -288,33 +498,64 @@ pub fn compile(actions: &[Action], desired: &Desired, snap: &LiveSnapshot) -> Ve
         } else {
             live.licenses.iter().cloned().collect()
         };
-        let auto = desired.customers.get(&want.customer).map(|c| c.auto_license.clone()).unwrap_or_default();
+        let auto = desired
+            .customers
+            .get(&want.customer)
+            .map(|c| c.auto_license.clone())
+            .unwrap_or_default();
         let before_list: Vec<String> = before.iter().cloned().collect();
         let after = wanted_licenses(&want.licenses, &auto, &before_list);
         let add: Vec<String> = after.difference(&before).cloned().collect();
         let remove: Vec<String> = before.difference(&after).cloned().collect();
         if !add.is_empty() {
-            licences.entry((customer.clone(), true, add)).or_default().push(serial.clone());
+            licences
+                .entry((customer.clone(), true, add))
+                .or_default()
+                .push(serial.clone());
         }
         if !remove.is_empty() {
-            licences.entry((customer.clone(), false, remove)).or_default().push(serial.clone());
+            licences
+                .entry((customer.clone(), false, remove))
+                .or_default()
+                .push(serial.clone());
         }
         // Associations.
         let dtype = association_type(&live.device_type).to_string();
-        let live_site = if moving { Value::Null } else { a.changed("site").map(|c| c.before.clone()).unwrap_or(Value::Null) };
+        let live_site = if moving {
+            Value::Null
+        } else {
+            a.changed("site")
+                .map(|c| c.before.clone())
+                .unwrap_or(Value::Null)
+        };
         let site_change = moving || a.changed("site").is_some();
         if site_change {
             if let Some(old) = live_site.as_str().filter(|s| *s != UNVERIFIED) {
                 let old_addr = site_address(&want.customer, old);
-                unassoc.entry((old_addr, customer.clone(), dtype.clone())).or_default().push(serial.clone());
+                unassoc
+                    .entry((old_addr, customer.clone(), dtype.clone()))
+                    .or_default()
+                    .push(serial.clone());
             }
             if let Some(site) = &want.site {
-                assoc.entry((site_address(&want.customer, site), customer.clone(), dtype)).or_default().push(serial.clone());
+                assoc
+                    .entry((site_address(&want.customer, site), customer.clone(), dtype))
+                    .or_default()
+                    .push(serial.clone());
             }
         }
     }
     let out_step = (!out_moves.is_empty()).then(|| {
-        b.push(2, vec![], out_addresses.clone(), StepOp::MoveDevices { target: None, devices: out_moves.clone(), returning: false })
+        b.push(
+            2,
+            vec![],
+            out_addresses.clone(),
+            StepOp::MoveDevices {
+                target: None,
+                devices: out_moves.clone(),
+                returning: false,
+            },
+        )
     });
     let mut moved_by: BTreeMap<String, usize> = BTreeMap::new();
     for (customer, devices) in in_moves {
@@ -324,7 +565,16 @@ pub fn compile(actions: &[Action], desired: &Desired, snap: &LiveSnapshot) -> Ve
             deps.push(out);
         }
         let addresses: Vec<String> = devices.iter().map(|(s, _)| device_address(s)).collect();
-        let id = b.push(3, deps, addresses.clone(), StepOp::MoveDevices { target: Some(customer.clone()), devices, returning: false });
+        let id = b.push(
+            3,
+            deps,
+            addresses.clone(),
+            StepOp::MoveDevices {
+                target: Some(customer.clone()),
+                devices,
+                returning: false,
+            },
+        );
         for a in addresses {
             moved_by.insert(a, id);
         }
@@ -339,35 +589,91 @@ pub fn compile(actions: &[Action], desired: &Desired, snap: &LiveSnapshot) -> Ve
     for ((customer, assign, services), serials) in licences {
         let deps = deps_of(&serials, made.get(&customer).copied());
         let addresses = serials.iter().map(|s| device_address(s)).collect();
-        b.push(4, deps, addresses, StepOp::Licenses { assign, services, serials, customer });
+        b.push(
+            4,
+            deps,
+            addresses,
+            StepOp::Licenses {
+                assign,
+                services,
+                serials,
+                customer,
+            },
+        );
     }
     let mut unassoc_by: BTreeMap<String, usize> = BTreeMap::new();
     for ((site, customer, device_type), serials) in unassoc {
         let addresses: Vec<String> = serials.iter().map(|s| device_address(s)).collect();
-        let id = b.push(6, deps_of(&serials, None), addresses.clone(), StepOp::Unassociate { site, customer, device_type, serials });
+        let id = b.push(
+            6,
+            deps_of(&serials, None),
+            addresses.clone(),
+            StepOp::Unassociate {
+                site,
+                customer,
+                device_type,
+                serials,
+            },
+        );
         for a in addresses {
             unassoc_by.insert(a, id);
         }
     }
     for ((site, customer, device_type), serials) in assoc {
         let mut deps = deps_of(&serials, site_made.get(&site).copied());
-        deps.extend(serials.iter().filter_map(|s| unassoc_by.get(&device_address(s)).copied()));
+        deps.extend(
+            serials
+                .iter()
+                .filter_map(|s| unassoc_by.get(&device_address(s)).copied()),
+        );
         let addresses = serials.iter().map(|s| device_address(s)).collect();
-        b.push(7, deps, addresses, StepOp::Associate { site, customer, device_type, serials });
+        b.push(
+            7,
+            deps,
+            addresses,
+            StepOp::Associate {
+                site,
+                customer,
+                device_type,
+                serials,
+            },
+        );
     }
     if !returns.is_empty() {
         let addresses: Vec<String> = returns.iter().map(|(s, _, _)| device_address(s)).collect();
-        let devices = returns.iter().map(|(s, m, _)| (s.clone(), m.clone())).collect();
-        let id = b.push(10, vec![], addresses, StepOp::MoveDevices { target: None, devices, returning: true });
+        let devices = returns
+            .iter()
+            .map(|(s, m, _)| (s.clone(), m.clone()))
+            .collect();
+        let id = b.push(
+            10,
+            vec![],
+            addresses,
+            StepOp::MoveDevices {
+                target: None,
+                devices,
+                returning: true,
+            },
+        );
         for (_, _, from) in returns {
             if let Some(c) = from {
                 removing.entry(c).or_default().push(id);
             }
         }
     }
-    for a in actions.iter().filter(|a| a.kind == Kind::Customer && a.op == Op::Delete) {
+    for a in actions
+        .iter()
+        .filter(|a| a.kind == Kind::Customer && a.op == Op::Delete)
+    {
         let deps = removing.get(&a.address).cloned().unwrap_or_default();
-        b.push(11, deps, vec![a.address.clone()], StepOp::DeleteCustomer { address: a.address.clone() });
+        b.push(
+            11,
+            deps,
+            vec![a.address.clone()],
+            StepOp::DeleteCustomer {
+                address: a.address.clone(),
+            },
+        );
     }
     let mut steps = b.steps;
     steps.sort_by_key(|s| (s.phase, s.id));
@@ -385,21 +691,36 @@ pub struct RunEnv {
 }
 
 impl RunEnv {
-    pub fn new(store: Arc<dyn StateStore>, ids: BTreeMap<String, String>, snap: &LiveSnapshot) -> RunEnv {
+    pub fn new(
+        store: Arc<dyn StateStore>,
+        ids: BTreeMap<String, String>,
+        snap: &LiveSnapshot,
+    ) -> RunEnv {
         let mut sites_of: BTreeMap<String, Vec<(String, String)>> = BTreeMap::new();
         for (address, id) in &ids {
             if let Some((ckey, _)) = site_keys(address) {
-                sites_of.entry(customer_address(ckey)).or_default().push((address.clone(), id.clone()));
+                sites_of
+                    .entry(customer_address(ckey))
+                    .or_default()
+                    .push((address.clone(), id.clone()));
             }
         }
-        RunEnv { store, ids, msp_id: snap.msp_id.clone(), sites_of }
+        RunEnv {
+            store,
+            ids,
+            msp_id: snap.msp_id.clone(),
+            sites_of,
+        }
     }
 
     fn id(&self, provider: &str, address: &str) -> Result<String, ProviderError> {
-        self.ids.get(address).cloned().ok_or_else(|| ProviderError::Other {
-            provider: provider.to_string(),
-            message: format!("no vendor id known for {address}"),
-        })
+        self.ids
+            .get(address)
+            .cloned()
+            .ok_or_else(|| ProviderError::Other {
+                provider: provider.to_string(),
+                message: format!("no vendor id known for {address}"),
+            })
     }
 
     fn ctx(&self, address: &str, action: &str, natural_key: Option<&str>) -> WriteCtx {
@@ -412,25 +733,51 @@ impl RunEnv {
     }
 
     /// Records ownership and settles the journal entries of the address.
-    fn own(&self, provider: &str, address: &str, vendor_id: Option<String>, parent_id: Option<String>, origin: &str, facts: BTreeMap<String, Value>) -> Result<(), ProviderError> {
-        self.store.put_owned(address, &OwnedRecord {
-            provider: provider.to_string(),
-            vendor_id,
-            parent_id,
-            since: now_unix(),
-            origin: origin.to_string(),
-            facts,
-        })?;
+    fn own(
+        &self,
+        provider: &str,
+        address: &str,
+        vendor_id: Option<String>,
+        parent_id: Option<String>,
+        origin: &str,
+        facts: BTreeMap<String, Value>,
+    ) -> Result<(), ProviderError> {
+        self.store.put_owned(
+            address,
+            &OwnedRecord {
+                provider: provider.to_string(),
+                vendor_id,
+                parent_id,
+                since: now_unix(),
+                origin: origin.to_string(),
+                facts,
+            },
+        )?;
         for (id, entry) in self.store.journal()? {
-            if entry.address == address && matches!(entry.status, JournalStatus::Pending | JournalStatus::Succeeded) {
-                self.store.journal_finish(id, JournalStatus::Settled, Some("object recorded as owned".into()))?;
+            if entry.address == address
+                && matches!(
+                    entry.status,
+                    JournalStatus::Pending | JournalStatus::Succeeded
+                )
+            {
+                self.store.journal_finish(
+                    id,
+                    JournalStatus::Settled,
+                    Some("object recorded as owned".into()),
+                )?;
             }
         }
         Ok(())
     }
 
     /// Updates a device's record, creating it when missing.
-    fn touch_device(&self, provider: &str, serial: &str, customer_id: &str, f: impl FnOnce(&mut BTreeMap<String, Value>)) -> Result<(), ProviderError> {
+    fn touch_device(
+        &self,
+        provider: &str,
+        serial: &str,
+        customer_id: &str,
+        f: impl FnOnce(&mut BTreeMap<String, Value>),
+    ) -> Result<(), ProviderError> {
         let address = device_address(serial);
         let mut record = self.store.get_owned(&address)?.unwrap_or(OwnedRecord {
             provider: provider.to_string(),
@@ -449,7 +796,9 @@ impl RunEnv {
     /// An earlier run journaled a create of this address that never got recorded.
     fn open_create(&self, address: &str) -> Result<bool, ProviderError> {
         Ok(self.store.journal()?.iter().any(|(_, e)| {
-            e.address == address && e.action == "create" && matches!(e.status, JournalStatus::Pending | JournalStatus::Succeeded)
+            e.address == address
+                && e.action == "create"
+                && matches!(e.status, JournalStatus::Pending | JournalStatus::Succeeded)
         }))
     }
 }
@@ -459,12 +808,18 @@ impl Aruba {
     /// provider's provision timeout.
     async fn wait_for_customer(&self, name: &str) -> Result<Option<String>, ProviderError> {
         let interval = Duration::from_millis(self.settings.poll_interval_ms);
-        let polls = (self.settings.provision_timeout_secs * 1000 / self.settings.poll_interval_ms.max(1)).clamp(1, 10_000);
+        let polls = (self.settings.provision_timeout_secs * 1000
+            / self.settings.poll_interval_ms.max(1))
+        .clamp(1, 10_000);
         for attempt in 0..=polls {
             let found = self.customers_named(name).await?;
             let ready: Vec<_> = found
                 .iter()
-                .filter(|c| c.provision_status.as_deref().is_none_or(|s| s.eq_ignore_ascii_case("PROVISIONED")))
+                .filter(|c| {
+                    c.provision_status
+                        .as_deref()
+                        .is_none_or(|s| s.eq_ignore_ascii_case("PROVISIONED"))
+                })
                 .filter_map(|c| c.customer_id.clone())
                 .collect();
             match ready.as_slice() {
@@ -473,7 +828,11 @@ impl Aruba {
                 many => {
                     return Err(ProviderError::Other {
                         provider: self.key.clone(),
-                        message: format!("{} customers named {name:?} exist ({}); refusing to guess", many.len(), many.join(", ")),
+                        message: format!(
+                            "{} customers named {name:?} exist ({}); refusing to guess",
+                            many.len(),
+                            many.join(", ")
+                        ),
                     });
                 }
             }
@@ -494,12 +853,21 @@ impl Aruba {
                 if env.open_create(address)? {
                     tracing::info!(provider = %key, %address, "an earlier run may have created this customer; looking for it first");
                     if let Some(id) = self.wait_for_customer(name).await? {
-                        env.own(&key, address, Some(id.clone()), None, "created", BTreeMap::new())?;
+                        env.own(
+                            &key,
+                            address,
+                            Some(id.clone()),
+                            None,
+                            "created",
+                            BTreeMap::new(),
+                        )?;
                         env.ids.insert(address.clone(), id);
                         return Ok(());
                     }
                 }
-                let posted = self.create_customer(body, &env.ctx(address, "create", Some(name))).await;
+                let posted = self
+                    .create_customer(body, &env.ctx(address, "create", Some(name)))
+                    .await;
                 if let Err(e) = &posted {
                     if !e.maybe_committed() {
                         return posted;
@@ -523,15 +891,22 @@ impl Aruba {
             }
             StepOp::UpdateCustomer { address, body } => {
                 let id = env.id(&key, address)?;
-                self.update_customer(&id, body, &env.ctx(address, "update", None)).await
+                self.update_customer(&id, body, &env.ctx(address, "update", None))
+                    .await
             }
             StepOp::DeleteCustomer { address } => {
                 let id = env.id(&key, address)?;
-                self.delete_customer(&id, &env.ctx(address, "delete", None)).await?;
+                self.delete_customer(&id, &env.ctx(address, "delete", None))
+                    .await?;
                 env.store.remove_owned(address)?;
                 Ok(())
             }
-            StepOp::Record { address, kind, parent, facts } => {
+            StepOp::Record {
+                address,
+                kind,
+                parent,
+                facts,
+            } => {
                 let parent_id = match parent {
                     Some(p) => Some(env.id(&key, p)?),
                     None => None,
@@ -540,13 +915,25 @@ impl Aruba {
                     Kind::Device => Some(address.trim_start_matches("device.").to_string()),
                     _ => Some(env.id(&key, address)?),
                 };
-                env.own(&key, address, vendor_id, parent_id, "adopted", facts.clone())
+                env.own(
+                    &key,
+                    address,
+                    vendor_id,
+                    parent_id,
+                    "adopted",
+                    facts.clone(),
+                )
             }
             StepOp::Forget { address } => {
                 env.store.remove_owned(address)?;
                 Ok(())
             }
-            StepOp::AutoLicense { customer, enable, disable, desired } => {
+            StepOp::AutoLicense {
+                customer,
+                enable,
+                disable,
+                desired,
+            } => {
                 let id = env.id(&key, customer)?;
                 let ctx = env.ctx(customer, "auto-licence", None);
                 if !disable.is_empty() {
@@ -561,7 +948,11 @@ impl Aruba {
                 }
                 Ok(())
             }
-            StepOp::MoveDevices { target, devices, returning } => {
+            StepOp::MoveDevices {
+                target,
+                devices,
+                returning,
+            } => {
                 let (id, label) = match target {
                     Some(c) => (env.id(&key, c)?, c.clone()),
                     None => (
@@ -588,9 +979,18 @@ impl Aruba {
                 }
                 Ok(())
             }
-            StepOp::Licenses { assign, services, serials, customer } => {
+            StepOp::Licenses {
+                assign,
+                services,
+                serials,
+                customer,
+            } => {
                 let cid = env.id(&key, customer)?;
-                let ctx = env.ctx(&format!("licences of {} device(s)", serials.len()), if *assign { "assign" } else { "unassign" }, None);
+                let ctx = env.ctx(
+                    &format!("licences of {} device(s)", serials.len()),
+                    if *assign { "assign" } else { "unassign" },
+                    None,
+                );
                 if *assign {
                     self.assign_licenses(serials, services, &ctx).await?;
                 } else {
@@ -601,7 +1001,11 @@ impl Aruba {
                 }
                 Ok(())
             }
-            StepOp::CreateSite { address, customer, body } => {
+            StepOp::CreateSite {
+                address,
+                customer,
+                body,
+            } => {
                 let cid = env.id(&key, customer)?;
                 let ctx = env.ctx(address, "create", Some(&body.site_name));
                 let mut site_id = None;
@@ -611,10 +1015,12 @@ impl Aruba {
                 if site_id.is_none() {
                     site_id = match self.create_site(&cid, body, &ctx).await {
                         Ok(site) => site.site_id,
-                        Err(e) if e.maybe_committed() => match self.find_site(&cid, &body.site_name).await? {
-                            Some(id) => Some(id),
-                            None => self.create_site(&cid, body, &ctx).await?.site_id,
-                        },
+                        Err(e) if e.maybe_committed() => {
+                            match self.find_site(&cid, &body.site_name).await? {
+                                Some(id) => Some(id),
+                                None => self.create_site(&cid, body, &ctx).await?.site_id,
+                            }
+                        }
                         Err(e) => return Err(e),
                     };
                 }
@@ -625,30 +1031,59 @@ impl Aruba {
                         message: format!("{address}: the site create answered without a site_id and the site cannot be found by name"),
                     })?,
                 };
-                env.own(&key, address, Some(id.clone()), Some(cid), "created", BTreeMap::new())?;
-                env.sites_of.entry(customer.clone()).or_default().push((address.clone(), id.clone()));
+                env.own(
+                    &key,
+                    address,
+                    Some(id.clone()),
+                    Some(cid),
+                    "created",
+                    BTreeMap::new(),
+                )?;
+                env.sites_of
+                    .entry(customer.clone())
+                    .or_default()
+                    .push((address.clone(), id.clone()));
                 env.ids.insert(address.clone(), id);
                 Ok(())
             }
-            StepOp::UpdateSite { address, customer, body } => {
+            StepOp::UpdateSite {
+                address,
+                customer,
+                body,
+            } => {
                 let cid = env.id(&key, customer)?;
                 let id = env.id(&key, address)?;
-                self.update_site(&cid, &id, body, &env.ctx(address, "update", None)).await
+                self.update_site(&cid, &id, body, &env.ctx(address, "update", None))
+                    .await
             }
             StepOp::DeleteSite { address, customer } => {
                 let cid = env.id(&key, customer)?;
                 let id = env.id(&key, address)?;
-                self.delete_site(&cid, &id, &env.ctx(address, "delete", None)).await?;
+                self.delete_site(&cid, &id, &env.ctx(address, "delete", None))
+                    .await?;
                 env.store.remove_owned(address)?;
                 Ok(())
             }
-            StepOp::Unassociate { site, customer, device_type, serials } => {
+            StepOp::Unassociate {
+                site,
+                customer,
+                device_type,
+                serials,
+            } => {
                 let cid = env.id(&key, customer)?;
                 let Some(site_id) = env.ids.get(site).cloned() else {
                     // The old site is gone, and the association with it.
                     return Ok(());
                 };
-                self.associations(&cid, &site_id, device_type, serials, false, &env.ctx(site, "unassociate", None)).await?;
+                self.associations(
+                    &cid,
+                    &site_id,
+                    device_type,
+                    serials,
+                    false,
+                    &env.ctx(site, "unassociate", None),
+                )
+                .await?;
                 for serial in serials {
                     env.touch_device(&key, serial, &cid, |facts| {
                         facts.remove("site");
@@ -657,19 +1092,43 @@ impl Aruba {
                 }
                 Ok(())
             }
-            StepOp::Associate { site, customer, device_type, serials } => {
+            StepOp::Associate {
+                site,
+                customer,
+                device_type,
+                serials,
+            } => {
                 let cid = env.id(&key, customer)?;
                 let site_id = env.id(&key, site)?;
                 let ctx = env.ctx(site, "associate", None);
-                let mut failed = self.associations(&cid, &site_id, device_type, serials, true, &ctx).await?;
+                let mut failed = self
+                    .associations(&cid, &site_id, device_type, serials, true, &ctx)
+                    .await?;
                 if !failed.is_empty() {
                     // A device is in one site only: take the failed ones out of any other
                     // site of this customer (someone may have moved them by hand), then retry.
-                    let others: Vec<(String, String)> = env.sites_of.get(customer).cloned().unwrap_or_default().into_iter().filter(|(a, _)| a != site).collect();
+                    let others: Vec<(String, String)> = env
+                        .sites_of
+                        .get(customer)
+                        .cloned()
+                        .unwrap_or_default()
+                        .into_iter()
+                        .filter(|(a, _)| a != site)
+                        .collect();
                     for (other, other_id) in others {
-                        self.associations(&cid, &other_id, device_type, &failed, false, &env.ctx(&other, "unassociate", None)).await?;
+                        self.associations(
+                            &cid,
+                            &other_id,
+                            device_type,
+                            &failed,
+                            false,
+                            &env.ctx(&other, "unassociate", None),
+                        )
+                        .await?;
                     }
-                    failed = self.associations(&cid, &site_id, device_type, &failed, true, &ctx).await?;
+                    failed = self
+                        .associations(&cid, &site_id, device_type, &failed, true, &ctx)
+                        .await?;
                 }
                 let site_key = site.rsplit('/').next().unwrap_or_default().to_string();
                 for serial in serials.iter().filter(|s| !failed.contains(s)) {
@@ -683,14 +1142,21 @@ impl Aruba {
                 } else {
                     Err(ProviderError::Other {
                         provider: key.clone(),
-                        message: format!("POST /central/v2/sites/associations: the vendor refused to put {} into {site}", failed.join(", ")),
+                        message: format!(
+                            "POST /central/v2/sites/associations: the vendor refused to put {} into {site}",
+                            failed.join(", ")
+                        ),
                     })
                 }
             }
         }
     }
 
-    async fn find_site(&self, customer_id: &str, name: &str) -> Result<Option<String>, ProviderError> {
+    async fn find_site(
+        &self,
+        customer_id: &str,
+        name: &str,
+    ) -> Result<Option<String>, ProviderError> {
         Ok(self
             .list_sites(customer_id)
             .await?

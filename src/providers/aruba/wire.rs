@@ -299,10 +299,10 @@ pub fn parse_autolicense(v: &serde_json::Value) -> Option<Vec<String>> {
         Value::Array(list) => names(list),
         Value::Object(o) => {
             for key in ["services", "autolicense_services", "data", "result"] {
-                if let Some(inner) = o.get(key) {
-                    if let Some(found) = parse_autolicense(inner) {
-                        return Some(found);
-                    }
+                if let Some(inner) = o.get(key)
+                    && let Some(found) = parse_autolicense(inner)
+                {
+                    return Some(found);
                 }
             }
             None
@@ -348,7 +348,10 @@ mod tests {
 
     #[test]
     fn ids_may_be_numbers_or_strings() {
-        let s: Site = serde_json::from_value(json!({"site_id": 275, "site_name": "x", "latitude": "37.5", "longitude": -121.9})).unwrap();
+        let s: Site = serde_json::from_value(
+            json!({"site_id": 275, "site_name": "x", "latitude": "37.5", "longitude": -121.9}),
+        )
+        .unwrap();
         assert_eq!(s.site_id.as_deref(), Some("275"));
         assert_eq!(s.latitude, Some(37.5));
         assert_eq!(s.longitude, Some(-121.9));
@@ -356,7 +359,10 @@ mod tests {
 
     #[test]
     fn failed_entries_of_any_shape() {
-        let r: AssociationResult = serde_json::from_value(json!({"failed":["A", {"device_id":"B","reason":"x"}], "success": null})).unwrap();
+        let r: AssociationResult = serde_json::from_value(
+            json!({"failed":["A", {"device_id":"B","reason":"x"}], "success": null}),
+        )
+        .unwrap();
         assert_eq!(r.failed_serials(), vec!["A".to_string(), "B".to_string()]);
     }
 

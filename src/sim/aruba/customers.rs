@@ -3,11 +3,11 @@
 
 use std::collections::BTreeMap;
 
+use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::Json;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
@@ -229,7 +229,10 @@ pub(super) async fn list(
     let offset = query_u64(&q, "offset", 0)? as usize;
     let max = u64::from(a.switches.customers_max_limit.max(1));
     let limit = query_u64(&q, "limit", max)?.min(max) as usize;
-    let filter = q.get("customer_name").map(|s| s.as_str()).filter(|s| !s.is_empty());
+    let filter = q
+        .get("customer_name")
+        .map(|s| s.as_str())
+        .filter(|s| !s.is_empty());
     let mode = a.switches.customer_name_filter;
     let matching: Vec<&Customer> = a
         .customers
@@ -238,10 +241,9 @@ pub(super) async fn list(
         .filter(|c| match (filter, mode) {
             (None, _) => true,
             (Some(f), NameFilter::Exact) => c.customer_name == f,
-            (Some(f), NameFilter::Substring) => c
-                .customer_name
-                .to_lowercase()
-                .contains(&f.to_lowercase()),
+            (Some(f), NameFilter::Substring) => {
+                c.customer_name.to_lowercase().contains(&f.to_lowercase())
+            }
         })
         .collect();
     let total = matching.len();
@@ -291,7 +293,7 @@ pub(super) async fn create(State(sh): State<Shared>, body: Bytes) -> ApiResult {
         created_at: now / 1000,
         updated_at_ms: now,
         invisible_polls: a.switches.provision_invisible_polls,
-        visible_at_ms: now + a.switches.provision_delay_ms,
+        visible_at_ms: now.saturating_add(a.switches.provision_delay_ms),
         application_id: a.new_hex32(),
         application_instance_id: a.new_hex32(),
         platform_customer_id: a.new_hex32(),
@@ -340,7 +342,10 @@ pub(super) async fn update(
     ok_json(json!({"status": "success"}))
 }
 
-pub(super) async fn delete(State(sh): State<Shared>, Path(id): Path<String>) -> Result<Response, ApiError> {
+pub(super) async fn delete(
+    State(sh): State<Shared>,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
     let mut st = sh.lock();
     let now = st.now_ms();
     let a = &mut st.aruba;

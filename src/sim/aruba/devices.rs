@@ -68,7 +68,11 @@ fn wire(a: &ArubaState, d: &Device) -> DeviceWire {
 
 /// `device_type` query values → internal type.
 fn type_filter(q: &BTreeMap<String, String>) -> Result<Option<&'static str>, super::ApiError> {
-    match q.get("device_type").map(|s| s.trim().to_ascii_lowercase()).as_deref() {
+    match q
+        .get("device_type")
+        .map(|s| s.trim().to_ascii_lowercase())
+        .as_deref()
+    {
         None | Some("") | Some("all") => Ok(None),
         Some("iap") => Ok(Some("IAP")),
         Some("switch") => Ok(Some("SWITCH")),
@@ -209,7 +213,9 @@ pub(super) async fn move_devices(
     for item in list {
         let serial = item.serial.unwrap_or_default();
         let Some(d) = a.devices.get(&serial) else {
-            return Err(bad(format!("device {serial:?} is not in the MSP inventory")));
+            return Err(bad(format!(
+                "device {serial:?} is not in the MSP inventory"
+            )));
         };
         let mac = item.mac.unwrap_or_default();
         if normalize_mac(&mac).is_none() || normalize_mac(&mac) != normalize_mac(&d.mac) {
@@ -229,7 +235,7 @@ pub(super) async fn move_devices(
         a.apply_move(&serials, target.as_deref());
     } else {
         a.pending.push(Pending::Move {
-            due_ms: now + a.switches.device_move_delay_ms,
+            due_ms: now.saturating_add(a.switches.device_move_delay_ms),
             serials,
             target,
         });
@@ -273,7 +279,9 @@ fn license_targets(
     let serials = b.serials.unwrap_or_default();
     let services = b.services.unwrap_or_default();
     if serials.is_empty() || services.is_empty() {
-        return Err(bad("serials and services are required and must not be empty"));
+        return Err(bad(
+            "serials and services are required and must not be empty",
+        ));
     }
     let services = canonical_services(a, &services)?;
     for s in &serials {
@@ -286,7 +294,9 @@ fn license_targets(
             )));
         }
         if tenant.is_some() && d.customer_id != tenant {
-            return Err(bad(format!("device {s} does not belong to the TenantID customer")));
+            return Err(bad(format!(
+                "device {s} does not belong to the TenantID customer"
+            )));
         }
         if assigning && a.switches.license_device_type_check {
             for svc in &services {
@@ -305,7 +315,10 @@ fn license_targets(
 fn canonical_services(a: &ArubaState, names: &[String]) -> Result<Vec<String>, super::ApiError> {
     names
         .iter()
-        .map(|n| a.service(n).ok_or_else(|| bad(format!("unknown service {n:?}"))))
+        .map(|n| {
+            a.service(n)
+                .ok_or_else(|| bad(format!("unknown service {n:?}")))
+        })
         .collect()
 }
 
@@ -326,7 +339,9 @@ pub(super) async fn assign(State(sh): State<Shared>, headers: HeaderMap, body: B
         if needing > free {
             return Err(svc_err(
                 StatusCode::CONFLICT,
-                format!("Request Unsuccessful: {needing} devices need {svc} but only {free} tokens are free"),
+                format!(
+                    "Request Unsuccessful: {needing} devices need {svc} but only {free} tokens are free"
+                ),
             ));
         }
     }
@@ -342,7 +357,11 @@ pub(super) async fn assign(State(sh): State<Shared>, headers: HeaderMap, body: B
     ok_json(json!({"response": "success"}))
 }
 
-pub(super) async fn unassign(State(sh): State<Shared>, headers: HeaderMap, body: Bytes) -> ApiResult {
+pub(super) async fn unassign(
+    State(sh): State<Shared>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> ApiResult {
     let mut st = sh.lock();
     let now = st.now_ms();
     let a = &mut st.aruba;
@@ -416,7 +435,7 @@ async fn license_job(sh: Shared, body: Bytes, assign: bool) -> ApiResult {
     let a = &mut st.aruba;
     let s = parse_scope(a, &body)?;
     a.pending.push(Pending::LicenseJob {
-        due_ms: now + a.switches.license_job_delay_ms,
+        due_ms: now.saturating_add(a.switches.license_job_delay_ms),
         assign,
         services: s.services,
         include: s.include,
@@ -461,7 +480,8 @@ pub(super) async fn autolicense_enable(State(sh): State<Shared>, body: Bytes) ->
         a.autolicense_future.extend(s.services.iter().cloned());
     }
     if a.switches.autolicense_applies_existing {
-        for id in ids.iter().filter(|id| **id != a.msp_id) {
+        let msp_id = a.msp_id.clone();
+        for id in ids.iter().filter(|id| **id != msp_id) {
             let serials: Vec<String> = a
                 .devices
                 .values()
@@ -513,7 +533,10 @@ pub(super) async fn autolicense_read(
     match a.switches.autolicense_read_shape {
         AutolicenseReadShape::Object => ok_json(json!({"customer_id": id, "services": services})),
         AutolicenseReadShape::List => ok_json(json!(
-            services.iter().map(|s| json!({"service": s})).collect::<Vec<_>>()
+            services
+                .iter()
+                .map(|s| json!({"service": s}))
+                .collect::<Vec<_>>()
         )),
     }
 }

@@ -23,7 +23,10 @@ pub enum ArubaEdit {
     /// Move a device to another site of the same tenant (by site name).
     MoveDeviceSite { serial: String, site_name: String },
     /// Delete a site of a customer (its associations go with it).
-    DeleteSite { customer_name: String, site_name: String },
+    DeleteSite {
+        customer_name: String,
+        site_name: String,
+    },
     /// Take one licence off a device.
     UnlicenseDevice { serial: String, service: String },
     /// Put a device back in the MSP inventory (unlicensed, no site).
@@ -64,9 +67,8 @@ impl ArubaState {
                     "description" => c.description = v,
                     "customer_name" => c.customer_name = v,
                     "lock_msp_ssids" => {
-                        c.lock_msp_ssids = v
-                            .parse()
-                            .context("lock_msp_ssids must be true or false")?;
+                        c.lock_msp_ssids =
+                            v.parse().context("lock_msp_ssids must be true or false")?;
                     }
                     "group" | "group_name" => c.group = v,
                     "country_name" => {

@@ -1,23 +1,24 @@
-//! Simulated HPE Aruba Networking Central (Classic, MSP mode), fact sheet §1: the state
-//! (customers, devices, licence pools, sites, tokens), the behaviour switches for every
-//! `[assumed]` behaviour, the router, and the gate every call passes (bearer auth,
-//! `X-RateLimit-*` headers, 429s). Resource handlers live in the submodules; this module
-//! owns its own wire types and never imports the client code.
+//! Simulated HPE Aruba Networking Central (Classic, MSP mode), fact sheet §1: the account
+//! state (customers, devices, licence pools, sites, tokens, settling work), the shared
+//! error/parse helpers and the router. Auth and rate limits live in `gate`, the
+//! `[assumed]` switches in `switches`, resource handlers with their wire types in the
+//! other submodules. Never imports the client code.
 
 mod customers;
 mod devices;
 mod edit;
+mod gate;
 mod oauth;
 mod sites;
+mod switches;
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use axum::Json;
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{Request, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode};
-use axum::middleware::{Next, from_fn_with_state};
+use axum::http::{HeaderMap, StatusCode};
+use axum::middleware::from_fn_with_state;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
 use serde::de::DeserializeOwned;
@@ -25,137 +26,14 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 pub use edit::ArubaEdit;
+pub use switches::{
+    ArubaSwitches, AssociationConflict, AutolicenseReadShape, CrossTenantMove, MspDeviceCustomerId,
+    NameFilter,
+};
 
 use super::Shared;
-use super::control::{self, FaultMarker};
+use super::control;
 use super::inventory::{ArubaInventory, OauthClient};
-
-/// Every behaviour the fact sheet only assumes, as a switch. Set them in the inventory's
-/// `[aruba.switches]`, with `POST /_sim/aruba/switches` or [`super::Simulator::aruba_switches`].
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
-#[serde(default, deny_unknown_fields)]
-pub struct ArubaSwitches {
-    /// Calls per wall-clock second (fixed window); 0 turns the limit off.
-    pub limit_per_second: u32,
-    /// Calls per GMT day; 0 turns the limit off.
-    pub limit_per_day: u32,
-    /// A refresh token works once.
-    pub refresh_token_single_use: bool,
-    /// Lifetime of issued access tokens (the real cloud: 7200).
-    pub token_lifetime_secs: u64,
-    /// Largest `limit` the customer list honours (larger values are capped).
-    pub customers_max_limit: u32,
-    /// How `customer_name` filters the customer list.
-    pub customer_name_filter: NameFilter,
-    /// Status of a successful customer create: 200 or 201.
-    pub create_status: u16,
-    /// Accept a second customer with the same name.
-    pub allow_duplicate_names: bool,
-    /// A new customer is missing from this many customer-list calls ...
-    pub provision_invisible_polls: u32,
-    /// ... and from every read for this long.
-    pub provision_delay_ms: u64,
-    /// Largest `limit` the MSP device list honours.
-    pub devices_max_limit: u32,
-    /// Moving a device that is in tenant A straight into tenant B.
-    pub cross_tenant_move: CrossTenantMove,
-    /// Device moves become visible this long after the PUT.
-    pub device_move_delay_ms: u64,
-    /// The MSP "all devices" licence jobs apply this long after the call.
-    pub license_job_delay_ms: u64,
-    /// Assigning a service to a device of another type (e.g. ADVANCED_AP to a switch) → 400.
-    pub license_device_type_check: bool,
-    /// Shape of `GET …/autolicense?customer_id=`.
-    pub autolicense_read_shape: AutolicenseReadShape,
-    /// Enabling auto-licence also licenses the tenant's existing unlicensed devices.
-    pub autolicense_applies_existing: bool,
-    /// `device_type` label for access points in the device lists ("IAP"; the seed sample shows "AP").
-    pub ap_device_type_label: String,
-    /// `customer_id`/`customer_name` of devices in the MSP inventory: null or "".
-    pub msp_device_customer_id: MspDeviceCustomerId,
-    /// Accept two sites with the same name in one tenant.
-    pub allow_duplicate_site_names: bool,
-    /// Largest site-list `limit`; above → 400.
-    pub sites_max_limit: u32,
-    /// A device already in another site of the tenant: listed in `failed`, or moved.
-    pub association_conflict: AssociationConflict,
-    /// Status for more than 5000 serials in one association call (413 or 400).
-    pub association_overflow_status: u16,
-    /// Status for a `TenantID` header naming no customer of the MSP.
-    pub unknown_tenant_status: u16,
-}
-
-impl Default for ArubaSwitches {
-    fn default() -> Self {
-        ArubaSwitches {
-            limit_per_second: 7,
-            limit_per_day: 5000,
-            refresh_token_single_use: true,
-            token_lifetime_secs: 7200,
-            customers_max_limit: 100,
-            customer_name_filter: NameFilter::Substring,
-            create_status: 200,
-            allow_duplicate_names: false,
-            provision_invisible_polls: 1,
-            provision_delay_ms: 0,
-            devices_max_limit: 1000,
-            cross_tenant_move: CrossTenantMove::Allow,
-            device_move_delay_ms: 0,
-            license_job_delay_ms: 0,
-            license_device_type_check: true,
-            autolicense_read_shape: AutolicenseReadShape::Object,
-            autolicense_applies_existing: true,
-            ap_device_type_label: "IAP".into(),
-            msp_device_customer_id: MspDeviceCustomerId::Null,
-            allow_duplicate_site_names: false,
-            sites_max_limit: 1000,
-            association_conflict: AssociationConflict::Fail,
-            association_overflow_status: 413,
-            unknown_tenant_status: 403,
-        }
-    }
-}
-
-#[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq, Eq)]
-#[serde(rename_all = "snake_case")]
-pub enum NameFilter {
-    /// Case-insensitive substring.
-    Substring,
-    /// Exact, case-sensitive.
-    Exact,
-}
-
-#[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq, Eq)]
-#[serde(rename_all = "snake_case")]
-pub enum CrossTenantMove {
-    /// Drop the old tenant's site association, keep the licences.
-    Allow,
-    /// 400, nothing moved.
-    Reject,
-}
-
-#[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq, Eq)]
-#[serde(rename_all = "snake_case")]
-pub enum AutolicenseReadShape {
-    /// `{"customer_id": id, "services": [name]}`
-    Object,
-    /// `[{"service": name}]`
-    List,
-}
-
-#[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq, Eq)]
-#[serde(rename_all = "snake_case")]
-pub enum MspDeviceCustomerId {
-    Null,
-    Empty,
-}
-
-#[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq, Eq)]
-#[serde(rename_all = "snake_case")]
-pub enum AssociationConflict {
-    Fail,
-    Move,
-}
 
 /// A customer (tenant) as the simulator keeps it.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -245,14 +123,6 @@ pub(crate) enum Pending {
     },
 }
 
-#[derive(Clone, Debug, Default)]
-pub(crate) struct RateWindows {
-    sec: u64,
-    sec_count: u32,
-    day: u64,
-    day_count: u32,
-}
-
 /// The whole simulated Aruba Central MSP account.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub(crate) struct ArubaState {
@@ -275,7 +145,7 @@ pub(crate) struct ArubaState {
     pub autolicense_future: BTreeSet<String>,
     pub pending: Vec<Pending>,
     #[serde(skip)]
-    rate: RateWindows,
+    pub(super) rate: gate::RateWindows,
 }
 
 impl ArubaState {
@@ -325,7 +195,7 @@ impl ArubaState {
             autolicense: BTreeMap::new(),
             autolicense_future: BTreeSet::new(),
             pending: Vec::new(),
-            rate: RateWindows::default(),
+            rate: gate::RateWindows::default(),
         }
     }
 
@@ -364,9 +234,12 @@ impl ArubaState {
         if self.visible_customer(id, now_ms).is_some() {
             return Ok(Some(id.to_string()));
         }
-        let status =
-            StatusCode::from_u16(self.switches.unknown_tenant_status).unwrap_or(StatusCode::FORBIDDEN);
-        Err(svc_err(status, format!("TenantID {id} is not a customer of this MSP")))
+        let status = StatusCode::from_u16(self.switches.unknown_tenant_status)
+            .unwrap_or(StatusCode::FORBIDDEN);
+        Err(svc_err(
+            status,
+            format!("TenantID {id} is not a customer of this MSP"),
+        ))
     }
 
     /// The canonical service name (case-insensitive lookup).
@@ -396,7 +269,9 @@ impl ArubaState {
 
     /// Put a device in a tenant (Some) or back in the MSP inventory (None).
     pub fn place_device(&mut self, serial: &str, target: Option<&str>) {
-        let Some(d) = self.devices.get_mut(serial) else { return };
+        let Some(d) = self.devices.get_mut(serial) else {
+            return;
+        };
         if d.customer_id.as_deref() == target {
             return;
         }
@@ -410,7 +285,9 @@ impl ArubaState {
     /// Give these devices the tenant's auto-licence services; a service whose free tokens
     /// do not cover every device that needs it is paused (assigned to none).
     pub fn auto_license(&mut self, customer_id: &str, serials: &[String]) {
-        let Some(services) = self.autolicense.get(customer_id).cloned() else { return };
+        let Some(services) = self.autolicense.get(customer_id).cloned() else {
+            return;
+        };
         for service in services {
             self.assign_all_or_nothing(&service, serials, Some(customer_id));
         }
@@ -418,7 +295,12 @@ impl ArubaState {
 
     /// Assign one service to every fitting, unlicensed device of `serials` that is in a
     /// tenant (and in `only_tenant` when given), or to none if the pool is too small.
-    fn assign_all_or_nothing(&mut self, service: &str, serials: &[String], only_tenant: Option<&str>) -> bool {
+    fn assign_all_or_nothing(
+        &mut self,
+        service: &str,
+        serials: &[String],
+        only_tenant: Option<&str>,
+    ) -> bool {
         let needing: Vec<String> = serials
             .iter()
             .filter_map(|s| self.devices.get(s))
@@ -444,14 +326,19 @@ impl ArubaState {
         if self.pending.is_empty() {
             return;
         }
-        let (due, later): (Vec<Pending>, Vec<Pending>) =
-            std::mem::take(&mut self.pending).into_iter().partition(|p| match p {
-                Pending::Move { due_ms, .. } | Pending::LicenseJob { due_ms, .. } => *due_ms <= now_ms,
+        let (due, later): (Vec<Pending>, Vec<Pending>) = std::mem::take(&mut self.pending)
+            .into_iter()
+            .partition(|p| match p {
+                Pending::Move { due_ms, .. } | Pending::LicenseJob { due_ms, .. } => {
+                    *due_ms <= now_ms
+                }
             });
         self.pending = later;
         for p in due {
             match p {
-                Pending::Move { serials, target, .. } => self.apply_move(&serials, target.as_deref()),
+                Pending::Move {
+                    serials, target, ..
+                } => self.apply_move(&serials, target.as_deref()),
                 Pending::LicenseJob {
                     assign,
                     services,
@@ -474,7 +361,13 @@ impl ArubaState {
         }
     }
 
-    fn apply_license_job(&mut self, assign: bool, services: &[String], include: &[String], exclude: &[String]) {
+    fn apply_license_job(
+        &mut self,
+        assign: bool,
+        services: &[String],
+        include: &[String],
+        exclude: &[String],
+    ) {
         let in_scope = |cid: &str| {
             if !include.is_empty() {
                 include.iter().any(|c| c == cid)
@@ -499,47 +392,6 @@ impl ArubaState {
                 }
             }
         }
-    }
-
-    /// Per-second and per-day windows: Ok(()) and counted, or the window that is exhausted.
-    fn admit(&mut self, now_ms: u64) -> Result<(), FaultMarker> {
-        let (sec, day) = (now_ms / 1000, now_ms / 86_400_000);
-        if self.rate.sec != sec {
-            self.rate.sec = sec;
-            self.rate.sec_count = 0;
-        }
-        if self.rate.day != day {
-            self.rate.day = day;
-            self.rate.day_count = 0;
-        }
-        let (ls, ld) = (self.switches.limit_per_second, self.switches.limit_per_day);
-        if ld > 0 && self.rate.day_count >= ld {
-            return Err(FaultMarker::RateLimitDay);
-        }
-        if ls > 0 && self.rate.sec_count >= ls {
-            return Err(FaultMarker::RateLimitSecond);
-        }
-        self.rate.sec_count += 1;
-        self.rate.day_count += 1;
-        Ok(())
-    }
-
-    /// (limit-day, remaining-day, limit-second, remaining-second) as reported in headers.
-    fn rate_headers(&self) -> (u32, u32, u32, u32) {
-        const OFF: u32 = 1_000_000;
-        let (ls, ld) = (self.switches.limit_per_second, self.switches.limit_per_day);
-        let day = if ld == 0 { (OFF, OFF) } else { (ld, ld.saturating_sub(self.rate.day_count)) };
-        let sec = if ls == 0 { (OFF, OFF) } else { (ls, ls.saturating_sub(self.rate.sec_count)) };
-        (day.0, day.1, sec.0, sec.1)
-    }
-
-    fn token_valid(&self, token: &str, now_ms: u64) -> bool {
-        self.static_tokens.iter().any(|t| t == token)
-            || self
-                .tokens
-                .access
-                .get(token)
-                .is_some_and(|exp| now_ms / 1000 < *exp)
     }
 }
 
@@ -595,12 +447,18 @@ pub(crate) fn parse_body<T: DeserializeOwned>(body: &Bytes) -> Result<T, ApiErro
 }
 
 /// An optional non-negative integer query parameter; 400 when malformed.
-pub(crate) fn query_u64(q: &BTreeMap<String, String>, key: &str, default: u64) -> Result<u64, ApiError> {
+pub(crate) fn query_u64(
+    q: &BTreeMap<String, String>,
+    key: &str,
+    default: u64,
+) -> Result<u64, ApiError> {
     match q.get(key).map(|s| s.trim()) {
         None | Some("") => Ok(default),
-        Some(v) => v
-            .parse()
-            .map_err(|_| bad(format!("query parameter {key} must be a non-negative integer, got {v:?}"))),
+        Some(v) => v.parse().map_err(|_| {
+            bad(format!(
+                "query parameter {key} must be a non-negative integer, got {v:?}"
+            ))
+        }),
     }
 }
 
@@ -622,9 +480,18 @@ pub(crate) fn router(sh: Shared) -> Router<Shared> {
             get(devices::tenant_list).put(devices::move_devices),
         )
         .route("/msp_api/v2/{id}/devices", put(devices::unassign_all))
-        .route("/platform/licensing/v1/subscriptions/assign", post(devices::assign))
-        .route("/platform/licensing/v1/subscriptions/unassign", post(devices::unassign))
-        .route("/platform/licensing/v1/services/config", get(devices::services_config))
+        .route(
+            "/platform/licensing/v1/subscriptions/assign",
+            post(devices::assign),
+        )
+        .route(
+            "/platform/licensing/v1/subscriptions/unassign",
+            post(devices::unassign),
+        )
+        .route(
+            "/platform/licensing/v1/services/config",
+            get(devices::services_config),
+        )
         .route(
             "/platform/licensing/v1/msp/subscriptions/devices/all",
             post(devices::all_assign).delete(devices::all_unassign),
@@ -642,85 +509,18 @@ pub(crate) fn router(sh: Shared) -> Router<Shared> {
         )
         .route(
             "/central/v2/sites/{id}",
-            get(sites::get_one).patch(sites::update).delete(sites::delete),
+            get(sites::get_one)
+                .patch(sites::update)
+                .delete(sites::delete),
         )
-        .route_layer(from_fn_with_state((sh.clone(), "aruba"), control::fault_layer))
-        .route_layer(from_fn_with_state(sh.clone(), gate))
+        .method_not_allowed_fallback(control::method_not_allowed)
+        .route_layer(from_fn_with_state(
+            (sh.clone(), "aruba"),
+            control::fault_layer,
+        ))
+        .route_layer(from_fn_with_state(sh.clone(), gate::gate))
         .route_layer(from_fn_with_state((sh, "aruba"), control::count_layer))
         .fallback(control::not_found)
-}
-
-/// Every Aruba call: bearer auth (OAuth exempt), rate limits, and the rate-limit headers
-/// on every response.
-async fn gate(State(sh): State<Shared>, req: Request, next: Next) -> Response {
-    let is_oauth = control::route_key(&req, "aruba").contains(" /oauth2/");
-    let token = req
-        .headers()
-        .get("authorization")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| {
-            let (scheme, rest) = v.trim().split_once(' ')?;
-            scheme.eq_ignore_ascii_case("bearer").then(|| rest.trim().to_string())
-        });
-    let early = {
-        let mut st = sh.lock();
-        let now = st.now_ms();
-        let a = &mut st.aruba;
-        a.settle(now);
-        if is_oauth {
-            None
-        } else if !token.as_deref().is_some_and(|t| a.token_valid(t, now)) {
-            Some(
-                (
-                    StatusCode::UNAUTHORIZED,
-                    Json(json!({"error": "invalid_token", "error_description": "Invalid access token"})),
-                )
-                    .into_response(),
-            )
-        } else {
-            a.admit(now).err().map(|marker| {
-                let mut r = (
-                    StatusCode::TOO_MANY_REQUESTS,
-                    Json(json!({"message": "API rate limit exceeded"})),
-                )
-                    .into_response();
-                r.extensions_mut().insert(marker);
-                r
-            })
-        }
-    };
-    let mut resp = match early {
-        Some(r) => r,
-        None => next.run(req).await,
-    };
-    let (mut ld, mut rd, mut ls, mut rs, now) = {
-        let st = sh.lock();
-        let (ld, rd, ls, rs) = st.aruba.rate_headers();
-        (ld, rd, ls, rs, st.now_ms())
-    };
-    match resp.extensions().get::<FaultMarker>() {
-        Some(FaultMarker::RateLimitSecond) => rs = 0,
-        Some(FaultMarker::RateLimitDay) => rd = 0,
-        None => {}
-    }
-    if ld == 0 {
-        ld = 1;
-    }
-    if ls == 0 {
-        ls = 1;
-    }
-    let h = resp.headers_mut();
-    let mut set = |name: &'static str, v: String| {
-        if let Ok(v) = HeaderValue::from_str(&v) {
-            h.insert(name, v);
-        }
-    };
-    set("x-ratelimit-limit-day", ld.to_string());
-    set("x-ratelimit-remaining-day", rd.to_string());
-    set("x-ratelimit-limit-second", ls.to_string());
-    set("x-ratelimit-remaining-second", rs.to_string());
-    set("x-request-start", format!("t={}.{:03}", now / 1000, now % 1000));
-    resp
 }
 
 /// `2024-01-02T03:04:05.123000`: ISO-8601, no zone, microseconds.

@@ -43,7 +43,9 @@ pub(super) async fn token(
             return oauth_err(
                 StatusCode::BAD_REQUEST,
                 "invalid_request",
-                &format!("query parameter {k} is required (send all parameters in the query string)"),
+                &format!(
+                    "query parameter {k} is required (send all parameters in the query string)"
+                ),
             );
         }
     }
@@ -63,7 +65,11 @@ pub(super) async fn token(
     }
     let old = param("refresh_token").to_string();
     let Some(paired) = a.tokens.refresh.get(&old).cloned() else {
-        return oauth_err(StatusCode::BAD_REQUEST, "invalid_grant", "Invalid refresh token");
+        return oauth_err(
+            StatusCode::BAD_REQUEST,
+            "invalid_grant",
+            "Invalid refresh token",
+        );
     };
     if let Some(prev) = paired {
         a.tokens.access.remove(&prev);
@@ -71,7 +77,9 @@ pub(super) async fn token(
     let access_token = a.new_hex32();
     let refresh_token = a.new_hex32();
     let lifetime = a.switches.token_lifetime_secs;
-    a.tokens.access.insert(access_token.clone(), now / 1000 + lifetime);
+    a.tokens
+        .access
+        .insert(access_token.clone(), (now / 1000).saturating_add(lifetime));
     if a.switches.refresh_token_single_use {
         a.tokens.refresh.remove(&old);
     } else {

@@ -104,9 +104,9 @@ fn coordinate(v: Option<Value>, field: &str) -> Result<String, ApiError> {
 
 /// Deterministic fake geocoding: a stable point per address.
 fn geocode(text: &str) -> (String, String) {
-    let h = text
-        .bytes()
-        .fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3));
+    let h = text.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3)
+    });
     let lat = (h % 120_000_000) as f64 / 1_000_000.0 - 60.0;
     let lon = ((h >> 32) % 360_000_000) as f64 / 1_000_000.0 - 180.0;
     (format!("{lat:.7}"), format!("{lon:.7}"))
@@ -130,7 +130,8 @@ fn validate(
             let state = required(ad.state, "site_address.state")?;
             let country = required(ad.country, "site_address.country")?;
             let zipcode = ad.zipcode.unwrap_or_default();
-            let (latitude, longitude) = geocode(&format!("{address}|{city}|{state}|{country}|{zipcode}"));
+            let (latitude, longitude) =
+                geocode(&format!("{address}|{city}|{state}|{country}|{zipcode}"));
             SiteFields {
                 site_name,
                 address,
@@ -154,9 +155,9 @@ fn validate(
         },
     };
     if !a.switches.allow_duplicate_site_names
-        && a.sites.iter().any(|s| {
-            &s.owner == owner && s.site_name == f.site_name && Some(s.site_id) != self_id
-        })
+        && a.sites
+            .iter()
+            .any(|s| &s.owner == owner && s.site_name == f.site_name && Some(s.site_id) != self_id)
     {
         return Err(bad(format!("site name {:?} already exists", f.site_name)));
     }
@@ -192,9 +193,15 @@ pub(super) async fn list(
     // An unencoded `+` arrives as a space.
     match q.get("sort").map(|s| s.trim()) {
         None | Some("") => {}
-        Some("+site_name") | Some("site_name") => sites.sort_by(|x, y| x.site_name.cmp(&y.site_name)),
+        Some("+site_name") | Some("site_name") => {
+            sites.sort_by(|x, y| x.site_name.cmp(&y.site_name))
+        }
         Some("-site_name") => sites.sort_by(|x, y| y.site_name.cmp(&x.site_name)),
-        Some(other) => return Err(bad(format!("sort must be +site_name or -site_name, got {other:?}"))),
+        Some(other) => {
+            return Err(bad(format!(
+                "sort must be +site_name or -site_name, got {other:?}"
+            )));
+        }
     }
     let total = sites.len();
     let page: Vec<SiteWire> = sites
@@ -317,7 +324,9 @@ async fn associations(sh: Shared, headers: HeaderMap, body: Bytes, add: bool) ->
     let a = &mut st.aruba;
     let owner = a.tenant(&headers, now)?;
     let b: AssociationBody = parse_body(&body)?;
-    let site_id = b.site_id.ok_or_else(|| bad("site_id (integer) is required"))?;
+    let site_id = b
+        .site_id
+        .ok_or_else(|| bad("site_id (integer) is required"))?;
     let dtype = b.device_type.unwrap_or_default();
     if !DEVICE_TYPES.contains(&dtype.as_str()) {
         return Err(bad(format!(
@@ -343,7 +352,9 @@ async fn associations(sh: Shared, headers: HeaderMap, body: Bytes, add: bool) ->
     for id in ids {
         let reason = match a.devices.get_mut(&id) {
             None => Some("device not found".to_string()),
-            Some(d) if d.customer_id != owner => Some("device does not belong to this customer".into()),
+            Some(d) if d.customer_id != owner => {
+                Some("device does not belong to this customer".into())
+            }
             Some(d) if d.device_type != dtype => {
                 Some(format!("device is a {}, not a {dtype}", d.device_type))
             }
@@ -367,17 +378,28 @@ async fn associations(sh: Shared, headers: HeaderMap, body: Bytes, add: bool) ->
             }
         };
         match reason {
-            Some(reason) => failed.push(Failed { device_id: id, reason }),
+            Some(reason) => failed.push(Failed {
+                device_id: id,
+                reason,
+            }),
             None => success.push(Succeeded { device_id: id }),
         }
     }
     ok_json(json!({"failed": failed, "success": success}))
 }
 
-pub(super) async fn associate(State(sh): State<Shared>, headers: HeaderMap, body: Bytes) -> ApiResult {
+pub(super) async fn associate(
+    State(sh): State<Shared>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> ApiResult {
     associations(sh, headers, body, true).await
 }
 
-pub(super) async fn unassociate(State(sh): State<Shared>, headers: HeaderMap, body: Bytes) -> ApiResult {
+pub(super) async fn unassociate(
+    State(sh): State<Shared>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> ApiResult {
     associations(sh, headers, body, false).await
 }

@@ -1,0 +1,284 @@
+//! `[customers.<key>]` and `[customers.<key>.sites.<site>]` → [`Customer`], [`Site`].
+
+use std::collections::BTreeMap;
+
+use crate::model::{Customer, CustomerAddress, Site, SiteAddress, SiteLocation};
+
+use super::country::normalize_country;
+use super::provider::check_key;
+use super::refs::Refs;
+use super::source::{Node, Repeats, Sink, Table, string_list};
+
+const KEYS: &[&str] = &[
+    "provider",
+    "name",
+    "country",
+    "address",
+    "group",
+    "description",
+    "lock_msp_ssids",
+    "auto_license",
+    "sites",
+];
+const ADDRESS_KEYS: &[&str] = &["street", "city", "state", "zip"];
+const SITE_KEYS: &[&str] = &["name", "address", "geolocation"];
+const SITE_ADDRESS_KEYS: &[&str] = &["street", "city", "state", "country", "zip"];
+const GEO_KEYS: &[&str] = &["latitude", "longitude"];
+const MAX_NAME_CHARS: usize = 128;
+
+/// A customer name, remembered to check that names are unique per provider.
+pub(super) struct NameUse<'a> {
+    pub provider: String,
+    pub name: String,
+    pub node: Node<'a>,
+}
+
+pub(super) fn customer<'a>(
+    node: &Node<'a>,
+    refs: &Refs,
+    names: &mut Vec<NameUse<'a>>,
+    sink: &mut Sink,
+) -> Option<Customer> {
+    let before = sink.errors.len();
+    check_key(node, "customer", sink);
+    let table = node.table(sink, KEYS)?;
+
+    let provider_node = table.required(sink, "provider", "provider = \"aruba\"");
+    let provider = provider_node.as_ref().and_then(|n| {
+        let name = n.string(sink)?;
+        refs.check_provider(n, name, sink).then_some(name)
+    });
+    let name = table
+        .required(sink, "name", "name = \"Coffee Shop\"")
+        .and_then(|n| {
+            let name = n.nonempty_string(sink)?;
+            let chars = name.chars().count();
+            if chars > MAX_NAME_CHARS {
+                n.error(
+                    sink,
+                    format!("the name is {chars} characters long; the limit is {MAX_NAME_CHARS}"),
+                    Some("shorten the name".to_string()),
+                );
+                return None;
+            }
+            if let Some(provider) = provider {
+                names.push(NameUse {
+                    provider: provider.to_string(),
+                    name: name.to_string(),
+                    node: n.clone(),
+                });
+            }
+            Some(name)
+        });
+    let country = table
+        .required(sink, "country", "country = \"US\"")
+        .and_then(|n| {
+            let value = n.string(sink)?;
+            match normalize_country(value) {
+                Ok(code) => Some(code),
+                Err(help) => {
+                    n.error(
+                        sink,
+                        format!("`{value}` is not an ISO 3166-1 alpha-2 country code"),
+                        Some(help),
+                    );
+                    None
+                }
+            }
+        });
+    let address = table
+        .required(
+            sink,
+            "address",
+            "address = { street = \"…\", city = \"…\", state = \"…\", zip = \"…\" }",
+        )
+        .and_then(|n| n.table(sink, ADDRESS_KEYS))
+        .and_then(|t| {
+            let street = t.nonempty_string(sink, "street", "street = \"…\"");
+            let city = t.nonempty_string(sink, "city", "city = \"…\"");
+            let state = t.nonempty_string(sink, "state", "state = \"…\"");
+            let zip = t.nonempty_string(sink, "zip", "zip = \"…\"");
+            Some(CustomerAddress {
+                street: street?.to_string(),
+                city: city?.to_string(),
+                state: state?.to_string(),
+                zip: zip?.to_string(),
+            })
+        });
+    let group = table.opt_nonempty_string(sink, "group");
+    let description = table.get("description").and_then(|n| n.string(sink));
+    let lock_msp_ssids = table.get("lock_msp_ssids").and_then(|n| n.boolean(sink));
+    let mut auto_license = Vec::new();
+    if let Some(n) = table.get("auto_license")
+        && let Some(items) = string_list(&n, sink, Repeats::Error)
+    {
+        if let Some(provider) = provider {
+            refs.check_licenses(provider, &items, sink);
+        }
+        auto_license = items.into_iter().map(|(s, _)| s).collect();
+        auto_license.sort();
+    }
+    let sites = match table.get("sites") {
+        Some(n) => sites(node.name, &n, sink),
+        None => BTreeMap::new(),
+    };
+
+    if sink.errors.len() > before {
+        return None;
+    }
+    Some(Customer {
+        key: node.name.to_string(),
+        provider: provider?.to_string(),
+        name: name?.to_string(),
+        country: country?.to_string(),
+        address: address?,
+        group: group.map(str::to_string),
+        description: description.unwrap_or_default().to_string(),
+        lock_msp_ssids: lock_msp_ssids.unwrap_or(false),
+        auto_license,
+        sites,
+    })
+}
+
+/// Reports customer names used twice on one provider, at the later use.
+pub(super) fn check_unique_names(mut names: Vec<NameUse<'_>>, sink: &mut Sink) {
+    names.sort_by_key(|u| u.node.position());
+    let mut seen: BTreeMap<(&str, &str), &NameUse<'_>> = BTreeMap::new();
+    for u in &names {
+        match seen.get(&(u.provider.as_str(), u.name.as_str())) {
+            Some(first) => u.node.error(
+                sink,
+                format!(
+                    "customer name `{}` is already used on provider `{}` by `{}` ({})",
+                    u.name,
+                    u.provider,
+                    first.node.path.trim_end_matches(".name"),
+                    first.node.src.place(first.node.value_start())
+                ),
+                Some("customer names must be unique per provider: rename one of them".to_string()),
+            ),
+            None => {
+                seen.insert((&u.provider, &u.name), u);
+            }
+        }
+    }
+}
+
+fn sites(customer: &str, node: &Node<'_>, sink: &mut Sink) -> BTreeMap<String, Site> {
+    let mut out = BTreeMap::new();
+    let Some(table) = node.table_any(sink) else {
+        return out;
+    };
+    let mut entries = table.entries();
+    entries.sort_by_key(|n| n.position());
+    let mut names: BTreeMap<&str, Node<'_>> = BTreeMap::new();
+    for entry in &entries {
+        if let Some(name_node) = site_name_node(entry)
+            && let Some(name) = name_node.value.get_ref().as_str()
+        {
+            match names.get(name) {
+                Some(first) => name_node.error(
+                    sink,
+                    format!(
+                        "site name `{name}` is already used by `{}` ({})",
+                        first.path.trim_end_matches(".name"),
+                        first.src.place(first.value_start())
+                    ),
+                    Some(
+                        "site names must be unique within a customer: rename one of them"
+                            .to_string(),
+                    ),
+                ),
+                None => {
+                    names.insert(name, name_node);
+                }
+            }
+        }
+        if let Some(site) = site(customer, entry, sink) {
+            out.insert(site.key.clone(), site);
+        }
+    }
+    out
+}
+
+/// The `name` entry of a site table, read without reporting anything.
+fn site_name_node<'a>(site: &Node<'a>) -> Option<Node<'a>> {
+    let (key, value) = site.value.get_ref().as_table()?.get_key_value("name")?;
+    Some(Node::new(site.src, &site.path, key, value))
+}
+
+fn site(customer: &str, node: &Node<'_>, sink: &mut Sink) -> Option<Site> {
+    let before = sink.errors.len();
+    check_key(node, "site", sink);
+    let table = node.table(sink, SITE_KEYS)?;
+    let name = table.nonempty_string(sink, "name", "name = \"Santa Clara Site\"");
+    let location = location(&table, sink);
+    if sink.errors.len() > before {
+        return None;
+    }
+    Some(Site {
+        key: node.name.to_string(),
+        customer: customer.to_string(),
+        name: name?.to_string(),
+        location: location?,
+    })
+}
+
+fn location(table: &Table<'_>, sink: &mut Sink) -> Option<SiteLocation> {
+    match (table.get("address"), table.get("geolocation")) {
+        (Some(a), Some(g)) => {
+            let second = if g.position() > a.position() { g } else { a };
+            second.error_at_key(
+                sink,
+                "give either `address` or `geolocation`, not both",
+                Some(
+                    "a site is placed by its postal address or by its coordinates: remove one"
+                        .to_string(),
+                ),
+            );
+            None
+        }
+        (None, None) => {
+            sink.at(
+                table.src,
+                table.key_span.start,
+                &table.path,
+                "a site needs an `address` or a `geolocation`",
+                Some("add address = { street = \"…\", city = \"…\", state = \"…\", country = \"United States\" } or geolocation = { latitude = 37.39, longitude = -121.97 }".to_string()),
+            );
+            None
+        }
+        (Some(a), None) => {
+            let t = a.table(sink, SITE_ADDRESS_KEYS)?;
+            let street = t.nonempty_string(sink, "street", "street = \"…\"");
+            let city = t.nonempty_string(sink, "city", "city = \"…\"");
+            let state = t.nonempty_string(sink, "state", "state = \"…\"");
+            let country = t.nonempty_string(sink, "country", "country = \"United States\"");
+            // Optional, but not empty when given: `Some(None)` means absent.
+            let zip = match t.get("zip") {
+                None => Some(None),
+                Some(n) => n.nonempty_string(sink).map(Some),
+            };
+            Some(SiteLocation::Address(SiteAddress {
+                street: street?.to_string(),
+                city: city?.to_string(),
+                state: state?.to_string(),
+                country: country?.to_string(),
+                zip: zip?.map(str::to_string),
+            }))
+        }
+        (None, Some(g)) => {
+            let t = g.table(sink, GEO_KEYS)?;
+            let latitude = t
+                .required(sink, "latitude", "latitude = 37.39")
+                .and_then(|n| n.number_in(sink, -90.0..=90.0));
+            let longitude = t
+                .required(sink, "longitude", "longitude = -121.97")
+                .and_then(|n| n.number_in(sink, -180.0..=180.0));
+            Some(SiteLocation::Geolocation {
+                latitude: latitude?,
+                longitude: longitude?,
+            })
+        }
+    }
+}

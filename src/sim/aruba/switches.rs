@@ -1,0 +1,131 @@
+//! Aruba behaviour switches: one named field for every behaviour the fact sheet marks
+//! `[assumed]`, with the defaults the simulator starts with. Data only.
+
+use serde::{Deserialize, Serialize};
+
+/// Every behaviour the fact sheet only assumes, as a switch. Set them in the inventory's
+/// `[aruba.switches]`, with `POST /_sim/aruba/switches` or [`crate::sim::Simulator::aruba_switches`].
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct ArubaSwitches {
+    /// Calls per wall-clock second (fixed window); 0 turns the limit off.
+    pub limit_per_second: u32,
+    /// Calls per GMT day; 0 turns the limit off.
+    pub limit_per_day: u32,
+    /// A refresh token works once.
+    pub refresh_token_single_use: bool,
+    /// Lifetime of issued access tokens (the real cloud: 7200).
+    pub token_lifetime_secs: u64,
+    /// Largest `limit` the customer list honours (larger values are capped).
+    pub customers_max_limit: u32,
+    /// How `customer_name` filters the customer list.
+    pub customer_name_filter: NameFilter,
+    /// Status of a successful customer create: 200 or 201.
+    pub create_status: u16,
+    /// Accept a second customer with the same name.
+    pub allow_duplicate_names: bool,
+    /// A new customer is missing from this many customer-list calls ...
+    pub provision_invisible_polls: u32,
+    /// ... and from every read for this long.
+    pub provision_delay_ms: u64,
+    /// Largest `limit` the MSP device list honours.
+    pub devices_max_limit: u32,
+    /// Moving a device that is in tenant A straight into tenant B.
+    pub cross_tenant_move: CrossTenantMove,
+    /// Device moves become visible this long after the PUT.
+    pub device_move_delay_ms: u64,
+    /// The MSP "all devices" licence jobs apply this long after the call.
+    pub license_job_delay_ms: u64,
+    /// Assigning a service to a device of another type (e.g. ADVANCED_AP to a switch) → 400.
+    pub license_device_type_check: bool,
+    /// Shape of `GET …/autolicense?customer_id=`.
+    pub autolicense_read_shape: AutolicenseReadShape,
+    /// Enabling auto-licence also licenses the tenant's existing unlicensed devices.
+    pub autolicense_applies_existing: bool,
+    /// `device_type` label for access points in the device lists ("IAP"; the seed sample shows "AP").
+    pub ap_device_type_label: String,
+    /// `customer_id`/`customer_name` of devices in the MSP inventory: null or "".
+    pub msp_device_customer_id: MspDeviceCustomerId,
+    /// Accept two sites with the same name in one tenant.
+    pub allow_duplicate_site_names: bool,
+    /// Largest site-list `limit`; above → 400.
+    pub sites_max_limit: u32,
+    /// A device already in another site of the tenant: listed in `failed`, or moved.
+    pub association_conflict: AssociationConflict,
+    /// Status for more than 5000 serials in one association call (413 or 400).
+    pub association_overflow_status: u16,
+    /// Status for a `TenantID` header naming no customer of the MSP.
+    pub unknown_tenant_status: u16,
+}
+
+impl Default for ArubaSwitches {
+    fn default() -> Self {
+        ArubaSwitches {
+            limit_per_second: 7,
+            limit_per_day: 5000,
+            refresh_token_single_use: true,
+            token_lifetime_secs: 7200,
+            customers_max_limit: 100,
+            customer_name_filter: NameFilter::Substring,
+            create_status: 200,
+            allow_duplicate_names: false,
+            provision_invisible_polls: 1,
+            provision_delay_ms: 0,
+            devices_max_limit: 1000,
+            cross_tenant_move: CrossTenantMove::Allow,
+            device_move_delay_ms: 0,
+            license_job_delay_ms: 0,
+            license_device_type_check: true,
+            autolicense_read_shape: AutolicenseReadShape::Object,
+            autolicense_applies_existing: true,
+            ap_device_type_label: "IAP".into(),
+            msp_device_customer_id: MspDeviceCustomerId::Null,
+            allow_duplicate_site_names: false,
+            sites_max_limit: 1000,
+            association_conflict: AssociationConflict::Fail,
+            association_overflow_status: 413,
+            unknown_tenant_status: 403,
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum NameFilter {
+    /// Case-insensitive substring.
+    Substring,
+    /// Exact, case-sensitive.
+    Exact,
+}
+
+#[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum CrossTenantMove {
+    /// Drop the old tenant's site association, keep the licences.
+    Allow,
+    /// 400, nothing moved.
+    Reject,
+}
+
+#[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum AutolicenseReadShape {
+    /// `{"customer_id": id, "services": [name]}`
+    Object,
+    /// `[{"service": name}]`
+    List,
+}
+
+#[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum MspDeviceCustomerId {
+    Null,
+    Empty,
+}
+
+#[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum AssociationConflict {
+    Fail,
+    Move,
+}
