@@ -14,7 +14,7 @@ use crate::providers::ProviderError;
 use crate::providers::aruba::Aruba;
 use crate::providers::aruba::resolve::{Resolved, resolve};
 use crate::providers::aruba::steps::{RunEnv, Step, compile};
-use crate::state::{StateError, StateStore, pending};
+use crate::state::{JournalStatus, StateError, StateStore, pending};
 
 #[derive(Debug, thiserror::Error)]
 pub enum EngineError {
@@ -250,6 +250,30 @@ async fn run_part(
     (reports, interrupted)
 }
 
+/// Settles the writes an interrupted run left pending. The plan was computed from
+/// freshly read live state, so whatever those writes did is already reflected in
+/// it; only creates the plan still wants are left open, so their step looks the
+/// object up by name before creating it again.
+fn settle_journal(plan: &Plan, store: &dyn StateStore) -> Result<(), StateError> {
+    let creating: BTreeSet<&str> = plan
+        .actions
+        .iter()
+        .filter(|a| a.op == Op::Create)
+        .map(|a| a.address.as_str())
+        .collect();
+    for (id, entry) in pending(store)? {
+        if entry.action == "create" && creating.contains(entry.address.as_str()) {
+            continue;
+        }
+        store.journal_finish(
+            id,
+            JournalStatus::Settled,
+            Some("settled from live state read before a later apply".into()),
+        )?;
+    }
+    Ok(())
+}
+
 /// Executes a prepared plan: independent work carries on past a failure, work
 /// that depends on a failed step is skipped, and every outcome is reported.
 pub async fn apply(
@@ -258,6 +282,16 @@ pub async fn apply(
     store: Arc<dyn StateStore>,
     stop: &AtomicBool,
 ) -> ApplyReport {
+    if let Err(e) = settle_journal(&prepared.plan, store.as_ref()) {
+        tracing::error!(error = %e, "cannot settle the journal; applying nothing");
+        let mut report = ApplyReport::default();
+        for a in &prepared.plan.actions {
+            report
+                .actions
+                .insert(a.address.clone(), Outcome::Failed(e.to_string()));
+        }
+        return report;
+    }
     let before: u64 = prepared.parts.iter().map(|p| p.client.calls()).sum();
     let runs = prepared.parts.iter().map(|part| {
         let actions: Vec<Action> = prepared

@@ -1,5 +1,6 @@
 //! The one integration-test binary: each module is one area.
 
+mod aruba_client;
 mod cli;
 mod config;
 mod e2e;

@@ -11,9 +11,9 @@ use crate::providers::http::{ProviderError, WriteCtx};
 
 /// Upper bound on pages of any list, so a vendor that never stops paging cannot loop us.
 const MAX_PAGES: usize = 10_000;
-const CUSTOMER_PAGE: usize = 100;
-const DEVICE_PAGE: usize = 1000;
-const SITE_PAGE: usize = 1000;
+const CUSTOMER_PAGES: &[usize] = &[100, 50, 10];
+const DEVICE_PAGES: &[usize] = &[1000, 100, 50];
+const SITE_PAGES: &[usize] = &[1000, 100];
 /// The vendor recommends at most 20 devices per association call.
 pub const ASSOCIATION_CHUNK: usize = 20;
 const LICENSE_CHUNK: usize = 100;
@@ -27,22 +27,38 @@ impl Aruba {
         })
     }
 
-    /// Pages through an offset/limit list until `total` (or an empty page).
+    /// Pages through an offset/limit list until `total` (or an empty page). The
+    /// largest page size comes first; a vendor that refuses it (400/413/422, the
+    /// maximum is undocumented) is asked again with the next smaller one.
     async fn paged<T, P>(
         &self,
-        req: impl Fn(usize) -> Req,
+        sizes: &[usize],
+        req: impl Fn(usize, usize) -> Req,
         page: P,
     ) -> Result<Vec<T>, ProviderError>
     where
         P: Fn(&Self, Value) -> Result<(Vec<T>, Option<u64>), ProviderError>,
     {
         let mut out = Vec::new();
+        let mut size = 0;
         for _ in 0..MAX_PAGES {
-            let body = self.send(req(out.len()), None).await?;
+            let body = match self.send(req(out.len(), sizes[size]), None).await {
+                Ok(body) => body,
+                Err(e)
+                    if matches!(e.status(), Some(400 | 413 | 422))
+                        && out.is_empty()
+                        && size + 1 < sizes.len() =>
+                {
+                    tracing::info!(provider = %self.key, limit = sizes[size], "page size refused; trying a smaller one");
+                    size += 1;
+                    continue;
+                }
+                Err(e) => return Err(e),
+            };
             let (items, total) = page(self, body)?;
             let got = items.len();
             out.extend(items);
-            let done = got == 0 || total.is_some_and(|t| out.len() as u64 >= t) || total.is_none();
+            let done = got == 0 || total.is_none_or(|t| out.len() as u64 >= t);
             if done {
                 return Ok(out);
             }
@@ -73,10 +89,11 @@ impl Aruba {
     ) -> Result<Vec<wire::Customer>, ProviderError> {
         const CALL: &str = "GET /msp_api/v1/customers";
         self.paged(
-            |offset| {
+            CUSTOMER_PAGES,
+            |offset, limit| {
                 let r = Req::get("/msp_api/v1/customers")
                     .query("offset", offset)
-                    .query("limit", CUSTOMER_PAGE);
+                    .query("limit", limit);
                 match name {
                     Some(n) => r.query("customer_name", n),
                     None => r,
@@ -123,10 +140,11 @@ impl Aruba {
     pub async fn list_devices(&self) -> Result<Vec<wire::Device>, ProviderError> {
         const CALL: &str = "GET /msp_api/v1/devices";
         self.paged(
-            |offset| {
+            DEVICE_PAGES,
+            |offset, limit| {
                 Req::get("/msp_api/v1/devices")
                     .query("offset", offset)
-                    .query("limit", DEVICE_PAGE)
+                    .query("limit", limit)
                     .query("device_allocation_status", 0)
             },
             |this, body| {
@@ -252,11 +270,12 @@ impl Aruba {
     pub async fn list_sites(&self, customer_id: &str) -> Result<Vec<wire::Site>, ProviderError> {
         const CALL: &str = "GET /central/v2/sites";
         self.paged(
-            |offset| {
+            SITE_PAGES,
+            |offset, limit| {
                 Req::get("/central/v2/sites")
                     .query("calculate_total", "true")
                     .query("offset", offset)
-                    .query("limit", SITE_PAGE)
+                    .query("limit", limit)
                     .tenant(customer_id)
             },
             |this, body| {

@@ -48,6 +48,7 @@ pub struct Aruba {
     oauth: Option<OAuthCreds>,
     store: Arc<dyn StateStore>,
     calls: AtomicU64,
+    rate_limited: AtomicU64,
 }
 
 /// One request, before auth and retries are added.
@@ -158,6 +159,7 @@ impl Aruba {
             oauth,
             store,
             calls: AtomicU64::new(0),
+            rate_limited: AtomicU64::new(0),
         })
     }
 
@@ -168,6 +170,11 @@ impl Aruba {
     /// API calls sent so far (every attempt counts, as the vendor counts them).
     pub fn calls(&self) -> u64 {
         self.calls.load(Ordering::Relaxed)
+    }
+
+    /// 429 answers received so far (each one waited out or reported).
+    pub fn rate_limited(&self) -> u64 {
+        self.rate_limited.load(Ordering::Relaxed)
     }
 
     /// Sends one request: journals writes, applies the rate limit, refreshes an
@@ -279,6 +286,7 @@ impl Aruba {
                     });
                 }
                 429 if day_left.as_deref() == Some("0") => {
+                    self.rate_limited.fetch_add(1, Ordering::Relaxed);
                     return Err(ProviderError::DailyQuota {
                         provider: self.key.clone(),
                         call,
@@ -286,6 +294,7 @@ impl Aruba {
                     });
                 }
                 429 => {
+                    self.rate_limited.fetch_add(1, Ordering::Relaxed);
                     if limited >= RATE_LIMIT_RETRIES {
                         return Err(ProviderError::RateLimited {
                             provider: self.key.clone(),
