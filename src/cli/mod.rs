@@ -125,10 +125,27 @@ fn init_logging(verbose: u8) {
         1 => "info",
         _ => "debug",
     };
-    let filter = tracing_subscriber::EnvFilter::try_from_env("MSPFORM_LOG")
+    let mut filter = tracing_subscriber::EnvFilter::try_from_env("MSPFORM_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(format!("mspform={default}")));
+    // HTTP libraries log full URLs at debug level, and the OAuth refresh carries
+    // its secrets in the query string: keep them quiet whatever MSPFORM_LOG says.
+    for quiet in [
+        "reqwest=warn",
+        "hyper=warn",
+        "hyper_util=warn",
+        "h2=warn",
+        "rustls=warn",
+    ] {
+        if let Ok(directive) = quiet.parse() {
+            filter = filter.add_directive(directive);
+        }
+    }
+    use std::io::IsTerminal;
+    let ansi = std::io::stderr().is_terminal()
+        && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(ansi)
         .with_writer(std::io::stderr)
         .with_target(false)
         .try_init();

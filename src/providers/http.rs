@@ -105,6 +105,16 @@ impl RateLimiter {
         }
     }
 
+    /// The vendor said its window is spent (`Remaining: 0` on a success): count
+    /// the window as full so the next call waits for it to roll over.
+    pub async fn exhausted(&self) {
+        let mut sent = self.sent.lock().await;
+        let now = Instant::now();
+        while sent.len() < self.limit {
+            sent.push_back(now);
+        }
+    }
+
     /// Waits until one more call fits, then counts it.
     pub async fn acquire(&self) {
         loop {
@@ -253,6 +263,16 @@ mod tests {
         }
         // 15 calls at 7/s need at least two full windows.
         assert!(start.elapsed() >= Duration::from_secs(2));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn an_exhausted_window_makes_the_next_call_wait() {
+        let limiter = RateLimiter::new(7, Duration::from_secs(1));
+        limiter.acquire().await;
+        limiter.exhausted().await;
+        let start = tokio::time::Instant::now();
+        limiter.acquire().await;
+        assert!(start.elapsed() >= Duration::from_millis(900));
     }
 
     #[test]

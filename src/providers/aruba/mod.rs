@@ -259,6 +259,9 @@ impl Aruba {
                     if day_left.as_deref() == Some("0") {
                         tracing::warn!(provider = %self.key, "daily API quota is now used up");
                     }
+                    if second_left.as_deref() == Some("0") {
+                        self.limiter.exhausted().await;
+                    }
                     let body = if text.trim().is_empty() {
                         Value::Null
                     } else {
