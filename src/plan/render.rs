@@ -9,6 +9,7 @@ use similar::{ChangeTag, TextDiff};
 
 use super::Plan;
 use crate::diff::{Action, FieldChange, Kind, Op};
+use crate::providers::aruba::resolve::UNVERIFIED;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
@@ -51,6 +52,13 @@ fn meaning(a: &Action) -> String {
         }
         (Kind::Device, Op::Update) if a.changed("customer").is_some() => {
             "move to another customer".into()
+        }
+        (Kind::Device, Op::Update | Op::Adopt)
+            if a
+                .changed("site")
+                .is_some_and(|c| c.before == Value::from(UNVERIFIED)) =>
+        {
+            "re-associate: the site's live device count no longer matches; Aruba cannot say which device left".into()
         }
         (_, Op::Create) => "create".into(),
         (_, Op::Update) => "update in place".into(),
