@@ -96,18 +96,28 @@ fn change_lines(out: &mut String, a: &Action, c: &FieldChange) {
             if before.len() + after.len() > 40 && !c.before.is_null() {
                 let diff = TextDiff::from_words(before.as_str(), after.as_str());
                 let mut line = String::new();
+                let mut run: Option<(ChangeTag, String)> = None;
+                let flush = |line: &mut String, run: Option<(ChangeTag, String)>| match run {
+                    Some((ChangeTag::Delete, text)) => {
+                        line.push_str(&paint(&format!("[-{text}-]"), style(AnsiColor::Red)))
+                    }
+                    Some((ChangeTag::Insert, text)) => {
+                        line.push_str(&paint(&format!("{{+{text}+}}"), style(AnsiColor::Green)))
+                    }
+                    Some((ChangeTag::Equal, text)) => line.push_str(&text),
+                    None => {}
+                };
+                // Consecutive words with the same fate are shown as one run.
                 for change in diff.iter_all_changes() {
-                    let v = change.value();
-                    match change.tag() {
-                        ChangeTag::Equal => line.push_str(v),
-                        ChangeTag::Delete => {
-                            line.push_str(&paint(&format!("[-{v}-]"), style(AnsiColor::Red)))
-                        }
-                        ChangeTag::Insert => {
-                            line.push_str(&paint(&format!("{{+{v}+}}"), style(AnsiColor::Green)))
+                    match &mut run {
+                        Some((tag, text)) if *tag == change.tag() => text.push_str(change.value()),
+                        _ => {
+                            flush(&mut line, run.take());
+                            run = Some((change.tag(), change.value().to_string()));
                         }
                     }
                 }
+                flush(&mut line, run);
                 let _ = writeln!(out, "      {:width$}   {line}", "");
             }
         }

@@ -4,5 +4,6 @@ mod aruba_client;
 mod cli;
 mod config;
 mod e2e;
+mod golden;
 mod sim_aruba;
 mod support;
