@@ -56,7 +56,7 @@ fn meaning(a: &Action) -> String {
         (Kind::Device, Op::Update | Op::Adopt)
             if a
                 .changed("site")
-                .is_some_and(|c| c.before == Value::from(UNVERIFIED)) =>
+                .is_some_and(|c| c.before == UNVERIFIED) =>
         {
             "re-associate: the site's live device count no longer matches; Aruba cannot say which device left".into()
         }
