@@ -18,8 +18,8 @@ pub use sled_store::SledStore;
 #[derive(Debug, thiserror::Error)]
 pub enum StateError {
     #[error(
-        "state in {dir} is locked by pid {} on {} since {} ({}); wait for it to finish, or run `mspform force-unlock` if that process is gone",
-        holder.pid, holder.host, holder.started_at, holder.operation
+        "state in {dir} is locked by pid {} on {} since {} ({}); wait for it to finish. The lock is the operating system's, so it goes away by itself when that process exits; if it does not, that process is hung: stop it",
+        holder.pid, holder.host, crate::clock::fmt_utc(holder.started_at), holder.operation
     )]
     Locked { dir: String, holder: LockInfo },
     #[error("cannot open state in {dir}: {message}")]
@@ -139,13 +139,7 @@ impl<T: StateStore + ?Sized> StateStore for std::sync::Arc<T> {
     }
 }
 
-/// Seconds since the Unix epoch.
-pub fn now_unix() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0)
-}
+pub use crate::clock::now_unix;
 
 /// Pending journal entries: writes that may or may not have reached the vendor.
 pub fn pending(store: &dyn StateStore) -> StateResult<Vec<(u64, JournalEntry)>> {
