@@ -287,3 +287,30 @@ async fn a_device_missing_from_the_inventory_or_with_a_wrong_mac_is_a_plan_error
     );
     assert_eq!(sim.write_calls("aruba"), 0);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn associations_go_in_chunks_of_twenty_and_moves_in_one_call_per_customer() {
+    let sim = sim(false).await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut desired = portfolio(&sim, dir.path());
+    let template = desired.devices["AP0000001"].clone();
+    for n in 30..=54u32 {
+        let mut d = template.clone();
+        d.serial = format!("AP{n:07}");
+        d.mac = format!("20:4C:03:00:00:{n:02X}");
+        desired.devices.insert(d.serial.clone(), d);
+    }
+    let store = store(dir.path());
+    assert!(apply(&desired, &store).await.ok());
+    // santa-clara: 4 + 25 APs (two chunks) and one switch (its own device type).
+    assert_eq!(
+        sim.calls("aruba", "POST /central/v2/sites/associations"),
+        2 + 1 + 1 + 2 + 2
+    );
+    assert_eq!(
+        sim.calls("aruba", "PUT /msp_api/v1/customers/*/devices"),
+        3,
+        "one move per customer"
+    );
+    assert!(!plan(&desired, &store).await.plan.has_changes());
+}

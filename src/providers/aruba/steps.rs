@@ -238,6 +238,14 @@ pub fn compile(actions: &[Action], desired: &Desired, snap: &LiveSnapshot) -> Ve
     // Customer address → the step that makes it exist (create or adopt).
     let mut made: BTreeMap<String, usize> = BTreeMap::new();
     let mut removing: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+    // State clean-up of objects gone from both sides: no vendor call, any kind.
+    for a in actions.iter().filter(|a| a.op == Op::Forget) {
+        let forget = StepOp::Forget {
+            address: a.address.clone(),
+        };
+        b.push(12, vec![], vec![a.address.clone()], forget);
+    }
+    let actions: Vec<&Action> = actions.iter().filter(|a| a.op != Op::Forget).collect();
 
     for a in actions.iter().filter(|a| a.kind == Kind::Customer) {
         let key = a.address.trim_start_matches("customer.");
@@ -289,17 +297,6 @@ pub fn compile(actions: &[Action], desired: &Desired, snap: &LiveSnapshot) -> Ve
             )),
             (Op::Update, _) => None,
             (Op::Delete, _) => None,
-            (Op::Forget, _) => {
-                b.push(
-                    12,
-                    vec![],
-                    vec![a.address.clone()],
-                    StepOp::Forget {
-                        address: a.address.clone(),
-                    },
-                );
-                None
-            }
             _ => None,
         };
         if let Some(id) = first
@@ -402,16 +399,6 @@ pub fn compile(actions: &[Action], desired: &Desired, snap: &LiveSnapshot) -> Ve
                 );
                 removing.entry(customer).or_default().push(id);
             }
-            (Op::Forget, _) => {
-                b.push(
-                    12,
-                    vec![],
-                    vec![a.address.clone()],
-                    StepOp::Forget {
-                        address: a.address.clone(),
-                    },
-                );
-            }
             _ => {}
         }
     }
@@ -429,16 +416,6 @@ pub fn compile(actions: &[Action], desired: &Desired, snap: &LiveSnapshot) -> Ve
     for a in actions.iter().filter(|a| a.kind == Kind::Device) {
         let serial = a.address.trim_start_matches("device.").to_string();
         let Some(live) = snap.devices.get(&serial) else {
-            if a.op == Op::Forget {
-                b.push(
-                    12,
-                    vec![],
-                    vec![a.address.clone()],
-                    StepOp::Forget {
-                        address: a.address.clone(),
-                    },
-                );
-            }
             continue;
         };
         let pair = (serial.clone(), live.mac.clone());
@@ -448,17 +425,6 @@ pub fn compile(actions: &[Action], desired: &Desired, snap: &LiveSnapshot) -> Ve
                 .and_then(|c| c.before.as_str())
                 .map(customer_address);
             returns.push((serial, live.mac.clone(), from));
-            continue;
-        }
-        if a.op == Op::Forget {
-            b.push(
-                12,
-                vec![],
-                vec![a.address.clone()],
-                StepOp::Forget {
-                    address: a.address.clone(),
-                },
-            );
             continue;
         }
         let Some(want) = desired.devices.get(&serial) else {
@@ -1163,5 +1129,195 @@ impl Aruba {
             .into_iter()
             .find(|s| s.site_name.as_deref() == Some(name))
             .and_then(|s| s.site_id))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::diff::diff;
+    use crate::live::LiveDevice;
+    use crate::providers::aruba::resolve::resolve;
+    use std::collections::BTreeSet;
+
+    fn example() -> (Desired, LiveSnapshot) {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let desired = crate::config::load(&root.join("examples/portfolio")).unwrap();
+        let devices = desired
+            .devices
+            .values()
+            .map(|d| {
+                let kind = if d.serial.starts_with("SW") {
+                    "SWITCH"
+                } else if d.serial.starts_with("GW") {
+                    "CONTROLLER"
+                } else {
+                    "IAP"
+                };
+                let live = LiveDevice {
+                    serial: d.serial.clone(),
+                    mac: d.mac.clone(),
+                    customer_id: None,
+                    device_type: kind.into(),
+                    licenses: vec![],
+                };
+                (d.serial.clone(), live)
+            })
+            .collect();
+        let snap = LiveSnapshot {
+            provider: "aruba".into(),
+            devices,
+            ..Default::default()
+        };
+        (desired, snap)
+    }
+
+    fn find<'a>(steps: &'a [Step], pred: impl Fn(&StepOp) -> bool) -> Vec<&'a Step> {
+        steps.iter().filter(|s| pred(&s.op)).collect()
+    }
+
+    #[test]
+    fn onboarding_is_batched_and_ordered_parent_first() {
+        let (desired, snap) = example();
+        let r = resolve("aruba", &desired, &snap, &BTreeMap::new());
+        assert!(r.errors.is_empty(), "{:?}", r.errors);
+        let (actions, _) = diff(&r.desired, &r.live, &BTreeSet::new(), &BTreeSet::new());
+        let steps = compile(&actions, &desired, &snap);
+        let phases: Vec<u8> = steps.iter().map(|s| s.phase).collect();
+        assert!(
+            phases.windows(2).all(|w| w[0] <= w[1]),
+            "steps come sorted by phase: {phases:?}"
+        );
+        for s in &steps {
+            for d in &s.deps {
+                let dep = steps.iter().find(|x| x.id == *d).unwrap();
+                assert!(
+                    dep.phase <= s.phase,
+                    "{} depends on later {}",
+                    s.label(),
+                    dep.label()
+                );
+            }
+        }
+        let creates = find(&steps, |o| matches!(o, StepOp::CreateCustomer { .. }));
+        assert_eq!(creates.len(), 3);
+        // One batched move per customer, each after its customer's create.
+        let moves = find(&steps, |o| {
+            matches!(
+                o,
+                StepOp::MoveDevices {
+                    target: Some(_),
+                    ..
+                }
+            )
+        });
+        assert_eq!(moves.len(), 3);
+        for m in &moves {
+            let StepOp::MoveDevices {
+                target: Some(t), ..
+            } = &m.op
+            else {
+                unreachable!()
+            };
+            let create = creates
+                .iter()
+                .find(|c| matches!(&c.op, StepOp::CreateCustomer { address, .. } if address == t))
+                .unwrap();
+            assert!(m.deps.contains(&create.id));
+        }
+        // Associations after both the site create and the device move.
+        for a in find(&steps, |o| matches!(o, StepOp::Associate { .. })) {
+            let StepOp::Associate { site, .. } = &a.op else {
+                unreachable!()
+            };
+            let site_step = steps
+                .iter()
+                .find(|s| matches!(&s.op, StepOp::CreateSite { address, .. } if address == site))
+                .unwrap();
+            assert!(a.deps.contains(&site_step.id), "{}", a.label());
+            assert!(a.deps.iter().any(|d| moves.iter().any(|m| m.id == *d)));
+        }
+        // Licences grouped per customer and service set.
+        let lic = find(&steps, |o| {
+            matches!(o, StepOp::Licenses { assign: true, .. })
+        });
+        assert_eq!(
+            lic.len(),
+            5,
+            "{:#?}",
+            lic.iter().map(|s| s.label()).collect::<Vec<_>>()
+        );
+        assert_eq!(
+            find(&steps, |o| matches!(o, StepOp::AutoLicense { .. })).len(),
+            1
+        );
+    }
+
+    #[test]
+    fn removal_runs_child_first() {
+        let (desired, mut snap) = example();
+        // Everything exists and is owned; then the files are emptied of harbor-clinic.
+        snap.customers.push(crate::live::LiveCustomer {
+            id: "c3".into(),
+            name: "Harbor Clinic".into(),
+            country: "DE".into(),
+            street: String::new(),
+            city: String::new(),
+            state: String::new(),
+            zip: String::new(),
+            group: None,
+            description: String::new(),
+            lock_msp_ssids: false,
+            auto_license: Some(vec![]),
+        });
+        snap.msp_id = Some("msp".into());
+        for serial in ["AP0000020", "AP0000021"] {
+            snap.devices.get_mut(serial).unwrap().customer_id = Some("c3".into());
+        }
+        let mut owned = BTreeMap::new();
+        for a in [
+            "customer.harbor-clinic",
+            "device.AP0000020",
+            "device.AP0000021",
+        ] {
+            owned.insert(
+                a.to_string(),
+                OwnedRecord {
+                    provider: "aruba".into(),
+                    vendor_id: Some("c3".into()),
+                    parent_id: Some("c3".into()),
+                    since: 0,
+                    origin: "created".into(),
+                    facts: BTreeMap::new(),
+                },
+            );
+        }
+        let mut less = desired.clone();
+        less.customers.remove("harbor-clinic");
+        less.devices.retain(|_, d| d.customer != "harbor-clinic");
+        let r = resolve("aruba", &less, &snap, &owned);
+        let owned_set: BTreeSet<String> = owned.keys().cloned().collect();
+        let (actions, _) = diff(&r.desired, &r.live, &owned_set, &BTreeSet::new());
+        let removals: Vec<&Action> = actions.iter().filter(|a| a.op == Op::Delete).collect();
+        assert_eq!(removals.len(), 3);
+        let steps = compile(&actions, &less, &snap);
+        let ret = find(&steps, |o| {
+            matches!(
+                o,
+                StepOp::MoveDevices {
+                    target: None,
+                    returning: true,
+                    ..
+                }
+            )
+        });
+        assert_eq!(ret.len(), 1, "one batched return");
+        let del = find(&steps, |o| matches!(o, StepOp::DeleteCustomer { .. }));
+        assert_eq!(del.len(), 1);
+        assert!(
+            del[0].deps.contains(&ret[0].id),
+            "the customer goes after its devices"
+        );
+        assert!(del[0].phase > ret[0].phase);
     }
 }
