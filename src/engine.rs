@@ -13,7 +13,8 @@ use crate::plan::{Plan, ProviderRead};
 use crate::providers::ProviderError;
 use crate::providers::aruba::Aruba;
 use crate::providers::aruba::resolve::{Resolved, resolve};
-use crate::providers::aruba::steps::{RunEnv, Step, compile};
+use crate::providers::aruba::run::RunEnv;
+use crate::providers::aruba::steps::{Step, compile};
 use crate::state::{JournalStatus, StateError, StateStore, pending};
 
 #[derive(Debug, thiserror::Error)]

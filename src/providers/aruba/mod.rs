@@ -5,6 +5,7 @@
 mod api;
 mod refresh;
 pub mod resolve;
+pub mod run;
 pub mod steps;
 pub mod wire;
 
