@@ -147,10 +147,9 @@ pub async fn plan(
             calls: p.snapshot.calls,
         })
         .collect();
-    Ok(Prepared {
-        plan: Plan::new(reads, actions, unmanaged),
-        parts,
-    })
+    let mut plan = Plan::new(reads, actions, unmanaged);
+    plan.targets = targets.to_vec();
+    Ok(Prepared { plan, parts })
 }
 
 fn kind_of(address: &str) -> diff::Kind {

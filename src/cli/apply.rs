@@ -1,6 +1,7 @@
 //! `mspform apply`: plan, show, confirm, execute, report.
 
 use std::io::{BufRead, IsTerminal, Write};
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -9,17 +10,70 @@ use clap::Args;
 use super::{Cli, CliError, Status, load_config, open_state};
 use crate::engine::{self, ApplyReport, Outcome};
 use crate::model::Desired;
-use crate::plan::render;
+use crate::plan::{FORMAT_VERSION, Plan, render};
 use crate::state::StateStore;
 
 #[derive(Debug, Args)]
 pub struct ApplyArgs {
+    /// A plan saved with `plan --out FILE`: applied without asking, and refused if
+    /// the configuration or the live state changed since it was made.
+    pub plan_file: Option<PathBuf>,
     /// Do not ask for confirmation.
     #[arg(long)]
     pub auto_approve: bool,
     /// Only apply these addresses. Repeatable.
     #[arg(long)]
     pub target: Vec<String>,
+    /// Refuse a plan that deletes more objects than this.
+    #[arg(long, default_value_t = 10)]
+    pub max_deletes: usize,
+}
+
+/// How `plan_and_apply` decides whether to go ahead.
+pub struct ApplyOptions<'a> {
+    pub targets: &'a [String],
+    pub auto_approve: bool,
+    /// The plan the user reviewed; the fresh plan must match it.
+    pub saved: Option<Plan>,
+    pub max_deletes: usize,
+}
+
+fn load_plan(path: &Path) -> Result<Plan, CliError> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| CliError::Other(format!("cannot read the plan {}: {e}", path.display())))?;
+    let plan: Plan = serde_json::from_str(&text).map_err(|e| {
+        CliError::Other(format!(
+            "{} is not a plan written by `mspform plan --out`: {e}",
+            path.display()
+        ))
+    })?;
+    if plan.format_version != FORMAT_VERSION {
+        return Err(CliError::Other(format!(
+            "{} has plan format version {}; this mspform reads version {FORMAT_VERSION}. Make the plan again.",
+            path.display(),
+            plan.format_version
+        )));
+    }
+    Ok(plan)
+}
+
+/// The saved plan must describe exactly the changes the fresh one would make.
+fn check_saved(saved: &Plan, fresh: &Plan) -> Result<(), CliError> {
+    if saved.actions == fresh.actions {
+        return Ok(());
+    }
+    let describe = |p: &Plan| {
+        p.actions
+            .iter()
+            .map(|a| format!("{:?} {}", a.op, a.address))
+            .collect::<Vec<_>>()
+    };
+    let (old, new) = (describe(saved), describe(fresh));
+    let gone: Vec<&String> = old.iter().filter(|a| !new.contains(a)).collect();
+    let added: Vec<&String> = new.iter().filter(|a| !old.contains(a)).collect();
+    Err(CliError::Other(format!(
+        "the saved plan is stale: the configuration or the live state changed since it was made (no longer planned: {gone:?}; newly planned: {added:?}; or changed values). Nothing was applied; run `mspform plan --out` again and review it."
+    )))
 }
 
 fn confirm() -> Result<bool, CliError> {
@@ -83,15 +137,24 @@ pub fn print_report(report: &ApplyReport) {
 pub async fn plan_and_apply(
     desired: &Desired,
     store: Arc<dyn StateStore>,
-    targets: &[String],
-    auto_approve: bool,
+    opts: ApplyOptions<'_>,
 ) -> Result<Status, CliError> {
-    let prepared = engine::plan(desired, store.clone(), targets).await?;
+    let prepared = engine::plan(desired, store.clone(), opts.targets).await?;
     anstream::print!("{}", render::text(&prepared.plan));
+    if let Some(saved) = &opts.saved {
+        check_saved(saved, &prepared.plan)?;
+    }
     if !prepared.plan.has_changes() {
         return Ok(Status::Ok);
     }
-    if !auto_approve && !confirm()? {
+    let deletes = prepared.plan.summary.delete;
+    if deletes > opts.max_deletes {
+        return Err(CliError::Other(format!(
+            "the plan deletes {deletes} objects, more than --max-deletes {}; nothing was applied. Review the deletes above and re-run with --max-deletes {deletes} if they are intended.",
+            opts.max_deletes
+        )));
+    }
+    if !opts.auto_approve && opts.saved.is_none() && !confirm()? {
         println!("Apply cancelled.");
         return Ok(Status::Ok);
     }
@@ -121,5 +184,20 @@ pub async fn plan_and_apply(
 pub async fn run(cli: &Cli, args: &ApplyArgs) -> Result<Status, CliError> {
     let desired = load_config(&cli.config)?;
     let (store, _lock) = open_state(&cli.state, "apply")?;
-    plan_and_apply(&desired, store, &args.target, args.auto_approve).await
+    let saved = match &args.plan_file {
+        Some(path) => Some(load_plan(path)?),
+        None => None,
+    };
+    // A saved plan carries its own targets.
+    let targets = saved
+        .as_ref()
+        .map(|p| p.targets.clone())
+        .unwrap_or_else(|| args.target.clone());
+    let opts = ApplyOptions {
+        targets: &targets,
+        auto_approve: args.auto_approve,
+        saved,
+        max_deletes: args.max_deletes,
+    };
+    plan_and_apply(&desired, store, opts).await
 }

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use clap::Args;
 
-use super::apply::plan_and_apply;
+use super::apply::{ApplyOptions, plan_and_apply};
 use super::{Cli, CliError, Status, load_config, runtime};
 use crate::engine;
 use crate::model::{ArubaAuth, ProviderKind, SecretRef};
@@ -67,7 +67,13 @@ pub fn run(cli: &Cli, args: &DemoArgs) -> Result<Status, CliError> {
                 "== 1. plan + apply: everything in {} is new to the simulated cloud\n",
                 cli.config.display()
             );
-            let status = plan_and_apply(&desired, store.clone(), &[], true).await?;
+            let opts = ApplyOptions {
+                targets: &[],
+                auto_approve: true,
+                saved: None,
+                max_deletes: 0,
+            };
+            let status = plan_and_apply(&desired, store.clone(), opts).await?;
             if matches!(status, Status::Failed) {
                 return Ok(status);
             }

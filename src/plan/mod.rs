@@ -35,6 +35,9 @@ pub struct Plan {
     pub format_version: u32,
     pub mspform_version: String,
     pub providers: Vec<ProviderRead>,
+    /// The `--target` addresses the plan was restricted to (empty: everything).
+    #[serde(default)]
+    pub targets: Vec<String>,
     pub actions: Vec<Action>,
     pub unmanaged: Vec<Unmanaged>,
     pub summary: Summary,
@@ -62,6 +65,7 @@ impl Plan {
             format_version: FORMAT_VERSION,
             mspform_version: env!("CARGO_PKG_VERSION").to_string(),
             providers,
+            targets: Vec::new(),
             actions,
             unmanaged,
             summary,

@@ -233,3 +233,60 @@ async fn kill_9_in_the_middle_of_an_apply_then_apply_again_converges() {
     );
     assert_eq!(sim.dump()["aruba"]["sites"].as_array().unwrap().len(), 4);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_saved_plan_is_applied_only_while_it_is_current() {
+    let sim = sim(false).await;
+    let dir = tempfile::tempdir().unwrap();
+    let conf = write_portfolio(&sim, dir.path());
+    let state = dir.path().join("state");
+    let saved = dir.path().join("plan.json");
+    let out = run(args(&conf, &state, &["plan", "--out", saved.to_str().unwrap()])).await;
+    assert_eq!(out.status.code(), Some(0));
+
+    // Someone creates one of the customers by hand before the merge: the plan is stale.
+    sim.aruba_switches(|s| s.provision_invisible_polls = 0);
+    let resp = reqwest::Client::new()
+        .post(format!("{}/msp_api/v2/customers", sim.base_url("aruba")))
+        .bearer_auth("sim-token")
+        .json(&serde_json::json!({"customer_name": "Harbor Clinic", "country_name": "DE",
+            "address": {"street_address": "Hafenstrasse 12", "city": "Hamburg", "state": "Hamburg"}, "zip_postal_code": "20457"}))
+        .send()
+        .await
+        .unwrap();
+    assert!(resp.status().is_success());
+    sim.reset_calls();
+    let out = run(args(&conf, &state, &["apply", saved.to_str().unwrap()])).await;
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("stale") && err.contains("customer.harbor-clinic"), "{err}");
+    assert_eq!(sim.write_calls("aruba"), 0, "nothing applied from a stale plan");
+
+    // A fresh saved plan applies without a prompt (stdin is not a terminal here).
+    let out = run(args(&conf, &state, &["plan", "--out", saved.to_str().unwrap()])).await;
+    assert_eq!(out.status.code(), Some(0));
+    let out = run(args(&conf, &state, &["apply", saved.to_str().unwrap()])).await;
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = run(args(&conf, &state, &["plan", "--detailed-exitcode"])).await;
+    assert_eq!(out.status.code(), Some(0));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn large_deletes_need_an_explicit_override() {
+    let sim = sim(false).await;
+    let dir = tempfile::tempdir().unwrap();
+    let conf = write_portfolio(&sim, dir.path());
+    let state = dir.path().join("state");
+    let out = run(args(&conf, &state, &["apply", "--auto-approve"])).await;
+    assert_eq!(out.status.code(), Some(0));
+    std::fs::remove_file(conf.join("acme-retail.toml")).unwrap();
+    sim.reset_calls();
+    let out = run(args(&conf, &state, &["apply", "--auto-approve"])).await;
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("deletes 13 objects") && err.contains("--max-deletes 13"), "{err}");
+    assert_eq!(sim.write_calls("aruba"), 0);
+    let out = run(args(&conf, &state, &["apply", "--auto-approve", "--max-deletes", "13"])).await;
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stdout));
+    assert_eq!(customer_names(&sim), ["Coffee Shop", "Harbor Clinic"]);
+}
