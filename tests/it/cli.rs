@@ -241,7 +241,12 @@ async fn a_saved_plan_is_applied_only_while_it_is_current() {
     let conf = write_portfolio(&sim, dir.path());
     let state = dir.path().join("state");
     let saved = dir.path().join("plan.json");
-    let out = run(args(&conf, &state, &["plan", "--out", saved.to_str().unwrap()])).await;
+    let out = run(args(
+        &conf,
+        &state,
+        &["plan", "--out", saved.to_str().unwrap()],
+    ))
+    .await;
     assert_eq!(out.status.code(), Some(0));
 
     // Someone creates one of the customers by hand before the merge: the plan is stale.
@@ -259,14 +264,31 @@ async fn a_saved_plan_is_applied_only_while_it_is_current() {
     let out = run(args(&conf, &state, &["apply", saved.to_str().unwrap()])).await;
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("stale") && err.contains("customer.harbor-clinic"), "{err}");
-    assert_eq!(sim.write_calls("aruba"), 0, "nothing applied from a stale plan");
+    assert!(
+        err.contains("stale") && err.contains("customer.harbor-clinic"),
+        "{err}"
+    );
+    assert_eq!(
+        sim.write_calls("aruba"),
+        0,
+        "nothing applied from a stale plan"
+    );
 
     // A fresh saved plan applies without a prompt (stdin is not a terminal here).
-    let out = run(args(&conf, &state, &["plan", "--out", saved.to_str().unwrap()])).await;
+    let out = run(args(
+        &conf,
+        &state,
+        &["plan", "--out", saved.to_str().unwrap()],
+    ))
+    .await;
     assert_eq!(out.status.code(), Some(0));
     let out = run(args(&conf, &state, &["apply", saved.to_str().unwrap()])).await;
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let out = run(args(&conf, &state, &["plan", "--detailed-exitcode"])).await;
     assert_eq!(out.status.code(), Some(0));
 }
@@ -284,9 +306,22 @@ async fn large_deletes_need_an_explicit_override() {
     let out = run(args(&conf, &state, &["apply", "--auto-approve"])).await;
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("deletes 13 objects") && err.contains("--max-deletes 13"), "{err}");
+    assert!(
+        err.contains("deletes 13 objects") && err.contains("--max-deletes 13"),
+        "{err}"
+    );
     assert_eq!(sim.write_calls("aruba"), 0);
-    let out = run(args(&conf, &state, &["apply", "--auto-approve", "--max-deletes", "13"])).await;
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stdout));
+    let out = run(args(
+        &conf,
+        &state,
+        &["apply", "--auto-approve", "--max-deletes", "13"],
+    ))
+    .await;
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
     assert_eq!(customer_names(&sim), ["Coffee Shop", "Harbor Clinic"]);
 }
