@@ -27,6 +27,9 @@ pub enum EngineError {
     Plan(Vec<String>),
 }
 
+/// Finished journal entries kept after an apply, as a short history.
+const JOURNAL_KEEP: usize = 1000;
+
 /// One provider's part of a plan: its client and what its refresh saw.
 pub struct Part {
     pub client: Aruba,
@@ -329,6 +332,10 @@ pub async fn apply(
     }
     let after: u64 = prepared.parts.iter().map(|p| p.client.calls()).sum();
     report.calls = after - before;
+    // The journal is for recovery and a short history, not an archive.
+    if let Err(e) = store.journal_prune(JOURNAL_KEEP) {
+        tracing::warn!(error = %e, "could not prune the journal");
+    }
     // Entries still pending belong to writes whose answer never came; the next run settles them.
     if let Ok(open) = pending(store.as_ref())
         && !open.is_empty()

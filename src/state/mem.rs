@@ -68,6 +68,12 @@ impl StateStore for MemStore {
     fn journal(&self) -> StateResult<Vec<(u64, JournalEntry)>> {
         Ok(self.with(|i| i.journal.iter().map(|(k, v)| (*k, v.clone())).collect()))
     }
+    fn journal_prune(&self, keep: usize) -> StateResult<usize> {
+        let entries = self.journal()?;
+        let ids = super::prunable(&entries, keep);
+        self.with(|i| ids.iter().for_each(|id| drop(i.journal.remove(id))));
+        Ok(ids.len())
+    }
     fn credential(&self, provider: &str, name: &str) -> StateResult<Option<String>> {
         Ok(self.with(|i| {
             i.credentials

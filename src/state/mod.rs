@@ -100,6 +100,8 @@ pub trait StateStore: Send + Sync {
     ) -> StateResult<()>;
     /// All journal entries, oldest first.
     fn journal(&self) -> StateResult<Vec<(u64, JournalEntry)>>;
+    /// Removes finished entries (never pending ones), keeping the newest `keep`.
+    fn journal_prune(&self, keep: usize) -> StateResult<usize>;
     fn credential(&self, provider: &str, name: &str) -> StateResult<Option<String>>;
     fn set_credential(&self, provider: &str, name: &str, value: &str) -> StateResult<()>;
 }
@@ -131,6 +133,9 @@ impl<T: StateStore + ?Sized> StateStore for std::sync::Arc<T> {
     fn journal(&self) -> StateResult<Vec<(u64, JournalEntry)>> {
         (**self).journal()
     }
+    fn journal_prune(&self, keep: usize) -> StateResult<usize> {
+        (**self).journal_prune(keep)
+    }
     fn credential(&self, provider: &str, name: &str) -> StateResult<Option<String>> {
         (**self).credential(provider, name)
     }
@@ -140,6 +145,17 @@ impl<T: StateStore + ?Sized> StateStore for std::sync::Arc<T> {
 }
 
 pub use crate::clock::now_unix;
+
+/// Ids of finished journal entries beyond the newest `keep` finished ones.
+pub fn prunable(entries: &[(u64, JournalEntry)], keep: usize) -> Vec<u64> {
+    let finished: Vec<u64> = entries
+        .iter()
+        .filter(|(_, e)| e.status != JournalStatus::Pending)
+        .map(|(id, _)| *id)
+        .collect();
+    let excess = finished.len().saturating_sub(keep);
+    finished.into_iter().take(excess).collect()
+}
 
 /// Pending journal entries: writes that may or may not have reached the vendor.
 pub fn pending(store: &dyn StateStore) -> StateResult<Vec<(u64, JournalEntry)>> {
@@ -210,6 +226,18 @@ pub(crate) mod conformance {
         let all = store.journal().unwrap();
         assert_eq!(all[0].1.status, JournalStatus::Succeeded);
         assert!(all[0].1.finished_at.is_some());
+
+        let third = store.journal_begin(&entry).unwrap();
+        store
+            .journal_finish(third, JournalStatus::Failed, Some("x".into()))
+            .unwrap();
+        assert_eq!(
+            store.journal_prune(1).unwrap(),
+            1,
+            "one of two finished entries goes"
+        );
+        let left: Vec<u64> = store.journal().unwrap().iter().map(|(id, _)| *id).collect();
+        assert_eq!(left, vec![second, third], "the pending entry always stays");
 
         assert_eq!(store.credential("aruba", "refresh_token").unwrap(), None);
         store

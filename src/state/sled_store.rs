@@ -139,6 +139,18 @@ impl StateStore for SledStore {
         Ok(out)
     }
 
+    fn journal_prune(&self, keep: usize) -> StateResult<usize> {
+        let entries = self.journal()?;
+        let ids = super::prunable(&entries, keep);
+        for id in &ids {
+            self.journal
+                .remove(id.to_be_bytes())
+                .map_err(io("prune journal"))?;
+        }
+        self.flush()?;
+        Ok(ids.len())
+    }
+
     fn credential(&self, provider: &str, name: &str) -> StateResult<Option<String>> {
         let key = format!("{provider}/{name}");
         Ok(self
