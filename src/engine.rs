@@ -126,6 +126,10 @@ pub async fn plan(
         .map(|p| p.key.clone())
         .collect();
     let (mut actions, unmanaged) = diff::diff(&desired_records, &live, &owned_set, &exclusive);
+    let stranded = stranded_by_deletes(&actions, &unmanaged, &live);
+    if !stranded.is_empty() {
+        return Err(EngineError::Plan(stranded));
+    }
     let declared: BTreeSet<&str> = desired_records.iter().map(|r| r.address.as_str()).collect();
     for (address, record) in &owned {
         if !declared.contains(address.as_str())
@@ -153,6 +157,43 @@ pub async fn plan(
     let mut plan = Plan::new(reads, actions, unmanaged);
     plan.targets = targets.to_vec();
     Ok(Prepared { plan, parts })
+}
+
+/// Deleting a customer takes everything inside it along. mspform only deletes
+/// what it owns, so a customer holding objects nobody declared (devices or sites
+/// added by hand) is not deleted: the plan stops and says what is in the way.
+fn stranded_by_deletes(
+    actions: &[Action],
+    unmanaged: &[diff::Unmanaged],
+    live: &BTreeMap<String, diff::Record>,
+) -> Vec<String> {
+    let mut errors = Vec::new();
+    for a in actions
+        .iter()
+        .filter(|a| a.kind == diff::Kind::Customer && a.op == Op::Delete)
+    {
+        let key = a.address.trim_start_matches("customer.");
+        let inside: Vec<&str> = unmanaged
+            .iter()
+            .filter(|u| {
+                u.address.starts_with(&format!("site.{key}/"))
+                    || live
+                        .get(&u.address)
+                        .and_then(|r| r.fields.get("customer"))
+                        .is_some_and(|c| c == key)
+            })
+            .map(|u| u.address.as_str())
+            .collect();
+        if !inside.is_empty() {
+            errors.push(format!(
+                "{}: deleting it would also remove {} that mspform does not manage ({}); declare them, move them out in the portal, or keep the customer in the files",
+                a.address,
+                inside.len(),
+                inside.join(", ")
+            ));
+        }
+    }
+    errors
 }
 
 fn kind_of(address: &str) -> diff::Kind {

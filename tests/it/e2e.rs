@@ -388,3 +388,46 @@ async fn the_client_stays_under_seven_calls_a_second() {
         "enough calls to cross several one-second windows"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_customer_holding_objects_nobody_declared_is_not_deleted() {
+    let sim = sim(false).await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut desired = portfolio(&sim, dir.path());
+    let store = store(dir.path());
+    assert!(apply(&desired, &store).await.ok());
+    let cid = store
+        .get_owned("customer.harbor-clinic")
+        .unwrap()
+        .unwrap()
+        .vendor_id
+        .unwrap();
+    // A site added by hand in the portal.
+    let resp = reqwest::Client::new()
+        .post(format!("{}/central/v2/sites", sim.base_url("aruba")))
+        .bearer_auth("sim-token")
+        .header("TenantID", &cid)
+        .json(&serde_json::json!({"site_name": "Back Office", "geolocation": {"latitude": "53.54", "longitude": "9.98"}}))
+        .send()
+        .await
+        .unwrap();
+    assert!(resp.status().is_success());
+
+    desired.customers.remove("harbor-clinic");
+    desired.devices.retain(|_, d| d.customer != "harbor-clinic");
+    sim.reset_calls();
+    let err = engine::plan(&desired, store.clone(), &[])
+        .await
+        .err()
+        .expect("plan refuses");
+    let text = err.to_string();
+    assert!(
+        text.contains("customer.harbor-clinic") && text.contains("Back Office"),
+        "{text}"
+    );
+    assert_eq!(sim.write_calls("aruba"), 0);
+    assert_eq!(
+        customer_names(&sim),
+        ["Acme Retail", "Coffee Shop", "Harbor Clinic"]
+    );
+}
