@@ -138,7 +138,8 @@ impl RateLimiter {
                     None => Duration::ZERO,
                 }
             };
-            tokio::time::sleep(wait + Duration::from_millis(5)).await;
+            // The margin absorbs network jitter: the vendor counts arrivals, we count sends.
+            tokio::time::sleep(wait + Duration::from_millis(50)).await;
         }
     }
 }
