@@ -431,3 +431,27 @@ async fn a_customer_holding_objects_nobody_declared_is_not_deleted() {
         ["Acme Retail", "Coffee Shop", "Harbor Clinic"]
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_create_that_failed_with_a_server_error_is_posted_again_only_after_looking() {
+    let sim = sim(false).await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut desired = portfolio(&sim, dir.path());
+    for p in desired.providers.values_mut() {
+        let mspform::model::ProviderKind::ArubaCentral(s) = &mut p.kind;
+        s.provision_timeout_secs = 1;
+    }
+    let store = store(dir.path());
+    sim.inject_fault(FaultSpec {
+        vendor: "aruba".into(),
+        route: "POST /msp_api/v2/customers".into(),
+        kind: FaultKind::Status { status: 500 },
+        count: Some(1),
+        rate: None,
+    });
+    let report = apply(&desired, &store).await;
+    assert!(report.ok(), "{report:#?}");
+    assert_eq!(sim.calls("aruba", "POST /msp_api/v2/customers"), 4, "one create posted twice");
+    assert!(sim.calls("aruba", "GET /msp_api/v1/customers") >= 10, "it looked before posting again");
+    assert_eq!(customer_names(&sim), ["Acme Retail", "Coffee Shop", "Harbor Clinic"]);
+}

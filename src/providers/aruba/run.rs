@@ -187,44 +187,59 @@ impl Aruba {
         match &step.op {
             StepOp::CreateCustomer { address, body } => {
                 let name = body.customer_name.as_str();
+                let found = |env: &mut RunEnv, id: String| -> Result<(), ProviderError> {
+                    env.own(
+                        &key,
+                        address,
+                        Some(id.clone()),
+                        None,
+                        "created",
+                        BTreeMap::new(),
+                    )?;
+                    env.ids.insert(address.clone(), id);
+                    Ok(())
+                };
                 if env.open_create(address)? {
                     tracing::info!(provider = %key, %address, "an earlier run may have created this customer; looking for it first");
                     if let Some(id) = self.wait_for_customer(name).await? {
-                        env.own(
-                            &key,
-                            address,
-                            Some(id.clone()),
-                            None,
-                            "created",
-                            BTreeMap::new(),
-                        )?;
-                        env.ids.insert(address.clone(), id);
-                        return Ok(());
+                        return found(env, id);
                     }
                 }
-                let posted = self
-                    .create_customer(body, &env.ctx(address, "create", Some(name)))
-                    .await;
-                if let Err(e) = &posted {
-                    if !e.maybe_committed() {
-                        return posted;
+                // A create whose answer was lost is never repeated blindly: the
+                // customer is looked for (through its provisioning time) first, and
+                // posted a second time only when it did not turn up.
+                let mut lost = None;
+                for _ in 0..2 {
+                    match self
+                        .create_customer(body, &env.ctx(address, "create", Some(name)))
+                        .await
+                    {
+                        Ok(()) => {
+                            return match self.wait_for_customer(name).await? {
+                                Some(id) => found(env, id),
+                                None => Err(ProviderError::Other {
+                                    provider: key.clone(),
+                                    message: format!(
+                                        "{address}: the customer was accepted but did not appear within {} s; re-run apply to pick it up (it will not be created twice)",
+                                        self.settings.provision_timeout_secs
+                                    ),
+                                }),
+                            };
+                        }
+                        Err(e) if e.maybe_committed() => {
+                            tracing::warn!(provider = %key, %address, error = %e, "the create may have reached the vendor; looking for the customer before anything else");
+                            if let Some(id) = self.wait_for_customer(name).await? {
+                                return found(env, id);
+                            }
+                            lost = Some(e);
+                        }
+                        Err(e) => return Err(e),
                     }
-                    tracing::warn!(provider = %key, %address, error = %e, "create may have reached the vendor; looking for the customer before anything else");
                 }
-                match self.wait_for_customer(name).await? {
-                    Some(id) => {
-                        env.own(&key, address, Some(id.clone()), None, "created", BTreeMap::new())?;
-                        env.ids.insert(address.clone(), id);
-                        Ok(())
-                    }
-                    None => Err(posted.err().unwrap_or(ProviderError::Other {
-                        provider: key.clone(),
-                        message: format!(
-                            "{address}: the customer was accepted but did not appear within {} s; re-run apply to pick it up (it will not be created twice)",
-                            self.settings.provision_timeout_secs
-                        ),
-                    })),
-                }
+                Err(lost.unwrap_or_else(|| ProviderError::Other {
+                    provider: key.clone(),
+                    message: format!("{address}: the create did not complete"),
+                }))
             }
             StepOp::UpdateCustomer { address, body } => {
                 let id = env.id(&key, address)?;
