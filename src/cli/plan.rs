@@ -7,7 +7,7 @@ use clap::Args;
 
 use super::{Cli, CliError, FormatArg, Status, load_config, open_state};
 use crate::engine;
-use crate::plan::render;
+use crate::plan::{Plan, render};
 
 #[derive(Debug, Args)]
 pub struct PlanArgs {
@@ -30,6 +30,9 @@ pub struct DriftArgs {
     /// Output format on stdout.
     #[arg(long, value_enum, default_value = "text")]
     pub format: FormatArg,
+    /// Also write Prometheus metrics (node_exporter textfile format) to this file.
+    #[arg(long)]
+    pub prometheus: Option<std::path::PathBuf>,
 }
 
 /// Writes a file crash-safely: temp file, fsync, rename, fsync the directory.
@@ -55,6 +58,15 @@ pub fn write_atomic(path: &Path, contents: &[u8]) -> std::io::Result<()> {
 }
 
 pub async fn run(cli: &Cli, args: &PlanArgs) -> Result<Status, CliError> {
+    let plan = make(cli, args).await?;
+    Ok(if args.detailed_exitcode && plan.has_changes() {
+        Status::Changes
+    } else {
+        Status::Ok
+    })
+}
+
+async fn make(cli: &Cli, args: &PlanArgs) -> Result<Plan, CliError> {
     let desired = load_config(&cli.config)?;
     let (store, _lock) = open_state(&cli.state, "plan")?;
     let prepared = engine::plan(&desired, store, &args.target).await?;
@@ -64,19 +76,76 @@ pub async fn run(cli: &Cli, args: &PlanArgs) -> Result<Status, CliError> {
             CliError::Other(format!("cannot write the plan to {}: {e}", out.display()))
         })?;
     }
-    Ok(if args.detailed_exitcode && prepared.plan.has_changes() {
-        Status::Changes
-    } else {
-        Status::Ok
-    })
+    Ok(prepared.plan)
+}
+
+/// Drift as Prometheus metrics, for a cron job's node_exporter textfile.
+pub fn prometheus(plan: &Plan) -> String {
+    use crate::diff::Op;
+    let mut out = String::from(
+        "# HELP mspform_drift_actions Changes apply would make, by provider and operation.\n# TYPE mspform_drift_actions gauge\n",
+    );
+    for p in &plan.providers {
+        for (op, name) in [
+            (Op::Create, "create"),
+            (Op::Update, "update"),
+            (Op::Delete, "delete"),
+            (Op::Adopt, "adopt"),
+            (Op::Forget, "forget"),
+        ] {
+            let n = plan
+                .actions
+                .iter()
+                .filter(|a| a.provider == p.provider && a.op == op)
+                .count();
+            out.push_str(&format!(
+                "mspform_drift_actions{{provider=\"{}\",op=\"{name}\"}} {n}\n",
+                p.provider
+            ));
+        }
+    }
+    out.push_str("# HELP mspform_unmanaged_objects Live objects nobody declared, left alone.\n# TYPE mspform_unmanaged_objects gauge\n");
+    for p in &plan.providers {
+        let n = plan
+            .unmanaged
+            .iter()
+            .filter(|u| u.provider == p.provider)
+            .count();
+        out.push_str(&format!(
+            "mspform_unmanaged_objects{{provider=\"{}\"}} {n}\n",
+            p.provider
+        ));
+    }
+    out.push_str("# HELP mspform_refresh_api_calls API calls the refresh spent.\n# TYPE mspform_refresh_api_calls gauge\n");
+    for p in &plan.providers {
+        out.push_str(&format!(
+            "mspform_refresh_api_calls{{provider=\"{}\"}} {}\n",
+            p.provider, p.calls
+        ));
+    }
+    out.push_str(&format!(
+        "# HELP mspform_drift_last_run_timestamp_seconds When the drift check ran.\n# TYPE mspform_drift_last_run_timestamp_seconds gauge\nmspform_drift_last_run_timestamp_seconds {}\n",
+        crate::clock::now_unix()
+    ));
+    out
 }
 
 pub async fn drift(cli: &Cli, args: &DriftArgs) -> Result<Status, CliError> {
-    let plan = PlanArgs {
+    let plan_args = PlanArgs {
         format: args.format,
         out: None,
         detailed_exitcode: true,
         target: Vec::new(),
     };
-    run(cli, &plan).await
+    let plan = make(cli, &plan_args).await?;
+    if let Some(path) = &args.prometheus {
+        write_atomic(path, prometheus(&plan).as_bytes()).map_err(|e| {
+            CliError::Other(format!("cannot write metrics to {}: {e}", path.display()))
+        })?;
+    }
+    Ok(if plan.has_changes() {
+        Status::Changes
+    } else {
+        Status::Ok
+    })
 }

@@ -121,8 +121,13 @@ async fn detailed_exitcode_reports_changes_and_drift() {
     assert_eq!(plan["actions"][0]["changes"][0]["field"], "city");
     assert_eq!(plan["actions"][0]["changes"][0]["before"], "Leeds");
 
-    let out = run(args(&conf, &state, &["drift"])).await;
+    let metrics = dir.path().join("drift.prom");
+    let out = run(args(&conf, &state, &["drift", "--prometheus", metrics.to_str().unwrap()])).await;
     assert_eq!(out.status.code(), Some(2));
+    let prom = std::fs::read_to_string(&metrics).unwrap();
+    assert!(prom.contains("mspform_drift_actions{provider=\"aruba\",op=\"update\"} 1"), "{prom}");
+    assert!(prom.contains("mspform_drift_actions{provider=\"aruba\",op=\"delete\"} 0"), "{prom}");
+    assert!(prom.contains("# TYPE mspform_refresh_api_calls gauge"), "{prom}");
 
     let out = run(args(&conf, &state, &["state", "list"])).await;
     let listed = String::from_utf8_lossy(&out.stdout);

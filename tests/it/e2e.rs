@@ -451,7 +451,17 @@ async fn a_create_that_failed_with_a_server_error_is_posted_again_only_after_loo
     });
     let report = apply(&desired, &store).await;
     assert!(report.ok(), "{report:#?}");
-    assert_eq!(sim.calls("aruba", "POST /msp_api/v2/customers"), 4, "one create posted twice");
-    assert!(sim.calls("aruba", "GET /msp_api/v1/customers") >= 10, "it looked before posting again");
-    assert_eq!(customer_names(&sim), ["Acme Retail", "Coffee Shop", "Harbor Clinic"]);
+    assert_eq!(
+        sim.calls("aruba", "POST /msp_api/v2/customers"),
+        4,
+        "one create posted twice"
+    );
+    assert!(
+        sim.calls("aruba", "GET /msp_api/v1/customers") >= 10,
+        "it looked before posting again"
+    );
+    assert_eq!(
+        customer_names(&sim),
+        ["Acme Retail", "Coffee Shop", "Harbor Clinic"]
+    );
 }
