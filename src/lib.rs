@@ -10,6 +10,7 @@ pub mod clock;
 pub mod config;
 pub mod diff;
 pub mod engine;
+pub mod import;
 pub mod live;
 pub mod model;
 pub mod plan;

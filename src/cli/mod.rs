@@ -3,6 +3,7 @@
 
 mod apply;
 mod demo;
+mod import;
 mod plan;
 mod sim;
 mod state;
@@ -87,6 +88,8 @@ pub enum Command {
     /// The vendor simulator.
     #[command(subcommand)]
     Sim(sim::SimCommand),
+    /// Print desired-state TOML for live customers (start managing an existing portfolio).
+    Import(import::ImportArgs),
     /// Run plan → apply → plan against an embedded simulator with the example files.
     Demo(demo::DemoArgs),
 }
@@ -197,6 +200,7 @@ fn run(cli: Cli) -> Result<Status, CliError> {
         Command::Apply(args) => runtime()?.block_on(apply::run(&cli, args)),
         Command::State(cmd) => state::run(&cli, cmd),
         Command::Sim(cmd) => runtime()?.block_on(sim::run(cmd)),
+        Command::Import(args) => runtime()?.block_on(import::run(&cli, args)),
         Command::Demo(args) => demo::run(&cli, args),
     }
 }

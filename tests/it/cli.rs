@@ -122,12 +122,26 @@ async fn detailed_exitcode_reports_changes_and_drift() {
     assert_eq!(plan["actions"][0]["changes"][0]["before"], "Leeds");
 
     let metrics = dir.path().join("drift.prom");
-    let out = run(args(&conf, &state, &["drift", "--prometheus", metrics.to_str().unwrap()])).await;
+    let out = run(args(
+        &conf,
+        &state,
+        &["drift", "--prometheus", metrics.to_str().unwrap()],
+    ))
+    .await;
     assert_eq!(out.status.code(), Some(2));
     let prom = std::fs::read_to_string(&metrics).unwrap();
-    assert!(prom.contains("mspform_drift_actions{provider=\"aruba\",op=\"update\"} 1"), "{prom}");
-    assert!(prom.contains("mspform_drift_actions{provider=\"aruba\",op=\"delete\"} 0"), "{prom}");
-    assert!(prom.contains("# TYPE mspform_refresh_api_calls gauge"), "{prom}");
+    assert!(
+        prom.contains("mspform_drift_actions{provider=\"aruba\",op=\"update\"} 1"),
+        "{prom}"
+    );
+    assert!(
+        prom.contains("mspform_drift_actions{provider=\"aruba\",op=\"delete\"} 0"),
+        "{prom}"
+    );
+    assert!(
+        prom.contains("# TYPE mspform_refresh_api_calls gauge"),
+        "{prom}"
+    );
 
     let out = run(args(&conf, &state, &["state", "list"])).await;
     let listed = String::from_utf8_lossy(&out.stdout);
@@ -329,4 +343,33 @@ async fn large_deletes_need_an_explicit_override() {
         String::from_utf8_lossy(&out.stdout)
     );
     assert_eq!(customer_names(&sim), ["Coffee Shop", "Harbor Clinic"]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn import_writes_files_that_plan_to_adopt_everything() {
+    let sim = sim(false).await;
+    let dir = tempfile::tempdir().unwrap();
+    let conf = write_portfolio(&sim, dir.path());
+    let out = run(args(&conf, &dir.path().join("state"), &["apply", "--auto-approve"])).await;
+    assert_eq!(out.status.code(), Some(0));
+
+    // A second MSP engineer starts from the live portfolio, with only the provider file.
+    let imported = dir.path().join("imported");
+    std::fs::create_dir_all(&imported).unwrap();
+    std::fs::copy(conf.join("providers.toml"), imported.join("providers.toml")).unwrap();
+    let fresh = dir.path().join("fresh-state");
+    let out = run(args(&imported, &fresh, &["import"])).await;
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(text.contains("[customers.coffee-shop]") && text.contains("[devices.AP0000001]"), "{text}");
+    std::fs::write(imported.join("portfolio.toml"), &text).unwrap();
+
+    let out = run(args(&imported, &fresh, &["validate"])).await;
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = run(args(&imported, &fresh, &["plan", "--format", "json"])).await;
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let plan: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let s = &plan["summary"];
+    assert_eq!((s["create"].as_u64(), s["update"].as_u64(), s["delete"].as_u64()), (Some(0), Some(0), Some(0)), "{plan:#}");
+    assert_eq!(s["adopt"], 3 + 4 + 19);
 }
