@@ -174,15 +174,7 @@ async fn a_similar_name_is_never_taken_for_the_customer() {
     let dir = tempfile::tempdir().unwrap();
     let desired = portfolio(&sim, dir.path());
     let store = store(dir.path());
-    let resp = reqwest::Client::new()
-        .post(format!("{}/msp_api/v2/customers", sim.base_url("aruba")))
-        .bearer_auth("sim-token")
-        .json(&serde_json::json!({"customer_name": "Coffee Shop East", "country_name": "US",
-            "address": {"street_address": "1 Main St", "city": "Austin", "state": "Texas"}, "zip_postal_code": "73301"}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(resp.status().as_u16(), 201);
+    assert_eq!(create_by_hand(&sim, "Coffee Shop East", "US").await, 201);
     let report = apply(&desired, &store).await;
     assert!(report.ok(), "{report:#?}");
     assert_eq!(

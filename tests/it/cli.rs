@@ -270,15 +270,7 @@ async fn a_saved_plan_is_applied_only_while_it_is_current() {
 
     // Someone creates one of the customers by hand before the merge: the plan is stale.
     sim.aruba_switches(|s| s.provision_invisible_polls = 0);
-    let resp = reqwest::Client::new()
-        .post(format!("{}/msp_api/v2/customers", sim.base_url("aruba")))
-        .bearer_auth("sim-token")
-        .json(&serde_json::json!({"customer_name": "Harbor Clinic", "country_name": "DE",
-            "address": {"street_address": "Hafenstrasse 12", "city": "Hamburg", "state": "Hamburg"}, "zip_postal_code": "20457"}))
-        .send()
-        .await
-        .unwrap();
-    assert!(resp.status().is_success());
+    assert_eq!(create_by_hand(&sim, "Harbor Clinic", "DE").await, 200);
     sim.reset_calls();
     let out = run(args(&conf, &state, &["apply", saved.to_str().unwrap()])).await;
     assert_eq!(out.status.code(), Some(1));
@@ -350,7 +342,12 @@ async fn import_writes_files_that_plan_to_adopt_everything() {
     let sim = sim(false).await;
     let dir = tempfile::tempdir().unwrap();
     let conf = write_portfolio(&sim, dir.path());
-    let out = run(args(&conf, &dir.path().join("state"), &["apply", "--auto-approve"])).await;
+    let out = run(args(
+        &conf,
+        &dir.path().join("state"),
+        &["apply", "--auto-approve"],
+    ))
+    .await;
     assert_eq!(out.status.code(), Some(0));
 
     // A second MSP engineer starts from the live portfolio, with only the provider file.
@@ -359,17 +356,43 @@ async fn import_writes_files_that_plan_to_adopt_everything() {
     std::fs::copy(conf.join("providers.toml"), imported.join("providers.toml")).unwrap();
     let fresh = dir.path().join("fresh-state");
     let out = run(args(&imported, &fresh, &["import"])).await;
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let text = String::from_utf8_lossy(&out.stdout).to_string();
-    assert!(text.contains("[customers.coffee-shop]") && text.contains("[devices.AP0000001]"), "{text}");
+    assert!(
+        text.contains("[customers.coffee-shop]") && text.contains("[devices.AP0000001]"),
+        "{text}"
+    );
     std::fs::write(imported.join("portfolio.toml"), &text).unwrap();
 
     let out = run(args(&imported, &fresh, &["validate"])).await;
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let out = run(args(&imported, &fresh, &["plan", "--format", "json"])).await;
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let plan: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let s = &plan["summary"];
-    assert_eq!((s["create"].as_u64(), s["update"].as_u64(), s["delete"].as_u64()), (Some(0), Some(0), Some(0)), "{plan:#}");
+    assert_eq!(
+        (
+            s["create"].as_u64(),
+            s["update"].as_u64(),
+            s["delete"].as_u64()
+        ),
+        (Some(0), Some(0), Some(0)),
+        "{plan:#}"
+    );
     assert_eq!(s["adopt"], 3 + 4 + 19);
 }

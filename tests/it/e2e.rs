@@ -175,16 +175,7 @@ async fn deleting_a_customer_deletes_only_what_mspform_owns() {
 
     // Someone else's customer, created behind mspform's back (visible at once).
     sim.aruba_switches(|s| s.provision_invisible_polls = 0);
-    let client = reqwest::Client::new();
-    let resp = client
-        .post(format!("{}/msp_api/v2/customers", sim.base_url("aruba")))
-        .bearer_auth("sim-token")
-        .json(&serde_json::json!({"customer_name": "Not Ours", "country_name": "US",
-            "address": {"street_address": "1 Main St", "city": "Austin", "state": "Texas"}, "zip_postal_code": "73301"}))
-        .send()
-        .await
-        .unwrap();
-    assert!(resp.status().is_success());
+    assert_eq!(create_by_hand(&sim, "Not Ours", "US").await, 200);
 
     desired.customers.remove("harbor-clinic");
     desired.devices.retain(|_, d| d.customer != "harbor-clinic");

@@ -84,3 +84,18 @@ pub fn customer_names(sim: &Simulator) -> Vec<String> {
     names.sort();
     names
 }
+
+/// Creates a customer behind mspform's back, as someone in the portal would;
+/// returns the HTTP status.
+pub async fn create_by_hand(sim: &Simulator, name: &str, country: &str) -> u16 {
+    reqwest::Client::new()
+        .post(format!("{}/msp_api/v2/customers", sim.base_url("aruba")))
+        .bearer_auth("sim-token")
+        .json(&serde_json::json!({"customer_name": name, "country_name": country,
+            "address": {"street_address": "1 Main St", "city": "Somewhere", "state": "Somestate"}, "zip_postal_code": "00000"}))
+        .send()
+        .await
+        .expect("the simulator answers")
+        .status()
+        .as_u16()
+}
