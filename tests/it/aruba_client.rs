@@ -5,7 +5,7 @@
 use std::sync::atomic::AtomicBool;
 
 use mspform::engine::{self, EngineError};
-use mspform::model::{ArubaAuth, ProviderKind, SecretRef};
+use mspform::model::{ArubaAuth, SecretRef};
 use mspform::providers::ProviderError;
 use mspform::sim::aruba::{
     AssociationConflict, AutolicenseReadShape, MspDeviceCustomerId, NameFilter,
@@ -34,15 +34,14 @@ async fn an_expired_token_is_refreshed_once_and_the_rotated_refresh_token_kept()
         std::fs::write(&path, value).unwrap();
         SecretRef::File(path)
     };
-    for p in desired.providers.values_mut() {
-        let ProviderKind::ArubaCentral(s) = &mut p.kind;
+    aruba_settings(&mut desired, |s| {
         s.auth = ArubaAuth::OAuth {
             client_id: secret("id", "sim-client"),
             client_secret: secret("secret", "sim-secret"),
             refresh_token: secret("refresh", "sim-refresh"),
             access_token: None,
         };
-    }
+    });
     let store = store(dir.path());
     assert!(apply(&desired, &store).await.ok());
     let first = store
@@ -71,10 +70,9 @@ async fn a_rejected_static_token_is_an_auth_error_without_the_token() {
     let mut desired = portfolio(&sim, dir.path());
     let bad = dir.path().join("bad-token");
     std::fs::write(&bad, "not-a-valid-token-xyz").unwrap();
-    for p in desired.providers.values_mut() {
-        let ProviderKind::ArubaCentral(s) = &mut p.kind;
+    aruba_settings(&mut desired, |s| {
         s.auth = ArubaAuth::Token(SecretRef::File(bad.clone()));
-    }
+    });
     let err = engine::plan(&desired, store(dir.path()), &[])
         .await
         .err()

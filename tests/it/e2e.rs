@@ -361,10 +361,9 @@ async fn the_client_stays_under_seven_calls_a_second() {
     let sim = sim(true).await;
     let dir = tempfile::tempdir().unwrap();
     let mut desired = portfolio(&sim, dir.path());
-    for p in desired.providers.values_mut() {
-        let mspform::model::ProviderKind::ArubaCentral(s) = &mut p.kind;
+    aruba_settings(&mut desired, |s| {
         s.calls_per_second = 7;
-    }
+    });
     let store = store(dir.path());
     let prepared = plan(&desired, &store).await;
     let report = engine::apply(&prepared, &desired, store.clone(), &AtomicBool::new(false)).await;
@@ -428,10 +427,9 @@ async fn a_create_that_failed_with_a_server_error_is_posted_again_only_after_loo
     let sim = sim(false).await;
     let dir = tempfile::tempdir().unwrap();
     let mut desired = portfolio(&sim, dir.path());
-    for p in desired.providers.values_mut() {
-        let mspform::model::ProviderKind::ArubaCentral(s) = &mut p.kind;
+    aruba_settings(&mut desired, |s| {
         s.provision_timeout_secs = 1;
-    }
+    });
     let store = store(dir.path());
     sim.inject_fault(FaultSpec {
         vendor: "aruba".into(),

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 
 use mspform::engine::{self, ApplyReport, Prepared};
-use mspform::model::{ArubaAuth, Desired, ProviderKind, SecretRef};
+use mspform::model::{ArubaAuth, ArubaSettings, Desired, ProviderKind, SecretRef};
 use mspform::sim::{Inventory, SimOptions, Simulator};
 use mspform::state::{SledStore, StateStore};
 
@@ -49,11 +49,20 @@ pub fn point_at(desired: &mut Desired, sim: &Simulator, dir: &Path) {
     let token = token_file(dir);
     for p in desired.providers.values_mut() {
         p.base_url = sim.base_url("aruba");
-        let ProviderKind::ArubaCentral(s) = &mut p.kind;
+    }
+    aruba_settings(desired, |s| {
         s.auth = ArubaAuth::Token(SecretRef::File(token.clone()));
         s.calls_per_second = 1000;
         s.poll_interval_ms = 20;
         s.provision_timeout_secs = 3;
+    });
+}
+
+/// Changes the settings of every Aruba provider.
+pub fn aruba_settings(desired: &mut Desired, mut f: impl FnMut(&mut ArubaSettings)) {
+    for p in desired.providers.values_mut() {
+        let ProviderKind::ArubaCentral(s) = &mut p.kind;
+        f(s);
     }
 }
 
