@@ -64,18 +64,20 @@ fn portfolio(base_url: String, token: std::path::PathBuf, customers: usize, per:
             key: key.clone(),
             provider: "aruba".into(),
             name: format!("Customer {c:03}"),
-            country: "US".into(),
-            address: CustomerAddress {
-                street: "1 Main St".into(),
-                city: "Austin".into(),
-                state: "Texas".into(),
-                zip: "73301".into(),
-            },
-            group: None,
-            description: String::new(),
-            lock_msp_ssids: false,
-            auto_license: vec![],
-            sites,
+            spec: CustomerSpec::Aruba(ArubaCustomer {
+                country: "US".into(),
+                address: CustomerAddress {
+                    street: "1 Main St".into(),
+                    city: "Austin".into(),
+                    state: "Texas".into(),
+                    zip: "73301".into(),
+                },
+                group: None,
+                description: String::new(),
+                lock_msp_ssids: false,
+                auto_license: vec![],
+                sites,
+            }),
         };
         desired.customers.insert(key, customer);
     }

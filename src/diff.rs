@@ -14,6 +14,8 @@ pub enum Kind {
     Customer,
     Site,
     Device,
+    /// A partner account's set of managed customers.
+    Partner,
 }
 
 impl Kind {
@@ -23,6 +25,7 @@ impl Kind {
             Kind::Customer => 0,
             Kind::Site => 1,
             Kind::Device => 2,
+            Kind::Partner => 3,
         }
     }
 }
@@ -48,6 +51,9 @@ pub enum Op {
     Delete,
     /// Owned in state but gone from both the vendor and the files: drop the record.
     Forget,
+    /// A change the vendor cannot make in place: delete, then create again
+    /// (`Action::replace_because` names the fields that force it).
+    Replace,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -66,6 +72,9 @@ pub struct Action {
     pub provider: String,
     pub op: Op,
     pub changes: Vec<FieldChange>,
+    /// For [`Op::Replace`]: the changed fields that cannot be updated in place.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub replace_because: Vec<String>,
 }
 
 impl Action {
@@ -123,6 +132,7 @@ pub fn diff(
                         after: v.clone(),
                     })
                     .collect(),
+                replace_because: Vec::new(),
             }),
             Some(have) => {
                 let changes: Vec<FieldChange> = want
@@ -150,6 +160,7 @@ pub fn diff(
                     provider: want.provider.clone(),
                     op,
                     changes,
+                    replace_because: Vec::new(),
                 });
             }
         }
@@ -173,6 +184,7 @@ pub fn diff(
                         after: Value::Null,
                     })
                     .collect(),
+                replace_because: Vec::new(),
             });
         } else {
             unmanaged.push(Unmanaged {
@@ -184,6 +196,29 @@ pub fn diff(
     }
     sort_actions(&mut actions);
     (actions, unmanaged)
+}
+
+/// Turns updates that touch a field the vendor cannot change in place into
+/// replacements. `replace_on`: address → fields that force replacement.
+pub fn mark_replacements(actions: &mut [Action], replace_on: &BTreeMap<String, Vec<String>>) {
+    for a in actions.iter_mut() {
+        if !matches!(a.op, Op::Update | Op::Adopt) {
+            continue;
+        }
+        let Some(fields) = replace_on.get(&a.address) else {
+            continue;
+        };
+        let forcing: Vec<String> = a
+            .changes
+            .iter()
+            .filter(|c| fields.contains(&c.field))
+            .map(|c| c.field.clone())
+            .collect();
+        if !forcing.is_empty() {
+            a.op = Op::Replace;
+            a.replace_because = forcing;
+        }
+    }
 }
 
 /// Creates, adopts and updates parent first; deletes and forgets child first, after them.
@@ -338,6 +373,7 @@ mod tests {
             provider: "p".into(),
             op,
             changes: vec![],
+            replace_because: Vec::new(),
         })
         .collect();
         sort_actions(&mut actions);

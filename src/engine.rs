@@ -4,17 +4,13 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::AtomicBool;
 
 use crate::diff::{self, Action, Op};
-use crate::live::LiveSnapshot;
-use crate::model::{Desired, Ownership, ProviderKind};
+use crate::model::{Desired, Ownership};
 use crate::plan::{Plan, ProviderRead};
-use crate::providers::ProviderError;
-use crate::providers::aruba::Aruba;
-use crate::providers::aruba::resolve::{Resolved, resolve};
-use crate::providers::aruba::run::RunEnv;
-use crate::providers::aruba::steps::{Step, compile};
+use crate::providers::{ApplyCtx, Provider, ProviderError, Refreshed, connect};
+pub use crate::providers::{Outcome, PlanOptions, StepReport};
 use crate::state::{JournalStatus, StateError, StateStore, pending};
 
 #[derive(Debug, thiserror::Error)]
@@ -32,9 +28,8 @@ const JOURNAL_KEEP: usize = 1000;
 
 /// One provider's part of a plan: its client and what its refresh saw.
 pub struct Part {
-    pub client: Aruba,
-    pub snapshot: LiveSnapshot,
-    pub resolved: Resolved,
+    pub client: Arc<dyn Provider>,
+    pub refreshed: Box<dyn Refreshed>,
 }
 
 pub struct Prepared {
@@ -67,6 +62,16 @@ pub async fn plan(
     store: Arc<dyn StateStore>,
     targets: &[String],
 ) -> Result<Prepared, EngineError> {
+    plan_with(desired, store, targets, &PlanOptions::default()).await
+}
+
+/// [`plan`] with options beyond the files (e.g. invitations to send again).
+pub async fn plan_with(
+    desired: &Desired,
+    store: Arc<dyn StateStore>,
+    targets: &[String],
+    options: &PlanOptions,
+) -> Result<Prepared, EngineError> {
     let owned = store.owned()?;
     let open = pending(store.as_ref())?;
     if !open.is_empty() {
@@ -77,46 +82,46 @@ pub async fn plan(
     }
     let mut clients = Vec::new();
     for p in desired.providers.values() {
-        match &p.kind {
-            ProviderKind::ArubaCentral(_) => clients.push(Aruba::new(p, store.clone())?),
-        }
+        clients.push(connect(p, store.clone())?);
     }
-    let reads = clients.iter().map(|c| c.snapshot(desired, &owned));
-    let snapshots = futures::future::join_all(reads).await;
+    // Every vendor is read at once, each under its own rate limit.
+    let reads = clients.iter().map(|c| c.refresh(desired, &owned, options));
+    let refreshes = futures::future::join_all(reads).await;
     let mut parts = Vec::new();
     let mut errors = Vec::new();
     let mut failures = Vec::new();
-    for (client, snap) in clients.into_iter().zip(snapshots) {
-        match snap {
-            Ok(snapshot) => {
-                let resolved = resolve(client.key(), desired, &snapshot, &owned);
-                errors.extend(resolved.errors.iter().cloned());
-                parts.push(Part {
-                    client,
-                    snapshot,
-                    resolved,
-                });
+    for (client, refreshed) in clients.into_iter().zip(refreshes) {
+        match refreshed {
+            Ok(refreshed) => {
+                errors.extend(refreshed.resolved().errors.iter().cloned());
+                parts.push(Part { client, refreshed });
             }
             Err(e) => failures.push(e),
         }
     }
-    if let Some(first) = failures.into_iter().next() {
-        // A failed read is never taken as "empty": it would plan deletes.
-        return Err(first.into());
+    // A failed read is never taken as "empty": it would plan deletes.
+    match failures.len() {
+        0 => {}
+        1 => return Err(failures.remove(0).into()),
+        _ => {
+            return Err(EngineError::Plan(
+                failures.iter().map(ToString::to_string).collect(),
+            ));
+        }
     }
     if !errors.is_empty() {
         return Err(EngineError::Plan(errors));
     }
     let mut desired_records = Vec::new();
     let mut live = BTreeMap::new();
+    let mut notes = Vec::new();
+    let mut replace_on = BTreeMap::new();
     for part in &parts {
-        desired_records.extend(part.resolved.desired.iter().cloned());
-        live.extend(
-            part.resolved
-                .live
-                .iter()
-                .map(|(k, v)| (k.clone(), v.clone())),
-        );
+        let resolved = part.refreshed.resolved();
+        replace_on.extend(resolved.replace_on.clone());
+        desired_records.extend(resolved.desired.iter().cloned());
+        live.extend(resolved.live.iter().map(|(k, v)| (k.clone(), v.clone())));
+        notes.extend(resolved.notes.iter().cloned());
     }
     let owned_set: BTreeSet<String> = owned.keys().cloned().collect();
     let exclusive: BTreeSet<String> = desired
@@ -125,7 +130,9 @@ pub async fn plan(
         .filter(|p| p.ownership == Ownership::Exclusive)
         .map(|p| p.key.clone())
         .collect();
-    let (mut actions, unmanaged) = diff::diff(&desired_records, &live, &owned_set, &exclusive);
+    let (mut actions, mut unmanaged) = diff::diff(&desired_records, &live, &owned_set, &exclusive);
+    unmanaged.extend(notes);
+    diff::mark_replacements(&mut actions, &replace_on);
     let stranded = stranded_by_deletes(&actions, &unmanaged, &live);
     if !stranded.is_empty() {
         return Err(EngineError::Plan(stranded));
@@ -142,6 +149,7 @@ pub async fn plan(
                 provider: record.provider.clone(),
                 op: Op::Forget,
                 changes: Vec::new(),
+                replace_because: Vec::new(),
             });
         }
     }
@@ -150,8 +158,8 @@ pub async fn plan(
         .iter()
         .map(|p| ProviderRead {
             provider: p.client.key().to_string(),
-            kind: "aruba-central".into(),
-            calls: p.snapshot.calls,
+            kind: p.client.type_name().into(),
+            calls: p.refreshed.calls(),
         })
         .collect();
     let mut plan = Plan::new(reads, actions, unmanaged);
@@ -201,25 +209,11 @@ fn kind_of(address: &str) -> diff::Kind {
         diff::Kind::Customer
     } else if address.starts_with("site.") {
         diff::Kind::Site
+    } else if address.starts_with("partner.") {
+        diff::Kind::Partner
     } else {
         diff::Kind::Device
     }
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-#[serde(tag = "status", content = "detail", rename_all = "snake_case")]
-pub enum Outcome {
-    Done,
-    Failed(String),
-    Skipped(String),
-}
-
-#[derive(Debug, Clone, serde::Serialize)]
-pub struct StepReport {
-    pub provider: String,
-    pub step: String,
-    pub addresses: Vec<String>,
-    pub outcome: Outcome,
 }
 
 #[derive(Debug, Clone, Default, serde::Serialize)]
@@ -248,50 +242,6 @@ impl ApplyReport {
     pub fn ok(&self) -> bool {
         self.failed() == 0 && self.skipped() == 0 && !self.interrupted
     }
-}
-
-async fn run_part(
-    part: &Part,
-    actions: &[Action],
-    desired: &Desired,
-    store: Arc<dyn StateStore>,
-    stop: &AtomicBool,
-) -> (Vec<StepReport>, bool) {
-    let steps: Vec<Step> = compile(actions, desired, &part.snapshot);
-    let mut env = RunEnv::new(store, part.resolved.ids.clone(), &part.snapshot);
-    let mut done: BTreeMap<usize, bool> = BTreeMap::new();
-    let mut reports = Vec::new();
-    let mut interrupted = false;
-    for step in &steps {
-        let label = step.label();
-        let blocked = step.deps.iter().find(|d| done.get(d) != Some(&true));
-        let outcome = if stop.load(Ordering::SeqCst) {
-            interrupted = true;
-            Outcome::Skipped("interrupted before it started".into())
-        } else if let Some(dep) = blocked {
-            let what = steps
-                .iter()
-                .find(|s| s.id == *dep)
-                .map(|s| s.label())
-                .unwrap_or_default();
-            Outcome::Skipped(format!("depends on \"{what}\", which did not succeed"))
-        } else {
-            let span = tracing::info_span!("step", provider = %part.client.key(), step = %label);
-            let _enter = span.enter();
-            match part.client.run_step(step, &mut env).await {
-                Ok(()) => Outcome::Done,
-                Err(e) => Outcome::Failed(e.to_string()),
-            }
-        };
-        done.insert(step.id, outcome == Outcome::Done);
-        reports.push(StepReport {
-            provider: part.client.key().to_string(),
-            step: label,
-            addresses: step.addresses.clone(),
-            outcome,
-        });
-    }
-    (reports, interrupted)
 }
 
 /// Settles the writes an interrupted run left pending. The plan was computed from
@@ -337,6 +287,7 @@ pub async fn apply(
         return report;
     }
     let before: u64 = prepared.parts.iter().map(|p| p.client.calls()).sum();
+    // Every vendor is applied at once, each under its own rate limit.
     let runs = prepared.parts.iter().map(|part| {
         let actions: Vec<Action> = prepared
             .plan
@@ -346,7 +297,15 @@ pub async fn apply(
             .cloned()
             .collect();
         let store = store.clone();
-        async move { run_part(part, &actions, desired, store, stop).await }
+        async move {
+            let ctx = ApplyCtx {
+                actions: &actions,
+                desired,
+                store,
+                stop,
+            };
+            part.client.apply(part.refreshed.as_ref(), ctx).await
+        }
     });
     let results = futures::future::join_all(runs).await;
     let mut report = ApplyReport::default();

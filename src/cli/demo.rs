@@ -9,7 +9,7 @@ use clap::Args;
 use super::apply::{ApplyOptions, plan_and_apply};
 use super::{Cli, CliError, Status, load_config, runtime};
 use crate::engine;
-use crate::model::{ArubaAuth, ProviderKind, SecretRef};
+use crate::model::{ArubaAuth, AudiocodesAuth, ExtremeAuth, ProviderKind, RuckusAuth, SecretRef};
 use crate::plan::render;
 use crate::sim::{Inventory, SimOptions, Simulator};
 use crate::state::{SledStore, StateLock, StateStore};
@@ -27,8 +27,25 @@ pub fn run(cli: &Cli, args: &DemoArgs) -> Result<Status, CliError> {
     // token the files reference that the environment does not set. This runs
     // before any thread exists, which is what makes set_var sound here.
     for p in desired.providers.values() {
-        let ProviderKind::ArubaCentral(s) = &p.kind;
-        if let ArubaAuth::Token(SecretRef::Env(name)) = &s.auth
+        let token = match &p.kind {
+            ProviderKind::ArubaCentral(s) => match &s.auth {
+                ArubaAuth::Token(r) => Some(r),
+                _ => None,
+            },
+            ProviderKind::ExtremeCloud(s) => match &s.auth {
+                ExtremeAuth::Token(r) => Some(r),
+                _ => None,
+            },
+            ProviderKind::RuckusOne(s) => match &s.auth {
+                RuckusAuth::Token(r) => Some(r),
+                _ => None,
+            },
+            ProviderKind::AudiocodesLive(s) => match &s.auth {
+                AudiocodesAuth::Token(r) => Some(r),
+                _ => None,
+            },
+        };
+        if let Some(SecretRef::Env(name)) = token
             && std::env::var_os(name).is_none()
         {
             // SAFETY: single-threaded at this point (no runtime, no threads started).

@@ -37,7 +37,13 @@ pub async fn run(cli: &Cli, args: &ImportArgs) -> Result<Status, CliError> {
                 ));
             }
         };
-    let ProviderKind::ArubaCentral(_) = &provider.kind;
+    let ProviderKind::ArubaCentral(_) = &provider.kind else {
+        return Err(CliError::Other(format!(
+            "import reads Aruba Central providers only; `{}` is {}",
+            provider.key,
+            provider.kind.type_name()
+        )));
+    };
     let (store, _lock) = open_state(&cli.state, "import")?;
     let client =
         Aruba::new(&provider, store.clone()).map_err(|e| CliError::Other(e.to_string()))?;
@@ -67,18 +73,20 @@ pub async fn run(cli: &Cli, args: &ImportArgs) -> Result<Status, CliError> {
                 key,
                 provider: provider.key.clone(),
                 name: name.clone(),
-                country: String::new(),
-                address: crate::model::CustomerAddress {
-                    street: String::new(),
-                    city: String::new(),
-                    state: String::new(),
-                    zip: String::new(),
-                },
-                group: None,
-                description: String::new(),
-                lock_msp_ssids: false,
-                auto_license: Vec::new(),
-                sites: Default::default(),
+                spec: crate::model::CustomerSpec::Aruba(crate::model::ArubaCustomer {
+                    country: String::new(),
+                    address: crate::model::CustomerAddress {
+                        street: String::new(),
+                        city: String::new(),
+                        state: String::new(),
+                        zip: String::new(),
+                    },
+                    group: None,
+                    description: String::new(),
+                    lock_msp_ssids: false,
+                    auto_license: Vec::new(),
+                    sites: Default::default(),
+                }),
             },
         );
     }

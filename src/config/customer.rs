@@ -2,7 +2,9 @@
 
 use std::collections::BTreeMap;
 
-use crate::model::{Customer, CustomerAddress, Site, SiteAddress, SiteLocation};
+use crate::model::{
+    ArubaCustomer, Customer, CustomerAddress, CustomerSpec, Site, SiteAddress, SiteLocation,
+};
 
 use super::country::normalize_country;
 use super::provider::check_key;
@@ -41,6 +43,16 @@ pub(super) fn customer<'a>(
 ) -> Option<Customer> {
     let before = sink.errors.len();
     check_key(node, "customer", sink);
+    let vendor = node
+        .value
+        .get_ref()
+        .as_table()
+        .and_then(|t| t.get("provider"))
+        .and_then(|v| v.get_ref().as_str())
+        .and_then(|p| refs.provider_type(p));
+    if let Some(ty @ ("extremecloud" | "ruckus-one" | "audiocodes-live")) = vendor {
+        return vendor_customer(node, ty, refs, names, sink);
+    }
     let table = node.table(sink, KEYS)?;
 
     let provider_node = table.required(sink, "provider", "provider = \"aruba\"");
@@ -130,13 +142,65 @@ pub(super) fn customer<'a>(
         key: node.name.to_string(),
         provider: provider?.to_string(),
         name: name?.to_string(),
-        country: country?.to_string(),
-        address: address?,
-        group: group.map(str::to_string),
-        description: description.unwrap_or_default().to_string(),
-        lock_msp_ssids: lock_msp_ssids.unwrap_or(false),
-        auto_license,
-        sites,
+        spec: CustomerSpec::Aruba(ArubaCustomer {
+            country: country?.to_string(),
+            address: address?,
+            group: group.map(str::to_string),
+            description: description.unwrap_or_default().to_string(),
+            lock_msp_ssids: lock_msp_ssids.unwrap_or(false),
+            auto_license,
+            sites,
+        }),
+    })
+}
+
+/// A customer of a provider type other than Aruba: the common keys here, the
+/// vendor's own in its module.
+fn vendor_customer<'a>(
+    node: &Node<'a>,
+    ty: &str,
+    refs: &Refs,
+    names: &mut Vec<NameUse<'a>>,
+    sink: &mut Sink,
+) -> Option<Customer> {
+    let before = sink.errors.len();
+    let table = node.table_any(sink)?;
+    let keys: &[&str] = match ty {
+        "extremecloud" => super::extreme::CUSTOMER_KEYS,
+        "ruckus-one" => super::ruckus::CUSTOMER_KEYS,
+        _ => super::audiocodes::CUSTOMER_KEYS,
+    };
+    let allowed: Vec<&str> = ["provider", "name"].iter().chain(keys).copied().collect();
+    table.check_unknown(sink, &allowed);
+    let provider = table
+        .required(sink, "provider", "provider = \"…\"")
+        .and_then(|n| {
+            let name = n.string(sink)?;
+            refs.check_provider(&n, name, sink).then_some(name)
+        });
+    let name_node = table.required(sink, "name", "name = \"Coffee Shop\"");
+    let name = name_node.as_ref().and_then(|n| n.nonempty_string(sink));
+    if let (Some(provider), Some(name), Some(n)) = (provider, name, &name_node) {
+        names.push(NameUse {
+            provider: provider.to_string(),
+            name: name.to_string(),
+            node: n.clone(),
+        });
+    }
+    let spec = match (ty, &name_node) {
+        ("extremecloud", Some(n)) => super::extreme::customer(&table, n, sink),
+        ("ruckus-one", Some(n)) => super::ruckus::customer(&table, n, sink),
+        (_, Some(n)) => super::audiocodes::customer(&table, n, sink),
+        _ => None,
+    };
+    if sink.errors.len() > before {
+        return None;
+    }
+    Some(Customer {
+        key: node.name.to_string(),
+        provider: provider?.to_string(),
+        name: name?.to_string(),
+        spec: spec?,
     })
 }
 

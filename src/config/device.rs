@@ -35,7 +35,25 @@ pub(super) fn device<'a>(
         .required(sink, "customer", "customer = \"coffee-shop\"")
         .and_then(|n| {
             let name = n.string(sink)?;
-            refs.check_customer(&n, name, sink).then_some(name)
+            if !refs.check_customer(&n, name, sink) {
+                return None;
+            }
+            match refs.customer_type(name) {
+                Some(ty) if ty != "aruba-central" => {
+                    n.error(
+                        sink,
+                        format!(
+                            "customer `{name}` is on a `{ty}` provider, which has no device API"
+                        ),
+                        Some(
+                            "devices can be assigned to customers of aruba-central providers only"
+                                .to_string(),
+                        ),
+                    );
+                    None
+                }
+                _ => Some(name),
+            }
         });
     let mac = table.required(sink, "mac", "mac = \"00:11:AA:BB:33:CC\"").and_then(|n| {
         let written = n.string(sink)?;

@@ -9,7 +9,7 @@ use toml::de::DeTable;
 use super::source::{Node, Sink, SourceFile, Table};
 use super::text::list;
 
-const ROOT_KEYS: &[&str] = &["providers", "customers", "devices"];
+const ROOT_KEYS: &[&str] = &["providers", "customers", "devices", "partners"];
 
 /// Every definition, by key; each key defined once.
 #[derive(Default)]
@@ -17,6 +17,7 @@ pub(super) struct Merged<'a> {
     pub providers: BTreeMap<String, Node<'a>>,
     pub customers: BTreeMap<String, Node<'a>>,
     pub devices: BTreeMap<String, Node<'a>>,
+    pub partners: BTreeMap<String, Node<'a>>,
 }
 
 /// `files` in load order.
@@ -24,7 +25,7 @@ pub(super) fn merge<'a>(
     files: &[(&'a SourceFile, &'a DeTable<'a>)],
     sink: &mut Sink,
 ) -> Merged<'a> {
-    let mut sections: [Vec<(String, Node<'a>)>; 3] = Default::default();
+    let mut sections: [Vec<(String, Node<'a>)>; 4] = Default::default();
     for (src, table) in files {
         let root = Table {
             src,
@@ -46,11 +47,12 @@ pub(super) fn merge<'a>(
             }
         }
     }
-    let [providers, customers, devices] = sections;
+    let [providers, customers, devices, partners] = sections;
     Merged {
         providers: insert_all(providers, "provider", sink),
         customers: insert_all(customers, "customer", sink),
         devices: insert_devices(devices, sink),
+        partners: insert_all(partners, "partner", sink),
     }
 }
 
@@ -60,15 +62,11 @@ fn check_root_keys(root: &Table<'_>, sink: &mut Sink) {
         if ROOT_KEYS.contains(&key) {
             continue;
         }
-        let help = if key == "partners" {
-            "partners are not supported yet; remove the table for now".to_string()
-        } else {
-            format!(
-                "{}allowed top-level tables: {}",
-                super::text::did_you_mean(key, ROOT_KEYS.iter().copied()),
-                list(ROOT_KEYS.iter().copied())
-            )
-        };
+        let help = format!(
+            "{}allowed top-level tables: {}",
+            super::text::did_you_mean(key, ROOT_KEYS.iter().copied()),
+            list(ROOT_KEYS.iter().copied())
+        );
         entry.error_at_key(sink, format!("unknown key `{key}`"), Some(help));
     }
 }

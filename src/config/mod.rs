@@ -6,13 +6,17 @@
 //! types, missing keys and bad references are all reported in one pass, each at
 //! its file, line and column. A `Desired` is returned only when nothing is wrong.
 
+mod audiocodes;
 mod country;
 mod customer;
 mod device;
 mod error;
+mod extreme;
 mod merge;
+mod partner;
 mod provider;
 mod refs;
+mod ruckus;
 mod source;
 mod text;
 
@@ -168,6 +172,13 @@ fn build(
         }
     }
     device::check_unique_macs(macs, &mut sink);
+    let mut claimed = Vec::new();
+    for (key, node) in &merged.partners {
+        if let Some(p) = partner::partner(node, &refs, &mut claimed, &mut sink) {
+            desired.partners.insert(key.clone(), p);
+        }
+    }
+    partner::check_claims(claimed, &refs, &mut sink);
 
     if sink.errors.is_empty() {
         Ok(desired)

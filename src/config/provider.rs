@@ -25,8 +25,14 @@ const OAUTH_KEYS: &[&str] = &[
     "access_token",
 ];
 const SECRET_KEYS: &[&str] = &["env", "file"];
-const SUPPORTED: &[&str] = &["aruba-central"];
-const NOT_YET: &[&str] = &["extremecloud", "ruckus-one", "audiocodes-live"];
+const SUPPORTED: &[&str] = &[
+    "aruba-central",
+    "extremecloud",
+    "ruckus-one",
+    "audiocodes-live",
+];
+/// Keys every provider type has.
+pub(super) const COMMON_KEYS: &[&str] = &["type", "base_url", "ownership"];
 
 /// Reports a key that does not match `[a-z0-9][a-z0-9_-]*`.
 pub(super) fn check_key(node: &Node<'_>, kind: &str, sink: &mut Sink) -> bool {
@@ -48,31 +54,54 @@ pub(super) fn provider(node: &Node<'_>, sink: &mut Sink) -> Option<Provider> {
     let before = sink.errors.len();
     check_key(node, "provider", sink);
     let table = node.table_any(sink)?;
+    let mut vendor = None;
     if let Some(ty) = table.required(sink, "type", "type = \"aruba-central\"")
         && let Some(name) = ty.string(sink)
+    {
+        vendor = Some(name);
+    }
+    if let Some(name) = vendor
         && !SUPPORTED.contains(&name)
     {
-        if NOT_YET.contains(&name) {
-            ty.error(
-                sink,
-                format!("provider type `{name}` is not supported yet"),
-                Some(format!(
-                    "supported provider types: {}",
-                    list(SUPPORTED.iter().copied())
-                )),
-            );
-            // Its other keys follow a schema not written yet: check nothing more.
-            return None;
-        }
+        let ty = table.get("type")?;
         ty.error(
             sink,
             format!("unknown provider type `{name}`"),
             Some(format!(
                 "{}supported provider types: {}",
-                did_you_mean(name, SUPPORTED.iter().chain(NOT_YET).copied()),
+                did_you_mean(name, SUPPORTED.iter().copied()),
                 list(SUPPORTED.iter().copied())
             )),
         );
+        return None;
+    }
+    if !matches!(vendor, None | Some("aruba-central")) {
+        let base_url = table
+            .nonempty_string(sink, "base_url", "base_url = \"https://…\"")
+            .and_then(|url| base_url(url, &table.get("base_url")?, sink));
+        let ownership = ownership(&table, sink);
+        let keys: &[&str] = match vendor {
+            Some("extremecloud") => super::extreme::PROVIDER_KEYS,
+            Some("ruckus-one") => super::ruckus::PROVIDER_KEYS,
+            _ => super::audiocodes::PROVIDER_KEYS,
+        };
+        let allowed: Vec<&str> = COMMON_KEYS.iter().chain(keys).copied().collect();
+        table.check_unknown(sink, &allowed);
+        let kind = match vendor {
+            Some("extremecloud") => super::extreme::settings(node, &table, sink),
+            Some("ruckus-one") => super::ruckus::settings(node, &table, sink),
+            Some("audiocodes-live") => super::audiocodes::settings(node, &table, sink),
+            _ => None,
+        };
+        if sink.errors.len() > before {
+            return None;
+        }
+        return Some(Provider {
+            key: node.name.to_string(),
+            base_url: base_url?,
+            ownership: ownership?,
+            kind: kind?,
+        });
     }
     table.check_unknown(sink, KEYS);
 
@@ -83,24 +112,7 @@ pub(super) fn provider(node: &Node<'_>, sink: &mut Sink) -> Option<Provider> {
             "base_url = \"https://apigw-prod2.central.arubanetworks.com\"",
         )
         .and_then(|url| base_url(url, &table.get("base_url")?, sink));
-    let ownership = match table.get("ownership") {
-        None => Some(Ownership::Owned),
-        Some(n) => match n.string(sink) {
-            Some("owned") => Some(Ownership::Owned),
-            Some("exclusive") => Some(Ownership::Exclusive),
-            Some(other) => {
-                n.error(
-                    sink,
-                    format!("unknown ownership `{other}`"),
-                    Some(
-                        "write ownership = \"owned\" (delete only what mspform created or adopted) or ownership = \"exclusive\" (mspform owns the whole account)".to_string(),
-                    ),
-                );
-                None
-            }
-            None => None,
-        },
-    };
+    let ownership = ownership(&table, sink);
     let auth = auth(node, &table, sink);
     let license_services = table
         .get("license_services")
@@ -139,6 +151,27 @@ pub(super) fn provider(node: &Node<'_>, sink: &mut Sink) -> Option<Provider> {
         ownership: ownership?,
         kind: ProviderKind::ArubaCentral(settings),
     })
+}
+
+fn ownership(table: &Table<'_>, sink: &mut Sink) -> Option<Ownership> {
+    match table.get("ownership") {
+        None => Some(Ownership::Owned),
+        Some(n) => match n.string(sink) {
+            Some("owned") => Some(Ownership::Owned),
+            Some("exclusive") => Some(Ownership::Exclusive),
+            Some(other) => {
+                n.error(
+                    sink,
+                    format!("unknown ownership `{other}`"),
+                    Some(
+                        "write ownership = \"owned\" (delete only what mspform created or adopted) or ownership = \"exclusive\" (mspform owns the whole account)".to_string(),
+                    ),
+                );
+                None
+            }
+            None => None,
+        },
+    }
 }
 
 /// The licence services a provider table declares, read leniently (no errors):
@@ -237,7 +270,7 @@ fn auth(provider: &Node<'_>, table: &Table<'_>, sink: &mut Sink) -> Option<Aruba
 }
 
 /// The environment variable name suggested in help texts: `ARUBA_TOKEN`.
-fn env_name(provider: &str, field: &str) -> String {
+pub(super) fn env_name(provider: &str, field: &str) -> String {
     format!("{provider}_{field}")
         .chars()
         .map(|c| {
@@ -252,7 +285,7 @@ fn env_name(provider: &str, field: &str) -> String {
 
 /// `{ env = "NAME" }` or `{ file = "path" }`. Never echoes the value: a string
 /// here may be the secret itself.
-fn secret(node: &Node<'_>, provider: &str, sink: &mut Sink) -> Option<SecretRef> {
+pub(super) fn secret(node: &Node<'_>, provider: &str, sink: &mut Sink) -> Option<SecretRef> {
     let field = node.name;
     let example = format!("{field} = {{ env = \"{}\" }}", env_name(provider, field));
     match node.value.get_ref() {

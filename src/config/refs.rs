@@ -23,6 +23,8 @@ pub(super) struct Refs {
     pub complete: bool,
     /// Provider key → its licence service names, when it declares them.
     pub providers: BTreeMap<String, Option<Vec<String>>>,
+    /// Provider key → its `type`, when it is a string.
+    pub provider_types: BTreeMap<String, Option<String>>,
     pub customers: BTreeMap<String, CustomerFacts>,
 }
 
@@ -32,6 +34,20 @@ impl Refs {
             .providers
             .iter()
             .map(|(key, node)| (key.clone(), declared_license_services(node)))
+            .collect();
+        let provider_types = merged
+            .providers
+            .iter()
+            .map(|(key, node)| {
+                let ty = match node.value.get_ref() {
+                    DeValue::Table(t) => t
+                        .get("type")
+                        .and_then(|v| v.get_ref().as_str())
+                        .map(str::to_string),
+                    _ => None,
+                };
+                (key.clone(), ty)
+            })
             .collect();
         let customers = merged
             .customers
@@ -60,8 +76,20 @@ impl Refs {
         Refs {
             complete,
             providers,
+            provider_types,
             customers,
         }
+    }
+
+    /// The `type` of a provider, when known.
+    pub fn provider_type(&self, provider: &str) -> Option<&str> {
+        self.provider_types.get(provider)?.as_deref()
+    }
+
+    /// The provider `type` of a customer, when known.
+    pub fn customer_type(&self, customer: &str) -> Option<&str> {
+        let provider = self.customers.get(customer)?.provider.as_deref()?;
+        self.provider_type(provider)
     }
 
     /// Reports a reference to an undefined provider; true when it is defined.

@@ -33,6 +33,7 @@ fn marker(op: Op) -> (&'static str, Style) {
         Op::Delete => ("-", style(AnsiColor::Red)),
         Op::Adopt => ("=", style(AnsiColor::Cyan)),
         Op::Forget => ("x", style(AnsiColor::BrightBlack)),
+        Op::Replace => ("-/+", style(AnsiColor::Magenta)),
     }
 }
 
@@ -60,12 +61,18 @@ fn meaning(a: &Action) -> String {
         {
             "re-associate: the site's live device count no longer matches; Aruba cannot say which device left".into()
         }
+        (Kind::Partner, Op::Update) => "set the partner's managed customers".into(),
         (_, Op::Create) => "create".into(),
         (_, Op::Update) => "update in place".into(),
         (_, Op::Delete) => "delete".into(),
         (_, Op::Adopt) if a.changes.is_empty() => "adopt: already live, record as managed".into(),
         (_, Op::Adopt) => "adopt: already live, record as managed and update".into(),
         (_, Op::Forget) => "forget: gone from the vendor and the files".into(),
+        (_, Op::Replace) => format!(
+            "replace: delete, then create again ({} cannot be changed in place; needs --allow-replace {})",
+            a.replace_because.join(", "),
+            a.address
+        ),
     }
 }
 

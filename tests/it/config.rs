@@ -6,8 +6,8 @@ use std::path::{Path, PathBuf};
 
 use mspform::config::{ConfigError, ConfigErrors, load, load_sources};
 use mspform::model::{
-    ArubaAuth, ArubaSettings, Customer, CustomerAddress, Desired, Device, Ownership, Provider,
-    ProviderKind, SecretRef, Site, SiteAddress, SiteLocation,
+    ArubaAuth, ArubaCustomer, ArubaSettings, Customer, CustomerAddress, CustomerSpec, Desired,
+    Device, Ownership, Provider, ProviderKind, SecretRef, Site, SiteAddress, SiteLocation,
 };
 
 const PROVIDERS: &str = r#"[providers.aruba]
@@ -112,46 +112,48 @@ fn valid_portfolio_directory_loads_exact_desired() {
                 key: "coffee-shop".into(),
                 provider: "aruba".into(),
                 name: "Coffee Shop".into(),
-                country: "US".into(),
-                address: CustomerAddress {
-                    street: "6280 America Center Dr".into(),
-                    city: "San Jose".into(),
-                    state: "California".into(),
-                    zip: "95002".into(),
-                },
-                group: Some("coffee_shop_group".into()),
-                description: "Located at 15th and T Street".into(),
-                lock_msp_ssids: false,
-                auto_license: vec!["ADVANCED_AP".into(), "FOUNDATION_AP".into()],
-                sites: BTreeMap::from([
-                    (
-                        "kiosk".to_string(),
-                        Site {
-                            key: "kiosk".into(),
-                            customer: "coffee-shop".into(),
-                            name: "Airport Kiosk".into(),
-                            location: SiteLocation::Geolocation {
-                                latitude: 37.39,
-                                longitude: -121.0,
+                spec: CustomerSpec::Aruba(ArubaCustomer {
+                    country: "US".into(),
+                    address: CustomerAddress {
+                        street: "6280 America Center Dr".into(),
+                        city: "San Jose".into(),
+                        state: "California".into(),
+                        zip: "95002".into(),
+                    },
+                    group: Some("coffee_shop_group".into()),
+                    description: "Located at 15th and T Street".into(),
+                    lock_msp_ssids: false,
+                    auto_license: vec!["ADVANCED_AP".into(), "FOUNDATION_AP".into()],
+                    sites: BTreeMap::from([
+                        (
+                            "kiosk".to_string(),
+                            Site {
+                                key: "kiosk".into(),
+                                customer: "coffee-shop".into(),
+                                name: "Airport Kiosk".into(),
+                                location: SiteLocation::Geolocation {
+                                    latitude: 37.39,
+                                    longitude: -121.0,
+                                },
                             },
-                        },
-                    ),
-                    (
-                        "santa-clara".to_string(),
-                        Site {
-                            key: "santa-clara".into(),
-                            customer: "coffee-shop".into(),
-                            name: "Santa Clara Site".into(),
-                            location: SiteLocation::Address(SiteAddress {
-                                street: "3970 Rivermark Plaza".into(),
-                                city: "Santa Clara".into(),
-                                state: "California".into(),
-                                country: "United States".into(),
-                                zip: Some("95053".into()),
-                            }),
-                        },
-                    ),
-                ]),
+                        ),
+                        (
+                            "santa-clara".to_string(),
+                            Site {
+                                key: "santa-clara".into(),
+                                customer: "coffee-shop".into(),
+                                name: "Santa Clara Site".into(),
+                                location: SiteLocation::Address(SiteAddress {
+                                    street: "3970 Rivermark Plaza".into(),
+                                    city: "Santa Clara".into(),
+                                    state: "California".into(),
+                                    country: "United States".into(),
+                                    zip: Some("95053".into()),
+                                }),
+                            },
+                        ),
+                    ]),
+                }),
             },
         ),
         (
@@ -160,32 +162,34 @@ fn valid_portfolio_directory_loads_exact_desired() {
                 key: "lab".into(),
                 provider: "aruba-lab".into(),
                 name: "Lab".into(),
-                country: "DE".into(),
-                address: CustomerAddress {
-                    street: "Hauptstraße 1".into(),
-                    city: "Berlin".into(),
-                    state: "Berlin".into(),
-                    zip: "10115".into(),
-                },
-                group: None,
-                description: String::new(),
-                lock_msp_ssids: true,
-                auto_license: vec![],
-                sites: BTreeMap::from([(
-                    "bench".to_string(),
-                    Site {
-                        key: "bench".into(),
-                        customer: "lab".into(),
-                        name: "Bench".into(),
-                        location: SiteLocation::Address(SiteAddress {
-                            street: "Hauptstraße 1".into(),
-                            city: "Berlin".into(),
-                            state: "Berlin".into(),
-                            country: "Germany".into(),
-                            zip: None,
-                        }),
+                spec: CustomerSpec::Aruba(ArubaCustomer {
+                    country: "DE".into(),
+                    address: CustomerAddress {
+                        street: "Hauptstraße 1".into(),
+                        city: "Berlin".into(),
+                        state: "Berlin".into(),
+                        zip: "10115".into(),
                     },
-                )]),
+                    group: None,
+                    description: String::new(),
+                    lock_msp_ssids: true,
+                    auto_license: vec![],
+                    sites: BTreeMap::from([(
+                        "bench".to_string(),
+                        Site {
+                            key: "bench".into(),
+                            customer: "lab".into(),
+                            name: "Bench".into(),
+                            location: SiteLocation::Address(SiteAddress {
+                                street: "Hauptstraße 1".into(),
+                                city: "Berlin".into(),
+                                state: "Berlin".into(),
+                                country: "Germany".into(),
+                                zip: None,
+                            }),
+                        },
+                    )]),
+                }),
             },
         ),
     ]);
@@ -226,7 +230,8 @@ fn valid_portfolio_directory_loads_exact_desired() {
         Desired {
             providers,
             customers,
-            devices
+            devices,
+            partners: BTreeMap::new(),
         }
     );
 }
@@ -243,7 +248,9 @@ token = { file = "token.txt" }
     )]);
     let provider = &desired.providers["aruba"];
     assert_eq!(provider.base_url, "https://example.com");
-    let ProviderKind::ArubaCentral(settings) = &provider.kind;
+    let ProviderKind::ArubaCentral(settings) = &provider.kind else {
+        panic!("an Aruba provider");
+    };
     assert_eq!(
         settings.auth,
         ArubaAuth::Token(SecretRef::File(PathBuf::from("conf/dir/token.txt")))

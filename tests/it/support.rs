@@ -61,8 +61,9 @@ pub fn point_at(desired: &mut Desired, sim: &Simulator, dir: &Path) {
 /// Changes the settings of every Aruba provider.
 pub fn aruba_settings(desired: &mut Desired, mut f: impl FnMut(&mut ArubaSettings)) {
     for p in desired.providers.values_mut() {
-        let ProviderKind::ArubaCentral(s) = &mut p.kind;
-        f(s);
+        if let ProviderKind::ArubaCentral(s) = &mut p.kind {
+            f(s);
+        }
     }
 }
 

@@ -3,6 +3,7 @@
 //! wire format; `resolve` and `steps` turn it into plan and apply terms.
 
 mod api;
+pub mod provider;
 mod refresh;
 pub mod resolve;
 pub mod run;
@@ -116,7 +117,12 @@ fn next_midnight_utc() -> u64 {
 impl Aruba {
     /// Builds the client; reads the credentials it was told to (env or file).
     pub fn new(provider: &Provider, store: Arc<dyn StateStore>) -> Result<Aruba, ProviderError> {
-        let ProviderKind::ArubaCentral(settings) = &provider.kind;
+        let ProviderKind::ArubaCentral(settings) = &provider.kind else {
+            return Err(ProviderError::Other {
+                provider: provider.key.clone(),
+                message: "not an Aruba Central provider".into(),
+            });
+        };
         let auth_err = |message: String| ProviderError::Auth {
             provider: provider.key.clone(),
             message,

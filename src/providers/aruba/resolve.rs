@@ -9,23 +9,13 @@ use serde_json::{Value, json};
 
 use crate::diff::{Kind, Record};
 use crate::live::{LiveDevice, LiveSnapshot};
-use crate::model::{Desired, SiteLocation};
+use crate::model::{ArubaCustomer, Desired, SiteLocation};
 use crate::state::OwnedRecord;
 
 /// Live site value of a device whose association cannot be confirmed.
 pub const UNVERIFIED: &str = "(unverified)";
 
-#[derive(Debug, Default, Clone)]
-pub struct Resolved {
-    pub desired: Vec<Record>,
-    pub live: BTreeMap<String, Record>,
-    /// Address → vendor id of every live customer and site that maps to an address.
-    pub ids: BTreeMap<String, String>,
-    /// Problems that make a plan impossible (e.g. a device not in the MSP inventory).
-    pub errors: Vec<String>,
-    /// Live customer ids whose contents mspform manages.
-    pub managed_customers: BTreeSet<String>,
-}
+pub use crate::providers::Resolved;
 
 /// The licences a device should hold: the declared ones, plus any the customer's
 /// auto-licence put there (the vendor assigns those only to device types they fit,
@@ -38,9 +28,7 @@ pub fn wanted_licenses(declared: &[String], auto: &[String], live: &[String]) ->
         .collect()
 }
 
-pub fn customer_address(key: &str) -> String {
-    format!("customer.{key}")
-}
+pub use crate::providers::customer_address;
 
 pub fn site_address(customer: &str, site: &str) -> String {
     format!("site.{customer}/{site}")
@@ -65,11 +53,11 @@ pub fn resolve(
     owned: &BTreeMap<String, OwnedRecord>,
 ) -> Resolved {
     let mut out = Resolved::default();
-    let customers: BTreeMap<&str, &crate::model::Customer> = desired
+    let customers: BTreeMap<&str, (&crate::model::Customer, &ArubaCustomer)> = desired
         .customers
         .iter()
         .filter(|(_, c)| c.provider == provider)
-        .map(|(k, c)| (k.as_str(), c))
+        .filter_map(|(k, c)| Some((k.as_str(), (c, c.aruba()?))))
         .collect();
 
     // Customers: by owned vendor id first, then by exact name.
@@ -90,7 +78,7 @@ pub fn resolve(
         let same_name: Vec<_> = snap
             .customers
             .iter()
-            .filter(|c| c.name == want.name && !key_of_id.contains_key(&c.id))
+            .filter(|c| c.name == want.0.name && !key_of_id.contains_key(&c.id))
             .collect();
         match same_name.as_slice() {
             [] => {}
@@ -100,7 +88,7 @@ pub fn resolve(
             many => out.errors.push(format!(
                 "customer.{key}: {} live customers are named {:?} ({}); mspform will not guess which to adopt. Rename or delete the extras in the portal.",
                 many.len(),
-                want.name,
+                want.0.name,
                 many.iter().map(|c| c.id.as_str()).collect::<Vec<_>>().join(", ")
             )),
         }
@@ -153,7 +141,7 @@ pub fn resolve(
         let Some(ckey) = key_of_id.get(cid) else {
             continue;
         };
-        let wanted = customers.get(ckey.as_str()).map(|c| &c.sites);
+        let wanted = customers.get(ckey.as_str()).map(|c| &c.1.sites);
         let mut taken: BTreeSet<String> = BTreeSet::new();
         for site in sites {
             let by_id = owned.iter().find(|(a, r)| {
@@ -253,19 +241,19 @@ pub fn resolve(
     }
 
     // Desired records.
-    for (key, c) in &customers {
+    for (key, (c, a)) in &customers {
         let mut fields = BTreeMap::from([
             ("name".to_string(), json!(c.name)),
-            ("country".to_string(), json!(c.country)),
-            ("street".to_string(), json!(c.address.street)),
-            ("city".to_string(), json!(c.address.city)),
-            ("state".to_string(), json!(c.address.state)),
-            ("zip".to_string(), json!(c.address.zip)),
-            ("description".to_string(), json!(c.description)),
-            ("lock_msp_ssids".to_string(), json!(c.lock_msp_ssids)),
-            ("auto_license".to_string(), json!(c.auto_license)),
+            ("country".to_string(), json!(a.country)),
+            ("street".to_string(), json!(a.address.street)),
+            ("city".to_string(), json!(a.address.city)),
+            ("state".to_string(), json!(a.address.state)),
+            ("zip".to_string(), json!(a.address.zip)),
+            ("description".to_string(), json!(a.description)),
+            ("lock_msp_ssids".to_string(), json!(a.lock_msp_ssids)),
+            ("auto_license".to_string(), json!(a.auto_license)),
         ]);
-        if let Some(g) = &c.group {
+        if let Some(g) = &a.group {
             fields.insert("group".into(), json!(g));
         }
         out.desired.push(Record {
@@ -274,7 +262,7 @@ pub fn resolve(
             provider: provider.to_string(),
             fields,
         });
-        for (skey, s) in &c.sites {
+        for (skey, s) in &a.sites {
             let mut fields = BTreeMap::from([("name".to_string(), json!(s.name))]);
             match &s.location {
                 SiteLocation::Address(a) => {
@@ -322,7 +310,7 @@ pub fn resolve(
             .get(serial)
             .map(|l| l.licenses.as_slice())
             .unwrap_or(&[]);
-        let licenses = wanted_licenses(&d.licenses, &c.auto_license, live_licenses);
+        let licenses = wanted_licenses(&d.licenses, &c.1.auto_license, live_licenses);
         let mut fields = BTreeMap::from([
             ("customer".to_string(), json!(d.customer)),
             ("mac".to_string(), json!(d.mac)),

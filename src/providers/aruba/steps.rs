@@ -156,9 +156,10 @@ fn strings(v: &Value) -> BTreeSet<String> {
 }
 
 pub fn customer_body(desired: &Desired, key: &str) -> Option<CustomerBody> {
-    let c = desired.customers.get(key)?;
+    let full = desired.customers.get(key)?;
+    let c = full.aruba()?;
     Some(CustomerBody {
-        customer_name: c.name.clone(),
+        customer_name: full.name.clone(),
         country_name: c.country.clone(),
         address: CustomerBodyAddress {
             street_address: c.address.street.clone(),
@@ -173,7 +174,7 @@ pub fn customer_body(desired: &Desired, key: &str) -> Option<CustomerBody> {
 }
 
 pub fn site_body(desired: &Desired, customer: &str, site: &str) -> Option<SiteBody> {
-    let s = desired.customers.get(customer)?.sites.get(site)?;
+    let s = desired.customers.get(customer)?.sites()?.get(site)?;
     Some(match &s.location {
         SiteLocation::Address(a) => SiteBody {
             site_name: s.name.clone(),
@@ -461,6 +462,7 @@ pub fn compile(actions: &[Action], desired: &Desired, snap: &LiveSnapshot) -> Ve
         let auto = desired
             .customers
             .get(&want.customer)
+            .and_then(|c| c.aruba())
             .map(|c| c.auto_license.clone())
             .unwrap_or_default();
         let before_list: Vec<String> = before.iter().cloned().collect();

@@ -7,6 +7,16 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
+mod audiocodes;
+mod extreme;
+mod ruckus;
+
+pub use audiocodes::{
+    AudiocodesAuth, AudiocodesCustomer, AudiocodesSettings, AudiocodesSite, ScriptParam,
+};
+pub use extreme::{ExtremeAuth, ExtremeContact, ExtremeCustomer, ExtremeSettings};
+pub use ruckus::{RuckusAddress, RuckusAdmin, RuckusAuth, RuckusCustomer, RuckusSettings};
+
 /// Where a secret comes from. Secrets are never written inline in TOML.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -54,12 +64,18 @@ pub enum Ownership {
 #[derive(Debug, Clone, PartialEq)]
 pub enum ProviderKind {
     ArubaCentral(ArubaSettings),
+    ExtremeCloud(ExtremeSettings),
+    RuckusOne(RuckusSettings),
+    AudiocodesLive(AudiocodesSettings),
 }
 
 impl ProviderKind {
     pub fn type_name(&self) -> &'static str {
         match self {
             ProviderKind::ArubaCentral(_) => "aruba-central",
+            ProviderKind::ExtremeCloud(_) => "extremecloud",
+            ProviderKind::RuckusOne(_) => "ruckus-one",
+            ProviderKind::AudiocodesLive(_) => "audiocodes-live",
         }
     }
 }
@@ -116,7 +132,39 @@ pub struct Customer {
     /// The key in `[customers.<key>]`: the stable address `customer.<key>`.
     pub key: String,
     pub provider: String,
+    /// The name the vendor shows (Aruba customer_name, ExtremeCloud accountName,
+    /// RUCKUS One name, AudioCodes full name).
     pub name: String,
+    /// What only one vendor knows about a customer.
+    pub spec: CustomerSpec,
+}
+
+/// The vendor-specific part of a customer: one variant per provider type.
+#[derive(Debug, Clone, PartialEq)]
+pub enum CustomerSpec {
+    Aruba(ArubaCustomer),
+    Extreme(ExtremeCustomer),
+    Ruckus(RuckusCustomer),
+    Audiocodes(AudiocodesCustomer),
+}
+
+impl Customer {
+    pub fn aruba(&self) -> Option<&ArubaCustomer> {
+        match &self.spec {
+            CustomerSpec::Aruba(a) => Some(a),
+            _ => None,
+        }
+    }
+
+    /// Sites by key (only Aruba customers have sites).
+    pub fn sites(&self) -> Option<&BTreeMap<String, Site>> {
+        self.aruba().map(|a| &a.sites)
+    }
+}
+
+/// An Aruba Central customer.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ArubaCustomer {
     /// ISO 3166-1 alpha-2, upper case.
     pub country: String,
     pub address: CustomerAddress,
@@ -168,12 +216,46 @@ pub struct Device {
     pub licenses: Vec<String>,
 }
 
+/// `[partners.<key>]`: the exact set of declared customers a partner account
+/// (ExtremeCloud partner, RUCKUS One tech partner) manages. Customers the files
+/// do not declare are left where they are.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Partner {
+    /// The key in `[partners.<key>]`: the stable address `partner.<key>`.
+    pub key: String,
+    pub provider: String,
+    /// The partner's account name at the vendor (how it is found).
+    pub name: String,
+    /// RUCKUS One only: `integrator` or `installer`.
+    pub role: Option<PartnerRole>,
+    /// Customer keys, sorted and unique.
+    pub customers: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PartnerRole {
+    Integrator,
+    Installer,
+}
+
+impl PartnerRole {
+    /// RUCKUS One's tenant type / delegation type name.
+    pub fn vendor_name(self) -> &'static str {
+        match self {
+            PartnerRole::Integrator => "MSP_INTEGRATOR",
+            PartnerRole::Installer => "MSP_INSTALLER",
+        }
+    }
+}
+
 /// The whole validated desired state.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Desired {
     pub providers: BTreeMap<String, Provider>,
     pub customers: BTreeMap<String, Customer>,
     pub devices: BTreeMap<String, Device>,
+    pub partners: BTreeMap<String, Partner>,
 }
 
 impl Desired {

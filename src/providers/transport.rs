@@ -1,0 +1,391 @@
+//! The HTTP transport shared by ExtremeCloud, RUCKUS One and AudioCodes (Aruba
+//! keeps its own for its quota headers): bearer auth through a vendor [`Auth`],
+//! one re-authentication on a 401, the client-side rate limit, bounded waits on
+//! 429 (honouring `Retry-After` when a vendor sends it), bounded retries of 5xx
+//! and dropped connections for idempotent calls, and the write journal.
+//!
+//! Every loop here is bounded in count and time.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use futures::future::BoxFuture;
+use reqwest::Method;
+use serde_json::Value;
+
+use super::http::{ProviderError, RateLimiter, WriteCtx, backoff, snippet};
+
+/// Retries of a 5xx or a dropped connection, for reads and idempotent writes.
+const TRANSIENT_RETRIES: u32 = 4;
+/// 429s waited out before giving up.
+const RATE_LIMIT_RETRIES: u32 = 8;
+/// Longest `Retry-After` honoured.
+const MAX_RETRY_AFTER: Duration = Duration::from_secs(60);
+
+/// How a vendor gets a bearer token. `fresh` asks for a new one (the last was rejected).
+pub trait Auth: Send + Sync {
+    fn token<'a>(
+        &'a self,
+        transport: &'a Transport,
+        fresh: bool,
+    ) -> BoxFuture<'a, Result<String, ProviderError>>;
+    /// Whether asking again can help after a 401 (false for a static token).
+    fn renewable(&self) -> bool;
+}
+
+/// A request body.
+#[derive(Debug, Clone)]
+pub enum Body {
+    Json(Value),
+    /// `application/x-www-form-urlencoded`.
+    Form(Vec<(String, String)>),
+}
+
+/// One call, before auth, limits and retries are added.
+#[derive(Debug, Clone)]
+pub struct Call {
+    pub method: Method,
+    /// Appended to the base URL, or a full `http(s)://` URL.
+    pub path: String,
+    pub query: Vec<(String, String)>,
+    pub headers: Vec<(String, String)>,
+    pub body: Option<Body>,
+    /// Safe to send again after a 5xx or a dropped connection.
+    pub idempotent: bool,
+    /// Send without a bearer token (token endpoints).
+    pub anonymous: bool,
+}
+
+impl Call {
+    pub fn new(method: Method, path: impl Into<String>) -> Call {
+        let idempotent = method != Method::POST && method != Method::PATCH;
+        Call {
+            method,
+            path: path.into(),
+            query: Vec::new(),
+            headers: Vec::new(),
+            body: None,
+            idempotent,
+            anonymous: false,
+        }
+    }
+
+    pub fn get(path: impl Into<String>) -> Call {
+        Call::new(Method::GET, path)
+    }
+
+    pub fn json(mut self, body: Value) -> Call {
+        self.body = Some(Body::Json(body));
+        self
+    }
+
+    pub fn form(mut self, fields: Vec<(String, String)>) -> Call {
+        self.body = Some(Body::Form(fields));
+        self
+    }
+
+    pub fn query(mut self, key: &str, value: impl ToString) -> Call {
+        self.query.push((key.to_string(), value.to_string()));
+        self
+    }
+
+    pub fn header(mut self, name: &str, value: impl Into<String>) -> Call {
+        self.headers.push((name.to_string(), value.into()));
+        self
+    }
+
+    pub fn idempotent(mut self, yes: bool) -> Call {
+        self.idempotent = yes;
+        self
+    }
+
+    pub fn anonymous(mut self) -> Call {
+        self.anonymous = true;
+        self
+    }
+
+    /// `METHOD /path` as errors and the journal name it (no query: it may hold secrets).
+    pub fn name(&self) -> String {
+        let path = match self.path.find("://") {
+            Some(i) => match self.path[i + 3..].find('/') {
+                Some(j) => &self.path[i + 3 + j..],
+                None => "/",
+            },
+            None => &self.path,
+        };
+        format!("{} {path}", self.method)
+    }
+}
+
+/// A successful (2xx) answer.
+#[derive(Debug, Clone)]
+pub struct Answer {
+    pub status: u16,
+    /// The raw body.
+    pub text: String,
+}
+
+impl Answer {
+    /// The body as JSON; an empty body is `null`, a body that is not JSON is an error.
+    pub fn json(&self, provider: &str, call: &str) -> Result<Value, ProviderError> {
+        if self.text.trim().is_empty() {
+            return Ok(Value::Null);
+        }
+        serde_json::from_str(&self.text).map_err(|e| ProviderError::Decode {
+            provider: provider.to_string(),
+            call: call.to_string(),
+            message: format!("{e}; body: {}", snippet(&self.text)),
+        })
+    }
+
+    /// The body decoded into a wire type.
+    pub fn decode<T: serde::de::DeserializeOwned>(
+        &self,
+        provider: &str,
+        call: &str,
+    ) -> Result<T, ProviderError> {
+        let value = self.json(provider, call)?;
+        serde_json::from_value(value).map_err(|e| ProviderError::Decode {
+            provider: provider.to_string(),
+            call: call.to_string(),
+            message: format!("{e}; body: {}", snippet(&self.text)),
+        })
+    }
+}
+
+pub struct Transport {
+    pub provider: String,
+    base: String,
+    http: reqwest::Client,
+    limiter: Arc<RateLimiter>,
+    calls: AtomicU64,
+    rate_limited: AtomicU64,
+    /// Strings never to show in an error (secrets that might be echoed back).
+    redact: Vec<String>,
+}
+
+impl Transport {
+    pub fn new(
+        provider: &str,
+        base_url: &str,
+        limiter: Arc<RateLimiter>,
+        request_timeout_secs: u64,
+    ) -> Result<Transport, ProviderError> {
+        let http = reqwest::Client::builder()
+            .timeout(Duration::from_secs(request_timeout_secs.max(1)))
+            .connect_timeout(Duration::from_secs(10))
+            .user_agent(concat!("mspform/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| ProviderError::Other {
+                provider: provider.to_string(),
+                message: format!("cannot build the HTTP client: {e}"),
+            })?;
+        Ok(Transport {
+            provider: provider.to_string(),
+            base: base_url.trim_end_matches('/').to_string(),
+            http,
+            limiter,
+            calls: AtomicU64::new(0),
+            rate_limited: AtomicU64::new(0),
+            redact: Vec::new(),
+        })
+    }
+
+    /// Never show these strings in an error message.
+    pub fn redacting(mut self, secrets: impl IntoIterator<Item = String>) -> Transport {
+        self.redact
+            .extend(secrets.into_iter().filter(|s| s.len() >= 4));
+        self
+    }
+
+    pub fn base(&self) -> &str {
+        &self.base
+    }
+
+    pub fn calls(&self) -> u64 {
+        self.calls.load(Ordering::Relaxed)
+    }
+
+    pub fn rate_limited(&self) -> u64 {
+        self.rate_limited.load(Ordering::Relaxed)
+    }
+
+    fn scrub(&self, text: &str) -> String {
+        self.redact.iter().fold(snippet(text), |acc, s| {
+            acc.replace(s.as_str(), "[redacted]")
+        })
+    }
+
+    /// Sends one call: journals writes (when `write` is given) before sending,
+    /// then returns the 2xx answer or the error naming the call and status.
+    pub async fn send(
+        &self,
+        call: &Call,
+        auth: &dyn Auth,
+        write: Option<&WriteCtx>,
+    ) -> Result<Answer, ProviderError> {
+        let journal = match (write, call.method != Method::GET) {
+            (Some(ctx), true) => Some((ctx, ctx.begin(&self.provider, &call.name())?)),
+            _ => None,
+        };
+        let result = self.send_inner(call, auth).await;
+        if let Some((ctx, id)) = journal {
+            ctx.finish(id, result.as_ref().map(|a| a.status))?;
+        }
+        result
+    }
+
+    async fn send_inner(&self, call: &Call, auth: &dyn Auth) -> Result<Answer, ProviderError> {
+        let name = call.name();
+        let url = if call.path.starts_with("http://") || call.path.starts_with("https://") {
+            call.path.clone()
+        } else {
+            format!("{}{}", self.base, call.path)
+        };
+        let mut transient = 0u32;
+        let mut limited = 0u32;
+        let mut renewed = false;
+        loop {
+            let token = if call.anonymous {
+                None
+            } else {
+                Some(auth.token(self, false).await?)
+            };
+            self.limiter.acquire().await;
+            let mut builder = self
+                .http
+                .request(call.method.clone(), &url)
+                .header("Accept", "application/json");
+            if let Some(token) = &token {
+                builder = builder.bearer_auth(token);
+            }
+            if !call.query.is_empty() {
+                builder = builder.query(&call.query);
+            }
+            for (k, v) in &call.headers {
+                builder = builder.header(k.as_str(), v.as_str());
+            }
+            builder = match &call.body {
+                Some(Body::Json(v)) => builder.json(v),
+                Some(Body::Form(fields)) => builder.form(fields),
+                None => builder,
+            };
+            self.calls.fetch_add(1, Ordering::Relaxed);
+            tracing::debug!(provider = %self.provider, call = %name, "sending");
+            let outcome = match builder.send().await {
+                Ok(resp) => {
+                    let status = resp.status().as_u16();
+                    let retry_after = resp
+                        .headers()
+                        .get("Retry-After")
+                        .and_then(|v| v.to_str().ok())
+                        .and_then(|v| v.trim().parse::<u64>().ok())
+                        .map(Duration::from_secs);
+                    match resp.text().await {
+                        Ok(text) => Ok((status, text, retry_after)),
+                        Err(e) => Err(e.without_url().to_string()),
+                    }
+                }
+                Err(e) => Err(e.without_url().to_string()),
+            };
+            let (status, text, retry_after) = match outcome {
+                Ok(parts) => parts,
+                Err(message) => {
+                    if call.idempotent && transient < TRANSIENT_RETRIES {
+                        tracing::warn!(provider = %self.provider, call = %name, error = %message, "retrying after a transport error");
+                        tokio::time::sleep(backoff(transient)).await;
+                        transient += 1;
+                        continue;
+                    }
+                    return Err(ProviderError::Transport {
+                        provider: self.provider.clone(),
+                        call: name,
+                        message,
+                    });
+                }
+            };
+            match status {
+                200..=299 => return Ok(Answer { status, text }),
+                401 if !call.anonymous && !renewed && auth.renewable() => {
+                    tracing::info!(provider = %self.provider, call = %name, "token rejected; authenticating again once");
+                    auth.token(self, true).await?;
+                    renewed = true;
+                }
+                401 => {
+                    return Err(ProviderError::Auth {
+                        provider: self.provider.clone(),
+                        message: format!(
+                            "{name} answered HTTP 401 ({}); check the credentials",
+                            self.scrub(&text)
+                        ),
+                    });
+                }
+                429 => {
+                    self.rate_limited.fetch_add(1, Ordering::Relaxed);
+                    if limited >= RATE_LIMIT_RETRIES {
+                        return Err(ProviderError::RateLimited {
+                            provider: self.provider.clone(),
+                            call: name,
+                            attempts: limited + 1,
+                        });
+                    }
+                    let wait = retry_after
+                        .map(|d| d.min(MAX_RETRY_AFTER))
+                        .unwrap_or_else(|| backoff(limited));
+                    tracing::warn!(provider = %self.provider, call = %name, wait_ms = wait.as_millis() as u64, "429: waiting before retrying");
+                    limited += 1;
+                    tokio::time::sleep(wait).await;
+                }
+                500..=599 if call.idempotent && transient < TRANSIENT_RETRIES => {
+                    tracing::warn!(provider = %self.provider, call = %name, status, "retrying after a server error");
+                    tokio::time::sleep(backoff(transient)).await;
+                    transient += 1;
+                }
+                _ => {
+                    return Err(ProviderError::Http {
+                        provider: self.provider.clone(),
+                        call: name,
+                        status,
+                        body: self.scrub(&text),
+                    });
+                }
+            }
+        }
+    }
+}
+
+/// An [`Auth`] that always presents the same token (no renewal possible).
+pub struct StaticToken(pub String);
+
+impl Auth for StaticToken {
+    fn token<'a>(
+        &'a self,
+        _transport: &'a Transport,
+        _fresh: bool,
+    ) -> BoxFuture<'a, Result<String, ProviderError>> {
+        Box::pin(async move { Ok(self.0.clone()) })
+    }
+    fn renewable(&self) -> bool {
+        false
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn call_names_never_carry_the_host_or_query() {
+        let c = Call::get("https://login.example.com/t/oauth2/v2.0/token").query("secret", "x");
+        assert_eq!(c.name(), "GET /t/oauth2/v2.0/token");
+        assert_eq!(Call::get("/v1/msptenants").name(), "GET /v1/msptenants");
+    }
+
+    #[test]
+    fn posts_are_not_retried_by_default() {
+        assert!(!Call::new(Method::POST, "/x").idempotent);
+        assert!(Call::new(Method::PUT, "/x").idempotent);
+        assert!(Call::new(Method::DELETE, "/x").idempotent);
+    }
+}
