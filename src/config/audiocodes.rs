@@ -1,37 +1,624 @@
-//! `type = "audiocodes-live"`: AudioCodes Live Platform provider settings and customer fields.
+//! `type = "audiocodes-live"`: AudioCodes Live Platform provider settings and
+//! Essentials customer fields, with every rule the vendor documents for the
+//! create call (vendor-apis.md §4.2), so bad input fails here and not at the vendor.
 
-use crate::model::{CustomerSpec, ProviderKind};
+use std::collections::{BTreeMap, BTreeSet};
 
+use toml::de::DeValue;
+
+use crate::model::{
+    AudiocodesAuth, AudiocodesCustomer, AudiocodesSettings, AudiocodesSite, CustomerSpec,
+    MAX_USER_NAME_CHARS, PASSWORD_PARAMETER, ProviderKind, ScriptParam,
+};
+
+use super::provider::{env_name, secret};
+use super::refs::Refs;
 use super::source::{Node, Sink, Table};
+use super::text::{closest, list};
 
 /// Provider keys besides `type`, `base_url` and `ownership`.
-pub(super) const PROVIDER_KEYS: &[&str] = &[];
+pub(super) const PROVIDER_KEYS: &[&str] = &[
+    "token",
+    "oauth",
+    "calls_per_second",
+    "create_timeout_secs",
+    "request_timeout_secs",
+];
+
+const OAUTH_KEYS: &[&str] = &[
+    "tenant_id",
+    "client_id",
+    "client_secret",
+    "scope",
+    "token_url",
+];
+
+/// Microsoft's token endpoint; `{tenant_id}` is replaced.
+pub const DEFAULT_TOKEN_URL: &str =
+    "https://login.microsoftonline.com/{tenant_id}/oauth2/v2.0/token";
 
 /// Customer keys besides `provider` and `name`.
-pub(super) const CUSTOMER_KEYS: &[&str] = &[];
+pub(super) const CUSTOMER_KEYS: &[&str] = &[
+    "short_name",
+    "customer_type",
+    "ms_tenant_id",
+    "channel_id",
+    "lc_customer_id",
+    "site",
+    "script_parameters",
+];
+
+const SITE_KEYS: &[&str] = &["sbc_id", "onboarding_script", "cleanup_script"];
+
+/// `ovocCustomerType` values.
+pub const CUSTOMER_TYPES: &[&str] = &["IPGROUP_TYPE", "TENANT_TYPE"];
+
+/// Script parameters by the spelling of the API's example body (the parameter
+/// table spells some differently; the example is what the API takes).
+pub const SCRIPT_PARAMETERS: &[&str] = &[
+    "CacProfile",
+    "ProxySet",
+    "OnlinePstnGateway",
+    "CarrierUserName",
+    "CarrierUserPassword",
+    "CarrierMainLine",
+    "CarrierHostName",
+];
+
+const MAX_FULL_NAME_CHARS: usize = 200;
+/// Characters no customer name may hold (besides `.` and blanks).
+const FORBIDDEN: &[char] = &['\\', '/', ':', '*', '?', '"', '<', '>', '|'];
 
 pub(super) fn settings(
     node: &Node<'_>,
-    _table: &Table<'_>,
+    table: &Table<'_>,
     sink: &mut Sink,
 ) -> Option<ProviderKind> {
-    node.error_at_key(
-        sink,
-        "provider type `audiocodes-live` is not supported yet",
-        None,
+    let before = sink.errors.len();
+    let auth = auth(node, table, sink);
+    let int = |sink: &mut Sink, key: &str, range: std::ops::RangeInclusive<i64>, default: u64| {
+        match table.get(key) {
+            None => default,
+            Some(n) => n
+                .integer_in(sink, range)
+                .and_then(|v| u64::try_from(v).ok())
+                .unwrap_or(default),
+        }
+    };
+    let calls_per_second = int(sink, "calls_per_second", 1..=1000, 10);
+    let create_timeout_secs = int(sink, "create_timeout_secs", 1..=3600, 300);
+    let request_timeout_secs = int(sink, "request_timeout_secs", 1..=600, 30);
+    if sink.errors.len() > before {
+        return None;
+    }
+    let mut settings = AudiocodesSettings::new(auth?);
+    settings.calls_per_second = u32::try_from(calls_per_second).ok()?;
+    settings.create_timeout_secs = create_timeout_secs;
+    settings.request_timeout_secs = request_timeout_secs;
+    Some(ProviderKind::AudiocodesLive(settings))
+}
+
+/// `token` (a static bearer) or `oauth` (Entra ID client credentials): exactly one.
+fn auth(provider: &Node<'_>, table: &Table<'_>, sink: &mut Sink) -> Option<AudiocodesAuth> {
+    let oauth_example = format!(
+        "oauth = {{ tenant_id = \"<your Entra tenant id>\", client_id = {{ env = \"{}\" }}, client_secret = {{ env = \"{}\" }}, scope = \"api://<LiveCloud app id>/.default\" }}",
+        env_name(provider.name, "client_id"),
+        env_name(provider.name, "client_secret")
     );
-    None
+    match (table.get("token"), table.get("oauth")) {
+        (Some(token), Some(oauth)) => {
+            let second = if oauth.position() > token.position() {
+                oauth
+            } else {
+                token
+            };
+            second.error_at_key(
+                sink,
+                "give either `token` or `oauth`, not both",
+                Some(format!(
+                    "keep token = {{ env = \"{}\" }} for a static bearer token, or the oauth table for Entra ID client credentials",
+                    env_name(provider.name, "token")
+                )),
+            );
+            None
+        }
+        (None, None) => {
+            provider.error_at_key(
+                sink,
+                "missing credentials: give `oauth` or `token`",
+                Some(format!(
+                    "add {oauth_example}, or token = {{ env = \"{}\" }}",
+                    env_name(provider.name, "token")
+                )),
+            );
+            None
+        }
+        (Some(token), None) => secret(&token, provider.name, sink).map(AudiocodesAuth::Token),
+        (None, Some(oauth)) => {
+            let t = oauth.table(sink, OAUTH_KEYS)?;
+            let tenant_id = t
+                .nonempty_string(sink, "tenant_id", "tenant_id = \"<your Entra tenant id>\"")
+                .and_then(|v| {
+                    let node = t.get("tenant_id")?;
+                    if v.contains(|c: char| c == '/' || c.is_whitespace() || c == '?' || c == '#') {
+                        node.error(
+                            sink,
+                            "not an Entra tenant id",
+                            Some("give the directory (tenant) id of the app registration, a GUID such as \"4bf50a33-a383-4d3f-9403-220c898bc1b2\" (or its domain, e.g. \"contoso.onmicrosoft.com\")".to_string()),
+                        );
+                        return None;
+                    }
+                    Some(v.to_string())
+                });
+            let mut cred = |key: &str| match t.get(key) {
+                Some(n) => secret(&n, provider.name, sink),
+                None => {
+                    t.missing(
+                        sink,
+                        key,
+                        &format!("{key} = {{ env = \"{}\" }}", env_name(provider.name, key)),
+                    );
+                    None
+                }
+            };
+            let client_id = cred("client_id");
+            let client_secret = cred("client_secret");
+            let scope = t
+                .nonempty_string(sink, "scope", "scope = \"api://<LiveCloud app id>/.default\"")
+                .and_then(|v| {
+                    if v.ends_with("/.default") && !v.contains(char::is_whitespace) {
+                        return Some(v.to_string());
+                    }
+                    t.get("scope")?.error(
+                        sink,
+                        "a client-credentials scope is the API's id followed by `/.default`",
+                        Some("write scope = \"api://<LiveCloud app id>/.default\" (the LiveCloud-APIToken app registration)".to_string()),
+                    );
+                    None
+                });
+            let token_url = match t.get("token_url") {
+                None => Some(DEFAULT_TOKEN_URL.to_string()),
+                Some(n) => n.nonempty_string(sink).and_then(|v| {
+                    let ok = (v.starts_with("https://") || v.starts_with("http://"))
+                        && !v.contains(char::is_whitespace);
+                    if !ok {
+                        n.error(
+                            sink,
+                            format!("`{v}` is not an http:// or https:// URL"),
+                            Some(format!(
+                                "remove token_url to use Microsoft's ({DEFAULT_TOKEN_URL}); `{{tenant_id}}` in it is replaced"
+                            )),
+                        );
+                        return None;
+                    }
+                    Some(v.to_string())
+                }),
+            };
+            Some(AudiocodesAuth::ClientCredentials {
+                tenant_id: tenant_id?,
+                client_id: client_id?,
+                client_secret: client_secret?,
+                scope: scope?,
+                token_url: token_url?,
+            })
+        }
+    }
+}
+
+/// The character rules of customer names, or the offending character.
+pub fn bad_name_char(value: &str) -> Option<char> {
+    value
+        .chars()
+        .find(|c| FORBIDDEN.contains(c) || *c == '.' || c.is_whitespace())
+}
+
+fn name_rule_help(field: &str) -> String {
+    format!(
+        "{field} may not contain \\ / : * ? \" < > |, a dot or blank spaces (AudioCodes' customer-name rules)"
+    )
+}
+
+/// `xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx` (hex).
+pub fn is_guid(value: &str) -> bool {
+    let parts: Vec<&str> = value.split('-').collect();
+    let lens = [8, 4, 4, 4, 12];
+    parts.len() == 5
+        && parts
+            .iter()
+            .zip(lens)
+            .all(|(p, n)| p.len() == n && p.chars().all(|c| c.is_ascii_hexdigit()))
+}
+
+/// Whether a script parameter name is one the API documents (case-sensitive).
+pub fn known_parameter(name: &str) -> bool {
+    SCRIPT_PARAMETERS.contains(&name)
+        || numbered(name, "CustomVar.Variable")
+        || numbered(name, "additionalProp")
+}
+
+fn numbered(name: &str, prefix: &str) -> bool {
+    name.strip_prefix(prefix)
+        .is_some_and(|n| !n.is_empty() && n.chars().all(|c| c.is_ascii_digit()))
+}
+
+/// The documented spelling a mistyped parameter name most likely means.
+pub fn parameter_suggestion(name: &str) -> Option<String> {
+    let squash = |s: &str| -> String {
+        s.chars()
+            .filter(|c| !c.is_whitespace() && *c != '_' && *c != '-')
+            .collect::<String>()
+            .to_lowercase()
+    };
+    let wanted = squash(name);
+    if let Some(known) = SCRIPT_PARAMETERS.iter().find(|k| squash(k) == wanted) {
+        return Some(known.to_string());
+    }
+    for prefix in ["CustomVar.Variable", "additionalProp"] {
+        if let Some(rest) = wanted.strip_prefix(&squash(prefix))
+            && !rest.is_empty()
+            && rest.chars().all(|c| c.is_ascii_digit())
+        {
+            return Some(format!("{prefix}{rest}"));
+        }
+    }
+    closest(name, SCRIPT_PARAMETERS.iter().copied()).map(str::to_string)
 }
 
 pub(super) fn customer(
-    _table: &Table<'_>,
+    table: &Table<'_>,
     name: &Node<'_>,
     sink: &mut Sink,
 ) -> Option<CustomerSpec> {
-    name.error(
-        sink,
-        "customers of `audiocodes-live` providers are not supported yet",
-        None,
-    );
-    None
+    let before = sink.errors.len();
+    full_name(name, sink);
+    let short_name = table
+        .required(sink, "short_name", "short_name = \"Acme\"")
+        .and_then(|n| {
+            let v = n.nonempty_string(sink)?;
+            let chars = v.chars().count();
+            if !(3..=15).contains(&chars) {
+                n.error(
+                    sink,
+                    format!("short_name is {chars} characters long; AudioCodes takes 3 to 15"),
+                    Some(
+                        "give a short name of 3 to 15 characters, e.g. short_name = \"Acme\""
+                            .to_string(),
+                    ),
+                );
+                return None;
+            }
+            if let Some(c) = bad_name_char(v) {
+                n.error(
+                    sink,
+                    format!("short_name contains {c:?}"),
+                    Some(name_rule_help("short_name")),
+                );
+                return None;
+            }
+            Some(v.to_string())
+        });
+    let customer_type = table
+        .required(sink, "customer_type", "customer_type = \"IPGROUP_TYPE\"")
+        .and_then(|n| {
+            let v = n.string(sink)?;
+            if CUSTOMER_TYPES.contains(&v) {
+                return Some(v.to_string());
+            }
+            let hint = CUSTOMER_TYPES
+                .iter()
+                .find(|t| t.eq_ignore_ascii_case(v.trim()))
+                .copied()
+                .or_else(|| closest(v, CUSTOMER_TYPES.iter().copied()))
+                .map(|t| format!("did you mean `{t}`? "))
+                .unwrap_or_default();
+            n.error(
+                sink,
+                format!("unknown customer_type `{v}`"),
+                Some(format!(
+                    "{hint}IPGROUP_TYPE: one IP group per customer (SIP registration or access trunk); TENANT_TYPE: linked by the customer's Microsoft tenant id"
+                )),
+            );
+            None
+        });
+    let ms_tenant_id = match table.get("ms_tenant_id") {
+        None => {
+            if customer_type.as_deref() == Some("TENANT_TYPE") {
+                table.missing(
+                    sink,
+                    "ms_tenant_id",
+                    "ms_tenant_id = \"4bf50a33-a383-4d3f-9403-220c898bc1b2\"",
+                );
+            }
+            Some(None)
+        }
+        Some(n) => n.nonempty_string(sink).and_then(|v| {
+            if is_guid(v) {
+                return Some(Some(v.to_string()));
+            }
+            n.error(
+                sink,
+                format!("`{v}` is not a Microsoft tenant id"),
+                Some("give the customer's Microsoft Entra tenant id, a GUID such as \"4bf50a33-a383-4d3f-9403-220c898bc1b2\"".to_string()),
+            );
+            None
+        }),
+    };
+    let channel_id = optional(table, "channel_id", sink);
+    let lc_customer_id = optional(table, "lc_customer_id", sink);
+    let site = table
+        .required(
+            sink,
+            "site",
+            "site = { sbc_id = 1, onboarding_script = 10, cleanup_script = 11 }",
+        )
+        .and_then(|n| n.table(sink, SITE_KEYS))
+        .and_then(|t| {
+            let mut id = |key: &str| {
+                t.required(sink, key, &format!("{key} = 1"))
+                    .and_then(|n| n.integer_in(sink, 0..=i64::from(i32::MAX)))
+                    .and_then(|v| u64::try_from(v).ok())
+            };
+            let sbc_id = id("sbc_id");
+            let onboarding_script = id("onboarding_script");
+            let cleanup_script = id("cleanup_script");
+            Some(AudiocodesSite {
+                sbc_id: sbc_id?,
+                onboarding_script: onboarding_script?,
+                cleanup_script: cleanup_script?,
+            })
+        });
+    let provider = table
+        .get("provider")
+        .and_then(|n| n.value.get_ref().as_str().map(str::to_string))
+        .unwrap_or_default();
+    let script_parameters = match table.get("script_parameters") {
+        None => Some(BTreeMap::new()),
+        Some(n) => script_parameters(&n, &provider, sink),
+    };
+    if sink.errors.len() > before {
+        return None;
+    }
+    Some(CustomerSpec::Audiocodes(AudiocodesCustomer {
+        short_name: short_name?,
+        customer_type: customer_type?,
+        ms_tenant_id: ms_tenant_id?,
+        channel_id: channel_id?,
+        lc_customer_id: lc_customer_id?,
+        site: site?,
+        script_parameters: script_parameters?,
+    }))
+}
+
+/// `name` is the vendor's `fullName`: at most 200 characters, the name rules.
+fn full_name(node: &Node<'_>, sink: &mut Sink) {
+    let Some(v) = node.value.get_ref().as_str() else {
+        return;
+    };
+    let chars = v.chars().count();
+    if chars > MAX_FULL_NAME_CHARS {
+        node.error(
+            sink,
+            format!("the name is {chars} characters long; AudioCodes takes at most {MAX_FULL_NAME_CHARS}"),
+            Some("shorten the name (it is the customer's fullName)".to_string()),
+        );
+    } else if let Some(c) = bad_name_char(v) {
+        node.error(
+            sink,
+            format!("the name contains {c:?}"),
+            Some(format!(
+                "{}; e.g. name = \"{}\"",
+                name_rule_help("the full name"),
+                v.chars()
+                    .filter(|c| bad_name_char(&c.to_string()).is_none())
+                    .collect::<String>()
+            )),
+        );
+    }
+}
+
+/// An optional non-empty string: `Some(None)` when absent, `None` when invalid.
+fn optional(table: &Table<'_>, key: &str, sink: &mut Sink) -> Option<Option<String>> {
+    match table.get(key) {
+        None => Some(None),
+        Some(n) => n.nonempty_string(sink).map(|v| Some(v.to_string())),
+    }
+}
+
+fn script_parameters(
+    node: &Node<'_>,
+    provider: &str,
+    sink: &mut Sink,
+) -> Option<BTreeMap<String, ScriptParam>> {
+    let before = sink.errors.len();
+    let table = node.table_any(sink)?;
+    let mut out = BTreeMap::new();
+    let mut entries = table.entries();
+    entries.sort_by_key(|n| n.position());
+    for entry in entries {
+        // `CustomVar.Variable1 = "x"` without quotes is a dotted key: a table.
+        if entry.name == "CustomVar"
+            && let DeValue::Table(t) = entry.value.get_ref()
+            && !t.contains_key("env")
+            && !t.contains_key("file")
+        {
+            let Some(inner) = entry.table_any(sink) else {
+                continue;
+            };
+            for var in inner.entries() {
+                let name = format!("CustomVar.{}", var.name);
+                if let Some(p) = parameter(&var, &name, provider, sink) {
+                    out.insert(name, p);
+                }
+            }
+            continue;
+        }
+        let name = entry.name.to_string();
+        if let Some(p) = parameter(&entry, &name, provider, sink) {
+            out.insert(name, p);
+        }
+    }
+    (sink.errors.len() == before).then_some(out)
+}
+
+fn parameter(node: &Node<'_>, name: &str, provider: &str, sink: &mut Sink) -> Option<ScriptParam> {
+    if !known_parameter(name) {
+        let hint = parameter_suggestion(name)
+            .map(|s| format!("did you mean `{s}`? (names are case-sensitive, spelled as in the API's example) "))
+            .unwrap_or_default();
+        node.error_at_key(
+            sink,
+            format!("unknown script parameter `{name}`"),
+            Some(format!(
+                "{hint}documented parameters: {}, `CustomVar.Variable<N>`, `additionalProp<N>` (quote dotted names: \"CustomVar.Variable1\" = \"…\")",
+                list(SCRIPT_PARAMETERS.iter().copied())
+            )),
+        );
+        return None;
+    }
+    if name == PASSWORD_PARAMETER {
+        // Only by reference; an inline string is reported without its value.
+        return secret(node, provider, sink).map(ScriptParam::Secret);
+    }
+    match node.value.get_ref() {
+        DeValue::Table(_) => secret(node, provider, sink).map(ScriptParam::Secret),
+        DeValue::String(_) => {
+            let v = node.nonempty_string(sink)?;
+            if name == "CarrierUserName" && v.chars().count() > MAX_USER_NAME_CHARS {
+                node.error(
+                    sink,
+                    format!(
+                        "CarrierUserName is {} characters long; the limit is {MAX_USER_NAME_CHARS}",
+                        v.chars().count()
+                    ),
+                    Some("shorten the digest user name".to_string()),
+                );
+                return None;
+            }
+            Some(ScriptParam::Value(v.to_string()))
+        }
+        _ => {
+            node.type_error(
+                sink,
+                "a string",
+                Some(format!(
+                    "write \"{name}\" = \"…\" (or {{ env = \"…\" }} for a secret value)"
+                )),
+            );
+            None
+        }
+    }
+}
+
+/// Reports a `short_name` used by two customers of one AudioCodes provider, at
+/// the later use: it is how mspform finds a customer, so it must be unique.
+pub(super) fn check_unique_short_names(
+    customers: &BTreeMap<String, Node<'_>>,
+    refs: &Refs,
+    sink: &mut Sink,
+) {
+    let mut uses: Vec<(String, String, Node<'_>)> = Vec::new();
+    for node in customers.values() {
+        let Some(t) = node.value.get_ref().as_table() else {
+            continue;
+        };
+        let Some(provider) = t.get("provider").and_then(|v| v.get_ref().as_str()) else {
+            continue;
+        };
+        if refs.provider_type(provider) != Some("audiocodes-live") {
+            continue;
+        }
+        let Some((k, v)) = t.get_key_value("short_name") else {
+            continue;
+        };
+        if let Some(s) = v.get_ref().as_str() {
+            uses.push((
+                provider.to_string(),
+                s.to_string(),
+                Node::new(node.src, &node.path, k, v),
+            ));
+        }
+    }
+    uses.sort_by_key(|u| u.2.position());
+    let mut seen: BTreeMap<(String, String), Node<'_>> = BTreeMap::new();
+    let mut reported = BTreeSet::new();
+    for (provider, short, node) in uses {
+        match seen.get(&(provider.clone(), short.clone())) {
+            Some(first) => {
+                if reported.insert(node.place()) {
+                    node.error(
+                        sink,
+                        format!(
+                            "short_name `{short}` is already used on provider `{provider}` by `{}` ({})",
+                            first.path.trim_end_matches(".short_name"),
+                            first.src.place(first.value_start())
+                        ),
+                        Some("mspform finds AudioCodes customers by short name: give each its own".to_string()),
+                    );
+                }
+            }
+            None => {
+                seen.insert((provider, short), node);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parameter_names_follow_the_example_spelling() {
+        for ok in [
+            "CacProfile",
+            "ProxySet",
+            "CarrierUserPassword",
+            "CustomVar.Variable1",
+            "CustomVar.Variable12",
+            "additionalProp3",
+        ] {
+            assert!(known_parameter(ok), "{ok}");
+        }
+        for bad in [
+            "CACProfile",
+            "Proxy Set",
+            "customvar.variable1",
+            "additionalProp",
+            "CustomVar.VariableX",
+        ] {
+            assert!(!known_parameter(bad), "{bad}");
+        }
+        assert_eq!(
+            parameter_suggestion("CACProfile").as_deref(),
+            Some("CacProfile")
+        );
+        assert_eq!(
+            parameter_suggestion("Proxy Set").as_deref(),
+            Some("ProxySet")
+        );
+        assert_eq!(
+            parameter_suggestion("customvar.variable2").as_deref(),
+            Some("CustomVar.Variable2")
+        );
+        assert_eq!(
+            parameter_suggestion("AdditionalProp1").as_deref(),
+            Some("additionalProp1")
+        );
+        assert_eq!(
+            parameter_suggestion("CarierUserName").as_deref(),
+            Some("CarrierUserName")
+        );
+    }
+
+    #[test]
+    fn guids_and_name_characters() {
+        assert!(is_guid("4bf50a33-a383-4d3f-9403-220c898bc1b2"));
+        assert!(is_guid("4BF50A33-A383-4D3F-9403-220C898BC1B2"));
+        assert!(!is_guid("4bf50a33a3834d3f9403220c898bc1b2"));
+        assert!(!is_guid("4bf50a33-a383-4d3f-9403-220c898bc1bz"));
+        assert_eq!(bad_name_char("Acme"), None);
+        assert_eq!(bad_name_char("Ac.me"), Some('.'));
+        assert_eq!(bad_name_char("Ac me"), Some(' '));
+        assert_eq!(bad_name_char("A|b"), Some('|'));
+    }
 }

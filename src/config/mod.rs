@@ -165,6 +165,7 @@ fn build(
         }
     }
     customer::check_unique_names(names, &mut sink);
+    audiocodes::check_unique_short_names(&merged.customers, &refs, &mut sink);
     let mut macs = Vec::new();
     for (key, node) in &merged.devices {
         if let Some(d) = device::device(node, &refs, &mut macs, &mut sink) {

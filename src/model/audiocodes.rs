@@ -73,3 +73,49 @@ pub struct AudiocodesCustomer {
     /// By the vendor's spelling (`CacProfile`, `ProxySet`, `CarrierUserPassword`, …).
     pub script_parameters: BTreeMap<String, ScriptParam>,
 }
+
+/// The script parameter that is only ever given by reference.
+pub const PASSWORD_PARAMETER: &str = "CarrierUserPassword";
+pub const MAX_PASSWORD_CHARS: usize = 50;
+pub const MAX_USER_NAME_CHARS: usize = 60;
+
+/// The script parameter secrets are checked once resolved (at apply time):
+/// the vendor's limits on the digest password. The message never holds the value.
+pub fn check_resolved_parameter(name: &str, value: &str) -> Result<(), String> {
+    if name == PASSWORD_PARAMETER {
+        let chars = value.chars().count();
+        if chars > MAX_PASSWORD_CHARS {
+            return Err(format!(
+                "{name} is {chars} characters long; AudioCodes takes at most {MAX_PASSWORD_CHARS}"
+            ));
+        }
+        if !value.is_ascii() {
+            return Err(format!(
+                "{name} holds wide (non-ASCII) characters, which AudioCodes does not accept"
+            ));
+        }
+    }
+    if name == "CarrierUserName" && value.chars().count() > MAX_USER_NAME_CHARS {
+        return Err(format!(
+            "{name} is {} characters long; the limit is {MAX_USER_NAME_CHARS}",
+            value.chars().count()
+        ));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn resolved_password_limits_never_echo_the_value() {
+        let long = "x".repeat(51);
+        let err = check_resolved_parameter(PASSWORD_PARAMETER, &long).unwrap_err();
+        assert!(err.contains("51") && !err.contains(&long));
+        let err = check_resolved_parameter(PASSWORD_PARAMETER, "pässwörd").unwrap_err();
+        assert!(err.contains("wide") && !err.contains("pässwörd"));
+        assert!(check_resolved_parameter(PASSWORD_PARAMETER, &"x".repeat(50)).is_ok());
+        assert!(check_resolved_parameter("CacProfile", "über").is_ok());
+    }
+}

@@ -12,7 +12,8 @@ mod extreme;
 mod ruckus;
 
 pub use audiocodes::{
-    AudiocodesAuth, AudiocodesCustomer, AudiocodesSettings, AudiocodesSite, ScriptParam,
+    AudiocodesAuth, AudiocodesCustomer, AudiocodesSettings, AudiocodesSite, MAX_PASSWORD_CHARS,
+    MAX_USER_NAME_CHARS, PASSWORD_PARAMETER, ScriptParam, check_resolved_parameter,
 };
 pub use extreme::{ExtremeAuth, ExtremeContact, ExtremeCustomer, ExtremeSettings};
 pub use ruckus::{RuckusAddress, RuckusAdmin, RuckusAuth, RuckusCustomer, RuckusSettings};

@@ -1,56 +1,140 @@
-//! AudioCodes Live Platform client (vendor-apis.md). Placeholder until the client lands.
+//! AudioCodes Live Platform (UMP-365 / Live Cloud) client, vendor-apis.md §4:
+//! Essentials customers (one SBC site location each) through the customer API.
+//! Transport and auth here; `api` holds the three calls used, `refresh`/`resolve`
+//! the read, `steps`/`run` the writes, `provider` the [`super::Provider`] impl.
+
+mod api;
+mod auth;
+pub mod provider;
+mod refresh;
+pub mod resolve;
+mod run;
+pub mod steps;
+pub mod wire;
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
-use futures::future::BoxFuture;
-
-use super::{ApplyCtx, Owned, PlanOptions, Provider, ProviderError, Refreshed, StepReport};
-use crate::model::{Desired, Provider as ProviderConfig};
+use super::http::{ProviderError, RateLimiter, resolve_secret, shared_limiter};
+use super::transport::{Auth, StaticToken, Transport};
+use crate::model::{AudiocodesAuth, AudiocodesSettings, Provider as ProviderConfig, ProviderKind};
 use crate::state::StateStore;
+
+pub use auth::EntraAuth;
 
 pub struct Audiocodes {
     key: String,
+    base_url: String,
+    pub(crate) settings: AudiocodesSettings,
+    /// Reads and deletes, with the ordinary request timeout.
+    transport: Transport,
+    auth: Box<dyn Auth>,
+    limiter: Arc<RateLimiter>,
+    /// Credentials never to show in an error.
+    secrets: Vec<String>,
+    /// Calls and 429s of the per-create transports (see [`Audiocodes::create_transport`]).
+    create_calls: AtomicU64,
+    create_rate_limited: AtomicU64,
 }
 
 impl Audiocodes {
+    /// Builds the client; reads the credentials it names (environment or file).
+    /// Makes no call.
     pub fn new(
         provider: &ProviderConfig,
         _store: Arc<dyn StateStore>,
     ) -> Result<Audiocodes, ProviderError> {
+        let ProviderKind::AudiocodesLive(settings) = &provider.kind else {
+            return Err(ProviderError::Other {
+                provider: provider.key.clone(),
+                message: "not an AudioCodes Live Platform provider".into(),
+            });
+        };
+        let auth_err = |message: String| ProviderError::Auth {
+            provider: provider.key.clone(),
+            message,
+        };
+        let (auth, secrets): (Box<dyn Auth>, Vec<String>) = match &settings.auth {
+            AudiocodesAuth::Token(r) => {
+                let token = resolve_secret(r).map_err(auth_err)?;
+                (Box::new(StaticToken(token.clone())), vec![token])
+            }
+            AudiocodesAuth::ClientCredentials {
+                tenant_id,
+                client_id,
+                client_secret,
+                scope,
+                token_url,
+            } => {
+                let id = resolve_secret(client_id).map_err(auth_err)?;
+                let secret = resolve_secret(client_secret).map_err(auth_err)?;
+                let url = token_url.replace("{tenant_id}", tenant_id);
+                let secrets = vec![secret.clone(), id.clone()];
+                (Box::new(EntraAuth::new(&url, &id, &secret, scope)), secrets)
+            }
+        };
+        let limiter = shared_limiter(&provider.base_url, settings.calls_per_second);
+        let transport = Transport::new(
+            &provider.key,
+            &provider.base_url,
+            limiter.clone(),
+            settings.request_timeout_secs,
+        )?
+        .redacting(secrets.clone());
         Ok(Audiocodes {
             key: provider.key.clone(),
+            base_url: provider.base_url.clone(),
+            settings: settings.clone(),
+            transport,
+            auth,
+            limiter,
+            secrets,
+            create_calls: AtomicU64::new(0),
+            create_rate_limited: AtomicU64::new(0),
         })
     }
-}
 
-impl Provider for Audiocodes {
-    fn key(&self) -> &str {
+    pub fn key(&self) -> &str {
         &self.key
     }
-    fn type_name(&self) -> &'static str {
-        "audiocodes"
+
+    /// API calls sent so far (token requests included; every attempt counts).
+    pub fn calls(&self) -> u64 {
+        self.transport.calls() + self.create_calls.load(Ordering::Relaxed)
     }
-    fn calls(&self) -> u64 {
-        0
+
+    pub fn rate_limited(&self) -> u64 {
+        self.transport.rate_limited() + self.create_rate_limited.load(Ordering::Relaxed)
     }
-    fn refresh<'a>(
-        &'a self,
-        _desired: &'a Desired,
-        _owned: &'a Owned,
-        _options: &'a PlanOptions,
-    ) -> BoxFuture<'a, Result<Box<dyn Refreshed>, ProviderError>> {
-        Box::pin(async move {
-            Err(ProviderError::Other {
-                provider: self.key.clone(),
-                message: "this provider type is not implemented yet".into(),
+
+    /// A transport for one customer create: the long `create_timeout_secs` (the
+    /// vendor answers only after onboarding the SBC), and the resolved script
+    /// secrets added to what is scrubbed from errors. Same rate limit.
+    fn create_transport(&self, script_secrets: &[String]) -> Result<Transport, ProviderError> {
+        Ok(Transport::new(
+            &self.key,
+            &self.base_url,
+            self.limiter.clone(),
+            self.settings.create_timeout_secs,
+        )?
+        .redacting(self.secrets.iter().chain(script_secrets).cloned()))
+    }
+
+    fn count_create(&self, transport: &Transport) {
+        self.create_calls
+            .fetch_add(transport.calls(), Ordering::Relaxed);
+        self.create_rate_limited
+            .fetch_add(transport.rate_limited(), Ordering::Relaxed);
+    }
+
+    /// Removes every secret (credentials and `extra`) from a message.
+    fn scrub(&self, text: &str, extra: &[String]) -> String {
+        self.secrets
+            .iter()
+            .chain(extra)
+            .filter(|s| s.len() >= 4)
+            .fold(text.to_string(), |acc, s| {
+                acc.replace(s.as_str(), "[redacted]")
             })
-        })
-    }
-    fn apply<'a>(
-        &'a self,
-        _refreshed: &'a dyn Refreshed,
-        _ctx: ApplyCtx<'a>,
-    ) -> BoxFuture<'a, (Vec<StepReport>, bool)> {
-        Box::pin(async move { (Vec::new(), false) })
     }
 }

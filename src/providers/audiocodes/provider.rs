@@ -1,0 +1,87 @@
+//! AudioCodes Live Platform behind the engine's [`Provider`] trait.
+
+use std::any::Any;
+
+use futures::future::BoxFuture;
+
+use super::Audiocodes;
+use super::refresh::Snapshot;
+use super::resolve::resolve;
+use super::run::RunEnv;
+use super::steps::{StepOp, compile};
+use crate::model::Desired;
+use crate::providers::{
+    ApplyCtx, Owned, PlanOptions, Provider, ProviderError, Refreshed, Resolved, Step, StepReport,
+    StepRunner, run_steps,
+};
+
+/// What an AudioCodes refresh read, and how it maps onto addresses.
+pub struct AudiocodesRefresh {
+    pub snapshot: Snapshot,
+    pub resolved: Resolved,
+}
+
+impl Refreshed for AudiocodesRefresh {
+    fn resolved(&self) -> &Resolved {
+        &self.resolved
+    }
+    fn calls(&self) -> u64 {
+        self.snapshot.calls
+    }
+    fn as_any(&self) -> &dyn Any {
+        self
+    }
+}
+
+struct Runner<'a> {
+    client: &'a Audiocodes,
+    env: RunEnv,
+}
+
+impl StepRunner<Step<StepOp>> for Runner<'_> {
+    async fn run(&mut self, step: &Step<StepOp>) -> Result<(), ProviderError> {
+        self.client.run_step(step, &mut self.env).await
+    }
+}
+
+impl Provider for Audiocodes {
+    fn key(&self) -> &str {
+        Audiocodes::key(self)
+    }
+    fn type_name(&self) -> &'static str {
+        "audiocodes-live"
+    }
+    fn calls(&self) -> u64 {
+        Audiocodes::calls(self)
+    }
+    fn rate_limited(&self) -> u64 {
+        Audiocodes::rate_limited(self)
+    }
+    fn refresh<'a>(
+        &'a self,
+        desired: &'a Desired,
+        owned: &'a Owned,
+        _options: &'a PlanOptions,
+    ) -> BoxFuture<'a, Result<Box<dyn Refreshed>, ProviderError>> {
+        Box::pin(async move {
+            let snapshot = self.snapshot().await?;
+            let resolved = resolve(Audiocodes::key(self), desired, &snapshot, owned);
+            Ok(Box::new(AudiocodesRefresh { snapshot, resolved }) as Box<dyn Refreshed>)
+        })
+    }
+    fn apply<'a>(
+        &'a self,
+        refreshed: &'a dyn Refreshed,
+        ctx: ApplyCtx<'a>,
+    ) -> BoxFuture<'a, (Vec<StepReport>, bool)> {
+        Box::pin(async move {
+            let Some(r) = refreshed.as_any().downcast_ref::<AudiocodesRefresh>() else {
+                return (Vec::new(), false);
+            };
+            let steps = compile(Audiocodes::key(self), ctx.actions, ctx.desired);
+            let env = RunEnv::new(ctx.store.clone(), r.resolved.ids.clone());
+            let mut runner = Runner { client: self, env };
+            run_steps(Audiocodes::key(self), &steps, &mut runner, ctx.stop).await
+        })
+    }
+}
