@@ -566,6 +566,257 @@ pub(super) fn check_unique_short_names(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::config::{ConfigError, ConfigErrors, load_sources};
+    use crate::model::{Desired, SecretRef};
+    use std::path::PathBuf;
+
+    const PROVIDER: &str = r#"[providers.ac]
+type = "audiocodes-live"
+base_url = "https://live.example.com/tenantui"
+oauth = { tenant_id = "8d2f5c1e-3b7a-4c9e-a1f0-6e4b2d7c9a53", client_id = { env = "AC_CLIENT_ID" }, client_secret = { env = "AC_CLIENT_SECRET" }, scope = "api://c7e1a4b2-9f3d-4e8a-b6c5-2d1f0e9a8b74/.default" }
+"#;
+
+    const ACME: &str = r#"[customers.acme]
+provider = "ac"
+name = "AcmeCorp"
+short_name = "Acme"
+customer_type = "TENANT_TYPE"
+ms_tenant_id = "4bf50a33-a383-4d3f-9403-220c898bc1b2"
+channel_id = "a35c73f3-4597-4f5b-bfec-1283f43d8b92"
+site = { sbc_id = 5, onboarding_script = 10008, cleanup_script = 10701 }
+script_parameters = { CacProfile = "5 sessions", ProxySet = "SIPTrunk", CarrierUserName = "acme", CarrierUserPassword = { env = "ACME_CARRIER_PASSWORD" }, "CustomVar.Variable1" = "x" }
+"#;
+
+    fn load(files: &[(&str, &str)]) -> Result<Desired, Vec<ConfigError>> {
+        let sources: Vec<(PathBuf, String)> = files
+            .iter()
+            .map(|(n, t)| (PathBuf::from(n), t.to_string()))
+            .collect();
+        load_sources(&sources).map_err(|ConfigErrors(e)| e)
+    }
+
+    /// `line:col key: message` of each error.
+    fn errors(customer: &str) -> Vec<String> {
+        load(&[("a.toml", PROVIDER), ("c.toml", customer)])
+            .expect_err("must not load")
+            .iter()
+            .map(|e| {
+                format!(
+                    "{}:{} {}: {} | {}",
+                    e.line,
+                    e.column,
+                    e.key,
+                    e.message,
+                    e.help.clone().unwrap_or_default()
+                )
+            })
+            .collect()
+    }
+
+    fn acme_with(from: &str, to: &str) -> String {
+        assert!(ACME.contains(from), "{from}");
+        ACME.replace(from, to)
+    }
+
+    #[test]
+    fn a_full_customer_and_provider_load() {
+        let d = load(&[("a.toml", PROVIDER), ("c.toml", ACME)]).unwrap();
+        let p = &d.providers["ac"];
+        let ProviderKind::AudiocodesLive(s) = &p.kind else {
+            panic!("audiocodes provider expected");
+        };
+        assert_eq!(s.calls_per_second, 10);
+        assert_eq!(s.create_timeout_secs, 300);
+        let AudiocodesAuth::ClientCredentials {
+            token_url,
+            scope,
+            client_secret,
+            ..
+        } = &s.auth
+        else {
+            panic!("client credentials expected");
+        };
+        assert_eq!(token_url, DEFAULT_TOKEN_URL);
+        assert!(scope.ends_with("/.default"));
+        assert_eq!(client_secret, &SecretRef::Env("AC_CLIENT_SECRET".into()));
+        let c = &d.customers["acme"];
+        assert_eq!(c.name, "AcmeCorp");
+        let CustomerSpec::Audiocodes(a) = &c.spec else {
+            panic!("audiocodes customer expected");
+        };
+        assert_eq!(a.short_name, "Acme");
+        assert_eq!(a.site.cleanup_script, 10701);
+        assert_eq!(
+            a.script_parameters["CarrierUserPassword"],
+            ScriptParam::Secret(SecretRef::Env("ACME_CARRIER_PASSWORD".into()))
+        );
+        assert_eq!(
+            a.script_parameters["CustomVar.Variable1"],
+            ScriptParam::Value("x".into())
+        );
+        // An unquoted dotted key is the same parameter.
+        let d = load(&[
+            ("a.toml", PROVIDER),
+            (
+                "c.toml",
+                &acme_with(
+                    "\"CustomVar.Variable1\" = \"x\"",
+                    "CustomVar.Variable2 = \"y\"",
+                ),
+            ),
+        ])
+        .unwrap();
+        let CustomerSpec::Audiocodes(a) = &d.customers["acme"].spec else {
+            panic!()
+        };
+        assert_eq!(
+            a.script_parameters["CustomVar.Variable2"],
+            ScriptParam::Value("y".into())
+        );
+        // A static token instead of client credentials.
+        let static_token = "[providers.ac]\ntype = \"audiocodes-live\"\nbase_url = \"https://h/tenantui\"\ntoken = { file = \"tok\" }\ncreate_timeout_secs = 900\n";
+        let d = load(&[("a.toml", static_token), ("c.toml", ACME)]).unwrap();
+        let ProviderKind::AudiocodesLive(s) = &d.providers["ac"].kind else {
+            panic!()
+        };
+        assert_eq!(s.create_timeout_secs, 900);
+        assert!(matches!(s.auth, AudiocodesAuth::Token(SecretRef::File(_))));
+    }
+
+    #[test]
+    fn short_and_full_names_follow_the_vendor_rules() {
+        let e = errors(&acme_with("short_name = \"Acme\"", "short_name = \"Ac\""));
+        assert!(
+            e[0].starts_with("4:14 customers.acme.short_name: short_name is 2 characters long"),
+            "{e:?}"
+        );
+        let e = errors(&acme_with(
+            "short_name = \"Acme\"",
+            "short_name = \"Acme.Corp\"",
+        ));
+        assert!(e[0].contains("contains '.'"), "{e:?}");
+        let e = errors(&acme_with(
+            "short_name = \"Acme\"",
+            "short_name = \"AcmeCorporation1\"",
+        ));
+        assert!(e[0].contains("16 characters"), "{e:?}");
+        let e = errors(&acme_with("name = \"AcmeCorp\"", "name = \"Acme Corp\""));
+        assert!(
+            e[0].starts_with("3:8 customers.acme.name: the name contains ' '"),
+            "{e:?}"
+        );
+        assert!(e[0].contains("AcmeCorp"), "suggests a valid name: {e:?}");
+        let long = format!("name = \"{}\"", "a".repeat(201));
+        let e = errors(&acme_with("name = \"AcmeCorp\"", &long));
+        assert!(e[0].contains("201 characters"), "{e:?}");
+    }
+
+    #[test]
+    fn type_tenant_and_site_are_checked() {
+        let e = errors(&acme_with(
+            "customer_type = \"TENANT_TYPE\"",
+            "customer_type = \"tenant_type\"",
+        ));
+        assert!(
+            e[0].contains("unknown customer_type") && e[0].contains("did you mean `TENANT_TYPE`"),
+            "{e:?}"
+        );
+        let e = errors(&acme_with(
+            "ms_tenant_id = \"4bf50a33-a383-4d3f-9403-220c898bc1b2\"\n",
+            "",
+        ));
+        assert!(
+            e[0].contains("missing required key `ms_tenant_id`"),
+            "{e:?}"
+        );
+        // IPGROUP_TYPE needs none.
+        let ip = acme_with(
+            "customer_type = \"TENANT_TYPE\"",
+            "customer_type = \"IPGROUP_TYPE\"",
+        )
+        .replace(
+            "ms_tenant_id = \"4bf50a33-a383-4d3f-9403-220c898bc1b2\"\n",
+            "",
+        );
+        assert!(load(&[("a.toml", PROVIDER), ("c.toml", &ip)]).is_ok());
+        let e = errors(&acme_with(
+            "4bf50a33-a383-4d3f-9403-220c898bc1b2",
+            "4bf50a33",
+        ));
+        assert!(e[0].contains("not a Microsoft tenant id"), "{e:?}");
+        let e = errors(&acme_with("cleanup_script = 10701 ", ""));
+        assert!(
+            e[0].contains("missing required key `cleanup_script`"),
+            "{e:?}"
+        );
+        let e = errors(&acme_with("sbc_id = 5", "sbc_id = \"5\""));
+        assert!(e[0].contains("expected an integer"), "{e:?}");
+    }
+
+    #[test]
+    fn script_parameters_are_checked_and_the_password_is_never_echoed() {
+        let e = errors(&acme_with("CacProfile", "CACProfile"));
+        assert!(
+            e[0].contains("unknown script parameter `CACProfile`")
+                && e[0].contains("did you mean `CacProfile`?"),
+            "{e:?}"
+        );
+        let e = errors(&acme_with(
+            "\"CustomVar.Variable1\"",
+            "\"customvar.variable1\"",
+        ));
+        assert!(
+            e[0].contains("did you mean `CustomVar.Variable1`?"),
+            "{e:?}"
+        );
+        let e = errors(&acme_with(
+            "CarrierUserPassword = { env = \"ACME_CARRIER_PASSWORD\" }",
+            "CarrierUserPassword = \"hunter2-secret\"",
+        ));
+        assert!(e[0].contains("secrets must be given by reference"), "{e:?}");
+        assert!(!e.concat().contains("hunter2-secret"), "{e:?}");
+        let long = format!("CarrierUserName = \"{}\"", "u".repeat(61));
+        let e = errors(&acme_with("CarrierUserName = \"acme\"", &long));
+        assert!(e[0].contains("61 characters"), "{e:?}");
+        let e = errors(&acme_with("ProxySet = \"SIPTrunk\"", "ProxySet = 5"));
+        assert!(e[0].contains("expected a string"), "{e:?}");
+    }
+
+    #[test]
+    fn credentials_are_checked() {
+        let both = format!("{PROVIDER}token = {{ env = \"T\" }}\n");
+        let e = load(&[("a.toml", &both), ("c.toml", ACME)]).unwrap_err();
+        assert!(e[0].message.contains("either `token` or `oauth`"), "{e:?}");
+        let bad_scope = PROVIDER.replace("/.default", "");
+        let e = load(&[("a.toml", &bad_scope), ("c.toml", ACME)]).unwrap_err();
+        assert!(e[0].message.contains("/.default"), "{e:?}");
+        let inline = PROVIDER.replace(
+            "client_secret = { env = \"AC_CLIENT_SECRET\" }",
+            "client_secret = \"s3cr3t-inline\"",
+        );
+        let e = load(&[("a.toml", &inline), ("c.toml", ACME)]).unwrap_err();
+        assert!(e[0].message.contains("by reference"), "{e:?}");
+        assert!(!format!("{e:?}").contains("s3cr3t-inline"));
+        let none =
+            "[providers.ac]\ntype = \"audiocodes-live\"\nbase_url = \"https://h/tenantui\"\n";
+        let e = load(&[("a.toml", none), ("c.toml", ACME)]).unwrap_err();
+        assert!(e[0].message.contains("missing credentials"), "{e:?}");
+    }
+
+    #[test]
+    fn a_short_name_is_used_once_per_provider() {
+        let other = ACME
+            .replace("[customers.acme]", "[customers.acme2]")
+            .replace("AcmeCorp", "AcmeCorp2");
+        let e = load(&[("a.toml", PROVIDER), ("c.toml", ACME), ("d.toml", &other)]).unwrap_err();
+        assert_eq!(e.len(), 1, "{e:?}");
+        assert_eq!(e[0].file, PathBuf::from("d.toml"));
+        assert!(
+            e[0].message.contains("short_name `Acme` is already used")
+                && e[0].message.contains("c.toml:4"),
+            "{e:?}"
+        );
+    }
 
     #[test]
     fn parameter_names_follow_the_example_spelling() {

@@ -1,6 +1,7 @@
 //! The one integration-test binary: each module is one area.
 
 mod aruba_client;
+mod audiocodes_client;
 mod cli;
 mod config;
 mod e2e;
