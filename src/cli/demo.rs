@@ -89,6 +89,8 @@ pub fn run(cli: &Cli, args: &DemoArgs) -> Result<Status, CliError> {
                 auto_approve: true,
                 saved: None,
                 max_deletes: 0,
+                allow_replace: &[],
+                resend_invitations: &[],
             };
             let status = plan_and_apply(&desired, store.clone(), opts).await?;
             if matches!(status, Status::Failed) {
