@@ -102,6 +102,7 @@ async fn main() {
         aruba_listen: None,
         inventory: Inventory::embedded(),
         data_dir: None,
+        audiocodes_listen: None,
     })
     .await
     .unwrap();

@@ -64,6 +64,7 @@ pub fn run(cli: &Cli, args: &DemoArgs) -> Result<Status, CliError> {
             aruba_listen: None,
             inventory,
             data_dir: None,
+            audiocodes_listen: None,
         })
         .await
         .map_err(|e| CliError::Other(format!("simulator: {e:#}")))?;

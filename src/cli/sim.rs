@@ -28,6 +28,9 @@ pub struct ServeArgs {
     /// Persist the simulated clouds here so separate runs see the same data.
     #[arg(long)]
     pub data: Option<PathBuf>,
+    /// Also serve AudioCodes Live Platform at the root of this address.
+    #[arg(long)]
+    pub audiocodes_listen: Option<SocketAddr>,
 }
 
 pub async fn run(cmd: &SimCommand) -> Result<Status, CliError> {
@@ -41,6 +44,7 @@ pub async fn run(cmd: &SimCommand) -> Result<Status, CliError> {
         aruba_listen: args.aruba_listen,
         inventory,
         data_dir: args.data.clone(),
+        audiocodes_listen: args.audiocodes_listen,
     };
     crate::sim::serve(opts)
         .await

@@ -206,7 +206,7 @@ impl CallLog {
 
 fn is_write(key: &str) -> bool {
     let (m, p) = key.split_once(' ').unwrap_or((key, ""));
-    !matches!(m, "GET" | "HEAD") && !p.starts_with("/oauth2/")
+    !matches!(m, "GET" | "HEAD") && !p.starts_with("/oauth2/") && !p.contains("/oauth2/v2.0/")
 }
 
 /// `METHOD /pattern` for a matched request, the vendor prefix stripped and `{param}`
@@ -330,6 +330,7 @@ pub(crate) fn router() -> Router<Shared> {
             post(aruba_switches).get(get_aruba_switches),
         )
         .route("/clock", post(clock))
+        .merge(super::audiocodes::control_router())
 }
 
 fn bad_request(msg: impl std::fmt::Display) -> Response {
@@ -385,6 +386,7 @@ async fn state(State(sh): State<Shared>) -> Response {
 pub(crate) fn dump(st: &SimState) -> Value {
     json!({
         "aruba": serde_json::to_value(&st.aruba).unwrap_or(Value::Null),
+        "audiocodes": serde_json::to_value(&st.audiocodes).unwrap_or(Value::Null),
         "calls": st.calls.to_json(),
         "faults": st.faults.specs(),
         "clock_offset_secs": st.clock_offset_secs,

@@ -14,6 +14,8 @@ use super::aruba::ArubaSwitches;
 #[serde(deny_unknown_fields)]
 pub struct Inventory {
     pub aruba: ArubaInventory,
+    #[serde(default)]
+    pub audiocodes: super::audiocodes::AudiocodesInventory,
 }
 
 /// The Aruba Central MSP account.
@@ -126,6 +128,7 @@ impl Inventory {
     }
 
     fn validate(&self) -> anyhow::Result<()> {
+        self.audiocodes.validate()?;
         let a = &self.aruba;
         if a.msp_id.len() != 32
             || !a

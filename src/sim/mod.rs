@@ -12,6 +12,7 @@
 //! `.nest("/<vendor>", ...)` line in [`Simulator::start`] and an optional root listener.
 
 pub mod aruba;
+pub mod audiocodes;
 pub mod control;
 pub mod inventory;
 
@@ -31,6 +32,7 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 pub use aruba::{ArubaEdit, ArubaSwitches};
+pub use audiocodes::{AudiocodesEdit, AudiocodesSwitches};
 pub use control::{FaultKind, FaultSpec};
 pub use inventory::Inventory;
 
@@ -43,6 +45,8 @@ pub struct SimOptions {
     pub inventory: Inventory,
     /// Persist the simulated clouds here after every mutating request; load at start.
     pub data_dir: Option<PathBuf>,
+    /// Optionally also serve AudioCodes at the root of this address.
+    pub audiocodes_listen: Option<SocketAddr>,
 }
 
 const STATE_FILE: &str = "sim-state.json";
@@ -50,6 +54,7 @@ const STATE_FILE: &str = "sim-state.json";
 /// Everything the vendors and the control plane share.
 pub(crate) struct SimState {
     pub aruba: aruba::ArubaState,
+    pub audiocodes: audiocodes::AudiocodesState,
     pub calls: control::CallLog,
     pub faults: control::Faults,
     /// Seconds added to the wall clock (`/_sim/clock`).
@@ -60,6 +65,7 @@ impl SimState {
     fn from_inventory(inv: &Inventory) -> SimState {
         SimState {
             aruba: aruba::ArubaState::from_inventory(&inv.aruba),
+            audiocodes: audiocodes::AudiocodesState::from_inventory(&inv.audiocodes),
             calls: control::CallLog::default(),
             faults: control::Faults::default(),
             clock_offset_secs: 0,
@@ -80,6 +86,8 @@ impl SimState {
 #[derive(Serialize, Deserialize)]
 struct Persisted {
     aruba: aruba::ArubaState,
+    #[serde(default)]
+    audiocodes: Option<audiocodes::AudiocodesState>,
     #[serde(default)]
     clock_offset_secs: u64,
 }
@@ -113,6 +121,7 @@ impl Inner {
             let st = self.lock();
             serde_json::to_vec_pretty(&PersistedRef {
                 aruba: &st.aruba,
+                audiocodes: &st.audiocodes,
                 clock_offset_secs: st.clock_offset_secs,
             })
         };
@@ -130,6 +139,7 @@ impl Inner {
 #[derive(Serialize)]
 struct PersistedRef<'a> {
     aruba: &'a aruba::ArubaState,
+    audiocodes: &'a audiocodes::AudiocodesState,
     clock_offset_secs: u64,
 }
 
@@ -149,6 +159,7 @@ pub struct Simulator {
     shared: Shared,
     addr: SocketAddr,
     aruba_addr: Option<SocketAddr>,
+    audiocodes_addr: Option<SocketAddr>,
     stops: Vec<oneshot::Sender<()>>,
     tasks: Vec<JoinHandle<()>>,
 }
@@ -167,6 +178,9 @@ impl Simulator {
                 let p: Persisted = serde_json::from_str(&text)
                     .with_context(|| format!("{} is not simulator data", file.display()))?;
                 state.aruba = p.aruba;
+                if let Some(ac) = p.audiocodes {
+                    state.audiocodes = ac;
+                }
                 state.clock_offset_secs = p.clock_offset_secs;
             }
         }
@@ -179,6 +193,7 @@ impl Simulator {
 
         let main_app = Router::new()
             .nest("/aruba", aruba::router(shared.clone()))
+            .nest("/audiocodes", audiocodes::router(shared.clone()))
             .nest("/_sim", control::router())
             .fallback(control::not_found)
             .layer(middleware::from_fn_with_state(
@@ -190,6 +205,7 @@ impl Simulator {
             shared: shared.clone(),
             addr: opts.listen,
             aruba_addr: None,
+            audiocodes_addr: None,
             stops: Vec::new(),
             tasks: Vec::new(),
         };
@@ -203,6 +219,16 @@ impl Simulator {
                 ))
                 .with_state(shared.clone());
             sim.aruba_addr = Some(sim.spawn(listen, root_app).await?);
+        }
+        if let Some(listen) = opts.audiocodes_listen {
+            let root_app = audiocodes::router(shared.clone())
+                .fallback(control::not_found)
+                .layer(middleware::from_fn_with_state(
+                    shared.clone(),
+                    persist_layer,
+                ))
+                .with_state(shared.clone());
+            sim.audiocodes_addr = Some(sim.spawn(listen, root_app).await?);
         }
         Ok(sim)
     }
@@ -232,6 +258,11 @@ impl Simulator {
 
     pub fn aruba_addr(&self) -> Option<SocketAddr> {
         self.aruba_addr
+    }
+
+    /// The `--audiocodes-listen` address (AudioCodes at its root), if any.
+    pub fn audiocodes_addr(&self) -> Option<SocketAddr> {
+        self.audiocodes_addr
     }
 
     /// `http://ADDR/<vendor>`, e.g. the Aruba base URL.
@@ -288,6 +319,23 @@ impl Simulator {
         self.persist();
     }
 
+    /// An out-of-band AudioCodes "portal" edit (for drift tests).
+    pub fn audiocodes_edit(&self, edit: AudiocodesEdit) -> anyhow::Result<()> {
+        {
+            let mut st = self.shared.lock();
+            let now = st.now_ms();
+            st.audiocodes.edit(edit, now)?;
+        }
+        self.persist();
+        Ok(())
+    }
+
+    /// Change AudioCodes' behaviour switches.
+    pub fn audiocodes_switches(&self, f: impl FnOnce(&mut AudiocodesSwitches)) {
+        f(&mut self.shared.lock().audiocodes.switches);
+        self.persist();
+    }
+
     /// Move the simulated clock forward (token expiry, delays, rate-limit windows).
     pub fn advance_clock(&self, secs: u64) {
         let mut st = self.shared.lock();
@@ -336,6 +384,10 @@ pub async fn serve(opts: SimOptions) -> anyhow::Result<()> {
     );
     if let Some(addr) = sim.aruba_addr() {
         println!("aruba also served at the root of http://{addr}");
+    }
+    println!("audiocodes: {}", sim.base_url("audiocodes"));
+    if let Some(addr) = sim.audiocodes_addr() {
+        println!("audiocodes also served at the root of http://{addr}");
     }
     stop_signal().await?;
     sim.shutdown().await;

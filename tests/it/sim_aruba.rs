@@ -34,6 +34,7 @@ async fn start_with(inventory: Inventory) -> H {
         aruba_listen: None,
         inventory,
         data_dir: None,
+        audiocodes_listen: None,
     })
     .await
     .expect("simulator starts");
@@ -1489,6 +1490,7 @@ async fn data_dir_persists_the_cloud_across_simulators() {
         aruba_listen: Some(local()),
         inventory: Inventory::embedded(),
         data_dir: Some(dir.path().to_path_buf()),
+        audiocodes_listen: None,
     };
     let first = Simulator::start(opts()).await.expect("start");
     first.aruba_switches(|s| s.limit_per_second = 0);

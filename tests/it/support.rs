@@ -21,6 +21,7 @@ pub async fn sim(limited: bool) -> Simulator {
         aruba_listen: None,
         inventory: Inventory::embedded(),
         data_dir: None,
+        audiocodes_listen: None,
     })
     .await
     .expect("simulator starts");
