@@ -206,7 +206,7 @@ impl CallLog {
 
 fn is_write(key: &str) -> bool {
     let (m, p) = key.split_once(' ').unwrap_or((key, ""));
-    !matches!(m, "GET" | "HEAD") && !p.starts_with("/oauth2/")
+    !matches!(m, "GET" | "HEAD") && !p.contains("/oauth2/")
 }
 
 /// `METHOD /pattern` for a matched request, the vendor prefix stripped and `{param}`
@@ -329,6 +329,11 @@ pub(crate) fn router() -> Router<Shared> {
             "/aruba/switches",
             post(aruba_switches).get(get_aruba_switches),
         )
+        .route("/extreme/edit", post(super::extreme::sim_edit))
+        .route(
+            "/extreme/switches",
+            post(super::extreme::sim_switches).get(super::extreme::get_sim_switches),
+        )
         .route("/clock", post(clock))
 }
 
@@ -385,6 +390,7 @@ async fn state(State(sh): State<Shared>) -> Response {
 pub(crate) fn dump(st: &SimState) -> Value {
     json!({
         "aruba": serde_json::to_value(&st.aruba).unwrap_or(Value::Null),
+        "extreme": serde_json::to_value(&st.extreme).unwrap_or(Value::Null),
         "calls": st.calls.to_json(),
         "faults": st.faults.specs(),
         "clock_offset_secs": st.clock_offset_secs,
