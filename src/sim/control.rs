@@ -17,6 +17,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use super::aruba::ArubaEdit;
+use super::common::merge_switches;
 use super::{Shared, SimState};
 
 /// One fault to inject into a vendor's routes.
@@ -416,28 +417,13 @@ async fn get_aruba_switches(State(sh): State<Shared>) -> Response {
 }
 
 async fn aruba_switches(State(sh): State<Shared>, body: Bytes) -> Response {
-    let patch = match serde_json::from_slice::<Value>(&body) {
-        Ok(Value::Object(m)) => m,
-        Ok(_) => return bad_request("switches must be a JSON object"),
-        Err(e) => return bad_request(format!("invalid JSON: {e}")),
-    };
     let mut st = sh.lock();
-    let mut current = match serde_json::to_value(&st.aruba.switches) {
-        Ok(Value::Object(m)) => m,
-        _ => return bad_request("switches cannot be serialized"),
-    };
-    for (k, v) in patch {
-        if !current.contains_key(&k) {
-            return bad_request(format!("unknown aruba switch {k:?}"));
-        }
-        current.insert(k, v);
-    }
-    match serde_json::from_value(Value::Object(current)) {
+    match merge_switches(&st.aruba.switches, &body, "aruba") {
         Ok(sw) => {
             st.aruba.switches = sw;
             Json(serde_json::to_value(&st.aruba.switches).unwrap_or(Value::Null)).into_response()
         }
-        Err(e) => bad_request(format!("invalid switch value: {e}")),
+        Err(e) => bad_request(e),
     }
 }
 

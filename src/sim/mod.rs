@@ -12,6 +12,7 @@
 //! `.nest("/<vendor>", ...)` line in [`Simulator::start`] and an optional root listener.
 
 pub mod aruba;
+mod common;
 pub mod control;
 pub mod extreme;
 pub mod inventory;

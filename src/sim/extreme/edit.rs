@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use super::super::Shared;
+use super::super::common::merge_switches;
 use super::validate;
 use super::{Contact, ExtremeState, ExtremeSwitches, TENANT_ID_PREFIX, Tenant};
 
@@ -232,25 +233,10 @@ pub(crate) async fn get_sim_switches(State(sh): State<Shared>) -> Response {
 
 /// `POST /_sim/extreme/switches`: merge a partial object into the switches.
 pub(crate) async fn sim_switches(State(sh): State<Shared>, body: Bytes) -> Response {
-    let patch = match serde_json::from_slice::<Value>(&body) {
-        Ok(Value::Object(m)) => m,
-        Ok(_) => return bad_request("switches must be a JSON object"),
-        Err(e) => return bad_request(format!("invalid JSON: {e}")),
-    };
     let mut st = sh.lock();
-    let mut current = match serde_json::to_value(&st.extreme.switches) {
-        Ok(Value::Object(m)) => m,
-        _ => return bad_request("switches cannot be serialized"),
-    };
-    for (k, v) in patch {
-        if !current.contains_key(&k) {
-            return bad_request(format!("unknown extreme switch {k:?}"));
-        }
-        current.insert(k, v);
-    }
-    let sw: ExtremeSwitches = match serde_json::from_value(Value::Object(current)) {
+    let sw: ExtremeSwitches = match merge_switches(&st.extreme.switches, &body, "extreme") {
         Ok(sw) => sw,
-        Err(e) => return bad_request(format!("invalid switch value: {e}")),
+        Err(e) => return bad_request(e),
     };
     if let Err(e) = sw.validate() {
         return bad_request(e);

@@ -39,6 +39,7 @@ pub use switches::{
 };
 
 use super::Shared;
+use super::common::splitmix;
 use super::control;
 use validate::FieldError;
 
@@ -285,13 +286,6 @@ fn contact_wire(c: Option<&Contact>) -> Value {
             "contactPhoneNumber": c.phone,
         }),
     }
-}
-
-pub(crate) fn splitmix(mut x: u64) -> u64 {
-    x = x.wrapping_add(0x9E37_79B9_7F4A_7C15);
-    x = (x ^ (x >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    x = (x ^ (x >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    x ^ (x >> 31)
 }
 
 /// An error from a handler. Rendered by the gate in the shape `error_body` selects, so

@@ -3,6 +3,8 @@
 
 use std::fmt;
 
+use super::super::common::is_iso_alpha2;
+
 /// A broken field rule: which property, and why.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct FieldError {
@@ -108,20 +110,10 @@ pub(crate) fn entitlement_text(property: &'static str, s: &str) -> FieldResult {
     no_forbidden(property, s)
 }
 
-/// ISO 3166-1 alpha-2 codes.
-const COUNTRY_CODES: &str = "AD AE AF AG AI AL AM AO AQ AR AS AT AU AW AX AZ BA BB BD BE BF BG BH BI \
-BJ BL BM BN BO BQ BR BS BT BV BW BY BZ CA CC CD CF CG CH CI CK CL CM CN CO CR CU CV CW CX CY CZ DE \
-DJ DK DM DO DZ EC EE EG EH ER ES ET FI FJ FK FM FO FR GA GB GD GE GF GG GH GI GL GM GN GP GQ GR GS \
-GT GU GW GY HK HM HN HR HT HU ID IE IL IM IN IO IQ IR IS IT JE JM JO JP KE KG KH KI KM KN KP KR KW \
-KY KZ LA LB LC LI LK LR LS LT LU LV LY MA MC MD ME MF MG MH MK ML MM MN MO MP MQ MR MS MT MU MV MW \
-MX MY MZ NA NC NE NF NG NI NL NO NP NR NU NZ OM PA PE PF PG PH PK PL PM PN PR PS PT PW PY QA RE RO \
-RS RU RW SA SB SC SD SE SG SH SI SJ SK SL SM SN SO SR SS ST SV SX SY SZ TC TD TF TG TH TJ TK TL TM \
-TN TO TR TT TV TW TZ UA UG UM US UY UZ VA VC VE VG VI VN VU WF WS YE YT ZA ZM ZW";
-
 /// `country`: an ISO 3166-1 alpha-2 code, upper case as sent (the fact sheet only says
 /// "valid country codes"; alpha-2 is the assumption).
 pub(crate) fn country(s: &str) -> FieldResult<String> {
-    if s.len() == 2 && COUNTRY_CODES.split_whitespace().any(|c| c == s) {
+    if is_iso_alpha2(s) {
         return Ok(s.to_string());
     }
     fail(
