@@ -8,6 +8,7 @@ use anyhow::{Context, bail};
 use serde::{Deserialize, Serialize};
 
 use super::aruba::ArubaSwitches;
+pub use super::extreme::ExtremeInventory;
 
 /// Everything the simulated clouds start with.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -16,6 +17,9 @@ pub struct Inventory {
     pub aruba: ArubaInventory,
     #[serde(default)]
     pub audiocodes: super::audiocodes::AudiocodesInventory,
+    /// ExtremeCloud; a built-in default account when the table is absent.
+    #[serde(default)]
+    pub extreme: ExtremeInventory,
 }
 
 /// The Aruba Central MSP account.
@@ -129,6 +133,7 @@ impl Inventory {
 
     fn validate(&self) -> anyhow::Result<()> {
         self.audiocodes.validate()?;
+        self.extreme.validate()?;
         let a = &self.aruba;
         if a.msp_id.len() != 32
             || !a

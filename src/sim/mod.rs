@@ -13,7 +13,9 @@
 
 pub mod aruba;
 pub mod audiocodes;
+mod common;
 pub mod control;
+pub mod extreme;
 pub mod inventory;
 
 use std::net::SocketAddr;
@@ -34,6 +36,7 @@ use tokio::task::JoinHandle;
 pub use aruba::{ArubaEdit, ArubaSwitches};
 pub use audiocodes::{AudiocodesEdit, AudiocodesSwitches};
 pub use control::{FaultKind, FaultSpec};
+pub use extreme::{ExtremeEdit, ExtremeSwitches};
 pub use inventory::Inventory;
 
 /// How to start a simulator.
@@ -42,6 +45,8 @@ pub struct SimOptions {
     pub listen: SocketAddr,
     /// Optionally also serve Aruba at the root of this address, as the real cloud does.
     pub aruba_listen: Option<SocketAddr>,
+    /// Optionally also serve ExtremeCloud at the root of this address.
+    pub extreme_listen: Option<SocketAddr>,
     pub inventory: Inventory,
     /// Persist the simulated clouds here after every mutating request; load at start.
     pub data_dir: Option<PathBuf>,
@@ -55,6 +60,7 @@ const STATE_FILE: &str = "sim-state.json";
 pub(crate) struct SimState {
     pub aruba: aruba::ArubaState,
     pub audiocodes: audiocodes::AudiocodesState,
+    pub extreme: extreme::ExtremeState,
     pub calls: control::CallLog,
     pub faults: control::Faults,
     /// Seconds added to the wall clock (`/_sim/clock`).
@@ -66,6 +72,7 @@ impl SimState {
         SimState {
             aruba: aruba::ArubaState::from_inventory(&inv.aruba),
             audiocodes: audiocodes::AudiocodesState::from_inventory(&inv.audiocodes),
+            extreme: extreme::ExtremeState::from_inventory(&inv.extreme),
             calls: control::CallLog::default(),
             faults: control::Faults::default(),
             clock_offset_secs: 0,
@@ -88,6 +95,7 @@ struct Persisted {
     aruba: aruba::ArubaState,
     #[serde(default)]
     audiocodes: Option<audiocodes::AudiocodesState>,
+    extreme: Option<extreme::ExtremeState>,
     #[serde(default)]
     clock_offset_secs: u64,
 }
@@ -122,6 +130,7 @@ impl Inner {
             serde_json::to_vec_pretty(&PersistedRef {
                 aruba: &st.aruba,
                 audiocodes: &st.audiocodes,
+                extreme: &st.extreme,
                 clock_offset_secs: st.clock_offset_secs,
             })
         };
@@ -140,6 +149,7 @@ impl Inner {
 struct PersistedRef<'a> {
     aruba: &'a aruba::ArubaState,
     audiocodes: &'a audiocodes::AudiocodesState,
+    extreme: &'a extreme::ExtremeState,
     clock_offset_secs: u64,
 }
 
@@ -160,6 +170,7 @@ pub struct Simulator {
     addr: SocketAddr,
     aruba_addr: Option<SocketAddr>,
     audiocodes_addr: Option<SocketAddr>,
+    extreme_addr: Option<SocketAddr>,
     stops: Vec<oneshot::Sender<()>>,
     tasks: Vec<JoinHandle<()>>,
 }
@@ -181,6 +192,9 @@ impl Simulator {
                 if let Some(ac) = p.audiocodes {
                     state.audiocodes = ac;
                 }
+                if let Some(x) = p.extreme {
+                    state.extreme = x;
+                }
                 state.clock_offset_secs = p.clock_offset_secs;
             }
         }
@@ -194,6 +208,7 @@ impl Simulator {
         let main_app = Router::new()
             .nest("/aruba", aruba::router(shared.clone()))
             .nest("/audiocodes", audiocodes::router(shared.clone()))
+            .nest("/extreme", extreme::router(shared.clone()))
             .nest("/_sim", control::router())
             .fallback(control::not_found)
             .layer(middleware::from_fn_with_state(
@@ -206,6 +221,7 @@ impl Simulator {
             addr: opts.listen,
             aruba_addr: None,
             audiocodes_addr: None,
+            extreme_addr: None,
             stops: Vec::new(),
             tasks: Vec::new(),
         };
@@ -229,6 +245,16 @@ impl Simulator {
                 ))
                 .with_state(shared.clone());
             sim.audiocodes_addr = Some(sim.spawn(listen, root_app).await?);
+        }
+        if let Some(listen) = opts.extreme_listen {
+            // The extreme router brings its own fallback (the MSP-prefix dispatcher).
+            let root_app = extreme::router(shared.clone())
+                .layer(middleware::from_fn_with_state(
+                    shared.clone(),
+                    persist_layer,
+                ))
+                .with_state(shared.clone());
+            sim.extreme_addr = Some(sim.spawn(listen, root_app).await?);
         }
         Ok(sim)
     }
@@ -263,6 +289,11 @@ impl Simulator {
     /// The `--audiocodes-listen` address (AudioCodes at its root), if any.
     pub fn audiocodes_addr(&self) -> Option<SocketAddr> {
         self.audiocodes_addr
+    }
+
+    /// The `--extreme-listen` address (ExtremeCloud at its root), if any.
+    pub fn extreme_addr(&self) -> Option<SocketAddr> {
+        self.extreme_addr
     }
 
     /// `http://ADDR/<vendor>`, e.g. the Aruba base URL.
@@ -336,6 +367,19 @@ impl Simulator {
         self.persist();
     }
 
+    /// An out-of-band ExtremeCloud "portal" edit (for drift tests).
+    pub fn extreme_edit(&self, edit: ExtremeEdit) -> anyhow::Result<()> {
+        self.shared.lock().extreme.edit(edit)?;
+        self.persist();
+        Ok(())
+    }
+
+    /// Change ExtremeCloud's behaviour switches.
+    pub fn extreme_switches(&self, f: impl FnOnce(&mut ExtremeSwitches)) {
+        f(&mut self.shared.lock().extreme.switches);
+        self.persist();
+    }
+
     /// Move the simulated clock forward (token expiry, delays, rate-limit windows).
     pub fn advance_clock(&self, secs: u64) {
         let mut st = self.shared.lock();
@@ -388,6 +432,10 @@ pub async fn serve(opts: SimOptions) -> anyhow::Result<()> {
     println!("audiocodes: {}", sim.base_url("audiocodes"));
     if let Some(addr) = sim.audiocodes_addr() {
         println!("audiocodes also served at the root of http://{addr}");
+    }
+    println!("extreme: {}", sim.base_url("extreme"));
+    if let Some(addr) = sim.extreme_addr() {
+        println!("extreme also served at the root of http://{addr}");
     }
     stop_signal().await?;
     sim.shutdown().await;

@@ -7,4 +7,5 @@ mod e2e;
 mod golden;
 mod sim_aruba;
 mod sim_audiocodes;
+mod sim_extreme;
 mod support;
