@@ -63,6 +63,7 @@ pub fn run(cli: &Cli, args: &DemoArgs) -> Result<Status, CliError> {
                 .map_err(|e| CliError::Other(format!("{e}")))?,
             aruba_listen: None,
             extreme_listen: None,
+            ruckus_listen: None,
             inventory,
             data_dir: None,
             audiocodes_listen: None,

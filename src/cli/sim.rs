@@ -25,6 +25,9 @@ pub struct ServeArgs {
     /// Also serve ExtremeCloud at the root of this address.
     #[arg(long)]
     pub extreme_listen: Option<SocketAddr>,
+    /// Also serve RUCKUS One at the root of this address.
+    #[arg(long)]
+    pub ruckus_listen: Option<SocketAddr>,
     /// Inventory TOML (default: the embedded examples/sim-inventory.toml).
     #[arg(long)]
     pub inventory: Option<PathBuf>,
@@ -46,6 +49,7 @@ pub async fn run(cmd: &SimCommand) -> Result<Status, CliError> {
         listen: args.listen,
         aruba_listen: args.aruba_listen,
         extreme_listen: args.extreme_listen,
+        ruckus_listen: args.ruckus_listen,
         inventory,
         data_dir: args.data.clone(),
         audiocodes_listen: args.audiocodes_listen,

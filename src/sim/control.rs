@@ -337,6 +337,11 @@ pub(crate) fn router() -> Router<Shared> {
         )
         .route("/clock", post(clock))
         .merge(super::audiocodes::control_router())
+        .route("/ruckus/edit", post(super::ruckus::sim_edit))
+        .route(
+            "/ruckus/switches",
+            post(super::ruckus::sim_switches).get(super::ruckus::get_sim_switches),
+        )
 }
 
 fn bad_request(msg: impl std::fmt::Display) -> Response {
@@ -385,7 +390,10 @@ async fn reset(State(sh): State<Shared>) -> Response {
 }
 
 async fn state(State(sh): State<Shared>) -> Response {
-    Json(dump(&sh.lock())).into_response()
+    let mut st = sh.lock();
+    let now = st.now_ms();
+    st.ruckus.settle(now);
+    Json(dump(&st)).into_response()
 }
 
 /// The whole simulator state as JSON.
@@ -394,6 +402,7 @@ pub(crate) fn dump(st: &SimState) -> Value {
         "aruba": serde_json::to_value(&st.aruba).unwrap_or(Value::Null),
         "audiocodes": serde_json::to_value(&st.audiocodes).unwrap_or(Value::Null),
         "extreme": serde_json::to_value(&st.extreme).unwrap_or(Value::Null),
+        "ruckus": serde_json::to_value(&st.ruckus).unwrap_or(Value::Null),
         "calls": st.calls.to_json(),
         "faults": st.faults.specs(),
         "clock_offset_secs": st.clock_offset_secs,

@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use super::aruba::ArubaSwitches;
 pub use super::extreme::ExtremeInventory;
+use super::ruckus::RuckusInventory;
 
 /// Everything the simulated clouds start with.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -20,6 +21,9 @@ pub struct Inventory {
     /// ExtremeCloud; a built-in default account when the table is absent.
     #[serde(default)]
     pub extreme: ExtremeInventory,
+    /// RUCKUS One; a built-in default account when the table is absent.
+    #[serde(default)]
+    pub ruckus: RuckusInventory,
 }
 
 /// The Aruba Central MSP account.
@@ -134,6 +138,7 @@ impl Inventory {
     fn validate(&self) -> anyhow::Result<()> {
         self.audiocodes.validate()?;
         self.extreme.validate()?;
+        self.ruckus.validate()?;
         let a = &self.aruba;
         if a.msp_id.len() != 32
             || !a

@@ -17,6 +17,7 @@ mod common;
 pub mod control;
 pub mod extreme;
 pub mod inventory;
+pub mod ruckus;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -38,6 +39,7 @@ pub use audiocodes::{AudiocodesEdit, AudiocodesSwitches};
 pub use control::{FaultKind, FaultSpec};
 pub use extreme::{ExtremeEdit, ExtremeSwitches};
 pub use inventory::Inventory;
+pub use ruckus::{RuckusEdit, RuckusSwitches};
 
 /// How to start a simulator.
 pub struct SimOptions {
@@ -45,6 +47,8 @@ pub struct SimOptions {
     pub listen: SocketAddr,
     /// Optionally also serve Aruba at the root of this address, as the real cloud does.
     pub aruba_listen: Option<SocketAddr>,
+    /// Optionally also serve RUCKUS One at the root of this address.
+    pub ruckus_listen: Option<SocketAddr>,
     /// Optionally also serve ExtremeCloud at the root of this address.
     pub extreme_listen: Option<SocketAddr>,
     pub inventory: Inventory,
@@ -59,6 +63,7 @@ const STATE_FILE: &str = "sim-state.json";
 /// Everything the vendors and the control plane share.
 pub(crate) struct SimState {
     pub aruba: aruba::ArubaState,
+    pub ruckus: ruckus::RuckusState,
     pub audiocodes: audiocodes::AudiocodesState,
     pub extreme: extreme::ExtremeState,
     pub calls: control::CallLog,
@@ -71,6 +76,7 @@ impl SimState {
     fn from_inventory(inv: &Inventory) -> SimState {
         SimState {
             aruba: aruba::ArubaState::from_inventory(&inv.aruba),
+            ruckus: ruckus::RuckusState::from_inventory(&inv.ruckus),
             audiocodes: audiocodes::AudiocodesState::from_inventory(&inv.audiocodes),
             extreme: extreme::ExtremeState::from_inventory(&inv.extreme),
             calls: control::CallLog::default(),
@@ -93,6 +99,8 @@ impl SimState {
 #[derive(Serialize, Deserialize)]
 struct Persisted {
     aruba: aruba::ArubaState,
+    #[serde(default)]
+    ruckus: Option<ruckus::RuckusState>,
     #[serde(default)]
     audiocodes: Option<audiocodes::AudiocodesState>,
     extreme: Option<extreme::ExtremeState>,
@@ -129,6 +137,7 @@ impl Inner {
             let st = self.lock();
             serde_json::to_vec_pretty(&PersistedRef {
                 aruba: &st.aruba,
+                ruckus: &st.ruckus,
                 audiocodes: &st.audiocodes,
                 extreme: &st.extreme,
                 clock_offset_secs: st.clock_offset_secs,
@@ -148,6 +157,7 @@ impl Inner {
 #[derive(Serialize)]
 struct PersistedRef<'a> {
     aruba: &'a aruba::ArubaState,
+    ruckus: &'a ruckus::RuckusState,
     audiocodes: &'a audiocodes::AudiocodesState,
     extreme: &'a extreme::ExtremeState,
     clock_offset_secs: u64,
@@ -169,6 +179,7 @@ pub struct Simulator {
     shared: Shared,
     addr: SocketAddr,
     aruba_addr: Option<SocketAddr>,
+    ruckus_addr: Option<SocketAddr>,
     audiocodes_addr: Option<SocketAddr>,
     extreme_addr: Option<SocketAddr>,
     stops: Vec<oneshot::Sender<()>>,
@@ -189,6 +200,9 @@ impl Simulator {
                 let p: Persisted = serde_json::from_str(&text)
                     .with_context(|| format!("{} is not simulator data", file.display()))?;
                 state.aruba = p.aruba;
+                if let Some(r) = p.ruckus {
+                    state.ruckus = r;
+                }
                 if let Some(ac) = p.audiocodes {
                     state.audiocodes = ac;
                 }
@@ -207,6 +221,7 @@ impl Simulator {
 
         let main_app = Router::new()
             .nest("/aruba", aruba::router(shared.clone()))
+            .nest("/ruckus", ruckus::router(shared.clone()))
             .nest("/audiocodes", audiocodes::router(shared.clone()))
             .nest("/extreme", extreme::router(shared.clone()))
             .nest("/_sim", control::router())
@@ -220,6 +235,7 @@ impl Simulator {
             shared: shared.clone(),
             addr: opts.listen,
             aruba_addr: None,
+            ruckus_addr: None,
             audiocodes_addr: None,
             extreme_addr: None,
             stops: Vec::new(),
@@ -235,6 +251,15 @@ impl Simulator {
                 ))
                 .with_state(shared.clone());
             sim.aruba_addr = Some(sim.spawn(listen, root_app).await?);
+        }
+        if let Some(listen) = opts.ruckus_listen {
+            let root_app = ruckus::router(shared.clone())
+                .layer(middleware::from_fn_with_state(
+                    shared.clone(),
+                    persist_layer,
+                ))
+                .with_state(shared.clone());
+            sim.ruckus_addr = Some(sim.spawn(listen, root_app).await?);
         }
         if let Some(listen) = opts.audiocodes_listen {
             let root_app = audiocodes::router(shared.clone())
@@ -284,6 +309,11 @@ impl Simulator {
 
     pub fn aruba_addr(&self) -> Option<SocketAddr> {
         self.aruba_addr
+    }
+
+    /// The `--ruckus-listen` address (RUCKUS One at its root), when asked for.
+    pub fn ruckus_addr(&self) -> Option<SocketAddr> {
+        self.ruckus_addr
     }
 
     /// The `--audiocodes-listen` address (AudioCodes at its root), if any.
@@ -350,6 +380,23 @@ impl Simulator {
         self.persist();
     }
 
+    /// An out-of-band RUCKUS One "portal" edit (for drift tests).
+    pub fn ruckus_edit(&self, edit: RuckusEdit) -> anyhow::Result<()> {
+        {
+            let mut st = self.shared.lock();
+            let now = st.now_ms();
+            st.ruckus.edit(edit, now)?;
+        }
+        self.persist();
+        Ok(())
+    }
+
+    /// Change RUCKUS One's behaviour switches.
+    pub fn ruckus_switches(&self, f: impl FnOnce(&mut RuckusSwitches)) {
+        f(&mut self.shared.lock().ruckus.switches);
+        self.persist();
+    }
+
     /// An out-of-band AudioCodes "portal" edit (for drift tests).
     pub fn audiocodes_edit(&self, edit: AudiocodesEdit) -> anyhow::Result<()> {
         {
@@ -394,7 +441,10 @@ impl Simulator {
 
     /// The whole state as JSON (what `GET /_sim/state` returns).
     pub fn dump(&self) -> serde_json::Value {
-        control::dump(&self.shared.lock())
+        let mut st = self.shared.lock();
+        let now = st.now_ms();
+        st.ruckus.settle(now);
+        control::dump(&st)
     }
 
     fn persist(&self) {
@@ -428,6 +478,10 @@ pub async fn serve(opts: SimOptions) -> anyhow::Result<()> {
     );
     if let Some(addr) = sim.aruba_addr() {
         println!("aruba also served at the root of http://{addr}");
+    }
+    println!("ruckus: {}", sim.base_url("ruckus"));
+    if let Some(addr) = sim.ruckus_addr() {
+        println!("ruckus also served at the root of http://{addr}");
     }
     println!("audiocodes: {}", sim.base_url("audiocodes"));
     if let Some(addr) = sim.audiocodes_addr() {

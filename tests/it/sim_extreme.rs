@@ -43,6 +43,7 @@ async fn start_with(inventory: Inventory) -> H {
     let sim = Simulator::start(SimOptions {
         listen: local(),
         aruba_listen: None,
+        ruckus_listen: None,
         audiocodes_listen: None,
         extreme_listen: None,
         inventory,
@@ -1632,6 +1633,7 @@ async fn own_listener_and_data_dir_persistence() {
     let opts = || SimOptions {
         listen: local(),
         aruba_listen: None,
+        ruckus_listen: None,
         audiocodes_listen: None,
         extreme_listen: Some(local()),
         inventory: Inventory::embedded(),
