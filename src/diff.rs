@@ -391,4 +391,38 @@ mod tests {
             ]
         );
     }
+
+    #[test]
+    fn a_change_to_a_field_that_cannot_change_in_place_is_a_replacement() {
+        let want = vec![rec(
+            "customer.a",
+            Kind::Customer,
+            &[("short_name", json!("acme2")), ("name", json!("Acme"))],
+        )];
+        let have = live(vec![rec(
+            "customer.a",
+            Kind::Customer,
+            &[("short_name", json!("acme")), ("name", json!("Acme"))],
+        )]);
+        let (mut actions, _) = diff(&want, &have, &owned(&["customer.a"]), &BTreeSet::new());
+        assert_eq!(actions[0].op, Op::Update);
+        let replace_on = BTreeMap::from([(
+            "customer.a".to_string(),
+            vec!["short_name".to_string(), "channel_id".to_string()],
+        )]);
+        mark_replacements(&mut actions, &replace_on);
+        assert_eq!(actions[0].op, Op::Replace);
+        assert_eq!(actions[0].replace_because, ["short_name"]);
+
+        // A change to another field of the same object stays an update.
+        let want = vec![rec(
+            "customer.a",
+            Kind::Customer,
+            &[("name", json!("Acme Inc"))],
+        )];
+        let (mut actions, _) = diff(&want, &have, &owned(&["customer.a"]), &BTreeSet::new());
+        mark_replacements(&mut actions, &replace_on);
+        assert_eq!(actions[0].op, Op::Update);
+        assert!(actions[0].replace_because.is_empty());
+    }
 }

@@ -164,6 +164,7 @@ pub async fn plan_with(
         .collect();
     let mut plan = Plan::new(reads, actions, unmanaged);
     plan.targets = targets.to_vec();
+    plan.resend_invitations = options.resend_invitations.iter().cloned().collect();
     Ok(Prepared { plan, parts })
 }
 

@@ -27,6 +27,13 @@ pub struct ApplyArgs {
     /// Refuse a plan that deletes more objects than this.
     #[arg(long, default_value_t = 10)]
     pub max_deletes: usize,
+    /// Allow replacing this object (delete, then create again) where the vendor
+    /// cannot change a field in place. Repeatable.
+    #[arg(long = "allow-replace", value_name = "ADDRESS")]
+    pub allow_replace: Vec<String>,
+    /// Send the administrator invitation of this customer again (RUCKUS One). Repeatable.
+    #[arg(long = "resend-invitation", value_name = "ADDRESS")]
+    pub resend_invitations: Vec<String>,
 }
 
 /// How `plan_and_apply` decides whether to go ahead.
@@ -36,6 +43,9 @@ pub struct ApplyOptions<'a> {
     /// The plan the user reviewed; the fresh plan must match it.
     pub saved: Option<Plan>,
     pub max_deletes: usize,
+    /// Addresses the user allowed to be replaced.
+    pub allow_replace: &'a [String],
+    pub resend_invitations: &'a [String],
 }
 
 fn load_plan(path: &Path) -> Result<Plan, CliError> {
@@ -139,7 +149,10 @@ pub async fn plan_and_apply(
     store: Arc<dyn StateStore>,
     opts: ApplyOptions<'_>,
 ) -> Result<Status, CliError> {
-    let prepared = engine::plan(desired, store.clone(), opts.targets).await?;
+    let options = engine::PlanOptions {
+        resend_invitations: opts.resend_invitations.iter().cloned().collect(),
+    };
+    let prepared = engine::plan_with(desired, store.clone(), opts.targets, &options).await?;
     anstream::print!("{}", render::text(&prepared.plan));
     if let Some(saved) = &opts.saved {
         check_saved(saved, &prepared.plan)?;
@@ -147,7 +160,20 @@ pub async fn plan_and_apply(
     if !prepared.plan.has_changes() {
         return Ok(Status::Ok);
     }
-    let deletes = prepared.plan.summary.delete;
+    let refused: Vec<String> = prepared
+        .plan
+        .actions
+        .iter()
+        .filter(|a| a.op == crate::diff::Op::Replace && !opts.allow_replace.contains(&a.address))
+        .map(|a| format!("{} ({})", a.address, a.replace_because.join(", ")))
+        .collect();
+    if !refused.is_empty() {
+        return Err(CliError::Other(format!(
+            "the plan replaces {} (the vendor cannot change these fields in place, so the object would be deleted and created again, tearing down its configuration); nothing was applied. Re-run with --allow-replace ADDRESS for each replacement you intend, or revert the change in the files.",
+            refused.join("; ")
+        )));
+    }
+    let deletes = prepared.plan.summary.delete + prepared.plan.summary.replace;
     if deletes > opts.max_deletes {
         return Err(CliError::Other(format!(
             "the plan deletes {deletes} objects, more than --max-deletes {}; nothing was applied. Review the deletes above and re-run with --max-deletes {deletes} if they are intended.",
@@ -193,11 +219,17 @@ pub async fn run(cli: &Cli, args: &ApplyArgs) -> Result<Status, CliError> {
         .as_ref()
         .map(|p| p.targets.clone())
         .unwrap_or_else(|| args.target.clone());
+    let resend = saved
+        .as_ref()
+        .map(|p| p.resend_invitations.clone())
+        .unwrap_or_else(|| args.resend_invitations.clone());
     let opts = ApplyOptions {
         targets: &targets,
         auto_approve: args.auto_approve,
         saved,
         max_deletes: args.max_deletes,
+        allow_replace: &args.allow_replace,
+        resend_invitations: &resend,
     };
     plan_and_apply(&desired, store, opts).await
 }

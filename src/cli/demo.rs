@@ -9,7 +9,10 @@ use clap::Args;
 use super::apply::{ApplyOptions, plan_and_apply};
 use super::{Cli, CliError, Status, load_config, runtime};
 use crate::engine;
-use crate::model::{ArubaAuth, AudiocodesAuth, ExtremeAuth, ProviderKind, RuckusAuth, SecretRef};
+use crate::model::{
+    ArubaAuth, AudiocodesAuth, CustomerSpec, Desired, ExtremeAuth, ProviderKind, RuckusAuth,
+    ScriptParam, SecretRef,
+};
 use crate::plan::render;
 use crate::sim::{Inventory, SimOptions, Simulator};
 use crate::state::{SledStore, StateLock, StateStore};
@@ -21,56 +24,150 @@ pub struct DemoArgs {
     pub inventory: Option<PathBuf>,
 }
 
-pub fn run(cli: &Cli, args: &DemoArgs) -> Result<Status, CliError> {
-    let mut desired = load_config(&cli.config)?;
-    // The simulator accepts the bearer token "sim-token"; supply it for every
-    // token the files reference that the environment does not set. This runs
-    // before any thread exists, which is what makes set_var sound here.
+/// Sets an environment variable the configuration references, unless it is set.
+fn supply(reference: &SecretRef, value: &str) {
+    if let SecretRef::Env(name) = reference
+        && std::env::var_os(name).is_none()
+    {
+        // SAFETY: called before the runtime or any other thread exists.
+        unsafe { std::env::set_var(name, value) };
+    }
+}
+
+/// Supplies the simulator's credentials for every secret the files reference by
+/// an environment variable that is not set (secrets in files are left alone).
+fn supply_sim_credentials(desired: &Desired, inventory: &Inventory) {
     for p in desired.providers.values() {
-        let token = match &p.kind {
+        match &p.kind {
             ProviderKind::ArubaCentral(s) => match &s.auth {
-                ArubaAuth::Token(r) => Some(r),
-                _ => None,
+                ArubaAuth::Token(r) => supply(r, "sim-token"),
+                ArubaAuth::OAuth {
+                    client_id,
+                    client_secret,
+                    refresh_token,
+                    access_token,
+                } => {
+                    supply(client_id, &inventory.aruba.oauth.client_id);
+                    supply(client_secret, &inventory.aruba.oauth.client_secret);
+                    supply(refresh_token, &inventory.aruba.oauth.refresh_token);
+                    if let Some(r) = access_token {
+                        supply(r, "sim-token");
+                    }
+                }
             },
             ProviderKind::ExtremeCloud(s) => match &s.auth {
-                ExtremeAuth::Token(r) => Some(r),
-                _ => None,
+                ExtremeAuth::Token(r) => supply(r, "sim-token"),
+                ExtremeAuth::Password {
+                    user_id, password, ..
+                } => {
+                    if let Some(u) = inventory
+                        .extreme
+                        .users
+                        .iter()
+                        .find(|u| u.user_id.eq_ignore_ascii_case(user_id))
+                    {
+                        supply(password, &u.password);
+                    }
+                }
             },
             ProviderKind::RuckusOne(s) => match &s.auth {
-                RuckusAuth::Token(r) => Some(r),
-                _ => None,
+                RuckusAuth::Token(r) => supply(r, "sim-token"),
+                RuckusAuth::ClientCredentials {
+                    client_id,
+                    client_secret,
+                } => {
+                    supply(client_id, &inventory.ruckus.oauth.client_id);
+                    supply(client_secret, &inventory.ruckus.oauth.client_secret);
+                }
             },
             ProviderKind::AudiocodesLive(s) => match &s.auth {
-                AudiocodesAuth::Token(r) => Some(r),
-                _ => None,
+                AudiocodesAuth::Token(r) => supply(r, "sim-token"),
+                AudiocodesAuth::ClientCredentials {
+                    client_id,
+                    client_secret,
+                    ..
+                } => {
+                    supply(client_id, &inventory.audiocodes.client_id);
+                    supply(client_secret, &inventory.audiocodes.client_secret);
+                }
             },
-        };
-        if let Some(SecretRef::Env(name)) = token
-            && std::env::var_os(name).is_none()
-        {
-            // SAFETY: single-threaded at this point (no runtime, no threads started).
-            unsafe { std::env::set_var(name, "sim-token") };
         }
     }
+    // Script parameters given by reference (e.g. a carrier password).
+    for c in desired.customers.values() {
+        if let CustomerSpec::Audiocodes(a) = &c.spec {
+            for param in a.script_parameters.values() {
+                if let ScriptParam::Secret(r) = param {
+                    supply(r, "demo-carrier-secret");
+                }
+            }
+        }
+    }
+}
+
+/// The simulator's path prefix for a provider type.
+fn sim_prefix(kind: &ProviderKind) -> &'static str {
+    match kind {
+        ProviderKind::ArubaCentral(_) => "aruba",
+        ProviderKind::ExtremeCloud(_) => "extreme",
+        ProviderKind::RuckusOne(_) => "ruckus",
+        ProviderKind::AudiocodesLive(_) => "audiocodes",
+    }
+}
+
+/// Points every provider at the embedded simulator: base URLs, and token URLs
+/// written for a simulator at another address.
+fn point_at(desired: &mut Desired, sim: &Simulator) {
+    let local = |url: &str| -> String {
+        match url.strip_prefix("http://") {
+            Some(rest) if rest.starts_with("127.0.0.1") || rest.starts_with("localhost") => {
+                let path = rest.find('/').map(|i| &rest[i..]).unwrap_or("");
+                format!("{}{path}", sim.url())
+            }
+            _ => url.to_string(),
+        }
+    };
+    for p in desired.providers.values_mut() {
+        p.base_url = sim.base_url(sim_prefix(&p.kind));
+        match &mut p.kind {
+            ProviderKind::RuckusOne(s) => {
+                if let Some(url) = &mut s.token_url {
+                    *url = local(url);
+                }
+            }
+            ProviderKind::AudiocodesLive(s) => {
+                if let AudiocodesAuth::ClientCredentials { token_url, .. } = &mut s.auth {
+                    *token_url = local(token_url);
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+pub fn run(cli: &Cli, args: &DemoArgs) -> Result<Status, CliError> {
+    let mut desired = load_config(&cli.config)?;
     let inventory = match &args.inventory {
         Some(path) => Inventory::from_file(path).map_err(|e| CliError::Other(format!("{e:#}")))?,
         None => Inventory::embedded(),
     };
+    // Before any thread exists, which is what makes set_var sound here.
+    supply_sim_credentials(&desired, &inventory);
     runtime()?.block_on(async move {
         let sim = Simulator::start(SimOptions {
             listen: "127.0.0.1:0"
                 .parse()
                 .map_err(|e| CliError::Other(format!("{e}")))?,
             aruba_listen: None,
+            extreme_listen: None,
+            ruckus_listen: None,
             inventory,
             data_dir: None,
             audiocodes_listen: None,
         })
         .await
         .map_err(|e| CliError::Other(format!("simulator: {e:#}")))?;
-        for p in desired.providers.values_mut() {
-            p.base_url = sim.base_url("aruba");
-        }
+        point_at(&mut desired, &sim);
         let dir = std::env::temp_dir().join(format!("mspform-demo-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         let result = async {
@@ -90,6 +187,8 @@ pub fn run(cli: &Cli, args: &DemoArgs) -> Result<Status, CliError> {
                 auto_approve: true,
                 saved: None,
                 max_deletes: 0,
+                allow_replace: &[],
+                resend_invitations: &[],
             };
             let status = plan_and_apply(&desired, store.clone(), opts).await?;
             if matches!(status, Status::Failed) {
@@ -98,9 +197,20 @@ pub fn run(cli: &Cli, args: &DemoArgs) -> Result<Status, CliError> {
             println!("\n== 2. plan again: nothing should be left to change\n");
             let again = engine::plan(&desired, store, &[]).await?;
             anstream::print!("{}", render::text(&again.plan));
+            let mut vendors: Vec<&str> = desired
+                .providers
+                .values()
+                .map(|p| sim_prefix(&p.kind))
+                .collect();
+            vendors.sort();
+            vendors.dedup();
+            let writes: Vec<String> = vendors
+                .iter()
+                .map(|v| format!("{v} {}", sim.write_calls(v)))
+                .collect();
             println!(
                 "\nVendor write calls the simulator saw: {}",
-                sim.write_calls("aruba")
+                writes.join(", ")
             );
             Ok::<Status, CliError>(if again.plan.has_changes() {
                 Status::Failed

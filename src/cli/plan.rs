@@ -23,6 +23,9 @@ pub struct PlanArgs {
     /// Only plan these addresses (e.g. customer.acme, device.AP0000001). Repeatable.
     #[arg(long)]
     pub target: Vec<String>,
+    /// Send the administrator invitation of this customer again (RUCKUS One). Repeatable.
+    #[arg(long = "resend-invitation", value_name = "ADDRESS")]
+    pub resend_invitations: Vec<String>,
 }
 
 #[derive(Debug, Args)]
@@ -69,7 +72,10 @@ pub async fn run(cli: &Cli, args: &PlanArgs) -> Result<Status, CliError> {
 async fn make(cli: &Cli, args: &PlanArgs) -> Result<Plan, CliError> {
     let desired = load_config(&cli.config)?;
     let (store, _lock) = open_state(&cli.state, "plan")?;
-    let prepared = engine::plan(&desired, store, &args.target).await?;
+    let options = engine::PlanOptions {
+        resend_invitations: args.resend_invitations.iter().cloned().collect(),
+    };
+    let prepared = engine::plan_with(&desired, store, &args.target, &options).await?;
     anstream::print!("{}", render::render(&prepared.plan, args.format.into()));
     if let Some(out) = &args.out {
         write_atomic(out, render::json(&prepared.plan).as_bytes()).map_err(|e| {
@@ -92,6 +98,7 @@ pub fn prometheus(plan: &Plan) -> String {
             (Op::Delete, "delete"),
             (Op::Adopt, "adopt"),
             (Op::Forget, "forget"),
+            (Op::Replace, "replace"),
         ] {
             let n = plan
                 .actions
@@ -136,6 +143,7 @@ pub async fn drift(cli: &Cli, args: &DriftArgs) -> Result<Status, CliError> {
         out: None,
         detailed_exitcode: true,
         target: Vec::new(),
+        resend_invitations: Vec::new(),
     };
     let plan = make(cli, &plan_args).await?;
     if let Some(path) = &args.prometheus {

@@ -73,9 +73,11 @@ pub(super) fn provider(node: &Node<'_>, sink: &mut Sink) -> Option<Provider> {
                 list(SUPPORTED.iter().copied())
             )),
         );
-        return None;
     }
-    if !matches!(vendor, None | Some("aruba-central")) {
+    if matches!(
+        vendor,
+        Some("extremecloud" | "ruckus-one" | "audiocodes-live")
+    ) {
         let base_url = table
             .nonempty_string(sink, "base_url", "base_url = \"https://…\"")
             .and_then(|url| base_url(url, &table.get("base_url")?, sink));

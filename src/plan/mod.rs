@@ -26,6 +26,8 @@ pub struct Summary {
     pub delete: usize,
     pub adopt: usize,
     pub forget: usize,
+    #[serde(default)]
+    pub replace: usize,
     pub unmanaged: usize,
     pub refresh_calls: u64,
 }
@@ -38,6 +40,9 @@ pub struct Plan {
     /// The `--target` addresses the plan was restricted to (empty: everything).
     #[serde(default)]
     pub targets: Vec<String>,
+    /// The `--resend-invitation` addresses the plan was made with.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub resend_invitations: Vec<String>,
     pub actions: Vec<Action>,
     pub unmanaged: Vec<Unmanaged>,
     pub summary: Summary,
@@ -58,6 +63,7 @@ impl Plan {
             delete: count(Op::Delete),
             adopt: count(Op::Adopt),
             forget: count(Op::Forget),
+            replace: count(Op::Replace),
             unmanaged: unmanaged.len(),
             refresh_calls: providers.iter().map(|p| p.calls).sum(),
         };
@@ -66,6 +72,7 @@ impl Plan {
             mspform_version: env!("CARGO_PKG_VERSION").to_string(),
             providers,
             targets: Vec::new(),
+            resend_invitations: Vec::new(),
             actions,
             unmanaged,
             summary,

@@ -169,8 +169,13 @@ pub fn text(plan: &Plan) -> String {
 
 pub fn summary_line(plan: &Plan) -> String {
     let s = &plan.summary;
+    let replace = if s.replace > 0 {
+        format!(", {} to replace", s.replace)
+    } else {
+        String::new()
+    };
     format!(
-        "Plan: {} to create, {} to update, {} to delete, {} to adopt, {} to forget; {} unmanaged. Refresh spent {} API call{}.",
+        "Plan: {} to create, {} to update, {} to delete{replace}, {} to adopt, {} to forget; {} unmanaged. Refresh spent {} API call{}.",
         s.create,
         s.update,
         s.delete,

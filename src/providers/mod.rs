@@ -270,3 +270,66 @@ pub fn partner_address(key: &str) -> String {
 pub fn unmanaged_address(kind: &str, name: &str) -> String {
     format!("{kind}[{}]", serde_json::Value::String(name.to_string()))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    struct Script {
+        fail: Vec<usize>,
+        ran: Vec<usize>,
+    }
+
+    impl StepRunner<Step<()>> for Script {
+        async fn run(&mut self, step: &Step<()>) -> Result<(), ProviderError> {
+            self.ran.push(step.id);
+            if self.fail.contains(&step.id) {
+                return Err(ProviderError::Other {
+                    provider: "p".into(),
+                    message: format!("step {} failed", step.id),
+                });
+            }
+            Ok(())
+        }
+    }
+
+    fn steps() -> Vec<Step<()>> {
+        let mut b = Steps::default();
+        let a = b.push(vec![], vec!["customer.a".into()], "create a", ());
+        b.push(vec![a], vec!["partner.p".into()], "assign a", ());
+        b.push(vec![], vec!["customer.b".into()], "create b", ());
+        b.steps
+    }
+
+    #[tokio::test]
+    async fn a_failure_skips_only_its_dependents() {
+        let mut runner = Script {
+            fail: vec![0],
+            ran: vec![],
+        };
+        let (reports, interrupted) =
+            run_steps("p", &steps(), &mut runner, &AtomicBool::new(false)).await;
+        assert!(!interrupted);
+        assert_eq!(runner.ran, [0, 2]);
+        assert!(matches!(reports[0].outcome, Outcome::Failed(_)));
+        assert!(matches!(&reports[1].outcome, Outcome::Skipped(why) if why.contains("create a")));
+        assert_eq!(reports[2].outcome, Outcome::Done);
+    }
+
+    #[tokio::test]
+    async fn a_stop_starts_nothing_new() {
+        let mut runner = Script {
+            fail: vec![],
+            ran: vec![],
+        };
+        let (reports, interrupted) =
+            run_steps("p", &steps(), &mut runner, &AtomicBool::new(true)).await;
+        assert!(interrupted);
+        assert!(runner.ran.is_empty());
+        assert!(
+            reports
+                .iter()
+                .all(|r| matches!(r.outcome, Outcome::Skipped(_)))
+        );
+    }
+}

@@ -8,6 +8,8 @@ use anyhow::{Context, bail};
 use serde::{Deserialize, Serialize};
 
 use super::aruba::ArubaSwitches;
+pub use super::extreme::ExtremeInventory;
+use super::ruckus::RuckusInventory;
 
 /// Everything the simulated clouds start with.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -16,6 +18,12 @@ pub struct Inventory {
     pub aruba: ArubaInventory,
     #[serde(default)]
     pub audiocodes: super::audiocodes::AudiocodesInventory,
+    /// ExtremeCloud; a built-in default account when the table is absent.
+    #[serde(default)]
+    pub extreme: ExtremeInventory,
+    /// RUCKUS One; a built-in default account when the table is absent.
+    #[serde(default)]
+    pub ruckus: RuckusInventory,
 }
 
 /// The Aruba Central MSP account.
@@ -129,6 +137,8 @@ impl Inventory {
 
     fn validate(&self) -> anyhow::Result<()> {
         self.audiocodes.validate()?;
+        self.extreme.validate()?;
+        self.ruckus.validate()?;
         let a = &self.aruba;
         if a.msp_id.len() != 32
             || !a

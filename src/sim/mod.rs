@@ -13,8 +13,11 @@
 
 pub mod aruba;
 pub mod audiocodes;
+mod common;
 pub mod control;
+pub mod extreme;
 pub mod inventory;
+pub mod ruckus;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -34,7 +37,9 @@ use tokio::task::JoinHandle;
 pub use aruba::{ArubaEdit, ArubaSwitches};
 pub use audiocodes::{AudiocodesEdit, AudiocodesSwitches};
 pub use control::{FaultKind, FaultSpec};
+pub use extreme::{ExtremeEdit, ExtremeSwitches};
 pub use inventory::Inventory;
+pub use ruckus::{RuckusEdit, RuckusSwitches};
 
 /// How to start a simulator.
 pub struct SimOptions {
@@ -42,6 +47,10 @@ pub struct SimOptions {
     pub listen: SocketAddr,
     /// Optionally also serve Aruba at the root of this address, as the real cloud does.
     pub aruba_listen: Option<SocketAddr>,
+    /// Optionally also serve RUCKUS One at the root of this address.
+    pub ruckus_listen: Option<SocketAddr>,
+    /// Optionally also serve ExtremeCloud at the root of this address.
+    pub extreme_listen: Option<SocketAddr>,
     pub inventory: Inventory,
     /// Persist the simulated clouds here after every mutating request; load at start.
     pub data_dir: Option<PathBuf>,
@@ -54,7 +63,9 @@ const STATE_FILE: &str = "sim-state.json";
 /// Everything the vendors and the control plane share.
 pub(crate) struct SimState {
     pub aruba: aruba::ArubaState,
+    pub ruckus: ruckus::RuckusState,
     pub audiocodes: audiocodes::AudiocodesState,
+    pub extreme: extreme::ExtremeState,
     pub calls: control::CallLog,
     pub faults: control::Faults,
     /// Seconds added to the wall clock (`/_sim/clock`).
@@ -65,7 +76,9 @@ impl SimState {
     fn from_inventory(inv: &Inventory) -> SimState {
         SimState {
             aruba: aruba::ArubaState::from_inventory(&inv.aruba),
+            ruckus: ruckus::RuckusState::from_inventory(&inv.ruckus),
             audiocodes: audiocodes::AudiocodesState::from_inventory(&inv.audiocodes),
+            extreme: extreme::ExtremeState::from_inventory(&inv.extreme),
             calls: control::CallLog::default(),
             faults: control::Faults::default(),
             clock_offset_secs: 0,
@@ -87,7 +100,10 @@ impl SimState {
 struct Persisted {
     aruba: aruba::ArubaState,
     #[serde(default)]
+    ruckus: Option<ruckus::RuckusState>,
+    #[serde(default)]
     audiocodes: Option<audiocodes::AudiocodesState>,
+    extreme: Option<extreme::ExtremeState>,
     #[serde(default)]
     clock_offset_secs: u64,
 }
@@ -121,7 +137,9 @@ impl Inner {
             let st = self.lock();
             serde_json::to_vec_pretty(&PersistedRef {
                 aruba: &st.aruba,
+                ruckus: &st.ruckus,
                 audiocodes: &st.audiocodes,
+                extreme: &st.extreme,
                 clock_offset_secs: st.clock_offset_secs,
             })
         };
@@ -139,7 +157,9 @@ impl Inner {
 #[derive(Serialize)]
 struct PersistedRef<'a> {
     aruba: &'a aruba::ArubaState,
+    ruckus: &'a ruckus::RuckusState,
     audiocodes: &'a audiocodes::AudiocodesState,
+    extreme: &'a extreme::ExtremeState,
     clock_offset_secs: u64,
 }
 
@@ -159,7 +179,9 @@ pub struct Simulator {
     shared: Shared,
     addr: SocketAddr,
     aruba_addr: Option<SocketAddr>,
+    ruckus_addr: Option<SocketAddr>,
     audiocodes_addr: Option<SocketAddr>,
+    extreme_addr: Option<SocketAddr>,
     stops: Vec<oneshot::Sender<()>>,
     tasks: Vec<JoinHandle<()>>,
 }
@@ -178,8 +200,14 @@ impl Simulator {
                 let p: Persisted = serde_json::from_str(&text)
                     .with_context(|| format!("{} is not simulator data", file.display()))?;
                 state.aruba = p.aruba;
+                if let Some(r) = p.ruckus {
+                    state.ruckus = r;
+                }
                 if let Some(ac) = p.audiocodes {
                     state.audiocodes = ac;
+                }
+                if let Some(x) = p.extreme {
+                    state.extreme = x;
                 }
                 state.clock_offset_secs = p.clock_offset_secs;
             }
@@ -193,7 +221,9 @@ impl Simulator {
 
         let main_app = Router::new()
             .nest("/aruba", aruba::router(shared.clone()))
+            .nest("/ruckus", ruckus::router(shared.clone()))
             .nest("/audiocodes", audiocodes::router(shared.clone()))
+            .nest("/extreme", extreme::router(shared.clone()))
             .nest("/_sim", control::router())
             .fallback(control::not_found)
             .layer(middleware::from_fn_with_state(
@@ -205,7 +235,9 @@ impl Simulator {
             shared: shared.clone(),
             addr: opts.listen,
             aruba_addr: None,
+            ruckus_addr: None,
             audiocodes_addr: None,
+            extreme_addr: None,
             stops: Vec::new(),
             tasks: Vec::new(),
         };
@@ -220,6 +252,15 @@ impl Simulator {
                 .with_state(shared.clone());
             sim.aruba_addr = Some(sim.spawn(listen, root_app).await?);
         }
+        if let Some(listen) = opts.ruckus_listen {
+            let root_app = ruckus::router(shared.clone())
+                .layer(middleware::from_fn_with_state(
+                    shared.clone(),
+                    persist_layer,
+                ))
+                .with_state(shared.clone());
+            sim.ruckus_addr = Some(sim.spawn(listen, root_app).await?);
+        }
         if let Some(listen) = opts.audiocodes_listen {
             let root_app = audiocodes::router(shared.clone())
                 .fallback(control::not_found)
@@ -229,6 +270,16 @@ impl Simulator {
                 ))
                 .with_state(shared.clone());
             sim.audiocodes_addr = Some(sim.spawn(listen, root_app).await?);
+        }
+        if let Some(listen) = opts.extreme_listen {
+            // The extreme router brings its own fallback (the MSP-prefix dispatcher).
+            let root_app = extreme::router(shared.clone())
+                .layer(middleware::from_fn_with_state(
+                    shared.clone(),
+                    persist_layer,
+                ))
+                .with_state(shared.clone());
+            sim.extreme_addr = Some(sim.spawn(listen, root_app).await?);
         }
         Ok(sim)
     }
@@ -260,9 +311,19 @@ impl Simulator {
         self.aruba_addr
     }
 
+    /// The `--ruckus-listen` address (RUCKUS One at its root), when asked for.
+    pub fn ruckus_addr(&self) -> Option<SocketAddr> {
+        self.ruckus_addr
+    }
+
     /// The `--audiocodes-listen` address (AudioCodes at its root), if any.
     pub fn audiocodes_addr(&self) -> Option<SocketAddr> {
         self.audiocodes_addr
+    }
+
+    /// The `--extreme-listen` address (ExtremeCloud at its root), if any.
+    pub fn extreme_addr(&self) -> Option<SocketAddr> {
+        self.extreme_addr
     }
 
     /// `http://ADDR/<vendor>`, e.g. the Aruba base URL.
@@ -319,6 +380,23 @@ impl Simulator {
         self.persist();
     }
 
+    /// An out-of-band RUCKUS One "portal" edit (for drift tests).
+    pub fn ruckus_edit(&self, edit: RuckusEdit) -> anyhow::Result<()> {
+        {
+            let mut st = self.shared.lock();
+            let now = st.now_ms();
+            st.ruckus.edit(edit, now)?;
+        }
+        self.persist();
+        Ok(())
+    }
+
+    /// Change RUCKUS One's behaviour switches.
+    pub fn ruckus_switches(&self, f: impl FnOnce(&mut RuckusSwitches)) {
+        f(&mut self.shared.lock().ruckus.switches);
+        self.persist();
+    }
+
     /// An out-of-band AudioCodes "portal" edit (for drift tests).
     pub fn audiocodes_edit(&self, edit: AudiocodesEdit) -> anyhow::Result<()> {
         {
@@ -336,6 +414,19 @@ impl Simulator {
         self.persist();
     }
 
+    /// An out-of-band ExtremeCloud "portal" edit (for drift tests).
+    pub fn extreme_edit(&self, edit: ExtremeEdit) -> anyhow::Result<()> {
+        self.shared.lock().extreme.edit(edit)?;
+        self.persist();
+        Ok(())
+    }
+
+    /// Change ExtremeCloud's behaviour switches.
+    pub fn extreme_switches(&self, f: impl FnOnce(&mut ExtremeSwitches)) {
+        f(&mut self.shared.lock().extreme.switches);
+        self.persist();
+    }
+
     /// Move the simulated clock forward (token expiry, delays, rate-limit windows).
     pub fn advance_clock(&self, secs: u64) {
         let mut st = self.shared.lock();
@@ -350,7 +441,10 @@ impl Simulator {
 
     /// The whole state as JSON (what `GET /_sim/state` returns).
     pub fn dump(&self) -> serde_json::Value {
-        control::dump(&self.shared.lock())
+        let mut st = self.shared.lock();
+        let now = st.now_ms();
+        st.ruckus.settle(now);
+        control::dump(&st)
     }
 
     fn persist(&self) {
@@ -385,9 +479,17 @@ pub async fn serve(opts: SimOptions) -> anyhow::Result<()> {
     if let Some(addr) = sim.aruba_addr() {
         println!("aruba also served at the root of http://{addr}");
     }
+    println!("ruckus: {}", sim.base_url("ruckus"));
+    if let Some(addr) = sim.ruckus_addr() {
+        println!("ruckus also served at the root of http://{addr}");
+    }
     println!("audiocodes: {}", sim.base_url("audiocodes"));
     if let Some(addr) = sim.audiocodes_addr() {
         println!("audiocodes also served at the root of http://{addr}");
+    }
+    println!("extreme: {}", sim.base_url("extreme"));
+    if let Some(addr) = sim.extreme_addr() {
+        println!("extreme also served at the root of http://{addr}");
     }
     stop_signal().await?;
     sim.shutdown().await;

@@ -346,7 +346,9 @@ provider = "aruba"
             "a.toml:3:1 providers.aruba.base_ur",
             "a.toml:4:22 providers.aruba.token.nme",
             "a.toml:5:1 providers.aruba.flavour",
-            "a.toml:7:2 partners",
+            "a.toml:7:11 partners.p1.name",
+            "a.toml:7:11 partners.p1.customers",
+            "a.toml:8:12 partners.p1.provider",
         ]
     );
     assert_eq!(errors[0].message, "missing required key `base_url`");
@@ -359,7 +361,7 @@ provider = "aruba"
     );
     assert_eq!(help(&errors[2]), "allowed keys here: `env`, `file`");
     assert!(!help(&errors[3]).contains("did you mean"));
-    assert!(help(&errors[4]).contains("not supported yet"));
+    assert!(errors[6].message.contains("has no partner assignments"));
 }
 
 #[test]
@@ -533,12 +535,7 @@ client_id = { env = "C" }
 fn provider_values_are_checked() {
     let errors = errors(&[(
         "a.toml",
-        r#"[providers.extreme]
-type = "extremecloud"
-base_url = "https://api.ezcloudx.com"
-whatever = 1
-
-[providers.aruba]
+        r#"[providers.aruba]
 type = "aruba-centrl"
 base_url = "ftp://example.com"
 ownership = "mine"
@@ -558,29 +555,24 @@ token = { env = "T" }
     assert_eq!(
         places(&errors),
         [
-            "a.toml:2:8 providers.extreme.type",
-            "a.toml:7:8 providers.aruba.type",
-            "a.toml:8:12 providers.aruba.base_url",
-            "a.toml:9:13 providers.aruba.ownership",
-            "a.toml:11:20 providers.aruba.calls_per_second",
-            "a.toml:12:20 providers.aruba.poll_interval_ms",
-            "a.toml:13:26 providers.aruba.provision_timeout_secs",
-            "a.toml:14:24 providers.aruba.request_timeout_secs",
-            "a.toml:15:26 providers.aruba.license_services[1]",
-            "a.toml:17:12 providers.Bad_Key",
-            "a.toml:19:12 providers.Bad_Key.base_url",
+            "a.toml:2:8 providers.aruba.type",
+            "a.toml:3:12 providers.aruba.base_url",
+            "a.toml:4:13 providers.aruba.ownership",
+            "a.toml:6:20 providers.aruba.calls_per_second",
+            "a.toml:7:20 providers.aruba.poll_interval_ms",
+            "a.toml:8:26 providers.aruba.provision_timeout_secs",
+            "a.toml:9:24 providers.aruba.request_timeout_secs",
+            "a.toml:10:26 providers.aruba.license_services[1]",
+            "a.toml:12:12 providers.Bad_Key",
+            "a.toml:14:12 providers.Bad_Key.base_url",
         ]
     );
-    assert_eq!(
-        errors[0].message,
-        "provider type `extremecloud` is not supported yet"
-    );
-    assert_eq!(errors[1].message, "unknown provider type `aruba-centrl`");
-    assert!(help(&errors[1]).starts_with("did you mean `aruba-central`?"));
-    assert_eq!(errors[4].message, "must be between 1 and 7");
-    assert_eq!(errors[6].message, "expected an integer, found a float");
-    assert_eq!(errors[9].message, "invalid provider key `Bad_Key`");
-    assert!(help(&errors[9]).contains("`bad_key`"));
+    assert_eq!(errors[0].message, "unknown provider type `aruba-centrl`");
+    assert!(help(&errors[0]).starts_with("did you mean `aruba-central`?"));
+    assert_eq!(errors[3].message, "must be between 1 and 7");
+    assert_eq!(errors[5].message, "expected an integer, found a float");
+    assert_eq!(errors[8].message, "invalid provider key `Bad_Key`");
+    assert!(help(&errors[8]).contains("`bad_key`"));
 }
 
 #[test]

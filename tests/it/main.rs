@@ -8,4 +8,6 @@ mod e2e;
 mod golden;
 mod sim_aruba;
 mod sim_audiocodes;
+mod sim_extreme;
+mod sim_ruckus;
 mod support;

@@ -42,6 +42,8 @@ async fn start() -> H {
     let sim = Simulator::start(SimOptions {
         listen: local(),
         aruba_listen: None,
+        ruckus_listen: None,
+        extreme_listen: None,
         inventory: Inventory::embedded(),
         data_dir: None,
         audiocodes_listen: None,
@@ -1327,6 +1329,8 @@ async fn data_dir_persists_and_audiocodes_listen_serves_at_the_root() {
     let opts = || SimOptions {
         listen: local(),
         aruba_listen: None,
+        ruckus_listen: None,
+        extreme_listen: None,
         inventory: Inventory::embedded(),
         data_dir: Some(dir.path().to_path_buf()),
         audiocodes_listen: Some(local()),
