@@ -695,3 +695,25 @@ async fn assumed_behaviours_make_no_difference() {
         assert!(!plan(&desired, &store).await.plan.has_changes());
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_ip_group_customer_without_a_tenant_id_depends_on_the_vendor() {
+    let sim = sim(false).await;
+    let dir = tempfile::tempdir().unwrap();
+    let no_tenant = HARBOR.replace(&format!("ms_tenant_id = \"{MS_B}\"\n"), "");
+    let desired = config(&sim, dir.path(), &no_tenant);
+    let store = store(dir.path());
+    // A vendor that insists on msTenantId refuses it: the step names the call and status.
+    let report = apply(&desired, &store).await;
+    assert_eq!(report.failed(), 1);
+    let text = format!("{report:?}");
+    assert!(
+        text.contains("POST /api/v2/customer answered HTTP 400"),
+        "{text}"
+    );
+    assert!(store.owned().unwrap().is_empty());
+    // One that does not creates it, and reads it back unchanged.
+    sim.audiocodes_switches(|s| s.ms_tenant_required = false);
+    assert!(apply(&desired, &store).await.ok());
+    assert!(!plan(&desired, &store).await.plan.has_changes());
+}

@@ -60,16 +60,14 @@ pub fn declared<'a>(
         .collect()
 }
 
-/// The fields mspform manages for a declared customer. The Microsoft tenant id
-/// is managed only when declared; the deployment must be `Deployed`.
+/// The fields mspform manages for a declared customer. Optional ones (tenant id,
+/// channel, Live Platform customer id, each script parameter) only when declared
+/// (or when recorded at create, see [`resolve`]); the deployment must be `Deployed`.
 pub fn desired_fields(c: &Customer, a: &AudiocodesCustomer) -> Fields {
-    let opt = |v: &Option<String>| v.as_ref().map_or(Value::Null, |s| json!(s));
     let mut fields = BTreeMap::from([
         ("name".to_string(), json!(c.name)),
         ("short_name".to_string(), json!(a.short_name)),
         ("customer_type".to_string(), json!(a.customer_type)),
-        ("channel_id".to_string(), opt(&a.channel_id)),
-        ("lc_customer_id".to_string(), opt(&a.lc_customer_id)),
         ("sbc_id".to_string(), json!(a.site.sbc_id)),
         (
             "onboarding_script".to_string(),
@@ -80,6 +78,14 @@ pub fn desired_fields(c: &Customer, a: &AudiocodesCustomer) -> Fields {
     ]);
     if let Some(t) = &a.ms_tenant_id {
         fields.insert("ms_tenant_id".into(), json!(t.to_lowercase()));
+    }
+    for (k, v) in [
+        ("channel_id", &a.channel_id),
+        ("lc_customer_id", &a.lc_customer_id),
+    ] {
+        if let Some(v) = v {
+            fields.insert(k.into(), json!(v));
+        }
     }
     for (name, p) in &a.script_parameters {
         fields.insert(format!("{PARAM_PREFIX}{name}"), json!(secret_display(p)));
@@ -283,13 +289,13 @@ pub fn resolve(
         );
     }
 
-    // Desired records: a parameter recorded at create but no longer declared is
-    // wanted gone (null), so the plan shows it.
+    // Desired records: a write-only value recorded at create but no longer
+    // declared is wanted gone (null), so the plan shows it.
     for (key, (c, a)) in &customers {
         let address = customer_address(key);
         let mut fields = desired_fields(c, a);
         if let Some(record) = owned.get(&address).filter(|r| r.provider == provider) {
-            for name in record.facts.keys().filter(|k| k.starts_with(PARAM_PREFIX)) {
+            for name in record.facts.keys().filter(|k| is_write_only(k)) {
                 fields.entry(name.clone()).or_insert(Value::Null);
             }
         }
@@ -458,6 +464,30 @@ pub(crate) mod tests {
                 .after,
             Value::Null
         );
+    }
+
+    #[test]
+    fn an_optional_value_removed_from_the_file_shows_as_a_change() {
+        let d = desired(&[("acme", "Acme", "AcmeCorp")]);
+        let mut facts = created_facts(&d, "acme");
+        facts.insert("channel_id".into(), json!("chan-1"));
+        let owned = BTreeMap::from([("customer.acme".to_string(), owned_rec(G1, facts))]);
+        let r = resolve(
+            "ac",
+            &d,
+            &snap(vec![live(G1, "Acme", "AcmeCorp", "Deployed")]),
+            &owned,
+        );
+        let actions = plan(&r, &owned);
+        assert_eq!(actions[0].replace_because, ["channel_id"]);
+        let change = actions[0].changed("channel_id").unwrap();
+        assert_eq!(
+            (&change.before, &change.after),
+            (&json!("chan-1"), &Value::Null)
+        );
+        // Undeclared and never recorded: not a field at all.
+        let (c, a) = declared("ac", &d)["acme"];
+        assert!(!desired_fields(c, a).contains_key("channel_id"));
     }
 
     #[test]
