@@ -627,7 +627,7 @@ async fn a_static_token_works_and_a_rejected_one_is_not_retried() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn secrets_stay_out_of_errors_state_and_the_vendors_echo() {
+async fn secrets_stay_out_of_errors_and_state() {
     let sim = sim(false).await;
     let dir = tempfile::tempdir().unwrap();
     let desired = config(&sim, dir.path(), &acme("AcmeCorp"));
