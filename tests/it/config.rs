@@ -346,7 +346,9 @@ provider = "aruba"
             "a.toml:3:1 providers.aruba.base_ur",
             "a.toml:4:22 providers.aruba.token.nme",
             "a.toml:5:1 providers.aruba.flavour",
-            "a.toml:7:2 partners",
+            "a.toml:7:11 partners.p1.name",
+            "a.toml:7:11 partners.p1.customers",
+            "a.toml:8:12 partners.p1.provider",
         ]
     );
     assert_eq!(errors[0].message, "missing required key `base_url`");
@@ -359,7 +361,7 @@ provider = "aruba"
     );
     assert_eq!(help(&errors[2]), "allowed keys here: `env`, `file`");
     assert!(!help(&errors[3]).contains("did you mean"));
-    assert!(help(&errors[4]).contains("not supported yet"));
+    assert!(errors[6].message.contains("has no partner assignments"));
 }
 
 #[test]
@@ -539,7 +541,7 @@ base_url = "https://api.ezcloudx.com"
 whatever = 1
 
 [providers.aruba]
-type = "aruba-centrl"
+type = "aruba-central"
 base_url = "ftp://example.com"
 ownership = "mine"
 token = { env = "T" }
@@ -553,13 +555,16 @@ license_services = ["A", "A"]
 type = "aruba-central"
 base_url = "https://"
 token = { env = "T" }
+
+[providers.typo]
+type = "aruba-centrl"
 "#,
     )]);
     assert_eq!(
         places(&errors),
         [
-            "a.toml:2:8 providers.extreme.type",
-            "a.toml:7:8 providers.aruba.type",
+            "a.toml:1:12 providers.extreme",
+            "a.toml:4:1 providers.extreme.whatever",
             "a.toml:8:12 providers.aruba.base_url",
             "a.toml:9:13 providers.aruba.ownership",
             "a.toml:11:20 providers.aruba.calls_per_second",
@@ -569,14 +574,16 @@ token = { env = "T" }
             "a.toml:15:26 providers.aruba.license_services[1]",
             "a.toml:17:12 providers.Bad_Key",
             "a.toml:19:12 providers.Bad_Key.base_url",
+            "a.toml:23:8 providers.typo.type",
         ]
     );
     assert_eq!(
         errors[0].message,
-        "provider type `extremecloud` is not supported yet"
+        "missing credentials: give `login` or `token`"
     );
-    assert_eq!(errors[1].message, "unknown provider type `aruba-centrl`");
-    assert!(help(&errors[1]).starts_with("did you mean `aruba-central`?"));
+    assert_eq!(errors[1].message, "unknown key `whatever`");
+    assert_eq!(errors[11].message, "unknown provider type `aruba-centrl`");
+    assert!(help(&errors[11]).starts_with("did you mean `aruba-central`?"));
     assert_eq!(errors[4].message, "must be between 1 and 7");
     assert_eq!(errors[6].message, "expected an integer, found a float");
     assert_eq!(errors[9].message, "invalid provider key `Bad_Key`");
