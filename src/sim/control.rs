@@ -17,6 +17,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use super::aruba::ArubaEdit;
+use super::common::merge_switches;
 use super::{Shared, SimState};
 
 /// One fault to inject into a vendor's routes.
@@ -206,7 +207,7 @@ impl CallLog {
 
 fn is_write(key: &str) -> bool {
     let (m, p) = key.split_once(' ').unwrap_or((key, ""));
-    !matches!(m, "GET" | "HEAD") && !p.starts_with("/oauth2/")
+    !matches!(m, "GET" | "HEAD") && !p.contains("/oauth2/")
 }
 
 /// `METHOD /pattern` for a matched request, the vendor prefix stripped and `{param}`
@@ -329,6 +330,11 @@ pub(crate) fn router() -> Router<Shared> {
             "/aruba/switches",
             post(aruba_switches).get(get_aruba_switches),
         )
+        .route("/extreme/edit", post(super::extreme::sim_edit))
+        .route(
+            "/extreme/switches",
+            post(super::extreme::sim_switches).get(super::extreme::get_sim_switches),
+        )
         .route("/clock", post(clock))
 }
 
@@ -385,6 +391,7 @@ async fn state(State(sh): State<Shared>) -> Response {
 pub(crate) fn dump(st: &SimState) -> Value {
     json!({
         "aruba": serde_json::to_value(&st.aruba).unwrap_or(Value::Null),
+        "extreme": serde_json::to_value(&st.extreme).unwrap_or(Value::Null),
         "calls": st.calls.to_json(),
         "faults": st.faults.specs(),
         "clock_offset_secs": st.clock_offset_secs,
@@ -410,28 +417,13 @@ async fn get_aruba_switches(State(sh): State<Shared>) -> Response {
 }
 
 async fn aruba_switches(State(sh): State<Shared>, body: Bytes) -> Response {
-    let patch = match serde_json::from_slice::<Value>(&body) {
-        Ok(Value::Object(m)) => m,
-        Ok(_) => return bad_request("switches must be a JSON object"),
-        Err(e) => return bad_request(format!("invalid JSON: {e}")),
-    };
     let mut st = sh.lock();
-    let mut current = match serde_json::to_value(&st.aruba.switches) {
-        Ok(Value::Object(m)) => m,
-        _ => return bad_request("switches cannot be serialized"),
-    };
-    for (k, v) in patch {
-        if !current.contains_key(&k) {
-            return bad_request(format!("unknown aruba switch {k:?}"));
-        }
-        current.insert(k, v);
-    }
-    match serde_json::from_value(Value::Object(current)) {
+    match merge_switches(&st.aruba.switches, &body, "aruba") {
         Ok(sw) => {
             st.aruba.switches = sw;
             Json(serde_json::to_value(&st.aruba.switches).unwrap_or(Value::Null)).into_response()
         }
-        Err(e) => bad_request(format!("invalid switch value: {e}")),
+        Err(e) => bad_request(e),
     }
 }
 

@@ -8,12 +8,16 @@ use anyhow::{Context, bail};
 use serde::{Deserialize, Serialize};
 
 use super::aruba::ArubaSwitches;
+pub use super::extreme::ExtremeInventory;
 
 /// Everything the simulated clouds start with.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Inventory {
     pub aruba: ArubaInventory,
+    /// ExtremeCloud; a built-in default account when the table is absent.
+    #[serde(default)]
+    pub extreme: ExtremeInventory,
 }
 
 /// The Aruba Central MSP account.
@@ -126,6 +130,7 @@ impl Inventory {
     }
 
     fn validate(&self) -> anyhow::Result<()> {
+        self.extreme.validate()?;
         let a = &self.aruba;
         if a.msp_id.len() != 32
             || !a

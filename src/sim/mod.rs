@@ -12,7 +12,9 @@
 //! `.nest("/<vendor>", ...)` line in [`Simulator::start`] and an optional root listener.
 
 pub mod aruba;
+mod common;
 pub mod control;
+pub mod extreme;
 pub mod inventory;
 
 use std::net::SocketAddr;
@@ -32,6 +34,7 @@ use tokio::task::JoinHandle;
 
 pub use aruba::{ArubaEdit, ArubaSwitches};
 pub use control::{FaultKind, FaultSpec};
+pub use extreme::{ExtremeEdit, ExtremeSwitches};
 pub use inventory::Inventory;
 
 /// How to start a simulator.
@@ -40,6 +43,8 @@ pub struct SimOptions {
     pub listen: SocketAddr,
     /// Optionally also serve Aruba at the root of this address, as the real cloud does.
     pub aruba_listen: Option<SocketAddr>,
+    /// Optionally also serve ExtremeCloud at the root of this address.
+    pub extreme_listen: Option<SocketAddr>,
     pub inventory: Inventory,
     /// Persist the simulated clouds here after every mutating request; load at start.
     pub data_dir: Option<PathBuf>,
@@ -50,6 +55,7 @@ const STATE_FILE: &str = "sim-state.json";
 /// Everything the vendors and the control plane share.
 pub(crate) struct SimState {
     pub aruba: aruba::ArubaState,
+    pub extreme: extreme::ExtremeState,
     pub calls: control::CallLog,
     pub faults: control::Faults,
     /// Seconds added to the wall clock (`/_sim/clock`).
@@ -60,6 +66,7 @@ impl SimState {
     fn from_inventory(inv: &Inventory) -> SimState {
         SimState {
             aruba: aruba::ArubaState::from_inventory(&inv.aruba),
+            extreme: extreme::ExtremeState::from_inventory(&inv.extreme),
             calls: control::CallLog::default(),
             faults: control::Faults::default(),
             clock_offset_secs: 0,
@@ -80,6 +87,8 @@ impl SimState {
 #[derive(Serialize, Deserialize)]
 struct Persisted {
     aruba: aruba::ArubaState,
+    #[serde(default)]
+    extreme: Option<extreme::ExtremeState>,
     #[serde(default)]
     clock_offset_secs: u64,
 }
@@ -113,6 +122,7 @@ impl Inner {
             let st = self.lock();
             serde_json::to_vec_pretty(&PersistedRef {
                 aruba: &st.aruba,
+                extreme: &st.extreme,
                 clock_offset_secs: st.clock_offset_secs,
             })
         };
@@ -130,6 +140,7 @@ impl Inner {
 #[derive(Serialize)]
 struct PersistedRef<'a> {
     aruba: &'a aruba::ArubaState,
+    extreme: &'a extreme::ExtremeState,
     clock_offset_secs: u64,
 }
 
@@ -149,6 +160,7 @@ pub struct Simulator {
     shared: Shared,
     addr: SocketAddr,
     aruba_addr: Option<SocketAddr>,
+    extreme_addr: Option<SocketAddr>,
     stops: Vec<oneshot::Sender<()>>,
     tasks: Vec<JoinHandle<()>>,
 }
@@ -167,6 +179,9 @@ impl Simulator {
                 let p: Persisted = serde_json::from_str(&text)
                     .with_context(|| format!("{} is not simulator data", file.display()))?;
                 state.aruba = p.aruba;
+                if let Some(x) = p.extreme {
+                    state.extreme = x;
+                }
                 state.clock_offset_secs = p.clock_offset_secs;
             }
         }
@@ -179,6 +194,7 @@ impl Simulator {
 
         let main_app = Router::new()
             .nest("/aruba", aruba::router(shared.clone()))
+            .nest("/extreme", extreme::router(shared.clone()))
             .nest("/_sim", control::router())
             .fallback(control::not_found)
             .layer(middleware::from_fn_with_state(
@@ -190,6 +206,7 @@ impl Simulator {
             shared: shared.clone(),
             addr: opts.listen,
             aruba_addr: None,
+            extreme_addr: None,
             stops: Vec::new(),
             tasks: Vec::new(),
         };
@@ -203,6 +220,16 @@ impl Simulator {
                 ))
                 .with_state(shared.clone());
             sim.aruba_addr = Some(sim.spawn(listen, root_app).await?);
+        }
+        if let Some(listen) = opts.extreme_listen {
+            // The extreme router brings its own fallback (the MSP-prefix dispatcher).
+            let root_app = extreme::router(shared.clone())
+                .layer(middleware::from_fn_with_state(
+                    shared.clone(),
+                    persist_layer,
+                ))
+                .with_state(shared.clone());
+            sim.extreme_addr = Some(sim.spawn(listen, root_app).await?);
         }
         Ok(sim)
     }
@@ -232,6 +259,10 @@ impl Simulator {
 
     pub fn aruba_addr(&self) -> Option<SocketAddr> {
         self.aruba_addr
+    }
+
+    pub fn extreme_addr(&self) -> Option<SocketAddr> {
+        self.extreme_addr
     }
 
     /// `http://ADDR/<vendor>`, e.g. the Aruba base URL.
@@ -288,6 +319,19 @@ impl Simulator {
         self.persist();
     }
 
+    /// An out-of-band ExtremeCloud "portal" edit (for drift tests).
+    pub fn extreme_edit(&self, edit: ExtremeEdit) -> anyhow::Result<()> {
+        self.shared.lock().extreme.edit(edit)?;
+        self.persist();
+        Ok(())
+    }
+
+    /// Change ExtremeCloud's behaviour switches.
+    pub fn extreme_switches(&self, f: impl FnOnce(&mut ExtremeSwitches)) {
+        f(&mut self.shared.lock().extreme.switches);
+        self.persist();
+    }
+
     /// Move the simulated clock forward (token expiry, delays, rate-limit windows).
     pub fn advance_clock(&self, secs: u64) {
         let mut st = self.shared.lock();
@@ -336,6 +380,10 @@ pub async fn serve(opts: SimOptions) -> anyhow::Result<()> {
     );
     if let Some(addr) = sim.aruba_addr() {
         println!("aruba also served at the root of http://{addr}");
+    }
+    println!("extreme: {}", sim.base_url("extreme"));
+    if let Some(addr) = sim.extreme_addr() {
+        println!("extreme also served at the root of http://{addr}");
     }
     stop_signal().await?;
     sim.shutdown().await;
