@@ -227,14 +227,9 @@ pub(super) fn customer(
                 }
             }
         });
-    let contact = table
-        .required(
-            sink,
-            "contact",
-            "contact = { email = \"noc@acme.example\", name = \"Acme NOC\", phone = \"+31 20 123 4567\" }",
-        )
-        .and_then(|n| n.table(sink, CONTACT_KEYS))
-        .and_then(|t| {
+    let contact = match table.get("contact") {
+        None => Some(None),
+        Some(n) => n.table(sink, CONTACT_KEYS).and_then(|t| {
             let email = t
                 .required(sink, "email", "email = \"noc@acme.example\"")
                 .and_then(|n| checked(&n, sink, check_email));
@@ -245,12 +240,13 @@ pub(super) fn customer(
                 None => Some(""),
                 Some(n) => n.string(sink),
             };
-            Some(ExtremeContact {
+            Some(Some(ExtremeContact {
                 email: email?.to_string(),
                 name: name?.to_string(),
                 phone: phone?.to_string(),
-            })
-        });
+            }))
+        }),
+    };
     let admin_user = table
         .required(sink, "admin_user", "admin_user = \"admin@acme.example\"")
         .and_then(|n| checked(&n, sink, check_user_id));

@@ -61,7 +61,8 @@ pub struct ExtremeCustomer {
     pub country: String,
     /// IANA time zone, e.g. `Europe/Amsterdam`.
     pub time_zone: String,
-    pub contact: ExtremeContact,
+    /// `mspContact`; when not declared, not sent and not compared.
+    pub contact: Option<ExtremeContact>,
     /// `userId`: the tenant's first power admin (an email, unique across ExtremeCloud).
     /// Sent on create only: the vendor does not return it.
     pub admin_user: String,

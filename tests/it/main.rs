@@ -4,6 +4,7 @@ mod aruba_client;
 mod cli;
 mod config;
 mod e2e;
+mod extreme_client;
 mod golden;
 mod sim_aruba;
 mod sim_extreme;

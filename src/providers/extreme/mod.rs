@@ -35,8 +35,6 @@ pub struct Extreme {
     pub(crate) settings: ExtremeSettings,
     transport: Transport,
     auth: Box<dyn Auth>,
-    #[allow(dead_code)]
-    store: Arc<dyn StateStore>,
     /// Learned during a run: this account wants the MSP's own id in the partner PUT path.
     put_via_msp: AtomicBool,
 }
@@ -45,7 +43,7 @@ impl Extreme {
     /// Builds the client; reads the credentials it was told to (env or file). Makes no call.
     pub fn new(
         provider: &ProviderConfig,
-        store: Arc<dyn StateStore>,
+        _store: Arc<dyn StateStore>,
     ) -> Result<Extreme, ProviderError> {
         let ProviderKind::ExtremeCloud(settings) = &provider.kind else {
             return Err(ProviderError::Other {
@@ -89,7 +87,6 @@ impl Extreme {
             settings: settings.clone(),
             transport,
             auth,
-            store,
             put_via_msp: AtomicBool::new(false),
         })
     }

@@ -50,17 +50,19 @@ fn customer_fields(
     name: &str,
     country: &str,
     time_zone: &str,
-    contact: [&str; 3],
+    contact: Option<[&str; 3]>,
     admin_user: Option<&str>,
 ) -> Fields {
     let mut fields = BTreeMap::from([
         ("name".to_string(), json!(name)),
         ("country".to_string(), json!(country)),
         ("time_zone".to_string(), json!(time_zone)),
-        ("contact.email".to_string(), json!(contact[0])),
-        ("contact.name".to_string(), json!(contact[1])),
-        ("contact.phone".to_string(), json!(contact[2])),
     ]);
+    if let Some([email, contact_name, phone]) = contact {
+        fields.insert("contact.email".into(), json!(email));
+        fields.insert("contact.name".into(), json!(contact_name));
+        fields.insert("contact.phone".into(), json!(phone));
+    }
     if let Some(admin) = admin_user {
         fields.insert("admin_user".into(), json!(admin));
     }
@@ -147,7 +149,7 @@ pub fn resolve(provider: &str, desired: &Desired, snap: &Snapshot, owned: &Owned
             &t.name,
             &t.country,
             &t.time_zone,
-            [&t.contact.email, &t.contact.name, &t.contact.phone],
+            Some([&t.contact.email, &t.contact.name, &t.contact.phone]),
             // Write-only at the vendor (it answers null): never a difference.
             admin,
         );
@@ -170,7 +172,9 @@ pub fn resolve(provider: &str, desired: &Desired, snap: &Snapshot, owned: &Owned
                 &c.name,
                 &e.country,
                 &e.time_zone,
-                [&e.contact.email, &e.contact.name, &e.contact.phone],
+                e.contact
+                    .as_ref()
+                    .map(|c| [c.email.as_str(), c.name.as_str(), c.phone.as_str()]),
                 Some(&e.admin_user),
             ),
         });

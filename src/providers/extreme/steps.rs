@@ -68,11 +68,11 @@ pub fn tenant_body(desired: &Desired, key: &str) -> Option<TenantBody> {
         account_name: c.name.clone(),
         country: e.country.clone(),
         time_zone: e.time_zone.clone(),
-        msp_contact: ContactBody {
-            contact_email: e.contact.email.clone(),
-            contact_name: e.contact.name.clone(),
-            contact_phone_number: e.contact.phone.clone(),
-        },
+        msp_contact: e.contact.as_ref().map(|c| ContactBody {
+            contact_email: c.email.clone(),
+            contact_name: c.name.clone(),
+            contact_phone_number: c.phone.clone(),
+        }),
         user_id: e.admin_user.clone(),
     })
 }
@@ -355,7 +355,7 @@ mod tests {
         };
         assert_eq!(body.account_name, "Acme");
         assert_eq!(body.user_id, "admin@acme.example");
-        assert_eq!(body.msp_contact.contact_name, "Acme NOC");
+        assert_eq!(body.msp_contact.as_ref().unwrap().contact_name, "Acme NOC");
         let StepOp::PutPartner {
             want,
             managed,

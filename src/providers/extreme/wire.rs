@@ -231,7 +231,8 @@ pub struct TenantBody {
     pub account_name: String,
     pub country: String,
     pub time_zone: String,
-    pub msp_contact: ContactBody,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub msp_contact: Option<ContactBody>,
     pub user_id: String,
 }
 
@@ -345,11 +346,11 @@ mod tests {
             account_name: "Acme".into(),
             country: "NL".into(),
             time_zone: "Europe/Amsterdam".into(),
-            msp_contact: ContactBody {
+            msp_contact: Some(ContactBody {
                 contact_email: "a@b.example".into(),
                 contact_name: "N".into(),
                 contact_phone_number: "".into(),
-            },
+            }),
             user_id: "admin@acme.example".into(),
         };
         let v = serde_json::to_value(&body).unwrap();
