@@ -504,4 +504,120 @@ mod tests {
         assert!(check_path("", true).is_err());
         assert!(check_path("/a b", true).is_err());
     }
+
+    fn load(text: &str) -> Result<crate::model::Desired, Vec<(String, String)>> {
+        crate::config::load_sources(&[("x.toml".into(), text.to_string())]).map_err(|e| {
+            e.iter()
+                .map(|e| {
+                    (
+                        format!("{}:{} {}", e.line, e.column, e.key),
+                        e.message.clone(),
+                    )
+                })
+                .collect()
+        })
+    }
+
+    #[test]
+    fn provider_settings_and_defaults() {
+        let d = load(
+            "[providers.x]\ntype = \"extremecloud\"\nbase_url = \"https://api.ezcloudx.com/\"\nlogin = { user = \"a@b.example\", password = { env = \"P\" } }\n",
+        )
+        .unwrap();
+        let p = &d.providers["x"];
+        assert_eq!(p.base_url, "https://api.ezcloudx.com");
+        let ProviderKind::ExtremeCloud(s) = &p.kind else {
+            panic!()
+        };
+        assert_eq!(s.msp_prefix, "/v1");
+        assert_eq!(s.token_path, "/management/v1/oauth2/token");
+        assert_eq!(
+            (
+                s.calls_per_second,
+                s.request_timeout_secs,
+                s.msp_id.as_deref()
+            ),
+            (10, 30, None)
+        );
+        assert!(
+            matches!(&s.auth, ExtremeAuth::Password { user_id, scope: None, .. } if user_id == "a@b.example")
+        );
+
+        let d = load(
+            "[providers.x]\ntype = \"extremecloud\"\nbase_url = \"https://h\"\ntoken = { file = \"t\" }\nmsp_prefix = \"\"\nmsp_id = \"Msp-tenantid-X\"\n",
+        )
+        .unwrap();
+        let ProviderKind::ExtremeCloud(s) = &d.providers["x"].kind else {
+            panic!()
+        };
+        assert_eq!(s.msp_prefix, "");
+        assert_eq!(s.msp_id.as_deref(), Some("Msp-tenantid-X"));
+        assert!(matches!(s.auth, ExtremeAuth::Token(_)));
+    }
+
+    #[test]
+    fn provider_errors_are_placed() {
+        let errors = load(
+            "[providers.x]\ntype = \"extremecloud\"\nbase_url = \"https://h\"\ntoken = { env = \"T\" }\nlogin = { user = \"\", password = \"hunter2\" }\nmsp_prefix = \"v1\"\ncalls_per_second = 0\n",
+        )
+        .unwrap_err();
+        assert_eq!(
+            errors,
+            [
+                (
+                    "5:1 providers.x.login".to_string(),
+                    "give either `token` or `login`, not both".to_string()
+                ),
+                (
+                    "6:14 providers.x.msp_prefix".to_string(),
+                    "`v1` is not a usable path".to_string()
+                ),
+                (
+                    "7:20 providers.x.calls_per_second".to_string(),
+                    "must be between 1 and 1000".to_string()
+                ),
+            ]
+        );
+        let errors = load(
+            "[providers.x]\ntype = \"extremecloud\"\nbase_url = \"https://h\"\nlogin = { user = \"\", password = \"hunter2\" }\n",
+        )
+        .unwrap_err();
+        let messages: Vec<&str> = errors.iter().map(|e| e.1.as_str()).collect();
+        assert_eq!(
+            messages,
+            ["must not be empty", "secrets must be given by reference"]
+        );
+        assert!(errors.iter().all(|e| !e.1.contains("hunter2")));
+        let errors =
+            load("[providers.x]\ntype = \"extremecloud\"\nbase_url = \"https://h\"\n").unwrap_err();
+        assert_eq!(errors[0].1, "missing credentials: give `login` or `token`");
+    }
+
+    #[test]
+    fn customer_without_contact_and_required_keys() {
+        let provider = "[providers.x]\ntype = \"extremecloud\"\nbase_url = \"https://h\"\ntoken = { env = \"T\" }\n";
+        let d = load(&format!(
+            "{provider}[customers.a]\nprovider = \"x\"\nname = \"A\"\ncountry = \"nl\"\ntime_zone = \"UTC\"\nadmin_user = \"admin@a.example\"\n"
+        ))
+        .unwrap();
+        let crate::model::CustomerSpec::Extreme(c) = &d.customers["a"].spec else {
+            panic!()
+        };
+        assert_eq!((c.country.as_str(), c.contact.is_none()), ("NL", true));
+        let errors = load(&format!(
+            "{provider}[customers.a]\nprovider = \"x\"\nname = \"A\"\ncontact = {{ phone = \"1\" }}\n"
+        ))
+        .unwrap_err();
+        let keys: Vec<&str> = errors.iter().map(|e| e.0.as_str()).collect();
+        assert_eq!(
+            keys,
+            [
+                "5:12 customers.a.country",
+                "5:12 customers.a.time_zone",
+                "5:12 customers.a.admin_user",
+                "8:1 customers.a.contact.email",
+                "8:1 customers.a.contact.name",
+            ]
+        );
+    }
 }

@@ -527,4 +527,20 @@ mod tests {
         assert!(r.errors.is_empty());
         assert_eq!(r.notes[0].address, "partner.p1/customer[\"GHOST\"]");
     }
+
+    #[test]
+    fn an_undeclared_contact_is_not_compared() {
+        let d = desired(
+            "[customers.acme]\nprovider = \"ext\"\nname = \"Acme\"\ncountry = \"NL\"\ntime_zone = \"Europe/Amsterdam\"\nadmin_user = \"admin@acme.example\"\n",
+        );
+        let mut live = tenant("T1", "acme", "Acme");
+        live.contact = Default::default();
+        let (r, actions) = plan(
+            &d,
+            &snapshot(vec![live], None),
+            &owned(&[("customer.acme", "T1")]),
+        );
+        assert!(actions.is_empty(), "{actions:?}");
+        assert!(!r.desired[0].fields.contains_key("contact.email"));
+    }
 }
