@@ -9,7 +9,9 @@ use std::sync::atomic::AtomicBool;
 use mspform::diff::Op;
 use mspform::engine::{self, ApplyReport, EngineError, Outcome, Prepared};
 use mspform::model::Desired;
-use mspform::sim::extreme::{CreateBody, NameToIdShape, PartnerPutPath, TenantMove};
+use mspform::sim::extreme::{
+    CreateBody, DuplicateNames, NameToIdShape, PartnerPutPath, TenantMove,
+};
 use mspform::sim::{
     ExtremeEdit, ExtremeSwitches, FaultKind, FaultSpec, Inventory, SimOptions, Simulator,
 };
@@ -708,6 +710,8 @@ async fn assumed_behaviours_in_their_other_form_are_tolerated() {
         s.echo_user_id = true;
         s.msp_prefix = "/management/v1".into();
         s.error_body = mspform::sim::extreme::ErrorBody::Spring;
+        s.put_echo_cust_id = mspform::sim::extreme::PutEchoCustId::Msp;
+        s.refresh_token_single_use = false;
     });
     let d = env.desired_with(
         "login",
@@ -803,4 +807,29 @@ admin_user = "x;y@acme.example"
     );
     assert!(tz.line > 0 && tz.column > 0);
     assert_eq!(env.sim.total_calls("extreme"), 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_live_tenants_with_the_declared_name_stop_the_plan() {
+    let env = start().await;
+    env.switches(|s| s.duplicate_names = DuplicateNames::Allow);
+    env.sim
+        .extreme_edit(ExtremeEdit::CreateTenant {
+            account_name: "Lakeside Dental".into(),
+            country: "US".into(),
+            time_zone: "America/Chicago".into(),
+            contact_name: None,
+            contact_email: None,
+            contact_phone: None,
+            user_id: None,
+            cust_id: Some("MspEndCustomer-tenantid-Dup0000000000001".into()),
+        })
+        .unwrap();
+    let err = env.plan_err(&env.desired(LAKESIDE_TOML)).await;
+    assert!(
+        err.contains("customer.lakeside: 2 ExtremeCloud tenants are named \"Lakeside Dental\"")
+            && err.contains(LAKESIDE)
+            && err.contains("MspEndCustomer-tenantid-Dup0000000000001"),
+        "{err}"
+    );
 }
