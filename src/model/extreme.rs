@@ -21,8 +21,11 @@ pub struct ExtremeSettings {
     pub auth: ExtremeAuth,
     /// Path prefix of the MSP resources (`/v1` in the docs; the real one is ambiguous).
     pub msp_prefix: String,
-    /// Path of the token endpoint.
+    /// Path of the token endpoint (or a full URL).
     pub token_path: String,
+    /// The MSP's own id (`Msp-tenantid-…`), only for accounts that want it in the
+    /// path of the partner PUT instead of the partner's id (the docs are ambiguous).
+    pub msp_id: Option<String>,
     /// Client-side call budget per second (the vendor documents none).
     pub calls_per_second: u32,
     pub request_timeout_secs: u64,
@@ -34,6 +37,7 @@ impl ExtremeSettings {
             auth,
             msp_prefix: "/v1".into(),
             token_path: "/management/v1/oauth2/token".into(),
+            msp_id: None,
             calls_per_second: 10,
             request_timeout_secs: 30,
         }
@@ -46,6 +50,7 @@ pub struct ExtremeContact {
     pub email: String,
     /// 1–128 characters, no `;` `:` `&`.
     pub name: String,
+    /// No validation at the vendor; empty when not given.
     pub phone: String,
 }
 
@@ -56,7 +61,8 @@ pub struct ExtremeCustomer {
     pub country: String,
     /// IANA time zone, e.g. `Europe/Amsterdam`.
     pub time_zone: String,
-    pub contact: ExtremeContact,
+    /// `mspContact`; when not declared, not sent and not compared.
+    pub contact: Option<ExtremeContact>,
     /// `userId`: the tenant's first power admin (an email, unique across ExtremeCloud).
     /// Sent on create only: the vendor does not return it.
     pub admin_user: String,

@@ -253,10 +253,15 @@ impl Transport {
                 Some(auth.token(self, false).await?)
             };
             self.limiter.acquire().await;
-            let mut builder = self
-                .http
-                .request(call.method.clone(), &url)
-                .header("Accept", "application/json");
+            let mut builder = self.http.request(call.method.clone(), &url);
+            // A vendor that documents its own `Accept` gets only that one.
+            if !call
+                .headers
+                .iter()
+                .any(|(k, _)| k.eq_ignore_ascii_case("accept"))
+            {
+                builder = builder.header("Accept", "application/json");
+            }
             if let Some(token) = &token {
                 builder = builder.bearer_auth(token);
             }

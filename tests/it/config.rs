@@ -535,8 +535,13 @@ client_id = { env = "C" }
 fn provider_values_are_checked() {
     let errors = errors(&[(
         "a.toml",
-        r#"[providers.aruba]
-type = "aruba-centrl"
+        r#"[providers.extreme]
+type = "extremecloud"
+base_url = "https://api.ezcloudx.com"
+whatever = 1
+
+[providers.aruba]
+type = "aruba-central"
 base_url = "ftp://example.com"
 ownership = "mine"
 token = { env = "T" }
@@ -550,29 +555,41 @@ license_services = ["A", "A"]
 type = "aruba-central"
 base_url = "https://"
 token = { env = "T" }
+
+[providers.typo]
+type = "aruba-centrl"
 "#,
     )]);
     assert_eq!(
         places(&errors),
         [
-            "a.toml:2:8 providers.aruba.type",
-            "a.toml:3:12 providers.aruba.base_url",
-            "a.toml:4:13 providers.aruba.ownership",
-            "a.toml:6:20 providers.aruba.calls_per_second",
-            "a.toml:7:20 providers.aruba.poll_interval_ms",
-            "a.toml:8:26 providers.aruba.provision_timeout_secs",
-            "a.toml:9:24 providers.aruba.request_timeout_secs",
-            "a.toml:10:26 providers.aruba.license_services[1]",
-            "a.toml:12:12 providers.Bad_Key",
-            "a.toml:14:12 providers.Bad_Key.base_url",
+            "a.toml:1:12 providers.extreme",
+            "a.toml:4:1 providers.extreme.whatever",
+            "a.toml:8:12 providers.aruba.base_url",
+            "a.toml:9:13 providers.aruba.ownership",
+            "a.toml:11:20 providers.aruba.calls_per_second",
+            "a.toml:12:20 providers.aruba.poll_interval_ms",
+            "a.toml:13:26 providers.aruba.provision_timeout_secs",
+            "a.toml:14:24 providers.aruba.request_timeout_secs",
+            "a.toml:15:26 providers.aruba.license_services[1]",
+            "a.toml:17:12 providers.Bad_Key",
+            "a.toml:19:12 providers.Bad_Key.base_url",
+            "a.toml:22:12 providers.typo.base_url",
+            "a.toml:22:12 providers.typo",
+            "a.toml:23:8 providers.typo.type",
         ]
     );
-    assert_eq!(errors[0].message, "unknown provider type `aruba-centrl`");
-    assert!(help(&errors[0]).starts_with("did you mean `aruba-central`?"));
-    assert_eq!(errors[3].message, "must be between 1 and 7");
-    assert_eq!(errors[5].message, "expected an integer, found a float");
-    assert_eq!(errors[8].message, "invalid provider key `Bad_Key`");
-    assert!(help(&errors[8]).contains("`bad_key`"));
+    assert_eq!(
+        errors[0].message,
+        "missing credentials: give `login` or `token`"
+    );
+    assert_eq!(errors[1].message, "unknown key `whatever`");
+    assert_eq!(errors[13].message, "unknown provider type `aruba-centrl`");
+    assert!(help(&errors[13]).starts_with("did you mean `aruba-central`?"));
+    assert_eq!(errors[4].message, "must be between 1 and 7");
+    assert_eq!(errors[6].message, "expected an integer, found a float");
+    assert_eq!(errors[9].message, "invalid provider key `Bad_Key`");
+    assert!(help(&errors[9]).contains("`bad_key`"));
 }
 
 #[test]

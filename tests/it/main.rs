@@ -5,6 +5,8 @@ mod audiocodes_client;
 mod cli;
 mod config;
 mod e2e;
+mod extreme_client;
+mod extreme_wire;
 mod golden;
 mod sim_aruba;
 mod sim_audiocodes;
