@@ -205,9 +205,11 @@ impl CallLog {
     }
 }
 
+/// Whether a call changes vendor data: not a read, not a token request, and not
+/// one of RUCKUS One's read-only `POST …/query` searches.
 fn is_write(key: &str) -> bool {
     let (m, p) = key.split_once(' ').unwrap_or((key, ""));
-    !matches!(m, "GET" | "HEAD") && !p.contains("/oauth2/")
+    !matches!(m, "GET" | "HEAD") && !p.contains("/oauth2/") && !p.ends_with("/query")
 }
 
 /// `METHOD /pattern` for a matched request, the vendor prefix stripped and `{param}`

@@ -4,6 +4,7 @@ mod aruba_client;
 mod audiocodes_client;
 mod cli;
 mod config;
+mod contract;
 mod e2e;
 mod extreme_client;
 mod extreme_wire;
