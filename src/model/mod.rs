@@ -15,7 +15,9 @@ pub use audiocodes::{
     AudiocodesAuth, AudiocodesCustomer, AudiocodesSettings, AudiocodesSite, ScriptParam,
 };
 pub use extreme::{ExtremeAuth, ExtremeContact, ExtremeCustomer, ExtremeSettings};
-pub use ruckus::{RuckusAddress, RuckusAdmin, RuckusAuth, RuckusCustomer, RuckusSettings};
+pub use ruckus::{
+    RuckusAddress, RuckusAdmin, RuckusAuth, RuckusCustomer, RuckusSettings, parse_day,
+};
 
 /// Where a secret comes from. Secrets are never written inline in TOML.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
