@@ -332,4 +332,4 @@ fn partners(
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;
