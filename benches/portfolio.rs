@@ -100,6 +100,7 @@ async fn main() {
     let sim = Simulator::start(SimOptions {
         listen: "127.0.0.1:0".parse().unwrap(),
         aruba_listen: None,
+        ruckus_listen: None,
         inventory: Inventory::embedded(),
         data_dir: None,
     })

@@ -62,6 +62,7 @@ pub fn run(cli: &Cli, args: &DemoArgs) -> Result<Status, CliError> {
                 .parse()
                 .map_err(|e| CliError::Other(format!("{e}")))?,
             aruba_listen: None,
+            ruckus_listen: None,
             inventory,
             data_dir: None,
         })

@@ -22,6 +22,9 @@ pub struct ServeArgs {
     /// Also serve Aruba Central at the root of this address, as the real cloud does.
     #[arg(long)]
     pub aruba_listen: Option<SocketAddr>,
+    /// Also serve RUCKUS One at the root of this address.
+    #[arg(long)]
+    pub ruckus_listen: Option<SocketAddr>,
     /// Inventory TOML (default: the embedded examples/sim-inventory.toml).
     #[arg(long)]
     pub inventory: Option<PathBuf>,
@@ -39,6 +42,7 @@ pub async fn run(cmd: &SimCommand) -> Result<Status, CliError> {
     let opts = SimOptions {
         listen: args.listen,
         aruba_listen: args.aruba_listen,
+        ruckus_listen: args.ruckus_listen,
         inventory,
         data_dir: args.data.clone(),
     };

@@ -330,6 +330,11 @@ pub(crate) fn router() -> Router<Shared> {
             post(aruba_switches).get(get_aruba_switches),
         )
         .route("/clock", post(clock))
+        .route("/ruckus/edit", post(super::ruckus::sim_edit))
+        .route(
+            "/ruckus/switches",
+            post(super::ruckus::sim_switches).get(super::ruckus::get_sim_switches),
+        )
 }
 
 fn bad_request(msg: impl std::fmt::Display) -> Response {
@@ -378,13 +383,17 @@ async fn reset(State(sh): State<Shared>) -> Response {
 }
 
 async fn state(State(sh): State<Shared>) -> Response {
-    Json(dump(&sh.lock())).into_response()
+    let mut st = sh.lock();
+    let now = st.now_ms();
+    st.ruckus.settle(now);
+    Json(dump(&st)).into_response()
 }
 
 /// The whole simulator state as JSON.
 pub(crate) fn dump(st: &SimState) -> Value {
     json!({
         "aruba": serde_json::to_value(&st.aruba).unwrap_or(Value::Null),
+        "ruckus": serde_json::to_value(&st.ruckus).unwrap_or(Value::Null),
         "calls": st.calls.to_json(),
         "faults": st.faults.specs(),
         "clock_offset_secs": st.clock_offset_secs,

@@ -8,12 +8,15 @@ use anyhow::{Context, bail};
 use serde::{Deserialize, Serialize};
 
 use super::aruba::ArubaSwitches;
+use super::ruckus::RuckusInventory;
 
 /// Everything the simulated clouds start with.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Inventory {
     pub aruba: ArubaInventory,
+    #[serde(default)]
+    pub ruckus: RuckusInventory,
 }
 
 /// The Aruba Central MSP account.
@@ -126,6 +129,7 @@ impl Inventory {
     }
 
     fn validate(&self) -> anyhow::Result<()> {
+        self.ruckus.validate()?;
         let a = &self.aruba;
         if a.msp_id.len() != 32
             || !a

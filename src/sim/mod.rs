@@ -14,6 +14,7 @@
 pub mod aruba;
 pub mod control;
 pub mod inventory;
+pub mod ruckus;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -33,6 +34,7 @@ use tokio::task::JoinHandle;
 pub use aruba::{ArubaEdit, ArubaSwitches};
 pub use control::{FaultKind, FaultSpec};
 pub use inventory::Inventory;
+pub use ruckus::{RuckusEdit, RuckusSwitches};
 
 /// How to start a simulator.
 pub struct SimOptions {
@@ -40,6 +42,8 @@ pub struct SimOptions {
     pub listen: SocketAddr,
     /// Optionally also serve Aruba at the root of this address, as the real cloud does.
     pub aruba_listen: Option<SocketAddr>,
+    /// Optionally also serve RUCKUS One at the root of this address.
+    pub ruckus_listen: Option<SocketAddr>,
     pub inventory: Inventory,
     /// Persist the simulated clouds here after every mutating request; load at start.
     pub data_dir: Option<PathBuf>,
@@ -50,6 +54,7 @@ const STATE_FILE: &str = "sim-state.json";
 /// Everything the vendors and the control plane share.
 pub(crate) struct SimState {
     pub aruba: aruba::ArubaState,
+    pub ruckus: ruckus::RuckusState,
     pub calls: control::CallLog,
     pub faults: control::Faults,
     /// Seconds added to the wall clock (`/_sim/clock`).
@@ -60,6 +65,7 @@ impl SimState {
     fn from_inventory(inv: &Inventory) -> SimState {
         SimState {
             aruba: aruba::ArubaState::from_inventory(&inv.aruba),
+            ruckus: ruckus::RuckusState::from_inventory(&inv.ruckus),
             calls: control::CallLog::default(),
             faults: control::Faults::default(),
             clock_offset_secs: 0,
@@ -80,6 +86,8 @@ impl SimState {
 #[derive(Serialize, Deserialize)]
 struct Persisted {
     aruba: aruba::ArubaState,
+    #[serde(default)]
+    ruckus: Option<ruckus::RuckusState>,
     #[serde(default)]
     clock_offset_secs: u64,
 }
@@ -113,6 +121,7 @@ impl Inner {
             let st = self.lock();
             serde_json::to_vec_pretty(&PersistedRef {
                 aruba: &st.aruba,
+                ruckus: &st.ruckus,
                 clock_offset_secs: st.clock_offset_secs,
             })
         };
@@ -130,6 +139,7 @@ impl Inner {
 #[derive(Serialize)]
 struct PersistedRef<'a> {
     aruba: &'a aruba::ArubaState,
+    ruckus: &'a ruckus::RuckusState,
     clock_offset_secs: u64,
 }
 
@@ -149,6 +159,7 @@ pub struct Simulator {
     shared: Shared,
     addr: SocketAddr,
     aruba_addr: Option<SocketAddr>,
+    ruckus_addr: Option<SocketAddr>,
     stops: Vec<oneshot::Sender<()>>,
     tasks: Vec<JoinHandle<()>>,
 }
@@ -167,6 +178,9 @@ impl Simulator {
                 let p: Persisted = serde_json::from_str(&text)
                     .with_context(|| format!("{} is not simulator data", file.display()))?;
                 state.aruba = p.aruba;
+                if let Some(r) = p.ruckus {
+                    state.ruckus = r;
+                }
                 state.clock_offset_secs = p.clock_offset_secs;
             }
         }
@@ -179,6 +193,7 @@ impl Simulator {
 
         let main_app = Router::new()
             .nest("/aruba", aruba::router(shared.clone()))
+            .nest("/ruckus", ruckus::router(shared.clone()))
             .nest("/_sim", control::router())
             .fallback(control::not_found)
             .layer(middleware::from_fn_with_state(
@@ -190,6 +205,7 @@ impl Simulator {
             shared: shared.clone(),
             addr: opts.listen,
             aruba_addr: None,
+            ruckus_addr: None,
             stops: Vec::new(),
             tasks: Vec::new(),
         };
@@ -203,6 +219,15 @@ impl Simulator {
                 ))
                 .with_state(shared.clone());
             sim.aruba_addr = Some(sim.spawn(listen, root_app).await?);
+        }
+        if let Some(listen) = opts.ruckus_listen {
+            let root_app = ruckus::router(shared.clone())
+                .layer(middleware::from_fn_with_state(
+                    shared.clone(),
+                    persist_layer,
+                ))
+                .with_state(shared.clone());
+            sim.ruckus_addr = Some(sim.spawn(listen, root_app).await?);
         }
         Ok(sim)
     }
@@ -232,6 +257,11 @@ impl Simulator {
 
     pub fn aruba_addr(&self) -> Option<SocketAddr> {
         self.aruba_addr
+    }
+
+    /// The `--ruckus-listen` address (RUCKUS One at its root), when asked for.
+    pub fn ruckus_addr(&self) -> Option<SocketAddr> {
+        self.ruckus_addr
     }
 
     /// `http://ADDR/<vendor>`, e.g. the Aruba base URL.
@@ -288,6 +318,23 @@ impl Simulator {
         self.persist();
     }
 
+    /// An out-of-band RUCKUS One "portal" edit (for drift tests).
+    pub fn ruckus_edit(&self, edit: RuckusEdit) -> anyhow::Result<()> {
+        {
+            let mut st = self.shared.lock();
+            let now = st.now_ms();
+            st.ruckus.edit(edit, now)?;
+        }
+        self.persist();
+        Ok(())
+    }
+
+    /// Change RUCKUS One's behaviour switches.
+    pub fn ruckus_switches(&self, f: impl FnOnce(&mut RuckusSwitches)) {
+        f(&mut self.shared.lock().ruckus.switches);
+        self.persist();
+    }
+
     /// Move the simulated clock forward (token expiry, delays, rate-limit windows).
     pub fn advance_clock(&self, secs: u64) {
         let mut st = self.shared.lock();
@@ -302,7 +349,10 @@ impl Simulator {
 
     /// The whole state as JSON (what `GET /_sim/state` returns).
     pub fn dump(&self) -> serde_json::Value {
-        control::dump(&self.shared.lock())
+        let mut st = self.shared.lock();
+        let now = st.now_ms();
+        st.ruckus.settle(now);
+        control::dump(&st)
     }
 
     fn persist(&self) {
@@ -336,6 +386,10 @@ pub async fn serve(opts: SimOptions) -> anyhow::Result<()> {
     );
     if let Some(addr) = sim.aruba_addr() {
         println!("aruba also served at the root of http://{addr}");
+    }
+    println!("ruckus: {}", sim.base_url("ruckus"));
+    if let Some(addr) = sim.ruckus_addr() {
+        println!("ruckus also served at the root of http://{addr}");
     }
     stop_signal().await?;
     sim.shutdown().await;

@@ -6,4 +6,5 @@ mod config;
 mod e2e;
 mod golden;
 mod sim_aruba;
+mod sim_ruckus;
 mod support;

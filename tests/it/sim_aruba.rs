@@ -32,6 +32,7 @@ async fn start_with(inventory: Inventory) -> H {
     let sim = Simulator::start(SimOptions {
         listen: local(),
         aruba_listen: None,
+        ruckus_listen: None,
         inventory,
         data_dir: None,
     })
@@ -1487,6 +1488,7 @@ async fn data_dir_persists_the_cloud_across_simulators() {
     let opts = || SimOptions {
         listen: local(),
         aruba_listen: Some(local()),
+        ruckus_listen: None,
         inventory: Inventory::embedded(),
         data_dir: Some(dir.path().to_path_buf()),
     };

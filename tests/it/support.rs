@@ -19,6 +19,7 @@ pub async fn sim(limited: bool) -> Simulator {
     let sim = Simulator::start(SimOptions {
         listen: "127.0.0.1:0".parse().unwrap(),
         aruba_listen: None,
+        ruckus_listen: None,
         inventory: Inventory::embedded(),
         data_dir: None,
     })
