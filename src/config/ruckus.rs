@@ -42,7 +42,11 @@ const ADMIN_KEYS: &[&str] = &["email", "first_name", "last_name", "role"];
 /// The vendor's limit for every MSP-EC string field ([0 .. 255] characters).
 const MAX_CHARS: usize = 255;
 
-pub(super) fn settings(node: &Node<'_>, table: &Table<'_>, sink: &mut Sink) -> Option<ProviderKind> {
+pub(super) fn settings(
+    node: &Node<'_>,
+    table: &Table<'_>,
+    sink: &mut Sink,
+) -> Option<ProviderKind> {
     let before = sink.errors.len();
     let tenant_id = table
         .required(sink, "tenant_id", "tenant_id = \"<32 hex characters>\"")
@@ -156,7 +160,9 @@ fn url(node: &Node<'_>, sink: &mut Sink) -> Option<String> {
         .strip_prefix("https://")
         .or_else(|| url.strip_prefix("http://"));
     match rest {
-        Some(rest) if !rest.trim_end_matches('/').is_empty() && !url.contains(char::is_whitespace) => {
+        Some(rest)
+            if !rest.trim_end_matches('/').is_empty() && !url.contains(char::is_whitespace) =>
+        {
             Some(url.trim_end_matches('/').to_string())
         }
         _ => {
@@ -225,14 +231,20 @@ fn date(node: &Node<'_>, sink: &mut Sink) -> Option<String> {
     }
 }
 
-pub(super) fn customer(table: &Table<'_>, name: &Node<'_>, sink: &mut Sink) -> Option<CustomerSpec> {
+pub(super) fn customer(
+    table: &Table<'_>,
+    name: &Node<'_>,
+    sink: &mut Sink,
+) -> Option<CustomerSpec> {
     let before = sink.errors.len();
     if let Some(n) = name.value.get_ref().as_str() {
         let chars = n.chars().count();
         if chars > MAX_CHARS {
             name.error(
                 sink,
-                format!("the name is {chars} characters long; RUCKUS One allows at most {MAX_CHARS}"),
+                format!(
+                    "the name is {chars} characters long; RUCKUS One allows at most {MAX_CHARS}"
+                ),
                 Some("shorten the name".to_string()),
             );
         }
@@ -291,15 +303,17 @@ pub(super) fn customer(table: &Table<'_>, name: &Node<'_>, sink: &mut Sink) -> O
                 .required(sink, "email", "email = \"admin@example.com\"")
                 .and_then(|e| {
                     let v = text(&e, sink)?;
-                    let ok = v
-                        .split_once('@')
-                        .is_some_and(|(l, d)| !l.is_empty() && d.contains('.') && !d.starts_with('.') && !d.ends_with('.'))
-                        && !v.contains(char::is_whitespace);
+                    let ok = v.split_once('@').is_some_and(|(l, d)| {
+                        !l.is_empty() && d.contains('.') && !d.starts_with('.') && !d.ends_with('.')
+                    }) && !v.contains(char::is_whitespace);
                     if !ok {
                         e.error(
                             sink,
                             format!("`{v}` is not an email address"),
-                            Some("the invitation goes to this address: write it as name@example.com".to_string()),
+                            Some(
+                                "the invitation goes to this address: write it as name@example.com"
+                                    .to_string(),
+                            ),
                         );
                         return None;
                     }
@@ -389,7 +403,10 @@ customers = ["acme"]
         let ProviderKind::RuckusOne(s) = &p.kind else {
             panic!("{p:?}")
         };
-        assert_eq!(s.tenant_id, "8d1f0c7e2b4a4f6c9e3d5a7b1c2e4f60", "lower-cased");
+        assert_eq!(
+            s.tenant_id, "8d1f0c7e2b4a4f6c9e3d5a7b1c2e4f60",
+            "lower-cased"
+        );
         assert_eq!(
             s.auth,
             RuckusAuth::ClientCredentials {
@@ -460,12 +477,34 @@ token_url = "ftp://x"
 "#,
         );
         let joined = errors_text(&errs);
-        assert!(joined.contains("4:13 providers.r1.tenant_id: `not-hex` is not a RUCKUS One tenant id"), "{joined}");
-        assert!(joined.contains("providers.r1.token: give either `token` or `client_id` + `client_secret`"), "{joined}");
-        assert!(joined.contains("7:9 providers.r1.burst: must be between 1 and 10000"), "{joined}");
-        assert!(joined.contains("8:20 providers.r1.calls_per_second: must be between 1 and 100"), "{joined}");
-        assert!(joined.contains("9:13 providers.r1.token_url: `ftp://x` is not an http:// or https:// URL"), "{joined}");
-        assert!(!joined.contains("eyJhbGciOi"), "never echoes a secret: {joined}");
+        assert!(
+            joined.contains("4:13 providers.r1.tenant_id: `not-hex` is not a RUCKUS One tenant id"),
+            "{joined}"
+        );
+        assert!(
+            joined.contains(
+                "providers.r1.token: give either `token` or `client_id` + `client_secret`"
+            ),
+            "{joined}"
+        );
+        assert!(
+            joined.contains("7:9 providers.r1.burst: must be between 1 and 10000"),
+            "{joined}"
+        );
+        assert!(
+            joined.contains("8:20 providers.r1.calls_per_second: must be between 1 and 100"),
+            "{joined}"
+        );
+        assert!(
+            joined.contains(
+                "9:13 providers.r1.token_url: `ftp://x` is not an http:// or https:// URL"
+            ),
+            "{joined}"
+        );
+        assert!(
+            !joined.contains("eyJhbGciOi"),
+            "never echoes a secret: {joined}"
+        );
     }
 
     fn errors_text(errs: &[String]) -> String {
@@ -477,12 +516,24 @@ token_url = "ftp://x"
         let base = "[providers.r1]\ntype = \"ruckus-one\"\nbase_url = \"https://api.ruckus.cloud\"\ntenant_id = \"8d1f0c7e2b4a4f6c9e3d5a7b1c2e4f60\"\n";
         let errs = errors_text(&errors(base));
         assert!(errs.contains("missing credentials"), "{errs}");
-        let errs = errors_text(&errors(&format!("{base}client_secret = {{ env = \"S\" }}\n")));
-        assert!(errs.contains("5:1 providers.r1.client_secret: `client_secret` needs `client_id` too"), "{errs}");
-        let errs = errors_text(&errors(&format!("{base}client_id = {{ env = \"S\" }}\nclient_secret = \"hunter2\"\n")));
-        assert!(errs.contains("secrets must be given by reference"), "{errs}");
+        let errs = errors_text(&errors(&format!(
+            "{base}client_secret = {{ env = \"S\" }}\n"
+        )));
+        assert!(
+            errs.contains("5:1 providers.r1.client_secret: `client_secret` needs `client_id` too"),
+            "{errs}"
+        );
+        let errs = errors_text(&errors(&format!(
+            "{base}client_id = {{ env = \"S\" }}\nclient_secret = \"hunter2\"\n"
+        )));
+        assert!(
+            errs.contains("secrets must be given by reference"),
+            "{errs}"
+        );
         assert!(!errs.contains("hunter2"), "{errs}");
-        let errs = errors_text(&errors(&format!("{base}token = {{ env = \"T\" }}\nlicense_services = []\n")));
+        let errs = errors_text(&errors(&format!(
+            "{base}token = {{ env = \"T\" }}\nlicense_services = []\n"
+        )));
         assert!(errs.contains("unknown key `license_services`"), "{errs}");
     }
 
@@ -546,6 +597,9 @@ customers = ["acme"]
 "#
         );
         let errs = errors_text(&errors(&text));
-        assert!(errs.contains("partners.p.role: unknown role `reseller`"), "{errs}");
+        assert!(
+            errs.contains("partners.p.role: unknown role `reseller`"),
+            "{errs}"
+        );
     }
 }

@@ -5,6 +5,7 @@ mod cli;
 mod config;
 mod e2e;
 mod golden;
+mod ruckus_client;
 mod sim_aruba;
 mod sim_ruckus;
 mod support;

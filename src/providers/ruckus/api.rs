@@ -126,9 +126,7 @@ impl Ruckus {
             }
             page = (page + 1).max(parsed.page.map_or(0, |p| p + 1));
         }
-        Err(self.other(format!(
-            "POST {PATH} did not end after {MAX_PAGES} pages"
-        )))
+        Err(self.other(format!("POST {PATH} did not end after {MAX_PAGES} pages")))
     }
 
     /// Every managed tenant (MSP-EC): the query endpoint, or the deprecated
@@ -175,9 +173,12 @@ impl Ruckus {
     pub async fn ecs_named(&self, name: &str) -> Result<Vec<Row>, ProviderError> {
         let rows = match self.query_tenants(&[EC], Some(name)).await {
             Ok(rows) => rows,
-            Err(e) if e.status() == Some(404) => {
-                self.list_legacy().await?.into_iter().map(|l| l.row).collect()
-            }
+            Err(e) if e.status() == Some(404) => self
+                .list_legacy()
+                .await?
+                .into_iter()
+                .map(|l| l.row)
+                .collect(),
             Err(e) => return Err(e),
         };
         Ok(rows
@@ -286,10 +287,15 @@ impl Ruckus {
     }
 
     /// One look at an activity; `None` when the id is unknown (404).
-    pub async fn activity(&self, request_id: &str) -> Result<Option<ActivityStatus>, ProviderError> {
+    pub async fn activity(
+        &self,
+        request_id: &str,
+    ) -> Result<Option<ActivityStatus>, ProviderError> {
         let call = Call::get(format!("/activities/{request_id}"));
         match self.send(&call, None).await {
-            Ok(answer) => Ok(Some(ActivityStatus::from_value(&self.json(&answer, &call)?))),
+            Ok(answer) => Ok(Some(ActivityStatus::from_value(
+                &self.json(&answer, &call)?,
+            ))),
             Err(e) if e.status() == Some(404) => Ok(None),
             Err(e) => Err(e),
         }

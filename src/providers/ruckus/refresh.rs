@@ -118,8 +118,8 @@ impl Ruckus {
             ..Snapshot::default()
         };
         for listed in self.list_ecs().await? {
-            let managed =
-                names.contains(listed.row.name.as_str()) || owned_ids.contains(listed.row.id.as_str());
+            let managed = names.contains(listed.row.name.as_str())
+                || owned_ids.contains(listed.row.id.as_str());
             let view = match listed.view {
                 Some(v) => Some(v),
                 None if managed => match self.get_ec(&listed.row.id).await? {
@@ -209,7 +209,9 @@ impl Ruckus {
                     if tid.as_ref().is_none_or(|id| snap.ec(id).is_none()) && status.is_none() {
                         snap.pending.insert(
                             address,
-                            pending(Some("the activity is unknown and the tenant does not exist".into())),
+                            pending(Some(
+                                "the activity is unknown and the tenant does not exist".into(),
+                            )),
                         );
                     }
                 }
@@ -254,7 +256,7 @@ impl Ruckus {
             .into_iter()
             .filter_map(|r| {
                 let t = r.tenant_type.clone()?;
-                PARTNER_TYPES.contains(&t.as_str()).then(|| LivePartner {
+                PARTNER_TYPES.contains(&t.as_str()).then_some(LivePartner {
                     id: r.id,
                     name: r.name,
                     tenant_type: t,

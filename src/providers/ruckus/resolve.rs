@@ -17,7 +17,9 @@ use super::refresh::{LiveEc, Snapshot};
 use super::wire::day_of;
 use crate::diff::{Fields, Kind, Record, Unmanaged};
 use crate::model::{Customer, Desired, RuckusCustomer};
-use crate::providers::{PlanOptions, Resolved, customer_address, partner_address, unmanaged_address};
+use crate::providers::{
+    PlanOptions, Resolved, customer_address, partner_address, unmanaged_address,
+};
 use crate::state::OwnedRecord;
 
 /// Live `invitation` value when mspform sent the invitation.
@@ -152,7 +154,12 @@ pub fn resolve(
         let Some(key) = key_of_id.get(&ec.id) else {
             out.live.insert(
                 unmanaged_address("customer", &ec.name),
-                record(provider, Kind::Customer, &unmanaged_address("customer", &ec.name), live_fields(ec)),
+                record(
+                    provider,
+                    Kind::Customer,
+                    &unmanaged_address("customer", &ec.name),
+                    live_fields(ec),
+                ),
             );
             continue;
         };
@@ -179,8 +186,10 @@ pub fn resolve(
             let sent = if invited.is_some() { SENT } else { NOT_SENT };
             fields.insert("invitation".into(), json!(sent));
         }
-        out.live
-            .insert(address.clone(), record(provider, Kind::Customer, &address, fields));
+        out.live.insert(
+            address.clone(),
+            record(provider, Kind::Customer, &address, fields),
+        );
     }
 
     for (key, (c, r)) in &customers {
@@ -255,11 +264,17 @@ fn partners(
             ("customers".to_string(), json!(keys)),
         ]);
         out.ids.insert(address.to_string(), p.id.clone());
-        out.live
-            .insert(address.to_string(), record(provider, Kind::Partner, address, fields));
+        out.live.insert(
+            address.to_string(),
+            record(provider, Kind::Partner, address, fields),
+        );
     };
 
-    for (key, p) in desired.partners.iter().filter(|(_, p)| p.provider == provider) {
+    for (key, p) in desired
+        .partners
+        .iter()
+        .filter(|(_, p)| p.provider == provider)
+    {
         let address = partner_address(key);
         let role = p.role.map(|r| r.vendor_name());
         let named: Vec<_> = snap.partners.iter().filter(|l| l.name == p.name).collect();
@@ -318,9 +333,14 @@ fn partners(
         ));
     }
 
-    let declared: BTreeSet<String> = desired.partners.keys().map(|k| partner_address(k)).collect();
+    let declared: BTreeSet<String> = desired
+        .partners
+        .keys()
+        .map(|k| partner_address(k))
+        .collect();
     for (address, r) in owned {
-        if r.provider != provider || !address.starts_with("partner.") || declared.contains(address) {
+        if r.provider != provider || !address.starts_with("partner.") || declared.contains(address)
+        {
             continue;
         }
         if let Some(id) = &r.vendor_id

@@ -186,9 +186,18 @@ impl Ruckus {
     /// Posts tenants in one `POST /tenants` (journaled per tenant first) and
     /// records what the answer says in `env.posted`. A 4xx for a batch of several
     /// is retried tenant by tenant, so one bad tenant does not sink the rest.
-    async fn post_batch(&self, tenants: &[NewTenant], env: &mut RunEnv, split: bool) -> Result<(), ProviderError> {
+    async fn post_batch(
+        &self,
+        tenants: &[NewTenant],
+        env: &mut RunEnv,
+        split: bool,
+    ) -> Result<(), ProviderError> {
         for t in tenants {
-            env.close_creates(&t.address, JournalStatus::Settled, "superseded by a new create")?;
+            env.close_creates(
+                &t.address,
+                JournalStatus::Settled,
+                "superseded by a new create",
+            )?;
         }
         let mut entries = Vec::new();
         for t in tenants {
@@ -216,8 +225,11 @@ impl Ruckus {
                 for ((t, acc), jid) in tenants.iter().zip(list).zip(entries) {
                     // Pending until the activity ends; the ids make it resumable.
                     let detail = json!({"request_id": acc.request_id, "tenant_id": acc.tenant_id});
-                    env.store
-                        .journal_finish(jid, JournalStatus::Pending, Some(detail.to_string()))?;
+                    env.store.journal_finish(
+                        jid,
+                        JournalStatus::Pending,
+                        Some(detail.to_string()),
+                    )?;
                     if let Some(tid) = &acc.tenant_id {
                         let mut facts = BTreeMap::new();
                         if let Some(rid) = &acc.request_id {
@@ -248,7 +260,12 @@ impl Ruckus {
             }
             Ok(list) => {
                 tracing::warn!(provider = %self.key, items = tenants.len(), answered = list.len(), "POST /tenants answered without one request id per tenant; looking the tenants up by name");
-                self.find_lost(tenants, env, "its answer could not be matched to the tenants").await
+                self.find_lost(
+                    tenants,
+                    env,
+                    "its answer could not be matched to the tenants",
+                )
+                .await
             }
             Err(e) if e.maybe_committed() => {
                 tracing::warn!(provider = %self.key, error = %e, "the create may have reached RUCKUS One; looking the tenants up by name");
@@ -261,7 +278,9 @@ impl Ruckus {
                 }
                 let per_tenant = split
                     && tenants.len() > 1
-                    && e.status().is_some_and(|s| (400..500).contains(&s) && !matches!(s, 401 | 403 | 404 | 429));
+                    && e.status().is_some_and(|s| {
+                        (400..500).contains(&s) && !matches!(s, 401 | 403 | 404 | 429)
+                    });
                 if per_tenant {
                     tracing::warn!(provider = %self.key, error = %e, "the batch was refused; posting its tenants one by one to find the one at fault");
                     for t in tenants {
@@ -281,7 +300,12 @@ impl Ruckus {
     /// After a create whose answer was lost: the tenants that turn up by name
     /// (within the activity timeout) are ours; the others stay journaled as
     /// unknown, and the next run looks for them again before posting.
-    async fn find_lost(&self, tenants: &[NewTenant], env: &mut RunEnv, why: &str) -> Result<(), ProviderError> {
+    async fn find_lost(
+        &self,
+        tenants: &[NewTenant],
+        env: &mut RunEnv,
+        why: &str,
+    ) -> Result<(), ProviderError> {
         let names: Vec<String> = tenants.iter().map(|t| t.name.clone()).collect();
         let found = self.wait_for_names(&names).await?;
         for t in tenants {
@@ -313,7 +337,12 @@ impl Ruckus {
     }
 
     /// Records a created tenant and invites its administrator.
-    async fn created(&self, t: &NewTenant, id: &str, env: &mut RunEnv) -> Result<(), ProviderError> {
+    async fn created(
+        &self,
+        t: &NewTenant,
+        id: &str,
+        env: &mut RunEnv,
+    ) -> Result<(), ProviderError> {
         env.own(&self.key, &t.address, id, "created", BTreeMap::new())?;
         env.ids.insert(t.address.clone(), id.to_string());
         if let Some(email) = &t.admin {
@@ -357,7 +386,10 @@ impl Ruckus {
                 Settled::Success => {
                     let id = match tid {
                         Some(id) => Some(id),
-                        None => self.wait_for_names(std::slice::from_ref(&t.name)).await?.remove(&t.name),
+                        None => self
+                            .wait_for_names(std::slice::from_ref(&t.name))
+                            .await?
+                            .remove(&t.name),
                     };
                     let Some(id) = id else {
                         return Err(self.other(format!(
@@ -439,7 +471,11 @@ impl Ruckus {
                     let mut unique: Vec<&String> = errors.clone();
                     unique.dedup();
                     return Err(self.other(
-                        unique.iter().map(|s| s.as_str()).collect::<Vec<_>>().join("; "),
+                        unique
+                            .iter()
+                            .map(|s| s.as_str())
+                            .collect::<Vec<_>>()
+                            .join("; "),
                     ));
                 }
                 Ok(())
@@ -487,8 +523,12 @@ impl Ruckus {
                 let accepted = self
                     .invite(&id, email, *resend, &env.ctx(address, "invite"))
                     .await?;
-                self.settle(address, &format!("POST /tenants/{id}/invitations"), &accepted)
-                    .await?;
+                self.settle(
+                    address,
+                    &format!("POST /tenants/{id}/invitations"),
+                    &accepted,
+                )
+                .await?;
                 env.fact(&self.key, address, &id, "invited", json!(email))
             }
             StepOp::Delete { address } => {
@@ -536,10 +576,8 @@ impl Ruckus {
                     env.store.remove_owned(address)?;
                     Ok(())
                 } else {
-                    let facts = BTreeMap::from([(
-                        "delegation_type".to_string(),
-                        json!(delegation_type),
-                    )]);
+                    let facts =
+                        BTreeMap::from([("delegation_type".to_string(), json!(delegation_type))]);
                     env.own(&self.key, address, &pid, "adopted", facts)
                 }
             }

@@ -35,7 +35,9 @@ pub struct NewTenant {
 pub enum StepOp {
     /// `POST /tenants` with these tenants; journals one entry and records one
     /// ownership (with the activity's request id) per tenant as soon as the 202 arrives.
-    CreateBatch { tenants: Vec<NewTenant> },
+    CreateBatch {
+        tenants: Vec<NewTenant>,
+    },
     /// Waits for the create activity of one tenant (posted by a batch of this
     /// run, or by an earlier run: `resume`), records it, invites its administrator.
     AwaitCreate {
@@ -51,7 +53,10 @@ pub enum StepOp {
         ours: bool,
     },
     /// `PUT /tenants/{id}` with every field: declared values, live ones elsewhere.
-    Update { address: String, body: Value },
+    Update {
+        address: String,
+        body: Value,
+    },
     /// `POST /tenants/{id}/invitations`.
     Invite {
         address: String,
@@ -59,7 +64,9 @@ pub enum StepOp {
         resend: bool,
     },
     /// `DELETE /tenants/{id}`.
-    Delete { address: String },
+    Delete {
+        address: String,
+    },
     /// `PATCH /mspIntegrators/{id}`: the partner keeps `keep` (tenants mspform
     /// does not manage) plus the tenants of `want`; `release` drops the record.
     Assign {
@@ -71,7 +78,9 @@ pub enum StepOp {
         patch: bool,
         release: bool,
     },
-    Forget { address: String },
+    Forget {
+        address: String,
+    },
 }
 
 pub type RuckusStep = Step<StepOp>;
@@ -284,10 +293,9 @@ pub fn compile(
     }
 
     // Adoptions and updates.
-    for a in actions
-        .iter()
-        .filter(|a| a.kind == Kind::Customer && matches!(a.op, Op::Adopt | Op::Update | Op::Replace))
-    {
+    for a in actions.iter().filter(|a| {
+        a.kind == Kind::Customer && matches!(a.op, Op::Adopt | Op::Update | Op::Replace)
+    }) {
         let key = a.address.trim_start_matches("customer.");
         let Some((c, r)) = desired
             .customers
@@ -322,7 +330,9 @@ pub fn compile(
             .get(&a.address)
             .and_then(|id| snap.ec(id))
             .and_then(|e| e.view.as_ref());
-        if a.changes.iter().any(|c| PUT_FIELDS.contains(&c.field.as_str()))
+        if a.changes
+            .iter()
+            .any(|c| PUT_FIELDS.contains(&c.field.as_str()))
             && let Some(live) = live
         {
             s.push(

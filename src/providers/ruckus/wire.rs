@@ -30,7 +30,8 @@ fn lenient_string<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::
 
 /// The first of several spellings of one key.
 fn first<'a>(obj: &'a Map<String, Value>, keys: &[&str]) -> Option<&'a Value> {
-    keys.iter().find_map(|k| obj.get(*k).filter(|v| !v.is_null()))
+    keys.iter()
+        .find_map(|k| obj.get(*k).filter(|v| !v.is_null()))
 }
 
 /// A count that may be a number or a numeric string.
@@ -125,7 +126,9 @@ impl Page {
                 page: None,
             }),
             Value::Object(obj) => {
-                let rows = first(obj, &["data", "content", "items"])?.as_array()?.clone();
+                let rows = first(obj, &["data", "content", "items"])?
+                    .as_array()?
+                    .clone();
                 Some(Page {
                     rows,
                     total: first(obj, &["totalCount", "total", "totalElements"]).and_then(count),
@@ -234,7 +237,14 @@ pub fn assigned_ids(v: &Value) -> Option<Vec<String>> {
         let id = match item {
             Value::Object(o) => nonempty(first(
                 o,
-                &["id", "tenant_id", "tenantId", "mspec_id", "mspecId", "delegatedBy"],
+                &[
+                    "id",
+                    "tenant_id",
+                    "tenantId",
+                    "mspec_id",
+                    "mspecId",
+                    "delegatedBy",
+                ],
             )),
             other => nonempty(Some(other)),
         };
@@ -280,7 +290,8 @@ mod tests {
 
     #[test]
     fn pages_take_either_total_key_and_numbers_as_strings() {
-        let p = Page::from_value(&json!({"data": [{"id": "a"}], "totalCount": "7", "page": 0})).unwrap();
+        let p = Page::from_value(&json!({"data": [{"id": "a"}], "totalCount": "7", "page": 0}))
+            .unwrap();
         assert_eq!((p.rows.len(), p.total, p.page), (1, Some(7), Some(0)));
         let p = Page::from_value(&json!({"data": [], "total": 3})).unwrap();
         assert_eq!(p.total, Some(3));
@@ -292,7 +303,9 @@ mod tests {
 
     #[test]
     fn batch_answers_map_in_order_whatever_the_wrapping() {
-        let a = Accepted::list(&json!({"data": [{"requestId": "r1", "tenantId": "t1"}, {"requestId": "r2"}]}));
+        let a = Accepted::list(
+            &json!({"data": [{"requestId": "r1", "tenantId": "t1"}, {"requestId": "r2"}]}),
+        );
         assert_eq!(a[0].tenant_id.as_deref(), Some("t1"));
         assert_eq!(a[1].request_id.as_deref(), Some("r2"));
         assert_eq!(a[1].tenant_id, None);
@@ -302,7 +315,10 @@ mod tests {
 
     #[test]
     fn activity_statuses_other_than_success_and_fail_are_pending() {
-        assert_eq!(ActivityStatus::from_value(&json!({"status": "SUCCESS"})), ActivityStatus::Success);
+        assert_eq!(
+            ActivityStatus::from_value(&json!({"status": "SUCCESS"})),
+            ActivityStatus::Success
+        );
         assert_eq!(
             ActivityStatus::from_value(&json!({"status": "FAIL", "message": "nope"})),
             ActivityStatus::Fail("nope".into())
@@ -311,8 +327,14 @@ mod tests {
             ActivityStatus::from_value(&json!({"status": "INPROGRESS"})),
             ActivityStatus::Pending("INPROGRESS".into())
         );
-        assert!(matches!(ActivityStatus::from_value(&json!({})), ActivityStatus::Pending(_)));
-        assert_eq!(ActivityStatus::from_value(&json!({"status": "success"})), ActivityStatus::Success);
+        assert!(matches!(
+            ActivityStatus::from_value(&json!({})),
+            ActivityStatus::Pending(_)
+        ));
+        assert_eq!(
+            ActivityStatus::from_value(&json!({"status": "success"})),
+            ActivityStatus::Success
+        );
     }
 
     #[test]
@@ -320,16 +342,28 @@ mod tests {
         let want = Some(vec!["a".to_string(), "b".to_string()]);
         assert_eq!(assigned_ids(&json!({"mspec_list": ["a", "b"]})), want);
         assert_eq!(assigned_ids(&json!(["a", "b", "a"])), want);
-        assert_eq!(assigned_ids(&json!([{"id": "a"}, {"tenant_id": "b"}])), want);
-        assert_eq!(assigned_ids(&json!({"data": [{"tenantId": "a"}, {"id": "b"}]})), want);
+        assert_eq!(
+            assigned_ids(&json!([{"id": "a"}, {"tenant_id": "b"}])),
+            want
+        );
+        assert_eq!(
+            assigned_ids(&json!({"data": [{"tenantId": "a"}, {"id": "b"}]})),
+            want
+        );
         assert_eq!(assigned_ids(&json!(null)), Some(vec![]));
         assert_eq!(assigned_ids(&json!({"other": 1})), None);
     }
 
     #[test]
     fn vendor_dates_compare_by_day() {
-        assert_eq!(day_of("2019-09-14 01:12:51Z").as_deref(), Some("2019-09-14"));
-        assert_eq!(day_of("2019-09-14T23:59:59.805Z").as_deref(), Some("2019-09-14"));
+        assert_eq!(
+            day_of("2019-09-14 01:12:51Z").as_deref(),
+            Some("2019-09-14")
+        );
+        assert_eq!(
+            day_of("2019-09-14T23:59:59.805Z").as_deref(),
+            Some("2019-09-14")
+        );
         assert_eq!(day_of("2019-09-14").as_deref(), Some("2019-09-14"));
         assert_eq!(day_of("1568423571000").as_deref(), Some("2019-09-14"));
         assert_eq!(day_of("soon"), None);

@@ -45,7 +45,10 @@ pub(crate) fn owned(address: &str, id: &str, facts: &[(&str, Value)]) -> (String
             parent_id: None,
             since: 1,
             origin: "created".into(),
-            facts: facts.iter().map(|(k, v)| (k.to_string(), v.clone())).collect(),
+            facts: facts
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.clone()))
+                .collect(),
         },
     )
 }
@@ -58,7 +61,12 @@ fn snap(ecs: Vec<LiveEc>) -> Snapshot {
     }
 }
 
-fn plan(d: &Desired, s: &Snapshot, own: &BTreeMap<String, OwnedRecord>, o: &PlanOptions) -> (Resolved, Vec<crate::diff::Action>) {
+fn plan(
+    d: &Desired,
+    s: &Snapshot,
+    own: &BTreeMap<String, OwnedRecord>,
+    o: &PlanOptions,
+) -> (Resolved, Vec<crate::diff::Action>) {
     let r = resolve("r1", d, s, own, o);
     let owned_set: BTreeSet<String> = own.keys().cloned().collect();
     let (actions, _) = diff(&r.desired, &r.live, &owned_set, &BTreeSet::new());
@@ -77,7 +85,10 @@ fn owned_id_wins_over_name_and_a_portal_rename_is_an_update() {
     let own = BTreeMap::from([owned("customer.acme", "a1", &[])]);
     let (r, actions) = plan(&d, &s, &own, &PlanOptions::default());
     assert_eq!(r.ids["customer.acme"], "a1");
-    assert!(r.live.contains_key("customer[\"Acme\"]"), "the other one is unmanaged");
+    assert!(
+        r.live.contains_key("customer[\"Acme\"]"),
+        "the other one is unmanaged"
+    );
     assert_eq!(actions.len(), 1);
     assert_eq!(actions[0].op, Op::Update);
     assert_eq!(actions[0].changes[0].field, "name");
@@ -87,15 +98,30 @@ fn owned_id_wins_over_name_and_a_portal_rename_is_an_update() {
 #[test]
 fn an_unowned_tenant_of_the_same_name_is_adopted_and_duplicates_are_an_error() {
     let d = desired(ACME);
-    let (r, actions) = plan(&d, &snap(vec![ec("a1", "Acme")]), &BTreeMap::new(), &PlanOptions::default());
+    let (r, actions) = plan(
+        &d,
+        &snap(vec![ec("a1", "Acme")]),
+        &BTreeMap::new(),
+        &PlanOptions::default(),
+    );
     assert!(r.errors.is_empty());
     assert_eq!(actions[0].op, Op::Adopt);
     assert!(actions[0].changes.is_empty());
     assert!(r.managed_customers.contains("a1"));
 
-    let r = resolve("r1", &d, &snap(vec![ec("a1", "Acme"), ec("a2", "Acme")]), &BTreeMap::new(), &PlanOptions::default());
+    let r = resolve(
+        "r1",
+        &d,
+        &snap(vec![ec("a1", "Acme"), ec("a2", "Acme")]),
+        &BTreeMap::new(),
+        &PlanOptions::default(),
+    );
     assert_eq!(r.errors.len(), 1);
-    assert!(r.errors[0].contains("customer.acme") && r.errors[0].contains("a1, a2"), "{:?}", r.errors);
+    assert!(
+        r.errors[0].contains("customer.acme") && r.errors[0].contains("a1, a2"),
+        "{:?}",
+        r.errors
+    );
 }
 
 #[test]
@@ -146,12 +172,20 @@ admin = { email = "new@acme.example" }
     let (_, actions) = plan(&d, &s, &BTreeMap::new(), &PlanOptions::default());
     assert_eq!((actions[0].op, actions[0].changes.len()), (Op::Adopt, 0));
     // Owned, invited to another address: one change of admin_email.
-    let own = BTreeMap::from([owned("customer.acme", "a1", &[("invited", json!("old@acme.example"))])]);
+    let own = BTreeMap::from([owned(
+        "customer.acme",
+        "a1",
+        &[("invited", json!("old@acme.example"))],
+    )]);
     let (_, actions) = plan(&d, &s, &own, &PlanOptions::default());
     assert_eq!(actions[0].changes.len(), 1);
     assert_eq!(actions[0].changes[0].before, json!("old@acme.example"));
     // Owned, invited to this address: nothing to do.
-    let own = BTreeMap::from([owned("customer.acme", "a1", &[("invited", json!("new@acme.example"))])]);
+    let own = BTreeMap::from([owned(
+        "customer.acme",
+        "a1",
+        &[("invited", json!("new@acme.example"))],
+    )]);
     assert!(plan(&d, &s, &own, &PlanOptions::default()).1.is_empty());
 
     // --resend-invitation: a change of `invitation`.
@@ -160,16 +194,27 @@ admin = { email = "new@acme.example" }
     };
     let (r, actions) = plan(&d, &s, &own, &options);
     assert!(r.errors.is_empty());
-    let c = actions[0].changed("invitation").expect("invitation changes");
+    let c = actions[0]
+        .changed("invitation")
+        .expect("invitation changes");
     assert_eq!((&c.before, &c.after), (&json!(SENT), &json!(RESEND)));
 }
 
 #[test]
 fn resending_needs_a_declared_administrator() {
     let options = PlanOptions {
-        resend_invitations: BTreeSet::from(["customer.acme".to_string(), "customer.other-vendor".to_string()]),
+        resend_invitations: BTreeSet::from([
+            "customer.acme".to_string(),
+            "customer.other-vendor".to_string(),
+        ]),
     };
-    let r = resolve("r1", &desired(ACME), &snap(vec![ec("a1", "Acme")]), &BTreeMap::new(), &options);
+    let r = resolve(
+        "r1",
+        &desired(ACME),
+        &snap(vec![ec("a1", "Acme")]),
+        &BTreeMap::new(),
+        &options,
+    );
     assert_eq!(r.errors.len(), 1, "{:?}", r.errors);
     assert!(r.errors[0].starts_with("customer.acme:"));
 }
@@ -203,15 +248,33 @@ customers = ["acme", "beta"]
 #[test]
 fn a_partner_lists_managed_customers_and_notes_the_others() {
     let d = desired(PARTNERED);
-    let mut s = snap(vec![ec("a1", "Acme"), ec("x1", "Stranger"), ec("o1", "Old")]);
-    s.partners = vec![partner("p1", "Wire Masters", "MSP_INTEGRATOR", &["a1", "x1", "o1"])];
-    let own = BTreeMap::from([owned("customer.old", "o1", &[]), owned("customer.acme", "a1", &[])]);
+    let mut s = snap(vec![
+        ec("a1", "Acme"),
+        ec("x1", "Stranger"),
+        ec("o1", "Old"),
+    ]);
+    s.partners = vec![partner(
+        "p1",
+        "Wire Masters",
+        "MSP_INTEGRATOR",
+        &["a1", "x1", "o1"],
+    )];
+    let own = BTreeMap::from([
+        owned("customer.old", "o1", &[]),
+        owned("customer.acme", "a1", &[]),
+    ]);
     let (r, actions) = plan(&d, &s, &own, &PlanOptions::default());
     assert!(r.errors.is_empty(), "{:?}", r.errors);
-    assert_eq!(r.live["partner.wm"].fields["customers"], json!(["acme", "old"]));
+    assert_eq!(
+        r.live["partner.wm"].fields["customers"],
+        json!(["acme", "old"])
+    );
     assert_eq!(r.ids["partner.wm"], "p1");
     assert_eq!(
-        r.notes.iter().map(|n| n.address.as_str()).collect::<Vec<_>>(),
+        r.notes
+            .iter()
+            .map(|n| n.address.as_str())
+            .collect::<Vec<_>>(),
         ["partner.wm/customer[\"Stranger\"]"]
     );
     let a = actions.iter().find(|a| a.address == "partner.wm").unwrap();
@@ -231,20 +294,61 @@ fn partners_must_be_found_once_with_the_declared_role() {
         partner("p2", "Wire Masters", "MSP_INSTALLER", &[]),
     ];
     let r = resolve("r1", &d, &s, &BTreeMap::new(), &PlanOptions::default());
-    assert!(r.errors.iter().any(|e| e.contains("2 tech partners are named") && e.contains("add `role`")), "{:?}", r.errors);
+    assert!(
+        r.errors
+            .iter()
+            .any(|e| e.contains("2 tech partners are named") && e.contains("add `role`")),
+        "{:?}",
+        r.errors
+    );
 
-    let with_role = PARTNERED.replace("customers = [\"acme\", \"beta\"]", "role = \"installer\"\ncustomers = [\"acme\"]");
-    let r = resolve("r1", &desired(&with_role), &s, &BTreeMap::new(), &PlanOptions::default());
+    let with_role = PARTNERED.replace(
+        "customers = [\"acme\", \"beta\"]",
+        "role = \"installer\"\ncustomers = [\"acme\"]",
+    );
+    let r = resolve(
+        "r1",
+        &desired(&with_role),
+        &s,
+        &BTreeMap::new(),
+        &PlanOptions::default(),
+    );
     assert!(r.errors.is_empty(), "{:?}", r.errors);
     assert_eq!(r.ids["partner.wm"], "p2");
 
     s.partners.remove(1);
-    let r = resolve("r1", &desired(&with_role), &s, &BTreeMap::new(), &PlanOptions::default());
-    assert!(r.errors.iter().any(|e| e.contains("is MSP_INTEGRATOR, not MSP_INSTALLER")), "{:?}", r.errors);
+    let r = resolve(
+        "r1",
+        &desired(&with_role),
+        &s,
+        &BTreeMap::new(),
+        &PlanOptions::default(),
+    );
+    assert!(
+        r.errors
+            .iter()
+            .any(|e| e.contains("is MSP_INTEGRATOR, not MSP_INSTALLER")),
+        "{:?}",
+        r.errors
+    );
 
-    let twice = format!("{PARTNERED}\n[partners.again]\nprovider = \"r1\"\nname = \"Wire Masters\"\ncustomers = []\n");
-    let r = resolve("r1", &desired(&twice), &s, &BTreeMap::new(), &PlanOptions::default());
-    assert!(r.errors.iter().any(|e| e.contains("partner.wm: tech partner \"Wire Masters\" is already declared as partner.again")), "{:?}", r.errors);
+    let twice = format!(
+        "{PARTNERED}\n[partners.again]\nprovider = \"r1\"\nname = \"Wire Masters\"\ncustomers = []\n"
+    );
+    let r = resolve(
+        "r1",
+        &desired(&twice),
+        &s,
+        &BTreeMap::new(),
+        &PlanOptions::default(),
+    );
+    assert!(
+        r.errors.iter().any(|e| e.contains(
+            "partner.wm: tech partner \"Wire Masters\" is already declared as partner.again"
+        )),
+        "{:?}",
+        r.errors
+    );
 }
 
 #[test]
@@ -254,9 +358,20 @@ fn an_owned_partner_no_longer_declared_is_deleted_and_a_vanished_one_forgotten()
     s.partners = vec![partner("p1", "Wire Masters", "MSP_INTEGRATOR", &["a1"])];
     let own = BTreeMap::from([
         owned("customer.acme", "a1", &[]),
-        owned("partner.gone", "p1", &[("delegation_type", json!("MSP_INTEGRATOR"))]),
+        owned(
+            "partner.gone",
+            "p1",
+            &[("delegation_type", json!("MSP_INTEGRATOR"))],
+        ),
     ]);
     let (r, actions) = plan(&d, &s, &own, &PlanOptions::default());
     assert_eq!(r.live["partner.gone"].fields["customers"], json!(["acme"]));
-    assert_eq!(actions.iter().find(|a| a.address == "partner.gone").unwrap().op, Op::Delete);
+    assert_eq!(
+        actions
+            .iter()
+            .find(|a| a.address == "partner.gone")
+            .unwrap()
+            .op,
+        Op::Delete
+    );
 }

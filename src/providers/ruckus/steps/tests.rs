@@ -50,7 +50,10 @@ fn creates_go_out_in_batches_of_at_most_100_each_tenant_awaited_on_its_own() {
             _ => None,
         })
         .collect();
-    assert_eq!(batches.iter().map(|b| b.1).collect::<Vec<_>>(), [100, 100, 30]);
+    assert_eq!(
+        batches.iter().map(|b| b.1).collect::<Vec<_>>(),
+        [100, 100, 30]
+    );
     let awaits: Vec<&RuckusStep> = steps
         .iter()
         .filter(|s| matches!(s.op, StepOp::AwaitCreate { .. }))
@@ -60,7 +63,10 @@ fn creates_go_out_in_batches_of_at_most_100_each_tenant_awaited_on_its_own() {
         assert_eq!(a.addresses.len(), 1);
         assert_eq!(a.deps.len(), 1);
         let batch = &steps[a.deps[0]];
-        assert!(batch.addresses.contains(&a.addresses[0]), "awaits its own batch");
+        assert!(
+            batch.addresses.contains(&a.addresses[0]),
+            "awaits its own batch"
+        );
     }
     // Items of one batch are unique (the vendor refuses repeats).
     if let StepOp::CreateBatch { tenants } = &steps[batches[0].0].op {
@@ -125,7 +131,15 @@ fn creates_left_in_flight_are_resumed_and_failed_or_unanswered_ones_posted() {
     let steps = compile_for(&d, &s, &BTreeMap::new(), &PlanOptions::default());
     let resumed: Vec<&RuckusStep> = steps
         .iter()
-        .filter(|s| matches!(&s.op, StepOp::AwaitCreate { resume: Some(_), .. }))
+        .filter(|s| {
+            matches!(
+                &s.op,
+                StepOp::AwaitCreate {
+                    resume: Some(_),
+                    ..
+                }
+            )
+        })
         .collect();
     assert_eq!(resumed.len(), 1);
     assert_eq!(resumed[0].addresses, ["customer.c000"]);
@@ -215,15 +229,41 @@ admin = { email = "new@acme.example" }
 
     // Owned, invited elsewhere: send to the new address; with --resend-invitation only a resend.
     s.ecs[0].view.as_mut().unwrap().tier = Some("GOLD".into());
-    let own = BTreeMap::from([owned("customer.acme", "a1", &[("invited", json!("old@acme.example"))])]);
+    let own = BTreeMap::from([owned(
+        "customer.acme",
+        "a1",
+        &[("invited", json!("old@acme.example"))],
+    )]);
     let steps = compile_for(&d, &s, &own, &PlanOptions::default());
-    assert!(matches!(&steps[..], [RuckusStep { op: StepOp::Invite { resend: false, .. }, .. }]), "{steps:?}");
-    let own = BTreeMap::from([owned("customer.acme", "a1", &[("invited", json!("new@acme.example"))])]);
+    assert!(
+        matches!(
+            &steps[..],
+            [RuckusStep {
+                op: StepOp::Invite { resend: false, .. },
+                ..
+            }]
+        ),
+        "{steps:?}"
+    );
+    let own = BTreeMap::from([owned(
+        "customer.acme",
+        "a1",
+        &[("invited", json!("new@acme.example"))],
+    )]);
     let options = PlanOptions {
         resend_invitations: BTreeSet::from(["customer.acme".to_string()]),
     };
     let steps = compile_for(&d, &s, &own, &options);
-    assert!(matches!(&steps[..], [RuckusStep { op: StepOp::Invite { resend: true, .. }, .. }]), "{steps:?}");
+    assert!(
+        matches!(
+            &steps[..],
+            [RuckusStep {
+                op: StepOp::Invite { resend: true, .. },
+                ..
+            }]
+        ),
+        "{steps:?}"
+    );
 }
 
 #[test]
@@ -280,7 +320,11 @@ customers = ["acme", "newco"]
     else {
         panic!()
     };
-    assert_eq!(keep, &["x1"], "the owned tenant being deleted leaves, the stranger stays");
+    assert_eq!(
+        keep,
+        &["x1"],
+        "the owned tenant being deleted leaves, the stranger stays"
+    );
     assert_eq!(want, &["customer.acme", "customer.newco"]);
     assert!(*patch && !*release);
     assert_eq!(delegation_type, "MSP_INSTALLER");
@@ -308,7 +352,11 @@ name = "Acme"
     }];
     let own = BTreeMap::from([
         owned("customer.acme", "a1", &[]),
-        owned("partner.wm", "p1", &[("delegation_type", json!("MSP_INTEGRATOR"))]),
+        owned(
+            "partner.wm",
+            "p1",
+            &[("delegation_type", json!("MSP_INTEGRATOR"))],
+        ),
         owned("customer.vanished", "v1", &[]),
     ]);
     let r = resolve("r1", &d, &s, &own, &PlanOptions::default());
@@ -333,7 +381,10 @@ name = "Acme"
     else {
         panic!("{steps:?}")
     };
-    assert_eq!((keep.as_slice(), want.len(), *patch, *release), (&["x1".to_string()][..], 0, true, true));
+    assert_eq!(
+        (keep.as_slice(), want.len(), *patch, *release),
+        (&["x1".to_string()][..], 0, true, true)
+    );
     assert!(matches!(&steps[1].op, StepOp::Forget { address } if address == "customer.vanished"));
 }
 
