@@ -1056,3 +1056,79 @@ async fn kill_9_while_an_activity_is_pending_then_apply_again_creates_nothing_tw
     );
     assert_eq!(invitations(&sim).len(), 2);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_exclusive_account_deletes_tenants_nobody_declared() {
+    let sim = r1_sim().await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut desired = load(&sim, dir.path(), seaside!());
+    for p in desired.providers.values_mut() {
+        p.ownership = mspform::model::Ownership::Exclusive;
+    }
+    let store = store(dir.path());
+    let p = plan(&desired, &store).await;
+    let ops: Vec<(String, Op)> = p
+        .plan
+        .actions
+        .iter()
+        .map(|a| (a.address.clone(), a.op))
+        .collect();
+    assert_eq!(
+        ops,
+        [
+            ("customer.seaside".to_string(), Op::Adopt),
+            ("customer[\"Lakeview School\"]".to_string(), Op::Delete),
+        ]
+    );
+    assert_ok(&apply_prepared(&p, &desired, &store).await);
+    assert_eq!(ec_names(&sim), ["Seaside Hotel"]);
+    assert!(!plan(&desired, &store).await.plan.has_changes());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_client_paces_itself_to_the_vendor_bucket_and_waits_out_429s() {
+    let sim = r1_sim().await;
+    sim.ruckus_switches(|s| {
+        s.rate_bucket_max = 8;
+        s.rate_refill_per_sec = 8;
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let mut desired = load(&sim, dir.path(), &format!("{PORTFOLIO}{PARTNERS}"));
+    for p in desired.providers.values_mut() {
+        if let ProviderKind::RuckusOne(s) = &mut p.kind {
+            s.burst = 8;
+            s.calls_per_second = 8;
+        }
+    }
+    let store = store(dir.path());
+    let report = apply(&desired, &store).await;
+    assert_ok(&report);
+    let p = plan(&desired, &store).await;
+    assert!(!p.plan.has_changes());
+    assert_eq!(p.parts[0].client.rate_limited(), 0, "paced: never refused");
+
+    // A client allowed more than the bucket holds gets 429s and waits them out.
+    for p in desired.providers.values_mut() {
+        if let ProviderKind::RuckusOne(s) = &mut p.kind {
+            s.burst = 200;
+            s.calls_per_second = 100;
+        }
+    }
+    sim.ruckus_switches(|s| {
+        s.rate_bucket_max = 2;
+        s.rate_refill_per_sec = 4;
+    });
+    let without = {
+        let mut d = load(&sim, dir.path(), "");
+        d.providers = desired.providers.clone();
+        d
+    };
+    let p = plan(&without, &store).await;
+    let report = apply_prepared(&p, &without, &store).await;
+    assert_ok(&report);
+    assert!(
+        p.parts[0].client.rate_limited() > 0,
+        "the vendor refused some calls"
+    );
+    assert_eq!(ec_names(&sim), ["Lakeview School"]);
+}

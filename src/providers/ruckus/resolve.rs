@@ -152,14 +152,12 @@ pub fn resolve(
 
     for ec in &snap.ecs {
         let Some(key) = key_of_id.get(&ec.id) else {
+            // Unmanaged: reported by the diff (deleted only with `ownership = "exclusive"`).
+            let address = unmanaged_address("customer", &ec.name);
+            out.ids.insert(address.clone(), ec.id.clone());
             out.live.insert(
-                unmanaged_address("customer", &ec.name),
-                record(
-                    provider,
-                    Kind::Customer,
-                    &unmanaged_address("customer", &ec.name),
-                    live_fields(ec),
-                ),
+                address.clone(),
+                record(provider, Kind::Customer, &address, live_fields(ec)),
             );
             continue;
         };

@@ -585,6 +585,7 @@ impl Ruckus {
                 env.store.remove_owned(address)?;
                 Ok(())
             }
+            StepOp::Refuse { address, message } => Err(self.other(format!("{address}: {message}"))),
         }
     }
 }

@@ -81,6 +81,11 @@ pub enum StepOp {
     Forget {
         address: String,
     },
+    /// A change that cannot be made (e.g. the live tenant could not be read).
+    Refuse {
+        address: String,
+        message: String,
+    },
 }
 
 pub type RuckusStep = Step<StepOp>;
@@ -333,16 +338,23 @@ pub fn compile(
         if a.changes
             .iter()
             .any(|c| PUT_FIELDS.contains(&c.field.as_str()))
-            && let Some(live) = live
         {
+            let op = match live {
+                Some(live) => StepOp::Update {
+                    address: a.address.clone(),
+                    body: update_body(c, r, live, &snap.today),
+                },
+                // Never a PUT built without the live fields: it would clear them.
+                None => StepOp::Refuse {
+                    address: a.address.clone(),
+                    message: "the live tenant was not read, so an update could clear its other fields; run plan again".into(),
+                },
+            };
             s.push(
                 deps.clone(),
                 vec![a.address.clone()],
                 format!("update {}", a.address),
-                StepOp::Update {
-                    address: a.address.clone(),
-                    body: update_body(c, r, live, &snap.today),
-                },
+                op,
             );
         }
         let email = r.admin.as_ref().map(|x| x.email.clone());
