@@ -346,11 +346,31 @@ impl Ruckus {
         env.own(&self.key, &t.address, id, "created", BTreeMap::new())?;
         env.ids.insert(t.address.clone(), id.to_string());
         if let Some(email) = &t.admin {
-            self.invite(id, email, false, &env.ctx(&t.address, "invite"))
+            self.send_invitation(&t.address, id, email, false, env)
                 .await?;
-            env.fact(&self.key, &t.address, id, "invited", json!(email))?;
         }
         Ok(())
+    }
+
+    /// `POST /tenants/{id}/invitations`, then records whom mspform invited.
+    async fn send_invitation(
+        &self,
+        address: &str,
+        id: &str,
+        email: &str,
+        resend: bool,
+        env: &mut RunEnv,
+    ) -> Result<(), ProviderError> {
+        let accepted = self
+            .invite(id, email, resend, &env.ctx(address, "invite"))
+            .await?;
+        self.settle(
+            address,
+            &format!("POST /tenants/{id}/invitations"),
+            &accepted,
+        )
+        .await?;
+        env.fact(&self.key, address, id, "invited", json!(email))
     }
 
     /// Waits for one tenant's create; posts it again when an earlier run's
@@ -497,9 +517,8 @@ impl Ruckus {
                     facts.remove("invited");
                     env.own(&self.key, address, &id, "created", facts)?;
                     if let Some(email) = admin {
-                        self.invite(&id, email, false, &env.ctx(address, "invite"))
+                        self.send_invitation(address, &id, email, false, env)
                             .await?;
-                        env.fact(&self.key, address, &id, "invited", json!(email))?;
                     }
                     Ok(())
                 } else {
@@ -520,16 +539,8 @@ impl Ruckus {
                 resend,
             } => {
                 let id = self.id_of(env, address)?;
-                let accepted = self
-                    .invite(&id, email, *resend, &env.ctx(address, "invite"))
-                    .await?;
-                self.settle(
-                    address,
-                    &format!("POST /tenants/{id}/invitations"),
-                    &accepted,
-                )
-                .await?;
-                env.fact(&self.key, address, &id, "invited", json!(email))
+                self.send_invitation(address, &id, email, *resend, env)
+                    .await
             }
             StepOp::Delete { address } => {
                 let id = self.id_of(env, address)?;
