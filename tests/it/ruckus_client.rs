@@ -1132,3 +1132,72 @@ async fn the_client_paces_itself_to_the_vendor_bucket_and_waits_out_429s() {
     );
     assert_eq!(ec_names(&sim), ["Lakeview School"]);
 }
+
+/// A create whose answer was lost and whose tenant did not show up in time: the
+/// run fails for it, and the next run finds it by name instead of posting again.
+async fn unanswered_create(sim: &Simulator, dir: &Path, store: &Arc<dyn StateStore>) {
+    sim.ruckus_switches(|s| {
+        s.activity_settle_ms = 3000;
+        s.activity_pending_polls = 1000;
+    });
+    sim.inject_fault(fault("POST /tenants", FaultKind::DropAfterCommit, 1));
+    let report = apply(&load_with(sim, dir, PORTFOLIO, 1), store).await;
+    let Outcome::Failed(why) = &report.actions["customer.harbor"] else {
+        panic!("{report:#?}")
+    };
+    assert!(why.contains("may or may not have created it"), "{why}");
+    let open = mspform::state::pending(store.as_ref()).unwrap();
+    assert_eq!(open.len(), 2);
+    assert!(open.iter().all(|(_, e)| e.detail.is_none()), "{open:#?}");
+    assert!(store.get_owned("customer.harbor").unwrap().is_none());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unanswered_create_found_later_is_owned_as_created_and_invited() {
+    let sim = r1_sim().await;
+    let dir = tempfile::tempdir().unwrap();
+    let store = store(dir.path());
+    unanswered_create(&sim, dir.path(), &store).await;
+    tokio::time::sleep(Duration::from_millis(3100)).await;
+    let desired = load(&sim, dir.path(), PORTFOLIO);
+    let p = plan(&desired, &store).await;
+    assert_eq!(p.plan.summary.adopt, 2, "visible by name now");
+    assert_ok(&apply_prepared(&p, &desired, &store).await);
+    assert_eq!(sim.calls("ruckus", "POST /tenants"), 1);
+    let record = store.get_owned("customer.harbor").unwrap().unwrap();
+    assert_eq!(record.origin, "created");
+    assert_eq!(
+        invitations(&sim).len(),
+        2,
+        "its administrator was still owed an invitation"
+    );
+    assert!(!plan(&desired, &store).await.plan.has_changes());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unanswered_create_still_running_is_waited_for_not_posted_again() {
+    let sim = r1_sim().await;
+    let dir = tempfile::tempdir().unwrap();
+    let store = store(dir.path());
+    unanswered_create(&sim, dir.path(), &store).await;
+    let desired = load(&sim, dir.path(), PORTFOLIO);
+    let p = plan(&desired, &store).await;
+    assert_eq!(p.plan.summary.create, 2, "not visible yet");
+    assert_ok(&apply_prepared(&p, &desired, &store).await);
+    assert_eq!(
+        sim.calls("ruckus", "POST /tenants"),
+        1,
+        "found by name, never posted again"
+    );
+    assert_eq!(
+        ec_names(&sim),
+        [
+            "Harbor Clinic",
+            "Lakeview School",
+            "Orchard Farms",
+            "Seaside Hotel"
+        ]
+    );
+    assert_eq!(invitations(&sim).len(), 2);
+    assert!(!plan(&desired, &store).await.plan.has_changes());
+}

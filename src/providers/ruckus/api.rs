@@ -301,6 +301,11 @@ impl Ruckus {
         }
     }
 
+    /// The activity timeout as a duration.
+    pub fn activity_window(&self) -> Duration {
+        Duration::from_secs(self.settings.activity_timeout_secs.max(1))
+    }
+
     /// Polls an activity until SUCCESS or FAIL: `poll_interval_ms` doubling up to
     /// 8 s, at most `activity_timeout_secs` overall. An unknown id is looked at
     /// three times (a new activity may not be visible at once) before giving up.
@@ -335,15 +340,15 @@ impl Ruckus {
         }
     }
 
-    /// Waits (through the activity timeout) for managed tenants named `names` to
-    /// appear; returns name → tenant id of those found. A name held by several
+    /// Waits up to `within` (at least one look) for managed tenants named `names`
+    /// to appear; returns name → tenant id of those found. A name held by several
     /// tenants is an error: mspform will not guess.
     pub async fn wait_for_names(
         &self,
         names: &[String],
+        within: Duration,
     ) -> Result<std::collections::BTreeMap<String, String>, ProviderError> {
-        let deadline =
-            Instant::now() + Duration::from_secs(self.settings.activity_timeout_secs.max(1));
+        let deadline = Instant::now() + within;
         let mut interval = Duration::from_millis(self.settings.poll_interval_ms.max(10));
         loop {
             let rows = if names.len() == 1 {

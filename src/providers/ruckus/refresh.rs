@@ -55,8 +55,8 @@ pub struct Snapshot {
     pub partners: Vec<LivePartner>,
     /// Customer address → a create still in flight (or failed) from an earlier run.
     pub pending: BTreeMap<String, PendingCreate>,
-    /// Customer addresses with a journaled create whose answer never arrived.
-    pub unanswered: BTreeSet<String>,
+    /// Customer address → when a journaled create whose answer never arrived was sent.
+    pub unanswered: BTreeMap<String, u64>,
     /// Customer addresses with any unfinished create in the journal: a tenant
     /// found there by name is one mspform created, not one to adopt.
     pub journaled: BTreeSet<String>,
@@ -183,7 +183,8 @@ impl Ruckus {
                     in_flight.insert(entry.address.clone(), req);
                 }
                 None => {
-                    snap.unanswered.insert(entry.address.clone());
+                    snap.unanswered
+                        .insert(entry.address.clone(), entry.started_at);
                 }
             }
         }

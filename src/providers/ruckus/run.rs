@@ -8,6 +8,7 @@
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
+use std::time::Duration;
 
 use serde_json::{Value, json};
 
@@ -307,7 +308,7 @@ impl Ruckus {
         why: &str,
     ) -> Result<(), ProviderError> {
         let names: Vec<String> = tenants.iter().map(|t| t.name.clone()).collect();
-        let found = self.wait_for_names(&names).await?;
+        let found = self.wait_for_names(&names, self.activity_window()).await?;
         for t in tenants {
             match found.get(&t.name) {
                 Some(id) => {
@@ -407,7 +408,7 @@ impl Ruckus {
                     let id = match tid {
                         Some(id) => Some(id),
                         None => self
-                            .wait_for_names(std::slice::from_ref(&t.name))
+                            .wait_for_names(std::slice::from_ref(&t.name), self.activity_window())
                             .await?
                             .remove(&t.name),
                     };
@@ -459,10 +460,16 @@ impl Ruckus {
             StepOp::CreateBatch { tenants } => {
                 let mut to_post = Vec::new();
                 for t in tenants {
-                    if t.lookup_first {
+                    if let Some(sent_at) = t.unanswered_since {
                         tracing::info!(provider = %self.key, address = %t.address, "an earlier run's create got no answer; looking for the tenant first");
+                        // Its activity cannot run longer than the timeout after it was sent.
+                        let left = (sent_at + self.settings.activity_timeout_secs)
+                            .saturating_sub(now_unix());
                         if let Some(id) = self
-                            .wait_for_names(std::slice::from_ref(&t.name))
+                            .wait_for_names(
+                                std::slice::from_ref(&t.name),
+                                Duration::from_secs(left),
+                            )
                             .await?
                             .remove(&t.name)
                         {

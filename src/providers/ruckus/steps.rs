@@ -26,9 +26,10 @@ pub struct NewTenant {
     pub body: Value,
     /// The administrator to invite once the tenant exists.
     pub admin: Option<String>,
-    /// An earlier run journaled a create whose answer never came: look for the
-    /// tenant by name (through the activity timeout) before posting.
-    pub lookup_first: bool,
+    /// An earlier run journaled a create whose answer never came (sent at this
+    /// Unix second): look for the tenant by name before posting, waiting while
+    /// that create could still be in progress.
+    pub unanswered_since: Option<u64>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -217,7 +218,7 @@ fn new_tenant(desired: &Desired, snap: &Snapshot, address: &str) -> Option<NewTe
         name: c.name.clone(),
         body: create_body(c, r, &snap.today),
         admin: r.admin.as_ref().map(|a| a.email.clone()),
-        lookup_first: snap.unanswered.contains(address),
+        unanswered_since: snap.unanswered.get(address).copied(),
     })
 }
 

@@ -104,7 +104,7 @@ admin = { email = "it@acme.example", last_name = "Lovelace" }
         })
     );
     assert_eq!(tenants[0].admin.as_deref(), Some("it@acme.example"));
-    assert!(!tenants[0].lookup_first);
+    assert_eq!(tenants[0].unanswered_since, None);
 }
 
 #[test]
@@ -127,7 +127,7 @@ fn creates_left_in_flight_are_resumed_and_failed_or_unanswered_ones_posted() {
             failed: Some("quota".into()),
         },
     );
-    s.unanswered.insert("customer.c002".into());
+    s.unanswered.insert("customer.c002".into(), 1_700_000_000);
     let steps = compile_for(&d, &s, &BTreeMap::new(), &PlanOptions::default());
     let resumed: Vec<&RuckusStep> = steps
         .iter()
@@ -152,11 +152,17 @@ fn creates_left_in_flight_are_resumed_and_failed_or_unanswered_ones_posted() {
     else {
         unreachable!()
     };
-    let posted: Vec<(&str, bool)> = tenants
+    let posted: Vec<(&str, Option<u64>)> = tenants
         .iter()
-        .map(|t| (t.address.as_str(), t.lookup_first))
+        .map(|t| (t.address.as_str(), t.unanswered_since))
         .collect();
-    assert_eq!(posted, [("customer.c001", false), ("customer.c002", true)]);
+    assert_eq!(
+        posted,
+        [
+            ("customer.c001", None),
+            ("customer.c002", Some(1_700_000_000))
+        ]
+    );
 }
 
 #[test]
