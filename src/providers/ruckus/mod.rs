@@ -9,6 +9,7 @@
 //! `SUCCESS` or `FAIL`.
 
 mod api;
+mod create;
 pub mod provider;
 mod refresh;
 pub mod resolve;
