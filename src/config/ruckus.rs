@@ -1,37 +1,347 @@
-//! `type = "ruckus-one"`: RUCKUS One provider settings and customer fields.
+//! `type = "ruckus-one"`: RUCKUS One provider settings and managed-tenant fields
+//! (vendor-apis.md §3). Every documented field rule is checked here, so bad input
+//! fails before any vendor call.
 
-use crate::model::{CustomerSpec, ProviderKind};
+use toml::de::DeValue;
 
+use crate::model::{
+    CustomerSpec, ProviderKind, RuckusAddress, RuckusAdmin, RuckusAuth, RuckusCustomer,
+    RuckusSettings, parse_day,
+};
+
+use super::provider::{env_name, secret};
 use super::source::{Node, Sink, Table};
 
 /// Provider keys besides `type`, `base_url` and `ownership`.
-pub(super) const PROVIDER_KEYS: &[&str] = &[];
+pub(super) const PROVIDER_KEYS: &[&str] = &[
+    "tenant_id",
+    "client_id",
+    "client_secret",
+    "token",
+    "token_url",
+    "burst",
+    "calls_per_second",
+    "poll_interval_ms",
+    "activity_timeout_secs",
+    "request_timeout_secs",
+];
 
 /// Customer keys besides `provider` and `name`.
-pub(super) const CUSTOMER_KEYS: &[&str] = &[];
+pub(super) const CUSTOMER_KEYS: &[&str] = &[
+    "address",
+    "phone",
+    "service_start",
+    "service_end",
+    "tier",
+    "admin",
+];
+
+const ADDRESS_KEYS: &[&str] = &["street", "city", "state", "country", "zip"];
+const ADMIN_KEYS: &[&str] = &["email", "first_name", "last_name", "role"];
+
+/// The vendor's limit for every MSP-EC string field ([0 .. 255] characters).
+const MAX_CHARS: usize = 255;
 
 pub(super) fn settings(
     node: &Node<'_>,
-    _table: &Table<'_>,
+    table: &Table<'_>,
     sink: &mut Sink,
 ) -> Option<ProviderKind> {
-    node.error_at_key(
-        sink,
-        "provider type `ruckus-one` is not supported yet",
-        None,
+    let before = sink.errors.len();
+    let tenant_id = table
+        .required(sink, "tenant_id", "tenant_id = \"<32 hex characters>\"")
+        .and_then(|n| {
+            let id = n.nonempty_string(sink)?;
+            let id = id.trim().to_ascii_lowercase();
+            if id.len() != 32 || !id.chars().all(|c| c.is_ascii_hexdigit()) {
+                n.error(
+                    sink,
+                    format!("`{id}` is not a RUCKUS One tenant id"),
+                    Some(
+                        "give the MSP's own tenant id: 32 hexadecimal characters, as shown under Administration → Account Management or in the token URL".to_string(),
+                    ),
+                );
+                return None;
+            }
+            Some(id)
+        });
+    let auth = auth(node, table, sink);
+    let token_url = table.get("token_url").and_then(|n| url(&n, sink));
+    // `None` when absent (the default applies), checked against the range when given.
+    let mut int = |key: &str, range: std::ops::RangeInclusive<i64>| -> Option<u64> {
+        table
+            .get(key)
+            .and_then(|n| n.integer_in(sink, range))
+            .and_then(|v| u64::try_from(v).ok())
+    };
+    let burst = int("burst", 1..=10_000);
+    let calls_per_second = int("calls_per_second", 1..=100);
+    let poll_interval_ms = int("poll_interval_ms", 10..=60_000);
+    let activity_timeout_secs = int("activity_timeout_secs", 1..=86_400);
+    let request_timeout_secs = int("request_timeout_secs", 1..=600);
+    if sink.errors.len() > before {
+        return None;
+    }
+    let mut s = RuckusSettings::new(tenant_id?, auth?);
+    s.token_url = token_url;
+    if let Some(v) = burst {
+        s.burst = u32::try_from(v).ok()?;
+    }
+    if let Some(v) = calls_per_second {
+        s.calls_per_second = u32::try_from(v).ok()?;
+    }
+    s.poll_interval_ms = poll_interval_ms.unwrap_or(s.poll_interval_ms);
+    s.activity_timeout_secs = activity_timeout_secs.unwrap_or(s.activity_timeout_secs);
+    s.request_timeout_secs = request_timeout_secs.unwrap_or(s.request_timeout_secs);
+    Some(ProviderKind::RuckusOne(s))
+}
+
+/// `token`, or `client_id` + `client_secret`: exactly one way.
+fn auth(provider: &Node<'_>, table: &Table<'_>, sink: &mut Sink) -> Option<RuckusAuth> {
+    let token = table.get("token");
+    let id = table.get("client_id");
+    let secret_node = table.get("client_secret");
+    let example = format!(
+        "client_id = {{ env = \"{}\" }} and client_secret = {{ env = \"{}\" }}",
+        env_name(provider.name, "client_id"),
+        env_name(provider.name, "client_secret")
     );
-    None
+    match (token, id, secret_node) {
+        (Some(token), None, None) => secret(&token, provider.name, sink).map(RuckusAuth::Token),
+        (None, Some(id), Some(s)) => {
+            let client_id = secret(&id, provider.name, sink);
+            let client_secret = secret(&s, provider.name, sink);
+            Some(RuckusAuth::ClientCredentials {
+                client_id: client_id?,
+                client_secret: client_secret?,
+            })
+        }
+        (None, None, None) => {
+            provider.error_at_key(
+                sink,
+                "missing credentials: give `client_id` and `client_secret`, or `token`",
+                Some(format!(
+                    "add {example} (an application token of the MSP account), or token = {{ env = \"{}\" }}",
+                    env_name(provider.name, "token")
+                )),
+            );
+            None
+        }
+        (Some(token), _, _) => {
+            token.error_at_key(
+                sink,
+                "give either `token` or `client_id` + `client_secret`, not both",
+                Some(
+                    "keep the client credentials (mspform requests and renews tokens itself), or only a static token"
+                        .to_string(),
+                ),
+            );
+            None
+        }
+        (None, Some(n), None) | (None, None, Some(n)) => {
+            let missing = if n.name == "client_id" {
+                "client_secret"
+            } else {
+                "client_id"
+            };
+            n.error_at_key(
+                sink,
+                format!("`{}` needs `{missing}` too", n.name),
+                Some(format!("add {example}")),
+            );
+            None
+        }
+    }
+}
+
+fn url(node: &Node<'_>, sink: &mut Sink) -> Option<String> {
+    let url = node.nonempty_string(sink)?;
+    let rest = url
+        .strip_prefix("https://")
+        .or_else(|| url.strip_prefix("http://"));
+    match rest {
+        Some(rest)
+            if !rest.trim_end_matches('/').is_empty() && !url.contains(char::is_whitespace) =>
+        {
+            Some(url.trim_end_matches('/').to_string())
+        }
+        _ => {
+            node.error(
+                sink,
+                format!("`{url}` is not an http:// or https:// URL"),
+                Some(
+                    "write the host the token is requested from, e.g. token_url = \"https://ruckus.cloud\"; mspform appends /oauth2/token/<tenant_id>".to_string(),
+                ),
+            );
+            None
+        }
+    }
+}
+
+/// A non-empty string of at most 255 characters.
+fn text(node: &Node<'_>, sink: &mut Sink) -> Option<String> {
+    let s = node.nonempty_string(sink)?;
+    let chars = s.chars().count();
+    if chars > MAX_CHARS {
+        node.error(
+            sink,
+            format!("{chars} characters; RUCKUS One allows at most {MAX_CHARS}"),
+            Some(format!("shorten `{}`", node.last_key())),
+        );
+        return None;
+    }
+    Some(s.to_string())
+}
+
+/// `Some(None)` when absent, `Some(Some(v))` when valid, `None` when invalid.
+fn opt_text(table: &Table<'_>, key: &str, sink: &mut Sink) -> Option<Option<String>> {
+    match table.get(key) {
+        None => Some(None),
+        Some(n) => text(&n, sink).map(Some),
+    }
+}
+
+/// A calendar date `YYYY-MM-DD`, as a TOML string or a TOML local date.
+fn date(node: &Node<'_>, sink: &mut Sink) -> Option<String> {
+    let help = Some(format!(
+        "write {} = \"2025-01-31\" (a date, no time: RUCKUS One service dates are compared by day)",
+        node.last_key()
+    ));
+    let parsed = match node.value.get_ref() {
+        DeValue::String(s) => parse_day(s.as_ref()),
+        DeValue::Datetime(dt) if dt.time.is_none() && dt.offset.is_none() => dt
+            .date
+            .map(|d| (i64::from(d.year), u32::from(d.month), u32::from(d.day)))
+            .filter(|(y, m, d)| parse_day(&format!("{y:04}-{m:02}-{d:02}")).is_some()),
+        DeValue::Datetime(_) => {
+            node.error(sink, "expected a date without a time", help);
+            return None;
+        }
+        _ => {
+            node.type_error(sink, "a date", help);
+            return None;
+        }
+    };
+    match parsed {
+        Some((y, m, d)) => Some(format!("{y:04}-{m:02}-{d:02}")),
+        None => {
+            node.error(sink, "not a valid calendar date", help);
+            None
+        }
+    }
 }
 
 pub(super) fn customer(
-    _table: &Table<'_>,
+    table: &Table<'_>,
     name: &Node<'_>,
     sink: &mut Sink,
 ) -> Option<CustomerSpec> {
-    name.error(
-        sink,
-        "customers of `ruckus-one` providers are not supported yet",
-        None,
-    );
-    None
+    let before = sink.errors.len();
+    if let Some(n) = name.value.get_ref().as_str() {
+        let chars = n.chars().count();
+        if chars > MAX_CHARS {
+            name.error(
+                sink,
+                format!(
+                    "the name is {chars} characters long; RUCKUS One allows at most {MAX_CHARS}"
+                ),
+                Some("shorten the name".to_string()),
+            );
+        }
+    }
+    let address = match table.get("address") {
+        None => Some(None),
+        Some(n) => n.table(sink, ADDRESS_KEYS).and_then(|t| {
+            let street = opt_text(&t, "street", sink);
+            let city = opt_text(&t, "city", sink);
+            let state = opt_text(&t, "state", sink);
+            let country = opt_text(&t, "country", sink);
+            let zip = opt_text(&t, "zip", sink);
+            let address = RuckusAddress {
+                street: street?,
+                city: city?,
+                state: state?,
+                country: country?,
+                zip: zip?,
+            };
+            if address == RuckusAddress::default() {
+                n.error(
+                    sink,
+                    "the address is empty",
+                    Some("give at least one of street, city, state, country, zip, or remove `address`".to_string()),
+                );
+                return None;
+            }
+            Some(Some(address))
+        }),
+    };
+    let phone = opt_text(table, "phone", sink);
+    let tier = opt_text(table, "tier", sink);
+    let start_node = table.get("service_start");
+    let end_node = table.get("service_end");
+    let service_start = match &start_node {
+        None => Some(None),
+        Some(n) => date(n, sink).map(Some),
+    };
+    let service_end = match &end_node {
+        None => Some(None),
+        Some(n) => date(n, sink).map(Some),
+    };
+    if let (Some(Some(start)), Some(Some(end)), Some(n)) = (&service_start, &service_end, &end_node)
+        && end < start
+    {
+        n.error(
+            sink,
+            format!("the service ends ({end}) before it starts ({start})"),
+            Some("service_end must be on or after service_start".to_string()),
+        );
+    }
+    let admin = match table.get("admin") {
+        None => Some(None),
+        Some(n) => n.table(sink, ADMIN_KEYS).and_then(|t| {
+            let email = t
+                .required(sink, "email", "email = \"admin@example.com\"")
+                .and_then(|e| {
+                    let v = text(&e, sink)?;
+                    let ok = v.split_once('@').is_some_and(|(l, d)| {
+                        !l.is_empty() && d.contains('.') && !d.starts_with('.') && !d.ends_with('.')
+                    }) && !v.contains(char::is_whitespace);
+                    if !ok {
+                        e.error(
+                            sink,
+                            format!("`{v}` is not an email address"),
+                            Some(
+                                "the invitation goes to this address: write it as name@example.com"
+                                    .to_string(),
+                            ),
+                        );
+                        return None;
+                    }
+                    Some(v)
+                });
+            let first_name = opt_text(&t, "first_name", sink);
+            let last_name = opt_text(&t, "last_name", sink);
+            let role = opt_text(&t, "role", sink);
+            Some(Some(RuckusAdmin {
+                email: email?,
+                first_name: first_name?,
+                last_name: last_name?,
+                role: role?,
+            }))
+        }),
+    };
+    if sink.errors.len() > before {
+        return None;
+    }
+    Some(CustomerSpec::Ruckus(RuckusCustomer {
+        address: address?,
+        phone: phone?,
+        service_start: service_start?,
+        service_end: service_end?,
+        tier: tier?,
+        admin: admin?,
+    }))
 }
+
+#[cfg(test)]
+mod tests;

@@ -16,7 +16,9 @@ pub use audiocodes::{
     MAX_USER_NAME_CHARS, PASSWORD_PARAMETER, ScriptParam, check_resolved_parameter,
 };
 pub use extreme::{ExtremeAuth, ExtremeContact, ExtremeCustomer, ExtremeSettings};
-pub use ruckus::{RuckusAddress, RuckusAdmin, RuckusAuth, RuckusCustomer, RuckusSettings};
+pub use ruckus::{
+    RuckusAddress, RuckusAdmin, RuckusAuth, RuckusCustomer, RuckusSettings, parse_day,
+};
 
 /// Where a secret comes from. Secrets are never written inline in TOML.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

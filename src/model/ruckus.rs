@@ -22,9 +22,11 @@ pub struct RuckusSettings {
     /// Where the token is requested, when it is not `base_url` (the official docs
     /// post to `ruckus.cloud`, the SDKs to `api.ruckus.cloud`).
     pub token_url: Option<String>,
-    /// Token bucket: this many calls at once …
+    /// The vendor's token bucket size (200) …
     pub burst: u32,
-    /// … refilled at this many calls per second (vendor: 200 and 100).
+    /// … and refill per second (100). The client sends at most
+    /// `min(burst, calls_per_second)` calls in any one second, which never empties
+    /// a bucket of `burst` refilled at `calls_per_second`.
     pub calls_per_second: u32,
     /// Activity polling: first interval, doubling up to 8 s.
     pub poll_interval_ms: u64,
@@ -48,13 +50,15 @@ impl RuckusSettings {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// The tenant's postal address. A declared address is managed as a whole: a part
+/// left out is managed as empty.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct RuckusAddress {
-    pub street: String,
-    pub city: String,
-    pub state: String,
-    pub country: String,
-    pub zip: String,
+    pub street: Option<String>,
+    pub city: Option<String>,
+    pub state: Option<String>,
+    pub country: Option<String>,
+    pub zip: Option<String>,
 }
 
 /// The tenant's first administrator: invited once, when the tenant is created.
@@ -72,10 +76,48 @@ pub struct RuckusAdmin {
 pub struct RuckusCustomer {
     pub address: Option<RuckusAddress>,
     pub phone: Option<String>,
-    /// `YYYY-MM-DD`; required by the vendor on update, defaulted on create.
+    /// `YYYY-MM-DD`; required by the vendor on create and update: when not
+    /// declared, a create sends today and today + 1 year, an update the live value.
     pub service_start: Option<String>,
     pub service_end: Option<String>,
     /// e.g. `GOLD`, `PLATINUM`.
     pub tier: Option<String>,
     pub admin: Option<RuckusAdmin>,
+}
+
+/// `YYYY-MM-DD` → (year, month, day) when it names a real calendar day.
+pub fn parse_day(s: &str) -> Option<(i64, u32, u32)> {
+    let b = s.as_bytes();
+    if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
+        return None;
+    }
+    let digits = |r: std::ops::Range<usize>| {
+        s.get(r)
+            .filter(|p| p.bytes().all(|c| c.is_ascii_digit()))
+            .and_then(|p| p.parse::<u32>().ok())
+    };
+    let (y, m, d) = (digits(0..4)?, digits(5..7)?, digits(8..10)?);
+    let days = match m {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+        4 | 6 | 9 | 11 => 30,
+        2 if (y % 4 == 0 && y % 100 != 0) || y % 400 == 0 => 29,
+        2 => 28,
+        _ => return None,
+    };
+    (y >= 1 && (1..=days).contains(&d)).then_some((i64::from(y), m, d))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_day;
+
+    #[test]
+    fn days_are_real_calendar_days() {
+        assert_eq!(parse_day("2024-02-29"), Some((2024, 2, 29)));
+        assert_eq!(parse_day("2023-02-29"), None);
+        assert_eq!(parse_day("2024-13-01"), None);
+        assert_eq!(parse_day("2024-1-01"), None);
+        assert_eq!(parse_day("+024-01-01"), None);
+        assert_eq!(parse_day("2024-01-01T00:00:00Z"), None);
+    }
 }

@@ -9,6 +9,7 @@ mod e2e;
 mod extreme_client;
 mod extreme_wire;
 mod golden;
+mod ruckus_client;
 mod sim_aruba;
 mod sim_audiocodes;
 mod sim_extreme;

@@ -1,56 +1,204 @@
-//! RUCKUS One client (vendor-apis.md). Placeholder until the client lands.
+//! RUCKUS One (MSP Services) client: auth, transport and the documented
+//! endpoints (vendor-apis.md §3). The only place that speaks RUCKUS One's wire
+//! format; `resolve` and `steps` turn it into plan and apply terms.
+//!
+//! Auth: client credentials posted as a form to `{token_url}/oauth2/token/{tenant_id}`,
+//! the token cached until shortly before `expires_in` (3600 s when absent) and
+//! requested again on a 401 (once per call); or a static token. Every write is
+//! asynchronous: 202 + `requestId`, then `GET /activities/{requestId}` until
+//! `SUCCESS` or `FAIL`.
+
+mod api;
+mod create;
+pub mod provider;
+mod refresh;
+pub mod resolve;
+pub mod run;
+pub mod steps;
+pub mod wire;
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use futures::future::BoxFuture;
+use reqwest::Method;
+use tokio::sync::Mutex;
+use tokio::time::Instant;
 
-use super::{ApplyCtx, Owned, PlanOptions, Provider, ProviderError, Refreshed, StepReport};
-use crate::model::{Desired, Provider as ProviderConfig};
+use super::http::{ProviderError, resolve_secret, shared_limiter};
+use super::transport::{Auth, Call, StaticToken, Transport};
+use crate::model::{Provider, ProviderKind, RuckusAuth, RuckusSettings};
 use crate::state::StateStore;
+
+pub use provider::RuckusRefresh;
+
+/// Lifetime assumed when the token answer has no `expires_in` (r1-sdk's default).
+const DEFAULT_TOKEN_SECS: u64 = 3600;
+/// Renew this long before the token expires (r1-sdk: 5 min), at most a fifth of its life.
+const RENEW_EARLY_SECS: u64 = 300;
+
+/// Client credentials of an application token, exchanged for a JWT.
+struct ClientCredentials {
+    /// `{token_url or base_url}/oauth2/token/{tenant_id}`.
+    url: String,
+    client_id: String,
+    client_secret: String,
+    cached: Mutex<Option<(String, Instant)>>,
+}
+
+impl ClientCredentials {
+    async fn request(&self, transport: &Transport) -> Result<(String, Instant), ProviderError> {
+        let call = Call::new(Method::POST, self.url.clone())
+            .form(vec![
+                ("grant_type".into(), "client_credentials".into()),
+                ("client_id".into(), self.client_id.clone()),
+                ("client_secret".into(), self.client_secret.clone()),
+            ])
+            .anonymous();
+        let name = call.name();
+        let answer = transport
+            .send(&call, self, None)
+            .await
+            .map_err(|e| match e {
+                ProviderError::Http { status, body, .. } if (400..500).contains(&status) => {
+                    ProviderError::Auth {
+                        provider: transport.provider.clone(),
+                        message: format!(
+                            "{name} answered HTTP {status} ({body}); check client_id, client_secret and tenant_id (the MSP's own tenant)"
+                        ),
+                    }
+                }
+                other => other,
+            })?;
+        let token: wire::Token = answer.decode(&transport.provider, &name)?;
+        let lifetime = token
+            .expires_in
+            .as_deref()
+            .and_then(|s| s.trim().parse::<f64>().ok())
+            .filter(|s| *s > 0.0)
+            .map(|s| s as u64)
+            .unwrap_or(DEFAULT_TOKEN_SECS);
+        let early = RENEW_EARLY_SECS.min(lifetime / 5);
+        let until = Instant::now() + Duration::from_secs(lifetime - early);
+        tracing::info!(provider = %transport.provider, lifetime, "RUCKUS One token issued");
+        Ok((token.access_token, until))
+    }
+}
+
+impl Auth for ClientCredentials {
+    fn token<'a>(
+        &'a self,
+        transport: &'a Transport,
+        fresh: bool,
+    ) -> BoxFuture<'a, Result<String, ProviderError>> {
+        Box::pin(async move {
+            let mut cached = self.cached.lock().await;
+            if !fresh
+                && let Some((token, until)) = cached.as_ref()
+                && Instant::now() < *until
+            {
+                return Ok(token.clone());
+            }
+            let (token, until) = self.request(transport).await?;
+            *cached = Some((token.clone(), until));
+            Ok(token)
+        })
+    }
+    fn renewable(&self) -> bool {
+        true
+    }
+}
 
 pub struct Ruckus {
     key: String,
+    pub(crate) settings: RuckusSettings,
+    transport: Transport,
+    auth: Box<dyn Auth>,
+    store: Arc<dyn StateStore>,
 }
 
 impl Ruckus {
-    pub fn new(
-        provider: &ProviderConfig,
-        _store: Arc<dyn StateStore>,
-    ) -> Result<Ruckus, ProviderError> {
+    /// Builds the client; reads the credentials it names (environment or file). Makes no call.
+    pub fn new(provider: &Provider, store: Arc<dyn StateStore>) -> Result<Ruckus, ProviderError> {
+        let ProviderKind::RuckusOne(settings) = &provider.kind else {
+            return Err(ProviderError::Other {
+                provider: provider.key.clone(),
+                message: "not a RUCKUS One provider".into(),
+            });
+        };
+        let auth_err = |message: String| ProviderError::Auth {
+            provider: provider.key.clone(),
+            message,
+        };
+        let (auth, secrets): (Box<dyn Auth>, Vec<String>) = match &settings.auth {
+            RuckusAuth::Token(r) => {
+                let token = resolve_secret(r).map_err(auth_err)?;
+                (Box::new(StaticToken(token.clone())), vec![token])
+            }
+            RuckusAuth::ClientCredentials {
+                client_id,
+                client_secret,
+            } => {
+                let client_id = resolve_secret(client_id).map_err(auth_err)?;
+                let client_secret = resolve_secret(client_secret).map_err(auth_err)?;
+                let host = settings
+                    .token_url
+                    .as_deref()
+                    .unwrap_or(&provider.base_url)
+                    .trim_end_matches('/');
+                let creds = ClientCredentials {
+                    url: format!("{host}/oauth2/token/{}", settings.tenant_id),
+                    client_id: client_id.clone(),
+                    client_secret: client_secret.clone(),
+                    cached: Mutex::new(None),
+                };
+                (Box::new(creds), vec![client_secret, client_id])
+            }
+        };
+        // A sliding window of min(burst, rate) calls per second never empties the
+        // vendor's bucket (`burst` deep, refilled at `rate` per second).
+        let per_second = settings.calls_per_second.min(settings.burst).max(1);
+        let limiter = shared_limiter(
+            &format!(
+                "ruckus:{}#{}",
+                provider.base_url.trim_end_matches('/'),
+                settings.tenant_id
+            ),
+            per_second,
+        );
+        let transport = Transport::new(
+            &provider.key,
+            &provider.base_url,
+            limiter,
+            settings.request_timeout_secs,
+        )?
+        .redacting(secrets);
         Ok(Ruckus {
             key: provider.key.clone(),
+            settings: settings.clone(),
+            transport,
+            auth,
+            store,
         })
     }
-}
 
-impl Provider for Ruckus {
-    fn key(&self) -> &str {
+    pub fn key(&self) -> &str {
         &self.key
     }
-    fn type_name(&self) -> &'static str {
-        "ruckus"
+
+    /// API calls sent so far (every attempt counts, token requests included).
+    pub fn calls(&self) -> u64 {
+        self.transport.calls()
     }
-    fn calls(&self) -> u64 {
-        0
+
+    pub fn rate_limited(&self) -> u64 {
+        self.transport.rate_limited()
     }
-    fn refresh<'a>(
-        &'a self,
-        _desired: &'a Desired,
-        _owned: &'a Owned,
-        _options: &'a PlanOptions,
-    ) -> BoxFuture<'a, Result<Box<dyn Refreshed>, ProviderError>> {
-        Box::pin(async move {
-            Err(ProviderError::Other {
-                provider: self.key.clone(),
-                message: "this provider type is not implemented yet".into(),
-            })
-        })
-    }
-    fn apply<'a>(
-        &'a self,
-        _refreshed: &'a dyn Refreshed,
-        _ctx: ApplyCtx<'a>,
-    ) -> BoxFuture<'a, (Vec<StepReport>, bool)> {
-        Box::pin(async move { (Vec::new(), false) })
+
+    fn other(&self, message: impl Into<String>) -> ProviderError {
+        ProviderError::Other {
+            provider: self.key.clone(),
+            message: message.into(),
+        }
     }
 }

@@ -1,0 +1,388 @@
+//! RUCKUS One endpoints (vendor-apis.md §3.2–3.5), one method each, plus paged
+//! queries and activity polling. Every loop is bounded in count and time.
+
+use std::collections::BTreeSet;
+use std::time::Duration;
+
+use reqwest::Method;
+use serde_json::{Value, json};
+use tokio::time::Instant;
+
+use super::Ruckus;
+use super::wire::{self, Accepted, ActivityStatus, EcView, Page, Row};
+use crate::providers::http::{ProviderError, WriteCtx};
+use crate::providers::transport::{Answer, Call};
+
+/// Rows asked for per query page (the web UI asks for 10 000).
+pub const PAGE_SIZE: u64 = 10_000;
+/// Pages read before a listing is declared endless.
+const MAX_PAGES: u32 = 1000;
+/// Longest wait between two activity polls.
+const MAX_POLL_INTERVAL: Duration = Duration::from_secs(8);
+
+/// The tenant types of managed tenants and of tech partners.
+pub const EC: &str = "MSP_EC";
+pub const PARTNER_TYPES: [&str; 2] = ["MSP_INTEGRATOR", "MSP_INSTALLER"];
+
+/// A listed tenant: the query row, and the full EC view when the listing had it
+/// (the legacy list does; the query does not).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Listed {
+    pub row: Row,
+    pub view: Option<EcView>,
+}
+
+/// How an activity ended, as far as polling could tell.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Settled {
+    Success,
+    Fail(String),
+    /// `GET /activities/{id}` kept answering 404 [assumed: unknown id].
+    Unknown,
+    /// Still not terminal when the timeout ran out; the last status seen.
+    TimedOut(String),
+}
+
+impl Ruckus {
+    pub(crate) async fn send(
+        &self,
+        call: &Call,
+        write: Option<&WriteCtx>,
+    ) -> Result<Answer, ProviderError> {
+        self.transport.send(call, self.auth.as_ref(), write).await
+    }
+
+    fn json(&self, answer: &Answer, call: &Call) -> Result<Value, ProviderError> {
+        answer.json(&self.key, &call.name())
+    }
+
+    /// The R1 query body.
+    fn query_body(types: &[&str], search: Option<&str>, page: u64) -> Value {
+        json!({
+            "fields": ["id", "name", "tenantType"],
+            "searchString": search.unwrap_or(""),
+            "searchTargetFields": ["name"],
+            "filters": {"tenantType": types},
+            "page": page,
+            "pageSize": PAGE_SIZE,
+            "sortField": "name",
+            "sortOrder": "ASC",
+        })
+    }
+
+    /// All rows of `POST /tenants/query` for these tenant types. Pages from 0
+    /// (from 1 when the server refuses page 0), follows the page number the
+    /// server echoes, and ends on the total (`totalCount` or `total`), on an
+    /// empty page, or when a page brings nothing new.
+    pub async fn query_tenants(
+        &self,
+        types: &[&str],
+        search: Option<&str>,
+    ) -> Result<Vec<Row>, ProviderError> {
+        const PATH: &str = "/tenants/query";
+        let mut rows: Vec<Row> = Vec::new();
+        let mut seen: BTreeSet<String> = BTreeSet::new();
+        let mut page = 0u64;
+        let mut tried_one_based = false;
+        let mut idle = 0;
+        for _ in 0..MAX_PAGES {
+            let call = Call::new(Method::POST, PATH)
+                .json(Self::query_body(types, search, page))
+                .idempotent(true);
+            let answer = match self.send(&call, None).await {
+                Ok(a) => a,
+                Err(e) if e.status() == Some(400) && page == 0 && !tried_one_based => {
+                    // [assumed] page base: a server counting from 1 refuses page 0.
+                    tried_one_based = true;
+                    page = 1;
+                    continue;
+                }
+                Err(e) => return Err(e),
+            };
+            let body = self.json(&answer, &call)?;
+            let parsed = Page::from_value(&body).ok_or_else(|| ProviderError::Decode {
+                provider: self.key.clone(),
+                call: call.name(),
+                message: format!(
+                    "no `data` list in the answer: {}",
+                    crate::providers::http::snippet(&answer.text)
+                ),
+            })?;
+            let before = rows.len();
+            for r in parsed.rows.iter().filter_map(Row::from_value) {
+                if seen.insert(r.id.clone()) {
+                    rows.push(r);
+                }
+            }
+            let fresh = rows.len() - before;
+            // Without a total a short page proves nothing (the server may cap the
+            // page size): only an empty page or one with nothing new ends the list.
+            let complete = parsed.total.is_some_and(|total| rows.len() as u64 >= total);
+            idle = if fresh == 0 { idle + 1 } else { 0 };
+            // Without a total, a page with nothing new is the end; with one, a
+            // server that numbers pages differently gets one more look.
+            if parsed.rows.is_empty() || complete || idle > usize::from(parsed.total.is_some()) {
+                return Ok(rows);
+            }
+            page = (page + 1).max(parsed.page.map_or(0, |p| p + 1));
+        }
+        Err(self.other(format!("POST {PATH} did not end after {MAX_PAGES} pages")))
+    }
+
+    /// Every managed tenant (MSP-EC): the query endpoint, or the deprecated
+    /// `GET /mspCustomers` list when the query answers 404 (older deployments).
+    pub async fn list_ecs(&self) -> Result<Vec<Listed>, ProviderError> {
+        match self.query_tenants(&[EC], None).await {
+            Ok(rows) => Ok(rows
+                .into_iter()
+                .filter(|r| r.tenant_type.as_deref().is_none_or(|t| t == EC))
+                .map(|row| Listed { row, view: None })
+                .collect()),
+            Err(e) if e.status() == Some(404) => {
+                tracing::info!(provider = %self.key, "POST /tenants/query is not served here; reading the legacy GET /mspCustomers list");
+                self.list_legacy().await
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    async fn list_legacy(&self) -> Result<Vec<Listed>, ProviderError> {
+        let call = Call::get("/mspCustomers");
+        let answer = self.send(&call, None).await?;
+        let body = self.json(&answer, &call)?;
+        let page = Page::from_value(&body).ok_or_else(|| ProviderError::Decode {
+            provider: self.key.clone(),
+            call: call.name(),
+            message: "expected a JSON array of MSP-EC accounts".into(),
+        })?;
+        let mut out = Vec::new();
+        for v in &page.rows {
+            let Some(row) = Row::from_value(v) else {
+                continue;
+            };
+            if row.tenant_type.as_deref().is_some_and(|t| t != EC) {
+                continue;
+            }
+            let view: Option<EcView> = serde_json::from_value(v.clone()).ok();
+            out.push(Listed { row, view });
+        }
+        Ok(out)
+    }
+
+    /// Managed tenants named exactly `name` (the search is a substring match).
+    pub async fn ecs_named(&self, name: &str) -> Result<Vec<Row>, ProviderError> {
+        let rows = match self.query_tenants(&[EC], Some(name)).await {
+            Ok(rows) => rows,
+            Err(e) if e.status() == Some(404) => self
+                .list_legacy()
+                .await?
+                .into_iter()
+                .map(|l| l.row)
+                .collect(),
+            Err(e) => return Err(e),
+        };
+        Ok(rows
+            .into_iter()
+            .filter(|r| r.name == name && r.tenant_type.as_deref().is_none_or(|t| t == EC))
+            .collect())
+    }
+
+    /// `GET /tenants/{id}`; `None` on 404.
+    pub async fn get_ec(&self, id: &str) -> Result<Option<EcView>, ProviderError> {
+        let call = Call::get(format!("/tenants/{id}"));
+        match self.send(&call, None).await {
+            Ok(answer) => Ok(Some(answer.decode(&self.key, &call.name())?)),
+            Err(e) if e.status() == Some(404) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// `POST /tenants` `{"data":[…]}` (1–100 unique items) → `data[i]` in input
+    /// order. Not journaled here: the caller journals one entry per tenant.
+    pub async fn create_ecs(&self, items: &[Value]) -> Result<Vec<Accepted>, ProviderError> {
+        let call = Call::new(Method::POST, "/tenants").json(json!({ "data": items }));
+        let answer = self.send(&call, None).await?;
+        Ok(Accepted::list(&self.json(&answer, &call)?))
+    }
+
+    /// `PUT /tenants/{id}` with every required field.
+    pub async fn update_ec(
+        &self,
+        id: &str,
+        body: &Value,
+        ctx: &WriteCtx,
+    ) -> Result<Accepted, ProviderError> {
+        let call = Call::new(Method::PUT, format!("/tenants/{id}")).json(body.clone());
+        let answer = self.send(&call, Some(ctx)).await?;
+        Ok(Accepted::from_value(&self.json(&answer, &call)?))
+    }
+
+    /// `DELETE /tenants/{id}` → 200 or 202 `{requestId}`; `None` when it was gone (404).
+    pub async fn delete_ec(
+        &self,
+        id: &str,
+        ctx: &WriteCtx,
+    ) -> Result<Option<Accepted>, ProviderError> {
+        let call = Call::new(Method::DELETE, format!("/tenants/{id}"));
+        match self.send(&call, Some(ctx)).await {
+            Ok(answer) => Ok(Some(Accepted::from_value(&self.json(&answer, &call)?))),
+            Err(e) if e.status() == Some(404) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// `POST /tenants/{id}/invitations` `{"admin_email", "resend"}` → 204.
+    pub async fn invite(
+        &self,
+        id: &str,
+        email: &str,
+        resend: bool,
+        ctx: &WriteCtx,
+    ) -> Result<Accepted, ProviderError> {
+        let call = Call::new(Method::POST, format!("/tenants/{id}/invitations"))
+            .json(json!({"admin_email": email, "resend": resend}));
+        let answer = self.send(&call, Some(ctx)).await?;
+        Ok(Accepted::from_value(&self.json(&answer, &call)?))
+    }
+
+    /// `GET /mspIntegrators/{id}?delegationType=…`: the EC ids assigned to a tech partner.
+    pub async fn partner_ecs(
+        &self,
+        id: &str,
+        delegation_type: &str,
+    ) -> Result<Vec<String>, ProviderError> {
+        let call =
+            Call::get(format!("/mspIntegrators/{id}")).query("delegationType", delegation_type);
+        let answer = self.send(&call, None).await?;
+        let body = self.json(&answer, &call)?;
+        wire::assigned_ids(&body).ok_or_else(|| ProviderError::Decode {
+            provider: self.key.clone(),
+            call: call.name(),
+            message: format!(
+                "no list of MSP-EC ids in the answer: {}",
+                crate::providers::http::snippet(&answer.text)
+            ),
+        })
+    }
+
+    /// `PATCH /mspIntegrators/{id}` `{"delegation_type", "number_of_days": null,
+    /// "mspec_list"}`: the partner's ECs of that type become exactly the list.
+    pub async fn assign_partner(
+        &self,
+        id: &str,
+        delegation_type: &str,
+        ecs: &[String],
+        ctx: &WriteCtx,
+    ) -> Result<Accepted, ProviderError> {
+        let call = Call::new(Method::PATCH, format!("/mspIntegrators/{id}"))
+            .json(json!({
+                "delegation_type": delegation_type,
+                "number_of_days": null,
+                "mspec_list": ecs,
+            }))
+            // The body states the whole outcome: sending it twice changes nothing.
+            .idempotent(true);
+        let answer = self.send(&call, Some(ctx)).await?;
+        Ok(Accepted::from_value(&self.json(&answer, &call)?))
+    }
+
+    /// One look at an activity; `None` when the id is unknown (404).
+    pub async fn activity(
+        &self,
+        request_id: &str,
+    ) -> Result<Option<ActivityStatus>, ProviderError> {
+        let call = Call::get(format!("/activities/{request_id}"));
+        match self.send(&call, None).await {
+            Ok(answer) => Ok(Some(ActivityStatus::from_value(
+                &self.json(&answer, &call)?,
+            ))),
+            Err(e) if e.status() == Some(404) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// The activity timeout as a duration.
+    pub fn activity_window(&self) -> Duration {
+        Duration::from_secs(self.settings.activity_timeout_secs.max(1))
+    }
+
+    /// Polls an activity until SUCCESS or FAIL: `poll_interval_ms` doubling up to
+    /// 8 s, at most `activity_timeout_secs` overall. An unknown id is looked at
+    /// three times (a new activity may not be visible at once) before giving up.
+    pub async fn await_activity(&self, request_id: &str) -> Result<Settled, ProviderError> {
+        let deadline =
+            Instant::now() + Duration::from_secs(self.settings.activity_timeout_secs.max(1));
+        let mut interval = Duration::from_millis(self.settings.poll_interval_ms.max(10));
+        let mut unknown = 0;
+        loop {
+            let last = match self.activity(request_id).await? {
+                Some(ActivityStatus::Success) => return Ok(Settled::Success),
+                Some(ActivityStatus::Fail(m)) => return Ok(Settled::Fail(m)),
+                Some(ActivityStatus::Pending(s)) => {
+                    unknown = 0;
+                    s
+                }
+                None => {
+                    unknown += 1;
+                    if unknown >= 3 {
+                        return Ok(Settled::Unknown);
+                    }
+                    "(unknown id)".to_string()
+                }
+            };
+            let now = Instant::now();
+            if now >= deadline {
+                return Ok(Settled::TimedOut(last));
+            }
+            tracing::debug!(provider = %self.key, request_id, status = %last, "activity not finished yet");
+            tokio::time::sleep(interval.min(deadline - now)).await;
+            interval = (interval * 2).min(MAX_POLL_INTERVAL);
+        }
+    }
+
+    /// Waits up to `within` (at least one look) for managed tenants named `names`
+    /// to appear; returns name → tenant id of those found. A name held by several
+    /// tenants is an error: mspform will not guess.
+    pub async fn wait_for_names(
+        &self,
+        names: &[String],
+        within: Duration,
+    ) -> Result<std::collections::BTreeMap<String, String>, ProviderError> {
+        let deadline = Instant::now() + within;
+        let mut interval = Duration::from_millis(self.settings.poll_interval_ms.max(10));
+        loop {
+            let rows = if names.len() == 1 {
+                self.ecs_named(&names[0]).await?
+            } else {
+                self.list_ecs().await?.into_iter().map(|l| l.row).collect()
+            };
+            let mut found = std::collections::BTreeMap::new();
+            for name in names {
+                let ids: Vec<&str> = rows
+                    .iter()
+                    .filter(|r| &r.name == name)
+                    .map(|r| r.id.as_str())
+                    .collect();
+                match ids.as_slice() {
+                    [] => {}
+                    [id] => {
+                        found.insert(name.clone(), id.to_string());
+                    }
+                    many => {
+                        return Err(self.other(format!(
+                            "{} managed tenants are named {name:?} ({}); refusing to guess which one mspform created",
+                            many.len(),
+                            many.join(", ")
+                        )));
+                    }
+                }
+            }
+            let now = Instant::now();
+            if found.len() == names.len() || now >= deadline {
+                return Ok(found);
+            }
+            tokio::time::sleep(interval.min(deadline - now)).await;
+            interval = (interval * 2).min(MAX_POLL_INTERVAL);
+        }
+    }
+}

@@ -1,0 +1,288 @@
+//! Creating tenants: the `POST /tenants` batch (journaled per tenant, flushed,
+//! and recorded with its request id the moment the 202 arrives), the search by
+//! name after a lost answer, waiting for each tenant's activity (resuming one an
+//! earlier run left in flight), and the first administrator invitation.
+
+use std::collections::BTreeMap;
+
+use serde_json::{Value, json};
+
+use super::Ruckus;
+use super::api::Settled;
+use super::refresh::PendingCreate;
+use super::run::{Posted, RunEnv};
+use super::steps::NewTenant;
+use crate::providers::http::ProviderError;
+use crate::state::{JournalEntry, JournalStatus, OwnedRecord, now_unix};
+
+impl Ruckus {
+    /// Posts tenants in one `POST /tenants` (journaled per tenant first) and
+    /// records what the answer says in `env.posted`. A 4xx for a batch of several
+    /// is retried tenant by tenant, so one bad tenant does not sink the rest.
+    pub(super) async fn post_batch(
+        &self,
+        tenants: &[NewTenant],
+        env: &mut RunEnv,
+        split: bool,
+    ) -> Result<(), ProviderError> {
+        for t in tenants {
+            env.close_creates(
+                &t.address,
+                JournalStatus::Settled,
+                "superseded by a new create",
+            )?;
+        }
+        let mut entries = Vec::new();
+        for t in tenants {
+            entries.push(env.store.journal_begin(&JournalEntry {
+                provider: self.key.clone(),
+                address: t.address.clone(),
+                action: "create".into(),
+                call: "POST /tenants".into(),
+                natural_key: Some(t.name.clone()),
+                status: JournalStatus::Pending,
+                started_at: now_unix(),
+                finished_at: None,
+                detail: None,
+            })?);
+        }
+        let bodies: Vec<Value> = tenants.iter().map(|t| t.body.clone()).collect();
+        let answer = self.create_ecs(&bodies).await;
+        match answer {
+            Ok(list)
+                if list.len() == tenants.len()
+                    && list
+                        .iter()
+                        .all(|a| a.request_id.is_some() || a.tenant_id.is_some()) =>
+            {
+                for ((t, acc), jid) in tenants.iter().zip(list).zip(entries) {
+                    // Pending until the activity ends; the ids make it resumable.
+                    let detail = json!({"request_id": acc.request_id, "tenant_id": acc.tenant_id});
+                    env.store.journal_finish(
+                        jid,
+                        JournalStatus::Pending,
+                        Some(detail.to_string()),
+                    )?;
+                    if let Some(tid) = &acc.tenant_id {
+                        let mut facts = BTreeMap::new();
+                        if let Some(rid) = &acc.request_id {
+                            facts.insert("request_id".to_string(), json!(rid));
+                        }
+                        env.store.put_owned(
+                            &t.address,
+                            &OwnedRecord {
+                                provider: self.key.clone(),
+                                vendor_id: Some(tid.clone()),
+                                parent_id: None,
+                                since: now_unix(),
+                                origin: "created".into(),
+                                facts,
+                            },
+                        )?;
+                    }
+                    env.posted.insert(
+                        t.address.clone(),
+                        Ok(Posted {
+                            request_id: acc.request_id,
+                            tenant_id: acc.tenant_id,
+                            found: false,
+                        }),
+                    );
+                }
+                Ok(())
+            }
+            Ok(list) => {
+                tracing::warn!(provider = %self.key, items = tenants.len(), answered = list.len(), "POST /tenants answered without one request id per tenant; looking the tenants up by name");
+                self.find_lost(
+                    tenants,
+                    env,
+                    "its answer could not be matched to the tenants",
+                )
+                .await
+            }
+            Err(e) if e.maybe_committed() => {
+                tracing::warn!(provider = %self.key, error = %e, "the create may have reached RUCKUS One; looking the tenants up by name");
+                self.find_lost(tenants, env, &e.to_string()).await
+            }
+            Err(e) => {
+                for jid in entries {
+                    env.store
+                        .journal_finish(jid, JournalStatus::Failed, Some(e.to_string()))?;
+                }
+                let per_tenant = split
+                    && tenants.len() > 1
+                    && e.status().is_some_and(|s| {
+                        (400..500).contains(&s) && !matches!(s, 401 | 403 | 404 | 429)
+                    });
+                if per_tenant {
+                    tracing::warn!(provider = %self.key, error = %e, "the batch was refused; posting its tenants one by one to find the one at fault");
+                    for t in tenants {
+                        Box::pin(self.post_batch(std::slice::from_ref(t), env, false)).await?;
+                    }
+                } else {
+                    for t in tenants {
+                        env.posted
+                            .insert(t.address.clone(), Err(format!("{}: {e}", t.address)));
+                    }
+                }
+                Ok(())
+            }
+        }
+    }
+
+    /// After a create whose answer was lost: the tenants that turn up by name
+    /// (within the activity timeout) are ours; the others stay journaled as
+    /// unknown, and the next run looks for them again before posting.
+    async fn find_lost(
+        &self,
+        tenants: &[NewTenant],
+        env: &mut RunEnv,
+        why: &str,
+    ) -> Result<(), ProviderError> {
+        let names: Vec<String> = tenants.iter().map(|t| t.name.clone()).collect();
+        let found = self.wait_for_names(&names, self.activity_window()).await?;
+        for t in tenants {
+            match found.get(&t.name) {
+                Some(id) => {
+                    env.own(&self.key, &t.address, id, "created", BTreeMap::new())?;
+                    env.ids.insert(t.address.clone(), id.clone());
+                    env.posted.insert(
+                        t.address.clone(),
+                        Ok(Posted {
+                            request_id: None,
+                            tenant_id: Some(id.clone()),
+                            found: true,
+                        }),
+                    );
+                }
+                None => {
+                    env.posted.insert(
+                        t.address.clone(),
+                        Err(format!(
+                            "{}: POST /tenants may or may not have created it ({why}), and no tenant named {:?} appeared within {} s; re-run apply: it looks for the tenant by name before creating it again",
+                            t.address, t.name, self.settings.activity_timeout_secs
+                        )),
+                    );
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Records a created tenant and invites its administrator.
+    async fn created(
+        &self,
+        t: &NewTenant,
+        id: &str,
+        env: &mut RunEnv,
+    ) -> Result<(), ProviderError> {
+        env.own(&self.key, &t.address, id, "created", BTreeMap::new())?;
+        env.ids.insert(t.address.clone(), id.to_string());
+        if let Some(email) = &t.admin {
+            self.send_invitation(&t.address, id, email, false, env)
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// `POST /tenants/{id}/invitations`, then records whom mspform invited.
+    pub(super) async fn send_invitation(
+        &self,
+        address: &str,
+        id: &str,
+        email: &str,
+        resend: bool,
+        env: &mut RunEnv,
+    ) -> Result<(), ProviderError> {
+        let accepted = self
+            .invite(id, email, resend, &env.ctx(address, "invite"))
+            .await?;
+        self.settle(
+            address,
+            &format!("POST /tenants/{id}/invitations"),
+            &accepted,
+        )
+        .await?;
+        env.fact(&self.key, address, id, "invited", json!(email))
+    }
+
+    /// Waits for one tenant's create; posts it again when an earlier run's
+    /// activity turns out to have failed.
+    pub(super) async fn await_create(
+        &self,
+        t: &NewTenant,
+        resume: Option<&PendingCreate>,
+        env: &mut RunEnv,
+    ) -> Result<(), ProviderError> {
+        let mut resume = resume.cloned();
+        for _ in 0..2 {
+            let (rid, tid) = match resume.take() {
+                Some(p) => (Some(p.request_id), p.tenant_id),
+                None => match env.posted.get(&t.address).cloned() {
+                    Some(Err(m)) => return Err(self.other(m)),
+                    Some(Ok(p)) if p.found => {
+                        let id = p.tenant_id.unwrap_or_default();
+                        return self.created(t, &id, env).await;
+                    }
+                    Some(Ok(p)) => (p.request_id, p.tenant_id),
+                    None => {
+                        return Err(self.other(format!("{}: no create was posted", t.address)));
+                    }
+                },
+            };
+            let outcome = match &rid {
+                Some(rid) => self.await_activity(rid).await?,
+                None => Settled::Success,
+            };
+            let rid = rid.unwrap_or_default();
+            let failed = match outcome {
+                Settled::Success => {
+                    let id = match tid {
+                        Some(id) => Some(id),
+                        None => self
+                            .wait_for_names(std::slice::from_ref(&t.name), self.activity_window())
+                            .await?
+                            .remove(&t.name),
+                    };
+                    let Some(id) = id else {
+                        return Err(self.other(format!(
+                            "{}: the create activity {rid} succeeded but no tenant id came back and none is named {:?}",
+                            t.address, t.name
+                        )));
+                    };
+                    return self.created(t, &id, env).await;
+                }
+                Settled::Unknown => match &tid {
+                    Some(id) if self.get_ec(id).await?.is_some() => {
+                        return self.created(t, id, env).await;
+                    }
+                    _ => "the activity is unknown and the tenant does not exist".to_string(),
+                },
+                Settled::Fail(m) => m,
+                Settled::TimedOut(s) => {
+                    return Err(self.other(format!(
+                        "{}: the create activity {rid} is still {s} after {} s; re-run apply to pick it up (it will not be created twice)",
+                        t.address, self.settings.activity_timeout_secs
+                    )));
+                }
+            };
+            // Nothing was created: drop the record of the tenant that never came.
+            if let Some(record) = env.store.get_owned(&t.address)?
+                && record.vendor_id == tid
+            {
+                env.store.remove_owned(&t.address)?;
+            }
+            let message = format!("activity {rid} ended in FAIL: {failed}");
+            env.close_creates(&t.address, JournalStatus::Failed, &message)?;
+            if env.posted.contains_key(&t.address) {
+                return Err(self.other(format!(
+                    "{}: POST /tenants was accepted but its {message}",
+                    t.address
+                )));
+            }
+            tracing::warn!(provider = %self.key, address = %t.address, %message, "an earlier run's create failed; creating the tenant again");
+            self.post_batch(std::slice::from_ref(t), env, false).await?;
+        }
+        Err(self.other(format!("{}: the create did not complete", t.address)))
+    }
+}

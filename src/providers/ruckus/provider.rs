@@ -1,0 +1,87 @@
+//! RUCKUS One behind the engine's [`Provider`] trait.
+
+use std::any::Any;
+
+use futures::future::BoxFuture;
+
+use super::Ruckus;
+use super::refresh::Snapshot;
+use super::resolve::resolve;
+use super::run::RunEnv;
+use super::steps::{RuckusStep, compile};
+use crate::model::Desired;
+use crate::providers::{
+    ApplyCtx, Owned, PlanOptions, Provider, ProviderError, Refreshed, Resolved, StepReport,
+    StepRunner, run_steps,
+};
+
+/// What a RUCKUS One refresh read, and how it maps onto addresses.
+pub struct RuckusRefresh {
+    pub snapshot: Snapshot,
+    pub resolved: Resolved,
+}
+
+impl Refreshed for RuckusRefresh {
+    fn resolved(&self) -> &Resolved {
+        &self.resolved
+    }
+    fn calls(&self) -> u64 {
+        self.snapshot.calls
+    }
+    fn as_any(&self) -> &dyn Any {
+        self
+    }
+}
+
+struct Runner<'a> {
+    client: &'a Ruckus,
+    env: RunEnv,
+}
+
+impl StepRunner<RuckusStep> for Runner<'_> {
+    async fn run(&mut self, step: &RuckusStep) -> Result<(), ProviderError> {
+        self.client.run_step(step, &mut self.env).await
+    }
+}
+
+impl Provider for Ruckus {
+    fn key(&self) -> &str {
+        Ruckus::key(self)
+    }
+    fn type_name(&self) -> &'static str {
+        "ruckus-one"
+    }
+    fn calls(&self) -> u64 {
+        Ruckus::calls(self)
+    }
+    fn rate_limited(&self) -> u64 {
+        Ruckus::rate_limited(self)
+    }
+    fn refresh<'a>(
+        &'a self,
+        desired: &'a Desired,
+        owned: &'a Owned,
+        options: &'a PlanOptions,
+    ) -> BoxFuture<'a, Result<Box<dyn Refreshed>, ProviderError>> {
+        Box::pin(async move {
+            let snapshot = self.snapshot(desired, owned).await?;
+            let resolved = resolve(Ruckus::key(self), desired, &snapshot, owned, options);
+            Ok(Box::new(RuckusRefresh { snapshot, resolved }) as Box<dyn Refreshed>)
+        })
+    }
+    fn apply<'a>(
+        &'a self,
+        refreshed: &'a dyn Refreshed,
+        ctx: ApplyCtx<'a>,
+    ) -> BoxFuture<'a, (Vec<StepReport>, bool)> {
+        Box::pin(async move {
+            let Some(r) = refreshed.as_any().downcast_ref::<RuckusRefresh>() else {
+                return (Vec::new(), false);
+            };
+            let steps = compile(ctx.actions, ctx.desired, &r.snapshot, &r.resolved);
+            let env = RunEnv::new(ctx.store.clone(), r.resolved.ids.clone());
+            let mut runner = Runner { client: self, env };
+            run_steps(Ruckus::key(self), &steps, &mut runner, ctx.stop).await
+        })
+    }
+}

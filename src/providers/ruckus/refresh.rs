@@ -1,0 +1,311 @@
+//! Reads RUCKUS One's live state into a [`Snapshot`] with few calls: one paged
+//! query of the managed tenants, the full view of the tenants mspform manages
+//! only, and (when partners are declared or owned) one query of the tech
+//! partners plus the assignment list of the partners in question. Creates an
+//! earlier run left in flight are looked up through their activity.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde_json::Value;
+
+use super::Ruckus;
+use super::api::{EC, PARTNER_TYPES};
+use super::wire::{ActivityStatus, EcView};
+use crate::model::Desired;
+use crate::providers::http::ProviderError;
+use crate::state::{JournalStatus, OwnedRecord, StateStore};
+
+/// A managed tenant (MSP-EC) as read.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LiveEc {
+    pub id: String,
+    pub name: String,
+    /// The full view, read for the tenants mspform manages.
+    pub view: Option<EcView>,
+}
+
+/// A tech partner (integrator or installer) and, when read, its assigned ECs.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LivePartner {
+    pub id: String,
+    pub name: String,
+    /// `MSP_INTEGRATOR` or `MSP_INSTALLER`.
+    pub tenant_type: String,
+    pub assigned: Option<Assigned>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Assigned {
+    pub delegation_type: String,
+    pub ecs: Vec<String>,
+}
+
+/// A create an earlier run posted whose tenant is not visible (yet).
+#[derive(Debug, Clone, PartialEq)]
+pub struct PendingCreate {
+    pub request_id: String,
+    pub tenant_id: Option<String>,
+    /// The activity ended in FAIL: nothing was created, post again.
+    pub failed: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Snapshot {
+    pub ecs: Vec<LiveEc>,
+    pub partners: Vec<LivePartner>,
+    /// Customer address → a create still in flight (or failed) from an earlier run.
+    pub pending: BTreeMap<String, PendingCreate>,
+    /// Customer address → when a journaled create whose answer never arrived was sent.
+    pub unanswered: BTreeMap<String, u64>,
+    /// Customer addresses with any unfinished create in the journal: a tenant
+    /// found there by name is one mspform created, not one to adopt.
+    pub journaled: BTreeSet<String>,
+    /// Today (UTC, `YYYY-MM-DD`): the default service start of a create.
+    pub today: String,
+    pub calls: u64,
+}
+
+impl Snapshot {
+    pub fn ec(&self, id: &str) -> Option<&LiveEc> {
+        self.ecs.iter().find(|e| e.id == id)
+    }
+}
+
+/// The request and tenant id a create journal entry or ownership record carries.
+pub fn request_of(detail: &Value) -> Option<(String, Option<String>)> {
+    let rid = detail.get("request_id")?.as_str()?.to_string();
+    let tid = detail
+        .get("tenant_id")
+        .and_then(Value::as_str)
+        .map(str::to_string);
+    Some((rid, tid))
+}
+
+pub fn today() -> String {
+    let (y, m, d) = crate::clock::civil_from_days((crate::clock::now_unix() / 86_400) as i64);
+    format!("{y:04}-{m:02}-{d:02}")
+}
+
+impl Ruckus {
+    /// Reads everything the plan needs. A failed read is an error, never "empty".
+    pub async fn snapshot(
+        &self,
+        desired: &Desired,
+        owned: &BTreeMap<String, OwnedRecord>,
+    ) -> Result<Snapshot, ProviderError> {
+        let start = self.calls();
+        let mine = |address: &str, r: &OwnedRecord, prefix: &str| {
+            r.provider == self.key && address.starts_with(prefix)
+        };
+        let names: BTreeSet<&str> = desired
+            .customers
+            .values()
+            .filter(|c| c.provider == self.key)
+            .map(|c| c.name.as_str())
+            .collect();
+        let owned_ecs: BTreeMap<&str, &OwnedRecord> = owned
+            .iter()
+            .filter(|(a, r)| mine(a, r, "customer."))
+            .map(|(a, r)| (a.as_str(), r))
+            .collect();
+        let owned_ids: BTreeSet<&str> = owned_ecs
+            .values()
+            .filter_map(|r| r.vendor_id.as_deref())
+            .collect();
+
+        let mut snap = Snapshot {
+            today: today(),
+            ..Snapshot::default()
+        };
+        for listed in self.list_ecs().await? {
+            let managed = names.contains(listed.row.name.as_str())
+                || owned_ids.contains(listed.row.id.as_str());
+            let view = match listed.view {
+                Some(v) => Some(v),
+                None if managed => match self.get_ec(&listed.row.id).await? {
+                    Some(v) => Some(v),
+                    // Deleted between the list and the read.
+                    None => continue,
+                },
+                None => None,
+            };
+            let name = view
+                .as_ref()
+                .and_then(|v| v.name.clone())
+                .unwrap_or(listed.row.name);
+            snap.ecs.push(LiveEc {
+                id: listed.row.id,
+                name,
+                view,
+            });
+        }
+
+        // Owned tenants the list did not show: created by a run whose activity had
+        // not finished, not yet in the query's index, or gone.
+        let mut in_flight: BTreeMap<String, (String, Option<String>)> = BTreeMap::new();
+        for (address, record) in &owned_ecs {
+            let Some(id) = record.vendor_id.as_deref() else {
+                continue;
+            };
+            if snap.ec(id).is_some() {
+                continue;
+            }
+            match record.facts.get("request_id").and_then(Value::as_str) {
+                Some(rid) => {
+                    in_flight.insert(address.to_string(), (rid.to_string(), Some(id.to_string())));
+                }
+                None => self.look_up_owned(&mut snap, id).await?,
+            }
+        }
+        for (_, entry) in self.store.journal()? {
+            if entry.provider != self.key
+                || entry.action != "create"
+                || entry.status != JournalStatus::Pending
+                || !entry.address.starts_with("customer.")
+            {
+                continue;
+            }
+            snap.journaled.insert(entry.address.clone());
+            let known = owned_ecs
+                .get(entry.address.as_str())
+                .and_then(|r| r.vendor_id.as_deref())
+                .is_some_and(|id| snap.ec(id).is_some());
+            if known || in_flight.contains_key(&entry.address) {
+                continue;
+            }
+            let detail = entry
+                .detail
+                .as_deref()
+                .and_then(|d| serde_json::from_str::<Value>(d).ok())
+                .and_then(|d| request_of(&d));
+            match detail {
+                Some(req) => {
+                    in_flight.insert(entry.address.clone(), req);
+                }
+                None => {
+                    snap.unanswered
+                        .insert(entry.address.clone(), entry.started_at);
+                }
+            }
+        }
+        for (address, (rid, tid)) in in_flight {
+            let status = self.activity(&rid).await?;
+            let pending = |failed: Option<String>| PendingCreate {
+                request_id: rid.clone(),
+                tenant_id: tid.clone(),
+                failed,
+            };
+            match status {
+                Some(ActivityStatus::Pending(_)) => {
+                    snap.pending.insert(address, pending(None));
+                }
+                Some(ActivityStatus::Fail(m)) => {
+                    snap.pending.insert(address, pending(Some(m)));
+                }
+                Some(ActivityStatus::Success) | None => {
+                    // Done (or the activity is unknown): the tenant tells.
+                    if let Some(id) = &tid {
+                        self.look_up_owned(&mut snap, id).await?;
+                    }
+                    if tid.as_ref().is_none_or(|id| snap.ec(id).is_none()) && status.is_none() {
+                        snap.pending.insert(
+                            address,
+                            pending(Some(
+                                "the activity is unknown and the tenant does not exist".into(),
+                            )),
+                        );
+                    }
+                }
+            }
+        }
+
+        let partners_wanted = desired.partners.values().any(|p| p.provider == self.key)
+            || owned.iter().any(|(a, r)| mine(a, r, "partner."));
+        if partners_wanted {
+            self.read_partners(&mut snap, desired, owned).await?;
+        }
+        snap.calls = self.calls() - start;
+        Ok(snap)
+    }
+
+    /// Reads one owned tenant by id and adds it when it exists.
+    async fn look_up_owned(&self, snap: &mut Snapshot, id: &str) -> Result<(), ProviderError> {
+        if snap.ec(id).is_some() {
+            return Ok(());
+        }
+        if let Some(view) = self.get_ec(id).await?
+            && view.tenant_type.as_deref().is_none_or(|t| t == EC)
+        {
+            snap.ecs.push(LiveEc {
+                id: id.to_string(),
+                name: view.name.clone().unwrap_or_default(),
+                view: Some(view),
+            });
+        }
+        Ok(())
+    }
+
+    /// Tech partners, and the assignments of the declared and owned ones.
+    async fn read_partners(
+        &self,
+        snap: &mut Snapshot,
+        desired: &Desired,
+        owned: &BTreeMap<String, OwnedRecord>,
+    ) -> Result<(), ProviderError> {
+        let rows = self.query_tenants(&PARTNER_TYPES, None).await?;
+        snap.partners = rows
+            .into_iter()
+            .filter_map(|r| {
+                let t = r.tenant_type.clone()?;
+                PARTNER_TYPES.contains(&t.as_str()).then_some(LivePartner {
+                    id: r.id,
+                    name: r.name,
+                    tenant_type: t,
+                    assigned: None,
+                })
+            })
+            .collect();
+        // Partner id → the delegation type to read it with.
+        let mut reads: BTreeMap<String, String> = BTreeMap::new();
+        for p in desired.partners.values().filter(|p| p.provider == self.key) {
+            let role = p.role.map(|r| r.vendor_name());
+            let found: Vec<&LivePartner> = snap
+                .partners
+                .iter()
+                .filter(|l| l.name == p.name && role.is_none_or(|r| r == l.tenant_type))
+                .collect();
+            if let [one] = found.as_slice() {
+                reads.insert(one.id.clone(), one.tenant_type.clone());
+            }
+        }
+        for (address, r) in owned {
+            if r.provider != self.key || !address.starts_with("partner.") {
+                continue;
+            }
+            let Some(live) = r
+                .vendor_id
+                .as_deref()
+                .and_then(|id| snap.partners.iter().find(|p| p.id == id))
+            else {
+                continue;
+            };
+            let dtype = r
+                .facts
+                .get("delegation_type")
+                .and_then(Value::as_str)
+                .unwrap_or(&live.tenant_type)
+                .to_string();
+            reads.entry(live.id.clone()).or_insert(dtype);
+        }
+        for (id, dtype) in reads {
+            let ecs = self.partner_ecs(&id, &dtype).await?;
+            if let Some(p) = snap.partners.iter_mut().find(|p| p.id == id) {
+                p.assigned = Some(Assigned {
+                    delegation_type: dtype,
+                    ecs,
+                });
+            }
+        }
+        Ok(())
+    }
+}

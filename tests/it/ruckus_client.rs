@@ -1,0 +1,1203 @@
+//! The RUCKUS One client's contract with the vendor, through the real engine and
+//! against the simulator: token handling, async writes, batched creates,
+//! invitations, tech partners, retries, crash recovery (a run killed while an
+//! activity is pending never creates twice) and tolerance of every behaviour the
+//! fact sheet only assumes.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
+use std::time::{Duration, Instant};
+
+use mspform::diff::Op;
+use mspform::engine::{self, EngineError, Outcome, PlanOptions, Prepared};
+use mspform::model::{Desired, ProviderKind, RuckusAuth, SecretRef};
+use mspform::providers::ProviderError;
+use mspform::sim::{FaultKind, FaultSpec, RuckusEdit, Simulator};
+use mspform::state::StateStore;
+use serde_json::{Value, json};
+
+use crate::support::*;
+
+const MSP: &str = "8d1f0c7e2b4a4f6c9e3d5a7b1c2e4f60";
+const LAKEVIEW: &str = "2a4c6e8f0b1d43e5a7c9e1f3b5d7f9a1";
+const NORTHWIND: &str = "4b7e21d9c0a34f5e8d6c1a2b3f4e5d60";
+
+/// Writes the simulator's client credentials to files (no environment needed).
+fn secret(dir: &Path, name: &str, value: &str) -> PathBuf {
+    let path = dir.join(name);
+    std::fs::write(&path, value).unwrap();
+    path
+}
+
+/// The provider table pointed at `sim`, with fast polling.
+fn provider_toml(sim: &Simulator, dir: &Path, timeout_secs: u64) -> String {
+    format!(
+        r#"[providers.r1]
+type = "ruckus-one"
+base_url = "{}"
+tenant_id = "{MSP}"
+client_id = {{ file = "{}" }}
+client_secret = {{ file = "{}" }}
+poll_interval_ms = 20
+activity_timeout_secs = {timeout_secs}
+"#,
+        sim.base_url("ruckus"),
+        secret(dir, "r1-id", "sim-r1-client").display(),
+        secret(dir, "r1-secret", "sim-r1-secret").display(),
+    )
+}
+
+fn load(sim: &Simulator, dir: &Path, customers: &str) -> Desired {
+    load_with(sim, dir, customers, 10)
+}
+
+fn load_with(sim: &Simulator, dir: &Path, customers: &str, timeout_secs: u64) -> Desired {
+    let text = format!("{}\n{customers}", provider_toml(sim, dir, timeout_secs));
+    mspform::config::load_sources(&[(dir.join("r1.toml"), text)]).unwrap_or_else(|e| panic!("{e}"))
+}
+
+macro_rules! harbor {
+    () => {
+        r#"
+[customers.harbor]
+provider = "r1"
+name = "Harbor Clinic"
+address = { street = "1 Pier Rd", city = "Monterey", state = "CA", country = "US", zip = "93940" }
+phone = "831-555-0100"
+tier = "GOLD"
+admin = { email = "it@harbor.example", first_name = "Hal", last_name = "Bor" }
+"#
+    };
+}
+
+macro_rules! orchard {
+    () => {
+        r#"
+[customers.orchard]
+provider = "r1"
+name = "Orchard Farms"
+service_start = "2025-03-01"
+service_end = "2026-03-01"
+admin = { email = "ops@orchard.example" }
+"#
+    };
+}
+
+macro_rules! seaside {
+    () => {
+        r#"
+[customers.seaside]
+provider = "r1"
+name = "Seaside Hotel"
+"#
+    };
+}
+
+/// Two new customers and one that exists already (adopted by name).
+const PORTFOLIO: &str = concat!(harbor!(), orchard!(), seaside!());
+
+/// A simulator whose activities complete within a few polls, rate limit on.
+async fn r1_sim() -> Simulator {
+    sim(false).await
+}
+
+fn ecs(sim: &Simulator) -> Vec<Value> {
+    sim.dump()["ruckus"]["ecs"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+}
+
+fn ec_names(sim: &Simulator) -> Vec<String> {
+    let mut names: Vec<String> = ecs(sim)
+        .iter()
+        .map(|e| e["name"].as_str().unwrap_or_default().to_string())
+        .collect();
+    names.sort();
+    names
+}
+
+fn ec_named(sim: &Simulator, name: &str) -> Value {
+    ecs(sim)
+        .into_iter()
+        .find(|e| e["name"] == json!(name))
+        .unwrap_or_else(|| panic!("no EC named {name}"))
+}
+
+fn invitations(sim: &Simulator) -> Vec<(String, String, bool)> {
+    sim.dump()["ruckus"]["invitations"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+        .iter()
+        .map(|i| {
+            (
+                i["tenant_id"].as_str().unwrap_or_default().to_string(),
+                i["admin_email"].as_str().unwrap_or_default().to_string(),
+                i["resend"].as_bool().unwrap_or_default(),
+            )
+        })
+        .collect()
+}
+
+/// Calls that change something at RUCKUS One (the query POSTs are reads).
+fn writes(sim: &Simulator) -> u64 {
+    let calls = sim.dump()["calls"]["ruckus"].clone();
+    calls
+        .as_object()
+        .map(|m| {
+            m.iter()
+                .filter(|(k, _)| {
+                    !k.starts_with("GET ") && !k.contains("/query") && !k.contains("/oauth2/")
+                })
+                .map(|(_, v)| v.as_u64().unwrap_or(0))
+                .sum()
+        })
+        .unwrap_or(0)
+}
+
+fn partner_ecs(sim: &Simulator, partner: &str) -> BTreeSet<String> {
+    sim.dump()["ruckus"]["delegations"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+        .iter()
+        .filter(|d| {
+            d["partner_id"] == json!(partner)
+                && matches!(d["status"].as_str(), Some("ACCEPTED" | "INVITED"))
+        })
+        .map(|d| d["ec_id"].as_str().unwrap_or_default().to_string())
+        .collect()
+}
+
+async fn plan_opts(
+    desired: &Desired,
+    store: &Arc<dyn StateStore>,
+    options: &PlanOptions,
+) -> Prepared {
+    engine::plan_with(desired, store.clone(), &[], options)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"))
+}
+
+async fn apply_prepared(
+    prepared: &Prepared,
+    desired: &Desired,
+    store: &Arc<dyn StateStore>,
+) -> engine::ApplyReport {
+    engine::apply(prepared, desired, store.clone(), &AtomicBool::new(false)).await
+}
+
+fn assert_ok(report: &engine::ApplyReport) {
+    assert!(report.ok(), "{:#?}", report.steps);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn create_read_update_delete_round_trip() {
+    let sim = r1_sim().await;
+    let dir = tempfile::tempdir().unwrap();
+    let desired = load(&sim, dir.path(), PORTFOLIO);
+    let store = store(dir.path());
+
+    let p = plan(&desired, &store).await;
+    let ops: Vec<(String, Op)> = p
+        .plan
+        .actions
+        .iter()
+        .map(|a| (a.address.clone(), a.op))
+        .collect();
+    assert_eq!(
+        ops,
+        [
+            ("customer.harbor".to_string(), Op::Create),
+            ("customer.orchard".to_string(), Op::Create),
+            ("customer.seaside".to_string(), Op::Adopt),
+        ]
+    );
+    let unmanaged: Vec<&str> = p
+        .plan
+        .unmanaged
+        .iter()
+        .map(|u| u.address.as_str())
+        .collect();
+    assert_eq!(unmanaged, ["customer[\"Lakeview School\"]"]);
+    let report = apply_prepared(&p, &desired, &store).await;
+    assert_ok(&report);
+    assert_eq!(
+        sim.calls("ruckus", "POST /tenants"),
+        1,
+        "one batch for both creates"
+    );
+    assert_eq!(
+        ec_names(&sim),
+        [
+            "Harbor Clinic",
+            "Lakeview School",
+            "Orchard Farms",
+            "Seaside Hotel"
+        ]
+    );
+    let harbor = ec_named(&sim, "Harbor Clinic");
+    assert_eq!(harbor["city"], json!("Monterey"));
+    assert_eq!(harbor["tier"], json!("GOLD"));
+    assert_eq!(harbor["admin_firstname"], json!("Hal"));
+    let orchard = ec_named(&sim, "Orchard Farms");
+    assert_eq!(
+        orchard["service_effective_date"],
+        json!("2025-03-01 00:00:00Z")
+    );
+    // One invitation per created tenant, none for the adopted one.
+    let mut sent = invitations(&sim);
+    sent.sort();
+    let mut want = vec![
+        (
+            harbor["tenant_id"].as_str().unwrap().to_string(),
+            "it@harbor.example".to_string(),
+            false,
+        ),
+        (
+            orchard["tenant_id"].as_str().unwrap().to_string(),
+            "ops@orchard.example".to_string(),
+            false,
+        ),
+    ];
+    want.sort();
+    assert_eq!(sent, want);
+    let record = store.get_owned("customer.harbor").unwrap().unwrap();
+    assert_eq!(record.origin, "created");
+    assert_eq!(record.facts["invited"], json!("it@harbor.example"));
+    assert!(!record.facts.contains_key("request_id"));
+    assert!(
+        mspform::state::pending(store.as_ref()).unwrap().is_empty(),
+        "journal settled"
+    );
+
+    // Second plan: nothing; second apply: not one write.
+    let before = writes(&sim);
+    let p = plan(&desired, &store).await;
+    assert!(!p.plan.has_changes(), "{:#?}", p.plan.actions);
+    assert_ok(&apply_prepared(&p, &desired, &store).await);
+    assert_eq!(writes(&sim), before);
+    assert_eq!(invitations(&sim).len(), 2);
+
+    // Update: a declared field changes; the rest of the tenant is kept.
+    let changed = load(
+        &sim,
+        dir.path(),
+        &PORTFOLIO.replace("831-555-0100", "831-555-0199"),
+    );
+    let p = plan(&changed, &store).await;
+    assert_eq!(p.plan.actions.len(), 1);
+    assert_eq!(p.plan.actions[0].op, Op::Update);
+    assert_eq!(p.plan.actions[0].changes[0].field, "phone");
+    assert_ok(&apply_prepared(&p, &changed, &store).await);
+    let harbor = ec_named(&sim, "Harbor Clinic");
+    assert_eq!(harbor["phone_number"], json!("831-555-0199"));
+    assert_eq!(
+        harbor["city"],
+        json!("Monterey"),
+        "undeclared-in-this-change fields survive a replacing PUT"
+    );
+    let seaside = ec_named(&sim, "Seaside Hotel");
+    assert_eq!(
+        seaside["phone_number"],
+        json!("650-123-4567"),
+        "other tenants untouched"
+    );
+    assert!(!plan(&changed, &store).await.plan.has_changes());
+
+    // Delete: an owned customer no longer declared.
+    let without = load(
+        &sim,
+        dir.path(),
+        &format!(
+            "{}{}",
+            harbor!().replace("831-555-0100", "831-555-0199"),
+            seaside!()
+        ),
+    );
+    let p = plan(&without, &store).await;
+    let ops: Vec<(String, Op)> = p
+        .plan
+        .actions
+        .iter()
+        .map(|a| (a.address.clone(), a.op))
+        .collect();
+    assert_eq!(ops, [("customer.orchard".to_string(), Op::Delete)]);
+    assert_ok(&apply_prepared(&p, &without, &store).await);
+    assert_eq!(
+        ec_names(&sim),
+        ["Harbor Clinic", "Lakeview School", "Seaside Hotel"]
+    );
+    assert!(store.get_owned("customer.orchard").unwrap().is_none());
+    assert!(!plan(&without, &store).await.plan.has_changes());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_token_is_requested_once_and_again_after_a_401() {
+    let sim = r1_sim().await;
+    let dir = tempfile::tempdir().unwrap();
+    let desired = load(&sim, dir.path(), PORTFOLIO);
+    let store = store(dir.path());
+    let token_route = "POST /oauth2/token/*";
+    let p = plan(&desired, &store).await;
+    assert_eq!(sim.calls("ruckus", token_route), 1);
+    assert_ok(&apply_prepared(&p, &desired, &store).await);
+    assert_eq!(
+        sim.calls("ruckus", token_route),
+        1,
+        "cached across plan and apply"
+    );
+
+    // The vendor expires it (its clock moved on): one 401, one new token, carry on.
+    sim.advance_clock(3601);
+    let p = plan(&desired, &store).await;
+    assert!(!p.plan.has_changes());
+    assert_eq!(sim.calls("ruckus", token_route), 2);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_credentials_are_an_auth_error_that_names_no_secret() {
+    let sim = r1_sim().await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut desired = load(&sim, dir.path(), PORTFOLIO);
+    let wrong = secret(dir.path(), "wrong", "not-the-secret-xyz");
+    for p in desired.providers.values_mut() {
+        if let ProviderKind::RuckusOne(s) = &mut p.kind {
+            s.auth = RuckusAuth::ClientCredentials {
+                client_id: SecretRef::File(dir.path().join("r1-id")),
+                client_secret: SecretRef::File(wrong.clone()),
+            };
+        }
+    }
+    let err = engine::plan(&desired, store(dir.path()), &[])
+        .await
+        .err()
+        .expect("fails");
+    let text = err.to_string();
+    assert!(
+        matches!(err, EngineError::Provider(ProviderError::Auth { .. })),
+        "{text}"
+    );
+    assert!(
+        text.contains("401") && text.contains("/oauth2/token/"),
+        "{text}"
+    );
+    assert!(!text.contains("not-the-secret-xyz"), "{text}");
+
+    // A static token the vendor rejects: no renewal possible, same kind of error.
+    for p in desired.providers.values_mut() {
+        if let ProviderKind::RuckusOne(s) = &mut p.kind {
+            s.auth = RuckusAuth::Token(SecretRef::File(wrong.clone()));
+        }
+    }
+    let err = engine::plan(&desired, store(dir.path()), &[])
+        .await
+        .err()
+        .expect("fails");
+    let text = err.to_string();
+    assert!(
+        text.contains("HTTP 401") && !text.contains("not-the-secret-xyz"),
+        "{text}"
+    );
+    assert_eq!(writes(&sim), 0, "nothing was written");
+}
+
+fn fault(route: &str, kind: FaultKind, count: u32) -> FaultSpec {
+    FaultSpec {
+        vendor: "ruckus".into(),
+        route: route.into(),
+        kind,
+        count: Some(count),
+        rate: None,
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn server_errors_and_429s_on_reads_are_retried_and_a_failed_read_is_never_empty() {
+    let sim = r1_sim().await;
+    let dir = tempfile::tempdir().unwrap();
+    let desired = load(&sim, dir.path(), PORTFOLIO);
+    let store = store(dir.path());
+    sim.inject_fault(fault(
+        "POST /tenants/query",
+        FaultKind::Status { status: 502 },
+        2,
+    ));
+    sim.inject_fault(fault("GET /tenants/*", FaultKind::RateLimitSecond, 1));
+    let p = plan(&desired, &store).await;
+    assert_eq!(p.plan.actions.len(), 3);
+    assert_eq!(p.parts[0].client.rate_limited(), 1);
+    assert_eq!(sim.calls("ruckus", "POST /tenants/query"), 3, "two retries");
+
+    sim.inject_fault(FaultSpec {
+        vendor: "ruckus".into(),
+        route: "POST /tenants/query".into(),
+        kind: FaultKind::Status { status: 500 },
+        count: None,
+        rate: None,
+    });
+    let err = engine::plan(&desired, store.clone(), &[])
+        .await
+        .err()
+        .expect("fails");
+    let text = err.to_string();
+    assert!(
+        text.contains("POST /tenants/query answered HTTP 500"),
+        "{text}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lost_create_answer_is_found_by_name_and_never_posted_twice() {
+    let sim = r1_sim().await;
+    let dir = tempfile::tempdir().unwrap();
+    let desired = load(&sim, dir.path(), PORTFOLIO);
+    let store = store(dir.path());
+    sim.inject_fault(fault("POST /tenants", FaultKind::DropAfterCommit, 1));
+    let report = apply(&desired, &store).await;
+    assert_ok(&report);
+    assert_eq!(sim.calls("ruckus", "POST /tenants"), 1);
+    assert_eq!(
+        ec_names(&sim),
+        [
+            "Harbor Clinic",
+            "Lakeview School",
+            "Orchard Farms",
+            "Seaside Hotel"
+        ]
+    );
+    assert_eq!(
+        invitations(&sim).len(),
+        2,
+        "created tenants still get their invitation"
+    );
+    assert!(!plan(&desired, &store).await.plan.has_changes());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_run_cut_off_while_the_activity_is_pending_resumes_it_next_time() {
+    let sim = r1_sim().await;
+    // Activities complete only by polling, and only after many polls; the vendor
+    // would even accept a second tenant of the same name.
+    sim.ruckus_switches(|s| {
+        s.activity_settle_ms = 0;
+        s.activity_pending_polls = 1000;
+        s.duplicate_names = mspform::sim::ruckus::DuplicateNames::Allow;
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let short = load_with(&sim, dir.path(), PORTFOLIO, 1);
+    let store = store(dir.path());
+    let report = apply(&short, &store).await;
+    assert!(!report.ok());
+    let text = format!("{:?}", report.actions["customer.harbor"]);
+    assert!(
+        text.contains("still") && text.contains("re-run apply"),
+        "{text}"
+    );
+    assert!(
+        ec_names(&sim).len() == 2,
+        "nothing created yet: {:?}",
+        ec_names(&sim)
+    );
+    let record = store
+        .get_owned("customer.harbor")
+        .unwrap()
+        .expect("owned before the activity ended");
+    assert!(record.facts.contains_key("request_id"));
+    let open = mspform::state::pending(store.as_ref()).unwrap();
+    assert_eq!(open.len(), 2, "{open:#?}");
+    assert!(open.iter().all(|(_, e)| {
+        e.detail
+            .as_deref()
+            .unwrap_or_default()
+            .contains("request_id")
+    }));
+
+    // Next run: the plan still says create (the tenant is not visible), the apply
+    // polls the same activity instead of posting.
+    let desired = load(&sim, dir.path(), PORTFOLIO);
+    let p = plan(&desired, &store).await;
+    assert_eq!(p.plan.summary.create, 2);
+    sim.ruckus_switches(|s| s.activity_pending_polls = 0);
+    let report = apply_prepared(&p, &desired, &store).await;
+    assert_ok(&report);
+    assert_eq!(
+        sim.calls("ruckus", "POST /tenants"),
+        1,
+        "never posted again"
+    );
+    assert_eq!(
+        ec_names(&sim),
+        [
+            "Harbor Clinic",
+            "Lakeview School",
+            "Orchard Farms",
+            "Seaside Hotel"
+        ]
+    );
+    assert_eq!(invitations(&sim).len(), 2);
+    assert!(!plan(&desired, &store).await.plan.has_changes());
+    assert!(mspform::state::pending(store.as_ref()).unwrap().is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_create_that_finished_while_nobody_watched_is_owned_and_its_admin_invited() {
+    let sim = r1_sim().await;
+    sim.ruckus_switches(|s| {
+        s.activity_settle_ms = 0;
+        s.activity_pending_polls = 1000;
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let store = store(dir.path());
+    assert!(
+        !apply(&load_with(&sim, dir.path(), PORTFOLIO, 1), &store)
+            .await
+            .ok()
+    );
+    // The vendor finishes the activities later (here: at the next look).
+    sim.ruckus_switches(|s| s.activity_pending_polls = 0);
+    let desired = load(&sim, dir.path(), PORTFOLIO);
+    let p = plan(&desired, &store).await;
+    let ops: Vec<(String, Op)> = p
+        .plan
+        .actions
+        .iter()
+        .map(|a| (a.address.clone(), a.op))
+        .collect();
+    assert_eq!(
+        ops,
+        [
+            ("customer.harbor".to_string(), Op::Update),
+            ("customer.orchard".to_string(), Op::Update),
+        ],
+        "owned already; only the invitation is missing"
+    );
+    assert_eq!(p.plan.actions[0].changes[0].field, "admin_email");
+    assert_ok(&apply_prepared(&p, &desired, &store).await);
+    assert_eq!(sim.calls("ruckus", "POST /tenants"), 1);
+    assert_eq!(invitations(&sim).len(), 2);
+    assert!(!plan(&desired, &store).await.plan.has_changes());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_activity_fails_its_customer_only_and_the_next_run_creates_it() {
+    let sim = r1_sim().await;
+    sim.ruckus_edit(RuckusEdit::FailNextActivities {
+        count: 1,
+        use_case: Some("ADD_MSP_EC".into()),
+    })
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let desired = load(&sim, dir.path(), PORTFOLIO);
+    let store = store(dir.path());
+    let report = apply(&desired, &store).await;
+    let Outcome::Failed(why) = &report.actions["customer.harbor"] else {
+        panic!("{report:#?}")
+    };
+    assert!(
+        why.contains("customer.harbor") && why.contains("FAIL") && why.contains("injected"),
+        "{why}"
+    );
+    assert_eq!(report.actions["customer.orchard"], Outcome::Done);
+    assert_eq!(report.actions["customer.seaside"], Outcome::Done);
+    assert!(store.get_owned("customer.harbor").unwrap().is_none());
+    assert!(mspform::state::pending(store.as_ref()).unwrap().is_empty());
+
+    assert_ok(&apply(&desired, &store).await);
+    assert_eq!(
+        ec_names(&sim),
+        [
+            "Harbor Clinic",
+            "Lakeview School",
+            "Orchard Farms",
+            "Seaside Hotel"
+        ]
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_refused_tenant_does_not_sink_its_batch() {
+    let sim = r1_sim().await;
+    let dir = tempfile::tempdir().unwrap();
+    // The simulator requires admin_email on create [assumed]; one customer has none.
+    let text =
+        format!("{PORTFOLIO}\n[customers.noadmin]\nprovider = \"r1\"\nname = \"No Admin Inc\"\n");
+    let desired = load(&sim, dir.path(), &text);
+    let store = store(dir.path());
+    let report = apply(&desired, &store).await;
+    let Outcome::Failed(why) = &report.actions["customer.noadmin"] else {
+        panic!("{report:#?}")
+    };
+    assert!(
+        why.contains("POST /tenants answered HTTP 400") && why.contains("admin_email"),
+        "{why}"
+    );
+    assert_eq!(report.actions["customer.harbor"], Outcome::Done);
+    assert_eq!(report.actions["customer.orchard"], Outcome::Done);
+    assert_eq!(
+        sim.calls("ruckus", "POST /tenants"),
+        4,
+        "the batch, then one by one"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn out_of_band_edits_show_in_the_plan_and_a_vanished_tenant_is_recreated() {
+    let sim = r1_sim().await;
+    let dir = tempfile::tempdir().unwrap();
+    let desired = load(&sim, dir.path(), PORTFOLIO);
+    let store = store(dir.path());
+    assert_ok(&apply(&desired, &store).await);
+    sim.ruckus_edit(RuckusEdit::EcField {
+        tenant: "Harbor Clinic".into(),
+        field: "city".into(),
+        value: json!("Carmel"),
+    })
+    .unwrap();
+    let p = plan(&desired, &store).await;
+    assert_eq!(p.plan.actions.len(), 1);
+    let c = &p.plan.actions[0].changes[0];
+    assert_eq!(
+        (c.field.as_str(), &c.before, &c.after),
+        ("city", &json!("Carmel"), &json!("Monterey"))
+    );
+
+    // Deleted in the portal: planned as a create again (state's id is stale).
+    sim.ruckus_edit(RuckusEdit::DeleteEc {
+        tenant: "Orchard Farms".into(),
+    })
+    .unwrap();
+    let p = plan(&desired, &store).await;
+    assert!(
+        p.plan
+            .actions
+            .iter()
+            .any(|a| a.address == "customer.orchard" && a.op == Op::Create)
+    );
+    assert_ok(&apply_prepared(&p, &desired, &store).await);
+    assert!(!plan(&desired, &store).await.plan.has_changes());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn writes_to_a_tenant_that_vanished_after_the_plan_fail_by_name_and_status() {
+    let sim = r1_sim().await;
+    let dir = tempfile::tempdir().unwrap();
+    let desired = load(&sim, dir.path(), PORTFOLIO);
+    let store = store(dir.path());
+    assert_ok(&apply(&desired, &store).await);
+    let changed = load(
+        &sim,
+        dir.path(),
+        &PORTFOLIO.replace("831-555-0100", "831-555-0111"),
+    );
+    let p = plan(&changed, &store).await;
+    sim.ruckus_edit(RuckusEdit::DeleteEc {
+        tenant: "Harbor Clinic".into(),
+    })
+    .unwrap();
+    let report = apply_prepared(&p, &changed, &store).await;
+    let Outcome::Failed(why) = &report.actions["customer.harbor"] else {
+        panic!("{report:#?}")
+    };
+    assert!(
+        why.contains("PUT /tenants/") && why.contains("404"),
+        "{why}"
+    );
+
+    // A delete of a tenant already gone is done, not an error.
+    let without = load(&sim, dir.path(), "");
+    let p = plan(&without, &store).await;
+    sim.ruckus_edit(RuckusEdit::DeleteEc {
+        tenant: "Orchard Farms".into(),
+    })
+    .unwrap();
+    let report = apply_prepared(&p, &without, &store).await;
+    assert_eq!(
+        report.actions["customer.orchard"],
+        Outcome::Done,
+        "{report:#?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn resend_invitation_posts_once_with_resend_true() {
+    let sim = r1_sim().await;
+    let dir = tempfile::tempdir().unwrap();
+    let desired = load(&sim, dir.path(), PORTFOLIO);
+    let store = store(dir.path());
+    assert_ok(&apply(&desired, &store).await);
+    let options = PlanOptions {
+        resend_invitations: BTreeSet::from(["customer.harbor".to_string()]),
+    };
+    let p = plan_opts(&desired, &store, &options).await;
+    assert_eq!(p.plan.actions.len(), 1);
+    assert_eq!(p.plan.actions[0].changes[0].field, "invitation");
+    assert_ok(&apply_prepared(&p, &desired, &store).await);
+    let resent: Vec<_> = invitations(&sim).into_iter().filter(|i| i.2).collect();
+    assert_eq!(resent.len(), 1);
+    assert_eq!(resent[0].1, "it@harbor.example");
+    assert!(!plan(&desired, &store).await.plan.has_changes());
+
+    // A changed administrator gets one invitation to the new address.
+    let changed = load(
+        &sim,
+        dir.path(),
+        &PORTFOLIO.replace("it@harbor.example", "new-it@harbor.example"),
+    );
+    let p = plan(&changed, &store).await;
+    assert_eq!(p.plan.actions[0].changes[0].field, "admin_email");
+    assert_ok(&apply_prepared(&p, &changed, &store).await);
+    assert_eq!(invitations(&sim).last().unwrap().1, "new-it@harbor.example");
+    assert_eq!(invitations(&sim).len(), 4);
+
+    // Asking to resend to a customer with no administrator is a plan error.
+    let options = PlanOptions {
+        resend_invitations: BTreeSet::from(["customer.seaside".to_string()]),
+    };
+    let err = engine::plan_with(&changed, store.clone(), &[], &options)
+        .await
+        .err()
+        .expect("plan error");
+    assert!(
+        err.to_string()
+            .contains("customer.seaside: an invitation can only be sent again"),
+        "{err}"
+    );
+}
+
+const PARTNERS: &str = r#"
+[partners.northwind]
+provider = "r1"
+name = "Northwind Integration"
+role = "integrator"
+customers = ["harbor"]
+
+[partners.bluebird]
+provider = "r1"
+name = "Bluebird Installers"
+customers = ["harbor", "orchard"]
+"#;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tech_partners_get_exactly_the_declared_customers_and_keep_the_others() {
+    let sim = r1_sim().await;
+    let dir = tempfile::tempdir().unwrap();
+    // Lakeview (not declared) sits with Northwind too: it stays there.
+    sim.ruckus_edit(RuckusEdit::AddToTechPartner {
+        tenant: "Lakeview School".into(),
+        tech_partner: "Northwind Integration".into(),
+        status: None,
+    })
+    .unwrap();
+    let desired = load(&sim, dir.path(), &format!("{PORTFOLIO}{PARTNERS}"));
+    let store = store(dir.path());
+    let p = plan(&desired, &store).await;
+    let notes: Vec<&str> = p
+        .plan
+        .unmanaged
+        .iter()
+        .map(|u| u.address.as_str())
+        .collect();
+    assert!(
+        notes.contains(&"partner.northwind/customer[\"Lakeview School\"]"),
+        "{notes:?}"
+    );
+    let nw = p
+        .plan
+        .actions
+        .iter()
+        .find(|a| a.address == "partner.northwind")
+        .unwrap();
+    assert_eq!(nw.op, Op::Adopt);
+    // Seaside (declared, with Northwind in the portal) is taken away: it is not in the list.
+    assert_eq!(nw.changes[0].before, json!(["seaside"]));
+    assert_eq!(nw.changes[0].after, json!(["harbor"]));
+    assert_ok(&apply_prepared(&p, &desired, &store).await);
+    let harbor = ec_named(&sim, "Harbor Clinic")["tenant_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let orchard = ec_named(&sim, "Orchard Farms")["tenant_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(
+        partner_ecs(&sim, NORTHWIND),
+        BTreeSet::from([harbor.clone(), LAKEVIEW.to_string()])
+    );
+    assert_eq!(
+        partner_ecs(&sim, "9a3c5e7f1b2d4a6c8e0f1a2b3c4d5e61"),
+        BTreeSet::from([harbor.clone(), orchard])
+    );
+    let before = writes(&sim);
+    assert!(!plan(&desired, &store).await.plan.has_changes());
+    assert_eq!(writes(&sim), before);
+
+    // Out of band: someone removes Harbor from Northwind; the plan puts it back.
+    sim.ruckus_edit(RuckusEdit::RemoveFromTechPartner {
+        tenant: "Harbor Clinic".into(),
+        tech_partner: "Northwind Integration".into(),
+    })
+    .unwrap();
+    let p = plan(&desired, &store).await;
+    assert_eq!(p.plan.actions.len(), 1);
+    assert_eq!(p.plan.actions[0].op, Op::Update);
+    assert_ok(&apply_prepared(&p, &desired, &store).await);
+    assert!(partner_ecs(&sim, NORTHWIND).contains(&harbor));
+
+    // The partner block removed: mspform's customers leave, Lakeview stays.
+    let no_partner = load(&sim, dir.path(), PORTFOLIO);
+    let p = plan(&no_partner, &store).await;
+    let ops: Vec<(String, Op)> = p
+        .plan
+        .actions
+        .iter()
+        .map(|a| (a.address.clone(), a.op))
+        .collect();
+    assert_eq!(
+        ops,
+        [
+            ("partner.bluebird".to_string(), Op::Delete),
+            ("partner.northwind".to_string(), Op::Delete)
+        ]
+    );
+    assert_ok(&apply_prepared(&p, &no_partner, &store).await);
+    assert_eq!(
+        partner_ecs(&sim, NORTHWIND),
+        BTreeSet::from([LAKEVIEW.to_string()])
+    );
+    assert!(store.get_owned("partner.northwind").unwrap().is_none());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unknown_tech_partner_is_a_plan_error_without_writes() {
+    let sim = r1_sim().await;
+    let dir = tempfile::tempdir().unwrap();
+    let text = format!(
+        "{PORTFOLIO}\n[partners.x]\nprovider = \"r1\"\nname = \"Nobody Ltd\"\ncustomers = [\"harbor\"]\n"
+    );
+    let desired = load(&sim, dir.path(), &text);
+    let err = engine::plan(&desired, store(dir.path()), &[])
+        .await
+        .err()
+        .expect("plan error");
+    let text = err.to_string();
+    assert!(
+        text.contains("partner.x: no RUCKUS One tech partner is named \"Nobody Ltd\""),
+        "{text}"
+    );
+    assert!(
+        text.contains("Northwind Integration"),
+        "lists the known ones: {text}"
+    );
+    assert_eq!(writes(&sim), 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_assumed_alternative_is_tolerated() {
+    let sim = r1_sim().await;
+    sim.ruckus_switches(|s| {
+        s.query_total_key = mspform::sim::ruckus::TotalKey::Total;
+        s.query_page_base = 1;
+        s.query_max_page_size = 1;
+        s.numbers_in_string_fields = true;
+        s.is_active_as_string = true;
+        s.delete_status = 202;
+        s.update_semantics = mspform::sim::ruckus::UpdateSemantics::Merge;
+        s.error_format = mspform::sim::ruckus::ErrorFormat::B;
+        s.token_expires_in = false;
+        s.token_format = mspform::sim::ruckus::TokenFormat::Opaque;
+        s.activity_pending_statuses = vec!["IN_PROGRESS".into(), "QUEUED".into()];
+        s.activity_pending_polls = 3;
+        s.new_delegation_status = mspform::sim::ruckus::NewDelegationStatus::Invited;
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let numeric = PORTFOLIO
+        .replace("1 Pier Rd", "350")
+        .replace("831-555-0100", "8315550100");
+    let desired = load(&sim, dir.path(), &format!("{numeric}{PARTNERS}"));
+    let store = store(dir.path());
+    assert_ok(&apply(&desired, &store).await);
+    assert_eq!(
+        ec_names(&sim),
+        [
+            "Harbor Clinic",
+            "Lakeview School",
+            "Orchard Farms",
+            "Seaside Hotel"
+        ]
+    );
+    let p = plan(&desired, &store).await;
+    assert!(!p.plan.has_changes(), "{:#?}", p.plan.actions);
+    assert!(
+        sim.calls("ruckus", "POST /tenants/query") >= 5,
+        "paged one row at a time"
+    );
+
+    let without = load(&sim, dir.path(), "");
+    assert_ok(&apply(&without, &store).await);
+    assert_eq!(
+        ec_names(&sim),
+        ["Lakeview School"],
+        "the adopted one is owned too"
+    );
+    assert!(!plan(&without, &store).await.plan.has_changes());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_the_query_endpoint_the_legacy_list_is_read() {
+    let sim = r1_sim().await;
+    sim.inject_fault(FaultSpec {
+        vendor: "ruckus".into(),
+        route: "POST /tenants/query".into(),
+        kind: FaultKind::Status { status: 404 },
+        count: None,
+        rate: None,
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let desired = load(&sim, dir.path(), PORTFOLIO);
+    let store = store(dir.path());
+    assert_ok(&apply(&desired, &store).await);
+    assert!(sim.calls("ruckus", "GET /mspCustomers") >= 1);
+    assert_eq!(
+        sim.calls("ruckus", "GET /tenants/*"),
+        0,
+        "the legacy list has the full views"
+    );
+    assert!(!plan(&desired, &store).await.plan.has_changes());
+}
+
+/// `mspform apply` as a child process, killed with SIGKILL while the create
+/// activities are still pending; the next apply must not create again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kill_9_while_an_activity_is_pending_then_apply_again_creates_nothing_twice() {
+    let sim = r1_sim().await;
+    sim.ruckus_switches(|s| {
+        s.activity_settle_ms = 0;
+        s.activity_pending_polls = 1_000_000;
+        s.duplicate_names = mspform::sim::ruckus::DuplicateNames::Allow;
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let conf = dir.path().join("conf");
+    std::fs::create_dir_all(&conf).unwrap();
+    std::fs::write(
+        conf.join("r1.toml"),
+        format!("{}\n{PORTFOLIO}", provider_toml(&sim, dir.path(), 600)),
+    )
+    .unwrap();
+    let state = dir.path().join("state");
+    let bin = env!("CARGO_BIN_EXE_mspform");
+    let mut child = Command::new(bin)
+        .args([
+            "-c",
+            &conf.display().to_string(),
+            "--state",
+            &state.display().to_string(),
+            "apply",
+            "--auto-approve",
+        ])
+        .env("NO_COLOR", "1")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let start = Instant::now();
+    while sim.calls("ruckus", "GET /activities/*") < 3 && start.elapsed() < Duration::from_secs(60)
+    {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    child.kill().unwrap(); // SIGKILL
+    let _ = child.wait();
+    assert_eq!(
+        sim.calls("ruckus", "POST /tenants"),
+        1,
+        "the batch went out before the kill"
+    );
+    assert_eq!(ec_names(&sim).len(), 2, "still pending");
+
+    sim.ruckus_switches(|s| s.activity_pending_polls = 2);
+    let out = tokio::task::spawn_blocking(move || {
+        Command::new(bin)
+            .args([
+                "-c",
+                &conf.display().to_string(),
+                "--state",
+                &state.display().to_string(),
+                "apply",
+                "--auto-approve",
+            ])
+            .env("NO_COLOR", "1")
+            .stdin(Stdio::null())
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(sim.calls("ruckus", "POST /tenants"), 1, "no second create");
+    assert_eq!(
+        ec_names(&sim),
+        [
+            "Harbor Clinic",
+            "Lakeview School",
+            "Orchard Farms",
+            "Seaside Hotel"
+        ]
+    );
+    assert_eq!(invitations(&sim).len(), 2);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_exclusive_account_deletes_tenants_nobody_declared() {
+    let sim = r1_sim().await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut desired = load(&sim, dir.path(), seaside!());
+    for p in desired.providers.values_mut() {
+        p.ownership = mspform::model::Ownership::Exclusive;
+    }
+    let store = store(dir.path());
+    let p = plan(&desired, &store).await;
+    let ops: Vec<(String, Op)> = p
+        .plan
+        .actions
+        .iter()
+        .map(|a| (a.address.clone(), a.op))
+        .collect();
+    assert_eq!(
+        ops,
+        [
+            ("customer.seaside".to_string(), Op::Adopt),
+            ("customer[\"Lakeview School\"]".to_string(), Op::Delete),
+        ]
+    );
+    assert_ok(&apply_prepared(&p, &desired, &store).await);
+    assert_eq!(ec_names(&sim), ["Seaside Hotel"]);
+    assert!(!plan(&desired, &store).await.plan.has_changes());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_client_paces_itself_to_the_vendor_bucket_and_waits_out_429s() {
+    let sim = r1_sim().await;
+    sim.ruckus_switches(|s| {
+        s.rate_bucket_max = 8;
+        s.rate_refill_per_sec = 8;
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let mut desired = load(&sim, dir.path(), &format!("{PORTFOLIO}{PARTNERS}"));
+    for p in desired.providers.values_mut() {
+        if let ProviderKind::RuckusOne(s) = &mut p.kind {
+            s.burst = 8;
+            s.calls_per_second = 8;
+        }
+    }
+    let store = store(dir.path());
+    let report = apply(&desired, &store).await;
+    assert_ok(&report);
+    let p = plan(&desired, &store).await;
+    assert!(!p.plan.has_changes());
+    assert_eq!(p.parts[0].client.rate_limited(), 0, "paced: never refused");
+
+    // A client allowed more than the bucket holds gets 429s and waits them out.
+    for p in desired.providers.values_mut() {
+        if let ProviderKind::RuckusOne(s) = &mut p.kind {
+            s.burst = 200;
+            s.calls_per_second = 100;
+        }
+    }
+    sim.ruckus_switches(|s| {
+        s.rate_bucket_max = 2;
+        s.rate_refill_per_sec = 4;
+    });
+    let without = {
+        let mut d = load(&sim, dir.path(), "");
+        d.providers = desired.providers.clone();
+        d
+    };
+    let p = plan(&without, &store).await;
+    let report = apply_prepared(&p, &without, &store).await;
+    assert_ok(&report);
+    assert!(
+        p.parts[0].client.rate_limited() > 0,
+        "the vendor refused some calls"
+    );
+    assert_eq!(ec_names(&sim), ["Lakeview School"]);
+}
+
+/// A create whose answer was lost and whose tenant did not show up in time: the
+/// run fails for it, and the next run finds it by name instead of posting again.
+async fn unanswered_create(sim: &Simulator, dir: &Path, store: &Arc<dyn StateStore>) {
+    sim.ruckus_switches(|s| {
+        s.activity_settle_ms = 3000;
+        s.activity_pending_polls = 1000;
+    });
+    sim.inject_fault(fault("POST /tenants", FaultKind::DropAfterCommit, 1));
+    let report = apply(&load_with(sim, dir, PORTFOLIO, 1), store).await;
+    let Outcome::Failed(why) = &report.actions["customer.harbor"] else {
+        panic!("{report:#?}")
+    };
+    assert!(why.contains("may or may not have created it"), "{why}");
+    let open = mspform::state::pending(store.as_ref()).unwrap();
+    assert_eq!(open.len(), 2);
+    assert!(open.iter().all(|(_, e)| e.detail.is_none()), "{open:#?}");
+    assert!(store.get_owned("customer.harbor").unwrap().is_none());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unanswered_create_found_later_is_owned_as_created_and_invited() {
+    let sim = r1_sim().await;
+    let dir = tempfile::tempdir().unwrap();
+    let store = store(dir.path());
+    unanswered_create(&sim, dir.path(), &store).await;
+    tokio::time::sleep(Duration::from_millis(3100)).await;
+    let desired = load(&sim, dir.path(), PORTFOLIO);
+    let p = plan(&desired, &store).await;
+    assert_eq!(p.plan.summary.adopt, 2, "visible by name now");
+    assert_ok(&apply_prepared(&p, &desired, &store).await);
+    assert_eq!(sim.calls("ruckus", "POST /tenants"), 1);
+    let record = store.get_owned("customer.harbor").unwrap().unwrap();
+    assert_eq!(record.origin, "created");
+    assert_eq!(
+        invitations(&sim).len(),
+        2,
+        "its administrator was still owed an invitation"
+    );
+    assert!(!plan(&desired, &store).await.plan.has_changes());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unanswered_create_still_running_is_waited_for_not_posted_again() {
+    let sim = r1_sim().await;
+    let dir = tempfile::tempdir().unwrap();
+    let store = store(dir.path());
+    unanswered_create(&sim, dir.path(), &store).await;
+    let desired = load(&sim, dir.path(), PORTFOLIO);
+    let p = plan(&desired, &store).await;
+    assert_eq!(p.plan.summary.create, 2, "not visible yet");
+    assert_ok(&apply_prepared(&p, &desired, &store).await);
+    assert_eq!(
+        sim.calls("ruckus", "POST /tenants"),
+        1,
+        "found by name, never posted again"
+    );
+    assert_eq!(
+        ec_names(&sim),
+        [
+            "Harbor Clinic",
+            "Lakeview School",
+            "Orchard Farms",
+            "Seaside Hotel"
+        ]
+    );
+    assert_eq!(invitations(&sim).len(), 2);
+    assert!(!plan(&desired, &store).await.plan.has_changes());
+}
