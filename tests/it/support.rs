@@ -112,3 +112,60 @@ pub async fn create_by_hand(sim: &Simulator, name: &str, country: &str) -> u16 {
         .status()
         .as_u16()
 }
+
+/// What the simulator accepts for each secret the mixed example portfolio names.
+const MIXED_SECRETS: &[(&str, &str)] = &[
+    ("ARUBA_TOKEN", "sim-token"),
+    ("EXTREME_PASSWORD", "sim-password"),
+    ("RUCKUS_CLIENT_ID", "sim-r1-client"),
+    ("RUCKUS_CLIENT_SECRET", "sim-r1-secret"),
+    (
+        "AUDIOCODES_CLIENT_ID",
+        "5a9e2c7f-1b4d-4f6a-8e3c-9d0b7a6f5e12",
+    ),
+    ("AUDIOCODES_CLIENT_SECRET", "sim-ac-secret"),
+    ("RETAILCO_CARRIER_PASSWORD", "Carrier-Secret-42"),
+];
+
+/// Copies the mixed four-vendor example (`examples/msp`) into `dir/conf`, pointed
+/// at `sim`, with every secret in a file (no environment variables needed) and
+/// fast Aruba polling. Returns the configuration directory.
+pub fn write_mixed(sim: &Simulator, dir: &Path) -> PathBuf {
+    let conf = dir.join("conf");
+    let secrets = dir.join("secrets");
+    std::fs::create_dir_all(&conf).unwrap();
+    std::fs::create_dir_all(&secrets).unwrap();
+    for entry in std::fs::read_dir(repo().join("examples/msp")).unwrap() {
+        let path = entry.unwrap().path();
+        let mut text = std::fs::read_to_string(&path)
+            .unwrap()
+            .replace("http://127.0.0.1:8080", &sim.url())
+            .replace("poll_interval_ms = 200", "poll_interval_ms = 20");
+        for (name, value) in MIXED_SECRETS {
+            let file = secrets.join(name);
+            std::fs::write(&file, value).unwrap();
+            text = text.replace(
+                &format!("{{ env = \"{name}\" }}"),
+                &format!("{{ file = \"{}\" }}", file.display()),
+            );
+        }
+        assert!(!text.contains("env ="), "every secret has a file: {text}");
+        std::fs::write(conf.join(path.file_name().unwrap()), text).unwrap();
+    }
+    conf
+}
+
+/// Live objects in the simulator's dump of a vendor list, by a name field.
+pub fn live_names(sim: &Simulator, vendor: &str, list: &str, key: &str) -> Vec<String> {
+    let mut names: Vec<String> = sim.dump()[vendor][list]
+        .as_array()
+        .map(|items| {
+            items
+                .iter()
+                .filter_map(|c| c[key].as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default();
+    names.sort();
+    names
+}
