@@ -69,6 +69,42 @@ pub trait Refreshed: Send + Sync {
     fn as_any(&self) -> &dyn Any;
 }
 
+/// A vendor's snapshot with its resolution: the one [`Refreshed`] every vendor
+/// returns; [`Provider::apply`] gets its own snapshot type back with [`Refresh::of`].
+pub struct Refresh<S> {
+    pub snapshot: S,
+    pub resolved: Resolved,
+    /// API calls the refresh spent.
+    pub calls: u64,
+}
+
+impl<S: Send + Sync + 'static> Refresh<S> {
+    pub fn boxed(snapshot: S, resolved: Resolved, calls: u64) -> Box<dyn Refreshed> {
+        Box::new(Refresh {
+            snapshot,
+            resolved,
+            calls,
+        })
+    }
+
+    /// This vendor's refresh, or `None` when it came from another vendor.
+    pub fn of(refreshed: &dyn Refreshed) -> Option<&Refresh<S>> {
+        refreshed.as_any().downcast_ref::<Refresh<S>>()
+    }
+}
+
+impl<S: Send + Sync + 'static> Refreshed for Refresh<S> {
+    fn resolved(&self) -> &Resolved {
+        &self.resolved
+    }
+    fn calls(&self) -> u64 {
+        self.calls
+    }
+    fn as_any(&self) -> &dyn Any {
+        self
+    }
+}
+
 /// Everything an apply needs besides the refresh it is based on.
 pub struct ApplyCtx<'a> {
     /// This provider's actions from the plan.

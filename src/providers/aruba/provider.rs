@@ -1,7 +1,5 @@
 //! Aruba Central behind the engine's [`Provider`] trait.
 
-use std::any::Any;
-
 use futures::future::BoxFuture;
 
 use super::Aruba;
@@ -11,27 +9,9 @@ use super::steps::{Step, compile};
 use crate::live::LiveSnapshot;
 use crate::model::Desired;
 use crate::providers::{
-    ApplyCtx, Owned, PlanOptions, Provider, ProviderError, Refreshed, Resolved, StepInfo,
+    ApplyCtx, Owned, PlanOptions, Provider, ProviderError, Refresh, Refreshed, StepInfo,
     StepReport, StepRunner, run_steps,
 };
-
-/// What an Aruba refresh read, and how it maps onto addresses.
-pub struct ArubaRefresh {
-    pub snapshot: LiveSnapshot,
-    pub resolved: Resolved,
-}
-
-impl Refreshed for ArubaRefresh {
-    fn resolved(&self) -> &Resolved {
-        &self.resolved
-    }
-    fn calls(&self) -> u64 {
-        self.snapshot.calls
-    }
-    fn as_any(&self) -> &dyn Any {
-        self
-    }
-}
 
 impl StepInfo for Step {
     fn id(&self) -> usize {
@@ -81,7 +61,8 @@ impl Provider for Aruba {
         Box::pin(async move {
             let snapshot = self.snapshot(desired, owned).await?;
             let resolved = resolve(Aruba::key(self), desired, &snapshot, owned);
-            Ok(Box::new(ArubaRefresh { snapshot, resolved }) as Box<dyn Refreshed>)
+            let calls = snapshot.calls;
+            Ok(Refresh::boxed(snapshot, resolved, calls))
         })
     }
     fn apply<'a>(
@@ -90,7 +71,7 @@ impl Provider for Aruba {
         ctx: ApplyCtx<'a>,
     ) -> BoxFuture<'a, (Vec<StepReport>, bool)> {
         Box::pin(async move {
-            let Some(r) = refreshed.as_any().downcast_ref::<ArubaRefresh>() else {
+            let Some(r) = Refresh::<LiveSnapshot>::of(refreshed) else {
                 return (Vec::new(), false);
             };
             let steps = compile(ctx.actions, ctx.desired, &r.snapshot);

@@ -1,7 +1,5 @@
 //! AudioCodes Live Platform behind the engine's [`Provider`] trait.
 
-use std::any::Any;
-
 use futures::future::BoxFuture;
 
 use super::Audiocodes;
@@ -11,27 +9,9 @@ use super::run::RunEnv;
 use super::steps::{StepOp, compile};
 use crate::model::Desired;
 use crate::providers::{
-    ApplyCtx, Owned, PlanOptions, Provider, ProviderError, Refreshed, Resolved, Step, StepReport,
+    ApplyCtx, Owned, PlanOptions, Provider, ProviderError, Refresh, Refreshed, Step, StepReport,
     StepRunner, run_steps,
 };
-
-/// What an AudioCodes refresh read, and how it maps onto addresses.
-pub struct AudiocodesRefresh {
-    pub snapshot: Snapshot,
-    pub resolved: Resolved,
-}
-
-impl Refreshed for AudiocodesRefresh {
-    fn resolved(&self) -> &Resolved {
-        &self.resolved
-    }
-    fn calls(&self) -> u64 {
-        self.snapshot.calls
-    }
-    fn as_any(&self) -> &dyn Any {
-        self
-    }
-}
 
 struct Runner<'a> {
     client: &'a Audiocodes,
@@ -66,7 +46,8 @@ impl Provider for Audiocodes {
         Box::pin(async move {
             let snapshot = self.snapshot().await?;
             let resolved = resolve(Audiocodes::key(self), desired, &snapshot, owned);
-            Ok(Box::new(AudiocodesRefresh { snapshot, resolved }) as Box<dyn Refreshed>)
+            let calls = snapshot.calls;
+            Ok(Refresh::boxed(snapshot, resolved, calls))
         })
     }
     fn apply<'a>(
@@ -75,7 +56,7 @@ impl Provider for Audiocodes {
         ctx: ApplyCtx<'a>,
     ) -> BoxFuture<'a, (Vec<StepReport>, bool)> {
         Box::pin(async move {
-            let Some(r) = refreshed.as_any().downcast_ref::<AudiocodesRefresh>() else {
+            let Some(r) = Refresh::<Snapshot>::of(refreshed) else {
                 return (Vec::new(), false);
             };
             let steps = compile(Audiocodes::key(self), ctx.actions, ctx.desired);

@@ -1,7 +1,5 @@
 //! ExtremeCloud behind the engine's [`Provider`] trait.
 
-use std::any::Any;
-
 use futures::future::BoxFuture;
 
 use super::Extreme;
@@ -11,27 +9,9 @@ use super::run::RunEnv;
 use super::steps::{ExtremeStep, compile};
 use crate::model::Desired;
 use crate::providers::{
-    ApplyCtx, Owned, PlanOptions, Provider, ProviderError, Refreshed, Resolved, StepReport,
+    ApplyCtx, Owned, PlanOptions, Provider, ProviderError, Refresh, Refreshed, StepReport,
     StepRunner, run_steps,
 };
-
-/// What an ExtremeCloud refresh read, and how it maps onto addresses.
-pub struct ExtremeRefresh {
-    pub snapshot: Snapshot,
-    pub resolved: Resolved,
-}
-
-impl Refreshed for ExtremeRefresh {
-    fn resolved(&self) -> &Resolved {
-        &self.resolved
-    }
-    fn calls(&self) -> u64 {
-        self.snapshot.calls
-    }
-    fn as_any(&self) -> &dyn Any {
-        self
-    }
-}
 
 struct Runner<'a> {
     client: &'a Extreme,
@@ -66,7 +46,8 @@ impl Provider for Extreme {
         Box::pin(async move {
             let snapshot = self.snapshot(desired).await?;
             let resolved = resolve(Extreme::key(self), desired, &snapshot, owned);
-            Ok(Box::new(ExtremeRefresh { snapshot, resolved }) as Box<dyn Refreshed>)
+            let calls = snapshot.calls;
+            Ok(Refresh::boxed(snapshot, resolved, calls))
         })
     }
     fn apply<'a>(
@@ -75,7 +56,7 @@ impl Provider for Extreme {
         ctx: ApplyCtx<'a>,
     ) -> BoxFuture<'a, (Vec<StepReport>, bool)> {
         Box::pin(async move {
-            let Some(r) = refreshed.as_any().downcast_ref::<ExtremeRefresh>() else {
+            let Some(r) = Refresh::<Snapshot>::of(refreshed) else {
                 return (Vec::new(), false);
             };
             let steps = compile(

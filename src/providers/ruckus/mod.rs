@@ -30,8 +30,6 @@ use super::transport::{Auth, Call, StaticToken, Transport};
 use crate::model::{Provider, ProviderKind, RuckusAuth, RuckusSettings};
 use crate::state::StateStore;
 
-pub use provider::RuckusRefresh;
-
 /// Lifetime assumed when the token answer has no `expires_in` (r1-sdk's default).
 const DEFAULT_TOKEN_SECS: u64 = 3600;
 /// Renew this long before the token expires (r1-sdk: 5 min), at most a fifth of its life.

@@ -1,7 +1,5 @@
 //! RUCKUS One behind the engine's [`Provider`] trait.
 
-use std::any::Any;
-
 use futures::future::BoxFuture;
 
 use super::Ruckus;
@@ -11,27 +9,9 @@ use super::run::RunEnv;
 use super::steps::{RuckusStep, compile};
 use crate::model::Desired;
 use crate::providers::{
-    ApplyCtx, Owned, PlanOptions, Provider, ProviderError, Refreshed, Resolved, StepReport,
+    ApplyCtx, Owned, PlanOptions, Provider, ProviderError, Refresh, Refreshed, StepReport,
     StepRunner, run_steps,
 };
-
-/// What a RUCKUS One refresh read, and how it maps onto addresses.
-pub struct RuckusRefresh {
-    pub snapshot: Snapshot,
-    pub resolved: Resolved,
-}
-
-impl Refreshed for RuckusRefresh {
-    fn resolved(&self) -> &Resolved {
-        &self.resolved
-    }
-    fn calls(&self) -> u64 {
-        self.snapshot.calls
-    }
-    fn as_any(&self) -> &dyn Any {
-        self
-    }
-}
 
 struct Runner<'a> {
     client: &'a Ruckus,
@@ -66,7 +46,8 @@ impl Provider for Ruckus {
         Box::pin(async move {
             let snapshot = self.snapshot(desired, owned).await?;
             let resolved = resolve(Ruckus::key(self), desired, &snapshot, owned, options);
-            Ok(Box::new(RuckusRefresh { snapshot, resolved }) as Box<dyn Refreshed>)
+            let calls = snapshot.calls;
+            Ok(Refresh::boxed(snapshot, resolved, calls))
         })
     }
     fn apply<'a>(
@@ -75,7 +56,7 @@ impl Provider for Ruckus {
         ctx: ApplyCtx<'a>,
     ) -> BoxFuture<'a, (Vec<StepReport>, bool)> {
         Box::pin(async move {
-            let Some(r) = refreshed.as_any().downcast_ref::<RuckusRefresh>() else {
+            let Some(r) = Refresh::<Snapshot>::of(refreshed) else {
                 return (Vec::new(), false);
             };
             let steps = compile(ctx.actions, ctx.desired, &r.snapshot, &r.resolved);
