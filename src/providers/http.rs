@@ -90,12 +90,23 @@ pub fn resolve_secret(reference: &SecretRef) -> Result<String, String> {
     Ok(value)
 }
 
-/// At most `limit` calls in any `window`: a sliding window, so a vendor that counts
-/// per fixed second never sees more than `limit` in one of its windows either.
+/// The client side of a vendor's rate limit, in one of two shapes:
+/// - a sliding window: at most `limit` calls in any `window`, so a vendor that
+///   counts per fixed second never sees more than `limit` in one of its windows;
+/// - a token bucket: `capacity` calls at once, refilled at `refill` per second
+///   (RUCKUS One: 200 and 100), so a burst is spent and then paced.
 pub struct RateLimiter {
     limit: usize,
     window: Duration,
     sent: Mutex<VecDeque<Instant>>,
+    bucket: Option<Bucket>,
+}
+
+struct Bucket {
+    capacity: f64,
+    refill_per_sec: f64,
+    /// Tokens left and when they were counted.
+    state: Mutex<(f64, Instant)>,
 }
 
 impl RateLimiter {
@@ -104,12 +115,34 @@ impl RateLimiter {
             limit: limit.max(1) as usize,
             window,
             sent: Mutex::new(VecDeque::new()),
+            bucket: None,
+        }
+    }
+
+    /// A token bucket `capacity` deep, refilled at `refill_per_sec`. It starts
+    /// one token short of full: the margin absorbs calls the vendor counted
+    /// from an earlier process.
+    pub fn token_bucket(capacity: u32, refill_per_sec: u32) -> Self {
+        let capacity = f64::from(capacity.max(1));
+        RateLimiter {
+            limit: usize::MAX,
+            window: Duration::from_secs(1),
+            sent: Mutex::new(VecDeque::new()),
+            bucket: Some(Bucket {
+                capacity,
+                refill_per_sec: f64::from(refill_per_sec.max(1)),
+                state: Mutex::new(((capacity - 1.0).max(1.0), Instant::now())),
+            }),
         }
     }
 
     /// The vendor said its window is spent (`Remaining: 0` on a success): count
     /// the window as full so the next call waits for it to roll over.
     pub async fn exhausted(&self) {
+        if let Some(bucket) = &self.bucket {
+            *bucket.state.lock().await = (0.0, Instant::now());
+            return;
+        }
         let mut sent = self.sent.lock().await;
         let now = Instant::now();
         while sent.len() < self.limit {
@@ -119,6 +152,9 @@ impl RateLimiter {
 
     /// Waits until one more call fits, then counts it.
     pub async fn acquire(&self) {
+        if let Some(bucket) = &self.bucket {
+            return bucket.take().await;
+        }
         loop {
             let wait = {
                 let mut sent = self.sent.lock().await;
@@ -142,6 +178,39 @@ impl RateLimiter {
             tokio::time::sleep(wait + Duration::from_millis(50)).await;
         }
     }
+}
+
+impl Bucket {
+    async fn take(&self) {
+        loop {
+            let wait = {
+                let mut state = self.state.lock().await;
+                let now = Instant::now();
+                let (tokens, at) = *state;
+                let tokens = (tokens + now.duration_since(at).as_secs_f64() * self.refill_per_sec)
+                    .min(self.capacity);
+                if tokens >= 1.0 {
+                    *state = (tokens - 1.0, now);
+                    return;
+                }
+                *state = (tokens, now);
+                Duration::from_secs_f64((1.0 - tokens) / self.refill_per_sec)
+            };
+            tokio::time::sleep(wait + Duration::from_millis(5)).await;
+        }
+    }
+}
+
+/// One token bucket per vendor account in the whole process (see [`shared_limiter`]).
+pub fn shared_bucket(account: &str, capacity: u32, refill_per_sec: u32) -> Arc<RateLimiter> {
+    static BUCKETS: std::sync::OnceLock<
+        std::sync::Mutex<std::collections::HashMap<String, Arc<RateLimiter>>>,
+    > = std::sync::OnceLock::new();
+    let map = BUCKETS.get_or_init(Default::default);
+    let mut map = map.lock().unwrap_or_else(|e| e.into_inner());
+    map.entry(format!("{account}#{capacity}/{refill_per_sec}"))
+        .or_insert_with(|| Arc::new(RateLimiter::token_bucket(capacity, refill_per_sec)))
+        .clone()
 }
 
 /// One limiter per vendor account in the whole process, so consecutive clients of
@@ -247,6 +316,26 @@ mod tests {
         let start = tokio::time::Instant::now();
         limiter.acquire().await;
         assert!(start.elapsed() >= Duration::from_millis(900));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_token_bucket_allows_its_burst_then_paces_to_the_refill_rate() {
+        let bucket = RateLimiter::token_bucket(200, 100);
+        let start = tokio::time::Instant::now();
+        for _ in 0..199 {
+            bucket.acquire().await;
+        }
+        assert!(
+            start.elapsed() < Duration::from_millis(50),
+            "the burst goes at once"
+        );
+        for _ in 0..100 {
+            bucket.acquire().await;
+        }
+        // 100 more at 100 per second: about one more second, never faster.
+        let elapsed = start.elapsed();
+        assert!(elapsed >= Duration::from_millis(990), "{elapsed:?}");
+        assert!(elapsed < Duration::from_millis(1800), "{elapsed:?}");
     }
 
     #[test]

@@ -25,7 +25,7 @@ use reqwest::Method;
 use tokio::sync::Mutex;
 use tokio::time::Instant;
 
-use super::http::{ProviderError, resolve_secret, shared_limiter};
+use super::http::{ProviderError, resolve_secret, shared_bucket};
 use super::transport::{Auth, Call, StaticToken, Transport};
 use crate::model::{Provider, ProviderKind, RuckusAuth, RuckusSettings};
 use crate::state::StateStore;
@@ -153,16 +153,16 @@ impl Ruckus {
                 (Box::new(creds), vec![client_secret, client_id])
             }
         };
-        // A sliding window of min(burst, rate) calls per second never empties the
-        // vendor's bucket (`burst` deep, refilled at `rate` per second).
-        let per_second = settings.calls_per_second.min(settings.burst).max(1);
-        let limiter = shared_limiter(
+        // The vendor's own shape: a bucket `burst` deep, refilled at `rate` per
+        // second, per tenant; shared by every client of the tenant in this process.
+        let limiter = shared_bucket(
             &format!(
                 "ruckus:{}#{}",
                 provider.base_url.trim_end_matches('/'),
                 settings.tenant_id
             ),
-            per_second,
+            settings.burst,
+            settings.calls_per_second,
         );
         let transport = Transport::new(
             &provider.key,
