@@ -835,3 +835,88 @@ async fn two_live_tenants_with_the_declared_name_stop_the_plan() {
         "{err}"
     );
 }
+
+/// The acceptance check on the example portfolio: moving a customer from one
+/// partner to another is one plan showing both sides, and every other tenant of
+/// both partners (declared or not) stays where it is.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn moving_a_customer_between_partners_leaves_every_other_tenant_in_place() {
+    let sim = crate::support::sim(false).await;
+    let dir = tempfile::tempdir().unwrap();
+    let conf = crate::support::write_mixed(&sim, dir.path());
+    let store = crate::support::store(dir.path());
+    let desired = mspform::config::load(&conf).unwrap();
+    assert!(crate::support::apply(&desired, &store).await.ok());
+    let tenants_of = |partner: &str| -> Vec<String> {
+        let dump = sim.dump();
+        let names: std::collections::BTreeMap<String, String> = dump["extreme"]["tenants"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| {
+                (
+                    t["cust_id"].as_str().unwrap().to_string(),
+                    t["account_name"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect();
+        let mut out: Vec<String> = dump["extreme"]["partners"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["account_name"] == partner)
+            .unwrap()["tenants"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|id| names[id.as_str().unwrap()].clone())
+            .collect();
+        out.sort();
+        out
+    };
+    assert_eq!(
+        tenants_of("Northwind Partners"),
+        ["Lakeside Dental", "Old Mill Hotel"]
+    );
+    assert_eq!(tenants_of("Westgate IT"), ["Harbor Logistics"]);
+    let southbay = tenants_of("Southbay Networks");
+
+    // Lakeside Dental moves from Northwind to Westgate.
+    let partners = conf.join("partners.toml");
+    let text = std::fs::read_to_string(&partners)
+        .unwrap()
+        .replace("customers = [\"lakeside-dental\"]", "customers = []");
+    let text = text.replace(
+        "customers = [\"harbor-logistics\"]",
+        "customers = [\"harbor-logistics\", \"lakeside-dental\"]",
+    );
+    std::fs::write(&partners, text).unwrap();
+    let desired = mspform::config::load(&conf).unwrap();
+    let plan = crate::support::plan(&desired, &store).await;
+    let moved: Vec<(&str, Op)> = plan
+        .plan
+        .actions
+        .iter()
+        .map(|a| (a.address.as_str(), a.op))
+        .collect();
+    assert_eq!(
+        moved,
+        [
+            ("partner.northwind", Op::Update),
+            ("partner.westgate", Op::Update)
+        ]
+    );
+    assert!(crate::support::apply(&desired, &store).await.ok());
+    assert_eq!(tenants_of("Northwind Partners"), ["Old Mill Hotel"]);
+    assert_eq!(
+        tenants_of("Westgate IT"),
+        ["Harbor Logistics", "Lakeside Dental"]
+    );
+    assert_eq!(tenants_of("Southbay Networks"), southbay, "untouched");
+    assert!(
+        !crate::support::plan(&desired, &store)
+            .await
+            .plan
+            .has_changes()
+    );
+}
