@@ -97,15 +97,10 @@ async fn main() {
         .unwrap_or(10)
         .min(120 / customers.max(1))
         .max(1);
-    let sim = Simulator::start(SimOptions {
-        listen: "127.0.0.1:0".parse().unwrap(),
-        aruba_listen: None,
-        extreme_listen: None,
-        ruckus_listen: None,
-        inventory: Inventory::embedded(),
-        data_dir: None,
-        audiocodes_listen: None,
-    })
+    let sim = Simulator::start(SimOptions::new(
+        "127.0.0.1:0".parse().unwrap(),
+        Inventory::embedded(),
+    ))
     .await
     .unwrap();
     sim.aruba_switches(|s| s.limit_per_second = 0);

@@ -154,19 +154,12 @@ pub fn run(cli: &Cli, args: &DemoArgs) -> Result<Status, CliError> {
     // Before any thread exists, which is what makes set_var sound here.
     supply_sim_credentials(&desired, &inventory);
     runtime()?.block_on(async move {
-        let sim = Simulator::start(SimOptions {
-            listen: "127.0.0.1:0"
-                .parse()
-                .map_err(|e| CliError::Other(format!("{e}")))?,
-            aruba_listen: None,
-            extreme_listen: None,
-            ruckus_listen: None,
-            inventory,
-            data_dir: None,
-            audiocodes_listen: None,
-        })
-        .await
-        .map_err(|e| CliError::Other(format!("simulator: {e:#}")))?;
+        let listen = "127.0.0.1:0"
+            .parse()
+            .map_err(|e| CliError::Other(format!("{e}")))?;
+        let sim = Simulator::start(SimOptions::new(listen, inventory))
+            .await
+            .map_err(|e| CliError::Other(format!("simulator: {e:#}")))?;
         point_at(&mut desired, &sim);
         let dir = std::env::temp_dir().join(format!("mspform-demo-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);

@@ -58,6 +58,21 @@ pub struct SimOptions {
     pub audiocodes_listen: Option<SocketAddr>,
 }
 
+impl SimOptions {
+    /// All vendors under their prefixes at `listen`, no own-address listeners, no persistence.
+    pub fn new(listen: SocketAddr, inventory: Inventory) -> SimOptions {
+        SimOptions {
+            listen,
+            aruba_listen: None,
+            extreme_listen: None,
+            ruckus_listen: None,
+            audiocodes_listen: None,
+            inventory,
+            data_dir: None,
+        }
+    }
+}
+
 const STATE_FILE: &str = "sim-state.json";
 
 /// Everything the vendors and the control plane share.

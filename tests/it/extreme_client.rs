@@ -36,15 +36,10 @@ struct Env {
 }
 
 async fn start() -> Env {
-    let sim = Simulator::start(SimOptions {
-        listen: "127.0.0.1:0".parse().unwrap(),
-        aruba_listen: None,
-        ruckus_listen: None,
-        audiocodes_listen: None,
-        extreme_listen: None,
-        inventory: Inventory::embedded(),
-        data_dir: None,
-    })
+    let sim = Simulator::start(SimOptions::new(
+        "127.0.0.1:0".parse().unwrap(),
+        Inventory::embedded(),
+    ))
     .await
     .expect("simulator starts");
     let dir = tempfile::tempdir().unwrap();

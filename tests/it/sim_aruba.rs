@@ -29,17 +29,9 @@ struct Resp {
 }
 
 async fn start_with(inventory: Inventory) -> H {
-    let sim = Simulator::start(SimOptions {
-        listen: local(),
-        aruba_listen: None,
-        extreme_listen: None,
-        ruckus_listen: None,
-        inventory,
-        data_dir: None,
-        audiocodes_listen: None,
-    })
-    .await
-    .expect("simulator starts");
+    let sim = Simulator::start(SimOptions::new(local(), inventory))
+        .await
+        .expect("simulator starts");
     sim.aruba_switches(|s| s.limit_per_second = 0);
     let base = sim.base_url("aruba");
     H {
@@ -1488,13 +1480,9 @@ async fn call_counts_switches_and_reset_over_http() {
 async fn data_dir_persists_the_cloud_across_simulators() {
     let dir = tempfile::tempdir().expect("tempdir");
     let opts = || SimOptions {
-        listen: local(),
         aruba_listen: Some(local()),
-        extreme_listen: None,
-        ruckus_listen: None,
-        inventory: Inventory::embedded(),
         data_dir: Some(dir.path().to_path_buf()),
-        audiocodes_listen: None,
+        ..SimOptions::new(local(), Inventory::embedded())
     };
     let first = Simulator::start(opts()).await.expect("start");
     first.aruba_switches(|s| s.limit_per_second = 0);

@@ -39,17 +39,9 @@ struct Resp {
 }
 
 async fn start() -> H {
-    let sim = Simulator::start(SimOptions {
-        listen: local(),
-        aruba_listen: None,
-        ruckus_listen: None,
-        extreme_listen: None,
-        inventory: Inventory::embedded(),
-        data_dir: None,
-        audiocodes_listen: None,
-    })
-    .await
-    .expect("simulator starts");
+    let sim = Simulator::start(SimOptions::new(local(), Inventory::embedded()))
+        .await
+        .expect("simulator starts");
     let base = sim.base_url("audiocodes");
     H {
         sim,
@@ -1327,13 +1319,9 @@ async fn switches_calls_state_and_reset_over_http() {
 async fn data_dir_persists_and_audiocodes_listen_serves_at_the_root() {
     let dir = tempfile::tempdir().expect("tempdir");
     let opts = || SimOptions {
-        listen: local(),
-        aruba_listen: None,
-        ruckus_listen: None,
-        extreme_listen: None,
-        inventory: Inventory::embedded(),
         data_dir: Some(dir.path().to_path_buf()),
         audiocodes_listen: Some(local()),
+        ..SimOptions::new(local(), Inventory::embedded())
     };
     let first = Simulator::start(opts()).await.expect("start");
     let h = H {

@@ -40,17 +40,9 @@ struct Resp {
 }
 
 async fn start_with(inventory: Inventory) -> H {
-    let sim = Simulator::start(SimOptions {
-        listen: local(),
-        aruba_listen: None,
-        ruckus_listen: None,
-        audiocodes_listen: None,
-        extreme_listen: None,
-        inventory,
-        data_dir: None,
-    })
-    .await
-    .expect("simulator starts");
+    let sim = Simulator::start(SimOptions::new(local(), inventory))
+        .await
+        .expect("simulator starts");
     let base = sim.base_url("extreme");
     H {
         sim,
@@ -1631,13 +1623,9 @@ async fn control_plane_switches_state_and_reset() {
 async fn own_listener_and_data_dir_persistence() {
     let dir = tempfile::tempdir().expect("tempdir");
     let opts = || SimOptions {
-        listen: local(),
-        aruba_listen: None,
-        ruckus_listen: None,
-        audiocodes_listen: None,
         extreme_listen: Some(local()),
-        inventory: Inventory::embedded(),
         data_dir: Some(dir.path().to_path_buf()),
+        ..SimOptions::new(local(), Inventory::embedded())
     };
     let first = Simulator::start(opts()).await.expect("start");
     let root = format!("http://{}", first.extreme_addr().expect("extreme listener"));

@@ -37,13 +37,8 @@ struct Resp {
 
 fn opts(data_dir: Option<std::path::PathBuf>) -> SimOptions {
     SimOptions {
-        listen: local(),
-        aruba_listen: None,
-        audiocodes_listen: None,
-        extreme_listen: None,
-        ruckus_listen: None,
-        inventory: Inventory::embedded(),
         data_dir,
+        ..SimOptions::new(local(), Inventory::embedded())
     }
 }
 

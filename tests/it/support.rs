@@ -16,15 +16,10 @@ pub fn repo() -> PathBuf {
 
 /// A simulator with the embedded inventory; the per-second limit is off unless `limited`.
 pub async fn sim(limited: bool) -> Simulator {
-    let sim = Simulator::start(SimOptions {
-        listen: "127.0.0.1:0".parse().unwrap(),
-        aruba_listen: None,
-        extreme_listen: None,
-        ruckus_listen: None,
-        inventory: Inventory::embedded(),
-        data_dir: None,
-        audiocodes_listen: None,
-    })
+    let sim = Simulator::start(SimOptions::new(
+        "127.0.0.1:0".parse().unwrap(),
+        Inventory::embedded(),
+    ))
     .await
     .expect("simulator starts");
     if !limited {
