@@ -1201,3 +1201,46 @@ async fn an_unanswered_create_still_running_is_waited_for_not_posted_again() {
     assert_eq!(invitations(&sim).len(), 2);
     assert!(!plan(&desired, &store).await.plan.has_changes());
 }
+
+/// Ctrl-C during an apply also cuts short the wait for a pending activity: the
+/// apply returns at once instead of after `activity_timeout_secs`, and the next
+/// run resumes the same activity (nothing posted twice).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ctrl_c_stops_waiting_for_an_activity_and_the_next_run_resumes_it() {
+    let sim = r1_sim().await;
+    sim.ruckus_switches(|s| {
+        s.activity_settle_ms = 0;
+        s.activity_pending_polls = 1000;
+    });
+    let dir = tempfile::tempdir().unwrap();
+    // A long activity timeout: only the interrupt can end the wait early.
+    let desired = load_with(&sim, dir.path(), PORTFOLIO, 600);
+    let store = store(dir.path());
+    let prepared = plan(&desired, &store).await;
+    let stop = std::sync::Arc::new(AtomicBool::new(false));
+    let flag = stop.clone();
+    tokio::spawn(async move {
+        tokio::time::sleep(std::time::Duration::from_millis(700)).await;
+        flag.store(true, std::sync::atomic::Ordering::SeqCst);
+    });
+    let started = std::time::Instant::now();
+    let report = engine::apply(&prepared, &desired, store.clone(), &stop).await;
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(10),
+        "the wait was cut short: {:?}",
+        started.elapsed()
+    );
+    let text = format!("{:?}", report.actions["customer.harbor"]);
+    assert!(text.contains("interrupted"), "{text}");
+    assert_eq!(sim.calls("ruckus", "POST /tenants"), 1);
+
+    sim.ruckus_switches(|s| s.activity_pending_polls = 0);
+    let desired = load(&sim, dir.path(), PORTFOLIO);
+    let report = apply(&desired, &store).await;
+    assert_ok(&report);
+    assert_eq!(
+        sim.calls("ruckus", "POST /tenants"),
+        1,
+        "never posted again"
+    );
+}

@@ -334,6 +334,11 @@ impl Ruckus {
             if now >= deadline {
                 return Ok(Settled::TimedOut(last));
             }
+            if self.interrupted.load(std::sync::atomic::Ordering::SeqCst) {
+                return Err(self.other(format!(
+                    "interrupted while activity {request_id} was still {last}; its request id is in the journal, so the next apply resumes waiting for it"
+                )));
+            }
             tracing::debug!(provider = %self.key, request_id, status = %last, "activity not finished yet");
             tokio::time::sleep(interval.min(deadline - now)).await;
             interval = (interval * 2).min(MAX_POLL_INTERVAL);
@@ -380,6 +385,12 @@ impl Ruckus {
             let now = Instant::now();
             if found.len() == names.len() || now >= deadline {
                 return Ok(found);
+            }
+            if self.interrupted.load(std::sync::atomic::Ordering::SeqCst) {
+                return Err(self.other(format!(
+                    "interrupted while waiting for {} to appear; nothing was posted again, and the next apply looks for it first",
+                    names.join(", ")
+                )));
             }
             tokio::time::sleep(interval.min(deadline - now)).await;
             interval = (interval * 2).min(MAX_POLL_INTERVAL);

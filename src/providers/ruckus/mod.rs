@@ -113,6 +113,9 @@ pub struct Ruckus {
     transport: Transport,
     auth: Box<dyn Auth>,
     store: Arc<dyn StateStore>,
+    /// Set when Ctrl-C arrives during an apply: waits for activities stop early
+    /// (the request ids are in the journal, so the next run resumes them).
+    pub(crate) interrupted: Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl Ruckus {
@@ -177,6 +180,7 @@ impl Ruckus {
             transport,
             auth,
             store,
+            interrupted: Arc::new(std::sync::atomic::AtomicBool::new(false)),
         })
     }
 

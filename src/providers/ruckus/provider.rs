@@ -1,5 +1,8 @@
 //! RUCKUS One behind the engine's [`Provider`] trait.
 
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
 use futures::future::BoxFuture;
 
 use super::Ruckus;
@@ -62,7 +65,21 @@ impl Provider for Ruckus {
             let steps = compile(ctx.actions, ctx.desired, &r.snapshot, &r.resolved);
             let env = RunEnv::new(ctx.store.clone(), r.resolved.ids.clone());
             let mut runner = Runner { client: self, env };
-            run_steps(Ruckus::key(self), &steps, &mut runner, ctx.stop).await
+            // Ctrl-C also cuts short the waits for activities inside a step.
+            let interrupted = self.interrupted.clone();
+            interrupted.store(false, Ordering::SeqCst);
+            let watch = async {
+                loop {
+                    if ctx.stop.load(Ordering::SeqCst) {
+                        interrupted.store(true, Ordering::SeqCst);
+                    }
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+            };
+            tokio::select! {
+                done = run_steps(Ruckus::key(self), &steps, &mut runner, ctx.stop) => done,
+                never = watch => never,
+            }
         })
     }
 }
