@@ -13,5 +13,6 @@ mod ruckus_client;
 mod sim_aruba;
 mod sim_audiocodes;
 mod sim_extreme;
+mod sim_http;
 mod sim_ruckus;
 mod support;

@@ -1,31 +1,21 @@
 //! The Aruba Central simulator, probed over HTTP with reqwest exactly as an independent
 //! client would (fact sheet §1 and checklist items 1–28, 56).
 
-use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use mspform::sim::{ArubaEdit, FaultKind, FaultSpec, Inventory, SimOptions, Simulator};
-use reqwest::header::HeaderMap;
-use reqwest::{Method, StatusCode};
+use reqwest::Method;
 use serde_json::{Value, json};
+
+use crate::sim_http::{Resp, local};
 
 const MSP_ID: &str = "3e0a5f0b6a6c4e1b9d2f7a8c5b4d3e21";
 const DEVICES_PUT: &str = "PUT /msp_api/v1/customers/*/devices";
-
-fn local() -> SocketAddr {
-    "127.0.0.1:0".parse().expect("addr")
-}
 
 struct H {
     sim: Simulator,
     http: reqwest::Client,
     base: String,
-}
-
-struct Resp {
-    status: StatusCode,
-    headers: HeaderMap,
-    body: Value,
 }
 
 async fn start_with(inventory: Inventory) -> H {
@@ -70,16 +60,7 @@ impl H {
         if let Some(b) = body {
             req = req.json(&b);
         }
-        let resp = req.send().await.expect("request completes");
-        let status = resp.status();
-        let headers = resp.headers().clone();
-        let text = resp.text().await.expect("body");
-        let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
-        Resp {
-            status,
-            headers,
-            body,
-        }
+        Resp::read(req.send().await.expect("request completes")).await
     }
 
     async fn call(&self, method: Method, path: &str, body: Option<Value>) -> Resp {
@@ -179,14 +160,6 @@ fn mac_of(serial: &str) -> String {
     }
 }
 
-fn header(r: &Resp, name: &str) -> String {
-    r.headers
-        .get(name)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
-        .to_string()
-}
-
 #[test]
 fn embedded_inventory_has_the_210_devices() {
     let inv = Inventory::embedded();
@@ -215,7 +188,7 @@ async fn auth_requires_a_bearer_and_refresh_rotates_tokens() {
         .await;
     assert_eq!(r.status, 401);
     assert_eq!(r.body["error"], "invalid_token");
-    assert!(!header(&r, "x-ratelimit-limit-day").is_empty());
+    assert!(!r.header("x-ratelimit-limit-day").is_empty());
     let r = h
         .call_as(
             Method::GET,
@@ -320,13 +293,13 @@ async fn rate_limits_per_second_and_per_day() {
     let mut last = None;
     for i in 0..8 {
         let r = h.get("/msp_api/v1/customers").await;
-        assert_eq!(header(&r, "x-ratelimit-limit-second"), "7");
-        assert_eq!(header(&r, "x-ratelimit-limit-day"), "5000");
-        assert!(header(&r, "x-request-start").starts_with("t="));
+        assert_eq!(r.header("x-ratelimit-limit-second"), "7");
+        assert_eq!(r.header("x-ratelimit-limit-day"), "5000");
+        assert!(r.header("x-request-start").starts_with("t="));
         if i < 7 {
             assert_eq!(r.status, 200, "call {i}");
             assert_eq!(
-                header(&r, "x-ratelimit-remaining-second"),
+                r.header("x-ratelimit-remaining-second"),
                 (6 - i).to_string()
             );
         }
@@ -334,7 +307,7 @@ async fn rate_limits_per_second_and_per_day() {
     }
     let r = last.expect("8th call");
     assert_eq!(r.status, 429);
-    assert_eq!(header(&r, "x-ratelimit-remaining-second"), "0");
+    assert_eq!(r.header("x-ratelimit-remaining-second"), "0");
     assert_eq!(r.body["message"], "API rate limit exceeded");
     assert!(r.headers.get("retry-after").is_none());
 
@@ -347,11 +320,11 @@ async fn rate_limits_per_second_and_per_day() {
     let cid = h.customer("Quota").await; // 1 create + 2 list polls
     let r = h.tenant(Method::GET, "/central/v2/sites", None, &cid).await;
     assert_eq!(r.status, 429);
-    assert_eq!(header(&r, "x-ratelimit-remaining-day"), "0");
+    assert_eq!(r.header("x-ratelimit-remaining-day"), "0");
     h.sim.advance_clock(86_400);
     let r = h.tenant(Method::GET, "/central/v2/sites", None, &cid).await;
     assert_eq!(r.status, 200);
-    assert_eq!(header(&r, "x-ratelimit-remaining-day"), "2");
+    assert_eq!(r.header("x-ratelimit-remaining-day"), "2");
 }
 
 #[tokio::test]
@@ -1218,7 +1191,7 @@ async fn faults_status_latency_rate_limit_and_drop_after_commit() {
     });
     let r = h.get("/msp_api/v1/devices").await;
     assert_eq!(r.status, 429);
-    assert_eq!(header(&r, "x-ratelimit-remaining-second"), "0");
+    assert_eq!(r.header("x-ratelimit-remaining-second"), "0");
 
     // The create commits, but the client sees a broken connection.
     h.sim.aruba_switches(|s| s.provision_invisible_polls = 0);

@@ -1,14 +1,14 @@
 //! The AudioCodes Live Platform simulator, probed over HTTP with reqwest exactly as an
 //! independent client would (fact sheet §4 and checklist items 48–55, 56).
 
-use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use mspform::sim::audiocodes::{ErrorBody, FullNameRules, TaskProgress, UnknownMsTenant};
 use mspform::sim::{AudiocodesEdit, FaultKind, FaultSpec, Inventory, SimOptions, Simulator};
-use reqwest::header::HeaderMap;
-use reqwest::{Method, StatusCode};
+use reqwest::Method;
 use serde_json::{Value, json};
+
+use crate::sim_http::{Resp, local};
 
 const PROVIDER_TENANT: &str = "8d2f5c1e-3b7a-4c9e-a1f0-6e4b2d7c9a53";
 const APP_ID: &str = "c7e1a4b2-9f3d-4e8a-b6c5-2d1f0e9a8b74";
@@ -20,22 +20,10 @@ const MS_B: &str = "c0161094-80c8-47de-ace0-ccd06f188b82";
 const LEGACY_ID: &str = "b0c4674d-3d49-4417-a2e2-699386ecf6c9";
 const CREATE: &str = "/api/v2/customer";
 
-fn local() -> SocketAddr {
-    "127.0.0.1:0".parse().expect("addr")
-}
-
 struct H {
     sim: Simulator,
     http: reqwest::Client,
     base: String,
-}
-
-#[derive(Debug)]
-struct Resp {
-    status: StatusCode,
-    headers: HeaderMap,
-    text: String,
-    body: Value,
 }
 
 async fn start() -> H {
@@ -47,19 +35,6 @@ async fn start() -> H {
         sim,
         http: reqwest::Client::new(),
         base,
-    }
-}
-
-async fn read(resp: reqwest::Response) -> Resp {
-    let status = resp.status();
-    let headers = resp.headers().clone();
-    let text = resp.text().await.expect("body");
-    let body = serde_json::from_str(&text).unwrap_or(Value::Null);
-    Resp {
-        status,
-        headers,
-        text,
-        body,
     }
 }
 
@@ -104,7 +79,7 @@ impl H {
         if let Some(b) = body {
             req = req.json(&b);
         }
-        read(req.send().await.expect("request completes")).await
+        Resp::read(req.send().await.expect("request completes")).await
     }
 
     async fn call(&self, method: Method, path: &str, body: Option<Value>) -> Resp {
@@ -149,7 +124,7 @@ impl H {
     }
 
     async fn token_form(&self, tenant: &str, form: &str) -> Resp {
-        read(
+        Resp::read(
             self.http
                 .post(format!("{}/{tenant}/oauth2/v2.0/token", self.base))
                 .header("content-type", "application/x-www-form-urlencoded")
@@ -162,7 +137,7 @@ impl H {
     }
 
     async fn control(&self, path: &str, body: Value) -> Resp {
-        read(
+        Resp::read(
             self.http
                 .post(format!("{}/_sim{path}", self.sim.url()))
                 .json(&body)
@@ -183,14 +158,6 @@ fn form(secret: &str, scope: &str) -> String {
         "grant_type=client_credentials&client_id={CLIENT_ID}&client_secret={secret}&scope={}",
         scope.replace(':', "%3A").replace('/', "%2F")
     )
-}
-
-fn header(r: &Resp, name: &str) -> String {
-    r.headers
-        .get(name)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
-        .to_string()
 }
 
 #[test]
@@ -222,12 +189,12 @@ async fn bearer_required_and_entra_tokens_expire_on_the_sim_clock() {
     let h = start().await;
     let r = h.call_as(Method::GET, "/api/v3/customer", None, None).await;
     assert_eq!(r.status, 401);
-    assert!(header(&r, "www-authenticate").starts_with("Bearer"));
+    assert!(r.header("www-authenticate").starts_with("Bearer"));
     let r = h
         .call_as(Method::GET, "/api/v3/customer", None, Some("forged"))
         .await;
     assert_eq!(r.status, 401);
-    assert!(header(&r, "www-authenticate").contains("invalid_token"));
+    assert!(r.header("www-authenticate").contains("invalid_token"));
     assert!(r.text.is_empty(), "ASP.NET answers 401 without a body");
     h.sim.audiocodes_switches(|s| {
         s.unauthorized_body = mspform::sim::audiocodes::UnauthorizedBody::Json
@@ -263,7 +230,7 @@ async fn bearer_required_and_entra_tokens_expire_on_the_sim_clock() {
         .call_as(Method::GET, "/api/v3/customer", None, Some(&token))
         .await;
     assert_eq!(r.status, 401);
-    assert!(header(&r, "www-authenticate").contains("expired"));
+    assert!(r.header("www-authenticate").contains("expired"));
     assert_eq!(h.get("/api/v3/customer").await.status, 200, "static token");
 
     // Bad credentials: 400 unauthorized_client (switch 401).
@@ -310,7 +277,7 @@ async fn bearer_required_and_entra_tokens_expire_on_the_sim_clock() {
         .await;
     assert_eq!(r.status, 400);
     assert_eq!(r.body["error"], "invalid_scope");
-    let r = read(
+    let r = Resp::read(
         h.http
             .post(format!("{}/{PROVIDER_TENANT}/oauth2/v2.0/token", h.base))
             .json(&json!({"grant_type": "client_credentials", "client_id": CLIENT_ID, "client_secret": SECRET, "scope": scope}))
@@ -474,7 +441,7 @@ async fn short_name_and_body_validation() {
     assert_eq!(h.create(b).await.status, 200);
 
     // Malformed bodies: 400 with a body, never a panic; problem-shaped on request.
-    let r = read(
+    let r = Resp::read(
         h.http
             .post(format!("{}{CREATE}", h.base))
             .bearer_auth("sim-token")
@@ -533,7 +500,7 @@ async fn create_answers_camel_case_and_injected_failures_deploy_failed() {
         assert!(!r.text.contains("S3cret-Carrier!"), "{path}: {}", r.text);
         assert!(!r.text.contains("CarrierUserPassword"), "{path}");
     }
-    let state = read(
+    let state = Resp::read(
         h.http
             .get(format!("{}/_sim/state", h.sim.url()))
             .send()
@@ -1164,7 +1131,7 @@ async fn faults_and_the_optional_rate_limit() {
     for _ in 0..6 {
         let r = h.get("/api/v3/customer").await;
         if r.status == 429 {
-            assert_eq!(header(&r, "retry-after"), "1");
+            assert_eq!(r.header("retry-after"), "1");
         }
         codes.push(r.status.as_u16());
     }
@@ -1299,7 +1266,7 @@ async fn switches_calls_state_and_reset_over_http() {
     let r = h.call(Method::PUT, "/api/v3/customer", None).await;
     assert_eq!(r.status, 405);
 
-    let r = read(
+    let r = Resp::read(
         h.http
             .post(format!("{}/_sim/reset", h.sim.url()))
             .send()

@@ -1,12 +1,11 @@
 //! The ExtremeCloud simulator, probed over HTTP with reqwest exactly as an independent
 //! client would (fact sheet §2 and checklist items 29–35, 56).
 
-use std::net::SocketAddr;
-
 use mspform::sim::{ExtremeEdit, FaultKind, FaultSpec, Inventory, SimOptions, Simulator};
-use reqwest::header::HeaderMap;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
+
+use crate::sim_http::{Resp, local};
 
 const MSP_ID: &str = "Msp-tenantid-Nc5YXfsVtOKdMmsj";
 const NORTHWIND: &str = "MspPartner-tenantid-YLp4lKdq8n6nQNXf";
@@ -23,20 +22,10 @@ const PASSWORD: &str = "sim-password";
 const TOKEN: &str = "/management/v1/oauth2/token";
 const PARTNER_PUT: &str = "PUT /v1/msppartners/*";
 
-fn local() -> SocketAddr {
-    "127.0.0.1:0".parse().expect("addr")
-}
-
 struct H {
     sim: Simulator,
     http: reqwest::Client,
     base: String,
-}
-
-struct Resp {
-    status: StatusCode,
-    headers: HeaderMap,
-    body: Value,
 }
 
 async fn start_with(inventory: Inventory) -> H {
@@ -105,20 +94,7 @@ impl H {
         if let Some(b) = body {
             req = req.body(b.to_string());
         }
-        let resp = req.send().await.expect("request completes");
-        let status = resp.status();
-        let headers = resp.headers().clone();
-        let text = resp.text().await.expect("body");
-        let body = if text.is_empty() {
-            Value::Null
-        } else {
-            serde_json::from_str(&text).unwrap_or(Value::String(text))
-        };
-        Resp {
-            status,
-            headers,
-            body,
-        }
+        Resp::read(req.send().await.expect("request completes")).await
     }
 
     async fn call_as(&self, method: Method, path: &str, body: Option<Value>, token: &str) -> Resp {

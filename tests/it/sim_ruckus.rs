@@ -1,14 +1,14 @@
 //! The RUCKUS One simulator, probed over HTTP with reqwest exactly as an independent
 //! client would (fact sheet §3 and checklist items 36–47, 56).
 
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use mspform::sim::{FaultKind, FaultSpec, Inventory, RuckusEdit, SimOptions, Simulator};
-use reqwest::header::HeaderMap;
-use reqwest::{Method, StatusCode};
+use reqwest::Method;
 use serde_json::{Value, json};
+
+use crate::sim_http::{Resp, local};
 
 const MSP: &str = "8d1f0c7e2b4a4f6c9e3d5a7b1c2e4f60";
 const INTEGRATOR: &str = "4b7e21d9c0a34f5e8d6c1a2b3f4e5d60";
@@ -17,22 +17,10 @@ const INTEGRATOR2: &str = "c2e4a6b8d0f14e3a9b5c7d1e2f3a4b62";
 const SEASIDE: &str = "1f2e3d4c5b6a47988796a5b4c3d2e1f0";
 const LAKEVIEW: &str = "2a4c6e8f0b1d43e5a7c9e1f3b5d7f9a1";
 
-fn local() -> SocketAddr {
-    "127.0.0.1:0".parse().expect("addr")
-}
-
 struct H {
     sim: Simulator,
     http: reqwest::Client,
     base: String,
-}
-
-#[derive(Debug)]
-struct Resp {
-    status: StatusCode,
-    headers: HeaderMap,
-    text: String,
-    body: Value,
 }
 
 fn opts(data_dir: Option<std::path::PathBuf>) -> SimOptions {
@@ -88,19 +76,6 @@ fn form(pairs: &[(&str, &str)]) -> String {
         .join("&")
 }
 
-async fn to_resp(resp: reqwest::Response) -> Resp {
-    let status = resp.status();
-    let headers = resp.headers().clone();
-    let text = resp.text().await.expect("body");
-    let body = serde_json::from_str(&text).unwrap_or(Value::Null);
-    Resp {
-        status,
-        headers,
-        text,
-        body,
-    }
-}
-
 impl H {
     async fn send(
         &self,
@@ -120,7 +95,7 @@ impl H {
         if let Some(b) = body {
             req = req.json(&b);
         }
-        to_resp(req.send().await.expect("request completes")).await
+        Resp::read(req.send().await.expect("request completes")).await
     }
 
     async fn call(&self, method: Method, path: &str, body: Option<Value>) -> Resp {
@@ -142,7 +117,7 @@ impl H {
             .bearer_auth("sim-token")
             .header("content-type", content_type)
             .body(body.to_string());
-        to_resp(req.send().await.expect("request completes")).await
+        Resp::read(req.send().await.expect("request completes")).await
     }
 
     async fn token(&self, tenant: &str, content_type: &str, body: &str) -> Resp {
@@ -151,7 +126,7 @@ impl H {
             .post(format!("{}/oauth2/token/{tenant}", self.base))
             .header("content-type", content_type)
             .body(body.to_string());
-        to_resp(req.send().await.expect("request completes")).await
+        Resp::read(req.send().await.expect("request completes")).await
     }
 
     /// Poll an activity until it is terminal; its final body.
@@ -202,7 +177,7 @@ impl H {
             .http
             .post(format!("{}/_sim/{path}", self.sim.url()))
             .json(&body);
-        to_resp(req.send().await.expect("control call")).await
+        Resp::read(req.send().await.expect("control call")).await
     }
 }
 
