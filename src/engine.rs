@@ -8,8 +8,8 @@ use std::sync::atomic::AtomicBool;
 
 use crate::diff::{self, Action, Op};
 use crate::model::{Desired, Ownership};
-use crate::plan::{Plan, ProviderRead};
-use crate::providers::{ApplyCtx, Provider, ProviderError, Refreshed, connect};
+use crate::plan::{Plan, ProviderRead, Unavailable};
+use crate::providers::{ApplyCtx, Owned, Provider, ProviderError, Refreshed, connect};
 pub use crate::providers::{Outcome, PlanOptions, StepReport};
 use crate::state::{JournalStatus, StateError, StateStore, pending};
 
@@ -32,9 +32,34 @@ pub struct Part {
     pub refreshed: Box<dyn Refreshed>,
 }
 
+/// A provider that could not be read (its client could not be built, or its
+/// refresh failed): nothing is planned for it, and its objects are left alone.
+pub struct Unreadable {
+    pub provider: String,
+    pub error: ProviderError,
+}
+
 pub struct Prepared {
     pub plan: Plan,
     pub parts: Vec<Part>,
+    /// Providers that could not be read; `plan.unavailable` says the same in words.
+    pub unreadable: Vec<Unreadable>,
+}
+
+impl Prepared {
+    /// The plan only when every provider could be read: the first failure otherwise.
+    pub fn require_all(mut self) -> Result<Prepared, EngineError> {
+        match self.unreadable.len() {
+            0 => Ok(self),
+            1 => Err(self.unreadable.remove(0).error.into()),
+            _ => Err(EngineError::Plan(
+                self.unreadable
+                    .iter()
+                    .map(|u| u.error.to_string())
+                    .collect(),
+            )),
+        }
+    }
 }
 
 /// Restricts a plan to addresses (or address prefixes such as `customer.acme`).
@@ -56,16 +81,22 @@ pub fn target(actions: Vec<Action>, targets: &[String]) -> Vec<Action> {
         .collect()
 }
 
-/// Refreshes every provider and computes the plan. Makes no vendor write.
+/// Refreshes every provider and computes the plan; fails when any provider
+/// cannot be read. Makes no vendor write.
 pub async fn plan(
     desired: &Desired,
     store: Arc<dyn StateStore>,
     targets: &[String],
 ) -> Result<Prepared, EngineError> {
-    plan_with(desired, store, targets, &PlanOptions::default()).await
+    plan_with(desired, store, targets, &PlanOptions::default())
+        .await?
+        .require_all()
 }
 
-/// [`plan`] with options beyond the files (e.g. invitations to send again).
+/// Refreshes every provider and computes the plan, with options beyond the
+/// files (e.g. invitations to send again). A provider that cannot be read does
+/// not stop the others: the plan covers the readable ones and lists it in
+/// `plan.unavailable` (never planning a delete or a forget for it).
 pub async fn plan_with(
     desired: &Desired,
     store: Arc<dyn StateStore>,
@@ -80,35 +111,37 @@ pub async fn plan_with(
             "an earlier apply was interrupted; its unfinished writes are settled by reading live state first"
         );
     }
+    let removed = removed_providers(desired, &owned, options)?;
     let mut clients = Vec::new();
+    let mut unreadable = Vec::new();
     for p in desired.providers.values() {
-        clients.push(connect(p, store.clone())?);
+        match connect(p, store.clone()) {
+            Ok(client) => clients.push(client),
+            Err(error) => unreadable.push(Unreadable {
+                provider: p.key.clone(),
+                error,
+            }),
+        }
     }
     // Every vendor is read at once, each under its own rate limit.
     let reads = clients.iter().map(|c| c.refresh(desired, &owned, options));
     let refreshes = futures::future::join_all(reads).await;
     let mut parts = Vec::new();
     let mut errors = Vec::new();
-    let mut failures = Vec::new();
     for (client, refreshed) in clients.into_iter().zip(refreshes) {
         match refreshed {
             Ok(refreshed) => {
                 errors.extend(refreshed.resolved().errors.iter().cloned());
                 parts.push(Part { client, refreshed });
             }
-            Err(e) => failures.push(e),
+            // A failed read is never taken as "empty": it would plan deletes.
+            Err(error) => unreadable.push(Unreadable {
+                provider: client.key().to_string(),
+                error,
+            }),
         }
     }
-    // A failed read is never taken as "empty": it would plan deletes.
-    match failures.len() {
-        0 => {}
-        1 => return Err(failures.remove(0).into()),
-        _ => {
-            return Err(EngineError::Plan(
-                failures.iter().map(ToString::to_string).collect(),
-            ));
-        }
-    }
+    unreadable.sort_by(|a, b| a.provider.cmp(&b.provider));
     if !errors.is_empty() {
         return Err(EngineError::Plan(errors));
     }
@@ -138,19 +171,15 @@ pub async fn plan_with(
         return Err(EngineError::Plan(stranded));
     }
     let declared: BTreeSet<&str> = desired_records.iter().map(|r| r.address.as_str()).collect();
+    let read: BTreeSet<&str> = parts.iter().map(|p| p.client.key()).collect();
     for (address, record) in &owned {
-        if !declared.contains(address.as_str())
-            && !live.contains_key(address)
-            && desired.providers.contains_key(&record.provider)
-        {
-            actions.push(Action {
-                address: address.clone(),
-                kind: kind_of(address),
-                provider: record.provider.clone(),
-                op: Op::Forget,
-                changes: Vec::new(),
-                replace_because: Vec::new(),
-            });
+        // Gone from the files and the vendor (as read), or left behind by a
+        // provider the files no longer declare (allowed by the user).
+        let gone = read.contains(record.provider.as_str())
+            && !declared.contains(address.as_str())
+            && !live.contains_key(address);
+        if gone || removed.contains(&record.provider) {
+            actions.push(forget(address, &record.provider));
         }
     }
     let actions = target(actions, targets);
@@ -165,7 +194,88 @@ pub async fn plan_with(
     let mut plan = Plan::new(reads, actions, unmanaged);
     plan.targets = targets.to_vec();
     plan.resend_invitations = options.resend_invitations.iter().cloned().collect();
-    Ok(Prepared { plan, parts })
+    plan.allow_provider_removal = options.allow_provider_removal.iter().cloned().collect();
+    plan.unavailable = unreadable
+        .iter()
+        .map(|u| Unavailable {
+            provider: u.provider.clone(),
+            kind: desired
+                .providers
+                .get(&u.provider)
+                .map(|p| p.kind.type_name().to_string())
+                .unwrap_or_default(),
+            error: u.error.to_string(),
+        })
+        .collect();
+    Ok(Prepared {
+        plan,
+        parts,
+        unreadable,
+    })
+}
+
+fn forget(address: &str, provider: &str) -> Action {
+    Action {
+        address: address.to_string(),
+        kind: kind_of(address),
+        provider: provider.to_string(),
+        op: Op::Forget,
+        changes: Vec::new(),
+        replace_because: Vec::new(),
+    }
+}
+
+/// Providers that state still owns objects of but the files no longer declare.
+/// Removing a provider's configuration cannot delete anything (mspform could
+/// no longer reach it), so it is refused unless the user names the provider in
+/// `--allow-provider-removal`; the objects are then forgotten and left as they are.
+fn removed_providers(
+    desired: &Desired,
+    owned: &Owned,
+    options: &PlanOptions,
+) -> Result<BTreeSet<String>, EngineError> {
+    let mut orphans: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    for (address, record) in owned {
+        if !desired.providers.contains_key(&record.provider) {
+            orphans
+                .entry(record.provider.as_str())
+                .or_default()
+                .push(address.as_str());
+        }
+    }
+    let mut errors = Vec::new();
+    let mut removed = BTreeSet::new();
+    for (provider, addresses) in orphans {
+        if options.allow_provider_removal.contains(provider) {
+            removed.insert(provider.to_string());
+            continue;
+        }
+        let shown: Vec<&str> = addresses.iter().take(5).copied().collect();
+        let more = if addresses.len() > shown.len() {
+            format!(", and {} more", addresses.len() - shown.len())
+        } else {
+            String::new()
+        };
+        errors.push(format!(
+            "state owns {} object(s) of provider `{provider}` ({}{more}), but the configuration no longer declares [providers.{provider}]. Removing a provider's configuration deletes nothing at the vendor: mspform can no longer reach it. Restore [providers.{provider}] to keep managing them (to delete them, remove its customers and apply first), or re-run with --allow-provider-removal {provider} to forget them and leave them as they are",
+            addresses.len(),
+            shown.join(", ")
+        ));
+    }
+    for unknown in options
+        .allow_provider_removal
+        .iter()
+        .filter(|p| desired.providers.contains_key(*p))
+    {
+        errors.push(format!(
+            "--allow-provider-removal {unknown}: the configuration still declares [providers.{unknown}]; remove it from the files first"
+        ));
+    }
+    if errors.is_empty() {
+        Ok(removed)
+    } else {
+        Err(EngineError::Plan(errors))
+    }
 }
 
 /// Deleting a customer takes everything inside it along. mspform only deletes
@@ -227,6 +337,34 @@ pub struct ApplyReport {
     pub interrupted: bool,
 }
 
+/// An action's outcome from the steps that serve it: the first failure, else
+/// done when every step is, else partly done when some ran and the rest was
+/// skipped (Ctrl-C, or a step it depends on in another action failed), else skipped.
+fn action_outcome(steps: &[&StepReport]) -> Outcome {
+    if let Some(failed) = steps
+        .iter()
+        .find(|s| matches!(s.outcome, Outcome::Failed(_)))
+    {
+        return failed.outcome.clone();
+    }
+    let (done, rest): (Vec<&&StepReport>, Vec<&&StepReport>) =
+        steps.iter().partition(|s| s.outcome == Outcome::Done);
+    match (done.is_empty(), rest.first()) {
+        (_, None) => Outcome::Done,
+        (true, Some(first)) => first.outcome.clone(),
+        (false, Some(_)) => Outcome::Partial {
+            done: done.iter().map(|s| s.step.clone()).collect(),
+            not_started: rest
+                .iter()
+                .map(|s| match &s.outcome {
+                    Outcome::Skipped(why) => format!("{} ({why})", s.step),
+                    _ => s.step.clone(),
+                })
+                .collect(),
+        },
+    }
+}
+
 impl ApplyReport {
     pub fn failed(&self) -> usize {
         self.actions
@@ -240,24 +378,35 @@ impl ApplyReport {
             .filter(|o| matches!(o, Outcome::Skipped(_)))
             .count()
     }
+    pub fn partial(&self) -> usize {
+        self.actions
+            .values()
+            .filter(|o| matches!(o, Outcome::Partial { .. }))
+            .count()
+    }
     pub fn ok(&self) -> bool {
-        self.failed() == 0 && self.skipped() == 0 && !self.interrupted
+        self.failed() == 0 && self.skipped() == 0 && self.partial() == 0 && !self.interrupted
     }
 }
 
 /// Settles the writes an interrupted run left pending. The plan was computed from
 /// freshly read live state, so whatever those writes did is already reflected in
 /// it; only creates the plan still wants are left open, so their step looks the
-/// object up by name before creating it again.
-fn settle_journal(plan: &Plan, store: &dyn StateStore) -> Result<(), StateError> {
-    let creating: BTreeSet<&str> = plan
+/// object up by name before creating it again. Entries of providers that could
+/// not be read stay pending: nothing has looked at their live state.
+fn settle_journal(prepared: &Prepared, store: &dyn StateStore) -> Result<(), StateError> {
+    let read: BTreeSet<&str> = prepared.parts.iter().map(|p| p.client.key()).collect();
+    let creating: BTreeSet<&str> = prepared
+        .plan
         .actions
         .iter()
         .filter(|a| a.op == Op::Create)
         .map(|a| a.address.as_str())
         .collect();
     for (id, entry) in pending(store)? {
-        if entry.action == "create" && creating.contains(entry.address.as_str()) {
+        if !read.contains(entry.provider.as_str())
+            || (entry.action == "create" && creating.contains(entry.address.as_str()))
+        {
             continue;
         }
         store.journal_finish(
@@ -265,6 +414,44 @@ fn settle_journal(plan: &Plan, store: &dyn StateStore) -> Result<(), StateError>
             JournalStatus::Settled,
             Some("settled from live state read before a later apply".into()),
         )?;
+    }
+    Ok(())
+}
+
+/// Forgets the owned objects of providers the files no longer declare (the plan
+/// has them only when `--allow-provider-removal` named the provider): there is
+/// no client to run them, and they need none.
+fn forget_removed(prepared: &Prepared, store: &dyn StateStore, report: &mut ApplyReport) {
+    let read: BTreeSet<&str> = prepared.parts.iter().map(|p| p.client.key()).collect();
+    for a in prepared
+        .plan
+        .actions
+        .iter()
+        .filter(|a| a.op == Op::Forget && !read.contains(a.provider.as_str()))
+    {
+        let outcome = match forget_record(store, &a.address) {
+            Ok(()) => Outcome::Done,
+            Err(e) => Outcome::Failed(e.to_string()),
+        };
+        report.steps.push(StepReport {
+            provider: a.provider.clone(),
+            step: format!("forget {}", a.address),
+            addresses: vec![a.address.clone()],
+            outcome,
+        });
+    }
+}
+
+fn forget_record(store: &dyn StateStore, address: &str) -> Result<(), StateError> {
+    store.remove_owned(address)?;
+    for (id, entry) in pending(store)? {
+        if entry.address == address {
+            store.journal_finish(
+                id,
+                JournalStatus::Settled,
+                Some("forgotten with its provider's configuration".into()),
+            )?;
+        }
     }
     Ok(())
 }
@@ -277,7 +464,7 @@ pub async fn apply(
     store: Arc<dyn StateStore>,
     stop: &AtomicBool,
 ) -> ApplyReport {
-    if let Err(e) = settle_journal(&prepared.plan, store.as_ref()) {
+    if let Err(e) = settle_journal(prepared, store.as_ref()) {
         tracing::error!(error = %e, "cannot settle the journal; applying nothing");
         let mut report = ApplyReport::default();
         for a in &prepared.plan.actions {
@@ -287,6 +474,8 @@ pub async fn apply(
         }
         return report;
     }
+    let mut report = ApplyReport::default();
+    forget_removed(prepared, store.as_ref(), &mut report);
     let before: u64 = prepared.parts.iter().map(|p| p.client.calls()).sum();
     // Every vendor is applied at once, each under its own rate limit.
     let runs = prepared.parts.iter().map(|part| {
@@ -309,7 +498,6 @@ pub async fn apply(
         }
     });
     let results = futures::future::join_all(runs).await;
-    let mut report = ApplyReport::default();
     for (steps, interrupted) in results {
         report.interrupted |= interrupted;
         report.steps.extend(steps);
@@ -320,16 +508,9 @@ pub async fn apply(
             .iter()
             .filter(|s| s.provider == a.provider && s.addresses.contains(&a.address))
             .collect();
-        let outcome = mine
-            .iter()
-            .find_map(|s| matches!(s.outcome, Outcome::Failed(_)).then(|| s.outcome.clone()))
-            .or_else(|| {
-                mine.iter().find_map(|s| {
-                    matches!(s.outcome, Outcome::Skipped(_)).then(|| s.outcome.clone())
-                })
-            })
-            .unwrap_or(Outcome::Done);
-        report.actions.insert(a.address.clone(), outcome);
+        report
+            .actions
+            .insert(a.address.clone(), action_outcome(&mine));
     }
     let after: u64 = prepared.parts.iter().map(|p| p.client.calls()).sum();
     report.calls = after - before;

@@ -34,6 +34,14 @@ pub struct ApplyArgs {
     /// Send the administrator invitation of this customer again (RUCKUS One). Repeatable.
     #[arg(long = "resend-invitation", value_name = "ADDRESS")]
     pub resend_invitations: Vec<String>,
+    /// When a provider cannot be read, apply the other providers' changes
+    /// (by default nothing is applied). The run still exits 1.
+    #[arg(long)]
+    pub skip_unavailable: bool,
+    /// Forget the objects state owns of this provider, which the files no longer
+    /// declare (nothing is deleted at the vendor). Repeatable.
+    #[arg(long = "allow-provider-removal", value_name = "PROVIDER")]
+    pub allow_provider_removal: Vec<String>,
 }
 
 /// How `plan_and_apply` decides whether to go ahead.
@@ -46,6 +54,9 @@ pub struct ApplyOptions<'a> {
     /// Addresses the user allowed to be replaced.
     pub allow_replace: &'a [String],
     pub resend_invitations: &'a [String],
+    /// Apply the readable providers when some cannot be read.
+    pub skip_unavailable: bool,
+    pub allow_provider_removal: &'a [String],
 }
 
 fn load_plan(path: &Path) -> Result<Plan, CliError> {
@@ -122,11 +133,22 @@ pub fn print_report(report: &ApplyReport) {
                 anstyle::AnsiColor::Yellow.render_fg(),
                 anstyle::Reset
             ),
+            Outcome::Partial { done, not_started } => anstream::println!(
+                "  {}partly{}  {address}: done: {}; not started: {}",
+                anstyle::AnsiColor::Yellow.render_fg(),
+                anstyle::Reset,
+                done.join(", "),
+                not_started.join(", ")
+            ),
         }
     }
-    let ok = report.actions.len() - report.failed() - report.skipped();
+    let ok = report.actions.len() - report.failed() - report.skipped() - report.partial();
+    let partial = match report.partial() {
+        0 => String::new(),
+        n => format!(", {n} partly done"),
+    };
     println!(
-        "\nApply {}: {ok} done, {} failed, {} skipped; {} API call(s).{}",
+        "\nApply {}: {ok} done, {} failed, {} skipped{partial}; {} API call(s).{}",
         if report.ok() {
             "complete"
         } else {
@@ -151,14 +173,39 @@ pub async fn plan_and_apply(
 ) -> Result<Status, CliError> {
     let options = engine::PlanOptions {
         resend_invitations: opts.resend_invitations.iter().cloned().collect(),
+        allow_provider_removal: opts.allow_provider_removal.iter().cloned().collect(),
     };
-    let prepared = engine::plan_with(desired, store.clone(), opts.targets, &options).await?;
+    let mut prepared = engine::plan_with(desired, store.clone(), opts.targets, &options).await?;
+    // The reviewed plan covered only the providers it could read: apply no more.
+    let unreviewed: Vec<String> = opts
+        .saved
+        .iter()
+        .flat_map(|s| s.unavailable.iter().map(|u| u.provider.clone()))
+        .collect();
+    prepared.plan.drop_providers(&unreviewed);
     anstream::print!("{}", render::text(&prepared.plan));
     if let Some(saved) = &opts.saved {
         check_saved(saved, &prepared.plan)?;
     }
+    let mut skipped = prepared.plan.unavailable.clone();
+    for u in opts.saved.iter().flat_map(|s| &s.unavailable) {
+        if !skipped.iter().any(|k| k.provider == u.provider) {
+            skipped.push(u.clone());
+        }
+    }
+    if !skipped.is_empty() && !opts.skip_unavailable {
+        return Err(CliError::Other(format!(
+            "{} provider(s) could not be read when the plan was made ({}); nothing was applied. Fix the cause, or re-run with --skip-unavailable to apply the other providers' changes only.",
+            skipped.len(),
+            skipped
+                .iter()
+                .map(|u| u.provider.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        )));
+    }
     if !prepared.plan.has_changes() {
-        return Ok(Status::Ok);
+        return Ok(finish_status(None, &skipped));
     }
     let refused: Vec<String> = prepared
         .plan
@@ -182,7 +229,7 @@ pub async fn plan_and_apply(
     }
     if !opts.auto_approve && opts.saved.is_none() && !confirm()? {
         println!("Apply cancelled.");
-        return Ok(Status::Ok);
+        return Ok(Status::Failed);
     }
     let stop = Arc::new(AtomicBool::new(false));
     let flag = stop.clone();
@@ -193,18 +240,34 @@ pub async fn plan_and_apply(
             );
             flag.store(true, Ordering::SeqCst);
             if tokio::signal::ctrl_c().await.is_ok() {
-                std::process::exit(130);
+                std::process::exit(super::EXIT_INTERRUPTED);
             }
         }
     });
     let report = engine::apply(&prepared, desired, store, &stop).await;
     watcher.abort();
     print_report(&report);
-    Ok(if report.ok() {
-        Status::Ok
-    } else {
-        Status::Failed
-    })
+    Ok(finish_status(Some(&report), &skipped))
+}
+
+/// How an apply ends: interrupted (130), incomplete or with skipped providers
+/// (1), or complete (0). Skipped providers are named last, so they are seen.
+fn finish_status(report: Option<&ApplyReport>, skipped: &[crate::plan::Unavailable]) -> Status {
+    for u in skipped {
+        anstream::println!(
+            "{}Skipped provider {}{}: it could not be read, so nothing was applied to it ({}).",
+            anstyle::AnsiColor::Yellow.render_fg(),
+            u.provider,
+            anstyle::Reset,
+            u.error
+        );
+    }
+    match report {
+        Some(r) if r.interrupted => Status::Interrupted,
+        Some(r) if !r.ok() => Status::Failed,
+        _ if !skipped.is_empty() => Status::Failed,
+        _ => Status::Ok,
+    }
 }
 
 pub async fn run(cli: &Cli, args: &ApplyArgs) -> Result<Status, CliError> {
@@ -223,6 +286,10 @@ pub async fn run(cli: &Cli, args: &ApplyArgs) -> Result<Status, CliError> {
         .as_ref()
         .map(|p| p.resend_invitations.clone())
         .unwrap_or_else(|| args.resend_invitations.clone());
+    let removal = saved
+        .as_ref()
+        .map(|p| p.allow_provider_removal.clone())
+        .unwrap_or_else(|| args.allow_provider_removal.clone());
     let opts = ApplyOptions {
         targets: &targets,
         auto_approve: args.auto_approve,
@@ -230,6 +297,8 @@ pub async fn run(cli: &Cli, args: &ApplyArgs) -> Result<Status, CliError> {
         max_deletes: args.max_deletes,
         allow_replace: &args.allow_replace,
         resend_invitations: &resend,
+        skip_unavailable: args.skip_unavailable,
+        allow_provider_removal: &removal,
     };
     plan_and_apply(&desired, store, opts).await
 }

@@ -182,9 +182,11 @@ pub fn run(cli: &Cli, args: &DemoArgs) -> Result<Status, CliError> {
                 max_deletes: 0,
                 allow_replace: &[],
                 resend_invitations: &[],
+                skip_unavailable: false,
+                allow_provider_removal: &[],
             };
             let status = plan_and_apply(&desired, store.clone(), opts).await?;
-            if matches!(status, Status::Failed) {
+            if matches!(status, Status::Failed | Status::Interrupted) {
                 return Ok(status);
             }
             println!("\n== 2. plan again: nothing should be left to change\n");

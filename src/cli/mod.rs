@@ -23,6 +23,8 @@ use crate::state::{SledStore, StateError, StateLock, StateStore};
 pub const EXIT_OK: i32 = 0;
 pub const EXIT_ERROR: i32 = 1;
 pub const EXIT_CHANGES: i32 = 2;
+/// An apply stopped by Ctrl-C (after finishing the calls in flight).
+pub const EXIT_INTERRUPTED: i32 = 130;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -103,6 +105,13 @@ pub enum CliError {
     Engine(#[from] EngineError),
     #[error("{0}")]
     State(#[from] StateError),
+    /// Providers that could not be read; the output covers the others only.
+    #[error(
+        "{} provider(s) could not be read, so the output above covers the others only:\n{}",
+        .0.len(),
+        .0.iter().map(|u| format!("  - {}: {}", u.provider, u.error)).collect::<Vec<_>>().join("\n")
+    )]
+    Unavailable(Vec<crate::plan::Unavailable>),
     #[error("{0}")]
     Other(String),
 }
@@ -112,12 +121,15 @@ pub enum Status {
     Ok,
     Changes,
     Failed,
+    /// Stopped by Ctrl-C.
+    Interrupted,
 }
 
 pub fn exit_code(result: &Result<Status, CliError>) -> i32 {
     match result {
         Ok(Status::Ok) => EXIT_OK,
         Ok(Status::Changes) => EXIT_CHANGES,
+        Ok(Status::Interrupted) => EXIT_INTERRUPTED,
         Ok(Status::Failed) | Err(_) => EXIT_ERROR,
     }
 }

@@ -26,6 +26,10 @@ pub struct PlanArgs {
     /// Send the administrator invitation of this customer again (RUCKUS One). Repeatable.
     #[arg(long = "resend-invitation", value_name = "ADDRESS")]
     pub resend_invitations: Vec<String>,
+    /// Forget the objects state owns of this provider, which the files no longer
+    /// declare (nothing is deleted at the vendor). Repeatable.
+    #[arg(long = "allow-provider-removal", value_name = "PROVIDER")]
+    pub allow_provider_removal: Vec<String>,
 }
 
 #[derive(Debug, Args)]
@@ -62,6 +66,10 @@ pub fn write_atomic(path: &Path, contents: &[u8]) -> std::io::Result<()> {
 
 pub async fn run(cli: &Cli, args: &PlanArgs) -> Result<Status, CliError> {
     let plan = make(cli, args).await?;
+    // A plan that could not read every provider is incomplete: never "no changes".
+    if !plan.unavailable.is_empty() {
+        return Err(CliError::Unavailable(plan.unavailable));
+    }
     Ok(if args.detailed_exitcode && plan.has_changes() {
         Status::Changes
     } else {
@@ -74,6 +82,7 @@ async fn make(cli: &Cli, args: &PlanArgs) -> Result<Plan, CliError> {
     let (store, _lock) = open_state(&cli.state, "plan")?;
     let options = engine::PlanOptions {
         resend_invitations: args.resend_invitations.iter().cloned().collect(),
+        allow_provider_removal: args.allow_provider_removal.iter().cloned().collect(),
     };
     let prepared = engine::plan_with(&desired, store, &args.target, &options).await?;
     anstream::print!("{}", render::render(&prepared.plan, args.format.into()));
@@ -123,6 +132,19 @@ pub fn prometheus(plan: &Plan) -> String {
             p.provider
         ));
     }
+    out.push_str("# HELP mspform_provider_up Whether the provider could be read (1) or not (0).\n# TYPE mspform_provider_up gauge\n");
+    for p in &plan.providers {
+        out.push_str(&format!(
+            "mspform_provider_up{{provider=\"{}\"}} 1\n",
+            p.provider
+        ));
+    }
+    for u in &plan.unavailable {
+        out.push_str(&format!(
+            "mspform_provider_up{{provider=\"{}\"}} 0\n",
+            u.provider
+        ));
+    }
     out.push_str("# HELP mspform_refresh_api_calls API calls the refresh spent.\n# TYPE mspform_refresh_api_calls gauge\n");
     for p in &plan.providers {
         out.push_str(&format!(
@@ -144,12 +166,17 @@ pub async fn drift(cli: &Cli, args: &DriftArgs) -> Result<Status, CliError> {
         detailed_exitcode: true,
         target: Vec::new(),
         resend_invitations: Vec::new(),
+        allow_provider_removal: Vec::new(),
     };
     let plan = make(cli, &plan_args).await?;
     if let Some(path) = &args.prometheus {
         write_atomic(path, prometheus(&plan).as_bytes()).map_err(|e| {
             CliError::Other(format!("cannot write metrics to {}: {e}", path.display()))
         })?;
+    }
+    // Drift that could not look at a provider is not "no drift" (0) nor "drift" (2).
+    if !plan.unavailable.is_empty() {
+        return Err(CliError::Unavailable(plan.unavailable));
     }
     Ok(if plan.has_changes() {
         Status::Changes

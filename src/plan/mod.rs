@@ -19,6 +19,16 @@ pub struct ProviderRead {
     pub calls: u64,
 }
 
+/// A provider whose live state could not be read: nothing is planned for it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Unavailable {
+    pub provider: String,
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// What failed: the call, the status and the cause.
+    pub error: String,
+}
+
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Summary {
     pub create: usize,
@@ -43,6 +53,12 @@ pub struct Plan {
     /// The `--resend-invitation` addresses the plan was made with.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub resend_invitations: Vec<String>,
+    /// The `--allow-provider-removal` providers the plan was made with.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub allow_provider_removal: Vec<String>,
+    /// Providers that could not be read (omitted when every one was).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub unavailable: Vec<Unavailable>,
     pub actions: Vec<Action>,
     pub unmanaged: Vec<Unmanaged>,
     pub summary: Summary,
@@ -73,6 +89,8 @@ impl Plan {
             providers,
             targets: Vec::new(),
             resend_invitations: Vec::new(),
+            allow_provider_removal: Vec::new(),
+            unavailable: Vec::new(),
             actions,
             unmanaged,
             summary,
@@ -82,5 +100,27 @@ impl Plan {
     /// Whether applying would change anything at a vendor or in state.
     pub fn has_changes(&self) -> bool {
         !self.actions.is_empty()
+    }
+
+    /// Drops the actions of these providers (e.g. ones a reviewed plan could not
+    /// read), recounting the summary.
+    pub fn drop_providers(&mut self, providers: &[String]) {
+        if providers.is_empty() {
+            return;
+        }
+        let actions = std::mem::take(&mut self.actions)
+            .into_iter()
+            .filter(|a| !providers.contains(&a.provider))
+            .collect();
+        let mut fresh = Plan::new(
+            self.providers.clone(),
+            actions,
+            std::mem::take(&mut self.unmanaged),
+        );
+        fresh.targets = std::mem::take(&mut self.targets);
+        fresh.resend_invitations = std::mem::take(&mut self.resend_invitations);
+        fresh.unavailable = std::mem::take(&mut self.unavailable);
+        fresh.allow_provider_removal = std::mem::take(&mut self.allow_provider_removal);
+        *self = fresh;
     }
 }

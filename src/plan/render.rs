@@ -45,8 +45,12 @@ fn show(v: &Value) -> String {
 }
 
 /// What an action means in an MSP's words.
-fn meaning(a: &Action) -> String {
+fn meaning(plan: &Plan, a: &Action) -> String {
     match (a.kind, a.op) {
+        (_, Op::Forget) if plan.allow_provider_removal.contains(&a.provider) => format!(
+            "forget: provider {} was removed from the files; left as it is at the vendor",
+            a.provider
+        ),
         (Kind::Device, Op::Create) => "assign from the MSP inventory".into(),
         (Kind::Device, Op::Delete) => {
             "return to the MSP inventory; its licences are released".into()
@@ -134,7 +138,19 @@ fn change_lines(out: &mut String, a: &Action, c: &FieldChange) {
 /// Text rendering with ANSI styles; the caller's stream strips them when colour is off.
 pub fn text(plan: &Plan) -> String {
     let mut out = String::new();
-    if plan.actions.is_empty() {
+    for u in &plan.unavailable {
+        let _ = writeln!(
+            out,
+            "{} provider {} ({}) could not be read: {}\n  Nothing is planned for it; its objects are left alone.\n",
+            paint("!", style(AnsiColor::Red).bold()),
+            paint(&u.provider, Style::new().bold()),
+            u.kind,
+            u.error
+        );
+    }
+    if plan.actions.is_empty() && !plan.unavailable.is_empty() {
+        out.push_str("No changes for the providers that could be read.\n");
+    } else if plan.actions.is_empty() {
         out.push_str("No changes. The live state matches the configuration.\n");
     } else {
         out.push_str("mspform will perform these actions:\n\n");
@@ -145,7 +161,7 @@ pub fn text(plan: &Plan) -> String {
                 "  {} {}  ({})",
                 paint(m, s.bold()),
                 paint(&a.address, Style::new().bold()),
-                meaning(a)
+                meaning(plan, a)
             );
             for c in &a.changes {
                 change_lines(&mut out, a, c);
@@ -174,8 +190,12 @@ pub fn summary_line(plan: &Plan) -> String {
     } else {
         String::new()
     };
+    let unavailable = match plan.unavailable.len() {
+        0 => String::new(),
+        n => format!(" {n} provider(s) could not be read."),
+    };
     format!(
-        "Plan: {} to create, {} to update, {} to delete{replace}, {} to adopt, {} to forget; {} unmanaged. Refresh spent {} API call{}.",
+        "Plan: {} to create, {} to update, {} to delete{replace}, {} to adopt, {} to forget; {} unmanaged. Refresh spent {} API call{}.{unavailable}",
         s.create,
         s.update,
         s.delete,
@@ -194,6 +214,15 @@ pub fn json(plan: &Plan) -> String {
 /// Markdown for a pull-request comment.
 pub fn markdown(plan: &Plan) -> String {
     let mut out = String::from("### mspform plan\n\n");
+    for u in &plan.unavailable {
+        let _ = writeln!(
+            out,
+            "> [!CAUTION]\n> Provider `{}` ({}) could not be read: nothing is planned for it.\n> `{}`\n",
+            u.provider,
+            u.kind,
+            u.error.replace('`', "'")
+        );
+    }
     if plan.actions.is_empty() {
         out.push_str("No changes.\n");
     } else {
@@ -218,7 +247,7 @@ pub fn markdown(plan: &Plan) -> String {
                 "| {} | `{}` | {} | {} |",
                 marker(a.op).0,
                 a.address,
-                meaning(a),
+                meaning(plan, a),
                 fields.join("<br>").replace('|', "\\|")
             );
         }

@@ -39,6 +39,8 @@ pub type Owned = BTreeMap<String, OwnedRecord>;
 pub struct PlanOptions {
     /// Customer addresses whose administrator invitation is to be sent again.
     pub resend_invitations: BTreeSet<String>,
+    /// Providers the files no longer declare whose owned objects are to be forgotten.
+    pub allow_provider_removal: BTreeSet<String>,
 }
 
 /// A provider's live state mapped onto stable addresses, ready to diff.
@@ -163,6 +165,12 @@ pub enum Outcome {
     Done,
     Failed(String),
     Skipped(String),
+    /// Some of the action's steps ran (their vendor writes went through), the
+    /// rest never started (Ctrl-C): labels of each.
+    Partial {
+        done: Vec<String>,
+        not_started: Vec<String>,
+    },
 }
 
 #[derive(Debug, Clone, serde::Serialize)]

@@ -340,10 +340,17 @@ async fn a_failure_skips_dependents_and_carries_on_with_the_rest() {
         "{:?}",
         report.actions["site.coffee-shop/santa-clara"]
     );
-    assert!(matches!(
-        report.actions["device.AP0000001"],
-        Outcome::Skipped(_)
-    ));
+    // Moved and licensed, but not associated: its site could not be created.
+    assert!(
+        matches!(
+            &report.actions["device.AP0000001"],
+            Outcome::Partial { done, not_started }
+                if done.iter().any(|s| s.starts_with("move"))
+                    && not_started.iter().any(|s| s.starts_with("associate") && s.contains("did not succeed"))
+        ),
+        "{:?}",
+        report.actions["device.AP0000001"]
+    );
     assert_eq!(report.actions["customer.coffee-shop"], Outcome::Done);
     assert_eq!(
         report.actions["device.AP0000020"],

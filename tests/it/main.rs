@@ -2,6 +2,7 @@
 
 mod aruba_client;
 mod audiocodes_client;
+mod availability;
 mod cli;
 mod config;
 mod contract;

@@ -732,6 +732,7 @@ async fn resend_invitation_posts_once_with_resend_true() {
     assert_ok(&apply(&desired, &store).await);
     let options = PlanOptions {
         resend_invitations: BTreeSet::from(["customer.harbor".to_string()]),
+        ..Default::default()
     };
     let p = plan_opts(&desired, &store, &options).await;
     assert_eq!(p.plan.actions.len(), 1);
@@ -757,6 +758,7 @@ async fn resend_invitation_posts_once_with_resend_true() {
     // Asking to resend to a customer with no administrator is a plan error.
     let options = PlanOptions {
         resend_invitations: BTreeSet::from(["customer.seaside".to_string()]),
+        ..Default::default()
     };
     let err = engine::plan_with(&changed, store.clone(), &[], &options)
         .await

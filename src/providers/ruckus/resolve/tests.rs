@@ -191,6 +191,7 @@ admin = { email = "new@acme.example" }
     // --resend-invitation: a change of `invitation`.
     let options = PlanOptions {
         resend_invitations: BTreeSet::from(["customer.acme".to_string()]),
+        ..Default::default()
     };
     let (r, actions) = plan(&d, &s, &own, &options);
     assert!(r.errors.is_empty());
@@ -207,6 +208,7 @@ fn resending_needs_a_declared_administrator() {
             "customer.acme".to_string(),
             "customer.other-vendor".to_string(),
         ]),
+        ..Default::default()
     };
     let r = resolve(
         "r1",

@@ -258,6 +258,7 @@ admin = { email = "new@acme.example" }
     )]);
     let options = PlanOptions {
         resend_invitations: BTreeSet::from(["customer.acme".to_string()]),
+        ..Default::default()
     };
     let steps = compile_for(&d, &s, &own, &options);
     assert!(
