@@ -41,7 +41,8 @@ pub struct LiveDevice {
     pub serial: String,
     /// Upper-case colon form.
     pub mac: String,
-    /// None while the device sits in the MSP inventory.
+    /// None while the device sits in the MSP inventory (whether the vendor said so
+    /// with null, "" or the MSP's own id).
     pub customer_id: Option<String>,
     /// "IAP", "SWITCH" or "CONTROLLER".
     pub device_type: String,
@@ -53,7 +54,8 @@ pub struct LiveDevice {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct LiveSnapshot {
     pub provider: String,
-    /// The MSP's own customer id (where devices go back to), when known.
+    /// The MSP's own customer id (where devices go back to), when known: from a
+    /// customer record, or on an account without customers from the device list.
     pub msp_id: Option<String>,
     pub customers: Vec<LiveCustomer>,
     pub devices: BTreeMap<String, LiveDevice>,

@@ -397,6 +397,73 @@ async fn import_writes_files_that_plan_to_adopt_everything() {
     assert_eq!(s["adopt"], 3 + 4 + 19);
 }
 
+/// `import` never takes the MSP inventory for a customer, even when the device list
+/// names the MSP's own id as the devices' customer: not on an account without
+/// customers, and not once the portfolio is live.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn import_never_prints_the_msp_inventory_as_a_customer() {
+    let sim = sim(false).await;
+    sim.aruba_switches(|s| {
+        s.msp_device_customer_id = mspform::sim::aruba::MspDeviceCustomerId::MspId;
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let conf = write_portfolio(&sim, dir.path());
+    let providers_only = dir.path().join("providers-only");
+    std::fs::create_dir_all(&providers_only).unwrap();
+    std::fs::copy(
+        conf.join("providers.toml"),
+        providers_only.join("providers.toml"),
+    )
+    .unwrap();
+    let msp = ["3e0a5f0b6a6c4e1b9d2f7a8c5b4d3e21", "Simulated MSP"];
+
+    let out = run(args(&providers_only, &dir.path().join("s1"), &["import"])).await;
+    let text = String::from_utf8_lossy(&out.stdout).to_string();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        !text.contains("[customers.") && !text.contains("[devices."),
+        "an empty account imports nothing: {text}"
+    );
+    assert!(msp.iter().all(|m| !text.contains(m)), "{text}");
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("Imported 0 customer(s)"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    let out = run(args(
+        &conf,
+        &dir.path().join("s2"),
+        &["apply", "--auto-approve"],
+    ))
+    .await;
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let out = run(args(&providers_only, &dir.path().join("s3"), &["import"])).await;
+    let text = String::from_utf8_lossy(&out.stdout).to_string();
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(
+        text.matches("[customers.").count() - text.matches(".sites.").count(),
+        3,
+        "{text}"
+    );
+    assert_eq!(
+        text.matches("[devices.").count(),
+        19,
+        "only the devices in customers: {text}"
+    );
+    assert!(msp.iter().all(|m| !text.contains(m)), "{text}");
+}
+
 pub(crate) const VENDORS: [&str; 4] = ["aruba", "extreme", "ruckus", "audiocodes"];
 
 pub(crate) fn writes(sim: &Simulator) -> Vec<u64> {

@@ -1,6 +1,7 @@
 //! The one integration-test binary: each module is one area.
 
 mod aruba_client;
+mod aruba_onboarding;
 mod audiocodes_client;
 mod availability;
 mod cli;

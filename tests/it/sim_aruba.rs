@@ -528,7 +528,11 @@ async fn device_moves_in_and_back_release_licences() {
         .await;
     assert_eq!(available.body["deviceList"]["total_devices"], 118);
     let msp_dev = &available.body["deviceList"]["devices"][0];
-    assert!(msp_dev["customer_id"].is_null());
+    assert_eq!(
+        msp_dev["customer_id"], MSP_ID,
+        "the default: the MSP's own id"
+    );
+    assert_eq!(msp_dev["customer_name"], "Simulated MSP");
 
     // Licences: assign, idempotent re-assign, unknown service, MSP-owned device.
     let assign = |serials: Value, services: Value| {
@@ -596,6 +600,48 @@ async fn device_moves_in_and_back_release_licences() {
     assert_eq!(r.status, 200);
     let list = h.get(&format!("/msp_api/v1/customers/{cid}/devices")).await;
     assert_eq!(list.body["deviceList"]["total_devices"], 0);
+}
+
+/// The embedded inventory is an MSP account without customers, and the device lists
+/// show a device of the MSP inventory under the MSP's own id and name, null, or "",
+/// as `msp_device_customer_id` (set in the inventory file or at run time) says.
+#[tokio::test]
+async fn an_empty_account_lists_inventory_devices_as_the_switch_says() {
+    let h = start().await;
+    let list = h.get("/msp_api/v1/customers?offset=0&limit=100").await;
+    assert_eq!(list.status, 200);
+    assert_eq!(list.body["total"], 0, "no customers: {:?}", list.body);
+    assert_eq!(list.body["customers"], json!([]));
+    let first = |r: &Resp| r.body["deviceList"]["devices"][0].clone();
+    let msp_list = "/msp_api/v1/devices?limit=1";
+    let own_list = format!("/msp_api/v1/customers/{MSP_ID}/devices?limit=1");
+    for path in [msp_list, own_list.as_str()] {
+        let d = first(&h.get(path).await);
+        assert_eq!(d["customer_id"], MSP_ID, "{path}: {d}");
+        assert_eq!(d["customer_name"], "Simulated MSP", "{path}: {d}");
+    }
+    use mspform::sim::aruba::MspDeviceCustomerId as Shape;
+    for (shape, want) in [(Shape::Null, Value::Null), (Shape::Empty, json!(""))] {
+        h.sim.aruba_switches(|s| s.msp_device_customer_id = shape);
+        for path in [msp_list, own_list.as_str()] {
+            let d = first(&h.get(path).await);
+            assert_eq!(d["customer_id"], want, "{shape:?} {path}: {d}");
+            assert_eq!(d["customer_name"], want, "{shape:?} {path}: {d}");
+        }
+    }
+    // A device in a tenant always names the tenant.
+    let cid = h.customer("Coffee").await;
+    assert_eq!(h.move_devices(&cid, &["AP0000001"]).await.status, 200);
+    let d = first(&h.get(&format!("/msp_api/v1/customers/{cid}/devices")).await);
+    assert_eq!(d["customer_id"], cid.as_str());
+
+    // The same switch from an inventory file.
+    let h = start_with(inventory_with(
+        "msp_device_customer_id = \"msp_id\"",
+        "msp_device_customer_id = \"null\"",
+    ))
+    .await;
+    assert_eq!(first(&h.get(msp_list).await)["customer_id"], Value::Null);
 }
 
 #[tokio::test]

@@ -1,6 +1,17 @@
 //! Reads Aruba's live state into a [`LiveSnapshot`] with as few calls as the API
 //! allows: one paged customer list, one paged MSP inventory (devices with their
 //! licences), then sites and auto-licence settings of the managed customers only.
+//!
+//! The MSP's own customer id (where devices go back to) is not an API of its own.
+//! It is the `msp_id` of any customer record; on an account with no customers yet,
+//! it is the one `customer_id` the device list shows that is no listed customer's
+//! (the customer list is read to its end first, so a device in a real customer always
+//! names a listed one). A device is in the MSP inventory when its `customer_id` is
+//! null, empty or that id — the fact sheet does not say which of the three a real
+//! account sends, so all are read the same. When the list names two or more unknown
+//! ids no guess is made: those devices keep their id and show as in an unknown
+//! customer, and the apply learns the MSP id from the first customer record it reads
+//! (see `run`). Moving a device *in* never needs the MSP id.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -63,6 +74,44 @@ pub(crate) fn site(customer_id: &str, s: wire::Site) -> Option<LiveSite> {
     })
 }
 
+/// A device whose `customer_id` is this sits in the MSP inventory.
+fn in_msp_inventory(customer_id: &str, msp_id: &Option<String>) -> bool {
+    customer_id.is_empty() || msp_id.as_deref() == Some(customer_id)
+}
+
+/// The MSP's own customer id: the `msp_id` of any customer record, else the single
+/// `customer_id` on devices that no listed customer has (see the module header).
+pub(crate) fn msp_id_of(
+    provider: &str,
+    customers: &[wire::Customer],
+    devices: &[wire::Device],
+) -> Option<String> {
+    if let Some(id) = customers
+        .iter()
+        .filter_map(|c| c.msp_id.as_deref())
+        .find(|id| !id.is_empty())
+    {
+        return Some(id.to_string());
+    }
+    let listed: BTreeSet<&str> = customers
+        .iter()
+        .filter_map(|c| c.customer_id.as_deref())
+        .collect();
+    let unknown: BTreeSet<&str> = devices
+        .iter()
+        .filter_map(|d| d.customer_id.as_deref())
+        .filter(|id| !id.is_empty() && !listed.contains(id))
+        .collect();
+    match unknown.len() {
+        0 => None,
+        1 => unknown.first().map(|id| id.to_string()),
+        n => {
+            tracing::warn!(provider = %provider, ids = n, "devices name several customer ids that no listed customer has; not guessing which one is the MSP's own");
+            None
+        }
+    }
+}
+
 impl Aruba {
     /// Reads everything the plan needs. A failed read is an error, never "empty".
     pub async fn snapshot(
@@ -72,14 +121,10 @@ impl Aruba {
     ) -> Result<LiveSnapshot, ProviderError> {
         let start = self.calls();
         let raw = self.list_customers().await?;
-        let msp_id = raw
-            .iter()
-            .find_map(|c| c.msp_id.clone())
-            .filter(|s| !s.is_empty());
+        let raw_devices = self.list_devices().await?;
+        let msp_id = msp_id_of(&self.key, &raw, &raw_devices);
         let customers: Vec<LiveCustomer> = raw.into_iter().filter_map(customer).collect();
-        let devices: BTreeMap<String, LiveDevice> = self
-            .list_devices()
-            .await?
+        let devices: BTreeMap<String, LiveDevice> = raw_devices
             .into_iter()
             .filter_map(|d| {
                 let serial = d.serial?;
@@ -89,9 +134,7 @@ impl Aruba {
                 let device = LiveDevice {
                     serial: serial.clone(),
                     mac: normalise_mac(&d.macaddr.unwrap_or_default()),
-                    customer_id: d
-                        .customer_id
-                        .filter(|id| !id.is_empty() && Some(id) != msp_id.as_ref()),
+                    customer_id: d.customer_id.filter(|id| !in_msp_inventory(id, &msp_id)),
                     device_type: d.device_type.unwrap_or_default(),
                     licenses,
                 };
@@ -148,7 +191,55 @@ impl Aruba {
 
 #[cfg(test)]
 mod tests {
-    use super::normalise_mac;
+    use super::{in_msp_inventory, msp_id_of, normalise_mac, wire};
+
+    fn customer(id: &str, msp: Option<&str>) -> wire::Customer {
+        serde_json::from_value(serde_json::json!({"customer_id": id, "msp_id": msp})).unwrap()
+    }
+
+    fn device(serial: &str, customer_id: Option<&str>) -> wire::Device {
+        serde_json::from_value(serde_json::json!({"serial": serial, "customer_id": customer_id}))
+            .unwrap()
+    }
+
+    #[test]
+    fn the_msp_id_comes_from_customer_records_first() {
+        let customers = [customer("c1", None), customer("c2", Some("msp"))];
+        let devices = [device("A", Some("c1")), device("B", Some("other"))];
+        assert_eq!(
+            msp_id_of("aruba", &customers, &devices).as_deref(),
+            Some("msp")
+        );
+    }
+
+    #[test]
+    fn on_an_account_without_customers_the_inventory_names_the_msp_id() {
+        let devices = [
+            device("A", Some("msp")),
+            device("B", Some("msp")),
+            device("C", None),
+        ];
+        assert_eq!(msp_id_of("aruba", &[], &devices).as_deref(), Some("msp"));
+        // Customers that carry no msp_id: the id no listed customer has.
+        let customers = [customer("c1", None)];
+        let devices = [device("A", Some("c1")), device("B", Some("msp"))];
+        assert_eq!(
+            msp_id_of("aruba", &customers, &devices).as_deref(),
+            Some("msp")
+        );
+    }
+
+    #[test]
+    fn null_empty_or_ambiguous_ids_teach_nothing() {
+        let devices = [device("A", None), device("B", Some(""))];
+        assert_eq!(msp_id_of("aruba", &[], &devices), None);
+        let devices = [device("A", Some("x")), device("B", Some("y"))];
+        assert_eq!(msp_id_of("aruba", &[], &devices), None, "no guessing");
+        assert!(in_msp_inventory("", &None));
+        assert!(in_msp_inventory("msp", &Some("msp".into())));
+        assert!(!in_msp_inventory("x", &Some("msp".into())));
+        assert!(!in_msp_inventory("x", &None));
+    }
 
     #[test]
     fn macs_are_normalised() {

@@ -2,6 +2,11 @@
 //! being cut off part-way: creates look up by natural key first (and wait while
 //! a customer provisions), everything else is idempotent. State is updated and
 //! flushed as each part succeeds.
+//!
+//! The MSP's own customer id (the target of a move back to the MSP inventory)
+//! comes from the refresh when anything live carried it; on an account that had no
+//! customers, the first customer record a create reads back (its name lookup) carries
+//! `msp_id`, and it is kept for the rest of the run — moves back run after creates.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -22,6 +27,8 @@ pub struct RunEnv {
     pub store: Arc<dyn StateStore>,
     /// Address → vendor id; grows as creates succeed.
     pub ids: BTreeMap<String, String>,
+    /// The MSP's own customer id: from the refresh, or learned from a customer record
+    /// read during the run.
     pub msp_id: Option<String>,
     /// Site ids of each customer address, for moving a device out of a site it was put in by hand.
     pub sites_of: BTreeMap<String, Vec<(String, String)>>,
@@ -140,27 +147,58 @@ impl RunEnv {
     }
 }
 
+/// Why a move back to the MSP inventory cannot be sent, naming the devices and the
+/// customers involved, and what to do.
+fn msp_id_unknown(devices: &[(String, String)], returning: bool, customers: &[String]) -> String {
+    let serials = devices
+        .iter()
+        .map(|(s, _)| s.as_str())
+        .collect::<Vec<_>>()
+        .join(", ");
+    let customers = if customers.is_empty() {
+        "their customer".to_string()
+    } else {
+        customers.join(", ")
+    };
+    let what = if returning {
+        format!("device(s) {serials} cannot be moved back to the MSP inventory from {customers}")
+    } else {
+        format!(
+            "device(s) {serials} cannot be moved in to {customers}: they sit in another customer and must first be moved back to the MSP inventory"
+        )
+    };
+    format!(
+        "the MSP's own customer id is unknown (no customer record carried msp_id and the device list did not name it), so {what}; re-run apply once a customer exists, or move them in the portal"
+    )
+}
+
 impl Aruba {
     /// Polls for a customer by exact name while it provisions; bounded by the
-    /// provider's provision timeout.
-    async fn wait_for_customer(&self, name: &str) -> Result<Option<String>, ProviderError> {
+    /// provider's provision timeout. Answers its id and the `msp_id` its record carries.
+    async fn wait_for_customer(
+        &self,
+        name: &str,
+    ) -> Result<Option<(String, Option<String>)>, ProviderError> {
         let interval = Duration::from_millis(self.settings.poll_interval_ms);
         let polls = (self.settings.provision_timeout_secs * 1000
             / self.settings.poll_interval_ms.max(1))
         .clamp(1, 10_000);
         for attempt in 0..=polls {
             let found = self.customers_named(name).await?;
-            let ready: Vec<_> = found
+            let ready: Vec<(String, Option<String>)> = found
                 .iter()
                 .filter(|c| {
                     c.provision_status
                         .as_deref()
                         .is_none_or(|s| s.eq_ignore_ascii_case("PROVISIONED"))
                 })
-                .filter_map(|c| c.customer_id.clone())
+                .filter_map(|c| {
+                    let msp = c.msp_id.clone().filter(|m| !m.is_empty());
+                    Some((c.customer_id.clone()?, msp))
+                })
                 .collect();
             match ready.as_slice() {
-                [id] => return Ok(Some(id.clone())),
+                [one] => return Ok(Some(one.clone())),
                 [] => {}
                 many => {
                     return Err(ProviderError::Other {
@@ -168,7 +206,10 @@ impl Aruba {
                         message: format!(
                             "{} customers named {name:?} exist ({}); refusing to guess",
                             many.len(),
-                            many.join(", ")
+                            many.iter()
+                                .map(|(id, _)| id.as_str())
+                                .collect::<Vec<_>>()
+                                .join(", ")
                         ),
                     });
                 }
@@ -187,7 +228,15 @@ impl Aruba {
         match &step.op {
             StepOp::CreateCustomer { address, body } => {
                 let name = body.customer_name.as_str();
-                let found = |env: &mut RunEnv, id: String| -> Result<(), ProviderError> {
+                let found = |env: &mut RunEnv,
+                             (id, msp_id): (String, Option<String>)|
+                 -> Result<(), ProviderError> {
+                    if env.msp_id.is_none()
+                        && let Some(msp_id) = msp_id
+                    {
+                        tracing::info!(provider = %key, "learned the MSP's own customer id from the new customer's record");
+                        env.msp_id = Some(msp_id);
+                    }
                     env.own(
                         &key,
                         address,
@@ -201,8 +250,8 @@ impl Aruba {
                 };
                 if env.open_create(address)? {
                     tracing::info!(provider = %key, %address, "an earlier run may have created this customer; looking for it first");
-                    if let Some(id) = self.wait_for_customer(name).await? {
-                        return found(env, id);
+                    if let Some(one) = self.wait_for_customer(name).await? {
+                        return found(env, one);
                     }
                 }
                 // A create whose answer was lost is never repeated blindly: the
@@ -216,7 +265,7 @@ impl Aruba {
                     {
                         Ok(()) => {
                             return match self.wait_for_customer(name).await? {
-                                Some(id) => found(env, id),
+                                Some(one) => found(env, one),
                                 None => Err(ProviderError::Other {
                                     provider: key.clone(),
                                     message: format!(
@@ -228,8 +277,8 @@ impl Aruba {
                         }
                         Err(e) if e.maybe_committed() => {
                             tracing::warn!(provider = %key, %address, error = %e, "the create may have reached the vendor; looking for the customer before anything else");
-                            if let Some(id) = self.wait_for_customer(name).await? {
-                                return found(env, id);
+                            if let Some(one) = self.wait_for_customer(name).await? {
+                                return found(env, one);
                             }
                             lost = Some(e);
                         }
@@ -304,16 +353,19 @@ impl Aruba {
                 target,
                 devices,
                 returning,
+                counterparts,
             } => {
                 let (id, label) = match target {
                     Some(c) => (env.id(&key, c)?, c.clone()),
-                    None => (
-                        env.msp_id.clone().ok_or_else(|| ProviderError::Other {
-                            provider: key.clone(),
-                            message: "the MSP's own customer id is unknown (no customer record carried msp_id), so devices cannot be moved back".into(),
-                        })?,
-                        "msp".to_string(),
-                    ),
+                    None => match env.msp_id.clone() {
+                        Some(id) => (id, "msp".to_string()),
+                        None => {
+                            return Err(ProviderError::Other {
+                                provider: key.clone(),
+                                message: msp_id_unknown(devices, *returning, counterparts),
+                            });
+                        }
+                    },
                 };
                 let ctx = env.ctx(&format!("devices→{label}"), "move", None);
                 self.move_devices(&id, devices, None, &ctx).await?;

@@ -50,6 +50,9 @@ pub enum StepOp {
         target: Option<String>,
         devices: Vec<(String, String)>,
         returning: bool,
+        /// The customers on the other side, for messages: where the devices go next
+        /// (a move back on the way into another customer) or where they come from (a return).
+        counterparts: Vec<String>,
     },
     Licenses {
         assign: bool,
@@ -117,9 +120,17 @@ impl Step {
             StepOp::MoveDevices {
                 target: None,
                 devices,
-                ..
+                returning,
+                counterparts,
             } => {
-                format!("move {} device(s) back to the MSP inventory", devices.len())
+                let n = devices.len();
+                match (returning, counterparts.is_empty()) {
+                    (false, false) => format!(
+                        "move {n} device(s) back to the MSP inventory on their way into {}",
+                        counterparts.join(", ")
+                    ),
+                    _ => format!("move {n} device(s) back to the MSP inventory"),
+                }
             }
             StepOp::Licenses {
                 assign,
@@ -401,6 +412,7 @@ pub fn compile(actions: &[Action], desired: &Desired, snap: &LiveSnapshot) -> Ve
     // Devices: gather moves, licence changes and association changes, then batch.
     let mut out_moves: Vec<(String, String)> = Vec::new();
     let mut out_addresses: Vec<String> = Vec::new();
+    let mut out_into: BTreeSet<String> = BTreeSet::new();
     let mut in_moves: BTreeMap<String, Vec<(String, String)>> = BTreeMap::new();
     let mut returns: Vec<(String, String, Option<String>)> = Vec::new();
     // (customer, assign?, services) → serials
@@ -431,6 +443,7 @@ pub fn compile(actions: &[Action], desired: &Desired, snap: &LiveSnapshot) -> Ve
             if live.customer_id.is_some() {
                 out_moves.push(pair.clone());
                 out_addresses.push(a.address.clone());
+                out_into.insert(customer.clone());
             }
             in_moves.entry(customer.clone()).or_default().push(pair);
         } else if a.op == Op::Adopt {
@@ -516,6 +529,7 @@ pub fn compile(actions: &[Action], desired: &Desired, snap: &LiveSnapshot) -> Ve
                 target: None,
                 devices: out_moves.clone(),
                 returning: false,
+                counterparts: out_into.iter().cloned().collect(),
             },
         )
     });
@@ -535,6 +549,7 @@ pub fn compile(actions: &[Action], desired: &Desired, snap: &LiveSnapshot) -> Ve
                 target: Some(customer.clone()),
                 devices,
                 returning: false,
+                counterparts: Vec::new(),
             },
         );
         for a in addresses {
@@ -607,6 +622,14 @@ pub fn compile(actions: &[Action], desired: &Desired, snap: &LiveSnapshot) -> Ve
             .iter()
             .map(|(s, m, _)| (s.clone(), m.clone()))
             .collect();
+        let from: BTreeSet<String> = returns
+            .iter()
+            .filter_map(|(_, _, c)| c.clone())
+            .map(|c| match c.strip_prefix("customer.(unmanaged) ") {
+                Some(name) => format!("customer {name}"),
+                None => c,
+            })
+            .collect();
         let id = b.push(
             10,
             vec![],
@@ -615,6 +638,7 @@ pub fn compile(actions: &[Action], desired: &Desired, snap: &LiveSnapshot) -> Ve
                 target: None,
                 devices,
                 returning: true,
+                counterparts: from.into_iter().collect(),
             },
         );
         for (_, _, from) in returns {
@@ -823,6 +847,11 @@ mod tests {
             )
         });
         assert_eq!(ret.len(), 1, "one batched return");
+        assert!(
+            matches!(&ret[0].op, StepOp::MoveDevices { counterparts, .. } if counterparts == &["customer.harbor-clinic"]),
+            "a return names the customer the devices leave: {:?}",
+            ret[0].op
+        );
         let del = find(&steps, |o| matches!(o, StepOp::DeleteCustomer { .. }));
         assert_eq!(del.len(), 1);
         assert!(
@@ -830,5 +859,53 @@ mod tests {
             "the customer goes after its devices"
         );
         assert!(del[0].phase > ret[0].phase);
+    }
+
+    #[test]
+    fn a_move_between_customers_goes_back_first_naming_where_it_is_going() {
+        let (desired, mut snap) = example();
+        snap.msp_id = Some("msp".into());
+        snap.customers.push(crate::live::LiveCustomer {
+            id: "other".into(),
+            name: "Someone Else".into(),
+            country: "US".into(),
+            street: String::new(),
+            city: String::new(),
+            state: String::new(),
+            zip: String::new(),
+            group: None,
+            description: String::new(),
+            lock_msp_ssids: false,
+            auto_license: Some(vec![]),
+        });
+        snap.devices.get_mut("AP0000001").unwrap().customer_id = Some("other".into());
+        let r = resolve("aruba", &desired, &snap, &BTreeMap::new());
+        let (actions, _) = diff(&r.desired, &r.live, &BTreeSet::new(), &BTreeSet::new());
+        let steps = compile(&actions, &desired, &snap);
+        let out = find(&steps, |o| {
+            matches!(
+                o,
+                StepOp::MoveDevices {
+                    target: None,
+                    returning: false,
+                    ..
+                }
+            )
+        });
+        assert_eq!(out.len(), 1);
+        let StepOp::MoveDevices {
+            devices,
+            counterparts,
+            ..
+        } = &out[0].op
+        else {
+            unreachable!()
+        };
+        assert_eq!(devices.len(), 1);
+        assert_eq!(counterparts, &["customer.coffee-shop"]);
+        assert_eq!(
+            out[0].label(),
+            "move 1 device(s) back to the MSP inventory on their way into customer.coffee-shop"
+        );
     }
 }

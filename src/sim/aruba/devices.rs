@@ -43,6 +43,7 @@ fn wire(a: &ArubaState, d: &Device) -> DeviceWire {
             (Some(id.clone()), name)
         }
         None => match a.switches.msp_device_customer_id {
+            MspDeviceCustomerId::MspId => (Some(a.msp_id.clone()), Some(a.msp_name.clone())),
             MspDeviceCustomerId::Null => (None, None),
             MspDeviceCustomerId::Empty => (Some(String::new()), Some(String::new())),
         },

@@ -44,7 +44,8 @@ pub struct ArubaSwitches {
     pub autolicense_applies_existing: bool,
     /// `device_type` label for access points in the device lists ("IAP"; the seed sample shows "AP").
     pub ap_device_type_label: String,
-    /// `customer_id`/`customer_name` of devices in the MSP inventory: null or "".
+    /// `customer_id`/`customer_name` of devices in the MSP inventory: the MSP's own id
+    /// and name, null, or "".
     pub msp_device_customer_id: MspDeviceCustomerId,
     /// Accept two sites with the same name in one tenant.
     pub allow_duplicate_site_names: bool,
@@ -79,7 +80,7 @@ impl Default for ArubaSwitches {
             autolicense_read_shape: AutolicenseReadShape::Object,
             autolicense_applies_existing: true,
             ap_device_type_label: "IAP".into(),
-            msp_device_customer_id: MspDeviceCustomerId::Null,
+            msp_device_customer_id: MspDeviceCustomerId::MspId,
             allow_duplicate_site_names: false,
             sites_max_limit: 1000,
             association_conflict: AssociationConflict::Fail,
@@ -116,10 +117,19 @@ pub enum AutolicenseReadShape {
     List,
 }
 
+/// What the device lists say about a device that sits in the MSP inventory. The fact
+/// sheet is silent (§1.6). It does treat the MSP as a customer with its own id (seed 000's
+/// "MSP Customer ID"): moving a device back is a move *into* that id through the same
+/// per-customer endpoint, so the default lists such a device under the MSP's own id and
+/// name, as a real account was seen doing; `null` and `""` are the alternatives.
 #[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "snake_case")]
 pub enum MspDeviceCustomerId {
+    /// `customer_id` = the MSP's own customer id, `customer_name` = the MSP's name.
+    MspId,
+    /// Both null.
     Null,
+    /// Both "".
     Empty,
 }
 

@@ -1,0 +1,285 @@
+//! First onboarding on an Aruba MSP account that has no customers yet: the
+//! example portfolios converge in one apply whatever the device lists say about
+//! devices in the MSP inventory (the MSP's own id, null or ""), the MSP inventory
+//! never shows up as a customer, and a move back to the inventory works once the
+//! MSP's id was learned during the run.
+
+use std::collections::BTreeMap;
+use std::sync::atomic::AtomicBool;
+
+use mspform::diff::Op;
+use mspform::engine;
+use mspform::model::{Desired, ProviderKind};
+use mspform::plan::render::{Format, render};
+use mspform::providers::Outcome;
+use mspform::providers::aruba::Aruba;
+use mspform::providers::aruba::run::RunEnv;
+use mspform::providers::aruba::steps::{Step, StepOp, customer_body};
+use mspform::sim::Simulator;
+use mspform::sim::aruba::MspDeviceCustomerId;
+use serde_json::Value;
+
+use crate::support::*;
+
+const MSP_ID: &str = "3e0a5f0b6a6c4e1b9d2f7a8c5b4d3e21";
+const MSP_NAME: &str = "Simulated MSP";
+
+const ALL: [MspDeviceCustomerId; 3] = [
+    MspDeviceCustomerId::MspId,
+    MspDeviceCustomerId::Null,
+    MspDeviceCustomerId::Empty,
+];
+
+/// A simulator of an empty MSP account whose device lists show inventory devices as `shape`.
+async fn empty_account(shape: MspDeviceCustomerId) -> Simulator {
+    let sim = sim(false).await;
+    sim.aruba_switches(|s| s.msp_device_customer_id = shape);
+    assert!(
+        customer_names(&sim).is_empty(),
+        "the simulator starts as an MSP account without customers"
+    );
+    sim
+}
+
+/// The Aruba part of the four-vendor example (`examples/msp`), pointed at `sim`.
+fn msp_example_aruba_part(sim: &Simulator, dir: &std::path::Path) -> Desired {
+    let conf = write_mixed(sim, dir);
+    let mut desired = mspform::config::load(&conf).expect("examples/msp loads");
+    desired
+        .providers
+        .retain(|_, p| matches!(p.kind, ProviderKind::ArubaCentral(_)));
+    let aruba: Vec<String> = desired.providers.keys().cloned().collect();
+    assert_eq!(aruba, ["aruba"]);
+    desired.customers.retain(|_, c| aruba.contains(&c.provider));
+    desired.partners.retain(|_, p| aruba.contains(&p.provider));
+    assert_eq!(desired.customers.len(), 3, "three Aruba customers");
+    // The example keeps the vendor's 7 calls/s; the simulator here has no limit.
+    aruba_settings(&mut desired, |s| s.calls_per_second = 1000);
+    desired
+}
+
+/// Plan, one apply, plan again: the apply does everything, the second plan nothing.
+async fn converges_in_one_apply(sim: &Simulator, desired: &Desired, label: &str) {
+    let dir = tempfile::tempdir().unwrap();
+    let store = store(dir.path());
+    let first = plan(desired, &store).await;
+    let p = &first.plan;
+    // The MSP inventory is not a customer: no device is "in" one, nothing is unmanaged.
+    for format in [Format::Text, Format::Json, Format::Markdown] {
+        let text = render(p, format);
+        for needle in [MSP_ID, MSP_NAME, "(unmanaged)"] {
+            assert!(
+                !text.contains(needle),
+                "{label}: the plan names the MSP inventory ({needle}):\n{text}"
+            );
+        }
+    }
+    assert!(p.unmanaged.is_empty(), "{label}: {:#?}", p.unmanaged);
+    let devices = p
+        .actions
+        .iter()
+        .filter(|a| a.address.starts_with("device."))
+        .count();
+    assert_eq!(devices, desired.devices.len(), "{label}");
+    assert!(
+        p.actions.iter().all(|a| a.op == Op::Create),
+        "{label}: an empty account only gets creates: {:#?}",
+        p.actions
+    );
+
+    let report = engine::apply(&first, desired, store.clone(), &AtomicBool::new(false)).await;
+    let not_done: Vec<_> = report
+        .steps
+        .iter()
+        .filter(|s| s.outcome != Outcome::Done)
+        .collect();
+    assert!(not_done.is_empty(), "{label}: {not_done:#?}");
+    assert!(report.ok(), "{label}: {report:#?}");
+    assert_eq!(report.actions.len(), p.actions.len(), "{label}");
+
+    // Every declared device sits in its customer, licensed and in its site.
+    let dump = sim.dump();
+    let ids: BTreeMap<&str, &str> = dump["aruba"]["customers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            (
+                c["customer_name"].as_str().unwrap(),
+                c["customer_id"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    for (serial, d) in &desired.devices {
+        let live = &dump["aruba"]["devices"][serial];
+        let name = &desired.customers[&d.customer].name;
+        assert_eq!(
+            live["customer_id"],
+            Value::from(ids[name.as_str()]),
+            "{label}: {serial} moved into {name}"
+        );
+        for l in &d.licenses {
+            assert!(
+                live["services"]
+                    .as_array()
+                    .unwrap()
+                    .contains(&Value::from(l.as_str())),
+                "{label}: {serial} holds {l}: {live}"
+            );
+        }
+        assert_eq!(
+            live["site_id"].is_u64(),
+            d.site.is_some(),
+            "{label}: {serial} associated: {live}"
+        );
+    }
+
+    sim.reset_calls();
+    let again = plan(desired, &store).await;
+    assert!(
+        !again.plan.has_changes(),
+        "{label}: {:#?}",
+        again.plan.actions
+    );
+    let report = engine::apply(&again, desired, store.clone(), &AtomicBool::new(false)).await;
+    assert!(report.ok(), "{label}: {report:#?}");
+    assert_eq!(
+        sim.write_calls("aruba"),
+        0,
+        "{label}: nothing left to write"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_example_portfolio_converges_in_one_apply_on_an_empty_account() {
+    for shape in ALL {
+        let sim = empty_account(shape).await;
+        let dir = tempfile::tempdir().unwrap();
+        let desired = portfolio(&sim, dir.path());
+        converges_in_one_apply(&sim, &desired, &format!("examples/portfolio, {shape:?}")).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_aruba_part_of_the_msp_example_converges_in_one_apply_on_an_empty_account() {
+    for shape in ALL {
+        let sim = empty_account(shape).await;
+        let dir = tempfile::tempdir().unwrap();
+        let desired = msp_example_aruba_part(&sim, dir.path());
+        converges_in_one_apply(&sim, &desired, &format!("examples/msp, {shape:?}")).await;
+    }
+}
+
+/// On an empty account whose device lists carry no id, the MSP's id is known only
+/// once a customer record has been read — the create's name lookup reads one. A
+/// device moved in and back out in the same run then reaches the MSP inventory.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_device_goes_back_to_the_inventory_once_the_run_has_learned_the_msp_id() {
+    for shape in [MspDeviceCustomerId::Null, MspDeviceCustomerId::Empty] {
+        let sim = empty_account(shape).await;
+        let dir = tempfile::tempdir().unwrap();
+        let desired = portfolio(&sim, dir.path());
+        let store = store(dir.path());
+        let client = Aruba::new(&desired.providers["aruba"], store.clone()).unwrap();
+        let snap = client
+            .snapshot(&desired, &BTreeMap::new())
+            .await
+            .expect("snapshot");
+        assert_eq!(
+            snap.msp_id, None,
+            "{shape:?}: nothing carries the MSP id yet"
+        );
+
+        let customer = "customer.coffee-shop".to_string();
+        let ap = ("AP0000001".to_string(), "20:4C:03:00:00:01".to_string());
+        let steps = [
+            StepOp::CreateCustomer {
+                address: customer.clone(),
+                body: customer_body(&desired, "coffee-shop").unwrap(),
+            },
+            StepOp::MoveDevices {
+                target: Some(customer.clone()),
+                devices: vec![ap.clone()],
+                returning: false,
+                counterparts: vec![],
+            },
+            StepOp::MoveDevices {
+                target: None,
+                devices: vec![ap.clone()],
+                returning: true,
+                counterparts: vec![customer.clone()],
+            },
+        ];
+        let mut env = RunEnv::new(store.clone(), BTreeMap::new(), &snap);
+        for (id, op) in steps.into_iter().enumerate() {
+            let step = Step {
+                id,
+                phase: 1,
+                deps: vec![],
+                addresses: vec![],
+                op,
+            };
+            let label = step.label();
+            client
+                .run_step(&step, &mut env)
+                .await
+                .unwrap_or_else(|e| panic!("{shape:?}: {label}: {e}"));
+        }
+        assert_eq!(env.msp_id.as_deref(), Some(MSP_ID), "{shape:?}");
+        let device = &sim.dump()["aruba"]["devices"]["AP0000001"];
+        assert_eq!(
+            device["customer_id"],
+            Value::Null,
+            "{shape:?}: back in the inventory"
+        );
+        assert_eq!(sim.calls("aruba", "PUT /msp_api/v1/customers/*/devices"), 2);
+        assert!(store.get_owned("device.AP0000001").unwrap().is_none());
+    }
+}
+
+/// A move back that cannot be sent says which way the devices were going: *in* to a
+/// customer (they must leave another one first) or *back* to the inventory.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unknown_msp_id_is_reported_as_moving_in_or_moving_back() {
+    let sim = empty_account(MspDeviceCustomerId::Null).await;
+    let dir = tempfile::tempdir().unwrap();
+    let desired = portfolio(&sim, dir.path());
+    let store = store(dir.path());
+    let client = Aruba::new(&desired.providers["aruba"], store.clone()).unwrap();
+    let snap = client.snapshot(&desired, &BTreeMap::new()).await.unwrap();
+    let mut env = RunEnv::new(store.clone(), BTreeMap::new(), &snap);
+    let devices = vec![
+        ("AP0000001".to_string(), "20:4C:03:00:00:01".to_string()),
+        ("AP0000002".to_string(), "20:4C:03:00:00:02".to_string()),
+    ];
+    let cases = [
+        (false, "cannot be moved in to customer.coffee-shop"),
+        (
+            true,
+            "cannot be moved back to the MSP inventory from customer.coffee-shop",
+        ),
+    ];
+    for (returning, expected) in cases {
+        let step = Step {
+            id: 0,
+            phase: if returning { 10 } else { 2 },
+            deps: vec![],
+            addresses: vec![],
+            op: StepOp::MoveDevices {
+                target: None,
+                devices: devices.clone(),
+                returning,
+                counterparts: vec!["customer.coffee-shop".into()],
+            },
+        };
+        let err = client
+            .run_step(&step, &mut env)
+            .await
+            .expect_err("no MSP id, no move back")
+            .to_string();
+        assert!(err.contains(expected), "{err}");
+        assert!(err.contains("AP0000001, AP0000002"), "{err}");
+        assert!(err.contains("aruba"), "{err}");
+    }
+    assert_eq!(sim.write_calls("aruba"), 0, "nothing was sent");
+}
