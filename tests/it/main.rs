@@ -4,6 +4,8 @@ mod aruba_client;
 mod audiocodes_client;
 mod cli;
 mod config;
+mod config_files;
+mod config_rules;
 mod contract;
 mod e2e;
 mod extreme_client;
