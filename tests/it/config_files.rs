@@ -280,3 +280,51 @@ fn an_empty_top_level_file_or_a_directory_of_empty_files_declares_no_provider() 
     assert_eq!(errors[0].file, dir.path());
     assert_eq!(errors[0].message, "the configuration declares no provider");
 }
+
+#[test]
+fn skipped_entries_are_listed_at_verbose_and_hidden_toml_files_always_warned() {
+    let dir = base();
+    write(&dir.path().join("customers/notes.txt"), b"todo");
+    write(&dir.path().join(".git/HEAD"), b"ref: refs/heads/main\n");
+    write(
+        &dir.path().join("customers/.bistro.toml"),
+        customer("bistro", "Bistro").as_bytes(),
+    );
+    let validate = |verbose: bool| {
+        let mut cmd = crate::cli::bin();
+        cmd.args(["validate", "--offline", "-c"]).arg(dir.path());
+        if verbose {
+            cmd.arg("-v");
+        }
+        let out = cmd.output().unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stderr).into_owned()
+    };
+    let notes = format!(
+        "skipping {}: not a .toml file",
+        dir.path().join("customers/notes.txt").display()
+    );
+    let git = format!(
+        "skipping hidden entry {}",
+        dir.path().join(".git").display()
+    );
+    let hidden = format!(
+        "skipping hidden file {}",
+        dir.path().join("customers/.bistro.toml").display()
+    );
+    let quiet = validate(false);
+    assert!(
+        quiet.contains(&hidden),
+        "a hidden .toml file is always named: {quiet}"
+    );
+    assert!(!quiet.contains(&notes) && !quiet.contains(&git), "{quiet}");
+    let verbose = validate(true);
+    for line in [&notes, &git, &hidden] {
+        assert!(verbose.contains(line.as_str()), "{line}: {verbose}");
+    }
+}

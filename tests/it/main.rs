@@ -12,6 +12,7 @@ mod extreme_client;
 mod extreme_wire;
 mod golden;
 mod ruckus_client;
+mod secrets;
 mod sim_aruba;
 mod sim_audiocodes;
 mod sim_extreme;
