@@ -11,6 +11,7 @@ mod e2e;
 mod extreme_client;
 mod extreme_wire;
 mod golden;
+mod hostile;
 mod ruckus_client;
 mod secrets;
 mod sim_aruba;
