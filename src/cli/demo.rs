@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use clap::Args;
 
 use super::apply::{ApplyOptions, plan_and_apply};
-use super::{Cli, CliError, Status, load_config, runtime};
+use super::{Cli, CliError, Status, runtime};
 use crate::engine;
 use crate::model::{
     ArubaAuth, AudiocodesAuth, CustomerSpec, Desired, ExtremeAuth, ProviderKind, RuckusAuth,
@@ -146,13 +146,15 @@ fn point_at(desired: &mut Desired, sim: &Simulator) {
 }
 
 pub fn run(cli: &Cli, args: &DemoArgs) -> Result<Status, CliError> {
-    let mut desired = load_config(&cli.config)?;
+    // The secrets are checked once the simulator's are supplied.
+    let mut desired = crate::config::load(&cli.config)?;
     let inventory = match &args.inventory {
         Some(path) => Inventory::from_file(path).map_err(|e| CliError::Other(format!("{e:#}")))?,
         None => Inventory::embedded(),
     };
     // Before any thread exists, which is what makes set_var sound here.
     supply_sim_credentials(&desired, &inventory);
+    crate::config::check_secrets(&desired)?;
     runtime()?.block_on(async move {
         let listen = "127.0.0.1:0"
             .parse()

@@ -76,8 +76,8 @@ impl From<FormatArg> for crate::plan::render::Format {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Check the configuration without calling any vendor.
-    Validate,
+    /// Check the configuration and every secret it references, without calling any vendor.
+    Validate(validate::ValidateArgs),
     /// Read live state and show what apply would change.
     Plan(plan::PlanArgs),
     /// Make the changes, after showing the plan and asking.
@@ -166,8 +166,13 @@ fn init_logging(verbose: u8) {
         .try_init();
 }
 
+/// Loads the configuration, then checks every secret it references (all in one
+/// pass, each at its place), so that no command makes a vendor call with a
+/// secret missing.
 pub fn load_config(path: &Path) -> Result<Desired, CliError> {
-    Ok(crate::config::load(path)?)
+    let desired = crate::config::load(path)?;
+    crate::config::check_secrets(&desired)?;
+    Ok(desired)
 }
 
 /// Opens the state directory under its lock.
@@ -206,7 +211,7 @@ pub fn main() -> i32 {
 
 fn run(cli: Cli) -> Result<Status, CliError> {
     match &cli.command {
-        Command::Validate => validate::run(&cli),
+        Command::Validate(args) => validate::run(&cli, args),
         Command::Plan(args) => runtime()?.block_on(plan::run(&cli, args)),
         Command::Drift(args) => runtime()?.block_on(plan::drift(&cli, args)),
         Command::Apply(args) => runtime()?.block_on(apply::run(&cli, args)),

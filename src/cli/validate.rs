@@ -1,17 +1,40 @@
-//! `mspform validate`: load and check the configuration; no vendor call.
+//! `mspform validate`: load and check the configuration and the secrets it
+//! references (`--offline`: the files only); no vendor call.
+
+use clap::Args;
 
 use super::{Cli, CliError, Status, load_config};
 
-pub fn run(cli: &Cli) -> Result<Status, CliError> {
-    let desired = load_config(&cli.config)?;
+#[derive(Debug, Args)]
+pub struct ValidateArgs {
+    /// Check the files only, not the secrets they reference (for CI linting
+    /// without credentials).
+    #[arg(long)]
+    pub offline: bool,
+}
+
+pub fn run(cli: &Cli, args: &ValidateArgs) -> Result<Status, CliError> {
+    let desired = if args.offline {
+        crate::config::load(&cli.config)?
+    } else {
+        load_config(&cli.config)?
+    };
     let sites: usize = desired
         .customers
         .values()
         .filter_map(|c| c.sites())
         .map(|s| s.len())
         .sum();
+    let secrets = if args.offline {
+        format!(
+            "; {} secret reference(s) not checked (--offline)",
+            desired.secrets.len()
+        )
+    } else {
+        format!("; {} secret reference(s) checked", desired.secrets.len())
+    };
     println!(
-        "The configuration is valid: {} provider(s), {} customer(s), {} site(s), {} device(s), {} partner(s).",
+        "The configuration is valid: {} provider(s), {} customer(s), {} site(s), {} device(s), {} partner(s){secrets}.",
         desired.providers.len(),
         desired.customers.len(),
         sites,

@@ -11,10 +11,10 @@ use crate::model::{
     MAX_USER_NAME_CHARS, PASSWORD_PARAMETER, ProviderKind, ScriptParam,
 };
 
-use super::provider::{env_name, secret};
+use super::provider::{env_name, secret, secret_for};
 use super::refs::Refs;
 use super::source::{Node, Sink, Table};
-use super::text::{closest, list};
+use super::text::{closest, forbidden_char, list};
 
 /// Provider keys besides `type`, `base_url` and `ownership`.
 pub(super) const PROVIDER_KEYS: &[&str] = &[
@@ -391,7 +391,13 @@ pub(super) fn customer(
 
 /// `name` is the vendor's `fullName`: at most 200 characters, the name rules.
 fn full_name(node: &Node<'_>, sink: &mut Sink) {
-    let Some(v) = node.value.get_ref().as_str() else {
+    // Control characters are reported by the string check, once.
+    let Some(v) = node
+        .value
+        .get_ref()
+        .as_str()
+        .filter(|v| forbidden_char(v).is_none())
+    else {
         return;
     };
     let chars = v.chars().count();
@@ -477,10 +483,10 @@ fn parameter(node: &Node<'_>, name: &str, provider: &str, sink: &mut Sink) -> Op
     }
     if name == PASSWORD_PARAMETER {
         // Only by reference; an inline string is reported without its value.
-        return secret(node, provider, sink).map(ScriptParam::Secret);
+        return secret_for(node, provider, Some(name), sink).map(ScriptParam::Secret);
     }
     match node.value.get_ref() {
-        DeValue::Table(_) => secret(node, provider, sink).map(ScriptParam::Secret),
+        DeValue::Table(_) => secret_for(node, provider, Some(name), sink).map(ScriptParam::Secret),
         DeValue::String(_) => {
             let v = node.nonempty_string(sink)?;
             if name == "CarrierUserName" && v.chars().count() > MAX_USER_NAME_CHARS {
@@ -510,7 +516,9 @@ fn parameter(node: &Node<'_>, name: &str, provider: &str, sink: &mut Sink) -> Op
 }
 
 /// Reports a `short_name` used by two customers of one AudioCodes provider, at
-/// the later use: it is how mspform finds a customer, so it must be unique.
+/// the later use: it is how mspform finds a customer, so it must be unique, and
+/// the platform refuses short names that differ only in case, so they are
+/// compared without regard to case.
 pub(super) fn check_unique_short_names(
     customers: &BTreeMap<String, Node<'_>>,
     refs: &Refs,
@@ -530,7 +538,10 @@ pub(super) fn check_unique_short_names(
         let Some((k, v)) = t.get_key_value("short_name") else {
             continue;
         };
-        if let Some(s) = v.get_ref().as_str() {
+        // Values the field checks refuse are reported there, not compared here.
+        if let Some(s) = v.get_ref().as_str()
+            && forbidden_char(s).is_none()
+        {
             uses.push((
                 provider.to_string(),
                 s.to_string(),
@@ -539,25 +550,37 @@ pub(super) fn check_unique_short_names(
         }
     }
     uses.sort_by_key(|u| u.2.position());
-    let mut seen: BTreeMap<(String, String), Node<'_>> = BTreeMap::new();
+    let mut seen: BTreeMap<(String, String), (String, Node<'_>)> = BTreeMap::new();
     let mut reported = BTreeSet::new();
     for (provider, short, node) in uses {
-        match seen.get(&(provider.clone(), short.clone())) {
-            Some(first) => {
+        let folded = (provider.clone(), short.to_lowercase());
+        match seen.get(&folded) {
+            Some((first_short, first)) => {
                 if reported.insert(node.place()) {
-                    node.error(
-                        sink,
-                        format!(
-                            "short_name `{short}` is already used on provider `{provider}` by `{}` ({})",
-                            first.path.trim_end_matches(".short_name"),
-                            first.src.place(first.value_start())
-                        ),
-                        Some("mspform finds AudioCodes customers by short name: give each its own".to_string()),
-                    );
+                    let (message, help) = if *first_short == short {
+                        (
+                            format!(
+                                "short_name `{short}` is already used on provider `{provider}` by `{}` ({})",
+                                first.path.trim_end_matches(".short_name"),
+                                first.src.place(first.value_start())
+                            ),
+                            "mspform finds AudioCodes customers by short name: give each its own",
+                        )
+                    } else {
+                        (
+                            format!(
+                                "short_name `{short}` differs only in case from `{first_short}`, used on provider `{provider}` by `{}` ({})",
+                                first.path.trim_end_matches(".short_name"),
+                                first.src.place(first.value_start())
+                            ),
+                            "AudioCodes compares short names without regard to case and refuses the second: give each customer a short name of its own",
+                        )
+                    };
+                    node.error(sink, message, Some(help.to_string()));
                 }
             }
             None => {
-                seen.insert((provider, short), node);
+                seen.insert(folded, (short, node));
             }
         }
     }

@@ -50,8 +50,10 @@ pub(super) fn customer<'a>(
         .and_then(|t| t.get("provider"))
         .and_then(|v| v.get_ref().as_str())
         .and_then(|p| refs.provider_type(p));
-    if let Some(ty @ ("extremecloud" | "ruckus-one" | "audiocodes-live")) = vendor {
-        return vendor_customer(node, ty, refs, names, sink);
+    match vendor {
+        Some("aruba-central") => {}
+        Some(ty) => return vendor_customer(node, ty, refs, names, sink),
+        None => return without_provider(node, refs, sink),
     }
     let table = node.table(sink, KEYS)?;
 
@@ -202,6 +204,24 @@ fn vendor_customer<'a>(
         name: name?.to_string(),
         spec: spec?,
     })
+}
+
+/// A customer whose provider is missing, undefined or of an unknown type: its
+/// schema is not known, so only what every customer has is checked (`provider`
+/// and `name`), and no other key is reported. The cause is reported once, at
+/// the provider (or at this customer's `provider`).
+fn without_provider(node: &Node<'_>, refs: &Refs, sink: &mut Sink) -> Option<Customer> {
+    let table = node.table_any(sink)?;
+    table.check_misspelt(sink, &["provider", "name"]);
+    if let Some(n) = table.required(sink, "provider", "provider = \"aruba\"")
+        && let Some(name) = n.string(sink)
+    {
+        refs.check_provider(&n, name, sink);
+    }
+    if let Some(n) = table.required(sink, "name", "name = \"Coffee Shop\"") {
+        n.nonempty_string(sink);
+    }
+    None
 }
 
 /// Reports customer names used twice on one provider, at the later use.

@@ -20,6 +20,16 @@ pub(super) struct Merged<'a> {
     pub partners: BTreeMap<String, Node<'a>>,
 }
 
+impl Merged<'_> {
+    /// Nothing is defined at all (no provider, customer, device or partner).
+    pub fn is_empty(&self) -> bool {
+        self.providers.is_empty()
+            && self.customers.is_empty()
+            && self.devices.is_empty()
+            && self.partners.is_empty()
+    }
+}
+
 /// `files` in load order.
 pub(super) fn merge<'a>(
     files: &[(&'a SourceFile, &'a DeTable<'a>)],

@@ -5,6 +5,8 @@
 //! reported), then each definition is walked by hand so that unknown keys, wrong
 //! types, missing keys and bad references are all reported in one pass, each at
 //! its file, line and column. A `Desired` is returned only when nothing is wrong.
+//! Secret references are recorded with their places; [`check_secrets`] checks
+//! them all in one pass before any vendor call.
 
 mod audiocodes;
 mod country;
@@ -12,11 +14,13 @@ mod customer;
 mod device;
 mod error;
 mod extreme;
+mod files;
 mod merge;
 mod partner;
 mod provider;
 mod refs;
 mod ruckus;
+mod secrets;
 mod source;
 mod text;
 
@@ -27,11 +31,15 @@ use toml::de::DeTable;
 
 use crate::model::Desired;
 
-pub use error::{ConfigError, ConfigErrors};
+pub use error::{ConfigError, ConfigErrors, Place};
+pub use files::MAX_FILE_BYTES;
+pub use secrets::check_secrets;
 use source::{Sink, SourceFile};
 
-/// Loads a file, or a directory of `*.toml` files (recursively, sorted by path,
-/// hidden files and directories skipped).
+/// Loads a file, or a directory of `*.toml` files (recursively, sorted by path;
+/// symbolic links followed; hidden entries and files not ending in `.toml` are
+/// skipped and logged, every entry that cannot be read is an error). Checks the
+/// files, not the secrets they reference: see [`check_secrets`].
 pub fn load(path: &Path) -> Result<Desired, ConfigErrors> {
     let mut sink = Sink::default();
     let mut complete = true;
@@ -43,10 +51,10 @@ pub fn load(path: &Path) -> Result<Desired, ConfigErrors> {
             Some("pass the path of a .toml file or of a directory of .toml files".to_string()),
         ),
         Ok(meta) if meta.is_dir() => {
-            let mut paths = Vec::new();
-            collect_toml(path, &mut paths, &mut sink);
-            paths.sort();
-            if paths.is_empty() {
+            let errors = sink.errors.len();
+            files = files::collect(path, &mut sink);
+            complete = sink.errors.len() == errors;
+            if files.is_empty() && complete {
                 sink.file(
                     path,
                     "the directory holds no .toml files",
@@ -55,14 +63,15 @@ pub fn load(path: &Path) -> Result<Desired, ConfigErrors> {
                             .to_string(),
                     ),
                 );
+                // That is the one error: not also "no provider".
+                complete = false;
             }
-            files = paths;
         }
         Ok(_) => files.push(path.to_path_buf()),
     }
     let mut sources = Vec::new();
     for file in files {
-        match fs::read(&file) {
+        match files::read(&file) {
             Ok(bytes) => match String::from_utf8(bytes) {
                 Ok(text) => sources.push((file, text)),
                 Err(e) => {
@@ -79,47 +88,30 @@ pub fn load(path: &Path) -> Result<Desired, ConfigErrors> {
                     complete = false;
                 }
             },
-            Err(e) => {
-                sink.file(&file, format!("cannot read the file: {e}"), None);
+            Err((message, help)) => {
+                sink.file(&file, message, help);
                 complete = false;
             }
         }
     }
-    build(sources, sink, complete)
+    build(path, sources, sink, complete)
 }
 
-/// Loads in-memory files: `(file name, contents)`. Files are taken in path order.
+/// Loads in-memory files: `(file name, contents)`. Files are taken in path order;
+/// "no provider" is reported at the first file.
 pub fn load_sources(sources: &[(PathBuf, String)]) -> Result<Desired, ConfigErrors> {
-    build(sources.to_vec(), Sink::default(), true)
+    let root = sources
+        .iter()
+        .map(|(p, _)| p.clone())
+        .min()
+        .unwrap_or_default();
+    build(&root, sources.to_vec(), Sink::default(), true)
 }
 
-fn collect_toml(dir: &Path, out: &mut Vec<PathBuf>, sink: &mut Sink) {
-    let entries = match fs::read_dir(dir) {
-        Ok(entries) => entries,
-        Err(e) => {
-            sink.file(dir, format!("cannot read the directory: {e}"), None);
-            return;
-        }
-    };
-    for entry in entries.flatten() {
-        let path = entry.path();
-        if entry.file_name().to_string_lossy().starts_with('.') {
-            continue;
-        }
-        let Ok(file_type) = entry.file_type() else {
-            continue;
-        };
-        if file_type.is_dir() {
-            collect_toml(&path, out, sink);
-        } else if path.extension().is_some_and(|ext| ext == "toml")
-            && (file_type.is_file() || fs::metadata(&path).is_ok_and(|m| m.is_file()))
-        {
-            out.push(path);
-        }
-    }
-}
-
+/// `root` is the path the configuration was loaded from, named by file-level
+/// errors about the whole configuration.
 fn build(
+    root: &Path,
     mut sources: Vec<(PathBuf, String)>,
     mut sink: Sink,
     mut complete: bool,
@@ -150,6 +142,11 @@ fn build(
     let tables: Vec<(&SourceFile, &DeTable<'_>)> =
         parsed.iter().map(|(f, t)| (*f, t.get_ref())).collect();
     let merged = merge::merge(&tables, &mut sink);
+    // A configuration that declares anything else without a provider already
+    // fails on its references; one that declares nothing gets this one error.
+    if complete && sink.errors.is_empty() && merged.is_empty() {
+        no_provider(root, &mut sink);
+    }
     let refs = refs::Refs::new(&merged, complete);
 
     let mut desired = Desired::default();
@@ -182,14 +179,29 @@ fn build(
     partner::check_claims(claimed, &refs, &mut sink);
 
     if sink.errors.is_empty() {
+        desired.secrets = std::mem::take(&mut sink.secrets);
         Ok(desired)
     } else {
         Err(ConfigErrors(sink.into_sorted()))
     }
 }
 
+/// A configuration without a provider would plan nothing, and `drift` would
+/// report nothing for ever, however much the portals change: an error.
+fn no_provider(root: &Path, sink: &mut Sink) {
+    sink.file(
+        root,
+        "the configuration declares no provider",
+        Some(
+            "declare at least one [providers.<key>] table (type, base_url, credentials) — see the configuration reference in the README; a file that is empty or has only comments is not a configuration".to_string(),
+        ),
+    );
+}
+
 fn syntax_help(message: &str) -> String {
-    if message.contains("duplicate key") {
+    if message.contains("recurse") || message.contains("recursion") {
+        "the file nests arrays or tables (or dotted keys) deeper than TOML readers allow: an mspform configuration needs only a few levels".to_string()
+    } else if message.contains("duplicate key") {
         "a key may be defined once per table: remove or rename one of the two".to_string()
     } else {
         "fix the TOML syntax here (quotes, brackets, `key = value`); the other files were still checked".to_string()

@@ -86,10 +86,13 @@ pub(super) fn partner<'a>(
                     if !refs.check_customer(&item, &customer, sink) {
                         continue;
                     }
+                    // A customer whose own provider is undefined or of an unknown
+                    // type is reported there, not again here.
                     let theirs = refs
                         .customers
                         .get(&customer)
-                        .and_then(|c| c.provider.as_deref());
+                        .and_then(|c| c.provider.as_deref())
+                        .filter(|p| refs.provider_type(p).is_some());
                     if let (Some(mine), Some(theirs)) = (provider, theirs)
                         && mine != theirs
                     {

@@ -54,46 +54,26 @@ pub(super) fn provider(node: &Node<'_>, sink: &mut Sink) -> Option<Provider> {
     let before = sink.errors.len();
     check_key(node, "provider", sink);
     let table = node.table_any(sink)?;
-    let mut vendor = None;
-    if let Some(ty) = table.required(sink, "type", "type = \"aruba-central\"")
-        && let Some(name) = ty.string(sink)
-    {
-        vendor = Some(name);
-    }
-    if let Some(name) = vendor
-        && !SUPPORTED.contains(&name)
-    {
-        let ty = table.get("type")?;
-        ty.error(
-            sink,
-            format!("unknown provider type `{name}`"),
-            Some(format!(
-                "{}supported provider types: {}",
-                did_you_mean(name, SUPPORTED.iter().copied()),
-                list(SUPPORTED.iter().copied())
-            )),
-        );
-    }
-    if matches!(
-        vendor,
-        Some("extremecloud" | "ruckus-one" | "audiocodes-live")
-    ) {
+    // The type decides the schema of everything else: without a known type,
+    // nothing else is checked (against a guessed schema every other key would be
+    // an error), and customers and partners of this provider are not either.
+    let vendor = provider_type(&table, sink)?;
+    if matches!(vendor, "extremecloud" | "ruckus-one" | "audiocodes-live") {
         let base_url = table
             .nonempty_string(sink, "base_url", "base_url = \"https://…\"")
             .and_then(|url| base_url(url, &table.get("base_url")?, sink));
         let ownership = ownership(&table, sink);
         let keys: &[&str] = match vendor {
-            Some("extremecloud") => super::extreme::PROVIDER_KEYS,
-            Some("ruckus-one") => super::ruckus::PROVIDER_KEYS,
+            "extremecloud" => super::extreme::PROVIDER_KEYS,
+            "ruckus-one" => super::ruckus::PROVIDER_KEYS,
             _ => super::audiocodes::PROVIDER_KEYS,
         };
         let allowed: Vec<&str> = COMMON_KEYS.iter().chain(keys).copied().collect();
         table.check_unknown(sink, &allowed);
         let kind = match vendor {
-            Some("extremecloud") => super::extreme::settings(node, &table, sink),
-            Some("ruckus-one") => super::ruckus::settings(node, &table, sink),
-            Some("audiocodes-live") => super::audiocodes::settings(node, &table, sink),
-            _ => None,
+            "extremecloud" => super::extreme::settings(node, &table, sink),
+            "ruckus-one" => super::ruckus::settings(node, &table, sink),
+            _ => super::audiocodes::settings(node, &table, sink),
         };
         if sink.errors.len() > before {
             return None;
@@ -153,6 +133,34 @@ pub(super) fn provider(node: &Node<'_>, sink: &mut Sink) -> Option<Provider> {
         ownership: ownership?,
         kind: ProviderKind::ArubaCentral(settings),
     })
+}
+
+/// The provider's `type`, when it is one of the supported types; otherwise one
+/// error (missing, misspelt key, wrong type, or unknown type with a suggestion).
+fn provider_type<'a>(table: &Table<'a>, sink: &mut Sink) -> Option<&'a str> {
+    if table.get("type").is_none() {
+        table.check_misspelt(sink, &["type"]);
+    }
+    let ty = table.required(sink, "type", "type = \"aruba-central\"")?;
+    let name = ty.string(sink)?;
+    if SUPPORTED.contains(&name) {
+        return Some(name);
+    }
+    ty.error(
+        sink,
+        format!("unknown provider type `{name}`"),
+        Some(format!(
+            "{}supported provider types: {}; nothing else of this provider, nor its customers and partners, is checked until the type is known",
+            did_you_mean(name, SUPPORTED.iter().copied()),
+            list(SUPPORTED.iter().copied())
+        )),
+    );
+    None
+}
+
+/// Whether `ty` is a provider type mspform supports.
+pub(super) fn is_supported(ty: &str) -> bool {
+    SUPPORTED.contains(&ty)
 }
 
 fn ownership(table: &Table<'_>, sink: &mut Sink) -> Option<Ownership> {
@@ -285,9 +293,27 @@ pub(super) fn env_name(provider: &str, field: &str) -> String {
         .collect()
 }
 
-/// `{ env = "NAME" }` or `{ file = "path" }`. Never echoes the value: a string
-/// here may be the secret itself.
+/// `{ env = "NAME" }` or `{ file = "path" }`, recorded with its place so it is
+/// checked before any vendor call. Never echoes the value: a string here may be
+/// the secret itself.
 pub(super) fn secret(node: &Node<'_>, provider: &str, sink: &mut Sink) -> Option<SecretRef> {
+    secret_for(node, provider, None, sink)
+}
+
+/// A secret that fills an AudioCodes script parameter (`parameter`), whose
+/// value rules are checked when the secret is read.
+pub(super) fn secret_for(
+    node: &Node<'_>,
+    provider: &str,
+    parameter: Option<&str>,
+    sink: &mut Sink,
+) -> Option<SecretRef> {
+    let reference = secret_ref(node, provider, sink)?;
+    sink.secret(node, reference.clone(), parameter);
+    Some(reference)
+}
+
+fn secret_ref(node: &Node<'_>, provider: &str, sink: &mut Sink) -> Option<SecretRef> {
     let field = node.name;
     let example = format!("{field} = {{ env = \"{}\" }}", env_name(provider, field));
     match node.value.get_ref() {

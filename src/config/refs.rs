@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use toml::de::DeValue;
 
 use super::merge::Merged;
-use super::provider::declared_license_services;
+use super::provider::{declared_license_services, is_supported};
 use super::source::{Node, Sink};
 use super::text::{did_you_mean, list};
 
@@ -23,7 +23,7 @@ pub(super) struct Refs {
     pub complete: bool,
     /// Provider key → its licence service names, when it declares them.
     pub providers: BTreeMap<String, Option<Vec<String>>>,
-    /// Provider key → its `type`, when it is a string.
+    /// Provider key → its `type`, when it is one mspform supports.
     pub provider_types: BTreeMap<String, Option<String>>,
     pub customers: BTreeMap<String, CustomerFacts>,
 }
@@ -43,6 +43,7 @@ impl Refs {
                     DeValue::Table(t) => t
                         .get("type")
                         .and_then(|v| v.get_ref().as_str())
+                        .filter(|ty| is_supported(ty))
                         .map(str::to_string),
                     _ => None,
                 };
@@ -81,7 +82,7 @@ impl Refs {
         }
     }
 
-    /// The `type` of a provider, when known.
+    /// The `type` of a provider, when it is defined with a supported type.
     pub fn provider_type(&self, provider: &str) -> Option<&str> {
         self.provider_types.get(provider)?.as_deref()
     }

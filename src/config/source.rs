@@ -8,8 +8,10 @@ use std::path::{Path, PathBuf};
 use toml::Spanned;
 use toml::de::{DeString, DeTable, DeValue};
 
+use crate::model::{SecretRef, SecretUse};
+
 use super::error::ConfigError;
-use super::text::{did_you_mean, join_key, list};
+use super::text::{closest, describe_char, did_you_mean, forbidden_char, join_key, list};
 
 /// One configuration file: its path, text and line starts.
 #[derive(Debug)]
@@ -58,10 +60,15 @@ impl SourceFile {
     }
 }
 
-/// Collects every error of one load.
+/// Collects every error of one load, and every secret reference with its place.
 #[derive(Debug, Default)]
 pub(crate) struct Sink {
     pub errors: Vec<ConfigError>,
+    /// "missing required key" errors: (index in `errors`, table path, key).
+    missing: Vec<(usize, String, String)>,
+    /// Unknown keys whose suggestion is a known key: (table path, suggested key).
+    suggested: Vec<(String, String)>,
+    pub secrets: Vec<SecretUse>,
 }
 
 impl Sink {
@@ -82,6 +89,7 @@ impl Sink {
             key: key.to_string(),
             message: message.into(),
             help,
+            also: Vec::new(),
         });
     }
 
@@ -94,15 +102,45 @@ impl Sink {
             key: String::new(),
             message: message.into(),
             help,
+            also: Vec::new(),
         });
     }
 
-    /// Sorted by file, line and column (stable: same place keeps report order).
-    pub fn into_sorted(mut self) -> Vec<ConfigError> {
-        self.errors
-            .sort_by(|a, b| (&a.file, a.line, a.column).cmp(&(&b.file, b.line, b.column)));
-        self.errors.dedup();
-        self.errors
+    /// Records a secret reference made at `node`.
+    pub fn secret(&mut self, node: &Node<'_>, reference: SecretRef, parameter: Option<&str>) {
+        let (line, column) = node.src.line_col(node.value_start());
+        self.secrets.push(SecretUse {
+            reference,
+            file: node.src.path.clone(),
+            line,
+            column,
+            key: node.path.clone(),
+            parameter: parameter.map(str::to_string),
+        });
+    }
+
+    /// Sorted by file, line and column, identical errors folded; a required key
+    /// that is missing because it is misspelt is reported once, as the unknown
+    /// key with its suggestion, not also as missing.
+    pub fn into_sorted(self) -> Vec<ConfigError> {
+        let Sink {
+            errors,
+            missing,
+            suggested,
+            ..
+        } = self;
+        let misspelt: std::collections::BTreeSet<usize> = missing
+            .into_iter()
+            .filter(|(_, table, key)| suggested.iter().any(|(t, k)| t == table && k == key))
+            .map(|(i, _, _)| i)
+            .collect();
+        let errors = errors
+            .into_iter()
+            .enumerate()
+            .filter(|(i, _)| !misspelt.contains(i))
+            .map(|(_, e)| e)
+            .collect();
+        super::error::ConfigErrors::new(errors).0
     }
 }
 
@@ -187,9 +225,29 @@ impl<'a> Node<'a> {
         }
     }
 
+    /// A string without control characters (see [`forbidden_char`]): every
+    /// string of the configuration is a name, an address, a reference or a
+    /// value sent to a vendor, and none of them may hold one.
     pub fn string(&self, sink: &mut Sink) -> Option<&'a str> {
         match self.value.get_ref() {
-            DeValue::String(s) => Some(s.as_ref()),
+            DeValue::String(s) => {
+                let s: &'a str = s.as_ref();
+                if let Some((at, c)) = forbidden_char(s) {
+                    self.error(
+                        sink,
+                        format!(
+                            "contains the control character {} at character {at}",
+                            describe_char(c)
+                        ),
+                        Some(format!(
+                            "remove it from `{}`: newlines, tabs, escape sequences and other control or invisible characters are not accepted in values (they would reach the vendor as written)",
+                            self.last_key()
+                        )),
+                    );
+                    return None;
+                }
+                Some(s)
+            }
             _ => {
                 self.type_error(sink, "a string", None);
                 None
@@ -368,8 +426,12 @@ impl<'a> Table<'a> {
         node
     }
 
-    /// Reports that `key` is missing (at this table's key).
+    /// Reports that `key` is missing (at this table's key). When an unknown key
+    /// of this table is reported with `key` as its suggestion, this error is
+    /// dropped: the misspelling is the one error.
     pub fn missing(&self, sink: &mut Sink, key: &str, example: &str) {
+        sink.missing
+            .push((sink.errors.len(), self.path.clone(), key.to_string()));
         sink.at(
             self.src,
             self.key_span.start,
@@ -390,14 +452,42 @@ impl<'a> Table<'a> {
                 did_you_mean(name, allowed.iter().copied()),
                 list(allowed.iter().copied())
             );
-            sink.at(
-                self.src,
-                key.span().start,
-                &join_key(&self.path, name),
-                format!("unknown key `{name}`"),
-                Some(help),
-            );
+            self.unknown(sink, key, Some(help), allowed);
         }
+    }
+
+    /// For a table whose schema is not known (its provider type is unknown):
+    /// reports only the keys that look like misspellings of `expected` keys.
+    pub fn check_misspelt(&self, sink: &mut Sink, expected: &[&str]) {
+        for (key, _) in self.table.iter() {
+            let name: &str = key.get_ref();
+            if expected.contains(&name) {
+                continue;
+            }
+            if let Some(near) = closest(name, expected.iter().copied()) {
+                self.unknown(sink, key, Some(format!("did you mean `{near}`?")), expected);
+            }
+        }
+    }
+
+    fn unknown(
+        &self,
+        sink: &mut Sink,
+        key: &Spanned<DeString<'_>>,
+        help: Option<String>,
+        allowed: &[&str],
+    ) {
+        let name: &str = key.get_ref();
+        if let Some(near) = closest(name, allowed.iter().copied()) {
+            sink.suggested.push((self.path.clone(), near.to_string()));
+        }
+        sink.at(
+            self.src,
+            key.span().start,
+            &join_key(&self.path, name),
+            format!("unknown key `{name}`"),
+            help,
+        );
     }
 
     pub fn nonempty_string(&self, sink: &mut Sink, key: &str, example: &str) -> Option<&'a str> {

@@ -1,5 +1,6 @@
 //! Small pure string helpers of the loader: edit distance and suggestions, key
-//! paths, key syntax and MAC address normalisation. No TOML, no I/O.
+//! paths, key syntax, control characters and MAC address normalisation. No TOML,
+//! no I/O.
 
 use std::borrow::Cow;
 
@@ -119,6 +120,45 @@ pub(crate) fn suggest_key(key: &str) -> String {
     }
 }
 
+/// Characters no configuration value may hold: control characters (newline, tab,
+/// ESC, BEL, DEL, the C1 range, …) and the invisible ones that break lines or
+/// reorder text (U+2028, U+2029, bidirectional embeddings, overrides and
+/// isolates). Values go to the vendors as written, and show in their portals.
+pub(crate) fn is_forbidden_char(c: char) -> bool {
+    c.is_control()
+        || matches!(c, '\u{2028}' | '\u{2029}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+}
+
+/// The first forbidden character of `s` and its 1-based position in characters.
+pub(crate) fn forbidden_char(s: &str) -> Option<(usize, char)> {
+    s.chars()
+        .enumerate()
+        .find(|(_, c)| is_forbidden_char(*c))
+        .map(|(i, c)| (i + 1, c))
+}
+
+/// `U+001B (escape)`: a forbidden character named without writing it.
+pub(crate) fn describe_char(c: char) -> String {
+    let name = match c {
+        '\0' => Some("NUL"),
+        '\u{7}' => Some("bell"),
+        '\u{8}' => Some("backspace"),
+        '\t' => Some("tab"),
+        '\n' => Some("line feed"),
+        '\r' => Some("carriage return"),
+        '\u{1b}' => Some("escape"),
+        '\u{7f}' => Some("delete"),
+        '\u{2028}' => Some("line separator"),
+        '\u{2029}' => Some("paragraph separator"),
+        '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' => Some("bidirectional text control"),
+        _ => None,
+    };
+    match name {
+        Some(name) => format!("U+{:04X} ({name})", u32::from(c)),
+        None => format!("U+{:04X}", u32::from(c)),
+    }
+}
+
 /// Device serials: `[A-Za-z0-9]+`.
 pub(crate) fn is_valid_serial(serial: &str) -> bool {
     !serial.is_empty() && serial.chars().all(|c| c.is_ascii_alphanumeric())
@@ -210,6 +250,21 @@ mod tests {
         assert!(is_valid_serial("BT000001"));
         assert!(!is_valid_serial("BT-1"));
         assert!(!is_valid_serial(""));
+    }
+
+    #[test]
+    fn control_and_invisible_characters_are_found_and_named() {
+        assert_eq!(forbidden_char("Coffee Shop"), None);
+        assert_eq!(forbidden_char("Café – Ünïcödé 咖啡"), None);
+        assert_eq!(forbidden_char("a\nb"), Some((2, '\n')));
+        assert_eq!(forbidden_char("ab\u{1b}[31m"), Some((3, '\u{1b}')));
+        assert_eq!(forbidden_char("\u{7}"), Some((1, '\u{7}')));
+        assert_eq!(forbidden_char("x\u{85}"), Some((2, '\u{85}')));
+        assert_eq!(forbidden_char("evil\u{202E}txt"), Some((5, '\u{202E}')));
+        assert_eq!(forbidden_char("tab\there"), Some((4, '\t')));
+        assert_eq!(describe_char('\u{1b}'), "U+001B (escape)");
+        assert_eq!(describe_char('\u{7}'), "U+0007 (bell)");
+        assert_eq!(describe_char('\u{85}'), "U+0085");
     }
 
     #[test]

@@ -39,6 +39,22 @@ impl fmt::Display for SecretRef {
     }
 }
 
+/// A secret reference and the place the configuration makes it, so that a
+/// secret that is missing is reported there before any vendor call.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SecretUse {
+    pub reference: SecretRef,
+    pub file: PathBuf,
+    /// 1-based line and column (in characters) of the reference.
+    pub line: usize,
+    pub column: usize,
+    /// Dotted key path of the reference, e.g. `providers.aruba.token`.
+    pub key: String,
+    /// The AudioCodes script parameter the secret fills: its value rules apply
+    /// once the secret is read (e.g. `CarrierUserPassword`, at most 50 characters).
+    pub parameter: Option<String>,
+}
+
 /// How a provider authenticates.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ArubaAuth {
@@ -259,6 +275,9 @@ pub struct Desired {
     pub customers: BTreeMap<String, Customer>,
     pub devices: BTreeMap<String, Device>,
     pub partners: BTreeMap<String, Partner>,
+    /// Every secret reference of the files, with its place, in load order. The
+    /// loader fills it; a `Desired` built in code may leave it empty.
+    pub secrets: Vec<SecretUse>,
 }
 
 impl Desired {

@@ -7,7 +7,8 @@ use std::path::{Path, PathBuf};
 use mspform::config::{ConfigError, ConfigErrors, load, load_sources};
 use mspform::model::{
     ArubaAuth, ArubaCustomer, ArubaSettings, Customer, CustomerAddress, CustomerSpec, Desired,
-    Device, Ownership, Provider, ProviderKind, SecretRef, Site, SiteAddress, SiteLocation,
+    Device, Ownership, Provider, ProviderKind, SecretRef, SecretUse, Site, SiteAddress,
+    SiteLocation,
 };
 
 const PROVIDERS: &str = r#"[providers.aruba]
@@ -225,6 +226,42 @@ fn valid_portfolio_directory_loads_exact_desired() {
             },
         ),
     ]);
+    // Every secret reference, with its place, for the check before vendor calls.
+    let file = dir.join("providers.toml");
+    let used = |reference: SecretRef, line: usize, column: usize, key: &str| SecretUse {
+        reference,
+        file: file.clone(),
+        line,
+        column,
+        key: key.into(),
+        parameter: None,
+    };
+    let secrets = vec![
+        used(
+            SecretRef::Env("ARUBA_TOKEN".into()),
+            4,
+            9,
+            "providers.aruba.token",
+        ),
+        used(
+            SecretRef::Env("LAB_CLIENT_ID".into()),
+            17,
+            13,
+            "providers.aruba-lab.oauth.client_id",
+        ),
+        used(
+            SecretRef::File(dir.join("secrets/client_secret")),
+            18,
+            17,
+            "providers.aruba-lab.oauth.client_secret",
+        ),
+        used(
+            SecretRef::File(PathBuf::from("/run/secrets/lab_refresh")),
+            19,
+            17,
+            "providers.aruba-lab.oauth.refresh_token",
+        ),
+    ];
     assert_eq!(
         desired,
         Desired {
@@ -232,6 +269,7 @@ fn valid_portfolio_directory_loads_exact_desired() {
             customers,
             devices,
             partners: BTreeMap::new(),
+            secrets,
         }
     );
 }
@@ -292,13 +330,12 @@ fn a_syntax_error_does_not_stop_the_other_files_nor_cascade() {
     let a = dir.join("a.toml").display().to_string();
     let b = dir.join("b.toml").display().to_string();
     // b.toml's reference to provider `aruba` (defined in the broken a.toml) is not
-    // reported as missing; its own country error is.
+    // reported as missing, and its customer is not checked against a guessed
+    // schema (its `country` would be wrong for Aruba, right or irrelevant for
+    // another vendor); what does not depend on the provider is checked.
     assert_eq!(
         places(&errors),
-        [
-            format!("{a}:4:30 "),
-            format!("{b}:4:11 customers.acme.country")
-        ]
+        [format!("{a}:4:30 "), format!("{b}:9:7 devices.D1.mac")]
     );
     assert!(
         errors[0].message.starts_with("TOML syntax error: "),
@@ -306,10 +343,7 @@ fn a_syntax_error_does_not_stop_the_other_files_nor_cascade() {
         errors[0].message
     );
     assert!(!errors[0].message.contains("ARUBA_TOKEN"));
-    assert_eq!(
-        help(&errors[1]),
-        "use the ISO 3166-1 alpha-2 code of United States: country = \"US\""
-    );
+    assert_eq!(errors[1].message, "`zz` is not a MAC address");
 }
 
 #[test]
@@ -339,10 +373,11 @@ flavour = 1
 provider = "aruba"
 "#,
     )]);
+    // The misspelt required `base_url` is one error (the unknown key and its
+    // suggestion), not also "missing required key `base_url`".
     assert_eq!(
         places(&errors),
         [
-            "a.toml:1:12 providers.aruba.base_url",
             "a.toml:3:1 providers.aruba.base_ur",
             "a.toml:4:22 providers.aruba.token.nme",
             "a.toml:5:1 providers.aruba.flavour",
@@ -351,17 +386,16 @@ provider = "aruba"
             "a.toml:8:12 partners.p1.provider",
         ]
     );
-    assert_eq!(errors[0].message, "missing required key `base_url`");
-    assert_eq!(errors[1].message, "unknown key `base_ur`");
+    assert_eq!(errors[0].message, "unknown key `base_ur`");
     assert!(
-        help(&errors[1])
+        help(&errors[0])
             .starts_with("did you mean `base_url`? allowed keys here: `type`, `base_url`, "),
         "{}",
-        help(&errors[1])
+        help(&errors[0])
     );
-    assert_eq!(help(&errors[2]), "allowed keys here: `env`, `file`");
-    assert!(!help(&errors[3]).contains("did you mean"));
-    assert!(errors[6].message.contains("has no partner assignments"));
+    assert_eq!(help(&errors[1]), "allowed keys here: `env`, `file`");
+    assert!(!help(&errors[2]).contains("did you mean"));
+    assert!(errors[5].message.contains("has no partner assignments"));
 }
 
 #[test]
@@ -399,8 +433,8 @@ fn wrong_types_name_both_types() {
         (
             "a.toml",
             r#"[customers.acme]
-provider = 7
-name = "Acme"
+provider = "aruba"
+name = 7
 country = "US"
 address = "1 Main St"
 lock_msp_ssids = "yes"
@@ -411,7 +445,7 @@ auto_license = "ADVANCED_AP"
     assert_eq!(
         places(&errors),
         [
-            "a.toml:2:12 customers.acme.provider",
+            "a.toml:3:8 customers.acme.name",
             "a.toml:5:11 customers.acme.address",
             "a.toml:6:18 customers.acme.lock_msp_ssids",
             "a.toml:7:16 customers.acme.auto_license",
@@ -427,6 +461,17 @@ auto_license = "ADVANCED_AP"
             "expected an array, found a string",
         ]
     );
+    // Without a provider the customer's schema is unknown: only the provider is
+    // reported, not keys that would be wrong for one vendor and right for another.
+    let untyped = self::errors(&[
+        ("p.toml", PROVIDERS),
+        (
+            "a.toml",
+            "[customers.acme]\nprovider = 7\nname = \"Acme\"\naddress = \"1 Main St\"\n",
+        ),
+    ]);
+    assert_eq!(places(&untyped), ["a.toml:2:12 customers.acme.provider"]);
+    assert_eq!(untyped[0].message, "expected a string, found an integer");
 }
 
 #[test]
@@ -574,8 +619,9 @@ type = "aruba-centrl"
             "a.toml:15:26 providers.aruba.license_services[1]",
             "a.toml:17:12 providers.Bad_Key",
             "a.toml:19:12 providers.Bad_Key.base_url",
-            "a.toml:22:12 providers.typo.base_url",
-            "a.toml:22:12 providers.typo",
+            // An unknown type is one error: the rest of the provider is not
+            // checked against a guessed schema (no "missing base_url", no
+            // "missing credentials").
             "a.toml:23:8 providers.typo.type",
         ]
     );
@@ -584,8 +630,8 @@ type = "aruba-centrl"
         "missing credentials: give `login` or `token`"
     );
     assert_eq!(errors[1].message, "unknown key `whatever`");
-    assert_eq!(errors[13].message, "unknown provider type `aruba-centrl`");
-    assert!(help(&errors[13]).starts_with("did you mean `aruba-central`?"));
+    assert_eq!(errors[11].message, "unknown provider type `aruba-centrl`");
+    assert!(help(&errors[11]).starts_with("did you mean `aruba-central`?"));
     assert_eq!(errors[4].message, "must be between 1 and 7");
     assert_eq!(errors[6].message, "expected an integer, found a float");
     assert_eq!(errors[9].message, "invalid provider key `Bad_Key`");
@@ -942,8 +988,13 @@ fn one_error_display() {
 }
 
 #[test]
-fn an_empty_configuration_is_empty() {
-    assert_eq!(ok(&[("a.toml", "# nothing yet\n")]), Desired::default());
+fn a_configuration_that_declares_no_provider_is_an_error() {
+    for text in ["", "# nothing yet\n", "\n\n", "[providers]\n"] {
+        let errors = errors(&[("conf.toml", text)]);
+        assert_eq!(places(&errors), ["conf.toml:0:0 "], "{text:?}");
+        assert_eq!(errors[0].message, "the configuration declares no provider");
+        assert!(help(&errors[0]).contains("[providers.<key>]"), "{errors:?}");
+    }
 }
 
 #[test]
