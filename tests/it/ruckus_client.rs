@@ -1244,3 +1244,96 @@ async fn ctrl_c_stops_waiting_for_an_activity_and_the_next_run_resumes_it() {
         "never posted again"
     );
 }
+
+/// Issue 7, item 2: the token request is safe to repeat, so a 5xx or a dropped
+/// connection on it is retried like a read, and one vendor's token hiccup no
+/// longer aborts the plan of all four.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_token_500_or_dropped_connection_is_retried_and_all_four_vendors_still_plan() {
+    let sim = r1_sim().await;
+    let dir = tempfile::tempdir().unwrap();
+    let conf = write_mixed(&sim, dir.path());
+    let desired = mspform::config::load(&conf).unwrap();
+    let store = store(dir.path());
+    let token_route = "POST /oauth2/token/*";
+    sim.inject_fault(fault(token_route, FaultKind::Status { status: 500 }, 1));
+    sim.inject_fault(fault(token_route, FaultKind::DropAfterCommit, 1));
+    sim.inject_fault(fault(token_route, FaultKind::Status { status: 503 }, 1));
+    let p = plan(&desired, &store).await;
+    assert_eq!(
+        sim.calls("ruckus", token_route),
+        4,
+        "three failures, then a token"
+    );
+    let providers: Vec<&str> = p
+        .plan
+        .providers
+        .iter()
+        .map(|r| r.provider.as_str())
+        .collect();
+    assert_eq!(providers.len(), 4, "every vendor was read: {providers:?}");
+    assert!(
+        p.plan
+            .actions
+            .iter()
+            .any(|a| a.provider == "ruckus" && a.op == Op::Create),
+        "{:#?}",
+        p.plan.actions
+    );
+}
+
+/// A token endpoint that keeps failing: a bounded number of attempts, then an
+/// error naming the vendor, the call and the status, and no secret; refused
+/// credentials (401) are not retried at all.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_persistent_token_500_is_an_error_naming_vendor_call_and_status() {
+    let sim = r1_sim().await;
+    let dir = tempfile::tempdir().unwrap();
+    let desired = load(&sim, dir.path(), PORTFOLIO);
+    let token_route = "POST /oauth2/token/*";
+    sim.inject_fault(FaultSpec {
+        vendor: "ruckus".into(),
+        route: token_route.into(),
+        kind: FaultKind::Status { status: 500 },
+        count: None,
+        rate: None,
+    });
+    let err = engine::plan(&desired, store(dir.path()), &[])
+        .await
+        .err()
+        .expect("fails");
+    let text = err.to_string();
+    assert!(
+        matches!(
+            err,
+            EngineError::Provider(ProviderError::Http { status: 500, .. })
+        ),
+        "a vendor failure, not a credentials problem: {text}"
+    );
+    assert!(
+        text.starts_with(&format!(
+            "r1: POST /ruckus/oauth2/token/{MSP} answered HTTP 500"
+        )),
+        "{text}"
+    );
+    assert!(!text.contains("sim-r1-secret"), "{text}");
+    assert_eq!(
+        sim.calls("ruckus", token_route),
+        5,
+        "one try and four retries"
+    );
+    assert_eq!(sim.calls("ruckus", "POST /tenants/query"), 0);
+
+    sim.clear_faults();
+    sim.ruckus_switches(|s| s.token_bad_secret_status = 401);
+    std::fs::write(dir.path().join("r1-secret"), "not-the-secret").unwrap();
+    let err = engine::plan(&desired, store(dir.path()), &[])
+        .await
+        .err()
+        .expect("fails");
+    assert!(
+        matches!(err, EngineError::Provider(ProviderError::Auth { .. })),
+        "{err}"
+    );
+    assert_eq!(sim.calls("ruckus", token_route), 6, "a 401 is not retried");
+}
