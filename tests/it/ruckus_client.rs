@@ -1337,3 +1337,63 @@ async fn a_persistent_token_500_is_an_error_naming_vendor_call_and_status() {
     );
     assert_eq!(sim.calls("ruckus", token_route), 6, "a 401 is not retried");
 }
+
+/// Issue 7, item 4: tech partners come from the documented
+/// `POST /techpartners/mspecs/query`; `POST /tenants/query` (filtered on the
+/// partner types) is read instead only when the documented one answers 404. A
+/// 500 there is retried and then an error, never silently the other endpoint.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tech_partners_come_from_the_documented_query_and_fall_back_only_on_404() {
+    const TECH: &str = "POST /techpartners/mspecs/query";
+    const TENANTS: &str = "POST /tenants/query";
+    let sim = r1_sim().await;
+    let dir = tempfile::tempdir().unwrap();
+    let desired = load(&sim, dir.path(), &format!("{PORTFOLIO}{PARTNERS}"));
+    let store = store(dir.path());
+    let summary = |p: &Prepared| -> Vec<(String, Op)> {
+        p.plan
+            .actions
+            .iter()
+            .map(|a| (a.address.clone(), a.op))
+            .collect()
+    };
+
+    let documented = plan(&desired, &store).await;
+    assert_eq!(sim.calls("ruckus", TECH), 1, "the partners' query");
+    assert_eq!(sim.calls("ruckus", TENANTS), 1, "the tenants' query only");
+    let ops = summary(&documented);
+    assert!(
+        ops.contains(&("partner.northwind".to_string(), Op::Adopt)),
+        "{ops:?}"
+    );
+
+    // The vendor has removed the deprecated endpoint: one 404, then the filter.
+    sim.reset_calls();
+    sim.ruckus_switches(|s| s.techpartners_query = false);
+    let fallback = plan(&desired, &store).await;
+    assert_eq!(summary(&fallback), ops, "the same plan either way");
+    assert_eq!(sim.calls("ruckus", TECH), 1, "a 404 is not retried");
+    assert_eq!(sim.calls("ruckus", TENANTS), 2, "tenants, then partners");
+
+    // A server error on the documented endpoint is not a reason to switch.
+    sim.reset_calls();
+    sim.ruckus_switches(|s| s.techpartners_query = true);
+    sim.inject_fault(FaultSpec {
+        vendor: "ruckus".into(),
+        route: TECH.into(),
+        kind: FaultKind::Status { status: 500 },
+        count: None,
+        rate: None,
+    });
+    let err = engine::plan(&desired, store.clone(), &[])
+        .await
+        .err()
+        .expect("fails");
+    assert!(
+        err.to_string()
+            .contains("POST /techpartners/mspecs/query answered HTTP 500"),
+        "{err}"
+    );
+    assert_eq!(sim.calls("ruckus", TECH), 5, "one try and four retries");
+    assert_eq!(sim.calls("ruckus", TENANTS), 1, "the tenants' query only");
+}

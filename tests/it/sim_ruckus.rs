@@ -1168,9 +1168,34 @@ async fn queries_page_sort_search_and_filter() {
         )
         .await;
     assert_eq!(r.body["totalCount"], 2);
-    // Tech-partner ECs: only assigned ones.
+    // Tech-partner ECs: the tech partners' own tenant rows (as the web UI reads
+    // them), with the ECs assigned to each; a type filter picks other types.
     let r = h.query("/techpartners/mspecs/query", json!({})).await;
-    assert_eq!(names(&r), ["Seaside Hotel"]);
+    assert_eq!(
+        names(&r),
+        [
+            "Bluebird Installers",
+            "Fabrikam Systems",
+            "Northwind Integration"
+        ]
+    );
+    let northwind = r.body["data"][2].as_object().expect("row");
+    assert_eq!(northwind["tenantType"], "MSP_INTEGRATOR");
+    assert_eq!(northwind["assignedMspEcList"], json!([SEASIDE]));
+    let r = h
+        .query(
+            "/techpartners/mspecs/query",
+            json!({"filters": {"tenantType": ["MSP_EC"]}}),
+        )
+        .await;
+    assert_eq!(r.body["totalCount"], 7);
+    // Deprecated by the vendor: switched off, it is gone (404).
+    h.sim.ruckus_switches(|s| s.techpartners_query = false);
+    assert_eq!(
+        h.post("/techpartners/mspecs/query", json!({})).await.status,
+        404
+    );
+    h.sim.ruckus_switches(|s| s.techpartners_query = true);
 
     // Switches: total key, page base, page-size cap.
     h.sim.ruckus_switches(|s| {

@@ -20,6 +20,10 @@ const MAX_PAGES: u32 = 1000;
 /// Longest wait between two activity polls.
 const MAX_POLL_INTERVAL: Duration = Duration::from_secs(8);
 
+/// The query of every managed tenant, and the (deprecated) one of tech partners.
+const TENANTS_QUERY: &str = "/tenants/query";
+const TECHPARTNERS_QUERY: &str = "/techpartners/mspecs/query";
+
 /// The tenant types of managed tenants and of tech partners.
 pub const EC: &str = "MSP_EC";
 pub const PARTNER_TYPES: [&str; 2] = ["MSP_INTEGRATOR", "MSP_INSTALLER"];
@@ -70,23 +74,50 @@ impl Ruckus {
         })
     }
 
-    /// All rows of `POST /tenants/query` for these tenant types. Pages from 0
-    /// (from 1 when the server refuses page 0), follows the page number the
-    /// server echoes, and ends on the total (`totalCount` or `total`), on an
-    /// empty page, or when a page brings nothing new.
+    /// All rows of `POST /tenants/query` for these tenant types.
     pub async fn query_tenants(
         &self,
         types: &[&str],
         search: Option<&str>,
     ) -> Result<Vec<Row>, ProviderError> {
-        const PATH: &str = "/tenants/query";
+        self.query_rows(TENANTS_QUERY, types, search).await
+    }
+
+    /// The MSP's tech partners (integrators and installers): the documented
+    /// `POST /techpartners/mspecs/query` ("Query tech-partner ECs": the partners'
+    /// own tenant rows, as the web UI reads it), or, only when that answers 404
+    /// (the vendor has deprecated it), the tenant-type filter on `POST /tenants/query`.
+    /// Any other failure is an error: never silently the other endpoint.
+    pub async fn query_partners(&self) -> Result<Vec<Row>, ProviderError> {
+        match self
+            .query_rows(TECHPARTNERS_QUERY, &PARTNER_TYPES, None)
+            .await
+        {
+            Err(e) if e.status() == Some(404) => {
+                tracing::info!(provider = %self.key, "POST {TECHPARTNERS_QUERY} is not served here; reading the tech partners from POST {TENANTS_QUERY}");
+                self.query_rows(TENANTS_QUERY, &PARTNER_TYPES, None).await
+            }
+            other => other,
+        }
+    }
+
+    /// All rows of one R1 query endpoint for these tenant types. Pages from 0
+    /// (from 1 when the server refuses page 0), follows the page number the
+    /// server echoes, and ends on the total (`totalCount` or `total`), on an
+    /// empty page, or when a page brings nothing new.
+    async fn query_rows(
+        &self,
+        path: &str,
+        types: &[&str],
+        search: Option<&str>,
+    ) -> Result<Vec<Row>, ProviderError> {
         let mut rows: Vec<Row> = Vec::new();
         let mut seen: BTreeSet<String> = BTreeSet::new();
         let mut page = 0u64;
         let mut tried_one_based = false;
         let mut idle = 0;
         for _ in 0..MAX_PAGES {
-            let call = Call::new(Method::POST, PATH)
+            let call = Call::new(Method::POST, path)
                 .json(Self::query_body(types, search, page))
                 .idempotent(true);
             let answer = match self.send(&call, None).await {
@@ -126,7 +157,7 @@ impl Ruckus {
             }
             page = (page + 1).max(parsed.page.map_or(0, |p| p + 1));
         }
-        Err(self.other(format!("POST {PATH} did not end after {MAX_PAGES} pages")))
+        Err(self.other(format!("POST {path} did not end after {MAX_PAGES} pages")))
     }
 
     /// Every managed tenant (MSP-EC): the query endpoint, or the deprecated

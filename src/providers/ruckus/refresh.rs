@@ -1,7 +1,8 @@
 //! Reads RUCKUS One's live state into a [`Snapshot`] with few calls: one paged
 //! query of the managed tenants, the full view of the tenants mspform manages
 //! only, and (when partners are declared or owned) one query of the tech
-//! partners plus the assignment list of the partners in question. Creates an
+//! partners (`POST /techpartners/mspecs/query`, or `POST /tenants/query` where
+//! that is gone) plus the assignment list of the partners in question. Creates an
 //! earlier run left in flight are looked up through their activity.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -252,7 +253,7 @@ impl Ruckus {
         desired: &Desired,
         owned: &BTreeMap<String, OwnedRecord>,
     ) -> Result<(), ProviderError> {
-        let rows = self.query_tenants(&PARTNER_TYPES, None).await?;
+        let rows = self.query_partners().await?;
         snap.partners = rows
             .into_iter()
             .filter_map(|r| {

@@ -41,6 +41,9 @@ pub struct RuckusSwitches {
     pub delete_status: u16,
     /// Also serve `GET /tenants/{id}/invitations` (admin email in the query string) like the POST.
     pub invitations_get: bool,
+    /// Serve `POST /techpartners/mspecs/query` (deprecated by the vendor in favour of
+    /// `POST /tenants/query`, "removed no sooner than 06/30/2026"); false → 404.
+    pub techpartners_query: bool,
     /// Name of the total-count key in query answers.
     pub query_total_key: TotalKey,
     /// Number of the first page of query answers (0 or 1); a smaller `page` → 400.
@@ -98,6 +101,7 @@ impl Default for RuckusSwitches {
             update_semantics: UpdateSemantics::Replace,
             delete_status: 200,
             invitations_get: true,
+            techpartners_query: true,
             query_total_key: TotalKey::TotalCount,
             query_page_base: 0,
             query_default_page_size: 10,
