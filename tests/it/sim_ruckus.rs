@@ -848,6 +848,64 @@ async fn invitations_need_admin_email_and_answer_204() {
     );
 }
 
+// Fact sheet §3.4, EC admins: a sent invitation is observable in the EC's
+// administrator list (switchable, with the answer's shape).
+#[tokio::test]
+async fn ec_admins_list_the_create_admin_and_everyone_invited() {
+    let h = start().await;
+    let admins = format!("/tenants/{LAKEVIEW}/admins");
+    let emails = |r: &Resp| -> Vec<String> {
+        let rows = r.body.as_array().or_else(|| r.body["data"].as_array());
+        rows.expect("a list")
+            .iter()
+            .map(|a| a["email"].as_str().unwrap_or_default().to_string())
+            .collect()
+    };
+    let r = h.get(&admins).await;
+    assert_eq!(r.status, 200);
+    assert_eq!(emails(&r), ["admin@lakeview.example"]);
+    assert_eq!(r.body[0]["user_name"], "admin@lakeview.example");
+    for _ in 0..2 {
+        let r = h
+            .post(
+                &format!("/tenants/{LAKEVIEW}/invitations"),
+                json!({"admin_email": "New.Admin@lakeview.example"}),
+            )
+            .await;
+        assert_eq!(r.status, 204);
+    }
+    let r = h.get(&admins).await;
+    assert_eq!(
+        emails(&r),
+        ["admin@lakeview.example", "New.Admin@lakeview.example"],
+        "each address once"
+    );
+    assert_eq!(
+        h.get(&format!("/mspCustomers/{LAKEVIEW}/admins"))
+            .await
+            .body,
+        r.body,
+        "the deprecated alias"
+    );
+    assert_eq!(
+        h.get("/tenants/ffffffffffffffffffffffffffffffff/admins")
+            .await
+            .status,
+        404
+    );
+
+    h.sim.ruckus_switches(|s| {
+        s.admins_list_invited = false;
+        s.admins_read = mspform::sim::ruckus::AdminsRead::Data;
+    });
+    let r = h.get(&admins).await;
+    assert_eq!(r.body["totalCount"], 1);
+    assert_eq!(emails(&r), ["admin@lakeview.example"]);
+    h.sim
+        .ruckus_switches(|s| s.admins_read = mspform::sim::ruckus::AdminsRead::Absent);
+    assert_eq!(h.get(&admins).await.status, 404);
+}
+
 // Item 43: deprecated aliases.
 #[tokio::test]
 async fn mspcustomers_aliases_match_tenants() {
