@@ -1397,3 +1397,186 @@ async fn tech_partners_come_from_the_documented_query_and_fall_back_only_on_404(
     assert_eq!(sim.calls("ruckus", TECH), 5, "one try and four retries");
     assert_eq!(sim.calls("ruckus", TENANTS), 1, "the tenants' query only");
 }
+
+/// How many invitations the simulator recorded for one email.
+fn invitations_to(sim: &Simulator, email: &str) -> usize {
+    invitations(sim).iter().filter(|i| i.1 == email).count()
+}
+
+/// Issue 7, item 3: an invitation whose answer is lost (the vendor sent it, the
+/// connection dropped) is settled by reading the tenant's administrators, and
+/// the next apply does not send it again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lost_invitation_answer_is_settled_by_reading_and_never_sent_twice() {
+    let sim = r1_sim().await;
+    let dir = tempfile::tempdir().unwrap();
+    let desired = load(&sim, dir.path(), PORTFOLIO);
+    let store = store(dir.path());
+    sim.inject_fault(fault(
+        "POST /tenants/*/invitations",
+        FaultKind::DropAfterCommit,
+        1,
+    ));
+    let first = apply(&desired, &store).await;
+    assert!(
+        sim.dump()["faults"].as_array().unwrap().is_empty(),
+        "the fault fired"
+    );
+    let second = apply(&desired, &store).await;
+    assert_eq!(invitations_to(&sim, "it@harbor.example"), 1);
+    assert_eq!(invitations_to(&sim, "ops@orchard.example"), 1);
+    assert_ok(&first);
+    assert_ok(&second);
+    assert_eq!(sim.calls("ruckus", "POST /tenants/*/invitations"), 2);
+    assert!(
+        sim.calls("ruckus", "GET /tenants/*/admins") >= 1,
+        "read, not resent"
+    );
+    let lost: Vec<_> = store
+        .journal()
+        .unwrap()
+        .into_iter()
+        .filter(|(_, e)| {
+            e.action == "invite" && e.detail.as_deref().unwrap_or("").contains("answer lost")
+        })
+        .collect();
+    assert_eq!(lost.len(), 1, "one answer was lost: {lost:#?}");
+    let p = plan(&desired, &store).await;
+    assert!(!p.plan.has_changes(), "{:#?}", p.plan.actions);
+    assert!(mspform::state::pending(store.as_ref()).unwrap().is_empty());
+}
+
+/// A changed administrator whose invitation answer is lost, on a vendor whose
+/// administrator list does not show pending invitations (or cannot be read):
+/// nothing proves it either way, so mspform takes the safe side — it is never
+/// sent twice on its own — and `--resend-invitation` sends it once when asked.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unprovable_invitation_is_not_sent_twice_and_can_be_resent_on_request() {
+    let sim = r1_sim().await;
+    let dir = tempfile::tempdir().unwrap();
+    let store = store(dir.path());
+    assert_ok(&apply(&load(&sim, dir.path(), PORTFOLIO), &store).await);
+    for (read, new) in [
+        (
+            mspform::sim::ruckus::AdminsRead::Array,
+            "new-it@harbor.example",
+        ),
+        (
+            mspform::sim::ruckus::AdminsRead::Absent,
+            "next-it@harbor.example",
+        ),
+    ] {
+        sim.ruckus_switches(|s| {
+            s.admins_list_invited = false;
+            s.admins_read = read;
+        });
+        let changed = load(
+            &sim,
+            dir.path(),
+            &PORTFOLIO.replace("it@harbor.example", new),
+        );
+        sim.inject_fault(fault(
+            "POST /tenants/*/invitations",
+            FaultKind::DropAfterCommit,
+            1,
+        ));
+        let p = plan(&changed, &store).await;
+        assert_eq!(p.plan.actions[0].changes[0].field, "admin_email");
+        assert_ok(&apply_prepared(&p, &changed, &store).await);
+        assert!(!plan(&changed, &store).await.plan.has_changes());
+        assert_ok(&apply(&changed, &store).await);
+        assert_eq!(invitations_to(&sim, new), 1, "{read:?}");
+    }
+
+    // Asked for explicitly, it goes out once more.
+    let last = load(
+        &sim,
+        dir.path(),
+        &PORTFOLIO.replace("it@harbor.example", "next-it@harbor.example"),
+    );
+    let options = PlanOptions {
+        resend_invitations: BTreeSet::from(["customer.harbor".to_string()]),
+    };
+    let p = plan_opts(&last, &store, &options).await;
+    assert_ok(&apply_prepared(&p, &last, &store).await);
+    assert_eq!(invitations_to(&sim, "next-it@harbor.example"), 2);
+}
+
+/// `mspform apply` killed (SIGKILL) after the vendor took an invitation but
+/// before the answer was recorded; the next apply reads the tenant's
+/// administrators and sends no invitation twice.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kill_9_after_an_invitation_went_out_then_apply_again_sends_it_once() {
+    let sim = r1_sim().await;
+    let dir = tempfile::tempdir().unwrap();
+    let conf = dir.path().join("conf");
+    std::fs::create_dir_all(&conf).unwrap();
+    std::fs::write(
+        conf.join("r1.toml"),
+        format!("{}\n{PORTFOLIO}", provider_toml(&sim, dir.path(), 600)),
+    )
+    .unwrap();
+    let state = dir.path().join("state");
+    // The answer is lost, and the read that follows hangs until the kill.
+    sim.inject_fault(fault(
+        "POST /tenants/*/invitations",
+        FaultKind::DropAfterCommit,
+        1,
+    ));
+    sim.inject_fault(fault(
+        "GET /tenants/*/admins",
+        FaultKind::Latency { ms: 60_000 },
+        1,
+    ));
+    let bin = env!("CARGO_BIN_EXE_mspform");
+    let apply_args = [
+        "-c".to_string(),
+        conf.display().to_string(),
+        "--state".to_string(),
+        state.display().to_string(),
+        "apply".to_string(),
+        "--auto-approve".to_string(),
+    ];
+    let mut child = Command::new(bin)
+        .args(&apply_args)
+        .env("NO_COLOR", "1")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let start = Instant::now();
+    while sim.calls("ruckus", "GET /tenants/*/admins") < 1
+        && start.elapsed() < Duration::from_secs(60)
+    {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    child.kill().unwrap(); // SIGKILL
+    let _ = child.wait();
+    assert_eq!(
+        invitations(&sim).len(),
+        1,
+        "one invitation went out before the kill"
+    );
+    let sent = invitations(&sim)[0].1.clone();
+
+    let out = tokio::task::spawn_blocking(move || {
+        Command::new(bin)
+            .args(&apply_args)
+            .env("NO_COLOR", "1")
+            .stdin(Stdio::null())
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(invitations_to(&sim, &sent), 1, "not sent again");
+    assert_eq!(invitations_to(&sim, "it@harbor.example"), 1);
+    assert_eq!(invitations_to(&sim, "ops@orchard.example"), 1);
+}

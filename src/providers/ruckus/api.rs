@@ -262,18 +262,41 @@ impl Ruckus {
         }
     }
 
-    /// `POST /tenants/{id}/invitations` `{"admin_email", "resend"}` → 204.
+    /// `POST /tenants/{id}/invitations` `{"admin_email", "resend"}` → 204. Not
+    /// journaled here: the caller journals it (and records the intent) first.
     pub async fn invite(
         &self,
         id: &str,
         email: &str,
         resend: bool,
-        ctx: &WriteCtx,
     ) -> Result<Accepted, ProviderError> {
         let call = Call::new(Method::POST, format!("/tenants/{id}/invitations"))
             .json(json!({"admin_email": email, "resend": resend}));
-        let answer = self.send(&call, Some(ctx)).await?;
+        let answer = self.send(&call, None).await?;
         Ok(Accepted::from_value(&self.json(&answer, &call)?))
+    }
+
+    /// `GET /tenants/{id}/admins`: the EC's administrators' emails (lower case);
+    /// `None` when the list cannot be read here (404 or 405: not served, or the
+    /// tenant is gone). Any other failure is an error, never an empty list.
+    pub async fn ec_admins(&self, id: &str) -> Result<Option<Vec<String>>, ProviderError> {
+        let call = Call::get(format!("/tenants/{id}/admins"));
+        let answer = match self.send(&call, None).await {
+            Ok(a) => a,
+            Err(e) if matches!(e.status(), Some(404 | 405)) => return Ok(None),
+            Err(e) => return Err(e),
+        };
+        let body = self.json(&answer, &call)?;
+        wire::admin_emails(&body)
+            .map(Some)
+            .ok_or_else(|| ProviderError::Decode {
+                provider: self.key.clone(),
+                call: call.name(),
+                message: format!(
+                    "no list of administrators in the answer: {}",
+                    crate::providers::http::snippet(&answer.text)
+                ),
+            })
     }
 
     /// `GET /mspIntegrators/{id}?delegationType=…`: the EC ids assigned to a tech partner.
