@@ -276,27 +276,28 @@ impl Ruckus {
         Ok(Accepted::from_value(&self.json(&answer, &call)?))
     }
 
-    /// `GET /tenants/{id}/admins`: the EC's administrators' emails (lower case);
-    /// `None` when the list cannot be read here (404 or 405: not served, or the
-    /// tenant is gone). Any other failure is an error, never an empty list.
+    /// `GET /tenants/{id}/admins`: the EC's administrators' emails (lower case).
+    /// `None` when the list cannot be read here: 403, 404 or 405 (not allowed,
+    /// not served, or the tenant is gone) or an answer with no list in it; the
+    /// caller then proves nothing from it (it never reads that as "nobody").
+    /// Any other failure is an error.
     pub async fn ec_admins(&self, id: &str) -> Result<Option<Vec<String>>, ProviderError> {
         let call = Call::get(format!("/tenants/{id}/admins"));
         let answer = match self.send(&call, None).await {
             Ok(a) => a,
-            Err(e) if matches!(e.status(), Some(404 | 405)) => return Ok(None),
+            Err(e) if matches!(e.status(), Some(403..=405)) => {
+                tracing::debug!(provider = %self.key, error = %e, "the tenant's administrators cannot be read");
+                return Ok(None);
+            }
             Err(e) => return Err(e),
         };
-        let body = self.json(&answer, &call)?;
-        wire::admin_emails(&body)
-            .map(Some)
-            .ok_or_else(|| ProviderError::Decode {
-                provider: self.key.clone(),
-                call: call.name(),
-                message: format!(
-                    "no list of administrators in the answer: {}",
-                    crate::providers::http::snippet(&answer.text)
-                ),
-            })
+        let list = serde_json::from_str::<Value>(&answer.text)
+            .ok()
+            .and_then(|body| wire::admin_emails(&body));
+        if list.is_none() {
+            tracing::warn!(provider = %self.key, call = %call.name(), body = %crate::providers::http::snippet(&answer.text), "no list of administrators in the answer");
+        }
+        Ok(list)
     }
 
     /// `GET /mspIntegrators/{id}?delegationType=…`: the EC ids assigned to a tech partner.
