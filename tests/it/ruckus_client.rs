@@ -1259,11 +1259,12 @@ async fn a_token_500_or_dropped_connection_is_retried_and_all_four_vendors_still
     sim.inject_fault(fault(token_route, FaultKind::Status { status: 500 }, 1));
     sim.inject_fault(fault(token_route, FaultKind::DropAfterCommit, 1));
     sim.inject_fault(fault(token_route, FaultKind::Status { status: 503 }, 1));
+    sim.inject_fault(fault(token_route, FaultKind::RateLimitSecond, 1));
     let p = plan(&desired, &store).await;
     assert_eq!(
         sim.calls("ruckus", token_route),
-        4,
-        "three failures, then a token"
+        5,
+        "four failures, then a token"
     );
     let providers: Vec<&str> = p
         .plan
@@ -1579,4 +1580,65 @@ async fn kill_9_after_an_invitation_went_out_then_apply_again_sends_it_once() {
     assert_eq!(invitations_to(&sim, &sent), 1, "not sent again");
     assert_eq!(invitations_to(&sim, "it@harbor.example"), 1);
     assert_eq!(invitations_to(&sim, "ops@orchard.example"), 1);
+}
+
+/// The invitation journal entry left open by a run killed at other moments: after
+/// it recorded whom it invited (state proves it: no read), or by an older
+/// mspform that recorded nothing else (the administrators are read; the
+/// invitation counts as sent and the next apply records it).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_open_invitation_entry_is_settled_from_state_or_by_reading() {
+    use mspform::state::{JournalEntry, JournalStatus};
+    let sim = r1_sim().await;
+    let dir = tempfile::tempdir().unwrap();
+    let desired = load(&sim, dir.path(), PORTFOLIO);
+    let store = store(dir.path());
+    assert_ok(&apply(&desired, &store).await);
+    let open_entry = |natural_key: Option<&str>| {
+        store
+            .journal_begin(&JournalEntry {
+                provider: "r1".into(),
+                address: "customer.harbor".into(),
+                action: "invite".into(),
+                call: "POST /tenants/x/invitations".into(),
+                natural_key: natural_key.map(str::to_string),
+                status: JournalStatus::Pending,
+                started_at: 0,
+                finished_at: None,
+                detail: None,
+            })
+            .unwrap()
+    };
+    let admins = "GET /tenants/*/admins";
+
+    open_entry(Some("it@harbor.example"));
+    assert!(!plan(&desired, &store).await.plan.has_changes());
+    assert_eq!(sim.calls("ruckus", admins), 0, "state proves it");
+
+    // An older entry: no email, no fact either.
+    let mut record = store.get_owned("customer.harbor").unwrap().unwrap();
+    record.facts.remove("invited");
+    store.put_owned("customer.harbor", &record).unwrap();
+    open_entry(None);
+    let p = plan(&desired, &store).await;
+    assert!(!p.plan.has_changes(), "{:#?}", p.plan.actions);
+    assert_eq!(sim.calls("ruckus", admins), 1);
+    // Any apply records it (here one with a change elsewhere).
+    let changed = load(
+        &sim,
+        dir.path(),
+        &PORTFOLIO.replace("831-555-0100", "831-555-0199"),
+    );
+    assert_ok(&apply(&changed, &store).await);
+    let record = store.get_owned("customer.harbor").unwrap().unwrap();
+    assert_eq!(record.facts["invited"], json!("it@harbor.example"));
+    assert!(mspform::state::pending(store.as_ref()).unwrap().is_empty());
+    let before = sim.calls("ruckus", admins);
+    assert!(!plan(&changed, &store).await.plan.has_changes());
+    assert_eq!(
+        sim.calls("ruckus", admins),
+        before,
+        "nothing in doubt any more"
+    );
+    assert_eq!(invitations_to(&sim, "it@harbor.example"), 1);
 }

@@ -12,7 +12,7 @@ use serde_json::Value;
 
 use super::Ruckus;
 use super::api::{EC, PARTNER_TYPES};
-use super::run::{INVITE, INVITING};
+use super::run::{INVITE, INVITED, INVITING};
 use super::wire::{ActivityStatus, EcView};
 use crate::model::Desired;
 use crate::providers::http::ProviderError;
@@ -281,10 +281,12 @@ impl Ruckus {
             }
         }
         for (_, entry) in self.store.journal()? {
+            let Some(record) = owned_ecs.get(entry.address.as_str()) else {
+                continue;
+            };
             if entry.provider != self.key
                 || entry.action != INVITE
                 || entry.status != JournalStatus::Pending
-                || !owned_ecs.contains_key(entry.address.as_str())
                 || doubtful.contains_key(&entry.address)
             {
                 continue;
@@ -297,7 +299,11 @@ impl Ruckus {
                     _ => None,
                 }
             };
-            if let Some(email) = entry.natural_key.clone().or_else(declared) {
+            // Killed after recording whom it invited, before closing the entry: proven.
+            let recorded = record.facts.get(INVITED).and_then(Value::as_str);
+            if let Some(email) = entry.natural_key.clone().or_else(declared)
+                && Some(email.as_str()) != recorded
+            {
                 doubtful.insert(entry.address.clone(), email);
             }
         }
