@@ -2,7 +2,8 @@
 //! keeps its own for its quota headers): bearer auth through a vendor [`Auth`],
 //! one re-authentication on a 401, the client-side rate limit, bounded waits on
 //! 429 (honouring `Retry-After` when a vendor sends it), bounded retries of 5xx
-//! and dropped connections for idempotent calls, and the write journal.
+//! and dropped connections for idempotent calls and token requests, and the
+//! write journal.
 //!
 //! Every loop here is bounded in count and time.
 
@@ -53,7 +54,7 @@ pub struct Call {
     pub body: Option<Body>,
     /// Safe to send again after a 5xx or a dropped connection.
     pub idempotent: bool,
-    /// Send without a bearer token (token endpoints).
+    /// Send without a bearer token (token endpoints); retried like a read.
     pub anonymous: bool,
 }
 
@@ -100,8 +101,13 @@ impl Call {
         self
     }
 
+    /// A token request: sent without a bearer token, and retried like a read. A
+    /// token request creates nothing a second one could duplicate; when the answer
+    /// to one that rotated a single-use refresh token is lost, the retry is refused
+    /// with a 4xx, which is reported as an authentication error, not retried.
     pub fn anonymous(mut self) -> Call {
         self.anonymous = true;
+        self.idempotent = true;
         self
     }
 
@@ -385,6 +391,12 @@ mod tests {
         let c = Call::get("https://login.example.com/t/oauth2/v2.0/token").query("secret", "x");
         assert_eq!(c.name(), "GET /t/oauth2/v2.0/token");
         assert_eq!(Call::get("/v1/msptenants").name(), "GET /v1/msptenants");
+    }
+
+    #[test]
+    fn token_requests_are_retried_like_reads() {
+        let token = Call::new(Method::POST, "/oauth2/token/t").anonymous();
+        assert!(token.anonymous && token.idempotent);
     }
 
     #[test]

@@ -304,3 +304,119 @@ async fn associations_go_in_chunks_of_twenty_and_moves_in_one_call_per_customer(
     );
     assert!(!plan(&desired, &store).await.plan.has_changes());
 }
+
+/// OAuth credentials in files, without an access token: the first call refreshes.
+fn oauth(desired: &mut mspform::model::Desired, dir: &std::path::Path) {
+    let secret = |name: &str, value: &str| {
+        let path = dir.join(name);
+        std::fs::write(&path, value).unwrap();
+        SecretRef::File(path)
+    };
+    aruba_settings(desired, |s| {
+        s.auth = ArubaAuth::OAuth {
+            client_id: secret("id", "sim-client"),
+            client_secret: secret("secret", "sim-secret"),
+            refresh_token: secret("refresh", "sim-refresh"),
+            access_token: None,
+        };
+    });
+}
+
+/// Issue 7, item 2: the refresh is a token request and goes through the same
+/// bounded retries as a read: a 5xx, or (when the vendor lets a refresh token be
+/// used again) a dropped connection, and the plan goes on.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refresh_500_or_dropped_connection_is_retried_and_the_plan_goes_on() {
+    let sim = sim(false).await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut desired = portfolio(&sim, dir.path());
+    oauth(&mut desired, dir.path());
+    sim.aruba_switches(|s| s.refresh_token_single_use = false);
+    sim.inject_fault(fault(
+        "POST /oauth2/token",
+        FaultKind::Status { status: 500 },
+        1,
+    ));
+    sim.inject_fault(fault("POST /oauth2/token", FaultKind::DropAfterCommit, 1));
+    let store = store(dir.path());
+    let p = plan(&desired, &store).await;
+    assert_eq!(sim.calls("aruba", "POST /oauth2/token"), 3);
+    assert!(!p.plan.actions.is_empty());
+    assert!(
+        store
+            .credential("aruba", "refresh_token")
+            .unwrap()
+            .is_some()
+    );
+}
+
+/// A refresh whose answer was lost after the vendor rotated a single-use refresh
+/// token cannot be repeated: the retry is refused, and the error says what to do,
+/// without a secret. It is asked once more only, not hammered.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lost_refresh_answer_with_a_single_use_token_is_a_clear_auth_error() {
+    let sim = sim(false).await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut desired = portfolio(&sim, dir.path());
+    oauth(&mut desired, dir.path());
+    sim.inject_fault(fault("POST /oauth2/token", FaultKind::DropAfterCommit, 1));
+    let err = engine::plan(&desired, store(dir.path()), &[])
+        .await
+        .err()
+        .expect("fails");
+    let text = err.to_string();
+    assert!(
+        matches!(err, EngineError::Provider(ProviderError::Auth { .. })),
+        "{text}"
+    );
+    assert!(
+        text.contains("POST /oauth2/token answered HTTP 400")
+            && text.contains("oauth.refresh_token"),
+        "{text}"
+    );
+    for secret in ["sim-secret", "sim-refresh"] {
+        assert!(!text.contains(secret), "{text}");
+    }
+    assert_eq!(sim.calls("aruba", "POST /oauth2/token"), 2);
+}
+
+/// A token endpoint that keeps failing: bounded attempts, then an HTTP error
+/// naming vendor, call and status (not "check the token"), no secret.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_persistent_refresh_500_is_an_error_naming_vendor_call_and_status() {
+    let sim = sim(false).await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut desired = portfolio(&sim, dir.path());
+    oauth(&mut desired, dir.path());
+    sim.inject_fault(FaultSpec {
+        vendor: "aruba".into(),
+        route: "POST /oauth2/token".into(),
+        kind: FaultKind::Status { status: 500 },
+        count: None,
+        rate: None,
+    });
+    let err = engine::plan(&desired, store(dir.path()), &[])
+        .await
+        .err()
+        .expect("fails");
+    let text = err.to_string();
+    assert!(
+        matches!(
+            err,
+            EngineError::Provider(ProviderError::Http { status: 500, .. })
+        ),
+        "a vendor failure, not a credentials problem: {text}"
+    );
+    assert!(
+        text.starts_with("aruba: POST /oauth2/token answered HTTP 500"),
+        "{text}"
+    );
+    for secret in ["sim-secret", "sim-refresh"] {
+        assert!(!text.contains(secret), "{text}");
+    }
+    assert_eq!(
+        sim.calls("aruba", "POST /oauth2/token"),
+        5,
+        "one try and four retries"
+    );
+}

@@ -717,3 +717,59 @@ async fn an_ip_group_customer_without_a_tenant_id_depends_on_the_vendor() {
     assert!(apply(&desired, &store).await.ok());
     assert!(!plan(&desired, &store).await.plan.has_changes());
 }
+
+/// Issue 7, item 2: the Entra token request is safe to repeat: a 5xx or a
+/// dropped connection on it is retried like a read and the plan goes on.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_token_500_or_dropped_connection_is_retried_and_the_plan_goes_on() {
+    let sim = sim(false).await;
+    let dir = tempfile::tempdir().unwrap();
+    let desired = config(&sim, dir.path(), &acme("AcmeCorp"));
+    sim.inject_fault(fault(TOKEN_ROUTE, FaultKind::Status { status: 500 }, 1));
+    sim.inject_fault(fault(TOKEN_ROUTE, FaultKind::DropAfterCommit, 1));
+    let p = plan(&desired, &store(dir.path())).await;
+    assert_eq!(sim.calls("audiocodes", TOKEN_ROUTE), 3);
+    assert_eq!(p.plan.actions.len(), 1);
+    assert_eq!(p.plan.actions[0].op, Op::Create);
+}
+
+/// A token endpoint that keeps failing: bounded attempts, then an HTTP error
+/// naming vendor, call and status (not "check the client secret"), no secret.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_persistent_token_500_is_an_error_naming_vendor_call_and_status() {
+    let sim = sim(false).await;
+    let dir = tempfile::tempdir().unwrap();
+    let desired = config(&sim, dir.path(), &acme("AcmeCorp"));
+    sim.inject_fault(FaultSpec {
+        vendor: "audiocodes".into(),
+        route: TOKEN_ROUTE.into(),
+        kind: FaultKind::Status { status: 500 },
+        count: None,
+        rate: None,
+    });
+    let err = engine::plan(&desired, store(dir.path()), &[])
+        .await
+        .err()
+        .expect("fails");
+    let text = err.to_string();
+    assert!(
+        matches!(
+            err,
+            EngineError::Provider(ProviderError::Http { status: 500, .. })
+        ),
+        "a vendor failure, not a credentials problem: {text}"
+    );
+    assert!(
+        text.starts_with(&format!(
+            "ac: POST /audiocodes/{PROVIDER_TENANT}/oauth2/v2.0/token answered HTTP 500"
+        )),
+        "{text}"
+    );
+    assert!(!text.contains(SECRET), "{text}");
+    assert_eq!(
+        sim.calls("audiocodes", TOKEN_ROUTE),
+        5,
+        "one try and four retries"
+    );
+    assert_eq!(sim.calls("audiocodes", LIST), 0);
+}

@@ -915,3 +915,57 @@ async fn moving_a_customer_between_partners_leaves_every_other_tenant_in_place()
             .has_changes()
     );
 }
+
+/// Issue 7, item 2: the login is a token request, safe to repeat: a 5xx or a
+/// dropped connection on it is retried like a read and the plan goes on.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_login_500_or_dropped_connection_is_retried_and_the_plan_goes_on() {
+    let env = start().await;
+    let d = env.desired(LAKESIDE_TOML);
+    env.fault(TOKEN_ROUTE, FaultKind::Status { status: 500 }, 1);
+    env.fault(TOKEN_ROUTE, FaultKind::DropAfterCommit, 1);
+    let p = env.plan(&d).await;
+    assert_eq!(env.sim.calls("extreme", TOKEN_ROUTE), 3);
+    assert_eq!(p.plan.providers[0].provider, "ext");
+    assert!(
+        env.sim.calls("extreme", "GET /v1/msptenants") >= 1,
+        "the tenants were read"
+    );
+}
+
+/// A login endpoint that keeps failing: bounded attempts, then an HTTP error
+/// naming vendor, call and status (not "check the password"), no secret.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_persistent_login_500_is_an_error_naming_vendor_call_and_status() {
+    let env = start().await;
+    let d = env.desired(LAKESIDE_TOML);
+    env.sim.inject_fault(FaultSpec {
+        vendor: "extreme".into(),
+        route: TOKEN_ROUTE.into(),
+        kind: FaultKind::Status { status: 500 },
+        count: None,
+        rate: None,
+    });
+    let err = engine::plan(&d, env.store.clone(), &[])
+        .await
+        .err()
+        .expect("fails");
+    let text = err.to_string();
+    assert!(
+        matches!(
+            err,
+            EngineError::Provider(mspform::providers::ProviderError::Http { status: 500, .. })
+        ),
+        "a vendor failure, not a credentials problem: {text}"
+    );
+    assert!(
+        text.starts_with("ext: POST /management/v1/oauth2/token answered HTTP 500"),
+        "{text}"
+    );
+    assert!(!text.contains("sim-password"), "{text}");
+    assert_eq!(
+        env.sim.calls("extreme", TOKEN_ROUTE),
+        5,
+        "one try and four retries"
+    );
+}

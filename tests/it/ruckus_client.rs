@@ -1246,3 +1246,401 @@ async fn ctrl_c_stops_waiting_for_an_activity_and_the_next_run_resumes_it() {
         "never posted again"
     );
 }
+
+/// Issue 7, item 2: the token request is safe to repeat, so a 5xx or a dropped
+/// connection on it is retried like a read, and one vendor's token hiccup no
+/// longer aborts the plan of all four.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_token_500_or_dropped_connection_is_retried_and_all_four_vendors_still_plan() {
+    let sim = r1_sim().await;
+    let dir = tempfile::tempdir().unwrap();
+    let conf = write_mixed(&sim, dir.path());
+    let desired = mspform::config::load(&conf).unwrap();
+    let store = store(dir.path());
+    let token_route = "POST /oauth2/token/*";
+    sim.inject_fault(fault(token_route, FaultKind::Status { status: 500 }, 1));
+    sim.inject_fault(fault(token_route, FaultKind::DropAfterCommit, 1));
+    sim.inject_fault(fault(token_route, FaultKind::Status { status: 503 }, 1));
+    sim.inject_fault(fault(token_route, FaultKind::RateLimitSecond, 1));
+    let p = plan(&desired, &store).await;
+    assert_eq!(
+        sim.calls("ruckus", token_route),
+        5,
+        "four failures, then a token"
+    );
+    let providers: Vec<&str> = p
+        .plan
+        .providers
+        .iter()
+        .map(|r| r.provider.as_str())
+        .collect();
+    assert_eq!(providers.len(), 4, "every vendor was read: {providers:?}");
+    assert!(
+        p.plan
+            .actions
+            .iter()
+            .any(|a| a.provider == "ruckus" && a.op == Op::Create),
+        "{:#?}",
+        p.plan.actions
+    );
+}
+
+/// A token endpoint that keeps failing: a bounded number of attempts, then an
+/// error naming the vendor, the call and the status, and no secret; refused
+/// credentials (401) are not retried at all.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_persistent_token_500_is_an_error_naming_vendor_call_and_status() {
+    let sim = r1_sim().await;
+    let dir = tempfile::tempdir().unwrap();
+    let desired = load(&sim, dir.path(), PORTFOLIO);
+    let token_route = "POST /oauth2/token/*";
+    sim.inject_fault(FaultSpec {
+        vendor: "ruckus".into(),
+        route: token_route.into(),
+        kind: FaultKind::Status { status: 500 },
+        count: None,
+        rate: None,
+    });
+    let err = engine::plan(&desired, store(dir.path()), &[])
+        .await
+        .err()
+        .expect("fails");
+    let text = err.to_string();
+    assert!(
+        matches!(
+            err,
+            EngineError::Provider(ProviderError::Http { status: 500, .. })
+        ),
+        "a vendor failure, not a credentials problem: {text}"
+    );
+    assert!(
+        text.starts_with(&format!(
+            "r1: POST /ruckus/oauth2/token/{MSP} answered HTTP 500"
+        )),
+        "{text}"
+    );
+    assert!(!text.contains("sim-r1-secret"), "{text}");
+    assert_eq!(
+        sim.calls("ruckus", token_route),
+        5,
+        "one try and four retries"
+    );
+    assert_eq!(sim.calls("ruckus", "POST /tenants/query"), 0);
+
+    sim.clear_faults();
+    sim.ruckus_switches(|s| s.token_bad_secret_status = 401);
+    std::fs::write(dir.path().join("r1-secret"), "not-the-secret").unwrap();
+    let err = engine::plan(&desired, store(dir.path()), &[])
+        .await
+        .err()
+        .expect("fails");
+    assert!(
+        matches!(err, EngineError::Provider(ProviderError::Auth { .. })),
+        "{err}"
+    );
+    assert_eq!(sim.calls("ruckus", token_route), 6, "a 401 is not retried");
+}
+
+/// Issue 7, item 4: tech partners come from the documented
+/// `POST /techpartners/mspecs/query`; `POST /tenants/query` (filtered on the
+/// partner types) is read instead only when the documented one answers 404. A
+/// 500 there is retried and then an error, never silently the other endpoint.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tech_partners_come_from_the_documented_query_and_fall_back_only_on_404() {
+    const TECH: &str = "POST /techpartners/mspecs/query";
+    const TENANTS: &str = "POST /tenants/query";
+    let sim = r1_sim().await;
+    let dir = tempfile::tempdir().unwrap();
+    let desired = load(&sim, dir.path(), &format!("{PORTFOLIO}{PARTNERS}"));
+    let store = store(dir.path());
+    let summary = |p: &Prepared| -> Vec<(String, Op)> {
+        p.plan
+            .actions
+            .iter()
+            .map(|a| (a.address.clone(), a.op))
+            .collect()
+    };
+
+    let documented = plan(&desired, &store).await;
+    assert_eq!(sim.calls("ruckus", TECH), 1, "the partners' query");
+    assert_eq!(sim.calls("ruckus", TENANTS), 1, "the tenants' query only");
+    let ops = summary(&documented);
+    assert!(
+        ops.contains(&("partner.northwind".to_string(), Op::Adopt)),
+        "{ops:?}"
+    );
+
+    // The vendor has removed the deprecated endpoint: one 404, then the filter.
+    sim.reset_calls();
+    sim.ruckus_switches(|s| s.techpartners_query = false);
+    let fallback = plan(&desired, &store).await;
+    assert_eq!(summary(&fallback), ops, "the same plan either way");
+    assert_eq!(sim.calls("ruckus", TECH), 1, "a 404 is not retried");
+    assert_eq!(sim.calls("ruckus", TENANTS), 2, "tenants, then partners");
+
+    // A server error on the documented endpoint is not a reason to switch.
+    sim.reset_calls();
+    sim.ruckus_switches(|s| s.techpartners_query = true);
+    sim.inject_fault(FaultSpec {
+        vendor: "ruckus".into(),
+        route: TECH.into(),
+        kind: FaultKind::Status { status: 500 },
+        count: None,
+        rate: None,
+    });
+    let err = engine::plan(&desired, store.clone(), &[])
+        .await
+        .err()
+        .expect("fails");
+    assert!(
+        err.to_string()
+            .contains("POST /techpartners/mspecs/query answered HTTP 500"),
+        "{err}"
+    );
+    assert_eq!(sim.calls("ruckus", TECH), 5, "one try and four retries");
+    assert_eq!(sim.calls("ruckus", TENANTS), 1, "the tenants' query only");
+}
+
+/// How many invitations the simulator recorded for one email.
+fn invitations_to(sim: &Simulator, email: &str) -> usize {
+    invitations(sim).iter().filter(|i| i.1 == email).count()
+}
+
+/// Issue 7, item 3: an invitation whose answer is lost (the vendor sent it, the
+/// connection dropped) is settled by reading the tenant's administrators, and
+/// the next apply does not send it again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lost_invitation_answer_is_settled_by_reading_and_never_sent_twice() {
+    let sim = r1_sim().await;
+    let dir = tempfile::tempdir().unwrap();
+    let desired = load(&sim, dir.path(), PORTFOLIO);
+    let store = store(dir.path());
+    sim.inject_fault(fault(
+        "POST /tenants/*/invitations",
+        FaultKind::DropAfterCommit,
+        1,
+    ));
+    let first = apply(&desired, &store).await;
+    assert!(
+        sim.dump()["faults"].as_array().unwrap().is_empty(),
+        "the fault fired"
+    );
+    let second = apply(&desired, &store).await;
+    assert_eq!(invitations_to(&sim, "it@harbor.example"), 1);
+    assert_eq!(invitations_to(&sim, "ops@orchard.example"), 1);
+    assert_ok(&first);
+    assert_ok(&second);
+    assert_eq!(sim.calls("ruckus", "POST /tenants/*/invitations"), 2);
+    assert!(
+        sim.calls("ruckus", "GET /tenants/*/admins") >= 1,
+        "read, not resent"
+    );
+    let lost: Vec<_> = store
+        .journal()
+        .unwrap()
+        .into_iter()
+        .filter(|(_, e)| {
+            e.action == "invite" && e.detail.as_deref().unwrap_or("").contains("answer lost")
+        })
+        .collect();
+    assert_eq!(lost.len(), 1, "one answer was lost: {lost:#?}");
+    let p = plan(&desired, &store).await;
+    assert!(!p.plan.has_changes(), "{:#?}", p.plan.actions);
+    assert!(mspform::state::pending(store.as_ref()).unwrap().is_empty());
+}
+
+/// A changed administrator whose invitation answer is lost, on a vendor whose
+/// administrator list does not show pending invitations (or cannot be read):
+/// nothing proves it either way, so mspform takes the safe side — it is never
+/// sent twice on its own — and `--resend-invitation` sends it once when asked.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unprovable_invitation_is_not_sent_twice_and_can_be_resent_on_request() {
+    let sim = r1_sim().await;
+    let dir = tempfile::tempdir().unwrap();
+    let store = store(dir.path());
+    assert_ok(&apply(&load(&sim, dir.path(), PORTFOLIO), &store).await);
+    for (read, new) in [
+        (
+            mspform::sim::ruckus::AdminsRead::Array,
+            "new-it@harbor.example",
+        ),
+        (
+            mspform::sim::ruckus::AdminsRead::Absent,
+            "next-it@harbor.example",
+        ),
+    ] {
+        sim.ruckus_switches(|s| {
+            s.admins_list_invited = false;
+            s.admins_read = read;
+        });
+        let changed = load(
+            &sim,
+            dir.path(),
+            &PORTFOLIO.replace("it@harbor.example", new),
+        );
+        sim.inject_fault(fault(
+            "POST /tenants/*/invitations",
+            FaultKind::DropAfterCommit,
+            1,
+        ));
+        let p = plan(&changed, &store).await;
+        assert_eq!(p.plan.actions[0].changes[0].field, "admin_email");
+        assert_ok(&apply_prepared(&p, &changed, &store).await);
+        assert!(!plan(&changed, &store).await.plan.has_changes());
+        assert_ok(&apply(&changed, &store).await);
+        assert_eq!(invitations_to(&sim, new), 1, "{read:?}");
+    }
+
+    // Asked for explicitly, it goes out once more.
+    let last = load(
+        &sim,
+        dir.path(),
+        &PORTFOLIO.replace("it@harbor.example", "next-it@harbor.example"),
+    );
+    let options = PlanOptions {
+        resend_invitations: BTreeSet::from(["customer.harbor".to_string()]),
+    };
+    let p = plan_opts(&last, &store, &options).await;
+    assert_ok(&apply_prepared(&p, &last, &store).await);
+    assert_eq!(invitations_to(&sim, "next-it@harbor.example"), 2);
+}
+
+/// `mspform apply` killed (SIGKILL) after the vendor took an invitation but
+/// before the answer was recorded; the next apply reads the tenant's
+/// administrators and sends no invitation twice.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kill_9_after_an_invitation_went_out_then_apply_again_sends_it_once() {
+    let sim = r1_sim().await;
+    let dir = tempfile::tempdir().unwrap();
+    let conf = dir.path().join("conf");
+    std::fs::create_dir_all(&conf).unwrap();
+    std::fs::write(
+        conf.join("r1.toml"),
+        format!("{}\n{PORTFOLIO}", provider_toml(&sim, dir.path(), 600)),
+    )
+    .unwrap();
+    let state = dir.path().join("state");
+    // The answer is lost, and the read that follows hangs until the kill.
+    sim.inject_fault(fault(
+        "POST /tenants/*/invitations",
+        FaultKind::DropAfterCommit,
+        1,
+    ));
+    sim.inject_fault(fault(
+        "GET /tenants/*/admins",
+        FaultKind::Latency { ms: 60_000 },
+        1,
+    ));
+    let bin = env!("CARGO_BIN_EXE_mspform");
+    let apply_args = [
+        "-c".to_string(),
+        conf.display().to_string(),
+        "--state".to_string(),
+        state.display().to_string(),
+        "apply".to_string(),
+        "--auto-approve".to_string(),
+    ];
+    let mut child = Command::new(bin)
+        .args(&apply_args)
+        .env("NO_COLOR", "1")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let start = Instant::now();
+    while sim.calls("ruckus", "GET /tenants/*/admins") < 1
+        && start.elapsed() < Duration::from_secs(60)
+    {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    child.kill().unwrap(); // SIGKILL
+    let _ = child.wait();
+    assert_eq!(
+        invitations(&sim).len(),
+        1,
+        "one invitation went out before the kill"
+    );
+    let sent = invitations(&sim)[0].1.clone();
+
+    let out = tokio::task::spawn_blocking(move || {
+        Command::new(bin)
+            .args(&apply_args)
+            .env("NO_COLOR", "1")
+            .stdin(Stdio::null())
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(invitations_to(&sim, &sent), 1, "not sent again");
+    assert_eq!(invitations_to(&sim, "it@harbor.example"), 1);
+    assert_eq!(invitations_to(&sim, "ops@orchard.example"), 1);
+}
+
+/// The invitation journal entry left open by a run killed at other moments: after
+/// it recorded whom it invited (state proves it: no read), or by an older
+/// mspform that recorded nothing else (the administrators are read; the
+/// invitation counts as sent and the next apply records it).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_open_invitation_entry_is_settled_from_state_or_by_reading() {
+    use mspform::state::{JournalEntry, JournalStatus};
+    let sim = r1_sim().await;
+    let dir = tempfile::tempdir().unwrap();
+    let desired = load(&sim, dir.path(), PORTFOLIO);
+    let store = store(dir.path());
+    assert_ok(&apply(&desired, &store).await);
+    let open_entry = |natural_key: Option<&str>| {
+        store
+            .journal_begin(&JournalEntry {
+                provider: "r1".into(),
+                address: "customer.harbor".into(),
+                action: "invite".into(),
+                call: "POST /tenants/x/invitations".into(),
+                natural_key: natural_key.map(str::to_string),
+                status: JournalStatus::Pending,
+                started_at: 0,
+                finished_at: None,
+                detail: None,
+            })
+            .unwrap()
+    };
+    let admins = "GET /tenants/*/admins";
+
+    open_entry(Some("it@harbor.example"));
+    assert!(!plan(&desired, &store).await.plan.has_changes());
+    assert_eq!(sim.calls("ruckus", admins), 0, "state proves it");
+
+    // An older entry: no email, no fact either.
+    let mut record = store.get_owned("customer.harbor").unwrap().unwrap();
+    record.facts.remove("invited");
+    store.put_owned("customer.harbor", &record).unwrap();
+    open_entry(None);
+    let p = plan(&desired, &store).await;
+    assert!(!p.plan.has_changes(), "{:#?}", p.plan.actions);
+    assert_eq!(sim.calls("ruckus", admins), 1);
+    // Any apply records it (here one with a change elsewhere).
+    let changed = load(
+        &sim,
+        dir.path(),
+        &PORTFOLIO.replace("831-555-0100", "831-555-0199"),
+    );
+    assert_ok(&apply(&changed, &store).await);
+    let record = store.get_owned("customer.harbor").unwrap().unwrap();
+    assert_eq!(record.facts["invited"], json!("it@harbor.example"));
+    assert!(mspform::state::pending(store.as_ref()).unwrap().is_empty());
+    let before = sim.calls("ruckus", admins);
+    assert!(!plan(&changed, &store).await.plan.has_changes());
+    assert_eq!(
+        sim.calls("ruckus", admins),
+        before,
+        "nothing in doubt any more"
+    );
+    assert_eq!(invitations_to(&sim, "it@harbor.example"), 1);
+}

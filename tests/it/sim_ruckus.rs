@@ -848,6 +848,64 @@ async fn invitations_need_admin_email_and_answer_204() {
     );
 }
 
+// Fact sheet §3.4, EC admins: a sent invitation is observable in the EC's
+// administrator list (switchable, with the answer's shape).
+#[tokio::test]
+async fn ec_admins_list_the_create_admin_and_everyone_invited() {
+    let h = start().await;
+    let admins = format!("/tenants/{LAKEVIEW}/admins");
+    let emails = |r: &Resp| -> Vec<String> {
+        let rows = r.body.as_array().or_else(|| r.body["data"].as_array());
+        rows.expect("a list")
+            .iter()
+            .map(|a| a["email"].as_str().unwrap_or_default().to_string())
+            .collect()
+    };
+    let r = h.get(&admins).await;
+    assert_eq!(r.status, 200);
+    assert_eq!(emails(&r), ["admin@lakeview.example"]);
+    assert_eq!(r.body[0]["user_name"], "admin@lakeview.example");
+    for _ in 0..2 {
+        let r = h
+            .post(
+                &format!("/tenants/{LAKEVIEW}/invitations"),
+                json!({"admin_email": "New.Admin@lakeview.example"}),
+            )
+            .await;
+        assert_eq!(r.status, 204);
+    }
+    let r = h.get(&admins).await;
+    assert_eq!(
+        emails(&r),
+        ["admin@lakeview.example", "New.Admin@lakeview.example"],
+        "each address once"
+    );
+    assert_eq!(
+        h.get(&format!("/mspCustomers/{LAKEVIEW}/admins"))
+            .await
+            .body,
+        r.body,
+        "the deprecated alias"
+    );
+    assert_eq!(
+        h.get("/tenants/ffffffffffffffffffffffffffffffff/admins")
+            .await
+            .status,
+        404
+    );
+
+    h.sim.ruckus_switches(|s| {
+        s.admins_list_invited = false;
+        s.admins_read = mspform::sim::ruckus::AdminsRead::Data;
+    });
+    let r = h.get(&admins).await;
+    assert_eq!(r.body["totalCount"], 1);
+    assert_eq!(emails(&r), ["admin@lakeview.example"]);
+    h.sim
+        .ruckus_switches(|s| s.admins_read = mspform::sim::ruckus::AdminsRead::Absent);
+    assert_eq!(h.get(&admins).await.status, 404);
+}
+
 // Item 43: deprecated aliases.
 #[tokio::test]
 async fn mspcustomers_aliases_match_tenants() {
@@ -1168,9 +1226,34 @@ async fn queries_page_sort_search_and_filter() {
         )
         .await;
     assert_eq!(r.body["totalCount"], 2);
-    // Tech-partner ECs: only assigned ones.
+    // Tech-partner ECs: the tech partners' own tenant rows (as the web UI reads
+    // them), with the ECs assigned to each; a type filter picks other types.
     let r = h.query("/techpartners/mspecs/query", json!({})).await;
-    assert_eq!(names(&r), ["Seaside Hotel"]);
+    assert_eq!(
+        names(&r),
+        [
+            "Bluebird Installers",
+            "Fabrikam Systems",
+            "Northwind Integration"
+        ]
+    );
+    let northwind = r.body["data"][2].as_object().expect("row");
+    assert_eq!(northwind["tenantType"], "MSP_INTEGRATOR");
+    assert_eq!(northwind["assignedMspEcList"], json!([SEASIDE]));
+    let r = h
+        .query(
+            "/techpartners/mspecs/query",
+            json!({"filters": {"tenantType": ["MSP_EC"]}}),
+        )
+        .await;
+    assert_eq!(r.body["totalCount"], 7);
+    // Deprecated by the vendor: switched off, it is gone (404).
+    h.sim.ruckus_switches(|s| s.techpartners_query = false);
+    assert_eq!(
+        h.post("/techpartners/mspecs/query", json!({})).await.status,
+        404
+    );
+    h.sim.ruckus_switches(|s| s.techpartners_query = true);
 
     // Switches: total key, page base, page-size cap.
     h.sim.ruckus_switches(|s| {

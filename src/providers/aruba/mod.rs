@@ -1,6 +1,13 @@
 //! HPE Aruba Networking Central (MSP mode) client: transport, auth and the
 //! documented endpoints (vendor-apis.md §1). The only place that speaks Aruba's
 //! wire format; `resolve` and `steps` turn it into plan and apply terms.
+//!
+//! The OAuth refresh goes through the same transport loop as every other call,
+//! so it is retried like a read (5xx, 429, dropped connection). Repeating a
+//! refresh whose answer was lost is safe: if the vendor had rotated the refresh
+//! token, the retry is refused (4xx) and the next candidate is tried, then an
+//! authentication error says to issue a new refresh token; nothing is spent
+//! that the lost answer had not spent already.
 
 mod api;
 pub mod provider;
@@ -40,6 +47,50 @@ struct AuthState {
     access: Option<String>,
 }
 
+/// A refused refresh: this refresh token (or the client) is not accepted, so the
+/// next candidate may be; anything else was retried already and is reported as is.
+fn refused(e: &ProviderError) -> bool {
+    matches!(e, ProviderError::Auth { .. })
+        || matches!(e, ProviderError::Http { status, .. } if (400..500).contains(status) && *status != 429)
+}
+
+/// `e` with every secret in `secrets` replaced (an error body may echo them).
+fn scrubbed(e: ProviderError, secrets: &[&str]) -> ProviderError {
+    let scrub = |text: String| {
+        secrets
+            .iter()
+            .filter(|s| s.len() >= 4)
+            .fold(text, |acc, s| acc.replace(*s, "[redacted]"))
+    };
+    match e {
+        ProviderError::Http {
+            provider,
+            call,
+            status,
+            body,
+        } => ProviderError::Http {
+            provider,
+            call,
+            status,
+            body: scrub(body),
+        },
+        ProviderError::Auth { provider, message } => ProviderError::Auth {
+            provider,
+            message: scrub(message),
+        },
+        ProviderError::Transport {
+            provider,
+            call,
+            message,
+        } => ProviderError::Transport {
+            provider,
+            call,
+            message: scrub(message),
+        },
+        other => other,
+    }
+}
+
 pub struct Aruba {
     key: String,
     base: String,
@@ -47,6 +98,8 @@ pub struct Aruba {
     pub(crate) settings: ArubaSettings,
     limiter: Arc<RateLimiter>,
     auth: Mutex<AuthState>,
+    /// Held while refreshing, so concurrent 401s refresh once (the refresh token is single-use).
+    refreshing: Mutex<()>,
     oauth: Option<OAuthCreds>,
     store: Arc<dyn StateStore>,
     calls: AtomicU64,
@@ -63,6 +116,8 @@ pub(crate) struct Req {
     pub tenant: Option<String>,
     /// Safe to send again after a 5xx or a dropped connection.
     pub idempotent: bool,
+    /// Sent without a bearer token (the OAuth token request).
+    pub anonymous: bool,
 }
 
 impl Req {
@@ -74,6 +129,7 @@ impl Req {
             body: None,
             tenant: None,
             idempotent: true,
+            anonymous: false,
         }
     }
 
@@ -85,6 +141,7 @@ impl Req {
             body,
             tenant: None,
             idempotent: true,
+            anonymous: false,
         }
     }
 
@@ -163,6 +220,7 @@ impl Aruba {
             limiter: shared_limiter(&provider.base_url, settings.calls_per_second),
             settings: settings.clone(),
             auth: Mutex::new(AuthState { access }),
+            refreshing: Mutex::new(()),
             oauth,
             store,
             calls: AtomicU64::new(0),
@@ -209,13 +267,19 @@ impl Aruba {
         let mut limited = 0u32;
         let mut refreshed = false;
         loop {
-            let token = self.access_token().await?;
+            let token = if req.anonymous {
+                None
+            } else {
+                Some(self.access_token().await?)
+            };
             self.limiter.acquire().await;
             let mut builder = self
                 .http
                 .request(req.method.clone(), format!("{}{}", self.base, req.path))
-                .bearer_auth(&token)
                 .header("Accept", "application/json");
+            if let Some(token) = &token {
+                builder = builder.bearer_auth(token);
+            }
             if !req.query.is_empty() {
                 builder = builder.query(&req.query);
             }
@@ -276,21 +340,27 @@ impl Aruba {
                     };
                     return Ok((status, body));
                 }
-                401 if text.contains("invalid_token") && !refreshed && self.oauth.is_some() => {
+                401 if text.contains("invalid_token")
+                    && !refreshed
+                    && !req.anonymous
+                    && self.oauth.is_some() =>
+                {
                     tracing::info!(provider = %self.key, "access token rejected; refreshing it once");
-                    self.refresh().await?;
+                    self.refresh(token.as_deref()).await?;
                     refreshed = true;
                 }
                 401 | 403 => {
                     return Err(ProviderError::Auth {
                         provider: self.key.clone(),
                         message: format!(
-                            "{call} answered HTTP {status} ({}); check the token{}",
+                            "{call} answered HTTP {status} ({}){}",
                             snippet(&text),
-                            if self.oauth.is_none() {
-                                ", or configure `oauth` so mspform can refresh it"
-                            } else {
+                            if req.anonymous {
                                 ""
+                            } else if self.oauth.is_none() {
+                                "; check the token, or configure `oauth` so mspform can refresh it"
+                            } else {
+                                "; check the token"
                             }
                         ),
                     });
@@ -337,7 +407,7 @@ impl Aruba {
         if let Some(token) = self.auth.lock().await.access.clone() {
             return Ok(token);
         }
-        self.refresh().await?;
+        self.refresh(None).await?;
         self.auth
             .lock()
             .await
@@ -349,15 +419,27 @@ impl Aruba {
             })
     }
 
-    /// OAuth refresh: all parameters in the query string, no body. The vendor
-    /// rotates the refresh token, so the new one is persisted (flushed) before use.
-    async fn refresh(&self) -> Result<(), ProviderError> {
+    /// OAuth refresh: all parameters in the query string, no body, sent through
+    /// the same loop as every call (retried on 5xx, 429 and dropped connections).
+    /// The vendor rotates the refresh token, so the new one is persisted (flushed)
+    /// before use. The refresh token saved in state is tried first, then the
+    /// configured one; a refused one (4xx) moves on to the next, anything else
+    /// ends the refresh with the error naming the call and status. `rejected` is
+    /// the access token that was refused: when another call has replaced it
+    /// meanwhile, there is nothing left to do.
+    async fn refresh(&self, rejected: Option<&str>) -> Result<(), ProviderError> {
         let Some(creds) = &self.oauth else {
             return Err(ProviderError::Auth {
                 provider: self.key.clone(),
                 message: "the access token was rejected and no `oauth` refresh credentials are configured".into(),
             });
         };
+        let _one_at_a_time = self.refreshing.lock().await;
+        if let Some(current) = self.auth.lock().await.access.as_deref()
+            && Some(current) != rejected
+        {
+            return Ok(());
+        }
         let mut candidates = Vec::new();
         if let Some(saved) = self.store.credential(&self.key, "refresh_token")? {
             candidates.push(saved);
@@ -367,40 +449,36 @@ impl Aruba {
         }
         let mut last = String::new();
         for refresh_token in candidates {
-            self.limiter.acquire().await;
-            self.calls.fetch_add(1, Ordering::Relaxed);
-            let sent = self
-                .http
-                .post(format!("{}/oauth2/token", self.base))
-                .query(&[
-                    ("client_id", creds.client_id.as_str()),
-                    ("client_secret", creds.client_secret.as_str()),
-                    ("grant_type", "refresh_token"),
-                    ("refresh_token", refresh_token.as_str()),
-                ])
-                .header("Accept", "application/json")
-                .send()
-                .await;
-            let resp = match sent {
-                Ok(r) => r,
-                Err(e) => {
-                    last = e.without_url().to_string();
+            let req = Req {
+                method: Method::POST,
+                path: "/oauth2/token".into(),
+                query: vec![
+                    ("client_id", creds.client_id.clone()),
+                    ("client_secret", creds.client_secret.clone()),
+                    ("grant_type", "refresh_token".into()),
+                    ("refresh_token", refresh_token.clone()),
+                ],
+                body: None,
+                tenant: None,
+                idempotent: true,
+                anonymous: true,
+            };
+            let secrets = [
+                creds.client_secret.as_str(),
+                creds.client_id.as_str(),
+                refresh_token.as_str(),
+            ];
+            // Boxed: `send_inner` itself comes here when it needs a token.
+            let body = match Box::pin(self.send_inner(&req)).await {
+                Ok((_, body)) => body,
+                Err(e) if refused(&e) => {
+                    last = scrubbed(e, &secrets).to_string();
                     continue;
                 }
+                Err(e) => return Err(scrubbed(e, &secrets)),
             };
-            let status = resp.status().as_u16();
-            let text = resp.text().await.unwrap_or_default();
-            if !(200..300).contains(&status) {
-                let scrubbed = [&creds.client_secret, &creds.client_id, &refresh_token]
-                    .iter()
-                    .fold(snippet(&text), |acc, s| {
-                        acc.replace(s.as_str(), "[redacted]")
-                    });
-                last = format!("POST /oauth2/token answered HTTP {status}: {scrubbed}");
-                continue;
-            }
             let token: wire::Token =
-                serde_json::from_str(&text).map_err(|e| ProviderError::Decode {
+                serde_json::from_value(body).map_err(|e| ProviderError::Decode {
                     provider: self.key.clone(),
                     call: "POST /oauth2/token".into(),
                     message: e.to_string(),
@@ -415,7 +493,9 @@ impl Aruba {
         }
         Err(ProviderError::Auth {
             provider: self.key.clone(),
-            message: format!("refreshing the access token failed: {last}"),
+            message: format!(
+                "refreshing the access token failed: {last}. The refresh token is single-use: if it was spent (e.g. by a refresh whose answer was lost), issue a new one in Central and set it in `oauth.refresh_token`"
+            ),
         })
     }
 }

@@ -1,7 +1,9 @@
 //! Microsoft Entra ID client credentials for the Live Platform API: a form
 //! POST to the provider directory's token endpoint, the bearer cached until
 //! shortly before `expires_in` runs out, and fetched again when the API
-//! rejects it (the transport asks with `fresh`). No refresh token exists.
+//! rejects it (the transport asks with `fresh`). No refresh token exists. The
+//! token request is retried like a read (5xx, 429, dropped connection); refused
+//! credentials (4xx) are an authentication error at once.
 
 use std::time::{Duration, Instant};
 
@@ -46,19 +48,20 @@ impl EntraAuth {
     }
 
     async fn fetch(&self, transport: &Transport) -> Result<(String, Instant), ProviderError> {
-        // The token request itself is safe to repeat.
+        // A token request: retried like a read on 5xx, 429 and dropped connections.
         let call = Call::new(Method::POST, &self.url)
             .form(self.form.clone())
-            .anonymous()
-            .idempotent(true);
+            .anonymous();
         let name = call.name();
         let provider = transport.provider.clone();
         let answer = transport
             .send(&call, self, None)
             .await
             .map_err(|e| match e {
+                // Refused credentials. A 5xx (after the transport's retries) stays an
+                // HTTP error naming the call and status: nothing to fix in the config.
                 // The transport already scrubbed the credentials from the body.
-                ProviderError::Http { status, body, .. } => ProviderError::Auth {
+                ProviderError::Http { status, body, .. } if (400..500).contains(&status) => ProviderError::Auth {
                     provider: provider.clone(),
                     message: format!(
                         "the token request ({name}) answered HTTP {status}: {body}; check tenant_id, client_id, client_secret and scope"

@@ -5,7 +5,8 @@
 //! token that is too old or has been idle too long, and once on any 401 (the
 //! transport asks with `fresh`). The refresh grant is [assumed]: it is tried
 //! first when a refresh token is at hand, and any failure falls back to the
-//! password grant.
+//! password grant. Both are retried like reads (5xx, 429, dropped connection);
+//! refused credentials (4xx) are an authentication error at once.
 
 use std::time::Duration;
 
@@ -93,8 +94,7 @@ impl PasswordAuth {
             .header("content-type", "application/json;charset=UTF-8")
             .header("accept", "application/json, text/plain, */*")
             .json(body)
-            // A login changes nothing at the vendor: safe to send again.
-            .idempotent(true)
+            // A token request: retried like a read on 5xx, 429 and dropped connections.
             .anonymous()
     }
 
@@ -141,7 +141,10 @@ impl PasswordAuth {
         self.grant(transport, body).await.map_err(|e| {
             let detail = match &e {
                 ProviderError::Auth { message, .. } => message.clone(),
-                other => other.to_string(),
+                ProviderError::Http { status, .. } if (400..500).contains(status) => e.to_string(),
+                // A 5xx, 429 or dropped connection the transport's retries did not
+                // get past: the vendor's fault, not the credentials'.
+                _ => return e,
             };
             ProviderError::Auth {
                 provider: transport.provider.clone(),

@@ -20,6 +20,10 @@ const MAX_PAGES: u32 = 1000;
 /// Longest wait between two activity polls.
 const MAX_POLL_INTERVAL: Duration = Duration::from_secs(8);
 
+/// The query of every managed tenant, and the (deprecated) one of tech partners.
+const TENANTS_QUERY: &str = "/tenants/query";
+const TECHPARTNERS_QUERY: &str = "/techpartners/mspecs/query";
+
 /// The tenant types of managed tenants and of tech partners.
 pub const EC: &str = "MSP_EC";
 pub const PARTNER_TYPES: [&str; 2] = ["MSP_INTEGRATOR", "MSP_INSTALLER"];
@@ -70,23 +74,50 @@ impl Ruckus {
         })
     }
 
-    /// All rows of `POST /tenants/query` for these tenant types. Pages from 0
-    /// (from 1 when the server refuses page 0), follows the page number the
-    /// server echoes, and ends on the total (`totalCount` or `total`), on an
-    /// empty page, or when a page brings nothing new.
+    /// All rows of `POST /tenants/query` for these tenant types.
     pub async fn query_tenants(
         &self,
         types: &[&str],
         search: Option<&str>,
     ) -> Result<Vec<Row>, ProviderError> {
-        const PATH: &str = "/tenants/query";
+        self.query_rows(TENANTS_QUERY, types, search).await
+    }
+
+    /// The MSP's tech partners (integrators and installers): the documented
+    /// `POST /techpartners/mspecs/query` ("Query tech-partner ECs": the partners'
+    /// own tenant rows, as the web UI reads it), or, only when that answers 404
+    /// (the vendor has deprecated it), the tenant-type filter on `POST /tenants/query`.
+    /// Any other failure is an error: never silently the other endpoint.
+    pub async fn query_partners(&self) -> Result<Vec<Row>, ProviderError> {
+        match self
+            .query_rows(TECHPARTNERS_QUERY, &PARTNER_TYPES, None)
+            .await
+        {
+            Err(e) if e.status() == Some(404) => {
+                tracing::info!(provider = %self.key, "POST {TECHPARTNERS_QUERY} is not served here; reading the tech partners from POST {TENANTS_QUERY}");
+                self.query_rows(TENANTS_QUERY, &PARTNER_TYPES, None).await
+            }
+            other => other,
+        }
+    }
+
+    /// All rows of one R1 query endpoint for these tenant types. Pages from 0
+    /// (from 1 when the server refuses page 0), follows the page number the
+    /// server echoes, and ends on the total (`totalCount` or `total`), on an
+    /// empty page, or when a page brings nothing new.
+    async fn query_rows(
+        &self,
+        path: &str,
+        types: &[&str],
+        search: Option<&str>,
+    ) -> Result<Vec<Row>, ProviderError> {
         let mut rows: Vec<Row> = Vec::new();
         let mut seen: BTreeSet<String> = BTreeSet::new();
         let mut page = 0u64;
         let mut tried_one_based = false;
         let mut idle = 0;
         for _ in 0..MAX_PAGES {
-            let call = Call::new(Method::POST, PATH)
+            let call = Call::new(Method::POST, path)
                 .json(Self::query_body(types, search, page))
                 .idempotent(true);
             let answer = match self.send(&call, None).await {
@@ -126,7 +157,7 @@ impl Ruckus {
             }
             page = (page + 1).max(parsed.page.map_or(0, |p| p + 1));
         }
-        Err(self.other(format!("POST {PATH} did not end after {MAX_PAGES} pages")))
+        Err(self.other(format!("POST {path} did not end after {MAX_PAGES} pages")))
     }
 
     /// Every managed tenant (MSP-EC): the query endpoint, or the deprecated
@@ -231,18 +262,42 @@ impl Ruckus {
         }
     }
 
-    /// `POST /tenants/{id}/invitations` `{"admin_email", "resend"}` → 204.
+    /// `POST /tenants/{id}/invitations` `{"admin_email", "resend"}` → 204. Not
+    /// journaled here: the caller journals it (and records the intent) first.
     pub async fn invite(
         &self,
         id: &str,
         email: &str,
         resend: bool,
-        ctx: &WriteCtx,
     ) -> Result<Accepted, ProviderError> {
         let call = Call::new(Method::POST, format!("/tenants/{id}/invitations"))
             .json(json!({"admin_email": email, "resend": resend}));
-        let answer = self.send(&call, Some(ctx)).await?;
+        let answer = self.send(&call, None).await?;
         Ok(Accepted::from_value(&self.json(&answer, &call)?))
+    }
+
+    /// `GET /tenants/{id}/admins`: the EC's administrators' emails (lower case).
+    /// `None` when the list cannot be read here: 403, 404 or 405 (not allowed,
+    /// not served, or the tenant is gone) or an answer with no list in it; the
+    /// caller then proves nothing from it (it never reads that as "nobody").
+    /// Any other failure is an error.
+    pub async fn ec_admins(&self, id: &str) -> Result<Option<Vec<String>>, ProviderError> {
+        let call = Call::get(format!("/tenants/{id}/admins"));
+        let answer = match self.send(&call, None).await {
+            Ok(a) => a,
+            Err(e) if matches!(e.status(), Some(403..=405)) => {
+                tracing::debug!(provider = %self.key, error = %e, "the tenant's administrators cannot be read");
+                return Ok(None);
+            }
+            Err(e) => return Err(e),
+        };
+        let list = serde_json::from_str::<Value>(&answer.text)
+            .ok()
+            .and_then(|body| wire::admin_emails(&body));
+        if list.is_none() {
+            tracing::warn!(provider = %self.key, call = %call.name(), body = %crate::providers::http::snippet(&answer.text), "no list of administrators in the answer");
+        }
+        Ok(list)
     }
 
     /// `GET /mspIntegrators/{id}?delegationType=…`: the EC ids assigned to a tech partner.

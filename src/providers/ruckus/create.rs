@@ -1,7 +1,9 @@
 //! Creating tenants: the `POST /tenants` batch (journaled per tenant, flushed,
 //! and recorded with its request id the moment the 202 arrives), the search by
 //! name after a lost answer, waiting for each tenant's activity (resuming one an
-//! earlier run left in flight), and the first administrator invitation.
+//! earlier run left in flight), and administrator invitations (journaled and
+//! recorded as intended before they are sent; one whose answer was lost is
+//! settled by reading the tenant's administrators, never sent again blindly).
 
 use std::collections::BTreeMap;
 
@@ -9,8 +11,8 @@ use serde_json::{Value, json};
 
 use super::Ruckus;
 use super::api::Settled;
-use super::refresh::PendingCreate;
-use super::run::{Posted, RunEnv};
+use super::refresh::{PendingCreate, Snapshot, unproven_invitation};
+use super::run::{INVITE, Posted, RunEnv};
 use super::steps::NewTenant;
 use crate::providers::http::ProviderError;
 use crate::state::{JournalEntry, JournalStatus, OwnedRecord, now_unix};
@@ -185,7 +187,11 @@ impl Ruckus {
         Ok(())
     }
 
-    /// `POST /tenants/{id}/invitations`, then records whom mspform invited.
+    /// `POST /tenants/{id}/invitations`, journaled like a create: the intent is
+    /// recorded in state (fact `inviting`) and in the journal, both flushed,
+    /// before it is sent, and whom mspform invited once the answer arrives. When
+    /// the answer is lost, the EC's administrators are read instead of sending
+    /// again (see [`Ruckus::settle_invitation`]).
     pub(super) async fn send_invitation(
         &self,
         address: &str,
@@ -194,16 +200,129 @@ impl Ruckus {
         resend: bool,
         env: &mut RunEnv,
     ) -> Result<(), ProviderError> {
-        let accepted = self
-            .invite(id, email, resend, &env.ctx(address, "invite"))
-            .await?;
-        self.settle(
-            address,
-            &format!("POST /tenants/{id}/invitations"),
-            &accepted,
-        )
-        .await?;
-        env.fact(&self.key, address, id, "invited", json!(email))
+        let call = format!("POST /tenants/{id}/invitations");
+        env.inviting(&self.key, address, id, email)?;
+        let jid = env.store.journal_begin(&JournalEntry {
+            provider: self.key.clone(),
+            address: address.to_string(),
+            action: INVITE.into(),
+            call: call.clone(),
+            natural_key: Some(email.to_string()),
+            status: JournalStatus::Pending,
+            started_at: now_unix(),
+            finished_at: None,
+            detail: None,
+        })?;
+        let accepted = match self.invite(id, email, resend).await {
+            Ok(accepted) => accepted,
+            Err(e) if e.maybe_committed() => {
+                let why = e.to_string();
+                // Left in doubt when the read fails too: the next plan reads again.
+                let listed = self.invitation_listed(id, email).await.map_err(|read| {
+                    self.other(format!(
+                        "{address}: the answer to {call} was lost ({why}) and the tenant's administrators could not be read ({read}); the next plan reads them again, and the invitation is not sent again blindly"
+                    ))
+                })?;
+                if listed != Some(true) {
+                    tracing::warn!(
+                        "{}",
+                        unproven_invitation(&self.key, address, email, &why, listed)
+                    );
+                }
+                return self.settle_invitation(address, id, email, listed, &why, env);
+            }
+            Err(e) => {
+                env.not_inviting(&self.key, address, id)?;
+                env.store
+                    .journal_finish(jid, JournalStatus::Failed, Some(e.to_string()))?;
+                return Err(e);
+            }
+        };
+        // [assumed] an invitation answered with a request id is an activity.
+        if let Some(rid) = &accepted.request_id {
+            match self.await_activity(rid).await? {
+                Settled::Success => {}
+                Settled::Fail(m) => {
+                    env.not_inviting(&self.key, address, id)?;
+                    let message =
+                        format!("{call} was accepted but its activity {rid} ended in FAIL: {m}");
+                    env.store
+                        .journal_finish(jid, JournalStatus::Failed, Some(message.clone()))?;
+                    return Err(self.other(format!("{address}: {message}")));
+                }
+                // Still in doubt: the next run reads the administrators.
+                Settled::Unknown | Settled::TimedOut(_) => {
+                    return Err(self.other(format!(
+                        "{address}: {call} was accepted but its activity {rid} did not finish; the next plan reads the tenant's administrators to see whether the invitation went out (it is not sent again blindly)"
+                    )));
+                }
+            }
+        }
+        env.invited(&self.key, address, id, email)?;
+        env.store.journal_finish(
+            jid,
+            JournalStatus::Succeeded,
+            Some(format!("invited {email}")),
+        )?;
+        Ok(())
+    }
+
+    /// Whether `GET /tenants/{id}/admins` lists `email`; `None` when the list
+    /// cannot be read here.
+    pub(super) async fn invitation_listed(
+        &self,
+        id: &str,
+        email: &str,
+    ) -> Result<Option<bool>, ProviderError> {
+        let email = email.to_lowercase();
+        Ok(self.ec_admins(id).await?.map(|list| list.contains(&email)))
+    }
+
+    /// Settles an invitation whose answer was lost (`why`), from what the EC's
+    /// administrator list says (`listed`). Listed: it went out. Not listed, or
+    /// the list cannot be read: nothing proves it either way (a vendor may list
+    /// only administrators who accepted), so mspform takes the safe side and
+    /// never sends an invitation twice on its own (the caller warns, saying how
+    /// to send it again). Either way whom mspform invited is recorded and the
+    /// journal closed.
+    pub(super) fn settle_invitation(
+        &self,
+        address: &str,
+        id: &str,
+        email: &str,
+        listed: Option<bool>,
+        why: &str,
+        env: &RunEnv,
+    ) -> Result<(), ProviderError> {
+        let detail = if listed == Some(true) {
+            tracing::info!(provider = %self.key, %address, %email, "the invitation's answer was lost; the tenant lists the administrator, so it went out");
+            format!("answer lost ({why}); {email} is listed among the tenant's administrators")
+        } else {
+            format!("answer lost ({why}); not proven, not sent again")
+        };
+        env.invited(&self.key, address, id, email)?;
+        env.close_invites(address, JournalStatus::Settled, &detail)
+    }
+
+    /// Before the steps of an apply: records the invitations an earlier run
+    /// posted without seeing the answer, as the refresh read them (the plan
+    /// already treated them as sent).
+    pub(super) fn settle_doubtful_invitations(
+        &self,
+        snap: &Snapshot,
+        env: &RunEnv,
+    ) -> Result<(), ProviderError> {
+        for (address, pending) in &snap.invites {
+            self.settle_invitation(
+                address,
+                &pending.tenant_id,
+                &pending.email,
+                pending.listed,
+                "an earlier run never saw it",
+                env,
+            )?;
+        }
+        Ok(())
     }
 
     /// Waits for one tenant's create; posts it again when an earlier run's

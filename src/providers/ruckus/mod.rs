@@ -4,7 +4,10 @@
 //!
 //! Auth: client credentials posted as a form to `{token_url}/oauth2/token/{tenant_id}`,
 //! the token cached until shortly before `expires_in` (3600 s when absent) and
-//! requested again on a 401 (once per call); or a static token. Every write is
+//! requested again on a 401 (once per call); or a static token. The token request
+//! is retried like a read (5xx, 429, dropped connection: a client-credentials
+//! grant creates nothing), refused credentials (4xx) are an authentication
+//! error at once. Every write is
 //! asynchronous: 202 + `requestId`, then `GET /activities/{requestId}` until
 //! `SUCCESS` or `FAIL`.
 
@@ -46,6 +49,7 @@ struct ClientCredentials {
 
 impl ClientCredentials {
     async fn request(&self, transport: &Transport) -> Result<(String, Instant), ProviderError> {
+        // A token request: retried like a read on 5xx, 429 and dropped connections.
         let call = Call::new(Method::POST, self.url.clone())
             .form(vec![
                 ("grant_type".into(), "client_credentials".into()),

@@ -64,6 +64,11 @@ impl Provider for Ruckus {
             };
             let steps = compile(ctx.actions, ctx.desired, &r.snapshot, &r.resolved);
             let env = RunEnv::new(ctx.store.clone(), r.resolved.ids.clone());
+            // Invitations whose answer an earlier run lost, as the refresh read them.
+            // On failure they stay in doubt (and treated as sent) for the next run.
+            if let Err(e) = self.settle_doubtful_invitations(&r.snapshot, &env) {
+                tracing::error!(provider = %Ruckus::key(self), error = %e, "could not record the invitations in doubt; the next run settles them");
+            }
             let mut runner = Runner { client: self, env };
             // Ctrl-C also cuts short the waits for activities inside a step.
             let interrupted = self.interrupted.clone();

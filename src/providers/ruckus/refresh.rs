@@ -1,8 +1,10 @@
 //! Reads RUCKUS One's live state into a [`Snapshot`] with few calls: one paged
 //! query of the managed tenants, the full view of the tenants mspform manages
 //! only, and (when partners are declared or owned) one query of the tech
-//! partners plus the assignment list of the partners in question. Creates an
-//! earlier run left in flight are looked up through their activity.
+//! partners (`POST /techpartners/mspecs/query`, or `POST /tenants/query` where
+//! that is gone) plus the assignment list of the partners in question. Creates an
+//! earlier run left in flight are looked up through their activity, invitations
+//! whose answer was lost through the tenant's administrator list.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -10,6 +12,7 @@ use serde_json::Value;
 
 use super::Ruckus;
 use super::api::{EC, PARTNER_TYPES};
+use super::run::{INVITE, INVITED, INVITING};
 use super::wire::{ActivityStatus, EcView};
 use crate::model::Desired;
 use crate::providers::http::ProviderError;
@@ -40,6 +43,34 @@ pub struct Assigned {
     pub ecs: Vec<String>,
 }
 
+/// An administrator invitation an earlier run posted without seeing the answer.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PendingInvite {
+    pub tenant_id: String,
+    pub email: String,
+    /// Whether `GET /tenants/{id}/admins` lists the email; `None` when the list
+    /// cannot be read here.
+    pub listed: Option<bool>,
+}
+
+/// The warning for an invitation whose answer was lost and that the tenant's
+/// administrator list does not prove.
+pub fn unproven_invitation(
+    provider: &str,
+    address: &str,
+    email: &str,
+    why: &str,
+    listed: Option<bool>,
+) -> String {
+    let seen = match listed {
+        Some(_) => "the tenant's administrators (GET /tenants/{id}/admins) do not list it",
+        None => "the tenant's administrators cannot be read here",
+    };
+    format!(
+        "{provider}: {address}: the administrator invitation to {email} may not have gone out ({why}; {seen}). mspform never sends an invitation twice on its own: if {email} received none, run `mspform apply --resend-invitation {address}`"
+    )
+}
+
 /// A create an earlier run posted whose tenant is not visible (yet).
 #[derive(Debug, Clone, PartialEq)]
 pub struct PendingCreate {
@@ -60,6 +91,9 @@ pub struct Snapshot {
     /// Customer addresses with any unfinished create in the journal: a tenant
     /// found there by name is one mspform created, not one to adopt.
     pub journaled: BTreeSet<String>,
+    /// Customer address → an invitation an earlier run posted without seeing the
+    /// answer; treated as sent (never sent again blindly) and recorded by the apply.
+    pub invites: BTreeMap<String, PendingInvite>,
     /// Today (UTC, `YYYY-MM-DD`): the default service start of a create.
     pub today: String,
     pub calls: u64,
@@ -219,6 +253,9 @@ impl Ruckus {
             }
         }
 
+        self.read_doubtful_invitations(&mut snap, desired, &owned_ecs)
+            .await?;
+
         let partners_wanted = desired.partners.values().any(|p| p.provider == self.key)
             || owned.iter().any(|(a, r)| mine(a, r, "partner."));
         if partners_wanted {
@@ -226,6 +263,81 @@ impl Ruckus {
         }
         snap.calls = self.calls() - start;
         Ok(snap)
+    }
+
+    /// Invitations an earlier run posted without seeing the answer (fact
+    /// `inviting`, or an open invitation journal entry), for live owned tenants:
+    /// one read of the tenant's administrators each tells whether they went out.
+    async fn read_doubtful_invitations(
+        &self,
+        snap: &mut Snapshot,
+        desired: &Desired,
+        owned_ecs: &BTreeMap<&str, &OwnedRecord>,
+    ) -> Result<(), ProviderError> {
+        let mut doubtful: BTreeMap<String, String> = BTreeMap::new();
+        for (address, record) in owned_ecs {
+            if let Some(email) = record.facts.get(INVITING).and_then(Value::as_str) {
+                doubtful.insert(address.to_string(), email.to_string());
+            }
+        }
+        for (_, entry) in self.store.journal()? {
+            let Some(record) = owned_ecs.get(entry.address.as_str()) else {
+                continue;
+            };
+            if entry.provider != self.key
+                || entry.action != INVITE
+                || entry.status != JournalStatus::Pending
+                || doubtful.contains_key(&entry.address)
+            {
+                continue;
+            }
+            // Older entries name no email: the declared administrator's.
+            let declared = || {
+                let key = entry.address.strip_prefix("customer.")?;
+                match &desired.customers.get(key)?.spec {
+                    crate::model::CustomerSpec::Ruckus(r) => Some(r.admin.as_ref()?.email.clone()),
+                    _ => None,
+                }
+            };
+            // Killed after recording whom it invited, before closing the entry: proven.
+            let recorded = record.facts.get(INVITED).and_then(Value::as_str);
+            if let Some(email) = entry.natural_key.clone().or_else(declared)
+                && Some(email.as_str()) != recorded
+            {
+                doubtful.insert(entry.address.clone(), email);
+            }
+        }
+        for (address, email) in doubtful {
+            let Some(id) = owned_ecs
+                .get(address.as_str())
+                .and_then(|r| r.vendor_id.as_deref())
+                .filter(|id| snap.ec(id).is_some())
+            else {
+                continue;
+            };
+            let listed = self.invitation_listed(id, &email).await?;
+            if listed != Some(true) {
+                tracing::warn!(
+                    "{}",
+                    unproven_invitation(
+                        &self.key,
+                        &address,
+                        &email,
+                        "an earlier run never saw the answer",
+                        listed
+                    )
+                );
+            }
+            snap.invites.insert(
+                address,
+                PendingInvite {
+                    tenant_id: id.to_string(),
+                    email,
+                    listed,
+                },
+            );
+        }
+        Ok(())
     }
 
     /// Reads one owned tenant by id and adds it when it exists.
@@ -252,7 +364,7 @@ impl Ruckus {
         desired: &Desired,
         owned: &BTreeMap<String, OwnedRecord>,
     ) -> Result<(), ProviderError> {
-        let rows = self.query_tenants(&PARTNER_TYPES, None).await?;
+        let rows = self.query_partners().await?;
         snap.partners = rows
             .into_iter()
             .filter_map(|r| {

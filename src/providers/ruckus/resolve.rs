@@ -166,9 +166,16 @@ pub fn resolve(
         out.ids.insert(address.clone(), ec.id.clone());
         let mut fields = live_fields(ec);
         let mine = owned.get(&address).filter(|r| r.provider == provider);
-        let invited = mine
-            .and_then(|r| r.facts.get("invited"))
-            .and_then(Value::as_str);
+        // An invitation whose answer was lost counts as sent: never sent twice blindly.
+        let invited = snap
+            .invites
+            .get(&address)
+            .filter(|_| mine.is_some())
+            .map(|p| p.email.as_str())
+            .or_else(|| {
+                mine.and_then(|r| r.facts.get("invited"))
+                    .and_then(Value::as_str)
+            });
         let admin = customers
             .get(key.as_str())
             .and_then(|(_, r)| r.admin.as_ref());

@@ -17,6 +17,14 @@ use super::wire::Accepted;
 use crate::providers::http::{ProviderError, WriteCtx};
 use crate::state::{JournalStatus, OwnedRecord, StateStore, now_unix};
 
+/// Fact of an owned customer: the administrator email mspform invited.
+pub const INVITED: &str = "invited";
+/// Fact of an owned customer: an invitation to this email was (about to be)
+/// posted and its answer has not been seen.
+pub const INVITING: &str = "inviting";
+/// Journal action of an invitation.
+pub const INVITE: &str = "invite";
+
 /// What the create batch learned about one tenant.
 #[derive(Debug, Clone)]
 pub struct Posted {
@@ -123,14 +131,14 @@ impl RunEnv {
         Ok(())
     }
 
-    /// Sets one fact of an owned record (creating an adopted record when missing).
-    pub(super) fn fact(
+    /// Changes the facts of an owned record (creating an adopted record when
+    /// missing) and writes it (flushed).
+    fn facts(
         &self,
         provider: &str,
         address: &str,
         vendor_id: &str,
-        key: &str,
-        value: Value,
+        change: impl FnOnce(&mut BTreeMap<String, Value>),
     ) -> Result<(), ProviderError> {
         let mut record = self.store.get_owned(address)?.unwrap_or(OwnedRecord {
             provider: provider.to_string(),
@@ -140,9 +148,66 @@ impl RunEnv {
             origin: "adopted".into(),
             facts: BTreeMap::new(),
         });
-        record.facts.insert(key.to_string(), value);
+        change(&mut record.facts);
         record.facts.remove("request_id");
         self.store.put_owned(address, &record)?;
+        Ok(())
+    }
+
+    /// Records, before the invitation is posted, that it is about to be: a run
+    /// that never sees the answer leaves this behind, and the next one settles it
+    /// by reading the EC's administrators instead of sending it again.
+    pub(super) fn inviting(
+        &self,
+        provider: &str,
+        address: &str,
+        vendor_id: &str,
+        email: &str,
+    ) -> Result<(), ProviderError> {
+        self.facts(provider, address, vendor_id, |f| {
+            f.insert(INVITING.to_string(), json!(email));
+        })
+    }
+
+    /// Drops the intent of an invitation that certainly did not go out.
+    pub(super) fn not_inviting(
+        &self,
+        provider: &str,
+        address: &str,
+        vendor_id: &str,
+    ) -> Result<(), ProviderError> {
+        self.facts(provider, address, vendor_id, |f| {
+            f.remove(INVITING);
+        })
+    }
+
+    /// Records whom mspform invited; no invitation is in doubt any more.
+    pub(super) fn invited(
+        &self,
+        provider: &str,
+        address: &str,
+        vendor_id: &str,
+        email: &str,
+    ) -> Result<(), ProviderError> {
+        self.facts(provider, address, vendor_id, |f| {
+            f.insert(INVITED.to_string(), json!(email));
+            f.remove(INVITING);
+        })
+    }
+
+    /// Ends the open invitation journal entries of an address.
+    pub(super) fn close_invites(
+        &self,
+        address: &str,
+        status: JournalStatus,
+        detail: &str,
+    ) -> Result<(), ProviderError> {
+        for (id, e) in self.store.journal()? {
+            if e.address == address && e.action == INVITE && e.status == JournalStatus::Pending {
+                self.store
+                    .journal_finish(id, status, Some(detail.to_string()))?;
+            }
+        }
         Ok(())
     }
 }

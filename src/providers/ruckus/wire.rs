@@ -257,6 +257,36 @@ pub fn assigned_ids(v: &Value) -> Option<Vec<String>> {
     Some(ids)
 }
 
+/// The email addresses (lower case) of an EC's administrator list
+/// (`GET /tenants/{id}/admins`). Tolerated shapes: a bare array, or an object with
+/// `data` (or `content`, `admins`, `items`); items are objects carrying `email`
+/// (or `user_name`, `userName`, `emailAddress`), or plain strings. `None` when no
+/// list can be found.
+pub fn admin_emails(v: &Value) -> Option<Vec<String>> {
+    let items = match v {
+        Value::Array(a) => a,
+        Value::Object(obj) => first(obj, &["data", "content", "admins", "items"])?.as_array()?,
+        _ => return None,
+    };
+    let mut emails = Vec::new();
+    for item in items {
+        let found = match item {
+            Value::Object(o) => ["email", "user_name", "userName", "emailAddress", "username"]
+                .iter()
+                .filter_map(|k| nonempty(o.get(*k)))
+                .collect(),
+            other => nonempty(Some(other)).into_iter().collect::<Vec<_>>(),
+        };
+        for e in found {
+            let e = e.to_lowercase();
+            if !emails.contains(&e) {
+                emails.push(e);
+            }
+        }
+    }
+    Some(emails)
+}
+
 /// The calendar day of a vendor date: `2019-09-14 01:12:51Z`,
 /// `2019-09-14T01:12:51.805Z`, a bare `2019-09-14`, or epoch seconds/millis.
 pub fn day_of(s: &str) -> Option<String> {
@@ -275,6 +305,23 @@ pub fn day_of(s: &str) -> Option<String> {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn admin_lists_are_read_in_any_shape_and_compared_in_lower_case() {
+        let rows = json!([{"id": "1", "email": "IT@Harbor.example", "user_name": "it@harbor.example"},
+                          {"userName": "ops@x.example"}, "raw@y.example", {"id": "2"}]);
+        assert_eq!(
+            admin_emails(&rows).unwrap(),
+            ["it@harbor.example", "ops@x.example", "raw@y.example"]
+        );
+        let wrapped = json!({"data": [{"email": "a@b.example"}], "totalCount": 1});
+        assert_eq!(admin_emails(&wrapped).unwrap(), ["a@b.example"]);
+        assert_eq!(
+            admin_emails(&json!({"data": []})).unwrap(),
+            Vec::<String>::new()
+        );
+        assert_eq!(admin_emails(&json!({"error": "x"})), None);
+    }
 
     #[test]
     fn ec_views_tolerate_numbers_in_string_fields() {

@@ -1,5 +1,5 @@
 //! Simulated RUCKUS One MSP Services + Tenant Management, fact sheet §3: the MSP account
-//! (ECs, tech partners, delegations, invitations, issued tokens), the asynchronous
+//! (ECs and their administrators, tech partners, delegations, invitations, issued tokens), the asynchronous
 //! activities every write goes through, the error helpers and the router. Auth, tenant
 //! scoping and the token bucket live in `gate`, the `[assumed]` switches in `switches`,
 //! resource handlers with their wire types in the other submodules. Never imports the
@@ -32,8 +32,8 @@ use serde_json::{Value, json};
 pub use edit::RuckusEdit;
 pub use inventory::{EcInventory, RuckusInventory, RuckusOauth, TechPartnerInventory};
 pub use switches::{
-    DuplicateNames, ErrorFormat, NewDelegationStatus, RateLimitScope, RuckusSwitches, TokenFormat,
-    TotalKey, UpdateSemantics,
+    AdminsRead, DuplicateNames, ErrorFormat, NewDelegationStatus, RateLimitScope, RuckusSwitches,
+    TokenFormat, TotalKey, UpdateSemantics,
 };
 
 pub(crate) use activities::{Activity, Op};
@@ -471,6 +471,8 @@ pub(crate) fn router(sh: Shared) -> Router<Shared> {
         .route("/mspCustomers/{id}", ec())
         .route("/tenants/{id}/invitations", invite())
         .route("/mspCustomers/{id}/invitations", invite())
+        .route("/tenants/{id}/admins", get(tenants::admins))
+        .route("/mspCustomers/{id}/admins", get(tenants::admins))
         .route("/tenants/query", post(query::tenants))
         .route("/mspecs/query", post(query::mspecs))
         .route("/techpartners/mspecs/query", post(query::techpartner_ecs))

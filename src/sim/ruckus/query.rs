@@ -1,5 +1,6 @@
 //! RUCKUS One query endpoints (fact sheet §3.4–3.5): `POST /tenants/query`,
-//! `/mspecs/query`, `/techpartners/mspecs/query` and `/delegations/query` with the R1
+//! `/mspecs/query`, `/techpartners/mspecs/query` (tech partners' tenant rows) and
+//! `/delegations/query` with the R1
 //! query body (`page`, `pageSize`, `sortField`, `sortOrder`, `searchString`,
 //! `searchTargetFields`, `filters`, `fields`) → `{"data":[camelCase rows], <total>, "page"}`.
 
@@ -378,29 +379,38 @@ pub(super) async fn mspecs(
     ))
 }
 
-/// `POST /techpartners/mspecs/query`: ECs assigned to at least one tech partner.
+/// `POST /techpartners/mspecs/query` ("Query tech-partner ECs", operation
+/// `getMSPECs`, deprecated in favour of `POST /tenants/query`): the same tenant
+/// rows as `/tenants/query`. As the web UI reads it, the rows are the tech
+/// partners' own tenant records (type `MSP_INTEGRATOR` / `MSP_INSTALLER`, with
+/// `assignedMspEcList`): that is what it answers without a `filters.tenantType`
+/// [assumed]; a type filter picks those types instead (the UI asks for `MSP_EC`
+/// in a tech partner's own view). Switch `techpartners_query = false`: 404, as
+/// once the vendor removes it.
 pub(super) async fn techpartner_ecs(
     State(sh): State<Shared>,
     Extension(ctx): Extension<Ctx>,
+    method: axum::http::Method,
+    uri: axum::http::Uri,
     body: Bytes,
 ) -> ApiResult {
     let st = sh.lock();
     let r = &st.ruckus;
-    let q = parse_query(r, &body)?;
-    let rows = tenant_rows(r, &ctx, false)
-        .into_iter()
-        .filter(|row| {
-            row.get("integratorCount")
-                .and_then(Value::as_u64)
-                .unwrap_or(0)
-                + row
-                    .get("installerCount")
-                    .and_then(Value::as_u64)
-                    .unwrap_or(0)
-                > 0
-        })
-        .collect();
-    ok_json(run(r, rows, &q, Some("name")))
+    if !r.switches.techpartners_query {
+        return Err(super::err(
+            axum::http::StatusCode::NOT_FOUND,
+            "NOT_FOUND",
+            format!("no route for {method} {}", uri.path()),
+        ));
+    }
+    let mut q = parse_query(r, &body)?;
+    if !has_type_filter(&q) {
+        q.filters.push((
+            "tenantType".into(),
+            vec![json!("MSP_INTEGRATOR"), json!("MSP_INSTALLER")],
+        ));
+    }
+    ok_json(run(r, tenant_rows(r, &ctx, true), &q, Some("name")))
 }
 
 /// `POST /delegations/query`: tech-partner delegations of the MSP's ECs (of the EC only

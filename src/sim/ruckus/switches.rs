@@ -41,6 +41,15 @@ pub struct RuckusSwitches {
     pub delete_status: u16,
     /// Also serve `GET /tenants/{id}/invitations` (admin email in the query string) like the POST.
     pub invitations_get: bool,
+    /// How `GET /tenants/{id}/admins` answers (the fact sheet gives the path and the
+    /// item fields, not the wrapper): a bare array, `{"data":[…],"totalCount"}`, or 404.
+    pub admins_read: AdminsRead,
+    /// `GET /tenants/{id}/admins` lists everyone invited through the invitations route
+    /// at once (pending), or only the administrator named when the EC was created.
+    pub admins_list_invited: bool,
+    /// Serve `POST /techpartners/mspecs/query` (deprecated by the vendor in favour of
+    /// `POST /tenants/query`, "removed no sooner than 06/30/2026"); false → 404.
+    pub techpartners_query: bool,
     /// Name of the total-count key in query answers.
     pub query_total_key: TotalKey,
     /// Number of the first page of query answers (0 or 1); a smaller `page` → 400.
@@ -98,6 +107,9 @@ impl Default for RuckusSwitches {
             update_semantics: UpdateSemantics::Replace,
             delete_status: 200,
             invitations_get: true,
+            techpartners_query: true,
+            admins_read: AdminsRead::Array,
+            admins_list_invited: true,
             query_total_key: TotalKey::TotalCount,
             query_page_base: 0,
             query_default_page_size: 10,
@@ -137,6 +149,17 @@ pub enum DuplicateNames {
 pub enum UpdateSemantics {
     Replace,
     Merge,
+}
+
+#[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum AdminsRead {
+    /// A bare JSON array of administrators.
+    Array,
+    /// `{"data": [administrators], "totalCount": n}`.
+    Data,
+    /// Not served: 404.
+    Absent,
 }
 
 #[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq, Eq)]

@@ -1,5 +1,5 @@
 //! RUCKUS One managed tenants (MSP-EC), fact sheet §3.4: create (1–100 per call), get,
-//! update, delete, admin invitations and the legacy list, under `/tenants…` and the
+//! update, delete, admin invitations, the EC's administrators and the legacy list, under `/tenants…` and the
 //! deprecated `/mspCustomers…` aliases, with the EC request parsing and the EC view.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -14,8 +14,8 @@ use serde_json::{Map, Value, json};
 use super::super::Shared;
 use super::dates::normalize_date;
 use super::{
-    ApiError, ApiResult, Ctx, DuplicateNames, Ec, Invitation, Op, RuckusState, UpdateSemantics,
-    accepted, bad, err, forbidden, not_found, ok_json, parse_json, status_or,
+    AdminsRead, ApiError, ApiResult, Ctx, DuplicateNames, Ec, Invitation, Op, RuckusState,
+    UpdateSemantics, accepted, bad, err, forbidden, not_found, ok_json, parse_json, status_or,
 };
 
 /// Fields a create item may set (others, e.g. `delegations`, are accepted and ignored).
@@ -547,4 +547,66 @@ pub(super) async fn invite_get(
         sh.persist();
     }
     result
+}
+
+/// One row of an EC's administrator list (fact sheet §3.4: `email`, `user_name`,
+/// `full_name`, `first_name`, `last_name`; `id` and `role` as the admin routes carry them).
+fn admin_row(email: &str, first: Option<&str>, last: Option<&str>, role: Option<&str>) -> Value {
+    // A stable id per address (FNV-1a), so repeated reads agree.
+    let hash = |seed: u64| {
+        email.to_lowercase().bytes().fold(seed, |h, b| {
+            (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+        })
+    };
+    let full: Vec<&str> = [first, last].into_iter().flatten().collect();
+    json!({
+        "id": format!("{:016x}{:016x}", hash(0xcbf2_9ce4_8422_2325), hash(0x8422_2325_cbf2_9ce4)),
+        "email": email,
+        "user_name": email,
+        "full_name": if full.is_empty() { Value::Null } else { json!(full.join(" ")) },
+        "first_name": first,
+        "last_name": last,
+        "role": role,
+    })
+}
+
+/// `GET /tenants/{id}/admins` (`GET /mspCustomers/{id}/admins`): the EC's
+/// administrators: the one named when it was created and (switch
+/// `admins_list_invited`) everyone invited through the invitations route, once
+/// each. Shape per `admins_read`; `absent` → 404.
+pub(super) async fn admins(
+    State(sh): State<Shared>,
+    Extension(ctx): Extension<Ctx>,
+    method: axum::http::Method,
+    uri: axum::http::Uri,
+    Path(id): Path<String>,
+) -> ApiResult {
+    let st = sh.lock();
+    let r = &st.ruckus;
+    if r.switches.admins_read == AdminsRead::Absent {
+        return Err(not_found(format!("no route for {method} {}", uri.path())));
+    }
+    let ec = visible(r, &ctx, &id)?;
+    let mut seen = BTreeSet::new();
+    let mut rows = Vec::new();
+    if let Some(email) = &ec.admin_email {
+        seen.insert(email.to_lowercase());
+        rows.push(admin_row(
+            email,
+            ec.admin_firstname.as_deref(),
+            ec.admin_lastname.as_deref(),
+            ec.admin_role.as_deref(),
+        ));
+    }
+    if r.switches.admins_list_invited {
+        for i in r.invitations.iter().filter(|i| i.tenant_id == id) {
+            if seen.insert(i.admin_email.to_lowercase()) {
+                rows.push(admin_row(&i.admin_email, None, None, None));
+            }
+        }
+    }
+    match r.switches.admins_read {
+        AdminsRead::Data => ok_json(json!({"totalCount": rows.len(), "data": rows})),
+        _ => ok_json(Value::Array(rows)),
+    }
 }
