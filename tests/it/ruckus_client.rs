@@ -1499,6 +1499,7 @@ async fn an_unprovable_invitation_is_not_sent_twice_and_can_be_resent_on_request
     );
     let options = PlanOptions {
         resend_invitations: BTreeSet::from(["customer.harbor".to_string()]),
+        ..Default::default()
     };
     let p = plan_opts(&last, &store, &options).await;
     assert_ok(&apply_prepared(&p, &last, &store).await);
