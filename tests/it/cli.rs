@@ -9,7 +9,7 @@ use mspform::sim::{FaultKind, FaultSpec, Simulator};
 
 use crate::support::*;
 
-fn bin() -> Command {
+pub(crate) fn bin() -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_mspform"));
     c.env("NO_COLOR", "1")
         .env_remove("MSPFORM_LOG")
@@ -19,7 +19,7 @@ fn bin() -> Command {
 }
 
 /// Copies the example portfolio into `dir`, pointed at `sim` with fast polling.
-fn write_portfolio(sim: &Simulator, dir: &Path) -> PathBuf {
+pub(crate) fn write_portfolio(sim: &Simulator, dir: &Path) -> PathBuf {
     let conf = dir.join("conf");
     std::fs::create_dir_all(&conf).unwrap();
     for entry in std::fs::read_dir(repo().join("examples/portfolio")).unwrap() {
@@ -39,13 +39,13 @@ fn write_portfolio(sim: &Simulator, dir: &Path) -> PathBuf {
     conf
 }
 
-async fn run(args: Vec<String>) -> Output {
+pub(crate) async fn run(args: Vec<String>) -> Output {
     tokio::task::spawn_blocking(move || bin().args(&args).stdin(Stdio::null()).output().unwrap())
         .await
         .unwrap()
 }
 
-fn args(conf: &Path, state: &Path, rest: &[&str]) -> Vec<String> {
+pub(crate) fn args(conf: &Path, state: &Path, rest: &[&str]) -> Vec<String> {
     let mut v = vec![
         "-c".to_string(),
         conf.display().to_string(),
