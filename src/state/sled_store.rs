@@ -358,9 +358,13 @@ impl SledStore {
                 l
             }
         };
-        sled.meta
-            .insert("serial", &serial.to_be_bytes())
-            .map_err(io("write meta"))?;
+        // A state from before serials: record the one derived from the journal.
+        let stored = sled.meta.get("serial").map_err(io("read meta"))?;
+        if stored.as_deref() != Some(&serial.to_be_bytes()[..]) {
+            sled.meta
+                .insert("serial", &serial.to_be_bytes())
+                .map_err(io("write meta"))?;
+        }
         sled.flush()?;
         if sealed.as_ref().map(|s| s.serial) != Some(serial) {
             seal::write(dir, &lineage, serial).map_err(fs("write seal.json"))?;
