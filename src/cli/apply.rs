@@ -231,6 +231,11 @@ pub async fn plan_and_apply(
         println!("Apply cancelled.");
         return Ok(Status::Failed);
     }
+    // The backup a recovery restores: the state as it was before this apply's
+    // first vendor write. Without it, nothing is sent.
+    if let Some(path) = store.write_backup()? {
+        tracing::info!(backup = %path.display(), "state backed up before the apply");
+    }
     let stop = Arc::new(AtomicBool::new(false));
     let flag = stop.clone();
     let watcher = tokio::spawn(async move {
@@ -272,7 +277,7 @@ fn finish_status(report: Option<&ApplyReport>, skipped: &[crate::plan::Unavailab
 
 pub async fn run(cli: &Cli, args: &ApplyArgs) -> Result<Status, CliError> {
     let desired = load_config(&cli.config)?;
-    let (store, _lock) = open_state(&cli.state, "apply")?;
+    let store = open_state(&cli.state, "apply")?;
     let saved = match &args.plan_file {
         Some(path) => Some(load_plan(path)?),
         None => None,

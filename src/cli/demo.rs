@@ -15,7 +15,7 @@ use crate::model::{
 };
 use crate::plan::render;
 use crate::sim::{Inventory, SimOptions, Simulator};
-use crate::state::{SledStore, StateLock, StateStore};
+use crate::state::{SledStore, StateStore};
 
 #[derive(Debug, Args)]
 pub struct DemoArgs {
@@ -166,8 +166,8 @@ pub fn run(cli: &Cli, args: &DemoArgs) -> Result<Status, CliError> {
         let dir = std::env::temp_dir().join(format!("mspform-demo-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         let result = async {
-            let _lock = StateLock::acquire(&dir, "demo")?;
-            let store: std::sync::Arc<dyn StateStore> = std::sync::Arc::new(SledStore::open(&dir)?);
+            let store: std::sync::Arc<dyn StateStore> =
+                std::sync::Arc::new(SledStore::open_for(&dir, "demo")?);
             println!(
                 "== mspform demo: simulator at {} (state in {})\n",
                 sim.url(),

@@ -44,7 +44,7 @@ pub async fn run(cli: &Cli, args: &ImportArgs) -> Result<Status, CliError> {
             provider.kind.type_name()
         )));
     };
-    let (store, _lock) = open_state(&cli.state, "import")?;
+    let store = open_state(&cli.state, "import")?;
     let client =
         Aruba::new(&provider, store.clone()).map_err(|e| CliError::Other(e.to_string()))?;
     // Read the contents of every customer asked for: declare them by name for the snapshot.

@@ -17,7 +17,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 use crate::config::ConfigErrors;
 use crate::engine::EngineError;
 use crate::model::Desired;
-use crate::state::{SledStore, StateError, StateLock, StateStore};
+use crate::state::{SledStore, StateError, StateStore};
 
 /// Exit codes: 0 success or no changes, 1 error, 2 changes present (with --detailed-exitcode, drift).
 pub const EXIT_OK: i32 = 0;
@@ -175,14 +175,10 @@ pub fn load_config(path: &Path) -> Result<Desired, CliError> {
     Ok(desired)
 }
 
-/// Opens the state directory under its lock.
-pub fn open_state(
-    dir: &Path,
-    operation: &str,
-) -> Result<(Arc<dyn StateStore>, StateLock), CliError> {
-    let lock = StateLock::acquire(dir, operation)?;
-    let store: Arc<dyn StateStore> = Arc::new(SledStore::open(dir)?);
-    Ok((store, lock))
+/// Opens the state directory under its lock. The store owns the lock and lets
+/// go of it only after sled is closed, when the last handle to it is dropped.
+pub fn open_state(dir: &Path, operation: &str) -> Result<Arc<dyn StateStore>, CliError> {
+    Ok(Arc::new(SledStore::open_for(dir, operation)?))
 }
 
 fn runtime() -> Result<tokio::runtime::Runtime, CliError> {

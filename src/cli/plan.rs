@@ -79,7 +79,7 @@ pub async fn run(cli: &Cli, args: &PlanArgs) -> Result<Status, CliError> {
 
 async fn make(cli: &Cli, args: &PlanArgs) -> Result<Plan, CliError> {
     let desired = load_config(&cli.config)?;
-    let (store, _lock) = open_state(&cli.state, "plan")?;
+    let store = open_state(&cli.state, "plan")?;
     let options = engine::PlanOptions {
         resend_invitations: args.resend_invitations.iter().cloned().collect(),
         allow_provider_removal: args.allow_provider_removal.iter().cloned().collect(),

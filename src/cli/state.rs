@@ -1,8 +1,13 @@
-//! `mspform state list|show|rm`: what mspform owns. Credentials are never shown.
+//! `mspform state list|show|rm|journal|export|import`: what mspform owns, and
+//! the versioned JSON form of it for backups and recovery. Credentials are never
+//! shown or exported.
+
+use std::path::PathBuf;
 
 use clap::Subcommand;
 
 use super::{Cli, CliError, Status, open_state};
+use crate::state::export::{self, ImportError};
 
 #[derive(Debug, Subcommand)]
 pub enum StateCommand {
@@ -14,10 +19,45 @@ pub enum StateCommand {
     Rm { address: String },
     /// Show the write journal (pending entries are settled by the next plan/apply).
     Journal,
+    /// Write every owned record and journal entry as versioned JSON (no credentials).
+    Export {
+        /// Write here (atomically, mode 0600) instead of to stdout.
+        file: Option<PathBuf>,
+    },
+    /// Restore records from `state export` or an apply's backup (`backup.json`).
+    Import {
+        file: PathBuf,
+        /// Replace what a non-empty state holds.
+        #[arg(long)]
+        force: bool,
+    },
+}
+
+fn operation(cmd: &StateCommand) -> &'static str {
+    match cmd {
+        StateCommand::List => "state list",
+        StateCommand::Show { .. } => "state show",
+        StateCommand::Rm { .. } => "state rm",
+        StateCommand::Journal => "state journal",
+        StateCommand::Export { .. } => "state export",
+        StateCommand::Import { .. } => "state import",
+    }
 }
 
 pub fn run(cli: &Cli, cmd: &StateCommand) -> Result<Status, CliError> {
-    let (store, _lock) = open_state(&cli.state, "state")?;
+    // Read the import before taking the lock: a bad file changes nothing.
+    let import =
+        match cmd {
+            StateCommand::Import { file, .. } => {
+                let text = std::fs::read_to_string(file)
+                    .map_err(|e| CliError::Other(format!("cannot read {}: {e}", file.display())))?;
+                Some(export::parse(&text).map_err(|e| {
+                    CliError::Other(format!("cannot import {}: {e}", file.display()))
+                })?)
+            }
+            _ => None,
+        };
+    let store = open_state(&cli.state, operation(cmd))?;
     match cmd {
         StateCommand::List => {
             for (address, record) in store.owned()? {
@@ -52,6 +92,35 @@ pub fn run(cli: &Cli, cmd: &StateCommand) -> Result<Status, CliError> {
                     e.status, e.provider, e.address, e.action, e.call
                 );
             }
+        }
+        StateCommand::Export { file } => {
+            let body =
+                serde_json::to_string_pretty(&export::export(store.as_ref())?).unwrap_or_default();
+            match file {
+                Some(path) => {
+                    crate::state::write_private_file(path, body.as_bytes()).map_err(|e| {
+                        CliError::Other(format!("cannot write {}: {e}", path.display()))
+                    })?;
+                    eprintln!("Wrote {}.", path.display());
+                }
+                None => println!("{body}"),
+            }
+        }
+        StateCommand::Import { file, force } => {
+            let Some(import) = import else {
+                return Err(CliError::Other("nothing to import".into()));
+            };
+            let summary = export::import(store.as_ref(), &import, *force).map_err(|e| match e {
+                ImportError::State(e) => CliError::State(e),
+                other => CliError::Other(format!("cannot import {}: {other}", file.display())),
+            })?;
+            println!(
+                "Imported {} owned record(s) and {} journal entr(y/ies) from {} (written {}). Credentials are not part of it; run `mspform plan` to check the result.",
+                summary.owned,
+                summary.journal,
+                file.display(),
+                crate::clock::fmt_utc(import.written_at)
+            );
         }
     }
     Ok(Status::Ok)

@@ -88,6 +88,13 @@ impl StateStore for MemStore {
         });
         Ok(())
     }
+    fn reset(&self) -> StateResult<()> {
+        self.with(|i| {
+            i.owned.clear();
+            i.journal.clear();
+        });
+        Ok(())
+    }
 }
 
 #[cfg(test)]

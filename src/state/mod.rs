@@ -1,16 +1,27 @@
 //! Local state: what the portals cannot tell us. Ownership and vendor IDs, the
 //! write journal, rotated refresh tokens. [`StateStore`] is the small trait every
-//! store implements; [`SledStore`] is the real one, [`MemStore`] serves tests.
+//! store implements; [`SledStore`] is the real one (a private directory under a
+//! lock), [`MemStore`] serves tests; [`export`] is the versioned JSON form of a
+//! store (backups, `state export|import`).
 //! Must not know about HTTP, TOML or vendors.
 
+mod credentials;
+pub mod export;
+mod files;
 mod lock;
 mod mem;
+mod recovery;
+mod seal;
 mod sled_store;
 
 use std::collections::BTreeMap;
+use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
+pub use export::StateExport;
+/// Writes a file atomically with mode 0600 (exports hold vendor ids and names).
+pub use files::write_private as write_private_file;
 pub use lock::{LockInfo, StateLock};
 pub use mem::MemStore;
 pub use sled_store::SledStore;
@@ -22,8 +33,18 @@ pub enum StateError {
         holder.pid, holder.host, crate::clock::fmt_utc(holder.started_at), holder.operation
     )]
     Locked { dir: String, holder: LockInfo },
+    #[error("state in {dir} is locked by another process, but {reason}")]
+    LockUnclear { dir: String, reason: String },
     #[error("cannot open state in {dir}: {message}")]
     Open { dir: String, message: String },
+    /// The state exists but cannot be used; raised while opening, so before any
+    /// vendor call. The message says how to recover.
+    #[error("{}", recovery::message(dir, problem, recovery))]
+    Unreadable {
+        dir: PathBuf,
+        problem: String,
+        recovery: String,
+    },
     #[error("state store failure ({operation}): {message}; nothing further was sent to any vendor")]
     Io {
         operation: &'static str,
@@ -34,6 +55,17 @@ pub enum StateError {
 }
 
 pub type StateResult<T> = Result<T, StateError>;
+
+impl StateError {
+    /// A state directory that cannot be used, with the recovery steps for it.
+    pub fn unreadable(dir: &std::path::Path, problem: impl Into<String>) -> StateError {
+        StateError::Unreadable {
+            dir: dir.to_path_buf(),
+            problem: problem.into(),
+            recovery: recovery::steps(dir),
+        }
+    }
+}
 
 /// An object mspform created or adopted, with the vendor IDs it learned.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -103,7 +135,17 @@ pub trait StateStore: Send + Sync {
     /// Removes finished entries (never pending ones), keeping the newest `keep`.
     fn journal_prune(&self, keep: usize) -> StateResult<usize>;
     fn credential(&self, provider: &str, name: &str) -> StateResult<Option<String>>;
+    /// Replaces a credential; the value it replaces is gone from storage when
+    /// this returns (a rotated refresh token must not linger).
     fn set_credential(&self, provider: &str, name: &str, value: &str) -> StateResult<()>;
+    /// Removes every owned record and journal entry (credentials stay).
+    fn reset(&self) -> StateResult<()>;
+    /// Writes a backup of the records where this store keeps it, before an
+    /// apply's first vendor write; returns where. Stores without a place for one
+    /// write nothing.
+    fn write_backup(&self) -> StateResult<Option<PathBuf>> {
+        Ok(None)
+    }
 }
 
 impl<T: StateStore + ?Sized> StateStore for std::sync::Arc<T> {
@@ -141,6 +183,12 @@ impl<T: StateStore + ?Sized> StateStore for std::sync::Arc<T> {
     }
     fn set_credential(&self, provider: &str, name: &str, value: &str) -> StateResult<()> {
         (**self).set_credential(provider, name, value)
+    }
+    fn reset(&self) -> StateResult<()> {
+        (**self).reset()
+    }
+    fn write_backup(&self) -> StateResult<Option<PathBuf>> {
+        (**self).write_backup()
     }
 }
 
@@ -250,5 +298,90 @@ pub(crate) mod conformance {
                 .as_deref(),
             Some("r2")
         );
+        store
+            .set_credential("aruba", "refresh_token", "r3")
+            .unwrap();
+        store
+            .set_credential("other", "refresh_token", "o1")
+            .unwrap();
+        assert_eq!(
+            store
+                .credential("aruba", "refresh_token")
+                .unwrap()
+                .as_deref(),
+            Some("r3")
+        );
+
+        store
+            .put_owned("customer.b", &record("aruba", "c2"))
+            .unwrap();
+        store.reset().unwrap();
+        assert!(store.owned().unwrap().is_empty());
+        assert!(store.journal().unwrap().is_empty());
+        assert_eq!(
+            store
+                .credential("other", "refresh_token")
+                .unwrap()
+                .as_deref(),
+            Some("o1"),
+            "reset keeps credentials"
+        );
+        let after = store.journal_begin(&entry).unwrap();
+        assert_eq!(store.journal().unwrap().len(), 1);
+        assert!(after > third, "ids keep increasing after a reset");
+    }
+
+    /// What `a` holds, exported and imported into the empty `b`, is what `b` holds.
+    pub fn export_import(a: &dyn StateStore, b: &dyn StateStore) {
+        let mut facts = BTreeMap::new();
+        facts.insert("site".to_string(), serde_json::json!("7"));
+        let mut rec = record("aruba", "c1");
+        rec.facts = facts;
+        a.put_owned("customer.a", &rec).unwrap();
+        a.put_owned("site.a/x", &record("aruba", "7")).unwrap();
+        let entry = JournalEntry {
+            provider: "aruba".into(),
+            address: "customer.a".into(),
+            action: "create".into(),
+            call: "POST /msp_api/v2/customers".into(),
+            natural_key: Some("A".into()),
+            status: JournalStatus::Pending,
+            started_at: 1,
+            finished_at: None,
+            detail: None,
+        };
+        let done = a.journal_begin(&entry).unwrap();
+        a.journal_finish(done, JournalStatus::Succeeded, Some("ok".into()))
+            .unwrap();
+        a.journal_begin(&entry).unwrap();
+        a.set_credential("aruba", "refresh_token", "secret-r")
+            .unwrap();
+
+        let exported = export::export(a).unwrap();
+        let text = serde_json::to_string(&exported).unwrap();
+        assert!(
+            !text.contains("secret-r"),
+            "an export carries no credential"
+        );
+        let parsed = export::parse(&text).unwrap();
+        let summary = export::import(b, &parsed, false).unwrap();
+        assert_eq!((summary.owned, summary.journal), (2, 2));
+        assert_eq!(b.owned().unwrap(), a.owned().unwrap());
+        let entries = |s: &dyn StateStore| -> Vec<JournalEntry> {
+            s.journal().unwrap().into_iter().map(|(_, e)| e).collect()
+        };
+        assert_eq!(entries(b), entries(a), "same entries, same order");
+        assert_eq!(
+            pending(b).unwrap().len(),
+            1,
+            "the pending write stays pending"
+        );
+
+        let err = export::import(b, &parsed, false).unwrap_err().to_string();
+        assert!(err.contains("--force"), "{err}");
+        b.put_owned("customer.extra", &record("aruba", "x"))
+            .unwrap();
+        export::import(b, &parsed, true).unwrap();
+        assert_eq!(b.owned().unwrap(), a.owned().unwrap(), "--force replaces");
     }
 }

@@ -1,22 +1,44 @@
-//! The sled-backed [`StateStore`]. sled buffers writes in user space and loses
-//! them on kill -9 unless flushed, so every mutating method flushes before it
-//! returns: each one is a commit point.
+//! The sled-backed [`StateStore`]: a private state directory (0700, files 0600)
+//! that the store owns together with its lock. sled buffers writes in user space
+//! and loses them on kill -9 unless flushed, so every mutating method flushes
+//! before it returns: each one is a commit point.
+//!
+//! Layout of the directory: `db/` (sled: owned records, journal, and `meta` with
+//! the lineage and commit serial), `seal.json` (see `seal`), `credentials.json`
+//! (see `credentials`), `backup.json` (written before each apply), and the lock
+//! files (see `lock`).
+//!
+//! Opening checks everything before any vendor call: the sled files, the seal,
+//! and every record decodes; a problem is [`StateError::Unreadable`] with the
+//! recovery steps. Dropping the store flushes and closes sled, and only then
+//! (field order) releases the lock, so the next process never finds sled's own
+//! file lock still held.
 
 use std::collections::BTreeMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
+use super::credentials::CredentialFile;
 use super::{
-    JournalEntry, JournalStatus, OwnedRecord, StateError, StateResult, StateStore, now_unix,
+    JournalEntry, JournalStatus, OwnedRecord, StateError, StateLock, StateResult, StateStore,
+    export, files, now_unix, recovery, seal,
 };
 
-pub struct SledStore {
+/// The tree in which mspform before 0.1 kept credentials; moved out on open.
+const LEGACY_CREDENTIALS: &str = "credentials";
+/// How long to wait for sled's own file lock once ours is held: only a process
+/// that is exiting (the kernel drops our lock before sled's) can still hold it.
+const SLED_LOCK_WAIT: Duration = Duration::from_secs(3);
+
+/// The sled part: trees only, no lock, no other files.
+struct Sled {
     db: sled::Db,
     owned: sled::Tree,
     journal: sled::Tree,
-    credentials: sled::Tree,
+    meta: sled::Tree,
 }
 
 fn io(operation: &'static str) -> impl Fn(sled::Error) -> StateError {
@@ -38,35 +60,361 @@ fn encode<T: Serialize>(value: &T) -> Vec<u8> {
     serde_json::to_vec(value).unwrap_or_default()
 }
 
-impl SledStore {
-    /// Opens (or creates) the database in `dir/db`. The caller holds the state lock.
-    pub fn open(dir: &Path) -> StateResult<SledStore> {
-        let db = sled::Config::new()
-            .path(dir.join("db"))
-            .open()
-            .map_err(|e| StateError::Open {
-                dir: dir.display().to_string(),
-                message: e.to_string(),
-            })?;
-        let tree = |name: &str| db.open_tree(name).map_err(io("open tree"));
-        Ok(SledStore {
+fn be_u64(bytes: &[u8]) -> u64 {
+    let mut n = [0u8; 8];
+    if bytes.len() == 8 {
+        n.copy_from_slice(bytes);
+    }
+    u64::from_be_bytes(n)
+}
+
+/// What is wrong, for [`StateError::Unreadable`], without sled's backtrace noise.
+fn sled_problem(db: &Path, e: &sled::Error) -> String {
+    match e {
+        sled::Error::Corruption { at, .. } => format!(
+            "the sled database {} is damaged: its data does not check out{}",
+            db.display(),
+            at.map(|a| format!(" (at {a:?})")).unwrap_or_default()
+        ),
+        sled::Error::Io(e) => format!(
+            "a file of the sled database {} cannot be read: {e}",
+            db.display()
+        ),
+        other => format!(
+            "the sled database {} cannot be opened: {other}",
+            db.display()
+        ),
+    }
+}
+
+impl Sled {
+    /// Opens `path`; waits (bounded) while an exiting process still holds sled's lock.
+    fn open(dir: &Path, path: &Path) -> StateResult<Sled> {
+        let start = Instant::now();
+        let mut pause = Duration::from_millis(2);
+        let db = loop {
+            match sled::Config::new().path(path).open() {
+                Ok(db) => break db,
+                Err(sled::Error::Io(e)) if e.to_string().contains("could not acquire lock") => {
+                    if start.elapsed() >= SLED_LOCK_WAIT {
+                        return Err(StateError::Open {
+                            dir: dir.display().to_string(),
+                            message: format!(
+                                "the sled database {} is held open by another process although the state lock is free: an older mspform (it locked lock.json instead of lock), or a process stuck while exiting. Find it with `fuser {}`",
+                                path.display(),
+                                path.join("db").display()
+                            ),
+                        });
+                    }
+                    std::thread::sleep(pause);
+                    pause = (pause * 2).min(Duration::from_millis(50));
+                }
+                Err(e) => return Err(StateError::unreadable(dir, sled_problem(path, &e))),
+            }
+        };
+        let tree = |name: &str| {
+            db.open_tree(name)
+                .map_err(|e| StateError::unreadable(dir, sled_problem(path, &e)))
+        };
+        Ok(Sled {
             owned: tree("owned")?,
             journal: tree("journal")?,
-            credentials: tree("credentials")?,
+            meta: tree("meta")?,
             db,
         })
+    }
+
+    fn lineage(&self) -> StateResult<Option<String>> {
+        Ok(self
+            .meta
+            .get("lineage")
+            .map_err(io("read meta"))?
+            .map(|v| String::from_utf8_lossy(&v).into_owned()))
+    }
+
+    /// The last commit's serial. Journal keys count too: before serials existed
+    /// they came from sled's id generator, and new ids must sort after them.
+    fn serial(&self) -> StateResult<u64> {
+        let meta = self
+            .meta
+            .get("serial")
+            .map_err(io("read meta"))?
+            .map(|v| be_u64(&v))
+            .unwrap_or(0);
+        let last = self
+            .journal
+            .last()
+            .map_err(io("read journal"))?
+            .map(|(k, _)| be_u64(&k))
+            .unwrap_or(0);
+        Ok(meta.max(last))
+    }
+
+    /// Bumps the commit serial; the caller writes and flushes after.
+    fn bump(&self) -> StateResult<u64> {
+        let next = self
+            .meta
+            .update_and_fetch("serial", |old| {
+                Some((old.map(be_u64).unwrap_or(0) + 1).to_be_bytes().to_vec())
+            })
+            .map_err(io("write meta"))?;
+        Ok(next.map(|v| be_u64(&v)).unwrap_or(0))
     }
 
     fn flush(&self) -> StateResult<()> {
         self.db.flush().map_err(io("flush"))?;
         Ok(())
     }
+
+    /// Reads and decodes every record, so damage shows now, before any vendor call.
+    fn check_records(&self, dir: &Path, path: &Path) -> StateResult<()> {
+        for (name, tree) in [("owned", &self.owned), ("journal", &self.journal)] {
+            for item in tree.iter() {
+                let (k, v) =
+                    item.map_err(|e| StateError::unreadable(dir, sled_problem(path, &e)))?;
+                let decoded = if name == "owned" {
+                    decode::<OwnedRecord>(&k, &v).map(drop)
+                } else {
+                    decode::<JournalEntry>(&k, &v).map(drop)
+                };
+                if let Err(e) = decoded {
+                    let key = if name == "owned" {
+                        String::from_utf8_lossy(&k).into_owned()
+                    } else {
+                        format!("#{}", be_u64(&k))
+                    };
+                    return Err(StateError::unreadable(
+                        dir,
+                        format!(
+                            "the {name} record {key} in the sled database {} does not decode ({e})",
+                            path.display()
+                        ),
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Credentials an older mspform kept in sled, as (provider, name, value).
+    fn legacy_credentials(&self) -> StateResult<Option<Vec<(String, String, String)>>> {
+        let present = self
+            .db
+            .tree_names()
+            .iter()
+            .any(|n| n.as_ref() == LEGACY_CREDENTIALS.as_bytes());
+        if !present {
+            return Ok(None);
+        }
+        let tree = self
+            .db
+            .open_tree(LEGACY_CREDENTIALS)
+            .map_err(io("open tree"))?;
+        let mut out = Vec::new();
+        for item in tree.iter() {
+            let (k, v) = item.map_err(io("read credential"))?;
+            let key = String::from_utf8_lossy(&k).into_owned();
+            let (provider, name) = key.split_once('/').unwrap_or((key.as_str(), ""));
+            out.push((
+                provider.to_string(),
+                name.to_string(),
+                String::from_utf8_lossy(&v).into_owned(),
+            ));
+        }
+        Ok(Some(out))
+    }
+}
+
+/// Finishes or undoes a rebuild that a crash interrupted: `db.old` is always a
+/// complete database, and `db.new` is complete only once renamed to `db`.
+fn settle_rebuild(dir: &Path) -> std::io::Result<()> {
+    let (db, old, new) = (dir.join("db"), dir.join("db.old"), dir.join("db.new"));
+    if !db.exists() && old.exists() {
+        std::fs::rename(&old, &db)?;
+        files::sync_dir(dir);
+    }
+    if new.exists() {
+        std::fs::remove_dir_all(&new)?;
+    }
+    if old.exists() {
+        std::fs::remove_dir_all(&old)?;
+    }
+    Ok(())
+}
+
+/// Moves credentials an older mspform kept in sled to `credentials.json`, then
+/// copies every record into a new database and swaps it in, so the tokens (and
+/// the superseded ones sled's log still held) are in no file afterwards.
+fn move_credentials_out(
+    dir: &Path,
+    old: Sled,
+    legacy: Vec<(String, String, String)>,
+    credentials: &CredentialFile,
+) -> StateResult<Sled> {
+    let fs = |e: std::io::Error| StateError::Io {
+        operation: "move credentials out of sled",
+        message: e.to_string(),
+    };
+    // The file is newer than anything sled held, so its values win.
+    credentials.set_all(&legacy, true).map_err(fs)?;
+    let new_path = dir.join("db.new");
+    if new_path.exists() {
+        std::fs::remove_dir_all(&new_path).map_err(fs)?;
+    }
+    {
+        let new = Sled::open(dir, &new_path)?;
+        for (from, to) in [
+            (&old.owned, &new.owned),
+            (&old.journal, &new.journal),
+            (&old.meta, &new.meta),
+        ] {
+            for item in from.iter() {
+                let (k, v) = item.map_err(io("copy records"))?;
+                to.insert(k, v).map_err(io("copy records"))?;
+            }
+        }
+        new.flush()?;
+    }
+    drop(old);
+    std::fs::rename(dir.join("db"), dir.join("db.old")).map_err(fs)?;
+    std::fs::rename(&new_path, dir.join("db")).map_err(fs)?;
+    files::sync_dir(dir);
+    std::fs::remove_dir_all(dir.join("db.old")).map_err(fs)?;
+    tracing::info!(dir = %dir.display(), "moved saved credentials out of the sled database into credentials.json");
+    Sled::open(dir, &dir.join("db"))
+}
+
+pub struct SledStore {
+    sled: Sled,
+    dir: PathBuf,
+    credentials: CredentialFile,
+    lineage: String,
+    /// The serial `seal.json` holds; the seal is rewritten on close when it moved.
+    sealed_serial: u64,
+    /// Declared last: fields drop in declaration order, so sled is closed (and
+    /// its own file lock released) before this lock is.
+    _lock: StateLock,
+}
+
+impl SledStore {
+    /// Opens (or creates) the state in `dir` under its lock, for a library user
+    /// or a test; commands use [`SledStore::open_for`] to name their operation.
+    pub fn open(dir: &Path) -> StateResult<SledStore> {
+        Self::open_for(dir, "open")
+    }
+
+    /// Takes the lock of `dir` (failing at once, naming the holder, when another
+    /// process has it), opens and checks the state; `operation` is what a second
+    /// process is told the holder is doing.
+    pub fn open_for(dir: &Path, operation: &str) -> StateResult<SledStore> {
+        let exposed = if dir.is_dir() {
+            files::mode_of(dir).filter(|m| files::is_exposed(*m))
+        } else {
+            None
+        };
+        let lock = StateLock::acquire(dir, operation)?;
+        if let Some(mode) = exposed {
+            let fixed = match files::make_private(dir) {
+                Ok(_) => "mspform made it private (directory 0700, files 0600)".to_string(),
+                Err(e) => format!(
+                    "making it private failed ({e}); run `chmod -R go= {}`",
+                    dir.display()
+                ),
+            };
+            tracing::warn!(
+                "the state directory {} could be read by group or others (mode {mode:04o}); it holds ownership records and rotated refresh tokens. {fixed}",
+                dir.display()
+            );
+        }
+        let fs = |operation: &'static str| {
+            move |e: std::io::Error| StateError::Io {
+                operation,
+                message: e.to_string(),
+            }
+        };
+        settle_rebuild(dir).map_err(fs("finish an interrupted rebuild"))?;
+        let db_path = dir.join("db");
+        let mut sled = Sled::open(dir, &db_path)?;
+        let credentials =
+            CredentialFile::load(dir).map_err(|problem| StateError::unreadable(dir, problem))?;
+        if let Some(legacy) = sled.legacy_credentials()? {
+            sled = move_credentials_out(dir, sled, legacy, &credentials)?;
+        }
+        let sealed = seal::load(dir).map_err(|problem| StateError::unreadable(dir, problem))?;
+        let lineage = sled.lineage()?;
+        let serial = sled.serial()?;
+        if let Some(s) = &sealed {
+            seal::check(s, lineage.as_deref(), serial, &db_path)
+                .map_err(|problem| StateError::unreadable(dir, problem))?;
+        }
+        sled.check_records(dir, &db_path)?;
+        let lineage = match lineage {
+            Some(l) => l,
+            None => {
+                let l = seal::new_lineage();
+                sled.meta
+                    .insert("lineage", l.as_bytes())
+                    .map_err(io("write meta"))?;
+                l
+            }
+        };
+        // A state from before serials: record the one derived from the journal.
+        let stored = sled.meta.get("serial").map_err(io("read meta"))?;
+        if stored.as_deref() != Some(&serial.to_be_bytes()[..]) {
+            sled.meta
+                .insert("serial", &serial.to_be_bytes())
+                .map_err(io("write meta"))?;
+        }
+        sled.flush()?;
+        if sealed.as_ref().map(|s| s.serial) != Some(serial) {
+            seal::write(dir, &lineage, serial).map_err(fs("write seal.json"))?;
+        }
+        files::make_private(dir).map_err(fs("make the state directory private"))?;
+        Ok(SledStore {
+            sled,
+            dir: dir.to_path_buf(),
+            credentials,
+            lineage,
+            sealed_serial: serial,
+            _lock: lock,
+        })
+    }
+
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    fn commit(&self) -> StateResult<()> {
+        self.sled.flush()
+    }
+}
+
+impl Drop for SledStore {
+    fn drop(&mut self) {
+        if let Err(e) = self.sled.flush() {
+            tracing::warn!(error = %e, "could not flush the state on close");
+            return;
+        }
+        match self.sled.serial() {
+            Ok(serial) if serial != self.sealed_serial => {
+                if let Err(e) = seal::write(&self.dir, &self.lineage, serial) {
+                    tracing::warn!(error = %e, "could not write seal.json");
+                }
+            }
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "could not read the commit serial on close"),
+        }
+        // sled may have written new files (snapshots) with the umask's mode.
+        if let Err(e) = files::make_private(&self.dir) {
+            tracing::warn!(error = %e, "could not make the state directory private");
+        }
+    }
 }
 
 impl StateStore for SledStore {
     fn owned(&self) -> StateResult<BTreeMap<String, OwnedRecord>> {
         let mut out = BTreeMap::new();
-        for item in self.owned.iter() {
+        for item in self.sled.owned.iter() {
             let (k, v) = item.map_err(io("read owned"))?;
             out.insert(String::from_utf8_lossy(&k).into_owned(), decode(&k, &v)?);
         }
@@ -74,35 +422,40 @@ impl StateStore for SledStore {
     }
 
     fn get_owned(&self, address: &str) -> StateResult<Option<OwnedRecord>> {
-        match self.owned.get(address).map_err(io("read owned"))? {
+        match self.sled.owned.get(address).map_err(io("read owned"))? {
             Some(v) => Ok(Some(decode(address.as_bytes(), &v)?)),
             None => Ok(None),
         }
     }
 
     fn put_owned(&self, address: &str, record: &OwnedRecord) -> StateResult<()> {
-        self.owned
+        self.sled
+            .owned
             .insert(address, encode(record))
             .map_err(io("write owned"))?;
-        self.flush()
+        self.sled.bump()?;
+        self.commit()
     }
 
     fn remove_owned(&self, address: &str) -> StateResult<bool> {
         let existed = self
+            .sled
             .owned
             .remove(address)
             .map_err(io("remove owned"))?
             .is_some();
-        self.flush()?;
+        self.sled.bump()?;
+        self.commit()?;
         Ok(existed)
     }
 
     fn journal_begin(&self, entry: &JournalEntry) -> StateResult<u64> {
-        let id = self.db.generate_id().map_err(io("journal id"))?;
-        self.journal
+        let id = self.sled.bump()?;
+        self.sled
+            .journal
             .insert(id.to_be_bytes(), encode(entry))
             .map_err(io("write journal"))?;
-        self.flush()?;
+        self.commit()?;
         Ok(id)
     }
 
@@ -113,28 +466,26 @@ impl StateStore for SledStore {
         detail: Option<String>,
     ) -> StateResult<()> {
         let key = id.to_be_bytes();
-        if let Some(v) = self.journal.get(key).map_err(io("read journal"))? {
+        if let Some(v) = self.sled.journal.get(key).map_err(io("read journal"))? {
             let mut entry: JournalEntry = decode(&key, &v)?;
             entry.status = status;
             entry.detail = detail;
             entry.finished_at = Some(now_unix());
-            self.journal
+            self.sled
+                .journal
                 .insert(key, encode(&entry))
                 .map_err(io("write journal"))?;
-            self.flush()?;
+            self.sled.bump()?;
+            self.commit()?;
         }
         Ok(())
     }
 
     fn journal(&self) -> StateResult<Vec<(u64, JournalEntry)>> {
         let mut out = Vec::new();
-        for item in self.journal.iter() {
+        for item in self.sled.journal.iter() {
             let (k, v) = item.map_err(io("read journal"))?;
-            let mut id = [0u8; 8];
-            if k.len() == 8 {
-                id.copy_from_slice(&k);
-            }
-            out.push((u64::from_be_bytes(id), decode(&k, &v)?));
+            out.push((be_u64(&k), decode(&k, &v)?));
         }
         Ok(out)
     }
@@ -143,67 +494,47 @@ impl StateStore for SledStore {
         let entries = self.journal()?;
         let ids = super::prunable(&entries, keep);
         for id in &ids {
-            self.journal
+            self.sled
+                .journal
                 .remove(id.to_be_bytes())
                 .map_err(io("prune journal"))?;
         }
-        self.flush()?;
+        self.sled.bump()?;
+        self.commit()?;
         Ok(ids.len())
     }
 
     fn credential(&self, provider: &str, name: &str) -> StateResult<Option<String>> {
-        let key = format!("{provider}/{name}");
-        Ok(self
-            .credentials
-            .get(&key)
-            .map_err(io("read credential"))?
-            .map(|v| String::from_utf8_lossy(&v).into_owned()))
+        Ok(self.credentials.get(provider, name))
     }
 
     fn set_credential(&self, provider: &str, name: &str, value: &str) -> StateResult<()> {
-        let key = format!("{provider}/{name}");
         self.credentials
-            .insert(key, value.as_bytes())
-            .map_err(io("write credential"))?;
-        self.flush()
+            .set(provider, name, value)
+            .map_err(|e| StateError::Io {
+                operation: "write credentials.json",
+                message: format!("{}: {e}", self.credentials.path().display()),
+            })
+    }
+
+    fn reset(&self) -> StateResult<()> {
+        self.sled.owned.clear().map_err(io("reset owned"))?;
+        self.sled.journal.clear().map_err(io("reset journal"))?;
+        self.sled.bump()?;
+        self.commit()
+    }
+
+    fn write_backup(&self) -> StateResult<Option<PathBuf>> {
+        let path = self.dir.join(recovery::BACKUP);
+        let body = serde_json::to_vec_pretty(&export::export(self)?).unwrap_or_default();
+        files::write_private(&path, &body).map_err(|e| StateError::Io {
+            operation: "write the backup",
+            message: format!("{}: {e}", path.display()),
+        })?;
+        Ok(Some(path))
     }
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn sled_store_passes_the_conformance_suite() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = SledStore::open(dir.path()).unwrap();
-        super::super::conformance::run(&store);
-    }
-
-    #[test]
-    fn sled_store_keeps_records_across_reopen() {
-        let dir = tempfile::tempdir().unwrap();
-        {
-            let store = SledStore::open(dir.path()).unwrap();
-            let rec = OwnedRecord {
-                provider: "aruba".into(),
-                vendor_id: Some("abc".into()),
-                parent_id: None,
-                since: 5,
-                origin: "created".into(),
-                facts: BTreeMap::new(),
-            };
-            store.put_owned("customer.x", &rec).unwrap();
-        }
-        let store = SledStore::open(dir.path()).unwrap();
-        assert_eq!(
-            store
-                .get_owned("customer.x")
-                .unwrap()
-                .unwrap()
-                .vendor_id
-                .as_deref(),
-            Some("abc")
-        );
-    }
-}
+#[path = "sled_store_tests.rs"]
+mod tests;

@@ -21,4 +21,5 @@ mod sim_audiocodes;
 mod sim_extreme;
 mod sim_http;
 mod sim_ruckus;
+mod state_dir;
 mod support;
