@@ -6,6 +6,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use crate::address::Address;
+
 pub type Fields = BTreeMap<String, Value>;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -33,11 +35,23 @@ impl Kind {
 /// One object in stable-address terms, desired or live.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Record {
-    pub address: String,
+    pub address: Address,
     pub kind: Kind,
     pub provider: String,
     /// Desired side: only the fields mspform manages. Live side: what the vendor shows.
     pub fields: Fields,
+}
+
+impl Record {
+    /// A record of `provider`; its kind is the address's.
+    pub fn new(address: Address, provider: &str, fields: Fields) -> Record {
+        Record {
+            kind: address.kind(),
+            address,
+            provider: provider.to_string(),
+            fields,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
@@ -67,7 +81,7 @@ pub struct FieldChange {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Action {
-    pub address: String,
+    pub address: Address,
     pub kind: Kind,
     pub provider: String,
     pub op: Op,
@@ -75,6 +89,10 @@ pub struct Action {
     /// For [`Op::Replace`]: the changed fields that cannot be updated in place.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub replace_because: Vec<String>,
+    /// The vendor's explanation of this change, when the fields alone do not
+    /// tell (e.g. why a device is associated again).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
 }
 
 impl Action {
@@ -86,7 +104,7 @@ impl Action {
 /// A live object nobody declared and mspform does not own: reported, left alone.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Unmanaged {
-    pub address: String,
+    pub address: Address,
     pub kind: Kind,
     pub provider: String,
 }
@@ -109,13 +127,13 @@ pub fn same(a: &Value, b: &Value) -> bool {
 /// their whole account (undeclared live objects are deleted there).
 pub fn diff(
     desired: &[Record],
-    live: &BTreeMap<String, Record>,
-    owned: &BTreeSet<String>,
+    live: &BTreeMap<Address, Record>,
+    owned: &BTreeSet<Address>,
     exclusive: &BTreeSet<String>,
 ) -> (Vec<Action>, Vec<Unmanaged>) {
     let mut actions = Vec::new();
     let mut unmanaged = Vec::new();
-    let declared: BTreeSet<&str> = desired.iter().map(|r| r.address.as_str()).collect();
+    let declared: BTreeSet<&Address> = desired.iter().map(|r| &r.address).collect();
     for want in desired {
         match live.get(&want.address) {
             None => actions.push(Action {
@@ -133,6 +151,7 @@ pub fn diff(
                     })
                     .collect(),
                 replace_because: Vec::new(),
+                note: None,
             }),
             Some(have) => {
                 let changes: Vec<FieldChange> = want
@@ -161,12 +180,13 @@ pub fn diff(
                     op,
                     changes,
                     replace_because: Vec::new(),
+                    note: None,
                 });
             }
         }
     }
     for (address, have) in live {
-        if declared.contains(address.as_str()) {
+        if declared.contains(address) {
             continue;
         }
         if owned.contains(address) || exclusive.contains(&have.provider) {
@@ -185,6 +205,7 @@ pub fn diff(
                     })
                     .collect(),
                 replace_because: Vec::new(),
+                note: None,
             });
         } else {
             unmanaged.push(Unmanaged {
@@ -200,7 +221,7 @@ pub fn diff(
 
 /// Turns updates that touch a field the vendor cannot change in place into
 /// replacements. `replace_on`: address → fields that force replacement.
-pub fn mark_replacements(actions: &mut [Action], replace_on: &BTreeMap<String, Vec<String>>) {
+pub fn mark_replacements(actions: &mut [Action], replace_on: &BTreeMap<Address, Vec<String>>) {
     for a in actions.iter_mut() {
         if !matches!(a.op, Op::Update | Op::Adopt) {
             continue;
@@ -223,17 +244,15 @@ pub fn mark_replacements(actions: &mut [Action], replace_on: &BTreeMap<String, V
 
 /// Creates, adopts and updates parent first; deletes and forgets child first, after them.
 pub fn sort_actions(actions: &mut [Action]) {
-    actions.sort_by(|a, b| {
-        let key = |x: &Action| {
-            let removing = matches!(x.op, Op::Delete | Op::Forget);
-            let rank = if removing {
-                10 - x.kind.rank()
-            } else {
-                x.kind.rank()
-            };
-            (removing, rank, x.address.clone())
+    // By the address as written, so plans read in the order users expect.
+    actions.sort_by_cached_key(|x| {
+        let removing = matches!(x.op, Op::Delete | Op::Forget);
+        let rank = if removing {
+            10 - x.kind.rank()
+        } else {
+            x.kind.rank()
         };
-        key(a).cmp(&key(b))
+        (removing, rank, x.address.to_string())
     });
 }
 
@@ -242,9 +261,13 @@ mod tests {
     use super::*;
     use serde_json::json;
 
+    fn a(text: &str) -> Address {
+        text.parse().unwrap()
+    }
+
     fn rec(address: &str, kind: Kind, fields: &[(&str, Value)]) -> Record {
         Record {
-            address: address.into(),
+            address: a(address),
             kind,
             provider: "aruba".into(),
             fields: fields
@@ -254,15 +277,15 @@ mod tests {
         }
     }
 
-    fn live(records: Vec<Record>) -> BTreeMap<String, Record> {
+    fn live(records: Vec<Record>) -> BTreeMap<Address, Record> {
         records
             .into_iter()
             .map(|r| (r.address.clone(), r))
             .collect()
     }
 
-    fn owned(addrs: &[&str]) -> BTreeSet<String> {
-        addrs.iter().map(|s| s.to_string()).collect()
+    fn owned(addrs: &[&str]) -> BTreeSet<Address> {
+        addrs.iter().map(|s| a(s)).collect()
     }
 
     #[test]
@@ -333,10 +356,10 @@ mod tests {
         ]);
         let (actions, unmanaged) = diff(&[], &have, &owned(&["customer.mine"]), &BTreeSet::new());
         assert_eq!(actions.len(), 1);
-        assert_eq!(actions[0].address, "customer.mine");
+        assert_eq!(actions[0].address, a("customer.mine"));
         assert_eq!(actions[0].op, Op::Delete);
         assert_eq!(unmanaged.len(), 1);
-        assert_eq!(unmanaged[0].address, "customer.theirs");
+        assert_eq!(unmanaged[0].address, a("customer.theirs"));
     }
 
     #[test]
@@ -367,17 +390,18 @@ mod tests {
             ("customer.c", Kind::Customer, Op::Update),
         ]
         .into_iter()
-        .map(|(a, k, op)| Action {
-            address: a.into(),
+        .map(|(addr, k, op)| Action {
+            address: a(addr),
             kind: k,
             provider: "p".into(),
             op,
             changes: vec![],
             replace_because: Vec::new(),
+            note: None,
         })
         .collect();
         sort_actions(&mut actions);
-        let order: Vec<&str> = actions.iter().map(|a| a.address.as_str()).collect();
+        let order: Vec<String> = actions.iter().map(|a| a.address.to_string()).collect();
         assert_eq!(
             order,
             [
@@ -407,7 +431,7 @@ mod tests {
         let (mut actions, _) = diff(&want, &have, &owned(&["customer.a"]), &BTreeSet::new());
         assert_eq!(actions[0].op, Op::Update);
         let replace_on = BTreeMap::from([(
-            "customer.a".to_string(),
+            a("customer.a"),
             vec!["short_name".to_string(), "channel_id".to_string()],
         )]);
         mark_replacements(&mut actions, &replace_on);

@@ -6,12 +6,14 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 
+use crate::address::Address;
 use crate::diff::{self, Action, Op};
 use crate::model::{Desired, Ownership};
 use crate::plan::{Plan, ProviderRead, Unavailable};
-use crate::providers::{ApplyCtx, Owned, Provider, ProviderError, Refreshed, connect};
-pub use crate::providers::{Outcome, PlanOptions, StepReport};
+
 use crate::state::{JournalStatus, StateError, StateStore, pending};
+use crate::vendor::{ApplyCtx, Owned, Provider, ProviderError, Refreshed};
+pub use crate::vendor::{Outcome, PlanOptions, StepReport};
 
 #[derive(Debug, thiserror::Error)]
 pub enum EngineError {
@@ -44,6 +46,9 @@ pub struct Prepared {
     pub parts: Vec<Part>,
     /// Providers that could not be read; `plan.unavailable` says the same in words.
     pub unreadable: Vec<Unreadable>,
+    /// What state owned and the options the plan was made with (the apply compiles against them).
+    pub owned: Owned,
+    pub options: PlanOptions,
 }
 
 impl Prepared {
@@ -62,23 +67,35 @@ impl Prepared {
     }
 }
 
-/// Restricts a plan to addresses (or address prefixes such as `customer.acme`).
+/// Restricts a plan to addresses (an address also takes what lies inside it:
+/// `customer.acme` takes its sites). A target that is not an address takes
+/// nothing.
 pub fn target(actions: Vec<Action>, targets: &[String]) -> Vec<Action> {
     if targets.is_empty() {
         return actions;
     }
+    let targets: Vec<Address> = targets.iter().filter_map(|t| t.parse().ok()).collect();
     actions
         .into_iter()
-        .filter(|a| {
-            targets.iter().any(|t| {
-                a.address == *t
-                    || a.address.starts_with(&format!("{t}/"))
-                    || (t.starts_with("customer.")
-                        && a.address
-                            .starts_with(&format!("site.{}/", &t["customer.".len()..])))
-            })
-        })
+        .filter(|a| targets.iter().any(|t| a.address.is_within(t)))
         .collect()
+}
+
+/// State's ownership records by address. A key that is not an address (a state
+/// written by something else) is left alone, with a warning.
+pub fn owned(store: &dyn StateStore) -> Result<Owned, StateError> {
+    let mut out = Owned::new();
+    for (key, record) in store.owned()? {
+        match key.parse::<Address>() {
+            Ok(address) => {
+                out.insert(address, record);
+            }
+            Err(e) => {
+                tracing::warn!(key = %key, error = %e, "a state record whose key is not an address is left alone")
+            }
+        }
+    }
+    Ok(out)
 }
 
 /// Refreshes every provider and computes the plan; fails when any provider
@@ -103,7 +120,7 @@ pub async fn plan_with(
     targets: &[String],
     options: &PlanOptions,
 ) -> Result<Prepared, EngineError> {
-    let owned = store.owned()?;
+    let owned = owned(store.as_ref())?;
     let open = pending(store.as_ref())?;
     if !open.is_empty() {
         tracing::warn!(
@@ -115,7 +132,7 @@ pub async fn plan_with(
     let mut clients = Vec::new();
     let mut unreadable = Vec::new();
     for p in desired.providers.values() {
-        match connect(p, store.clone()) {
+        match p.spec.clone().connect(&p.key, &p.base_url, store.clone()) {
             Ok(client) => clients.push(client),
             Err(error) => unreadable.push(Unreadable {
                 provider: p.key.clone(),
@@ -149,14 +166,16 @@ pub async fn plan_with(
     let mut live = BTreeMap::new();
     let mut notes = Vec::new();
     let mut replace_on = BTreeMap::new();
+    let mut explain = BTreeMap::new();
     for part in &parts {
         let resolved = part.refreshed.resolved();
         replace_on.extend(resolved.replace_on.clone());
+        explain.extend(resolved.explain.clone());
         desired_records.extend(resolved.desired.iter().cloned());
         live.extend(resolved.live.iter().map(|(k, v)| (k.clone(), v.clone())));
         notes.extend(resolved.notes.iter().cloned());
     }
-    let owned_set: BTreeSet<String> = owned.keys().cloned().collect();
+    let owned_set: BTreeSet<Address> = owned.keys().cloned().collect();
     let exclusive: BTreeSet<String> = desired
         .providers
         .values()
@@ -166,17 +185,20 @@ pub async fn plan_with(
     let (mut actions, mut unmanaged) = diff::diff(&desired_records, &live, &owned_set, &exclusive);
     unmanaged.extend(notes);
     diff::mark_replacements(&mut actions, &replace_on);
+    for a in &mut actions {
+        a.note = explain.get(&a.address).cloned();
+    }
     let stranded = stranded_by_deletes(&actions, &unmanaged, &live);
     if !stranded.is_empty() {
         return Err(EngineError::Plan(stranded));
     }
-    let declared: BTreeSet<&str> = desired_records.iter().map(|r| r.address.as_str()).collect();
+    let declared: BTreeSet<&Address> = desired_records.iter().map(|r| &r.address).collect();
     let read: BTreeSet<&str> = parts.iter().map(|p| p.client.key()).collect();
     for (address, record) in &owned {
         // Gone from the files and the vendor (as read), or left behind by a
         // provider the files no longer declare (allowed by the user).
         let gone = read.contains(record.provider.as_str())
-            && !declared.contains(address.as_str())
+            && !declared.contains(address)
             && !live.contains_key(address);
         if gone || removed.contains(&record.provider) {
             actions.push(forget(address, &record.provider));
@@ -187,7 +209,7 @@ pub async fn plan_with(
         .iter()
         .map(|p| ProviderRead {
             provider: p.client.key().to_string(),
-            kind: p.client.type_name().into(),
+            kind: p.client.info().type_name.into(),
             calls: p.refreshed.calls(),
         })
         .collect();
@@ -202,7 +224,7 @@ pub async fn plan_with(
             kind: desired
                 .providers
                 .get(&u.provider)
-                .map(|p| p.kind.type_name().to_string())
+                .map(|p| p.type_name().to_string())
                 .unwrap_or_default(),
             error: u.error.to_string(),
         })
@@ -211,17 +233,20 @@ pub async fn plan_with(
         plan,
         parts,
         unreadable,
+        owned,
+        options: options.clone(),
     })
 }
 
-fn forget(address: &str, provider: &str) -> Action {
+fn forget(address: &Address, provider: &str) -> Action {
     Action {
-        address: address.to_string(),
-        kind: kind_of(address),
+        address: address.clone(),
+        kind: address.kind(),
         provider: provider.to_string(),
         op: Op::Forget,
         changes: Vec::new(),
         replace_because: Vec::new(),
+        note: None,
     }
 }
 
@@ -234,13 +259,13 @@ fn removed_providers(
     owned: &Owned,
     options: &PlanOptions,
 ) -> Result<BTreeSet<String>, EngineError> {
-    let mut orphans: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    let mut orphans: BTreeMap<&str, Vec<String>> = BTreeMap::new();
     for (address, record) in owned {
         if !desired.providers.contains_key(&record.provider) {
             orphans
                 .entry(record.provider.as_str())
                 .or_default()
-                .push(address.as_str());
+                .push(address.to_string());
         }
     }
     let mut errors = Vec::new();
@@ -250,7 +275,7 @@ fn removed_providers(
             removed.insert(provider.to_string());
             continue;
         }
-        let shown: Vec<&str> = addresses.iter().take(5).copied().collect();
+        let shown: Vec<&str> = addresses.iter().take(5).map(String::as_str).collect();
         let more = if addresses.len() > shown.len() {
             format!(", and {} more", addresses.len() - shown.len())
         } else {
@@ -284,24 +309,24 @@ fn removed_providers(
 fn stranded_by_deletes(
     actions: &[Action],
     unmanaged: &[diff::Unmanaged],
-    live: &BTreeMap<String, diff::Record>,
+    live: &BTreeMap<Address, diff::Record>,
 ) -> Vec<String> {
     let mut errors = Vec::new();
     for a in actions
         .iter()
         .filter(|a| a.kind == diff::Kind::Customer && a.op == Op::Delete)
     {
-        let key = a.address.trim_start_matches("customer.");
-        let inside: Vec<&str> = unmanaged
+        let key = a.address.key();
+        let inside: Vec<String> = unmanaged
             .iter()
             .filter(|u| {
-                u.address.starts_with(&format!("site.{key}/"))
+                (u.address != a.address && u.address.is_within(&a.address))
                     || live
                         .get(&u.address)
                         .and_then(|r| r.fields.get("customer"))
                         .is_some_and(|c| c == key)
             })
-            .map(|u| u.address.as_str())
+            .map(|u| u.address.to_string())
             .collect();
         if !inside.is_empty() {
             errors.push(format!(
@@ -315,23 +340,11 @@ fn stranded_by_deletes(
     errors
 }
 
-fn kind_of(address: &str) -> diff::Kind {
-    if address.starts_with("customer") {
-        diff::Kind::Customer
-    } else if address.starts_with("site.") {
-        diff::Kind::Site
-    } else if address.starts_with("partner.") {
-        diff::Kind::Partner
-    } else {
-        diff::Kind::Device
-    }
-}
-
 #[derive(Debug, Clone, Default, serde::Serialize)]
 pub struct ApplyReport {
     pub steps: Vec<StepReport>,
     /// Per plan action: the worst outcome of the steps that serve it.
-    pub actions: BTreeMap<String, Outcome>,
+    pub actions: BTreeMap<Address, Outcome>,
     /// API calls the apply spent (refresh excluded).
     pub calls: u64,
     pub interrupted: bool,
@@ -396,16 +409,16 @@ impl ApplyReport {
 /// not be read stay pending: nothing has looked at their live state.
 fn settle_journal(prepared: &Prepared, store: &dyn StateStore) -> Result<(), StateError> {
     let read: BTreeSet<&str> = prepared.parts.iter().map(|p| p.client.key()).collect();
-    let creating: BTreeSet<&str> = prepared
+    let creating: BTreeSet<String> = prepared
         .plan
         .actions
         .iter()
         .filter(|a| a.op == Op::Create)
-        .map(|a| a.address.as_str())
+        .map(|a| a.address.to_string())
         .collect();
     for (id, entry) in pending(store)? {
         if !read.contains(entry.provider.as_str())
-            || (entry.action == "create" && creating.contains(entry.address.as_str()))
+            || (entry.action == "create" && creating.contains(&entry.address))
         {
             continue;
         }
@@ -442,10 +455,11 @@ fn forget_removed(prepared: &Prepared, store: &dyn StateStore, report: &mut Appl
     }
 }
 
-fn forget_record(store: &dyn StateStore, address: &str) -> Result<(), StateError> {
-    store.remove_owned(address)?;
+fn forget_record(store: &dyn StateStore, address: &Address) -> Result<(), StateError> {
+    let key = address.to_string();
+    store.remove_owned(&key)?;
     for (id, entry) in pending(store)? {
-        if entry.address == address {
+        if entry.address == key {
             store.journal_finish(
                 id,
                 JournalStatus::Settled,
@@ -491,10 +505,12 @@ pub async fn apply(
             let ctx = ApplyCtx {
                 actions: &actions,
                 desired,
+                owned: &prepared.owned,
+                options: &prepared.options,
                 store,
                 stop,
             };
-            part.client.apply(part.refreshed.as_ref(), ctx).await
+            part.refreshed.apply(ctx).await
         }
     });
     let results = futures::future::join_all(runs).await;

@@ -1,26 +1,72 @@
-//! `import`: live state → desired-state TOML, so an MSP with an existing
-//! portfolio starts from files instead of typing them. Pure: snapshot in, text out.
-//! Aruba cannot say which devices sit in which site, so imported devices carry no
-//! `site`; everything else round-trips (a plan afterwards only adopts).
+//! `import`: what vendors read from their live accounts (see
+//! `crate::vendor::import`) → configuration files: one file per customer
+//! (with its sites and devices) and one partners file per provider. Keys are
+//! made from names here, unique across everything already declared; values
+//! the vendor could not read carry the vendor's comment. Pure: text out.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 
-use crate::live::LiveSnapshot;
+use crate::vendor::Imported;
+use crate::vendor::import::{Field, ImportedCustomer};
 
-/// A TOML key made from a display name: lower case, `-` between words, unique.
-pub fn slug(name: &str, taken: &mut BTreeSet<String>) -> String {
+/// One file to write: its name (relative to the output directory) and text.
+#[derive(Debug, Clone, PartialEq)]
+pub struct File {
+    pub name: String,
+    pub text: String,
+}
+
+/// A Latin letter with a diacritic → its base letters (`ü` → `u`, `ß` → `ss`).
+fn fold(c: char) -> Option<&'static str> {
+    const TABLE: &[(&str, &str)] = &[
+        ("àáâãäåāăą", "a"),
+        ("æ", "ae"),
+        ("çćĉċč", "c"),
+        ("ďđ", "d"),
+        ("èéêëēĕėęě", "e"),
+        ("ĝğġģ", "g"),
+        ("ĥħ", "h"),
+        ("ìíîïĩīĭįı", "i"),
+        ("ĵ", "j"),
+        ("ķ", "k"),
+        ("ĺļľŀł", "l"),
+        ("ñńņňŉ", "n"),
+        ("òóôõöøōŏő", "o"),
+        ("œ", "oe"),
+        ("ŕŗř", "r"),
+        ("śŝşš", "s"),
+        ("ß", "ss"),
+        ("ţťŧ", "t"),
+        ("þ", "th"),
+        ("ùúûüũūŭůűų", "u"),
+        ("ŵ", "w"),
+        ("ýÿŷ", "y"),
+        ("źżž", "z"),
+    ];
+    let lower = c.to_lowercase().next()?;
+    TABLE
+        .iter()
+        .find(|(from, _)| from.contains(lower))
+        .map(|(_, to)| *to)
+}
+
+/// A configuration key made from a display name: lower case, Latin letters
+/// without their accents, `-` between words; unique in `taken` (which it joins).
+pub fn slug(name: &str, fallback: &str, taken: &mut BTreeSet<String>) -> String {
     let mut base = String::new();
     for c in name.chars() {
         if c.is_ascii_alphanumeric() {
             base.push(c.to_ascii_lowercase());
+        } else if let Some(folded) = fold(c) {
+            base.push_str(folded);
         } else if !base.ends_with('-') && !base.is_empty() {
             base.push('-');
         }
     }
     let base = base.trim_end_matches('-').to_string();
     let base = if base.is_empty() {
-        "customer".to_string()
+        fallback.to_string()
     } else {
         base
     };
@@ -33,126 +79,178 @@ pub fn slug(name: &str, taken: &mut BTreeSet<String>) -> String {
     key
 }
 
-fn q(s: &str) -> String {
+fn quote(s: &str) -> String {
     toml::Value::String(s.to_string()).to_string()
 }
 
-fn list(items: &[String]) -> String {
-    format!(
-        "[{}]",
-        items.iter().map(|s| q(s)).collect::<Vec<_>>().join(", ")
-    )
+/// `key = value`, with the field's comment after it.
+fn line(out: &mut String, field: &Field) {
+    let value = &field.value;
+    match &field.comment {
+        Some(c) => {
+            let _ = writeln!(out, "{} = {value}  # {c}", field.key);
+        }
+        None => {
+            let _ = writeln!(out, "{} = {value}", field.key);
+        }
+    }
 }
 
-/// Renders the customers with these ids (all when `only` is empty) as TOML.
-pub fn render(provider: &str, snap: &LiveSnapshot, only: &BTreeSet<String>) -> String {
-    let mut out = String::new();
-    let _ = writeln!(
-        out,
-        "# Imported from provider `{provider}` by `mspform import`."
-    );
-    let _ = writeln!(
-        out,
-        "# Devices carry no `site`: Aruba does not say which site a device is in; add it if you want mspform to manage it.\n"
-    );
-    let mut taken = BTreeSet::new();
+fn customer_file(provider: &str, key: &str, c: &ImportedCustomer) -> String {
+    let mut out = format!("# Imported from provider `{provider}` by `mspform import`.\n");
+    for comment in &c.comments {
+        let _ = writeln!(out, "# {comment}");
+    }
+    let _ = writeln!(out, "\n[customers.{key}]");
+    let _ = writeln!(out, "provider = {}", quote(provider));
+    let _ = writeln!(out, "name = {}", quote(&c.name));
+    for f in &c.fields {
+        line(&mut out, f);
+    }
+    let mut site_keys = BTreeSet::new();
+    for s in &c.sites {
+        let skey = slug(&s.name, "site", &mut site_keys);
+        let _ = writeln!(out, "\n[customers.{key}.sites.{skey}]");
+        let _ = writeln!(out, "name = {}", quote(&s.name));
+        for f in &s.fields {
+            line(&mut out, f);
+        }
+    }
+    for d in &c.devices {
+        out.push('\n');
+        for comment in &d.comments {
+            let _ = writeln!(out, "# {comment}");
+        }
+        let _ = writeln!(out, "[devices.{}]", d.serial);
+        let _ = writeln!(out, "customer = {}", quote(key));
+        for f in &d.fields {
+            line(&mut out, f);
+        }
+    }
+    out
+}
+
+/// The files for what one provider's import read. `taken` holds the customer
+/// and partner keys already in use (the configuration's); the new ones join it.
+pub fn files(
+    provider: &str,
+    imported: &Imported,
+    taken_customers: &mut BTreeSet<String>,
+    taken_partners: &mut BTreeSet<String>,
+) -> Vec<File> {
+    let mut out = Vec::new();
     let mut keys: BTreeMap<&str, String> = BTreeMap::new();
-    let mut customers: Vec<_> = snap
-        .customers
-        .iter()
-        .filter(|c| only.is_empty() || only.contains(&c.id))
-        .collect();
+    let mut customers: Vec<&ImportedCustomer> = imported.customers.iter().collect();
     customers.sort_by(|a, b| a.name.cmp(&b.name));
     for c in customers {
-        let key = slug(&c.name, &mut taken);
-        keys.insert(c.id.as_str(), key.clone());
-        let _ = writeln!(out, "[customers.{key}]");
-        let _ = writeln!(out, "provider = {}", q(provider));
-        let _ = writeln!(out, "name = {}", q(&c.name));
-        let _ = writeln!(out, "country = {}", q(&c.country));
-        let _ = writeln!(
-            out,
-            "address = {{ street = {}, city = {}, state = {}, zip = {} }}",
-            q(&c.street),
-            q(&c.city),
-            q(&c.state),
-            q(&c.zip)
-        );
-        if let Some(g) = &c.group {
-            let _ = writeln!(out, "group = {}", q(g));
+        let key = slug(&c.name, "customer", taken_customers);
+        out.push(File {
+            name: format!("{key}.toml"),
+            text: customer_file(provider, &key, c),
+        });
+        keys.insert(c.name.as_str(), key);
+    }
+    let mut partners = String::new();
+    for p in &imported.partners {
+        let members: Vec<String> = p
+            .customers
+            .iter()
+            .filter_map(|name| keys.get(name.as_str()).cloned())
+            .collect();
+        let key = slug(&p.name, "partner", taken_partners);
+        let _ = writeln!(partners, "\n[partners.{key}]");
+        let _ = writeln!(partners, "provider = {}", quote(provider));
+        let _ = writeln!(partners, "name = {}", quote(&p.name));
+        if let Some(role) = &p.role {
+            let _ = writeln!(partners, "role = {}", quote(role));
         }
-        let _ = writeln!(out, "description = {}", q(&c.description));
-        let _ = writeln!(out, "lock_msp_ssids = {}", c.lock_msp_ssids);
-        if let Some(auto) = c.auto_license.as_ref().filter(|a| !a.is_empty()) {
-            let _ = writeln!(out, "auto_license = {}", list(auto));
-        }
-        out.push('\n');
-        let mut site_keys = BTreeSet::new();
-        let mut sites: Vec<_> = snap
-            .sites
-            .get(&c.id)
-            .map(|s| s.iter().collect())
-            .unwrap_or_default();
-        sites.sort_by(|a, b| a.name.cmp(&b.name));
-        for s in sites {
-            let skey = slug(&s.name, &mut site_keys);
-            let _ = writeln!(out, "[customers.{key}.sites.{skey}]");
-            let _ = writeln!(out, "name = {}", q(&s.name));
-            match (
-                s.latitude,
-                s.longitude,
-                s.street.is_empty() && s.city.is_empty(),
-            ) {
-                (Some(lat), Some(lon), true) => {
-                    let _ = writeln!(
-                        out,
-                        "geolocation = {{ latitude = {lat}, longitude = {lon} }}"
-                    );
-                }
-                _ => {
-                    let zip = if s.zip.is_empty() {
-                        String::new()
-                    } else {
-                        format!(", zip = {}", q(&s.zip))
-                    };
-                    let _ = writeln!(
-                        out,
-                        "address = {{ street = {}, city = {}, state = {}, country = {}{zip} }}",
-                        q(&s.street),
-                        q(&s.city),
-                        q(&s.state),
-                        q(&s.country)
-                    );
-                }
-            }
-            out.push('\n');
+        line(&mut partners, &Field::list("customers", &members));
+        let others = p.customers.len() - members.len();
+        if others > 0 {
+            let _ = writeln!(
+                partners,
+                "# and {others} customer(s) not imported, which stay where they are"
+            );
         }
     }
-    for d in snap.devices.values() {
-        let Some(key) = d.customer_id.as_deref().and_then(|id| keys.get(id)) else {
-            continue;
-        };
-        let _ = writeln!(out, "[devices.{}]", d.serial);
-        let _ = writeln!(out, "customer = {}", q(key));
-        let _ = writeln!(out, "mac = {}", q(&d.mac));
-        if !d.licenses.is_empty() {
-            let _ = writeln!(out, "licenses = {}", list(&d.licenses));
-        }
-        out.push('\n');
+    if !partners.is_empty() {
+        out.push(File {
+            name: format!("partners-{provider}.toml"),
+            text: format!(
+                "# Partner assignments of provider `{provider}`, imported by `mspform import`.\n{partners}"
+            ),
+        });
     }
-    out.trim_end().to_string() + "\n"
+    out
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::vendor::import::{ImportedDevice, ImportedPartner, ImportedSite};
 
     #[test]
-    fn slugs_are_keys_and_unique() {
+    fn slugs_are_keys_keep_their_letters_and_are_unique() {
         let mut taken = BTreeSet::new();
-        assert_eq!(slug("Coffee Shop", &mut taken), "coffee-shop");
-        assert_eq!(slug("Coffee  Shop!", &mut taken), "coffee-shop-2");
-        assert_eq!(slug("Ünïcode", &mut taken), "n-code");
-        assert_eq!(slug("***", &mut taken), "customer");
+        assert_eq!(slug("Coffee Shop", "c", &mut taken), "coffee-shop");
+        assert_eq!(slug("Coffee  Shop!", "c", &mut taken), "coffee-shop-2");
+        assert_eq!(slug("Ünïcode Straße", "c", &mut taken), "unicode-strasse");
+        assert_eq!(slug("Café Núñez", "c", &mut taken), "cafe-nunez");
+        assert_eq!(slug("***", "customer", &mut taken), "customer");
+        assert_eq!(slug("東京", "customer", &mut taken), "customer-2");
+    }
+
+    #[test]
+    fn files_hold_customers_sites_devices_and_partners_with_comments() {
+        let imported = Imported {
+            customers: vec![ImportedCustomer {
+                name: "Acme Retail".into(),
+                fields: vec![
+                    Field::new("country", "GB"),
+                    Field::table("address", &[("street", "1 Poultry"), ("city", "London")]),
+                ],
+                comments: vec!["one note".into()],
+                sites: vec![ImportedSite {
+                    name: "Flagship Store".into(),
+                    fields: vec![Field::new("latitude", 51.5)],
+                }],
+                devices: vec![ImportedDevice {
+                    serial: "AP1".into(),
+                    fields: vec![Field::list("licenses", &["A".to_string()])],
+                    comments: vec!["no site: cannot be read".into()],
+                }],
+            }],
+            partners: vec![ImportedPartner {
+                name: "Northwind".into(),
+                role: None,
+                customers: vec!["Acme Retail".into(), "Not Imported".into()],
+            }],
+        };
+        let mut taken = BTreeSet::from(["acme-retail".to_string()]);
+        let files = files("aruba", &imported, &mut taken, &mut BTreeSet::new());
+        assert_eq!(files[0].name, "acme-retail-2.toml");
+        let text = &files[0].text;
+        for want in [
+            "# one note",
+            "[customers.acme-retail-2]",
+            "provider = \"aruba\"",
+            "address = { street = \"1 Poultry\", city = \"London\" }",
+            "[customers.acme-retail-2.sites.flagship-store]",
+            "# no site: cannot be read\n[devices.AP1]\ncustomer = \"acme-retail-2\"",
+        ] {
+            assert!(text.contains(want), "{want}: {text}");
+        }
+        assert_eq!(files[1].name, "partners-aruba.toml");
+        assert!(
+            files[1]
+                .text
+                .contains("customers = [\"acme-retail-2\"]\n# and 1 customer(s) not imported"),
+            "{}",
+            files[1].text
+        );
+        // Every file is TOML.
+        for f in &files {
+            toml::from_str::<toml::Table>(&f.text).unwrap();
+        }
     }
 }

@@ -5,15 +5,17 @@
 //! `apply` (executor, journal), `providers` (vendor HTTP clients),
 //! `state` (sled behind a trait), `sim` (the vendor simulator), `cli` (commands).
 
+pub mod address;
 pub mod cli;
 pub mod clock;
 pub mod config;
 pub mod diff;
 pub mod engine;
 pub mod import;
-pub mod live;
 pub mod model;
 pub mod plan;
-pub mod providers;
+#[cfg(feature = "sim")]
 pub mod sim;
 pub mod state;
+pub mod vendor;
+pub mod vendors;

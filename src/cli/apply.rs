@@ -8,6 +8,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use clap::Args;
 
 use super::{Cli, CliError, Status, load_config, open_state};
+use crate::address::Address;
 use crate::engine::{self, ApplyReport, Outcome};
 use crate::model::Desired;
 use crate::plan::{FORMAT_VERSION, Plan, render};
@@ -30,10 +31,10 @@ pub struct ApplyArgs {
     /// Allow replacing this object (delete, then create again) where the vendor
     /// cannot change a field in place. Repeatable.
     #[arg(long = "allow-replace", value_name = "ADDRESS")]
-    pub allow_replace: Vec<String>,
+    pub allow_replace: Vec<Address>,
     /// Send the administrator invitation of this customer again (RUCKUS One). Repeatable.
     #[arg(long = "resend-invitation", value_name = "ADDRESS")]
-    pub resend_invitations: Vec<String>,
+    pub resend_invitations: Vec<Address>,
     /// When a provider cannot be read, apply the other providers' changes
     /// (by default nothing is applied). The run still exits 1.
     #[arg(long)]
@@ -52,8 +53,8 @@ pub struct ApplyOptions<'a> {
     pub saved: Option<Plan>,
     pub max_deletes: usize,
     /// Addresses the user allowed to be replaced.
-    pub allow_replace: &'a [String],
-    pub resend_invitations: &'a [String],
+    pub allow_replace: &'a [Address],
+    pub resend_invitations: &'a [Address],
     /// Apply the readable providers when some cannot be read.
     pub skip_unavailable: bool,
     pub allow_provider_removal: &'a [String],

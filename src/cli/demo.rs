@@ -9,10 +9,7 @@ use clap::Args;
 use super::apply::{ApplyOptions, plan_and_apply};
 use super::{Cli, CliError, Status, runtime};
 use crate::engine;
-use crate::model::{
-    ArubaAuth, AudiocodesAuth, CustomerSpec, Desired, ExtremeAuth, ProviderKind, RuckusAuth,
-    ScriptParam, SecretRef,
-};
+use crate::model::{Desired, SecretRef};
 use crate::plan::render;
 use crate::sim::{Inventory, SimOptions, Simulator};
 use crate::state::{SledStore, StateStore};
@@ -24,99 +21,22 @@ pub struct DemoArgs {
     pub inventory: Option<PathBuf>,
 }
 
-/// Sets an environment variable the configuration references, unless it is set.
-fn supply(reference: &SecretRef, value: &str) {
-    if let SecretRef::Env(name) = reference
-        && std::env::var_os(name).is_none()
-    {
-        // SAFETY: called before the runtime or any other thread exists.
-        unsafe { std::env::set_var(name, value) };
-    }
-}
-
-/// Supplies the simulator's credentials for every secret the files reference by
-/// an environment variable that is not set (secrets in files are left alone).
-fn supply_sim_credentials(desired: &Desired, inventory: &Inventory) {
-    for p in desired.providers.values() {
-        match &p.kind {
-            ProviderKind::ArubaCentral(s) => match &s.auth {
-                ArubaAuth::Token(r) => supply(r, "sim-token"),
-                ArubaAuth::OAuth {
-                    client_id,
-                    client_secret,
-                    refresh_token,
-                    access_token,
-                } => {
-                    supply(client_id, &inventory.aruba.oauth.client_id);
-                    supply(client_secret, &inventory.aruba.oauth.client_secret);
-                    supply(refresh_token, &inventory.aruba.oauth.refresh_token);
-                    if let Some(r) = access_token {
-                        supply(r, "sim-token");
-                    }
-                }
-            },
-            ProviderKind::ExtremeCloud(s) => match &s.auth {
-                ExtremeAuth::Token(r) => supply(r, "sim-token"),
-                ExtremeAuth::Password {
-                    user_id, password, ..
-                } => {
-                    if let Some(u) = inventory
-                        .extreme
-                        .users
-                        .iter()
-                        .find(|u| u.user_id.eq_ignore_ascii_case(user_id))
-                    {
-                        supply(password, &u.password);
-                    }
-                }
-            },
-            ProviderKind::RuckusOne(s) => match &s.auth {
-                RuckusAuth::Token(r) => supply(r, "sim-token"),
-                RuckusAuth::ClientCredentials {
-                    client_id,
-                    client_secret,
-                } => {
-                    supply(client_id, &inventory.ruckus.oauth.client_id);
-                    supply(client_secret, &inventory.ruckus.oauth.client_secret);
-                }
-            },
-            ProviderKind::AudiocodesLive(s) => match &s.auth {
-                AudiocodesAuth::Token(r) => supply(r, "sim-token"),
-                AudiocodesAuth::ClientCredentials {
-                    client_id,
-                    client_secret,
-                    ..
-                } => {
-                    supply(client_id, &inventory.audiocodes.client_id);
-                    supply(client_secret, &inventory.audiocodes.client_secret);
-                }
-            },
-        }
-    }
-    // Script parameters given by reference (e.g. a carrier password).
-    for c in desired.customers.values() {
-        if let CustomerSpec::Audiocodes(a) = &c.spec {
-            for param in a.script_parameters.values() {
-                if let ScriptParam::Secret(r) = param {
-                    supply(r, "demo-carrier-secret");
-                }
-            }
+/// Supplies, for every secret the files reference by an environment variable
+/// that is not set, the value the embedded simulator accepts there (each
+/// vendor's schema records it); secrets in files are left alone.
+fn supply_sim_credentials(desired: &Desired) {
+    for used in &desired.secrets {
+        if let (SecretRef::Env(name), Some(value)) = (&used.reference, used.demo)
+            && std::env::var_os(name).is_none()
+        {
+            // SAFETY: called before the runtime or any other thread exists.
+            unsafe { std::env::set_var(name, value) };
         }
     }
 }
 
-/// The simulator's path prefix for a provider type.
-fn sim_prefix(kind: &ProviderKind) -> &'static str {
-    match kind {
-        ProviderKind::ArubaCentral(_) => "aruba",
-        ProviderKind::ExtremeCloud(_) => "extreme",
-        ProviderKind::RuckusOne(_) => "ruckus",
-        ProviderKind::AudiocodesLive(_) => "audiocodes",
-    }
-}
-
-/// Points every provider at the embedded simulator: base URLs, and token URLs
-/// written for a simulator at another address.
+/// Points every provider at the embedded simulator: base URLs, and the other
+/// URLs of its settings (token URLs) written for a simulator at another address.
 fn point_at(desired: &mut Desired, sim: &Simulator) {
     let local = |url: &str| -> String {
         match url.strip_prefix("http://") {
@@ -128,20 +48,8 @@ fn point_at(desired: &mut Desired, sim: &Simulator) {
         }
     };
     for p in desired.providers.values_mut() {
-        p.base_url = sim.base_url(sim_prefix(&p.kind));
-        match &mut p.kind {
-            ProviderKind::RuckusOne(s) => {
-                if let Some(url) = &mut s.token_url {
-                    *url = local(url);
-                }
-            }
-            ProviderKind::AudiocodesLive(s) => {
-                if let AudiocodesAuth::ClientCredentials { token_url, .. } = &mut s.auth {
-                    *token_url = local(token_url);
-                }
-            }
-            _ => {}
-        }
+        p.base_url = sim.base_url(p.info().sim_prefix);
+        p.spec = p.spec.repointed(&local);
     }
 }
 
@@ -153,7 +61,7 @@ pub fn run(cli: &Cli, args: &DemoArgs) -> Result<Status, CliError> {
         None => Inventory::embedded(),
     };
     // Before any thread exists, which is what makes set_var sound here.
-    supply_sim_credentials(&desired, &inventory);
+    supply_sim_credentials(&desired);
     crate::config::check_secrets(&desired)?;
     runtime()?.block_on(async move {
         let listen = "127.0.0.1:0"
@@ -197,7 +105,7 @@ pub fn run(cli: &Cli, args: &DemoArgs) -> Result<Status, CliError> {
             let mut vendors: Vec<&str> = desired
                 .providers
                 .values()
-                .map(|p| sim_prefix(&p.kind))
+                .map(|p| p.info().sim_prefix)
                 .collect();
             vendors.sort();
             vendors.dedup();

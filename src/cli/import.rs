@@ -1,110 +1,134 @@
-//! `mspform import`: print desired-state TOML for live customers of a provider.
+//! `mspform import`: live customers of the configured providers as
+//! configuration files — one per customer, plus a partners file per provider
+//! that has partners — into `--out DIR` (never overwriting without `--force`),
+//! or on stdout. A plan of the providers file plus the imported files, with an
+//! empty state, only adopts.
 
 use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
 
 use clap::Args;
 
 use super::{Cli, CliError, Status, open_state};
-use crate::model::ProviderKind;
-use crate::providers::aruba::Aruba;
+use crate::import::File;
 
 #[derive(Debug, Args)]
 pub struct ImportArgs {
-    /// The provider to read (default: the only one configured).
-    #[arg(long)]
-    pub provider: Option<String>,
+    /// The providers to read (default: every configured one). Repeatable.
+    #[arg(long = "provider", value_name = "KEY")]
+    pub providers: Vec<String>,
     /// Only these customers, by exact name. Repeatable; default: all.
-    #[arg(long = "customer")]
+    #[arg(long = "customer", value_name = "NAME")]
     pub customers: Vec<String>,
+    /// Write one file per customer (and per provider's partners) into this
+    /// directory instead of printing them.
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Overwrite files that already exist in `--out`.
+    #[arg(long)]
+    pub force: bool,
+}
+
+fn write_files(dir: &Path, files: &[File], force: bool) -> Result<(), CliError> {
+    std::fs::create_dir_all(dir)
+        .map_err(|e| CliError::Other(format!("cannot create {}: {e}", dir.display())))?;
+    let existing: Vec<String> = files
+        .iter()
+        .map(|f| dir.join(&f.name))
+        .filter(|p| p.exists())
+        .map(|p| p.display().to_string())
+        .collect();
+    if !existing.is_empty() && !force {
+        return Err(CliError::Other(format!(
+            "these files exist already: {}; nothing was written. Choose another --out directory, or pass --force to overwrite them",
+            existing.join(", ")
+        )));
+    }
+    for f in files {
+        let path = dir.join(&f.name);
+        super::plan::write_atomic(&path, f.text.as_bytes())
+            .map_err(|e| CliError::Other(format!("cannot write {}: {e}", path.display())))?;
+    }
+    Ok(())
 }
 
 pub async fn run(cli: &Cli, args: &ImportArgs) -> Result<Status, CliError> {
-    let mut desired = super::load_config(&cli.config)?;
-    let provider =
-        match &args.provider {
-            Some(key) => desired.providers.get(key).cloned().ok_or_else(|| {
-                CliError::Other(format!("no provider `{key}` in the configuration"))
-            })?,
-            None if desired.providers.len() == 1 => desired
-                .providers
-                .values()
-                .next()
-                .cloned()
-                .ok_or_else(|| CliError::Other("no provider".into()))?,
-            None => {
-                return Err(CliError::Other(
-                    "several providers are configured: pass --provider KEY".into(),
-                ));
-            }
-        };
-    let ProviderKind::ArubaCentral(_) = &provider.kind else {
-        return Err(CliError::Other(format!(
-            "import reads Aruba Central providers only; `{}` is {}",
-            provider.key,
-            provider.kind.type_name()
-        )));
-    };
-    let store = open_state(&cli.state, "import")?;
-    let client =
-        Aruba::new(&provider, store.clone()).map_err(|e| CliError::Other(e.to_string()))?;
-    // Read the contents of every customer asked for: declare them by name for the snapshot.
-    let all = client
-        .list_customers()
-        .await
-        .map_err(|e| CliError::Other(e.to_string()))?;
-    let wanted: Vec<String> = all
-        .iter()
-        .filter_map(|c| c.customer_name.clone())
-        .filter(|n| args.customers.is_empty() || args.customers.contains(n))
-        .collect();
-    for name in &args.customers {
-        if !wanted.contains(name) {
+    let desired = super::load_config(&cli.config)?;
+    for key in &args.providers {
+        if !desired.providers.contains_key(key) {
             return Err(CliError::Other(format!(
-                "no live customer is named {name:?}"
+                "no provider `{key}` in the configuration (configured: {})",
+                desired
+                    .providers
+                    .keys()
+                    .cloned()
+                    .collect::<Vec<_>>()
+                    .join(", ")
             )));
         }
     }
-    desired.customers.clear();
-    for (i, name) in wanted.iter().enumerate() {
-        let key = format!("import-{i}");
-        desired.customers.insert(
-            key.clone(),
-            crate::model::Customer {
-                key,
-                provider: provider.key.clone(),
-                name: name.clone(),
-                spec: crate::model::CustomerSpec::Aruba(crate::model::ArubaCustomer {
-                    country: String::new(),
-                    address: crate::model::CustomerAddress {
-                        street: String::new(),
-                        city: String::new(),
-                        state: String::new(),
-                        zip: String::new(),
-                    },
-                    group: None,
-                    description: String::new(),
-                    lock_msp_ssids: false,
-                    auto_license: Vec::new(),
-                    sites: Default::default(),
-                }),
-            },
-        );
+    let store = open_state(&cli.state, "import")?;
+    let mut taken_customers: BTreeSet<String> = desired.customers.keys().cloned().collect();
+    let mut taken_partners: BTreeSet<String> = desired.partners.keys().cloned().collect();
+    let mut files = Vec::new();
+    let mut found = BTreeSet::new();
+    let (mut customers, mut calls) = (0usize, 0u64);
+    for p in desired.providers.values() {
+        if !args.providers.is_empty() && !args.providers.contains(&p.key) {
+            continue;
+        }
+        let client = p
+            .spec
+            .clone()
+            .connect(&p.key, &p.base_url, store.clone())
+            .map_err(|e| CliError::Other(e.to_string()))?;
+        let mut imported = client
+            .import(&desired, &args.customers)
+            .await
+            .map_err(|e| CliError::Other(e.to_string()))?;
+        calls += client.calls();
+        // Customers the files already declare (by name, on this provider) are not imported again.
+        let declared: BTreeSet<&str> = desired
+            .customers
+            .values()
+            .filter(|c| c.provider == p.key)
+            .map(|c| c.name.as_str())
+            .collect();
+        imported.customers.retain(|c| {
+            found.insert(c.name.clone());
+            let new = !declared.contains(c.name.as_str());
+            if !new {
+                eprintln!(
+                    "Skipped {:?} on provider {}: the configuration declares it already.",
+                    c.name, p.key
+                );
+            }
+            new
+        });
+        customers += imported.customers.len();
+        files.extend(crate::import::files(
+            &p.key,
+            &imported,
+            &mut taken_customers,
+            &mut taken_partners,
+        ));
     }
-    let snap = client
-        .snapshot(&desired, &Default::default())
-        .await
-        .map_err(|e| CliError::Other(e.to_string()))?;
-    let only: BTreeSet<String> = snap
-        .customers
-        .iter()
-        .filter(|c| wanted.contains(&c.name))
-        .map(|c| c.id.clone())
-        .collect();
-    print!("{}", crate::import::render(&provider.key, &snap, &only));
+    if let Some(name) = args.customers.iter().find(|n| !found.contains(*n)) {
+        return Err(CliError::Other(format!(
+            "no live customer is named {name:?} on the providers read"
+        )));
+    }
+    match &args.out {
+        Some(dir) => write_files(dir, &files, args.force)?,
+        None => {
+            for f in &files {
+                println!("# ---- {} ----\n{}", f.name, f.text);
+            }
+        }
+    }
     eprintln!(
-        "Imported {} customer(s) with {} API call(s).",
-        only.len(),
-        client.calls()
+        "Imported {customers} customer(s) into {} file(s) with {calls} API call(s).",
+        files.len()
     );
     Ok(Status::Ok)
 }

@@ -2,9 +2,11 @@
 //! where results become exit codes. One file per command.
 
 mod apply;
+#[cfg(feature = "sim")]
 mod demo;
 mod import;
 mod plan;
+#[cfg(feature = "sim")]
 mod sim;
 mod state;
 mod validate;
@@ -89,10 +91,12 @@ pub enum Command {
     State(state::StateCommand),
     /// The vendor simulator.
     #[command(subcommand)]
+    #[cfg(feature = "sim")]
     Sim(sim::SimCommand),
     /// Print desired-state TOML for live customers (start managing an existing portfolio).
     Import(import::ImportArgs),
     /// Run plan → apply → plan against an embedded simulator with the example files.
+    #[cfg(feature = "sim")]
     Demo(demo::DemoArgs),
 }
 
@@ -212,8 +216,10 @@ fn run(cli: Cli) -> Result<Status, CliError> {
         Command::Drift(args) => runtime()?.block_on(plan::drift(&cli, args)),
         Command::Apply(args) => runtime()?.block_on(apply::run(&cli, args)),
         Command::State(cmd) => state::run(&cli, cmd),
+        #[cfg(feature = "sim")]
         Command::Sim(cmd) => runtime()?.block_on(sim::run(cmd)),
         Command::Import(args) => runtime()?.block_on(import::run(&cli, args)),
+        #[cfg(feature = "sim")]
         Command::Demo(args) => demo::run(&cli, args),
     }
 }

@@ -25,7 +25,7 @@ pub struct PlanArgs {
     pub target: Vec<String>,
     /// Send the administrator invitation of this customer again (RUCKUS One). Repeatable.
     #[arg(long = "resend-invitation", value_name = "ADDRESS")]
-    pub resend_invitations: Vec<String>,
+    pub resend_invitations: Vec<crate::address::Address>,
     /// Forget the objects state owns of this provider, which the files no longer
     /// declare (nothing is deleted at the vendor). Repeatable.
     #[arg(long = "allow-provider-removal", value_name = "PROVIDER")]

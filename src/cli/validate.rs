@@ -19,12 +19,7 @@ pub fn run(cli: &Cli, args: &ValidateArgs) -> Result<Status, CliError> {
     } else {
         load_config(&cli.config)?
     };
-    let sites: usize = desired
-        .customers
-        .values()
-        .filter_map(|c| c.sites())
-        .map(|s| s.len())
-        .sum();
+    let sites: usize = desired.customers.values().map(|c| c.sites.len()).sum();
     let secrets = if args.offline {
         format!(
             "; {} secret reference(s) not checked (--offline)",

@@ -1,32 +1,20 @@
-//! `[customers.<key>]` and `[customers.<key>.sites.<site>]` → [`Customer`], [`Site`].
+//! `[customers.<key>]`: what every customer has (`provider`, `name`, and
+//! `sites` for vendors with sites) here; the vendor's own keys through its
+//! provider's builder.
 
 use std::collections::BTreeMap;
 
-use crate::model::{
-    ArubaCustomer, Customer, CustomerAddress, CustomerSpec, Site, SiteAddress, SiteLocation,
-};
+use crate::model::{Customer, Site, SiteAddress, SiteLocation};
+use crate::vendor::config::CustomerInput;
 
-use super::country::normalize_country;
-use super::provider::check_key;
+use super::provider::{Parsed, check_key};
 use super::refs::Refs;
-use super::source::{Node, Repeats, Sink, Table, string_list};
+use super::source::{Node, Sink, Table};
 
-const KEYS: &[&str] = &[
-    "provider",
-    "name",
-    "country",
-    "address",
-    "group",
-    "description",
-    "lock_msp_ssids",
-    "auto_license",
-    "sites",
-];
-const ADDRESS_KEYS: &[&str] = &["street", "city", "state", "zip"];
+const COMMON_KEYS: &[&str] = &["provider", "name"];
 const SITE_KEYS: &[&str] = &["name", "address", "geolocation"];
 const SITE_ADDRESS_KEYS: &[&str] = &["street", "city", "state", "country", "zip"];
 const GEO_KEYS: &[&str] = &["latitude", "longitude"];
-const MAX_NAME_CHARS: usize = 128;
 
 /// A customer name, remembered to check that names are unique per provider.
 pub(super) struct NameUse<'a> {
@@ -38,171 +26,67 @@ pub(super) struct NameUse<'a> {
 pub(super) fn customer<'a>(
     node: &Node<'a>,
     refs: &Refs,
+    providers: &mut BTreeMap<String, Parsed<'a>>,
     names: &mut Vec<NameUse<'a>>,
     sink: &mut Sink,
 ) -> Option<Customer> {
     let before = sink.errors.len();
     check_key(node, "customer", sink);
-    let vendor = node
+    let provider_key = node
         .value
         .get_ref()
         .as_table()
         .and_then(|t| t.get("provider"))
-        .and_then(|v| v.get_ref().as_str())
-        .and_then(|p| refs.provider_type(p));
-    match vendor {
-        Some("aruba-central") => {}
-        Some(ty) => return vendor_customer(node, ty, refs, names, sink),
-        None => return without_provider(node, refs, sink),
-    }
-    let table = node.table(sink, KEYS)?;
-
-    let provider_node = table.required(sink, "provider", "provider = \"aruba\"");
-    let provider = provider_node.as_ref().and_then(|n| {
-        let name = n.string(sink)?;
-        refs.check_provider(n, name, sink).then_some(name)
-    });
-    let name = table
-        .required(sink, "name", "name = \"Coffee Shop\"")
-        .and_then(|n| {
-            let name = n.nonempty_string(sink)?;
-            let chars = name.chars().count();
-            if chars > MAX_NAME_CHARS {
-                n.error(
-                    sink,
-                    format!("the name is {chars} characters long; the limit is {MAX_NAME_CHARS}"),
-                    Some("shorten the name".to_string()),
-                );
-                return None;
-            }
-            if let Some(provider) = provider {
-                names.push(NameUse {
-                    provider: provider.to_string(),
-                    name: name.to_string(),
-                    node: n.clone(),
-                });
-            }
-            Some(name)
-        });
-    let country = table
-        .required(sink, "country", "country = \"US\"")
-        .and_then(|n| {
-            let value = n.string(sink)?;
-            match normalize_country(value) {
-                Ok(code) => Some(code),
-                Err(help) => {
-                    n.error(
-                        sink,
-                        format!("`{value}` is not an ISO 3166-1 alpha-2 country code"),
-                        Some(help),
-                    );
-                    None
-                }
-            }
-        });
-    let address = table
-        .required(
-            sink,
-            "address",
-            "address = { street = \"…\", city = \"…\", state = \"…\", zip = \"…\" }",
-        )
-        .and_then(|n| n.table(sink, ADDRESS_KEYS))
-        .and_then(|t| {
-            let street = t.nonempty_string(sink, "street", "street = \"…\"");
-            let city = t.nonempty_string(sink, "city", "city = \"…\"");
-            let state = t.nonempty_string(sink, "state", "state = \"…\"");
-            let zip = t.nonempty_string(sink, "zip", "zip = \"…\"");
-            Some(CustomerAddress {
-                street: street?.to_string(),
-                city: city?.to_string(),
-                state: state?.to_string(),
-                zip: zip?.to_string(),
-            })
-        });
-    let group = table.opt_nonempty_string(sink, "group");
-    let description = table.get("description").and_then(|n| n.string(sink));
-    let lock_msp_ssids = table.get("lock_msp_ssids").and_then(|n| n.boolean(sink));
-    let mut auto_license = Vec::new();
-    if let Some(n) = table.get("auto_license")
-        && let Some(items) = string_list(&n, sink, Repeats::Error)
-    {
-        if let Some(provider) = provider {
-            refs.check_licenses(provider, &items, sink);
-        }
-        auto_license = items.into_iter().map(|(s, _)| s).collect();
-        auto_license.sort();
-    }
-    let sites = match table.get("sites") {
-        Some(n) => sites(node.name, &n, sink),
-        None => BTreeMap::new(),
+        .and_then(|v| v.get_ref().as_str());
+    let (Some(provider_key), Some(info)) = (
+        provider_key,
+        provider_key.and_then(|p| refs.provider_info(p)),
+    ) else {
+        return without_provider(node, refs, sink);
     };
-
-    if sink.errors.len() > before {
-        return None;
-    }
-    Some(Customer {
-        key: node.name.to_string(),
-        provider: provider?.to_string(),
-        name: name?.to_string(),
-        spec: CustomerSpec::Aruba(ArubaCustomer {
-            country: country?.to_string(),
-            address: address?,
-            group: group.map(str::to_string),
-            description: description.unwrap_or_default().to_string(),
-            lock_msp_ssids: lock_msp_ssids.unwrap_or(false),
-            auto_license,
-            sites,
-        }),
-    })
-}
-
-/// A customer of a provider type other than Aruba: the common keys here, the
-/// vendor's own in its module.
-fn vendor_customer<'a>(
-    node: &Node<'a>,
-    ty: &str,
-    refs: &Refs,
-    names: &mut Vec<NameUse<'a>>,
-    sink: &mut Sink,
-) -> Option<Customer> {
-    let before = sink.errors.len();
+    let parsed = providers.get_mut(provider_key)?;
     let table = node.table_any(sink)?;
-    let keys: &[&str] = match ty {
-        "extremecloud" => super::extreme::CUSTOMER_KEYS,
-        "ruckus-one" => super::ruckus::CUSTOMER_KEYS,
-        _ => super::audiocodes::CUSTOMER_KEYS,
-    };
-    let allowed: Vec<&str> = ["provider", "name"].iter().chain(keys).copied().collect();
+    let mut allowed: Vec<&str> = COMMON_KEYS.to_vec();
+    if info.capabilities.sites {
+        allowed.push("sites");
+    }
+    allowed.extend(parsed.schema.customer_keys());
     table.check_unknown(sink, &allowed);
-    let provider = table
-        .required(sink, "provider", "provider = \"…\"")
-        .and_then(|n| {
-            let name = n.string(sink)?;
-            refs.check_provider(&n, name, sink).then_some(name)
-        });
+    if let Some(n) = table.get("provider") {
+        refs.check_provider(&n, provider_key, sink);
+    }
     let name_node = table.required(sink, "name", "name = \"Coffee Shop\"");
     let name = name_node.as_ref().and_then(|n| n.nonempty_string(sink));
-    if let (Some(provider), Some(name), Some(n)) = (provider, name, &name_node) {
+    if let (Some(name), Some(n)) = (name, &name_node) {
         names.push(NameUse {
-            provider: provider.to_string(),
+            provider: provider_key.to_string(),
             name: name.to_string(),
             node: n.clone(),
         });
     }
-    let spec = match (ty, &name_node) {
-        ("extremecloud", Some(n)) => super::extreme::customer(&table, n, sink),
-        ("ruckus-one", Some(n)) => super::ruckus::customer(&table, n, sink),
-        (_, Some(n)) => super::audiocodes::customer(&table, n, sink),
-        _ => None,
+    let sites = match table.get("sites") {
+        Some(n) if info.capabilities.sites => sites(node.name, &n, sink),
+        _ => BTreeMap::new(),
     };
+    if let (Some(name), Some(name_node)) = (name, name_node) {
+        let input = CustomerInput {
+            key: node.name,
+            provider: provider_key,
+            node: node.clone(),
+            table: table.clone(),
+            name: name_node,
+            name_value: name,
+        };
+        parsed.builder.customer(input, sink);
+    }
     if sink.errors.len() > before {
         return None;
     }
     Some(Customer {
         key: node.name.to_string(),
-        provider: provider?.to_string(),
+        provider: provider_key.to_string(),
         name: name?.to_string(),
-        spec: spec?,
+        sites,
     })
 }
 
@@ -212,7 +96,7 @@ fn vendor_customer<'a>(
 /// the provider (or at this customer's `provider`).
 fn without_provider(node: &Node<'_>, refs: &Refs, sink: &mut Sink) -> Option<Customer> {
     let table = node.table_any(sink)?;
-    table.check_misspelt(sink, &["provider", "name"]);
+    table.check_misspelt(sink, COMMON_KEYS);
     if let Some(n) = table.required(sink, "provider", "provider = \"aruba\"")
         && let Some(name) = n.string(sink)
     {

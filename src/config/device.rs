@@ -4,7 +4,7 @@ use crate::model::Device;
 
 use super::refs::Refs;
 use super::source::{Node, Repeats, Sink, string_list};
-use super::text::{is_valid_serial, normalize_mac};
+use super::text::{is_valid_serial, list, normalize_mac};
 
 const KEYS: &[&str] = &["customer", "mac", "site", "licenses"];
 
@@ -38,17 +38,24 @@ pub(super) fn device<'a>(
             if !refs.check_customer(&n, name, sink) {
                 return None;
             }
-            match refs.customer_type(name) {
-                Some(ty) if ty != "aruba-central" => {
+            match refs.customer_info(name) {
+                Some(info) if !info.capabilities.devices => {
                     n.error(
                         sink,
                         format!(
-                            "customer `{name}` is on a `{ty}` provider, which has no device API"
+                            "customer `{name}` is on a `{}` provider, which has no device API",
+                            info.type_name
                         ),
-                        Some(
-                            "devices can be assigned to customers of aruba-central providers only"
-                                .to_string(),
-                        ),
+                        Some(format!(
+                            "devices can be assigned to customers of these provider types only: {}",
+                            list(
+                                crate::vendors::schemas()
+                                    .iter()
+                                    .map(|s| s.info())
+                                    .filter(|i| i.capabilities.devices)
+                                    .map(|i| i.type_name)
+                            )
+                        )),
                     );
                     None
                 }

@@ -8,18 +8,15 @@
 //! Secret references are recorded with their places; [`check_secrets`] checks
 //! them all in one pass before any vendor call.
 
-mod audiocodes;
 mod country;
 mod customer;
 mod device;
 mod error;
-mod extreme;
 mod files;
 mod merge;
 mod partner;
 mod provider;
 mod refs;
-mod ruckus;
 mod secrets;
 mod source;
 mod text;
@@ -29,19 +26,27 @@ use std::path::{Path, PathBuf};
 
 use toml::de::DeTable;
 
-use crate::model::Desired;
+use std::collections::BTreeMap;
+
+use crate::model::{Desired, ProviderConfig};
 
 pub use error::{ConfigError, ConfigErrors, Place};
 pub use files::MAX_FILE_BYTES;
 pub use secrets::check_secrets;
-use source::{Sink, SourceFile};
+
+// What vendor schemas use: the spanned walker, its error sink, and shared checks.
+pub(crate) use country::normalize_country;
+pub(crate) use provider::{check_key, env_name, secret, secret_with};
+pub(crate) use refs::check_licenses;
+pub use source::{Node, Repeats, Sink, SourceFile, Table, string_list};
+pub(crate) use text::{closest, did_you_mean, forbidden_char, list};
 
 /// Loads a file, or a directory of `*.toml` files (recursively, sorted by path;
 /// symbolic links followed; hidden entries and files not ending in `.toml` are
 /// skipped and logged, every entry that cannot be read is an error). Checks the
 /// files, not the secrets they reference: see [`check_secrets`].
 pub fn load(path: &Path) -> Result<Desired, ConfigErrors> {
-    let mut sink = Sink::default();
+    let mut sink = source::Sink::default();
     let mut complete = true;
     let mut files = Vec::new();
     match fs::metadata(path) {
@@ -105,7 +110,7 @@ pub fn load_sources(sources: &[(PathBuf, String)]) -> Result<Desired, ConfigErro
         .map(|(p, _)| p.clone())
         .min()
         .unwrap_or_default();
-    build(&root, sources.to_vec(), Sink::default(), true)
+    build(&root, sources.to_vec(), source::Sink::default(), true)
 }
 
 /// `root` is the path the configuration was loaded from, named by file-level
@@ -147,22 +152,34 @@ fn build(
     if complete && sink.errors.is_empty() && merged.is_empty() {
         no_provider(root, &mut sink);
     }
-    let refs = refs::Refs::new(&merged, complete);
-
-    let mut desired = Desired::default();
+    let mut providers = BTreeMap::new();
     for (key, node) in &merged.providers {
-        if let Some(p) = provider::provider(node, &mut sink) {
-            desired.providers.insert(key.clone(), p);
+        if let Some(parsed) = provider::provider(node, &mut sink) {
+            providers.insert(key.clone(), parsed);
         }
     }
+    let facts = merged
+        .providers
+        .keys()
+        .map(|key| {
+            let parsed = providers.get(key);
+            let facts = refs::ProviderFacts {
+                info: parsed.map(|p| p.schema.info()),
+                licenses: parsed.and_then(|p| p.builder.license_names()),
+            };
+            (key.clone(), facts)
+        })
+        .collect();
+    let refs = refs::Refs::new(&merged, facts, complete);
+
+    let mut desired = Desired::default();
     let mut names = Vec::new();
     for (key, node) in &merged.customers {
-        if let Some(c) = customer::customer(node, &refs, &mut names, &mut sink) {
+        if let Some(c) = customer::customer(node, &refs, &mut providers, &mut names, &mut sink) {
             desired.customers.insert(key.clone(), c);
         }
     }
     customer::check_unique_names(names, &mut sink);
-    audiocodes::check_unique_short_names(&merged.customers, &refs, &mut sink);
     let mut macs = Vec::new();
     for (key, node) in &merged.devices {
         if let Some(d) = device::device(node, &refs, &mut macs, &mut sink) {
@@ -177,6 +194,22 @@ fn build(
         }
     }
     partner::check_claims(claimed, &refs, &mut sink);
+    for (key, parsed) in providers {
+        let spec = parsed.builder.finish(&mut sink);
+        if let (Some(base_url), Some(ownership), Some(spec)) =
+            (parsed.base_url, parsed.ownership, spec)
+        {
+            desired.providers.insert(
+                key.clone(),
+                ProviderConfig {
+                    key,
+                    base_url,
+                    ownership,
+                    spec,
+                },
+            );
+        }
+    }
 
     if sink.errors.is_empty() {
         desired.secrets = std::mem::take(&mut sink.secrets);

@@ -1,16 +1,26 @@
 //! `[partners.<key>]` → [`Partner`]: which declared customers a partner account
-//! manages (ExtremeCloud partners, RUCKUS One tech partners).
+//! manages, for vendors whose capabilities have partners (and their roles).
 
 use std::collections::BTreeMap;
 
-use crate::model::{Partner, PartnerRole};
+use crate::model::Partner;
 
 use super::provider::check_key;
 use super::refs::Refs;
 use super::source::{Node, Repeats, Sink, string_list};
+use super::text::{did_you_mean, list};
 
 const KEYS: &[&str] = &["provider", "name", "role", "customers"];
-const PARTNER_TYPES: &[&str] = &["extremecloud", "ruckus-one"];
+
+/// The provider types whose vendors have partners.
+fn partner_types() -> Vec<&'static str> {
+    crate::vendors::schemas()
+        .iter()
+        .map(|s| s.info())
+        .filter(|i| i.capabilities.partners)
+        .map(|i| i.type_name)
+        .collect()
+}
 
 /// A customer named in a partner, to find customers claimed by two partners
 /// where the vendor allows only one.
@@ -37,44 +47,59 @@ pub(super) fn partner<'a>(
             if !refs.check_provider(&n, name, sink) {
                 return None;
             }
-            match refs.provider_type(name) {
-                Some(ty) if !PARTNER_TYPES.contains(&ty) => {
+            match refs.provider_info(name) {
+                Some(info) if !info.capabilities.partners => {
                     n.error(
                         sink,
-                        format!("provider `{name}` is `{ty}`, which has no partner assignments"),
-                        Some(
-                            "partners exist on extremecloud (partners) and ruckus-one (tech partners: integrators and installers) providers".to_string(),
+                        format!(
+                            "provider `{name}` is `{}`, which has no partner assignments",
+                            info.type_name
                         ),
+                        Some(format!(
+                            "partners exist on these provider types: {}",
+                            list(partner_types())
+                        )),
                     );
                     None
                 }
                 _ => Some(name),
             }
         });
-    let ty = provider.and_then(|p| refs.provider_type(p));
+    let info = provider.and_then(|p| refs.provider_info(p));
     let name = table.nonempty_string(sink, "name", "name = \"Partner One\"");
-    let role = match table.get("role") {
-        None => Some(None),
-        Some(n) => match (n.string(sink), ty) {
-            (Some(_), Some("extremecloud")) => {
+    let role = match (table.get("role"), info) {
+        (None, _) => Some(None),
+        (Some(n), None) => n.string(sink).map(|r| Some(r.to_string())),
+        (Some(n), Some(info)) => match n.string(sink) {
+            Some(_) if info.capabilities.partner_roles.is_empty() => {
                 n.error_at_key(
                     sink,
-                    "`role` applies to ruckus-one tech partners only",
-                    Some("remove it: an ExtremeCloud partner has no role".to_string()),
+                    format!("`role` does not apply to `{}` partners", info.type_name),
+                    Some(format!(
+                        "remove it: a partner of a `{}` provider has no role",
+                        info.type_name
+                    )),
                 );
                 None
             }
-            (Some("integrator"), _) => Some(Some(PartnerRole::Integrator)),
-            (Some("installer"), _) => Some(Some(PartnerRole::Installer)),
-            (Some(other), _) => {
+            Some(role) if info.capabilities.partner_roles.contains(&role) => {
+                Some(Some(role.to_string()))
+            }
+            Some(other) => {
+                let roles = info.capabilities.partner_roles.iter().copied();
                 n.error(
                     sink,
                     format!("unknown role `{other}`"),
-                    Some("write role = \"integrator\" or role = \"installer\"".to_string()),
+                    Some(format!(
+                        "{}roles of `{}` partners: {}",
+                        did_you_mean(other, roles.clone()),
+                        info.type_name,
+                        list(roles)
+                    )),
                 );
                 None
             }
-            (None, _) => None,
+            None => None,
         },
     };
     let mut customers = Vec::new();
@@ -92,7 +117,7 @@ pub(super) fn partner<'a>(
                         .customers
                         .get(&customer)
                         .and_then(|c| c.provider.as_deref())
-                        .filter(|p| refs.provider_type(p).is_some());
+                        .filter(|p| refs.provider_info(p).is_some());
                     if let (Some(mine), Some(theirs)) = (provider, theirs)
                         && mine != theirs
                     {
@@ -133,13 +158,16 @@ pub(super) fn partner<'a>(
     })
 }
 
-/// On ExtremeCloud a tenant is managed by at most one partner: a customer named
-/// by two partners of one extremecloud provider is reported at the later place.
+/// Where the vendor lets a customer be managed by one partner only, a customer
+/// named by two partners of one provider is reported at the later place.
 pub(super) fn check_claims(mut claims: Vec<Claim<'_>>, refs: &Refs, sink: &mut Sink) {
     claims.sort_by_key(|c| c.node.position());
     let mut seen: BTreeMap<(&str, &str), &Claim<'_>> = BTreeMap::new();
     for c in &claims {
-        if refs.provider_type(&c.provider) != Some("extremecloud") {
+        if !refs
+            .provider_info(&c.provider)
+            .is_some_and(|i| i.capabilities.partner_exclusive)
+        {
             continue;
         }
         match seen.get(&(c.provider.as_str(), c.customer.as_str())) {
@@ -152,7 +180,7 @@ pub(super) fn check_claims(mut claims: Vec<Claim<'_>>, refs: &Refs, sink: &mut S
                     first.node.place()
                 ),
                 Some(
-                    "an ExtremeCloud tenant is managed by one partner at a time: keep it in one partner's list".to_string(),
+                    "on this vendor a customer is managed by one partner at a time: keep it in one partner's list".to_string(),
                 ),
             ),
             _ => {

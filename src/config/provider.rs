@@ -1,41 +1,20 @@
-//! `[providers.<key>]` → [`Provider`], including secret references.
+//! `[providers.<key>]`: what every provider has (`type`, `base_url`,
+//! `ownership`), its vendor's schema for the rest (from the registry), and the
+//! secret references every vendor's schema uses.
 
-use crate::model::{ArubaAuth, ArubaSettings, Ownership, Provider, ProviderKind, SecretRef};
+use crate::model::{Ownership, SecretRef, SecretRule};
+use crate::vendor::config::{Builder, ProviderInput, Schema};
 
-use super::source::{Node, Repeats, Sink, Table, string_list};
+use super::source::{Node, Sink, Table};
 use super::text::{did_you_mean, is_valid_key, list, suggest_key};
 use toml::de::DeValue;
 
-const KEYS: &[&str] = &[
-    "type",
-    "base_url",
-    "ownership",
-    "token",
-    "oauth",
-    "license_services",
-    "calls_per_second",
-    "poll_interval_ms",
-    "provision_timeout_secs",
-    "request_timeout_secs",
-];
-const OAUTH_KEYS: &[&str] = &[
-    "client_id",
-    "client_secret",
-    "refresh_token",
-    "access_token",
-];
 const SECRET_KEYS: &[&str] = &["env", "file"];
-const SUPPORTED: &[&str] = &[
-    "aruba-central",
-    "extremecloud",
-    "ruckus-one",
-    "audiocodes-live",
-];
 /// Keys every provider type has.
 pub(super) const COMMON_KEYS: &[&str] = &["type", "base_url", "ownership"];
 
 /// Reports a key that does not match `[a-z0-9][a-z0-9_-]*`.
-pub(super) fn check_key(node: &Node<'_>, kind: &str, sink: &mut Sink) -> bool {
+pub(crate) fn check_key(node: &Node<'_>, kind: &str, sink: &mut Sink) -> bool {
     if is_valid_key(node.name) {
         return true;
     }
@@ -50,117 +29,83 @@ pub(super) fn check_key(node: &Node<'_>, kind: &str, sink: &mut Sink) -> bool {
     false
 }
 
-pub(super) fn provider(node: &Node<'_>, sink: &mut Sink) -> Option<Provider> {
-    let before = sink.errors.len();
+/// What every provider has, and its vendor's builder collecting its customers.
+pub(super) struct Parsed<'a> {
+    pub schema: &'static dyn Schema,
+    pub base_url: Option<String>,
+    pub ownership: Option<Ownership>,
+    pub builder: Box<dyn Builder<'a> + 'a>,
+}
+
+/// Parses `[providers.<key>]` with its vendor's schema. `None` when the type is
+/// missing or unknown: then nothing else of it, nor its customers and partners,
+/// is checked (one error, not a cascade against a guessed schema).
+pub(super) fn provider<'a>(node: &'a Node<'a>, sink: &mut Sink) -> Option<Parsed<'a>> {
     check_key(node, "provider", sink);
     let table = node.table_any(sink)?;
     // The type decides the schema of everything else: without a known type,
     // nothing else is checked (against a guessed schema every other key would be
     // an error), and customers and partners of this provider are not either.
-    let vendor = provider_type(&table, sink)?;
-    if matches!(vendor, "extremecloud" | "ruckus-one" | "audiocodes-live") {
-        let base_url = table
-            .nonempty_string(sink, "base_url", "base_url = \"https://…\"")
-            .and_then(|url| base_url(url, &table.get("base_url")?, sink));
-        let ownership = ownership(&table, sink);
-        let keys: &[&str] = match vendor {
-            "extremecloud" => super::extreme::PROVIDER_KEYS,
-            "ruckus-one" => super::ruckus::PROVIDER_KEYS,
-            _ => super::audiocodes::PROVIDER_KEYS,
-        };
-        let allowed: Vec<&str> = COMMON_KEYS.iter().chain(keys).copied().collect();
-        table.check_unknown(sink, &allowed);
-        let kind = match vendor {
-            "extremecloud" => super::extreme::settings(node, &table, sink),
-            "ruckus-one" => super::ruckus::settings(node, &table, sink),
-            _ => super::audiocodes::settings(node, &table, sink),
-        };
-        if sink.errors.len() > before {
-            return None;
-        }
-        return Some(Provider {
-            key: node.name.to_string(),
-            base_url: base_url?,
-            ownership: ownership?,
-            kind: kind?,
-        });
-    }
-    table.check_unknown(sink, KEYS);
-
+    let schema = provider_type(&table, sink)?;
     let base_url = table
-        .nonempty_string(
-            sink,
-            "base_url",
-            "base_url = \"https://apigw-prod2.central.arubanetworks.com\"",
-        )
+        .nonempty_string(sink, "base_url", "base_url = \"https://…\"")
         .and_then(|url| base_url(url, &table.get("base_url")?, sink));
     let ownership = ownership(&table, sink);
-    let auth = auth(node, &table, sink);
-    let license_services = table
-        .get("license_services")
-        .and_then(|n| string_list(&n, sink, Repeats::Error))
-        .map(|items| {
-            let mut names: Vec<String> = items.into_iter().map(|(s, _)| s).collect();
-            names.sort();
-            names
-        });
-    let int = |sink: &mut Sink, key: &str, range: std::ops::RangeInclusive<i64>, default: u64| {
-        match table.get(key) {
-            None => default,
-            Some(n) => n
-                .integer_in(sink, range)
-                .and_then(|v| u64::try_from(v).ok())
-                .unwrap_or(default),
-        }
+    let allowed: Vec<&str> = COMMON_KEYS
+        .iter()
+        .chain(schema.provider_keys())
+        .copied()
+        .collect();
+    table.check_unknown(sink, &allowed);
+    let input = ProviderInput {
+        key: node.name,
+        node,
+        table: &table,
     };
-    let calls_per_second = int(sink, "calls_per_second", 1..=7, 7);
-    let poll_interval_ms = int(sink, "poll_interval_ms", 0..=600_000, 10_000);
-    let provision_timeout_secs = int(sink, "provision_timeout_secs", 1..=86_400, 600);
-    let request_timeout_secs = int(sink, "request_timeout_secs", 1..=600, 30);
-
-    if sink.errors.len() > before {
-        return None;
-    }
-    let mut settings = ArubaSettings::new(auth?);
-    settings.license_services = license_services;
-    settings.calls_per_second = u32::try_from(calls_per_second).ok()?;
-    settings.poll_interval_ms = poll_interval_ms;
-    settings.provision_timeout_secs = provision_timeout_secs;
-    settings.request_timeout_secs = request_timeout_secs;
-    Some(Provider {
-        key: node.name.to_string(),
-        base_url: base_url?,
-        ownership: ownership?,
-        kind: ProviderKind::ArubaCentral(settings),
+    let builder = schema.provider(&input, sink);
+    Some(Parsed {
+        schema,
+        base_url,
+        ownership,
+        builder,
     })
 }
 
 /// The provider's `type`, when it is one of the supported types; otherwise one
 /// error (missing, misspelt key, wrong type, or unknown type with a suggestion).
-fn provider_type<'a>(table: &Table<'a>, sink: &mut Sink) -> Option<&'a str> {
+fn provider_type(table: &Table<'_>, sink: &mut Sink) -> Option<&'static dyn Schema> {
     if table.get("type").is_none() {
         table.check_misspelt(sink, &["type"]);
     }
-    let ty = table.required(sink, "type", "type = \"aruba-central\"")?;
+    let example = format!("type = \"{}\"", supported().next().unwrap_or("…"));
+    let ty = table.required(sink, "type", &example)?;
     let name = ty.string(sink)?;
-    if SUPPORTED.contains(&name) {
-        return Some(name);
+    if let Some(schema) = schema_of(name) {
+        return Some(schema);
     }
     ty.error(
         sink,
         format!("unknown provider type `{name}`"),
         Some(format!(
             "{}supported provider types: {}; nothing else of this provider, nor its customers and partners, is checked until the type is known",
-            did_you_mean(name, SUPPORTED.iter().copied()),
-            list(SUPPORTED.iter().copied())
+            did_you_mean(name, supported()),
+            list(supported())
         )),
     );
     None
 }
 
-/// Whether `ty` is a provider type mspform supports.
-pub(super) fn is_supported(ty: &str) -> bool {
-    SUPPORTED.contains(&ty)
+/// The provider types mspform supports (the registry's).
+fn supported() -> impl Iterator<Item = &'static str> + Clone {
+    crate::vendors::schemas().iter().map(|s| s.info().type_name)
+}
+
+/// The schema of a provider type.
+pub(super) fn schema_of(ty: &str) -> Option<&'static dyn Schema> {
+    crate::vendors::schemas()
+        .iter()
+        .copied()
+        .find(|s| s.info().type_name == ty)
 }
 
 fn ownership(table: &Table<'_>, sink: &mut Sink) -> Option<Ownership> {
@@ -182,21 +127,6 @@ fn ownership(table: &Table<'_>, sink: &mut Sink) -> Option<Ownership> {
             None => None,
         },
     }
-}
-
-/// The licence services a provider table declares, read leniently (no errors):
-/// used to check customers and devices even when the provider has other errors.
-pub(super) fn declared_license_services(node: &Node<'_>) -> Option<Vec<String>> {
-    let DeValue::Table(table) = node.value.get_ref() else {
-        return None;
-    };
-    let DeValue::Array(items) = table.get("license_services")?.get_ref() else {
-        return None;
-    };
-    items
-        .iter()
-        .map(|item| item.get_ref().as_str().map(str::to_string))
-        .collect()
 }
 
 fn base_url(url: &str, node: &Node<'_>, sink: &mut Sink) -> Option<String> {
@@ -221,66 +151,8 @@ fn base_url(url: &str, node: &Node<'_>, sink: &mut Sink) -> Option<String> {
     }
 }
 
-/// `token` or `oauth`: exactly one of them.
-fn auth(provider: &Node<'_>, table: &Table<'_>, sink: &mut Sink) -> Option<ArubaAuth> {
-    match (table.get("token"), table.get("oauth")) {
-        (Some(token), Some(oauth)) => {
-            let second = if oauth.position() > token.position() {
-                &oauth
-            } else {
-                &token
-            };
-            second.error_at_key(
-                sink,
-                "give either `token` or `oauth`, not both",
-                Some(format!(
-                    "keep token = {{ env = \"{}\" }} for a static token, or the oauth table for the refresh flow",
-                    env_name(provider.name, "token")
-                )),
-            );
-            None
-        }
-        (None, None) => {
-            provider.error_at_key(
-                sink,
-                "missing credentials: give `token` or `oauth`",
-                Some(format!(
-                    "add token = {{ env = \"{}\" }}, or oauth = {{ client_id = …, client_secret = …, refresh_token = … }}",
-                    env_name(provider.name, "token")
-                )),
-            );
-            None
-        }
-        (Some(token), None) => secret(&token, provider.name, sink).map(ArubaAuth::Token),
-        (None, Some(oauth)) => {
-            let table = oauth.table(sink, OAUTH_KEYS)?;
-            let mut get = |key: &str, required: bool| -> Option<Option<SecretRef>> {
-                let example = format!("{key} = {{ env = \"{}\" }}", env_name(provider.name, key));
-                match table.get(key) {
-                    Some(node) => secret(&node, provider.name, sink).map(Some),
-                    None if required => {
-                        table.missing(sink, key, &example);
-                        None
-                    }
-                    None => Some(None),
-                }
-            };
-            let client_id = get("client_id", true);
-            let client_secret = get("client_secret", true);
-            let refresh_token = get("refresh_token", true);
-            let access_token = get("access_token", false);
-            Some(ArubaAuth::OAuth {
-                client_id: client_id??,
-                client_secret: client_secret??,
-                refresh_token: refresh_token??,
-                access_token: access_token?,
-            })
-        }
-    }
-}
-
 /// The environment variable name suggested in help texts: `ARUBA_TOKEN`.
-pub(super) fn env_name(provider: &str, field: &str) -> String {
+pub(crate) fn env_name(provider: &str, field: &str) -> String {
     format!("{provider}_{field}")
         .chars()
         .map(|c| {
@@ -295,21 +167,26 @@ pub(super) fn env_name(provider: &str, field: &str) -> String {
 
 /// `{ env = "NAME" }` or `{ file = "path" }`, recorded with its place so it is
 /// checked before any vendor call. Never echoes the value: a string here may be
-/// the secret itself.
-pub(super) fn secret(node: &Node<'_>, provider: &str, sink: &mut Sink) -> Option<SecretRef> {
-    secret_for(node, provider, None, sink)
-}
-
-/// A secret that fills an AudioCodes script parameter (`parameter`), whose
-/// value rules are checked when the secret is read.
-pub(super) fn secret_for(
+/// the secret itself. `demo` is the value the embedded simulator accepts here.
+pub(crate) fn secret(
     node: &Node<'_>,
     provider: &str,
-    parameter: Option<&str>,
+    demo: Option<&'static str>,
+    sink: &mut Sink,
+) -> Option<SecretRef> {
+    secret_with(node, provider, None, demo, sink)
+}
+
+/// A secret whose value must meet a vendor's `rule` (checked when it is read).
+pub(crate) fn secret_with(
+    node: &Node<'_>,
+    provider: &str,
+    rule: Option<SecretRule>,
+    demo: Option<&'static str>,
     sink: &mut Sink,
 ) -> Option<SecretRef> {
     let reference = secret_ref(node, provider, sink)?;
-    sink.secret(node, reference.clone(), parameter);
+    sink.secret(node, reference.clone(), rule, demo);
     Some(reference)
 }
 

@@ -7,9 +7,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use toml::de::DeValue;
 
 use super::merge::Merged;
-use super::provider::{declared_license_services, is_supported};
 use super::source::{Node, Sink};
 use super::text::{did_you_mean, list};
+use crate::vendor::VendorInfo;
 
 pub(super) struct CustomerFacts {
     pub provider: Option<String>,
@@ -17,39 +17,28 @@ pub(super) struct CustomerFacts {
     pub sites: Option<BTreeSet<String>>,
 }
 
+/// What is known of a defined provider.
+pub(super) struct ProviderFacts {
+    /// Its vendor, when its type is known (otherwise nothing of it is checked).
+    pub info: Option<&'static VendorInfo>,
+    /// Licence names devices may use, when the provider lists them.
+    pub licenses: Option<Vec<String>>,
+}
+
 pub(super) struct Refs {
     /// False when a file could not be read or parsed: then a missing reference
     /// may live in that file, and is not reported.
     pub complete: bool,
-    /// Provider key → its licence service names, when it declares them.
-    pub providers: BTreeMap<String, Option<Vec<String>>>,
-    /// Provider key → its `type`, when it is one mspform supports.
-    pub provider_types: BTreeMap<String, Option<String>>,
+    pub providers: BTreeMap<String, ProviderFacts>,
     pub customers: BTreeMap<String, CustomerFacts>,
 }
 
 impl Refs {
-    pub fn new(merged: &Merged<'_>, complete: bool) -> Self {
-        let providers = merged
-            .providers
-            .iter()
-            .map(|(key, node)| (key.clone(), declared_license_services(node)))
-            .collect();
-        let provider_types = merged
-            .providers
-            .iter()
-            .map(|(key, node)| {
-                let ty = match node.value.get_ref() {
-                    DeValue::Table(t) => t
-                        .get("type")
-                        .and_then(|v| v.get_ref().as_str())
-                        .filter(|ty| is_supported(ty))
-                        .map(str::to_string),
-                    _ => None,
-                };
-                (key.clone(), ty)
-            })
-            .collect();
+    pub fn new(
+        merged: &Merged<'_>,
+        providers: BTreeMap<String, ProviderFacts>,
+        complete: bool,
+    ) -> Self {
         let customers = merged
             .customers
             .iter()
@@ -77,20 +66,19 @@ impl Refs {
         Refs {
             complete,
             providers,
-            provider_types,
             customers,
         }
     }
 
-    /// The `type` of a provider, when it is defined with a supported type.
-    pub fn provider_type(&self, provider: &str) -> Option<&str> {
-        self.provider_types.get(provider)?.as_deref()
+    /// The vendor of a provider, when it is defined with a known type.
+    pub fn provider_info(&self, provider: &str) -> Option<&'static VendorInfo> {
+        self.providers.get(provider)?.info
     }
 
-    /// The provider `type` of a customer, when known.
-    pub fn customer_type(&self, customer: &str) -> Option<&str> {
+    /// The vendor of a customer's provider, when known.
+    pub fn customer_info(&self, customer: &str) -> Option<&'static VendorInfo> {
         let provider = self.customers.get(customer)?.provider.as_deref()?;
-        self.provider_type(provider)
+        self.provider_info(provider)
     }
 
     /// Reports a reference to an undefined provider; true when it is defined.
@@ -162,23 +150,37 @@ impl Refs {
 
     /// Reports licence names the provider does not offer, when it lists them.
     pub fn check_licenses(&self, provider: &str, items: &[(String, Node<'_>)], sink: &mut Sink) {
-        let Some(Some(offered)) = self.providers.get(provider) else {
+        let Some(offered) = self
+            .providers
+            .get(provider)
+            .and_then(|p| p.licenses.as_ref())
+        else {
             return;
         };
-        for (name, node) in items {
-            if offered.contains(name) {
-                continue;
-            }
-            let names = offered.iter().map(String::as_str);
-            node.error(
-                sink,
-                format!("unknown licence service `{name}`"),
-                Some(format!(
-                    "{}provider `{provider}` lists these license_services: {}",
-                    did_you_mean(name, names.clone()),
-                    list(names)
-                )),
-            );
+        check_licenses(provider, offered, items, sink);
+    }
+}
+
+/// Reports licence names a provider does not offer (`offered`, from its settings).
+pub(crate) fn check_licenses(
+    provider: &str,
+    offered: &[String],
+    items: &[(String, Node<'_>)],
+    sink: &mut Sink,
+) {
+    for (name, node) in items {
+        if offered.contains(name) {
+            continue;
         }
+        let names = offered.iter().map(String::as_str);
+        node.error(
+            sink,
+            format!("unknown licence service `{name}`"),
+            Some(format!(
+                "{}provider `{provider}` lists these license_services: {}",
+                did_you_mean(name, names.clone()),
+                list(names)
+            )),
+        );
     }
 }

@@ -1,14 +1,14 @@
 //! Checks every secret reference of a loaded configuration in one pass, before
 //! any vendor call: an environment variable must be set and not empty, a file
-//! must be a readable, non-empty regular file, and a value that fills an
-//! AudioCodes script parameter must meet the vendor's rules. Each problem is
+//! must be a readable, non-empty regular file, and a value with a vendor rule
+//! (e.g. a password's length limit) must meet it. Each problem is
 //! reported at the reference's file, line and column; no value is ever printed.
 //! Reads the environment and secret files; nothing else.
 
 use std::io::Read;
 use std::path::Path;
 
-use crate::model::{Desired, SecretRef, SecretUse, check_resolved_parameter};
+use crate::model::{Desired, SecretRef, SecretUse};
 
 use super::error::{ConfigError, ConfigErrors};
 
@@ -48,12 +48,15 @@ fn check(used: &SecretUse) -> Result<(), (String, String)> {
         SecretRef::Env(name) => env(name)?,
         SecretRef::File(path) => file(path)?,
     };
-    if let Some(parameter) = &used.parameter
-        && let Err(message) = check_resolved_parameter(parameter, value.trim())
+    if let Some(rule) = &used.rule
+        && let Err(message) = (rule.check)(value.trim())
     {
         return Err((
             format!("the secret from {}: {message}", used.reference),
-            format!("put a value AudioCodes accepts in {}", used.reference),
+            format!(
+                "put a value the vendor accepts for {} in {}",
+                rule.name, used.reference
+            ),
         ));
     }
     Ok(())

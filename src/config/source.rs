@@ -8,14 +8,14 @@ use std::path::{Path, PathBuf};
 use toml::Spanned;
 use toml::de::{DeString, DeTable, DeValue};
 
-use crate::model::{SecretRef, SecretUse};
+use crate::model::{SecretRef, SecretRule, SecretUse};
 
 use super::error::ConfigError;
 use super::text::{closest, describe_char, did_you_mean, forbidden_char, join_key, list};
 
 /// One configuration file: its path, text and line starts.
 #[derive(Debug)]
-pub(crate) struct SourceFile {
+pub struct SourceFile {
     /// Position of the file in load order; orders "first" and "second" definitions.
     pub index: usize,
     pub path: PathBuf,
@@ -62,7 +62,7 @@ impl SourceFile {
 
 /// Collects every error of one load, and every secret reference with its place.
 #[derive(Debug, Default)]
-pub(crate) struct Sink {
+pub struct Sink {
     pub errors: Vec<ConfigError>,
     /// "missing required key" errors: (index in `errors`, table path, key).
     missing: Vec<(usize, String, String)>,
@@ -107,7 +107,13 @@ impl Sink {
     }
 
     /// Records a secret reference made at `node`.
-    pub fn secret(&mut self, node: &Node<'_>, reference: SecretRef, parameter: Option<&str>) {
+    pub fn secret(
+        &mut self,
+        node: &Node<'_>,
+        reference: SecretRef,
+        rule: Option<SecretRule>,
+        demo: Option<&'static str>,
+    ) {
         let (line, column) = node.src.line_col(node.value_start());
         self.secrets.push(SecretUse {
             reference,
@@ -115,7 +121,8 @@ impl Sink {
             line,
             column,
             key: node.path.clone(),
-            parameter: parameter.map(str::to_string),
+            rule,
+            demo,
         });
     }
 
@@ -145,7 +152,7 @@ impl Sink {
 }
 
 /// "a string", "an integer", … for type errors.
-pub(crate) fn type_name(value: &DeValue<'_>) -> &'static str {
+pub fn type_name(value: &DeValue<'_>) -> &'static str {
     match value {
         DeValue::String(_) => "a string",
         DeValue::Integer(_) => "an integer",
@@ -159,7 +166,7 @@ pub(crate) fn type_name(value: &DeValue<'_>) -> &'static str {
 
 /// A value in a file with its dotted key path and the span of the key naming it.
 #[derive(Clone)]
-pub(crate) struct Node<'a> {
+pub struct Node<'a> {
     pub src: &'a SourceFile,
     /// The key as written (empty for array elements).
     pub name: &'a str,
@@ -395,7 +402,8 @@ impl<'a> Node<'a> {
 }
 
 /// A table in a file, with the span of the key (or header key) naming it.
-pub(crate) struct Table<'a> {
+#[derive(Clone)]
+pub struct Table<'a> {
     pub src: &'a SourceFile,
     pub path: String,
     pub key_span: Range<usize>,
@@ -502,7 +510,7 @@ impl<'a> Table<'a> {
 
 /// Whether a repeated entry of a string list is an error or silently dropped.
 #[derive(Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Repeats {
+pub enum Repeats {
     Error,
     Drop,
 }
@@ -510,7 +518,7 @@ pub(crate) enum Repeats {
 /// A list of non-empty strings with their nodes, in file order (repeats dropped
 /// or reported at the repeat). Invalid elements are reported and left out, so
 /// the valid ones can still be checked.
-pub(crate) fn string_list<'a>(
+pub fn string_list<'a>(
     node: &Node<'a>,
     sink: &mut Sink,
     repeats: Repeats,

@@ -1,5 +1,7 @@
 //! The validated desired state: what the TOML files declare, after every check.
 //! Pure data: no I/O, no TOML, no HTTP. `config` builds it; `diff` reads it.
+//! Names no vendor: a provider's own settings and its customers' vendor parts
+//! live behind [`ProviderConfig::spec`], typed in the vendor's folder.
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -7,18 +9,10 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
-mod audiocodes;
-mod extreme;
-mod ruckus;
+use std::sync::Arc;
 
-pub use audiocodes::{
-    AudiocodesAuth, AudiocodesCustomer, AudiocodesSettings, AudiocodesSite, MAX_PASSWORD_CHARS,
-    MAX_USER_NAME_CHARS, PASSWORD_PARAMETER, ScriptParam, check_resolved_parameter,
-};
-pub use extreme::{ExtremeAuth, ExtremeContact, ExtremeCustomer, ExtremeSettings};
-pub use ruckus::{
-    RuckusAddress, RuckusAdmin, RuckusAuth, RuckusCustomer, RuckusSettings, parse_day,
-};
+use crate::vendor::VendorInfo;
+use crate::vendor::config::ProviderSpec;
 
 /// Where a secret comes from. Secrets are never written inline in TOML.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -50,24 +44,34 @@ pub struct SecretUse {
     pub column: usize,
     /// Dotted key path of the reference, e.g. `providers.aruba.token`.
     pub key: String,
-    /// The AudioCodes script parameter the secret fills: its value rules apply
-    /// once the secret is read (e.g. `CarrierUserPassword`, at most 50 characters).
-    pub parameter: Option<String>,
+    /// The vendor's rule for the value, checked once the secret is read (e.g. a
+    /// password parameter's length limit).
+    pub rule: Option<SecretRule>,
+    /// The value the embedded simulator accepts here (what `demo` supplies).
+    pub demo: Option<&'static str>,
 }
 
-/// How a provider authenticates.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ArubaAuth {
-    /// A static bearer access token.
-    Token(SecretRef),
-    /// OAuth refresh flow: an optional current access token plus the refresh credentials.
-    OAuth {
-        client_id: SecretRef,
-        client_secret: SecretRef,
-        refresh_token: SecretRef,
-        access_token: Option<SecretRef>,
-    },
+/// A vendor's rule for a secret's value: `Err` says what is wrong, never the value.
+#[derive(Clone, Copy)]
+pub struct SecretRule {
+    /// What the value fills, for messages (e.g. `CarrierUserPassword`).
+    pub name: &'static str,
+    pub check: fn(&str) -> Result<(), String>,
 }
+
+impl fmt::Debug for SecretRule {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "SecretRule({})", self.name)
+    }
+}
+
+impl PartialEq for SecretRule {
+    fn eq(&self, other: &Self) -> bool {
+        self.name == other.name
+    }
+}
+
+impl Eq for SecretRule {}
 
 /// Who owns the live objects of a provider account.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -80,119 +84,38 @@ pub enum Ownership {
     Exclusive,
 }
 
-#[derive(Debug, Clone, PartialEq)]
-pub enum ProviderKind {
-    ArubaCentral(ArubaSettings),
-    ExtremeCloud(ExtremeSettings),
-    RuckusOne(RuckusSettings),
-    AudiocodesLive(AudiocodesSettings),
-}
-
-impl ProviderKind {
-    pub fn type_name(&self) -> &'static str {
-        match self {
-            ProviderKind::ArubaCentral(_) => "aruba-central",
-            ProviderKind::ExtremeCloud(_) => "extremecloud",
-            ProviderKind::RuckusOne(_) => "ruckus-one",
-            ProviderKind::AudiocodesLive(_) => "audiocodes-live",
-        }
-    }
-}
-
-/// Aruba Central provider settings.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ArubaSettings {
-    pub auth: ArubaAuth,
-    /// Licence service names the account offers; when set, config validation checks against it.
-    pub license_services: Option<Vec<String>>,
-    /// Client-side call budget per second (vendor limit is 7).
-    pub calls_per_second: u32,
-    /// How often to poll while a new customer provisions, in milliseconds.
-    pub poll_interval_ms: u64,
-    /// How long to wait for a new customer to appear, in seconds.
-    pub provision_timeout_secs: u64,
-    /// Per-request timeout in seconds.
-    pub request_timeout_secs: u64,
-}
-
-impl ArubaSettings {
-    pub fn new(auth: ArubaAuth) -> Self {
-        ArubaSettings {
-            auth,
-            license_services: None,
-            calls_per_second: 7,
-            poll_interval_ms: 10_000,
-            provision_timeout_secs: 600,
-            request_timeout_secs: 30,
-        }
-    }
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub struct Provider {
+/// `[providers.<key>]`: one vendor account.
+#[derive(Debug, Clone)]
+pub struct ProviderConfig {
     /// The key in `[providers.<key>]`.
     pub key: String,
     pub base_url: String,
     pub ownership: Ownership,
-    pub kind: ProviderKind,
+    /// The vendor's typed settings and customers, and how to connect.
+    pub spec: Arc<dyn ProviderSpec>,
 }
 
-/// A postal address of a customer (Aruba: street_address, city, state, zip_postal_code).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct CustomerAddress {
-    pub street: String,
-    pub city: String,
-    pub state: String,
-    pub zip: String,
+impl ProviderConfig {
+    pub fn info(&self) -> &'static VendorInfo {
+        self.spec.info()
+    }
+
+    /// `type = "…"`.
+    pub fn type_name(&self) -> &'static str {
+        self.info().type_name
+    }
 }
 
+/// `[customers.<key>]`: what every vendor's customer has. The vendor's own
+/// keys are in its provider's spec.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Customer {
     /// The key in `[customers.<key>]`: the stable address `customer.<key>`.
     pub key: String,
     pub provider: String,
-    /// The name the vendor shows (Aruba customer_name, ExtremeCloud accountName,
-    /// RUCKUS One name, AudioCodes full name).
+    /// The name the vendor shows.
     pub name: String,
-    /// What only one vendor knows about a customer.
-    pub spec: CustomerSpec,
-}
-
-/// The vendor-specific part of a customer: one variant per provider type.
-#[derive(Debug, Clone, PartialEq)]
-pub enum CustomerSpec {
-    Aruba(ArubaCustomer),
-    Extreme(ExtremeCustomer),
-    Ruckus(RuckusCustomer),
-    Audiocodes(AudiocodesCustomer),
-}
-
-impl Customer {
-    pub fn aruba(&self) -> Option<&ArubaCustomer> {
-        match &self.spec {
-            CustomerSpec::Aruba(a) => Some(a),
-            _ => None,
-        }
-    }
-
-    /// Sites by key (only Aruba customers have sites).
-    pub fn sites(&self) -> Option<&BTreeMap<String, Site>> {
-        self.aruba().map(|a| &a.sites)
-    }
-}
-
-/// An Aruba Central customer.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ArubaCustomer {
-    /// ISO 3166-1 alpha-2, upper case.
-    pub country: String,
-    pub address: CustomerAddress,
-    pub group: Option<String>,
-    pub description: String,
-    pub lock_msp_ssids: bool,
-    /// Services licensed automatically on devices moved into this customer. Sorted, unique.
-    pub auto_license: Vec<String>,
-    /// Sites by key (`site.<customer>/<site>`).
+    /// Sites by key (`site.<customer>/<site>`), for vendors that have sites.
     pub sites: BTreeMap<String, Site>,
 }
 
@@ -201,7 +124,7 @@ pub struct SiteAddress {
     pub street: String,
     pub city: String,
     pub state: String,
-    /// Full country name as Aruba stores it, e.g. "United States".
+    /// The full country name, e.g. "United States".
     pub country: String,
     pub zip: Option<String>,
 }
@@ -236,8 +159,7 @@ pub struct Device {
 }
 
 /// `[partners.<key>]`: the exact set of declared customers a partner account
-/// (ExtremeCloud partner, RUCKUS One tech partner) manages. Customers the files
-/// do not declare are left where they are.
+/// manages. Customers the files do not declare are left where they are.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Partner {
     /// The key in `[partners.<key>]`: the stable address `partner.<key>`.
@@ -245,33 +167,16 @@ pub struct Partner {
     pub provider: String,
     /// The partner's account name at the vendor (how it is found).
     pub name: String,
-    /// RUCKUS One only: `integrator` or `installer`.
-    pub role: Option<PartnerRole>,
+    /// The partner's role, for vendors whose partners have roles.
+    pub role: Option<String>,
     /// Customer keys, sorted and unique.
     pub customers: Vec<String>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum PartnerRole {
-    Integrator,
-    Installer,
-}
-
-impl PartnerRole {
-    /// RUCKUS One's tenant type / delegation type name.
-    pub fn vendor_name(self) -> &'static str {
-        match self {
-            PartnerRole::Integrator => "MSP_INTEGRATOR",
-            PartnerRole::Installer => "MSP_INSTALLER",
-        }
-    }
-}
-
 /// The whole validated desired state.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default)]
 pub struct Desired {
-    pub providers: BTreeMap<String, Provider>,
+    pub providers: BTreeMap<String, ProviderConfig>,
     pub customers: BTreeMap<String, Customer>,
     pub devices: BTreeMap<String, Device>,
     pub partners: BTreeMap<String, Partner>,
@@ -283,5 +188,26 @@ pub struct Desired {
 impl Desired {
     pub fn customer(&self, key: &str) -> Option<&Customer> {
         self.customers.get(key)
+    }
+
+    /// The typed configuration of provider `key` when it is of vendor `V`; for
+    /// tests and tools that look inside one vendor (the engine never does).
+    pub fn spec<V: crate::vendor::Vendor>(&self, key: &str) -> Option<&crate::vendor::Spec<V>> {
+        self.providers.get(key)?.spec.as_any().downcast_ref()
+    }
+
+    /// Changes the typed configuration of every provider of vendor `V` (tests
+    /// and tools; e.g. a faster poll interval against the simulator).
+    pub fn edit_specs<V: crate::vendor::Vendor>(
+        &mut self,
+        mut f: impl FnMut(&mut crate::vendor::Spec<V>),
+    ) {
+        for p in self.providers.values_mut() {
+            if let Some(spec) = p.spec.as_any().downcast_ref::<crate::vendor::Spec<V>>() {
+                let mut spec = spec.clone();
+                f(&mut spec);
+                p.spec = Arc::new(spec);
+            }
+        }
     }
 }

@@ -52,7 +52,7 @@ pub struct Plan {
     pub targets: Vec<String>,
     /// The `--resend-invitation` addresses the plan was made with.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub resend_invitations: Vec<String>,
+    pub resend_invitations: Vec<crate::address::Address>,
     /// The `--allow-provider-removal` providers the plan was made with.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub allow_provider_removal: Vec<String>,
@@ -71,7 +71,7 @@ impl Plan {
         mut unmanaged: Vec<Unmanaged>,
     ) -> Plan {
         crate::diff::sort_actions(&mut actions);
-        unmanaged.sort_by(|a, b| (a.kind.rank(), &a.address).cmp(&(b.kind.rank(), &b.address)));
+        unmanaged.sort_by_cached_key(|u| (u.kind.rank(), u.address.to_string()));
         let count = |op: Op| actions.iter().filter(|a| a.op == op).count();
         let summary = Summary {
             create: count(Op::Create),

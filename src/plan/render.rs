@@ -9,7 +9,6 @@ use similar::{ChangeTag, TextDiff};
 
 use super::Plan;
 use crate::diff::{Action, FieldChange, Kind, Op};
-use crate::providers::aruba::resolve::UNVERIFIED;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
@@ -46,6 +45,9 @@ fn show(v: &Value) -> String {
 
 /// What an action means in an MSP's words.
 fn meaning(plan: &Plan, a: &Action) -> String {
+    if let Some(note) = &a.note {
+        return note.clone();
+    }
     match (a.kind, a.op) {
         (_, Op::Forget) if plan.allow_provider_removal.contains(&a.provider) => format!(
             "forget: provider {} was removed from the files; left as it is at the vendor",
@@ -57,13 +59,6 @@ fn meaning(plan: &Plan, a: &Action) -> String {
         }
         (Kind::Device, Op::Update) if a.changed("customer").is_some() => {
             "move to another customer".into()
-        }
-        (Kind::Device, Op::Update | Op::Adopt)
-            if a
-                .changed("site")
-                .is_some_and(|c| c.before == UNVERIFIED) =>
-        {
-            "re-associate: the site's live device count no longer matches; Aruba cannot say which device left".into()
         }
         (Kind::Partner, Op::Update) => "set the partner's managed customers".into(),
         (_, Op::Create) => "create".into(),
@@ -160,7 +155,7 @@ pub fn text(plan: &Plan) -> String {
                 out,
                 "  {} {}  ({})",
                 paint(m, s.bold()),
-                paint(&a.address, Style::new().bold()),
+                paint(&a.address.to_string(), Style::new().bold()),
                 meaning(plan, a)
             );
             for c in &a.changes {

@@ -10,11 +10,13 @@ use std::sync::atomic::AtomicBool;
 
 use mspform::diff::Op;
 use mspform::engine::{self, EngineError};
-use mspform::model::{Desired, ProviderKind};
-use mspform::providers::ProviderError;
+use mspform::model::Desired;
 use mspform::sim::audiocodes::{ErrorBody, UnauthorizedBody};
 use mspform::sim::{AudiocodesEdit, FaultKind, FaultSpec, Simulator};
 use mspform::state::{JournalEntry, JournalStatus, StateStore};
+use mspform::vendor::ProviderError;
+use mspform::vendors::audiocodes::Audiocodes;
+use mspform::vendors::audiocodes::model::{AudiocodesAuth, AudiocodesSettings};
 use serde_json::Value;
 
 use crate::support::*;
@@ -78,13 +80,13 @@ oauth = {{ tenant_id = "{PROVIDER_TENANT}", client_id = {{ file = "client-id" }}
     mspform::config::load(&conf).expect("the configuration loads")
 }
 
-fn settings(desired: &mut Desired, f: impl FnOnce(&mut mspform::model::AudiocodesSettings)) {
-    let Some(ProviderKind::AudiocodesLive(s)) =
-        desired.providers.get_mut("ac").map(|p| &mut p.kind)
-    else {
-        panic!("audiocodes provider expected");
-    };
-    f(s);
+fn settings(desired: &mut Desired, f: impl FnOnce(&mut AudiocodesSettings)) {
+    let mut f = Some(f);
+    desired.edit_specs::<Audiocodes>(|spec| {
+        if let Some(f) = f.take() {
+            f(&mut spec.settings)
+        }
+    });
 }
 
 fn fault(route: &str, kind: FaultKind, count: u32) -> FaultSpec {
@@ -135,13 +137,13 @@ async fn create_then_nothing_to_do_and_a_second_apply_writes_nothing() {
     let store = store(dir.path());
 
     let first = plan(&desired, &store).await;
-    let creates: Vec<&str> = first
+    let creates: Vec<String> = first
         .plan
         .actions
         .iter()
         .map(|a| {
             assert_eq!(a.op, Op::Create);
-            a.address.as_str()
+            a.address.to_string()
         })
         .collect();
     assert_eq!(creates, ["customer.acme", "customer.harbor"]);
@@ -236,7 +238,10 @@ async fn a_changed_field_replaces_the_customer_and_a_removed_one_is_deleted() {
     let p = plan(&desired, &store).await;
     assert_eq!(p.plan.actions.len(), 1, "{:#?}", p.plan.actions);
     let a = &p.plan.actions[0];
-    assert_eq!((a.address.as_str(), a.op), ("customer.acme", Op::Replace));
+    assert_eq!(
+        (a.address.to_string().as_str(), a.op),
+        ("customer.acme", Op::Replace)
+    );
     assert_eq!(a.replace_because, ["name", "script_parameters.ProxySet"]);
     let report = engine::apply(&p, &desired, store.clone(), &AtomicBool::new(false)).await;
     assert!(report.ok(), "{report:#?}");
@@ -478,18 +483,22 @@ async fn portal_edits_show_in_the_plan() {
     })
     .unwrap();
     let p = plan(&desired, &store).await;
-    let by: Vec<(&str, Op, Vec<String>)> = p
+    let by: Vec<(String, Op, Vec<String>)> = p
         .plan
         .actions
         .iter()
-        .map(|a| (a.address.as_str(), a.op, a.replace_because.clone()))
+        .map(|a| (a.address.to_string(), a.op, a.replace_because.clone()))
         .collect();
     assert_eq!(
         by,
         [
-            ("customer.acme", Op::Replace, vec!["name".to_string()]),
             (
-                "customer.harbor",
+                "customer.acme".to_string(),
+                Op::Replace,
+                vec!["name".to_string()]
+            ),
+            (
+                "customer.harbor".to_string(),
                 Op::Replace,
                 vec!["deployment".to_string()]
             ),
@@ -611,8 +620,7 @@ async fn a_static_token_works_and_a_rejected_one_is_not_retried() {
     let token = dir.path().join("token");
     std::fs::write(&token, "sim-token").unwrap();
     settings(&mut desired, |s| {
-        s.auth =
-            mspform::model::AudiocodesAuth::Token(mspform::model::SecretRef::File(token.clone()))
+        s.auth = AudiocodesAuth::Token(mspform::model::SecretRef::File(token.clone()))
     });
     let store = store(dir.path());
     assert!(apply(&desired, &store).await.ok());

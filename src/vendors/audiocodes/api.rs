@@ -5,10 +5,10 @@
 use reqwest::Method;
 use serde_json::Value;
 
-use super::Audiocodes;
+use super::Client;
 use super::wire::{self, CreateBody, Created};
-use crate::providers::http::{ProviderError, WriteCtx, snippet};
-use crate::providers::transport::Call;
+use crate::vendor::http::{ProviderError, WriteCtx, snippet};
+use crate::vendor::transport::Call;
 
 pub const LIST: &str = "/api/v3/customer";
 pub const CREATE: &str = "/api/v2/customer";
@@ -35,7 +35,7 @@ pub fn is_not_found_body(body: &str) -> bool {
     }
 }
 
-impl Audiocodes {
+impl Client {
     /// Every customer, with its site locations. One call: the list is not paged.
     pub(super) async fn list_customers(&self) -> Result<Vec<wire::Customer>, ProviderError> {
         let call = Call::get(LIST).query("allDetails", "true");

@@ -1,28 +1,35 @@
-//! AudioCodes Live Platform (UMP-365 / Live Cloud) client, vendor-apis.md §4:
+//! AudioCodes Live Platform (UMP-365 / Live Cloud), vendor-apis.md §4:
 //! Essentials customers (one SBC site location each) through the customer API.
-//! Transport and auth here; `api` holds the three calls used, `refresh`/`resolve`
-//! the read, `steps`/`run` the writes, `provider` the [`super::Provider`] impl.
+//! Everything about the vendor is in this folder: `config` and `model` (its
+//! schema), the client here (transport and auth) with `api` (the three calls
+//! used) and `wire` (its serde types), `refresh`/`resolve` the read,
+//! `steps`/`run` the writes, `import`, and `vendor` (the [`Vendor`] impl). The
+//! user's page is `README.md`.
 
 mod api;
 mod auth;
-pub mod provider;
+pub mod config;
+mod import;
+pub mod model;
 mod refresh;
 pub mod resolve;
 mod run;
 pub mod steps;
+mod vendor;
 pub mod wire;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use super::http::{ProviderError, RateLimiter, resolve_secret, shared_limiter};
-use super::transport::{Auth, StaticToken, Transport};
-use crate::model::{AudiocodesAuth, AudiocodesSettings, Provider as ProviderConfig, ProviderKind};
-use crate::state::StateStore;
+use crate::vendor::http::{ProviderError, RateLimiter, resolve_secret, shared_limiter};
+use crate::vendor::transport::{Auth, StaticToken, Transport};
+use model::{AudiocodesAuth, AudiocodesSettings};
 
 pub use auth::EntraAuth;
+pub use vendor::Audiocodes;
 
-pub struct Audiocodes {
+/// The client of one AudioCodes Live Platform provider account.
+pub struct Client {
     key: String,
     base_url: String,
     pub(crate) settings: AudiocodesSettings,
@@ -32,26 +39,21 @@ pub struct Audiocodes {
     limiter: Arc<RateLimiter>,
     /// Credentials never to show in an error.
     secrets: Vec<String>,
-    /// Calls and 429s of the per-create transports (see [`Audiocodes::create_transport`]).
+    /// Calls and 429s of the per-create transports (see [`Client::create_transport`]).
     create_calls: AtomicU64,
     create_rate_limited: AtomicU64,
 }
 
-impl Audiocodes {
+impl Client {
     /// Builds the client; reads the credentials it names (environment or file).
     /// Makes no call.
     pub fn new(
-        provider: &ProviderConfig,
-        _store: Arc<dyn StateStore>,
-    ) -> Result<Audiocodes, ProviderError> {
-        let ProviderKind::AudiocodesLive(settings) = &provider.kind else {
-            return Err(ProviderError::Other {
-                provider: provider.key.clone(),
-                message: "not an AudioCodes Live Platform provider".into(),
-            });
-        };
+        key: &str,
+        base_url: &str,
+        settings: &AudiocodesSettings,
+    ) -> Result<Client, ProviderError> {
         let auth_err = |message: String| ProviderError::Auth {
-            provider: provider.key.clone(),
+            provider: key.to_string(),
             message,
         };
         let (auth, secrets): (Box<dyn Auth>, Vec<String>) = match &settings.auth {
@@ -73,17 +75,17 @@ impl Audiocodes {
                 (Box::new(EntraAuth::new(&url, &id, &secret, scope)), secrets)
             }
         };
-        let limiter = shared_limiter(&provider.base_url, settings.calls_per_second);
+        let limiter = shared_limiter(base_url, settings.calls_per_second);
         let transport = Transport::new(
-            &provider.key,
-            &provider.base_url,
+            key,
+            base_url,
             limiter.clone(),
             settings.request_timeout_secs,
         )?
         .redacting(secrets.clone());
-        Ok(Audiocodes {
-            key: provider.key.clone(),
-            base_url: provider.base_url.clone(),
+        Ok(Client {
+            key: key.to_string(),
+            base_url: base_url.to_string(),
             settings: settings.clone(),
             transport,
             auth,

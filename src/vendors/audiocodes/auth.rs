@@ -12,8 +12,8 @@ use reqwest::Method;
 use tokio::sync::Mutex;
 
 use super::wire::Token;
-use crate::providers::http::ProviderError;
-use crate::providers::transport::{Auth, Call, Transport};
+use crate::vendor::http::ProviderError;
+use crate::vendor::transport::{Auth, Call, Transport};
 
 /// Lifetime assumed when the endpoint does not say (standard Entra tokens).
 const DEFAULT_LIFETIME_SECS: u64 = 3600;

@@ -5,94 +5,50 @@
 //! Ownership is recorded (and flushed) as each write succeeds.
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
+use std::sync::Mutex;
 
-use serde_json::Value;
-
-use super::Audiocodes;
+use super::Client;
+use super::model::{ScriptParam, check_resolved_parameter};
 use super::refresh::{LiveCustomer, live_customers};
 use super::resolve::{failed_state, same_short_name};
 use super::steps::{CreateSpec, StepOp};
 use super::wire::{CreateBody, Created, SiteBody};
-use crate::model::{ScriptParam, check_resolved_parameter};
-use crate::providers::Step;
-use crate::providers::http::{ProviderError, WriteCtx, resolve_secret};
-use crate::state::{JournalStatus, OwnedRecord, StateStore, now_unix};
+use crate::address::Address;
+use crate::vendor::Ledger;
+use crate::vendor::Step;
+use crate::vendor::http::{ProviderError, resolve_secret};
 
 /// What steps share during one apply.
 pub struct RunEnv {
-    pub store: Arc<dyn StateStore>,
-    /// Address → customer GUID, from the refresh; grows as creates succeed.
-    pub ids: BTreeMap<String, String>,
+    pub ledger: Ledger,
     /// Address → GUID deleted in this apply (a replacement's create must not find it).
-    pub deleted: BTreeMap<String, String>,
+    deleted: Mutex<BTreeMap<Address, String>>,
 }
 
 impl RunEnv {
-    pub fn new(store: Arc<dyn StateStore>, ids: BTreeMap<String, String>) -> RunEnv {
+    pub fn new(ledger: Ledger) -> RunEnv {
         RunEnv {
-            store,
-            ids,
-            deleted: BTreeMap::new(),
+            ledger,
+            deleted: Mutex::new(BTreeMap::new()),
         }
     }
 
-    fn ctx(&self, address: &str, action: &str, natural_key: Option<&str>) -> WriteCtx {
-        WriteCtx {
-            store: self.store.clone(),
-            address: address.to_string(),
-            action: action.to_string(),
-            natural_key: natural_key.map(str::to_string),
-        }
+    fn deleted(&self, address: &Address) -> Option<String> {
+        self.deleted
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(address)
+            .cloned()
     }
 
-    /// Records ownership and settles the journal entries of the address.
     fn own(
-        &mut self,
-        provider: &str,
-        address: &str,
+        &self,
+        address: &Address,
         guid: &str,
         origin: &str,
-        facts: BTreeMap<String, Value>,
+        facts: BTreeMap<String, serde_json::Value>,
     ) -> Result<(), ProviderError> {
-        self.store.put_owned(
-            address,
-            &OwnedRecord {
-                provider: provider.to_string(),
-                vendor_id: Some(guid.to_string()),
-                parent_id: None,
-                since: now_unix(),
-                origin: origin.to_string(),
-                facts,
-            },
-        )?;
-        for (id, entry) in self.store.journal()? {
-            if entry.provider == provider
-                && entry.address == address
-                && matches!(
-                    entry.status,
-                    JournalStatus::Pending | JournalStatus::Succeeded
-                )
-            {
-                self.store.journal_finish(
-                    id,
-                    JournalStatus::Settled,
-                    Some("customer recorded as owned".into()),
-                )?;
-            }
-        }
-        self.ids.insert(address.to_string(), guid.to_string());
-        Ok(())
-    }
-
-    /// An earlier run journaled a create of this address whose customer was never recorded.
-    fn open_create(&self, provider: &str, address: &str) -> Result<bool, ProviderError> {
-        Ok(self.store.journal()?.iter().any(|(_, e)| {
-            e.provider == provider
-                && e.address == address
-                && e.action == "create"
-                && matches!(e.status, JournalStatus::Pending | JournalStatus::Succeeded)
-        }))
+        self.ledger.own(address, Some(guid), None, origin, facts)
     }
 }
 
@@ -100,7 +56,7 @@ impl RunEnv {
 /// errors). Errors name the parameter and the reference, never a value.
 pub fn build_body(
     provider: &str,
-    address: &str,
+    address: &Address,
     spec: &CreateSpec,
 ) -> Result<(CreateBody, Vec<String>), ProviderError> {
     let mut params = BTreeMap::new();
@@ -140,7 +96,7 @@ pub fn build_body(
     Ok((body, secrets))
 }
 
-impl Audiocodes {
+impl Client {
     fn other(&self, message: String) -> ProviderError {
         ProviderError::Other {
             provider: self.key.clone(),
@@ -179,13 +135,13 @@ impl Audiocodes {
     /// Takes a customer found by short name as the one this create made.
     fn found(
         &self,
-        env: &mut RunEnv,
-        address: &str,
+        env: &RunEnv,
+        address: &Address,
         spec: &CreateSpec,
         c: &LiveCustomer,
     ) -> Result<(), ProviderError> {
         tracing::info!(provider = %self.key, %address, guid = %c.guid, "found the customer an earlier attempt created");
-        env.own(&self.key, address, &c.guid, "created", spec.facts.clone())?;
+        env.own(address, &c.guid, "created", spec.facts.clone())?;
         match failed_state(c) {
             None => Ok(()),
             Some(state) => Err(self.other(format!(
@@ -196,20 +152,20 @@ impl Audiocodes {
 
     async fn run_create(
         &self,
-        env: &mut RunEnv,
-        address: &str,
+        env: &RunEnv,
+        address: &Address,
         spec: &CreateSpec,
     ) -> Result<(), ProviderError> {
         let (body, secrets) = build_body(&self.key, address, spec)?;
-        let exclude = env.deleted.get(address).cloned();
+        let exclude = env.deleted(address);
         let exclude = exclude.as_deref();
-        if env.open_create(&self.key, address)? {
+        if env.ledger.open_create(address)? {
             tracing::info!(provider = %self.key, %address, "an earlier run may have created this customer; looking for it first");
             if let Some(c) = self.find(spec, exclude).await? {
                 return self.found(env, address, spec, &c);
             }
         }
-        let ctx = env.ctx(address, "create", Some(&spec.short_name));
+        let ctx = env.ledger.write(address, "create", Some(&spec.short_name));
         let mut lost: Option<ProviderError> = None;
         for _ in 0..2 {
             match self.create_customer(&body, &secrets, &ctx).await {
@@ -238,8 +194,8 @@ impl Audiocodes {
     /// A 200 from the create: record the customer, then judge its deployment.
     async fn created(
         &self,
-        env: &mut RunEnv,
-        address: &str,
+        env: &RunEnv,
+        address: &Address,
         spec: &CreateSpec,
         created: Created,
         exclude: Option<&str>,
@@ -249,7 +205,7 @@ impl Audiocodes {
             None => self.find(spec, exclude).await?.map(|c| c.guid),
         };
         if let Some(guid) = &guid {
-            env.own(&self.key, address, guid, "created", spec.facts.clone())?;
+            env.own(address, guid, "created", spec.facts.clone())?;
         }
         if !created.deployed() {
             let state = created
@@ -277,44 +233,32 @@ impl Audiocodes {
         Ok(())
     }
 
-    async fn run_delete(&self, env: &mut RunEnv, address: &str) -> Result<(), ProviderError> {
-        let guid = env
-            .ids
-            .get(address)
-            .cloned()
-            .ok_or_else(|| self.other(format!("no customer GUID known for {address}")))?;
+    async fn run_delete(&self, env: &RunEnv, address: &Address) -> Result<(), ProviderError> {
+        let guid = env.ledger.id(address)?;
         let gone = self
-            .delete_customer(&guid, &env.ctx(address, "delete", None))
+            .delete_customer(&guid, &env.ledger.write(address, "delete", None))
             .await?;
         if gone == super::api::Deleted::AlreadyGone {
             tracing::info!(provider = %self.key, %address, "already deleted");
         }
-        env.store.remove_owned(address)?;
-        env.ids.remove(address);
-        env.deleted.insert(address.to_string(), guid);
+        env.ledger.forget(address)?;
+        env.deleted
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(address.clone(), guid);
         Ok(())
     }
 
     /// Runs one step. State is updated (and flushed) as each part succeeds.
-    pub async fn run_step(
-        &self,
-        step: &Step<StepOp>,
-        env: &mut RunEnv,
-    ) -> Result<(), ProviderError> {
+    pub async fn run_step(&self, step: &Step<StepOp>, env: &RunEnv) -> Result<(), ProviderError> {
         match &step.op {
             StepOp::Create { address, spec, .. } => self.run_create(env, address, spec).await,
             StepOp::Delete { address, .. } => self.run_delete(env, address).await,
             StepOp::Adopt { address, facts } => {
-                let guid =
-                    env.ids.get(address).cloned().ok_or_else(|| {
-                        self.other(format!("no customer GUID known for {address}"))
-                    })?;
-                env.own(&self.key, address, &guid, "adopted", facts.clone())
+                let guid = env.ledger.id(address)?;
+                env.own(address, &guid, "adopted", facts.clone())
             }
-            StepOp::Forget { address } => {
-                env.store.remove_owned(address)?;
-                Ok(())
-            }
+            StepOp::Forget { address } => env.ledger.forget(address),
         }
     }
 }

@@ -6,15 +6,21 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use toml::de::DeValue;
 
-use crate::model::{
-    AudiocodesAuth, AudiocodesCustomer, AudiocodesSettings, AudiocodesSite, CustomerSpec,
-    MAX_USER_NAME_CHARS, PASSWORD_PARAMETER, ProviderKind, ScriptParam,
+use super::model::{
+    AudiocodesAuth, AudiocodesCustomer, AudiocodesSettings, AudiocodesSite, MAX_USER_NAME_CHARS,
+    PASSWORD_PARAMETER, ScriptParam, check_resolved_parameter,
 };
+use crate::config::{
+    Node, Sink, Table, closest, env_name, forbidden_char, list, secret, secret_with,
+};
+use crate::model::SecretRule;
+use crate::vendor::{CustomerInput, ProviderInput};
 
-use super::provider::{env_name, secret, secret_for};
-use super::refs::Refs;
-use super::source::{Node, Sink, Table};
-use super::text::{closest, forbidden_char, list};
+/// What the embedded simulator accepts (the demo supplies these for unset variables).
+pub(super) const DEMO_TOKEN: &str = "sim-token";
+pub(super) const DEMO_CLIENT_ID: &str = "5a9e2c7f-1b4d-4f6a-8e3c-9d0b7a6f5e12";
+pub(super) const DEMO_CLIENT_SECRET: &str = "sim-ac-secret";
+pub(super) const DEMO_SCRIPT_SECRET: &str = "demo-carrier-secret";
 
 /// Provider keys besides `type`, `base_url` and `ownership`.
 pub(super) const PROVIDER_KEYS: &[&str] = &[
@@ -69,11 +75,8 @@ const MAX_FULL_NAME_CHARS: usize = 200;
 /// Characters no customer name may hold (besides `.` and blanks).
 const FORBIDDEN: &[char] = &['\\', '/', ':', '*', '?', '"', '<', '>', '|'];
 
-pub(super) fn settings(
-    node: &Node<'_>,
-    table: &Table<'_>,
-    sink: &mut Sink,
-) -> Option<ProviderKind> {
+pub(super) fn settings(input: &ProviderInput<'_>, sink: &mut Sink) -> Option<AudiocodesSettings> {
+    let (node, table) = (input.node, input.table);
     let before = sink.errors.len();
     let auth = auth(node, table, sink);
     let int = |sink: &mut Sink, key: &str, range: std::ops::RangeInclusive<i64>, default: u64| {
@@ -95,7 +98,7 @@ pub(super) fn settings(
     settings.calls_per_second = u32::try_from(calls_per_second).ok()?;
     settings.create_timeout_secs = create_timeout_secs;
     settings.request_timeout_secs = request_timeout_secs;
-    Some(ProviderKind::AudiocodesLive(settings))
+    Some(settings)
 }
 
 /// `token` (a static bearer) or `oauth` (Entra ID client credentials): exactly one.
@@ -133,7 +136,9 @@ fn auth(provider: &Node<'_>, table: &Table<'_>, sink: &mut Sink) -> Option<Audio
             );
             None
         }
-        (Some(token), None) => secret(&token, provider.name, sink).map(AudiocodesAuth::Token),
+        (Some(token), None) => {
+            secret(&token, provider.name, Some(DEMO_TOKEN), sink).map(AudiocodesAuth::Token)
+        }
         (None, Some(oauth)) => {
             let t = oauth.table(sink, OAUTH_KEYS)?;
             let tenant_id = t
@@ -150,8 +155,8 @@ fn auth(provider: &Node<'_>, table: &Table<'_>, sink: &mut Sink) -> Option<Audio
                     }
                     Some(v.to_string())
                 });
-            let mut cred = |key: &str| match t.get(key) {
-                Some(n) => secret(&n, provider.name, sink),
+            let mut cred = |key: &str, demo: &'static str| match t.get(key) {
+                Some(n) => secret(&n, provider.name, Some(demo), sink),
                 None => {
                     t.missing(
                         sink,
@@ -161,8 +166,8 @@ fn auth(provider: &Node<'_>, table: &Table<'_>, sink: &mut Sink) -> Option<Audio
                     None
                 }
             };
-            let client_id = cred("client_id");
-            let client_secret = cred("client_secret");
+            let client_id = cred("client_id", DEMO_CLIENT_ID);
+            let client_secret = cred("client_secret", DEMO_CLIENT_SECRET);
             let scope = t
                 .nonempty_string(sink, "scope", "scope = \"api://<LiveCloud app id>/.default\"")
                 .and_then(|v| {
@@ -264,11 +269,8 @@ pub fn parameter_suggestion(name: &str) -> Option<String> {
     closest(name, SCRIPT_PARAMETERS.iter().copied()).map(str::to_string)
 }
 
-pub(super) fn customer(
-    table: &Table<'_>,
-    name: &Node<'_>,
-    sink: &mut Sink,
-) -> Option<CustomerSpec> {
+pub(super) fn customer(input: &CustomerInput<'_>, sink: &mut Sink) -> Option<AudiocodesCustomer> {
+    let (table, name) = (&input.table, &input.name);
     let before = sink.errors.len();
     full_name(name, sink);
     let short_name = table
@@ -367,18 +369,14 @@ pub(super) fn customer(
                 cleanup_script: cleanup_script?,
             })
         });
-    let provider = table
-        .get("provider")
-        .and_then(|n| n.value.get_ref().as_str().map(str::to_string))
-        .unwrap_or_default();
     let script_parameters = match table.get("script_parameters") {
         None => Some(BTreeMap::new()),
-        Some(n) => script_parameters(&n, &provider, sink),
+        Some(n) => script_parameters(&n, input.provider, sink),
     };
     if sink.errors.len() > before {
         return None;
     }
-    Some(CustomerSpec::Audiocodes(AudiocodesCustomer {
+    Some(AudiocodesCustomer {
         short_name: short_name?,
         customer_type: customer_type?,
         ms_tenant_id: ms_tenant_id?,
@@ -386,7 +384,7 @@ pub(super) fn customer(
         lc_customer_id: lc_customer_id?,
         site: site?,
         script_parameters: script_parameters?,
-    }))
+    })
 }
 
 /// `name` is the vendor's `fullName`: at most 200 characters, the name rules.
@@ -481,12 +479,22 @@ fn parameter(node: &Node<'_>, name: &str, provider: &str, sink: &mut Sink) -> Op
         );
         return None;
     }
+    let by_reference = |sink: &mut Sink| {
+        secret_with(
+            node,
+            provider,
+            secret_rule(name),
+            Some(DEMO_SCRIPT_SECRET),
+            sink,
+        )
+        .map(ScriptParam::Secret)
+    };
     if name == PASSWORD_PARAMETER {
         // Only by reference; an inline string is reported without its value.
-        return secret_for(node, provider, Some(name), sink).map(ScriptParam::Secret);
+        return by_reference(sink);
     }
     match node.value.get_ref() {
-        DeValue::Table(_) => secret_for(node, provider, Some(name), sink).map(ScriptParam::Secret),
+        DeValue::Table(_) => by_reference(sink),
         DeValue::String(_) => {
             let v = node.nonempty_string(sink)?;
             if name == "CarrierUserName" && v.chars().count() > MAX_USER_NAME_CHARS {
@@ -515,45 +523,40 @@ fn parameter(node: &Node<'_>, name: &str, provider: &str, sink: &mut Sink) -> Op
     }
 }
 
+/// The vendor's rule for a script parameter given by reference, checked once
+/// the secret is read.
+fn secret_rule(name: &str) -> Option<SecretRule> {
+    match name {
+        PASSWORD_PARAMETER => Some(SecretRule {
+            name: PASSWORD_PARAMETER,
+            check: |v| check_resolved_parameter(PASSWORD_PARAMETER, v),
+        }),
+        "CarrierUserName" => Some(SecretRule {
+            name: "CarrierUserName",
+            check: |v| check_resolved_parameter("CarrierUserName", v),
+        }),
+        _ => None,
+    }
+}
+
 /// Reports a `short_name` used by two customers of one AudioCodes provider, at
 /// the later use: it is how mspform finds a customer, so it must be unique, and
 /// the platform refuses short names that differ only in case, so they are
 /// compared without regard to case.
 pub(super) fn check_unique_short_names(
-    customers: &BTreeMap<String, Node<'_>>,
-    refs: &Refs,
+    customers: &[(&CustomerInput<'_>, &AudiocodesCustomer)],
     sink: &mut Sink,
 ) {
-    let mut uses: Vec<(String, String, Node<'_>)> = Vec::new();
-    for node in customers.values() {
-        let Some(t) = node.value.get_ref().as_table() else {
-            continue;
-        };
-        let Some(provider) = t.get("provider").and_then(|v| v.get_ref().as_str()) else {
-            continue;
-        };
-        if refs.provider_type(provider) != Some("audiocodes-live") {
-            continue;
-        }
-        let Some((k, v)) = t.get_key_value("short_name") else {
-            continue;
-        };
-        // Values the field checks refuse are reported there, not compared here.
-        if let Some(s) = v.get_ref().as_str()
-            && forbidden_char(s).is_none()
-        {
-            uses.push((
-                provider.to_string(),
-                s.to_string(),
-                Node::new(node.src, &node.path, k, v),
-            ));
-        }
-    }
-    uses.sort_by_key(|u| u.2.position());
-    let mut seen: BTreeMap<(String, String), (String, Node<'_>)> = BTreeMap::new();
+    let mut uses: Vec<(&str, Node<'_>)> = customers
+        .iter()
+        .filter_map(|(input, c)| Some((c.short_name.as_str(), input.table.get("short_name")?)))
+        .collect();
+    uses.sort_by_key(|u| u.1.position());
+    let mut seen: BTreeMap<String, (&str, Node<'_>)> = BTreeMap::new();
     let mut reported = BTreeSet::new();
-    for (provider, short, node) in uses {
-        let folded = (provider.clone(), short.to_lowercase());
+    for (short, node) in uses {
+        let folded = short.to_lowercase();
+        let provider = customers[0].0.provider;
         match seen.get(&folded) {
             Some((first_short, first)) => {
                 if reported.insert(node.place()) {
@@ -645,9 +648,11 @@ script_parameters = { CacProfile = "5 sessions", ProxySet = "SIPTrunk", CarrierU
     fn a_full_customer_and_provider_load() {
         let d = load(&[("a.toml", PROVIDER), ("c.toml", ACME)]).unwrap();
         let p = &d.providers["ac"];
-        let ProviderKind::AudiocodesLive(s) = &p.kind else {
-            panic!("audiocodes provider expected");
-        };
+        let s = &d
+            .spec::<super::super::Audiocodes>("ac")
+            .expect("audiocodes")
+            .settings;
+        assert_eq!(p.type_name(), "audiocodes-live");
         assert_eq!(s.calls_per_second, 10);
         assert_eq!(s.create_timeout_secs, 300);
         let AudiocodesAuth::ClientCredentials {
@@ -664,9 +669,7 @@ script_parameters = { CacProfile = "5 sessions", ProxySet = "SIPTrunk", CarrierU
         assert_eq!(client_secret, &SecretRef::Env("AC_CLIENT_SECRET".into()));
         let c = &d.customers["acme"];
         assert_eq!(c.name, "AcmeCorp");
-        let CustomerSpec::Audiocodes(a) = &c.spec else {
-            panic!("audiocodes customer expected");
-        };
+        let a = &d.spec::<super::super::Audiocodes>("ac").unwrap().customers["acme"];
         assert_eq!(a.short_name, "Acme");
         assert_eq!(a.site.cleanup_script, 10701);
         assert_eq!(
@@ -689,9 +692,7 @@ script_parameters = { CacProfile = "5 sessions", ProxySet = "SIPTrunk", CarrierU
             ),
         ])
         .unwrap();
-        let CustomerSpec::Audiocodes(a) = &d.customers["acme"].spec else {
-            panic!()
-        };
+        let a = &d.spec::<super::super::Audiocodes>("ac").unwrap().customers["acme"];
         assert_eq!(
             a.script_parameters["CustomVar.Variable2"],
             ScriptParam::Value("y".into())
@@ -699,9 +700,7 @@ script_parameters = { CacProfile = "5 sessions", ProxySet = "SIPTrunk", CarrierU
         // A static token instead of client credentials.
         let static_token = "[providers.ac]\ntype = \"audiocodes-live\"\nbase_url = \"https://h/tenantui\"\ntoken = { file = \"tok\" }\ncreate_timeout_secs = 900\n";
         let d = load(&[("a.toml", static_token), ("c.toml", ACME)]).unwrap();
-        let ProviderKind::AudiocodesLive(s) = &d.providers["ac"].kind else {
-            panic!()
-        };
+        let s = &d.spec::<super::super::Audiocodes>("ac").unwrap().settings;
         assert_eq!(s.create_timeout_secs, 900);
         assert!(matches!(s.auth, AudiocodesAuth::Token(SecretRef::File(_))));
     }

@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use super::SecretRef;
+use crate::model::SecretRef;
 
 /// How mspform gets an AudioCodes Live Platform bearer token.
 #[derive(Debug, Clone, PartialEq, Eq)]

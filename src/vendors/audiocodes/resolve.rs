@@ -14,12 +14,14 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::{Value, json};
 
+use super::Audiocodes;
+use super::model::{AudiocodesCustomer, ScriptParam};
 use super::refresh::{LiveCustomer, Snapshot};
 use super::wire::DEPLOYED;
+use crate::address::Address;
 use crate::diff::{Fields, Kind, Record, Unmanaged};
-use crate::model::{AudiocodesCustomer, Customer, Desired, ScriptParam};
-use crate::providers::{Resolved, customer_address, unmanaged_address};
-use crate::state::OwnedRecord;
+use crate::model::Customer;
+use crate::vendor::{Ctx, Resolved};
 
 /// Fields no read returns: taken from the owned record's facts.
 pub const WRITE_ONLY: &[&str] = &[
@@ -44,20 +46,11 @@ pub fn secret_display(param: &ScriptParam) -> String {
     }
 }
 
-/// The declared AudioCodes customers of `provider`, by key.
+/// The declared customers of this provider, by key.
 pub fn declared<'a>(
-    provider: &str,
-    desired: &'a Desired,
+    ctx: Ctx<'a, Audiocodes>,
 ) -> BTreeMap<&'a str, (&'a Customer, &'a AudiocodesCustomer)> {
-    desired
-        .customers
-        .iter()
-        .filter(|(_, c)| c.provider == provider)
-        .filter_map(|(k, c)| match &c.spec {
-            crate::model::CustomerSpec::Audiocodes(a) => Some((k.as_str(), (c, a))),
-            _ => None,
-        })
-        .collect()
+    ctx.customers().map(|(k, c, a)| (k, (c, a))).collect()
 }
 
 /// The fields mspform manages for a declared customer. Optional ones (tenant id,
@@ -167,22 +160,16 @@ pub fn same_short_name<'a>(
     }
 }
 
-pub fn resolve(
-    provider: &str,
-    desired: &Desired,
-    snap: &Snapshot,
-    owned: &BTreeMap<String, OwnedRecord>,
-) -> Resolved {
+pub fn resolve(ctx: Ctx<'_, Audiocodes>, snap: &Snapshot) -> Resolved {
+    let provider = ctx.key;
+    let owned = ctx.owned;
     let mut out = Resolved::default();
-    let customers = declared(provider, desired);
+    let customers = declared(ctx);
 
     // By owned GUID first, then by exact short name.
     let mut key_of: BTreeMap<String, String> = BTreeMap::new();
-    for (address, record) in owned {
-        if record.provider != provider {
-            continue;
-        }
-        let Some(key) = address.strip_prefix("customer.") else {
+    for (address, record) in ctx.owned() {
+        let Address::Customer(key) = address else {
             continue;
         };
         if let Some(c) = record.vendor_id.as_deref().and_then(|id| snap.by_guid(id)) {
@@ -216,7 +203,7 @@ pub fn resolve(
         let mut fields = live_fields(c);
         let address = match key_of.get(&c.guid) {
             Some(key) => {
-                let address = customer_address(key);
+                let address = Address::customer(key);
                 out.managed_customers.insert(c.guid.clone());
                 let want = customers
                     .get(key.as_str())
@@ -261,7 +248,7 @@ pub fn resolve(
                         extra.name.clone()
                     };
                     out.notes.push(Unmanaged {
-                        address: format!("site.{key}/{}", &unmanaged_address("", &name)),
+                        address: Address::unmanaged_in(Address::customer(key), Kind::Site, name),
                         kind: Kind::Site,
                         provider: provider.to_string(),
                     });
@@ -269,30 +256,23 @@ pub fn resolve(
                 address
             }
             None => {
-                let mut address = unmanaged_address("customer", &c.short_name);
+                let mut address = Address::unmanaged(Kind::Customer, &c.short_name);
                 if out.live.contains_key(&address) {
                     address =
-                        unmanaged_address("customer", &format!("{} {}", c.short_name, c.guid));
+                        Address::unmanaged(Kind::Customer, format!("{} {}", c.short_name, c.guid));
                 }
                 address
             }
         };
         out.ids.insert(address.clone(), c.guid.clone());
-        out.live.insert(
-            address.clone(),
-            Record {
-                address,
-                kind: Kind::Customer,
-                provider: provider.to_string(),
-                fields,
-            },
-        );
+        out.live
+            .insert(address.clone(), Record::new(address, provider, fields));
     }
 
     // Desired records: a write-only value recorded at create but no longer
     // declared is wanted gone (null), so the plan shows it.
     for (key, (c, a)) in &customers {
-        let address = customer_address(key);
+        let address = Address::customer(*key);
         let mut fields = desired_fields(c, a);
         if let Some(record) = owned.get(&address).filter(|r| r.provider == provider) {
             for name in record.facts.keys().filter(|k| is_write_only(k)) {
@@ -301,12 +281,7 @@ pub fn resolve(
         }
         out.replace_on
             .insert(address.clone(), fields.keys().cloned().collect());
-        out.desired.push(Record {
-            address,
-            kind: Kind::Customer,
-            provider: provider.to_string(),
-            fields,
-        });
+        out.desired.push(Record::new(address, provider, fields));
     }
     out
 }
@@ -315,28 +290,52 @@ pub fn resolve(
 pub(crate) mod tests {
     use super::*;
     use crate::diff::{self, Op};
-    use crate::model::{
-        AudiocodesAuth, AudiocodesSettings, AudiocodesSite, CustomerSpec, Ownership, Provider,
-        ProviderKind, SecretRef,
-    };
-    use crate::providers::audiocodes::refresh::LiveSite;
+    use crate::model::{Desired, SecretRef};
+    use crate::state::OwnedRecord;
+    use crate::vendor::{Owned, PlanOptions, Spec};
+    use crate::vendors::audiocodes::model::{AudiocodesAuth, AudiocodesSettings, AudiocodesSite};
+    use crate::vendors::audiocodes::refresh::LiveSite;
 
     const G1: &str = "b38e5a04-6d32-4be8-95bb-53bf7d6fa95c";
     const G2: &str = "0f1e2d3c-6d32-4be8-95bb-53bf7d6fa95c";
 
-    pub(crate) fn desired(customers: &[(&str, &str, &str)]) -> Desired {
+    /// A desired state with one AudioCodes provider `ac`: the common part and
+    /// the provider's typed part.
+    pub(crate) struct World {
+        pub d: Desired,
+        pub spec: Spec<Audiocodes>,
+        pub options: PlanOptions,
+    }
+
+    impl World {
+        pub fn ctx<'a>(&'a self, owned: &'a Owned) -> Ctx<'a, Audiocodes> {
+            Ctx {
+                key: "ac",
+                spec: &self.spec,
+                desired: &self.d,
+                owned,
+                options: &self.options,
+            }
+        }
+
+        pub fn resolve(&self, snap: &Snapshot, owned: &Owned) -> Resolved {
+            resolve(self.ctx(owned), snap)
+        }
+
+        /// The desired fields of a declared customer.
+        pub fn fields(&self, key: &str) -> Fields {
+            let owned = Owned::new();
+            let (c, a) = declared(self.ctx(&owned))[key];
+            desired_fields(c, a)
+        }
+    }
+
+    pub(crate) fn desired(customers: &[(&str, &str, &str)]) -> World {
         let mut d = Desired::default();
-        d.providers.insert(
-            "ac".into(),
-            Provider {
-                key: "ac".into(),
-                base_url: "http://x/audiocodes".into(),
-                ownership: Ownership::Owned,
-                kind: ProviderKind::AudiocodesLive(AudiocodesSettings::new(AudiocodesAuth::Token(
-                    SecretRef::Env("T".into()),
-                ))),
-            },
-        );
+        let mut spec = Spec::<Audiocodes> {
+            settings: AudiocodesSettings::new(AudiocodesAuth::Token(SecretRef::Env("T".into()))),
+            customers: BTreeMap::new(),
+        };
         for (key, short, full) in customers {
             d.customers.insert(
                 key.to_string(),
@@ -344,29 +343,37 @@ pub(crate) mod tests {
                     key: key.to_string(),
                     provider: "ac".into(),
                     name: full.to_string(),
-                    spec: CustomerSpec::Audiocodes(AudiocodesCustomer {
-                        short_name: short.to_string(),
-                        customer_type: "IPGROUP_TYPE".into(),
-                        ms_tenant_id: None,
-                        channel_id: None,
-                        lc_customer_id: None,
-                        site: AudiocodesSite {
-                            sbc_id: 5,
-                            onboarding_script: 10,
-                            cleanup_script: 11,
-                        },
-                        script_parameters: BTreeMap::from([
-                            ("CacProfile".into(), ScriptParam::Value("5 sessions".into())),
-                            (
-                                "CarrierUserPassword".into(),
-                                ScriptParam::Secret(SecretRef::Env("ACME_PW".into())),
-                            ),
-                        ]),
-                    }),
+                    sites: BTreeMap::new(),
+                },
+            );
+            spec.customers.insert(
+                key.to_string(),
+                AudiocodesCustomer {
+                    short_name: short.to_string(),
+                    customer_type: "IPGROUP_TYPE".into(),
+                    ms_tenant_id: None,
+                    channel_id: None,
+                    lc_customer_id: None,
+                    site: AudiocodesSite {
+                        sbc_id: 5,
+                        onboarding_script: 10,
+                        cleanup_script: 11,
+                    },
+                    script_parameters: BTreeMap::from([
+                        ("CacProfile".into(), ScriptParam::Value("5 sessions".into())),
+                        (
+                            "CarrierUserPassword".into(),
+                            ScriptParam::Secret(SecretRef::Env("ACME_PW".into())),
+                        ),
+                    ]),
                 },
             );
         }
-        d
+        World {
+            d,
+            spec,
+            options: PlanOptions::default(),
+        }
     }
 
     pub(crate) fn live(guid: &str, short: &str, full: &str, state: &str) -> LiveCustomer {
@@ -402,33 +409,30 @@ pub(crate) mod tests {
         }
     }
 
-    fn plan(r: &Resolved, owned: &BTreeMap<String, OwnedRecord>) -> Vec<diff::Action> {
-        let owned: BTreeSet<String> = owned.keys().cloned().collect();
+    fn plan(r: &Resolved, owned: &Owned) -> Vec<diff::Action> {
+        let owned: BTreeSet<Address> = owned.keys().cloned().collect();
         let (mut actions, _) = diff::diff(&r.desired, &r.live, &owned, &BTreeSet::new());
         diff::mark_replacements(&mut actions, &r.replace_on);
         actions
     }
 
-    fn created_facts(d: &Desired, key: &str) -> BTreeMap<String, Value> {
-        let (c, a) = declared("ac", d)[key];
-        facts_of(&desired_fields(c, a))
+    fn created_facts(w: &World, key: &str) -> BTreeMap<String, Value> {
+        facts_of(&w.fields(key))
     }
 
     #[test]
     fn a_customer_created_by_mspform_reads_back_with_no_changes() {
         let d = desired(&[("acme", "Acme", "AcmeCorp")]);
         let owned = BTreeMap::from([(
-            "customer.acme".to_string(),
+            Address::customer("acme"),
             owned_rec(G1, created_facts(&d, "acme")),
         )]);
-        let r = resolve(
-            "ac",
-            &d,
+        let r = d.resolve(
             &snap(vec![live(G1, "Acme", "AcmeCorp", "Deployed")]),
             &owned,
         );
         assert!(r.errors.is_empty());
-        assert_eq!(r.ids["customer.acme"], G1);
+        assert_eq!(r.ids[&Address::customer("acme")], G1);
         assert!(plan(&r, &owned).is_empty(), "{:?}", plan(&r, &owned));
         // The secret shows as its reference, never a value.
         assert_eq!(
@@ -443,13 +447,8 @@ pub(crate) mod tests {
         let mut facts = created_facts(&d, "acme");
         facts.insert("onboarding_script".into(), json!(9));
         facts.insert("script_parameters.ProxySet".into(), json!("old"));
-        let owned = BTreeMap::from([("customer.acme".to_string(), owned_rec(G1, facts))]);
-        let r = resolve(
-            "ac",
-            &d,
-            &snap(vec![live(G1, "Acme", "Acme2", "Deployed")]),
-            &owned,
-        );
+        let owned = BTreeMap::from([(Address::customer("acme"), owned_rec(G1, facts))]);
+        let r = d.resolve(&snap(vec![live(G1, "Acme", "Acme2", "Deployed")]), &owned);
         let actions = plan(&r, &owned);
         assert_eq!(actions.len(), 1);
         assert_eq!(actions[0].op, Op::Replace);
@@ -471,10 +470,8 @@ pub(crate) mod tests {
         let d = desired(&[("acme", "Acme", "AcmeCorp")]);
         let mut facts = created_facts(&d, "acme");
         facts.insert("channel_id".into(), json!("chan-1"));
-        let owned = BTreeMap::from([("customer.acme".to_string(), owned_rec(G1, facts))]);
-        let r = resolve(
-            "ac",
-            &d,
+        let owned = BTreeMap::from([(Address::customer("acme"), owned_rec(G1, facts))]);
+        let r = d.resolve(
             &snap(vec![live(G1, "Acme", "AcmeCorp", "Deployed")]),
             &owned,
         );
@@ -486,35 +483,29 @@ pub(crate) mod tests {
             (&json!("chan-1"), &Value::Null)
         );
         // Undeclared and never recorded: not a field at all.
-        let (c, a) = declared("ac", &d)["acme"];
-        assert!(!desired_fields(c, a).contains_key("channel_id"));
+        assert!(!d.fields("acme").contains_key("channel_id"));
     }
 
     #[test]
     fn a_failed_deployment_shows_as_a_replacement() {
         let d = desired(&[("acme", "Acme", "AcmeCorp")]);
         let owned = BTreeMap::from([(
-            "customer.acme".to_string(),
+            Address::customer("acme"),
             owned_rec(G1, created_facts(&d, "acme")),
         )]);
-        let r = resolve(
-            "ac",
-            &d,
-            &snap(vec![live(G1, "Acme", "AcmeCorp", "Failed")]),
-            &owned,
-        );
+        let r = d.resolve(&snap(vec![live(G1, "Acme", "AcmeCorp", "Failed")]), &owned);
         let actions = plan(&r, &owned);
         assert_eq!(actions[0].op, Op::Replace);
         assert_eq!(actions[0].replace_because, ["deployment"]);
         // A numeric state cannot be judged: no change.
         let mut c = live(G1, "Acme", "AcmeCorp", "x");
         c.sites[0].state = Some(json!(2));
-        let r = resolve("ac", &d, &snap(vec![c]), &owned);
+        let r = d.resolve(&snap(vec![c]), &owned);
         assert!(plan(&r, &owned).is_empty());
         // No site at all: a change.
         let mut c = live(G1, "Acme", "AcmeCorp", "x");
         c.sites.clear();
-        let r = resolve("ac", &d, &snap(vec![c]), &owned);
+        let r = d.resolve(&snap(vec![c]), &owned);
         assert_eq!(
             plan(&r, &owned)[0].replace_because,
             ["deployment", "sbc_id"]
@@ -524,10 +515,8 @@ pub(crate) mod tests {
     #[test]
     fn an_undeclared_live_customer_is_adopted_by_short_name_without_write_only_changes() {
         let d = desired(&[("acme", "Acme", "AcmeCorp")]);
-        let owned = BTreeMap::new();
-        let r = resolve(
-            "ac",
-            &d,
+        let owned = Owned::new();
+        let r = d.resolve(
             &snap(vec![
                 live(G1, "Acme", "AcmeCorp", "Deployed"),
                 live(G2, "Other", "Other", "Deployed"),
@@ -538,8 +527,11 @@ pub(crate) mod tests {
         assert_eq!(actions.len(), 1);
         assert_eq!(actions[0].op, Op::Adopt);
         assert!(actions[0].changes.is_empty());
-        assert!(r.live.contains_key("customer[\"Other\"]"));
-        assert_eq!(r.ids["customer[\"Other\"]"], G2);
+        assert!(
+            r.live
+                .contains_key(&Address::unmanaged(Kind::Customer, "Other"))
+        );
+        assert_eq!(r.ids[&Address::unmanaged(Kind::Customer, "Other")], G2);
         assert!(!r.managed_customers.contains(G2));
     }
 
@@ -548,26 +540,22 @@ pub(crate) mod tests {
         let d = desired(&[("acme", "Acme", "AcmeCorp")]);
         // Renamed in the portal: still found by GUID.
         let owned = BTreeMap::from([(
-            "customer.acme".to_string(),
+            Address::customer("acme"),
             owned_rec(G1, created_facts(&d, "acme")),
         )]);
-        let r = resolve(
-            "ac",
-            &d,
+        let r = d.resolve(
             &snap(vec![live(G1, "Acme9", "AcmeCorp", "Deployed")]),
             &owned,
         );
         let actions = plan(&r, &owned);
         assert_eq!(actions[0].replace_because, ["short_name"]);
 
-        let r = resolve(
-            "ac",
-            &d,
+        let r = d.resolve(
             &snap(vec![
                 live(G1, "Acme", "A", "Deployed"),
                 live(G2, "Acme", "B", "Deployed"),
             ]),
-            &BTreeMap::new(),
+            &Owned::new(),
         );
         assert_eq!(r.errors.len(), 1);
         assert!(
@@ -582,20 +570,17 @@ pub(crate) mod tests {
     #[test]
     fn a_tenant_id_tells_same_short_names_apart() {
         let mut d = desired(&[("acme", "Acme", "AcmeCorp")]);
-        if let CustomerSpec::Audiocodes(a) = &mut d.customers.get_mut("acme").unwrap().spec {
-            a.ms_tenant_id = Some("4BF50A33-A383-4D3F-9403-220C898BC1B2".into());
-        }
+        d.spec.customers.get_mut("acme").unwrap().ms_tenant_id =
+            Some("4BF50A33-A383-4D3F-9403-220C898BC1B2".into());
         let mut mine = live(G2, "Acme", "AcmeCorp", "Deployed");
         mine.ms_tenant_id = Some("4bf50a33-a383-4d3f-9403-220c898bc1b2".into());
-        let r = resolve(
-            "ac",
-            &d,
+        let r = d.resolve(
             &snap(vec![live(G1, "Acme", "Other", "Deployed"), mine]),
-            &BTreeMap::new(),
+            &Owned::new(),
         );
         assert!(r.errors.is_empty(), "{:?}", r.errors);
-        assert_eq!(r.ids["customer.acme"], G2);
-        assert!(plan(&r, &BTreeMap::new())[0].changes.is_empty());
+        assert_eq!(r.ids[&Address::customer("acme")], G2);
+        assert!(plan(&r, &Owned::new())[0].changes.is_empty());
     }
 
     #[test]
@@ -603,10 +588,8 @@ pub(crate) mod tests {
         let d0 = desired(&[("acme", "Acme", "AcmeCorp")]);
         let facts = created_facts(&d0, "acme");
         let d = desired(&[]);
-        let owned = BTreeMap::from([("customer.acme".to_string(), owned_rec(G1, facts))]);
-        let r = resolve(
-            "ac",
-            &d,
+        let owned = BTreeMap::from([(Address::customer("acme"), owned_rec(G1, facts))]);
+        let r = d.resolve(
             &snap(vec![live(G1, "Acme", "AcmeCorp", "Deployed")]),
             &owned,
         );
@@ -632,8 +615,8 @@ pub(crate) mod tests {
             sbc_id: Some(6),
             state: Some(json!("Deployed")),
         });
-        let r = resolve("ac", &d, &snap(vec![c]), &BTreeMap::new());
+        let r = d.resolve(&snap(vec![c]), &Owned::new());
         assert_eq!(r.notes.len(), 1);
-        assert_eq!(r.notes[0].address, "site.acme/[\"Branch\"]");
+        assert_eq!(r.notes[0].address.to_string(), "site.acme/[\"Branch\"]");
     }
 }

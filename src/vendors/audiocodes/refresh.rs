@@ -3,9 +3,9 @@
 
 use serde_json::Value;
 
-use super::Audiocodes;
+use super::Client;
 use super::wire;
-use crate::providers::http::ProviderError;
+use crate::vendor::http::ProviderError;
 
 /// A live customer (service), as far as the API shows it.
 #[derive(Debug, Clone, PartialEq)]
@@ -72,7 +72,7 @@ pub fn live_customers(list: Vec<wire::Customer>) -> Vec<LiveCustomer> {
         .collect()
 }
 
-impl Audiocodes {
+impl Client {
     pub async fn snapshot(&self) -> Result<Snapshot, ProviderError> {
         let start = self.calls();
         let customers = live_customers(self.list_customers().await?);

@@ -9,10 +9,12 @@ use std::collections::BTreeMap;
 
 use serde_json::Value;
 
+use super::Audiocodes;
+use super::model::{AudiocodesSite, ScriptParam};
 use super::resolve::{declared, desired_fields, facts_of};
+use crate::address::Address;
 use crate::diff::{Action, Op};
-use crate::model::{AudiocodesSite, Desired, ScriptParam};
-use crate::providers::{Step, Steps};
+use crate::vendor::{Ctx, Step, Steps};
 
 /// Everything a create sends, secrets still by reference (resolved when the
 /// body is built, at run time).
@@ -34,23 +36,23 @@ pub struct CreateSpec {
 pub enum StepOp {
     /// `POST /api/v2/customer`; `replacing`: the step deleting the old one ran first.
     Create {
-        address: String,
+        address: Address,
         spec: CreateSpec,
         replacing: bool,
     },
     /// `DELETE /api/v2/customer/{guid}`.
-    Delete { address: String, replacing: bool },
+    Delete { address: Address, replacing: bool },
     /// Record ownership of a live customer; no vendor call.
     Adopt {
-        address: String,
+        address: Address,
         facts: BTreeMap<String, Value>,
     },
     /// Drop the ownership record of a customer gone from both sides.
-    Forget { address: String },
+    Forget { address: Address },
 }
 
-pub fn create_spec(desired: &Desired, provider: &str, key: &str) -> Option<CreateSpec> {
-    let all = declared(provider, desired);
+pub fn create_spec(ctx: Ctx<'_, Audiocodes>, key: &str) -> Option<CreateSpec> {
+    let all = declared(ctx);
     let (c, a) = all.get(key)?;
     Some(CreateSpec {
         short_name: a.short_name.clone(),
@@ -72,9 +74,12 @@ fn short_name_of(a: &Action) -> Option<&str> {
 
 /// Compiles one provider's actions into ordered steps: forgets, deletes,
 /// replacements (delete → create), adoptions, creates.
-pub fn compile(provider: &str, actions: &[Action], desired: &Desired) -> Vec<Step<StepOp>> {
+pub fn compile(ctx: Ctx<'_, Audiocodes>, actions: &[Action]) -> Vec<Step<StepOp>> {
     let mut steps: Steps<StepOp> = Steps::default();
-    let key_of = |a: &Action| a.address.strip_prefix("customer.").map(str::to_string);
+    let key_of = |a: &Action| match &a.address {
+        Address::Customer(k) => Some(k.clone()),
+        _ => None,
+    };
     for a in actions.iter().filter(|a| a.op == Op::Forget) {
         let address = a.address.clone();
         steps.push(
@@ -102,7 +107,7 @@ pub fn compile(provider: &str, actions: &[Action], desired: &Desired) -> Vec<Ste
         }
     }
     for a in actions.iter().filter(|a| a.op == Op::Replace) {
-        let Some(spec) = key_of(a).and_then(|k| create_spec(desired, provider, &k)) else {
+        let Some(spec) = key_of(a).and_then(|k| create_spec(ctx, &k)) else {
             continue;
         };
         let address = a.address.clone();
@@ -132,7 +137,7 @@ pub fn compile(provider: &str, actions: &[Action], desired: &Desired) -> Vec<Ste
         );
     }
     for a in actions.iter().filter(|a| a.op == Op::Adopt) {
-        let Some(spec) = key_of(a).and_then(|k| create_spec(desired, provider, &k)) else {
+        let Some(spec) = key_of(a).and_then(|k| create_spec(ctx, &k)) else {
             continue;
         };
         let address = a.address.clone();
@@ -147,7 +152,7 @@ pub fn compile(provider: &str, actions: &[Action], desired: &Desired) -> Vec<Ste
         );
     }
     for a in actions.iter().filter(|a| a.op == Op::Create) {
-        let Some(spec) = key_of(a).and_then(|k| create_spec(desired, provider, &k)) else {
+        let Some(spec) = key_of(a).and_then(|k| create_spec(ctx, &k)) else {
             continue;
         };
         let address = a.address.clone();
@@ -163,19 +168,20 @@ pub fn compile(provider: &str, actions: &[Action], desired: &Desired) -> Vec<Ste
             },
         );
     }
-    steps.steps
+    steps.into_vec()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::diff::{Action, FieldChange, Kind};
-    use crate::providers::audiocodes::resolve::tests::desired;
+    use crate::vendor::Owned;
+    use crate::vendors::audiocodes::resolve::tests::desired;
     use serde_json::json;
 
     fn action(address: &str, op: Op, short_before: Option<&str>) -> Action {
         Action {
-            address: address.into(),
+            address: address.parse().unwrap(),
             kind: Kind::Customer,
             provider: "ac".into(),
             op,
@@ -193,6 +199,7 @@ mod tests {
             } else {
                 vec![]
             },
+            note: None,
         }
     }
 
@@ -206,7 +213,10 @@ mod tests {
     #[test]
     fn a_replacement_is_a_delete_then_a_create_that_waits_for_it() {
         let d = desired(&[("acme", "Acme", "AcmeCorp")]);
-        let steps = compile("ac", &[action("customer.acme", Op::Replace, None)], &d);
+        let steps = compile(
+            d.ctx(&Owned::new()),
+            &[action("customer.acme", Op::Replace, None)],
+        );
         assert_eq!(
             shape(&steps),
             [
@@ -244,7 +254,7 @@ mod tests {
             action("customer.gone", Op::Forget, None),
             action("customer.old", Op::Delete, Some("Ccc")),
         ];
-        let steps = compile("ac", &actions, &d);
+        let steps = compile(d.ctx(&Owned::new()), &actions);
         assert_eq!(
             shape(&steps),
             [
@@ -273,7 +283,7 @@ mod tests {
             action("customer.x", Op::Create, None),
             action("customer[\"Y\"]", Op::Delete, Some("Y")),
         ];
-        let steps = compile("ac", &actions, &d);
+        let steps = compile(d.ctx(&Owned::new()), &actions);
         assert_eq!(
             shape(&steps),
             [("delete customer[\"Y\"]".to_string(), vec![])]

@@ -1,0 +1,142 @@
+//! The one generic adapter: a [`Vendor`] as the engine's [`Provider`]. Its
+//! refresh result keeps the typed client and snapshot, so the apply needs no
+//! downcast: the [`Refreshed`] the engine holds applies itself.
+
+use std::sync::Arc;
+
+use futures::future::BoxFuture;
+
+use super::import::ImportCtx;
+use super::steps::run_steps;
+use super::{
+    ApplyCtx, Ctx, Imported, Ledger, Owned, PlanOptions, Provider, ProviderError, Refreshed,
+    Resolved, Spec, StepReport, Vendor, VendorInfo,
+};
+use crate::model::Desired;
+
+/// A configured provider account of vendor `V`.
+pub struct Adapter<V: Vendor> {
+    inner: Arc<Inner<V>>,
+}
+
+struct Inner<V: Vendor> {
+    key: String,
+    spec: Arc<Spec<V>>,
+    client: V::Client,
+}
+
+impl<V: Vendor> Adapter<V> {
+    pub fn new(key: &str, spec: Arc<Spec<V>>, client: V::Client) -> Adapter<V> {
+        Adapter {
+            inner: Arc::new(Inner {
+                key: key.to_string(),
+                spec,
+                client,
+            }),
+        }
+    }
+
+    /// The typed client (for tests and the vendor's own tools).
+    pub fn client(&self) -> &V::Client {
+        &self.inner.client
+    }
+}
+
+/// One refresh of vendor `V`: what it read, how it resolved, and the client to apply with.
+struct Refresh<V: Vendor> {
+    inner: Arc<Inner<V>>,
+    snapshot: V::Snapshot,
+    resolved: Resolved,
+    calls: u64,
+}
+
+impl<V: Vendor> Provider for Adapter<V> {
+    fn key(&self) -> &str {
+        &self.inner.key
+    }
+    fn info(&self) -> &'static VendorInfo {
+        &V::INFO
+    }
+    fn calls(&self) -> u64 {
+        V::calls(&self.inner.client)
+    }
+    fn rate_limited(&self) -> u64 {
+        V::rate_limited(&self.inner.client)
+    }
+    fn refresh<'a>(
+        &'a self,
+        desired: &'a Desired,
+        owned: &'a Owned,
+        options: &'a PlanOptions,
+    ) -> BoxFuture<'a, Result<Box<dyn Refreshed>, ProviderError>> {
+        Box::pin(async move {
+            let inner = &self.inner;
+            let ctx = Ctx {
+                key: &inner.key,
+                spec: &inner.spec,
+                desired,
+                owned,
+                options,
+            };
+            let start = V::calls(&inner.client);
+            let snapshot = V::refresh(&inner.client, ctx).await?;
+            let resolved = V::resolve(ctx, &snapshot);
+            let calls = V::calls(&inner.client) - start;
+            Ok(Box::new(Refresh::<V> {
+                inner: self.inner.clone(),
+                snapshot,
+                resolved,
+                calls,
+            }) as Box<dyn Refreshed>)
+        })
+    }
+    fn import<'a>(
+        &'a self,
+        desired: &'a Desired,
+        names: &'a [String],
+    ) -> BoxFuture<'a, Result<Imported, ProviderError>> {
+        Box::pin(async move {
+            let inner = &self.inner;
+            let ctx = ImportCtx {
+                key: &inner.key,
+                spec: &inner.spec,
+                desired,
+                names,
+            };
+            V::import(&inner.client, ctx).await
+        })
+    }
+}
+
+impl<V: Vendor> Refreshed for Refresh<V> {
+    fn resolved(&self) -> &Resolved {
+        &self.resolved
+    }
+    fn calls(&self) -> u64 {
+        self.calls
+    }
+    fn apply<'a>(&'a self, ctx: ApplyCtx<'a>) -> BoxFuture<'a, (Vec<StepReport>, bool)> {
+        Box::pin(async move {
+            let inner = &self.inner;
+            let read = Ctx {
+                key: &inner.key,
+                spec: &inner.spec,
+                desired: ctx.desired,
+                owned: ctx.owned,
+                options: ctx.options,
+            };
+            let steps = V::compile(read, &self.snapshot, &self.resolved, ctx.actions);
+            let ledger = Ledger::new(&inner.key, ctx.store.clone(), self.resolved.ids.clone());
+            let env = V::env(&inner.client, &self.snapshot, &self.resolved, ledger);
+            let client = &inner.client;
+            let env = &env;
+            run_steps(
+                &inner.key,
+                &steps,
+                |step| Box::pin(V::run(client, env, step)),
+                ctx.stop,
+            )
+            .await
+        })
+    }
+}

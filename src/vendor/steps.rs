@@ -1,0 +1,203 @@
+//! Steps: what a vendor's compile produces and the runner executes. A step
+//! says what to do (`op`, the vendor's type), which plan actions it serves,
+//! and which steps must have succeeded first — dependencies are data, not
+//! phases. The runner skips a step whose dependency did not succeed, carries on
+//! with independent work past a failure, and starts nothing new after Ctrl-C.
+
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use futures::future::BoxFuture;
+use tracing::Instrument;
+
+use super::ProviderError;
+use crate::address::Address;
+
+/// A vendor step.
+#[derive(Debug, Clone)]
+pub struct Step<O> {
+    pub id: usize,
+    /// Steps that must have succeeded before this one runs.
+    pub deps: Vec<usize>,
+    /// The plan actions this step serves.
+    pub addresses: Vec<Address>,
+    pub label: String,
+    pub op: O,
+}
+
+/// Collects steps; ids are positions.
+#[derive(Debug)]
+pub struct Steps<O> {
+    pub steps: Vec<Step<O>>,
+}
+
+impl<O> Default for Steps<O> {
+    fn default() -> Self {
+        Steps { steps: Vec::new() }
+    }
+}
+
+impl<O> Steps<O> {
+    /// Appends a step and returns its id. Dependencies are kept sorted and
+    /// unique; a dependency must already exist (steps come in an order a
+    /// single runner can follow).
+    pub fn push(
+        &mut self,
+        deps: impl IntoIterator<Item = usize>,
+        addresses: Vec<Address>,
+        label: impl Into<String>,
+        op: O,
+    ) -> usize {
+        let id = self.steps.len();
+        let mut deps: Vec<usize> = deps.into_iter().filter(|d| *d < id).collect();
+        deps.sort_unstable();
+        deps.dedup();
+        self.steps.push(Step {
+            id,
+            deps,
+            addresses,
+            label: label.into(),
+            op,
+        });
+        id
+    }
+
+    pub fn into_vec(self) -> Vec<Step<O>> {
+        self.steps
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(tag = "status", content = "detail", rename_all = "snake_case")]
+pub enum Outcome {
+    Done,
+    Failed(String),
+    Skipped(String),
+    /// Some of the action's steps ran (their vendor writes went through), the
+    /// rest did not start: labels of each (with why, for those skipped).
+    Partial {
+        done: Vec<String>,
+        not_started: Vec<String>,
+    },
+}
+
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct StepReport {
+    pub provider: String,
+    pub step: String,
+    pub addresses: Vec<Address>,
+    pub outcome: Outcome,
+}
+
+/// Runs steps in order: a step whose dependency did not succeed is skipped, a
+/// failure is reported and independent work carries on, and Ctrl-C (`stop`)
+/// skips everything not yet started. Returns the reports and whether it stopped.
+pub async fn run_steps<'a, O: Sync>(
+    provider: &str,
+    steps: &'a [Step<O>],
+    mut run: impl FnMut(&'a Step<O>) -> BoxFuture<'a, Result<(), ProviderError>>,
+    stop: &AtomicBool,
+) -> (Vec<StepReport>, bool) {
+    let mut done: BTreeMap<usize, bool> = BTreeMap::new();
+    let mut reports = Vec::new();
+    let mut interrupted = false;
+    for step in steps {
+        let blocked = step.deps.iter().find(|d| done.get(d) != Some(&true));
+        let outcome = if stop.load(Ordering::SeqCst) {
+            interrupted = true;
+            Outcome::Skipped("interrupted before it started".into())
+        } else if let Some(dep) = blocked {
+            let what = steps
+                .iter()
+                .find(|s| s.id == *dep)
+                .map(|s| s.label.as_str())
+                .unwrap_or_default();
+            Outcome::Skipped(format!("depends on \"{what}\", which did not succeed"))
+        } else {
+            let span = tracing::info_span!("step", provider = %provider, step = %step.label);
+            match run(step).instrument(span).await {
+                Ok(()) => Outcome::Done,
+                Err(e) => Outcome::Failed(e.to_string()),
+            }
+        };
+        done.insert(step.id, outcome == Outcome::Done);
+        reports.push(StepReport {
+            provider: provider.to_string(),
+            step: step.label.clone(),
+            addresses: step.addresses.clone(),
+            outcome,
+        });
+    }
+    (reports, interrupted)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Mutex;
+
+    use super::*;
+
+    fn steps() -> Vec<Step<()>> {
+        let mut b = Steps::default();
+        let a = b.push([], vec![Address::customer("a")], "create a", ());
+        b.push([a], vec![Address::partner("p")], "assign a", ());
+        b.push([], vec![Address::customer("b")], "create b", ());
+        b.into_vec()
+    }
+
+    async fn run(fail: &[usize], stop: bool) -> (Vec<StepReport>, bool, Vec<usize>) {
+        let ran = Mutex::new(Vec::new());
+        let steps = steps();
+        let (reports, interrupted) = run_steps(
+            "p",
+            &steps,
+            |step| {
+                ran.lock().unwrap().push(step.id);
+                let failed = fail.contains(&step.id);
+                Box::pin(async move {
+                    if failed {
+                        Err(ProviderError::Other {
+                            provider: "p".into(),
+                            message: format!("step {} failed", step.id),
+                        })
+                    } else {
+                        Ok(())
+                    }
+                })
+            },
+            &AtomicBool::new(stop),
+        )
+        .await;
+        (reports, interrupted, ran.into_inner().unwrap())
+    }
+
+    #[tokio::test]
+    async fn a_failure_skips_only_its_dependents() {
+        let (reports, interrupted, ran) = run(&[0], false).await;
+        assert!(!interrupted);
+        assert_eq!(ran, [0, 2]);
+        assert!(matches!(reports[0].outcome, Outcome::Failed(_)));
+        assert!(matches!(&reports[1].outcome, Outcome::Skipped(why) if why.contains("create a")));
+        assert_eq!(reports[2].outcome, Outcome::Done);
+    }
+
+    #[tokio::test]
+    async fn a_stop_starts_nothing_new() {
+        let (reports, interrupted, ran) = run(&[], true).await;
+        assert!(interrupted);
+        assert!(ran.is_empty());
+        assert!(
+            reports
+                .iter()
+                .all(|r| matches!(r.outcome, Outcome::Skipped(_)))
+        );
+    }
+
+    #[test]
+    fn dependencies_are_sorted_unique_and_earlier() {
+        let mut b: Steps<()> = Steps::default();
+        let a = b.push([], vec![], "a", ());
+        let c = b.push([a, a, 7], vec![], "c", ());
+        assert_eq!(b.steps[c].deps, [a]);
+    }
+}
