@@ -6,6 +6,7 @@
 //! `state` (sled behind a trait), `sim` (the vendor simulator), `cli` (commands).
 
 pub mod address;
+pub mod atomic;
 pub mod cli;
 pub mod clock;
 pub mod config;

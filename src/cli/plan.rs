@@ -42,26 +42,9 @@ pub struct DriftArgs {
     pub prometheus: Option<std::path::PathBuf>,
 }
 
-/// Writes a file crash-safely: temp file, fsync, rename, fsync the directory.
+/// Writes a file others may read (a plan, metrics, imported files) crash-safely.
 pub fn write_atomic(path: &Path, contents: &[u8]) -> std::io::Result<()> {
-    let dir = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let tmp = dir.join(format!(
-        ".{}.tmp",
-        path.file_name().and_then(|n| n.to_str()).unwrap_or("plan")
-    ));
-    {
-        let mut f = std::fs::File::create(&tmp)?;
-        f.write_all(contents)?;
-        f.sync_all()?;
-    }
-    std::fs::rename(&tmp, path)?;
-    if let Ok(d) = std::fs::File::open(dir) {
-        let _ = d.sync_all();
-    }
-    Ok(())
+    crate::atomic::write(path, contents, crate::atomic::SHARED)
 }
 
 pub async fn run(cli: &Cli, args: &PlanArgs) -> Result<Status, CliError> {

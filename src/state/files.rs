@@ -86,44 +86,15 @@ fn set_file_mode(_file: &File) -> io::Result<()> {
     Ok(())
 }
 
-/// Replaces `path` with `contents` atomically, mode [`FILE_MODE`]: a temp file
-/// next to it is written and fsynced, renamed over `path`, and the directory is
-/// fsynced. The previous contents are in no file afterwards.
+/// Replaces `path` with `contents` atomically, mode [`FILE_MODE`]. The
+/// previous contents are in no file afterwards.
 pub fn write_private(path: &Path, contents: &[u8]) -> io::Result<()> {
-    let dir = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("state");
-    let tmp: PathBuf = dir.join(format!(".{name}.{}.tmp", std::process::id()));
-    let written = (|| {
-        let mut options = OpenOptions::new();
-        options.write(true).create(true).truncate(true);
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::OpenOptionsExt;
-            options.mode(FILE_MODE);
-        }
-        let mut f = options.open(&tmp)?;
-        set_file_mode(&f)?;
-        f.write_all(contents)?;
-        f.sync_all()?;
-        std::fs::rename(&tmp, path)
-    })();
-    if written.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    written?;
-    sync_dir(dir);
-    Ok(())
+    crate::atomic::write(path, contents, FILE_MODE)
 }
 
-/// fsyncs a directory so a rename in it survives a crash (best effort: not every
-/// platform can open a directory).
+/// fsyncs a directory so a rename in it survives a crash.
 pub fn sync_dir(dir: &Path) {
-    if let Ok(d) = File::open(dir) {
-        let _ = d.sync_all();
-    }
+    crate::atomic::sync_dir(dir)
 }
 
 /// Makes `dir` 0700 and everything below it 0700 (directories) or 0600 (files),

@@ -226,9 +226,24 @@ pub fn shared_limiter(account: &str, limit: u32) -> Arc<RateLimiter> {
         .clone()
 }
 
-/// Exponential backoff for attempt `n` (0-based): 250 ms doubling, capped at 8 s.
+/// The one retry schedule of every vendor (backon's exponential backoff):
+/// 250 ms, doubling, each wait capped at 8 s, at most `times` waits.
+pub fn retry_schedule(times: usize) -> backon::ExponentialBackoff {
+    use backon::BackoffBuilder;
+    backon::ExponentialBuilder::new()
+        .with_min_delay(Duration::from_millis(250))
+        .with_max_delay(Duration::from_secs(8))
+        .with_factor(2.0)
+        .with_max_times(times)
+        .build()
+}
+
+/// The wait before attempt `n + 1` (0-based) of [`retry_schedule`], for polls
+/// that count their own attempts.
 pub fn backoff(attempt: u32) -> Duration {
-    Duration::from_millis((250u64 << attempt.min(5)).min(8_000))
+    retry_schedule(attempt.min(16) as usize + 1)
+        .last()
+        .unwrap_or(Duration::from_millis(250))
 }
 
 /// What a write is about, so the transport can journal it before sending.
@@ -295,6 +310,12 @@ mod tests {
         assert_eq!(backoff(0), Duration::from_millis(250));
         assert_eq!(backoff(3), Duration::from_millis(2000));
         assert_eq!(backoff(30), Duration::from_millis(8000));
+        let waits: Vec<Duration> = retry_schedule(4).collect();
+        assert_eq!(
+            waits,
+            [250, 500, 1000, 2000].map(Duration::from_millis),
+            "four waits, doubling"
+        );
     }
 
     #[tokio::test(start_paused = true)]

@@ -15,12 +15,12 @@ use futures::future::BoxFuture;
 use reqwest::Method;
 use serde_json::Value;
 
-use super::http::{ProviderError, RateLimiter, WriteCtx, backoff, snippet};
+use super::http::{ProviderError, RateLimiter, WriteCtx, retry_schedule, snippet};
 
 /// Retries of a 5xx or a dropped connection, for reads and idempotent writes.
-const TRANSIENT_RETRIES: u32 = 4;
+const TRANSIENT_RETRIES: usize = 4;
 /// 429s waited out before giving up.
-const RATE_LIMIT_RETRIES: u32 = 8;
+const RATE_LIMIT_RETRIES: usize = 8;
 /// Longest `Retry-After` honoured.
 const MAX_RETRY_AFTER: Duration = Duration::from_secs(60);
 
@@ -249,8 +249,9 @@ impl Transport {
         } else {
             format!("{}{}", self.base, call.path)
         };
-        let mut transient = 0u32;
-        let mut limited = 0u32;
+        let mut transient = retry_schedule(TRANSIENT_RETRIES);
+        let mut limited = retry_schedule(RATE_LIMIT_RETRIES);
+        let mut attempts_429 = 0u32;
         let mut renewed = false;
         loop {
             let token = if call.anonymous {
@@ -303,10 +304,11 @@ impl Transport {
             let (status, text, retry_after) = match outcome {
                 Ok(parts) => parts,
                 Err(message) => {
-                    if call.idempotent && transient < TRANSIENT_RETRIES {
+                    if call.idempotent
+                        && let Some(wait) = transient.next()
+                    {
                         tracing::warn!(provider = %self.provider, call = %name, error = %message, "retrying after a transport error");
-                        tokio::time::sleep(backoff(transient)).await;
-                        transient += 1;
+                        tokio::time::sleep(wait).await;
                         continue;
                     }
                     return Err(ProviderError::Transport {
@@ -334,25 +336,32 @@ impl Transport {
                 }
                 429 => {
                     self.rate_limited.fetch_add(1, Ordering::Relaxed);
-                    if limited >= RATE_LIMIT_RETRIES {
+                    attempts_429 += 1;
+                    let Some(next) = limited.next() else {
                         return Err(ProviderError::RateLimited {
                             provider: self.provider.clone(),
                             call: name,
-                            attempts: limited + 1,
+                            attempts: attempts_429,
                         });
-                    }
-                    let wait = retry_after
-                        .map(|d| d.min(MAX_RETRY_AFTER))
-                        .unwrap_or_else(|| backoff(limited));
+                    };
+                    let wait = retry_after.map(|d| d.min(MAX_RETRY_AFTER)).unwrap_or(next);
                     tracing::warn!(provider = %self.provider, call = %name, wait_ms = wait.as_millis() as u64, "429: waiting before retrying");
-                    limited += 1;
                     tokio::time::sleep(wait).await;
                 }
-                500..=599 if call.idempotent && transient < TRANSIENT_RETRIES => {
-                    tracing::warn!(provider = %self.provider, call = %name, status, "retrying after a server error");
-                    tokio::time::sleep(backoff(transient)).await;
-                    transient += 1;
-                }
+                500..=599 if call.idempotent => match transient.next() {
+                    Some(wait) => {
+                        tracing::warn!(provider = %self.provider, call = %name, status, "retrying after a server error");
+                        tokio::time::sleep(wait).await;
+                    }
+                    None => {
+                        return Err(ProviderError::Http {
+                            provider: self.provider.clone(),
+                            call: name,
+                            status,
+                            body: self.scrub(&text),
+                        });
+                    }
+                },
                 _ => {
                     return Err(ProviderError::Http {
                         provider: self.provider.clone(),
