@@ -21,4 +21,5 @@ mod sim_audiocodes;
 mod sim_extreme;
 mod sim_http;
 mod sim_ruckus;
+mod strict_bodies;
 mod support;

@@ -1551,3 +1551,144 @@ async fn data_dir_persists_the_cloud_across_simulators() {
     );
     h2.sim.shutdown().await;
 }
+
+impl H {
+    /// A write with a raw body and an explicit content type (None: no header).
+    async fn raw(
+        &self,
+        method: Method,
+        path: &str,
+        content_type: Option<&str>,
+        body: &str,
+    ) -> Resp {
+        let mut req = self
+            .http
+            .request(method, format!("{}{path}", self.base))
+            .bearer_auth("sim-token")
+            .body(body.to_string());
+        if let Some(ct) = content_type {
+            req = req.header("content-type", ct);
+        }
+        Resp::read(req.send().await.expect("request completes")).await
+    }
+}
+
+/// A field the fact sheet does not list is refused with a 400 naming it, and nothing
+/// changes; a JSON body needs `Content-Type: application/json` (415); a call without a
+/// body needs none.
+#[tokio::test]
+async fn unknown_fields_and_other_content_types_are_refused() {
+    let h = start().await;
+    let cid = h.customer("Strict Co").await;
+
+    let mut b = customer_body("Typo Co");
+    b["customer_nmae"] = json!("Typo Co");
+    b["address"]["zip"] = json!("95002");
+    let r = h.call(Method::POST, "/msp_api/v2/customers", Some(b)).await;
+    assert_eq!(r.status, 400, "{}", r.text);
+    let text = r.body["description"].as_str().expect("service error body");
+    assert!(
+        text.contains("`address.zip`") && text.contains("`customer_nmae`"),
+        "{text}"
+    );
+    let r = h.get("/msp_api/v1/customers?customer_name=Typo").await;
+    assert_eq!(r.body["total"], 0, "nothing created");
+
+    // Nested: a device entry with a third member; nothing moves.
+    let body =
+        json!({"devices": [{"serial": "AP0000001", "mac": mac_of("AP0000001"), "macaddr": "x"}]});
+    let r = h
+        .call(
+            Method::PUT,
+            &format!("/msp_api/v1/customers/{cid}/devices"),
+            Some(body),
+        )
+        .await;
+    assert_eq!(r.status, 400, "{}", r.text);
+    assert!(r.text.contains("`devices[0].macaddr`"), "{}", r.text);
+    let list = h.get(&format!("/msp_api/v1/customers/{cid}/devices")).await;
+    assert_eq!(list.body["deviceList"]["total_devices"], 0);
+
+    // Every documented body is checked: sites, associations, licences, auto-licence.
+    for (method, path, body, field) in [
+        (
+            Method::POST,
+            "/central/v2/sites",
+            json!({"site_name": "S", "site_address": {"address": "a", "city": "c", "state": "s", "country": "US", "zip": "1"}}),
+            "site_address.zip",
+        ),
+        (
+            Method::POST,
+            "/central/v2/sites",
+            json!({"site_name": "S", "geolocation": {"lat": "1", "longitude": "2"}}),
+            "geolocation.lat",
+        ),
+        (
+            Method::POST,
+            "/central/v2/sites/associations",
+            json!({"site_id": 1, "device_type": "IAP", "device_ids": ["AP0000001"], "serials": []}),
+            "serials",
+        ),
+        (
+            Method::DELETE,
+            "/central/v2/sites/associations",
+            json!({"site_id": 1, "deviceType": "IAP", "device_ids": ["AP0000001"]}),
+            "deviceType",
+        ),
+        (
+            Method::POST,
+            "/platform/licensing/v1/subscriptions/assign",
+            json!({"serials": ["AP0000001"], "service": ["ADVANCED_AP"]}),
+            "service",
+        ),
+        (
+            Method::POST,
+            "/platform/licensing/v1/msp/customer/settings/autolicense",
+            json!({"services": ["ADVANCED_AP"], "include_customer": [cid]}),
+            "include_customer",
+        ),
+    ] {
+        let r = h.tenant(method, path, Some(body), &cid).await;
+        assert_eq!(r.status, 400, "{path}: {}", r.text);
+        assert!(r.text.contains(&format!("`{field}`")), "{path}: {}", r.text);
+    }
+    let sites = h.tenant(Method::GET, "/central/v2/sites", None, &cid).await;
+    assert_eq!(sites.body["total"], 0, "no site was created");
+
+    // Content type: JSON with parameters is fine, anything else (or none) is 415.
+    let text = customer_body("Typed Co").to_string();
+    for ct in [
+        Some("text/plain"),
+        Some("application/x-www-form-urlencoded"),
+        None,
+    ] {
+        let r = h
+            .raw(Method::POST, "/msp_api/v2/customers", ct, &text)
+            .await;
+        assert_eq!(r.status, 415, "{ct:?}: {}", r.text);
+        assert!(r.body["description"].is_string(), "{}", r.text);
+    }
+    let r = h
+        .raw(
+            Method::POST,
+            "/msp_api/v2/customers",
+            Some("application/json; charset=utf-8"),
+            &text,
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    // A call without a body needs no content type (unassign-all, delete).
+    let r = h
+        .raw(Method::PUT, &format!("/msp_api/v2/{cid}/devices"), None, "")
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let r = h
+        .raw(
+            Method::DELETE,
+            &format!("/msp_api/v1/customers/{cid}"),
+            None,
+            "",
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+}

@@ -4,6 +4,7 @@
 //! `[assumed]` switches in `switches`, resource handlers with their wire types in the
 //! other submodules. Never imports the client code.
 
+mod bodies;
 mod customers;
 mod devices;
 mod edit;
@@ -25,6 +26,7 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
+pub(crate) use bodies::documented_body;
 pub use edit::ArubaEdit;
 pub use switches::{
     ArubaSwitches, AssociationConflict, AutolicenseReadShape, CrossTenantMove, MspDeviceCustomerId,
@@ -35,6 +37,7 @@ use super::Shared;
 use super::common::splitmix;
 use super::control;
 use super::inventory::{ArubaInventory, OauthClient};
+use super::strict;
 
 /// A customer (tenant) as the simulator keeps it.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -512,6 +515,7 @@ pub(crate) fn router(sh: Shared) -> Router<Shared> {
             (sh.clone(), "aruba"),
             control::fault_layer,
         ))
+        .route_layer(from_fn_with_state((sh.clone(), "aruba"), strict::layer))
         .route_layer(from_fn_with_state(sh.clone(), gate::gate))
         .route_layer(from_fn_with_state((sh, "aruba"), control::count_layer))
         .fallback(control::not_found)

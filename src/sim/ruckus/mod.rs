@@ -6,6 +6,7 @@
 //! client code.
 
 mod activities;
+mod bodies;
 mod dates;
 mod edit;
 mod gate;
@@ -29,6 +30,7 @@ use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
+pub(crate) use bodies::documented_body;
 pub use edit::RuckusEdit;
 pub use inventory::{EcInventory, RuckusInventory, RuckusOauth, TechPartnerInventory};
 pub use switches::{
@@ -40,6 +42,7 @@ pub(crate) use activities::{Activity, Op};
 
 use super::Shared;
 use super::control;
+use super::strict;
 
 /// A managed tenant (MSP-EC) as the simulator keeps it.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -493,6 +496,7 @@ pub(crate) fn router(sh: Shared) -> Router<Shared> {
             (sh.clone(), "ruckus"),
             control::fault_layer,
         ))
+        .route_layer(from_fn_with_state((sh.clone(), "ruckus"), strict::layer))
         .route_layer(from_fn_with_state(sh.clone(), gate::gate))
         .route_layer(from_fn_with_state((sh, "ruckus"), control::count_layer))
         .fallback(route_not_found)
