@@ -1710,3 +1710,46 @@ async fn unknown_fields_are_refused_naming_the_property() {
     assert_eq!(r.status, 422, "{}", r.text);
     assert_eq!(r.body["errors"][0]["propertyName"], "scop");
 }
+
+/// A partner PUT replaces the document: `tenants` or `entitlements` left out (or null)
+/// are empty lists, not "keep the old ones" (switch `partner_put_missing_lists`:
+/// `reject` refuses the PUT, naming the list, and changes nothing).
+#[tokio::test]
+async fn a_partner_put_without_its_lists_empties_them_or_is_refused() {
+    let h = start().await;
+    let full = h.partner(NORTHWIND).await;
+    assert_eq!(tenants_of(&full).len(), 2);
+    assert_eq!(full["entitlements"].as_array().expect("list").len(), 1);
+
+    h.switches(json!({"partner_put_missing_lists": "reject"}))
+        .await;
+    for list in ["tenants", "entitlements"] {
+        for null in [false, true] {
+            let mut doc = full.clone();
+            if null {
+                doc[list] = Value::Null;
+            } else {
+                doc.as_object_mut().expect("doc").remove(list);
+            }
+            let r = h.put(&format!("/v1/msppartners/{NORTHWIND}"), doc).await;
+            assert_eq!(r.status, 400, "{list}: {}", r.text);
+            assert_eq!(r.body["errors"][0]["propertyName"], list);
+        }
+    }
+    assert_eq!(h.partner(NORTHWIND).await, full, "nothing changed");
+
+    h.switches(json!({"partner_put_missing_lists": "empty"}))
+        .await;
+    let mut doc = full.clone();
+    doc.as_object_mut().expect("doc").remove("entitlements");
+    let r = h.put(&format!("/v1/msppartners/{NORTHWIND}"), doc).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.body["entitlements"], json!([]));
+    assert_eq!(tenants_of(&r.body).len(), 2, "the list that was sent stays");
+    let mut doc = r.body.clone();
+    doc["tenants"] = Value::Null;
+    let r = h.put(&format!("/v1/msppartners/{NORTHWIND}"), doc).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert!(tenants_of(&r.body).is_empty());
+    assert_eq!(h.partner(NORTHWIND).await, r.body);
+}

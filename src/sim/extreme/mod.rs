@@ -36,8 +36,8 @@ pub use inventory::{
     ExtremeUser, Role,
 };
 pub use switches::{
-    CreateBody, DuplicateNames, ErrorBody, ExtremeSwitches, NameToIdShape, PartnerPutPath,
-    PutEchoCustId, TenantMove,
+    CreateBody, DuplicateNames, ErrorBody, ExtremeSwitches, MissingLists, NameToIdShape,
+    PartnerPutPath, PutEchoCustId, TenantMove,
 };
 
 use super::Shared;
