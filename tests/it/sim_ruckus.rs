@@ -2140,3 +2140,53 @@ async fn json_endpoints_refuse_other_content_types() {
         .await;
     assert_eq!(r.status, 200, "{}", r.text);
 }
+
+/// Item 44: `x-rks-tenantid` runs a call in an EC only while the EC's account is
+/// delegated to the MSP; once its administrator revokes that, the header is refused
+/// (the MSP still sees the EC from its own context).
+#[tokio::test]
+async fn the_tenant_header_needs_the_ecs_delegation_to_the_msp() {
+    let h = start().await;
+    let path = format!("/tenants/{LAKEVIEW}");
+    let as_lakeview = || h.send(Method::GET, &path, None, Some(LAKEVIEW), Some("sim-token"));
+    assert_eq!(as_lakeview().await.status, 200);
+    h.sim
+        .ruckus_edit(RuckusEdit::MspDelegation {
+            tenant: "Lakeview School".into(),
+            delegated: false,
+        })
+        .expect("edit");
+    let r = as_lakeview().await;
+    assert_eq!(r.status, 403, "{}", r.text);
+    assert_error_a(&r);
+    assert_eq!(h.get(&format!("/tenants/{LAKEVIEW}")).await.status, 200);
+    let r = h
+        .send(
+            Method::POST,
+            &format!("/tenants/{LAKEVIEW}/invitations"),
+            Some(json!({"admin_email": "it@lakeview.example"})),
+            Some(LAKEVIEW),
+            Some("sim-token"),
+        )
+        .await;
+    assert_eq!(r.status, 403, "{}", r.text);
+    // Another EC keeps its delegation; restoring it lets the header in again.
+    let r = h
+        .send(
+            Method::GET,
+            &format!("/tenants/{SEASIDE}"),
+            None,
+            Some(SEASIDE),
+            Some("sim-token"),
+        )
+        .await;
+    assert_eq!(r.status, 200);
+    let r = h
+        .control(
+            "ruckus/edit",
+            json!({"op": "msp_delegation", "tenant": LAKEVIEW, "delegated": true}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(as_lakeview().await.status, 200);
+}

@@ -74,6 +74,14 @@ pub(crate) struct Ec {
     pub admin_role: Option<String>,
     pub created_ms: u64,
     pub updated_ms: u64,
+    /// The EC's account is delegated to the MSP that created it, so the MSP may act in
+    /// it with `x-rks-tenantid` (item 44); the EC's administrator can revoke that.
+    #[serde(default = "delegated")]
+    pub delegated_to_msp: bool,
+}
+
+fn delegated() -> bool {
+    true
 }
 
 /// A tech partner (integrator / installer) tenant of the MSP.
@@ -212,6 +220,7 @@ impl RuckusState {
                 admin_role: None,
                 created_ms: now,
                 updated_ms: now,
+                delegated_to_msp: true,
             });
             for p in &e.tech_partners {
                 if let Some(dtype) = st.partner(p).map(|x| x.partner_type.clone()) {

@@ -184,6 +184,7 @@ fn blank_ec() -> Ec {
         admin_role: None,
         created_ms: 0,
         updated_ms: 0,
+        delegated_to_msp: true,
     }
 }
 
