@@ -7,7 +7,8 @@
 //!
 //! Adding a vendor: a `src/sim/<vendor>/` module with its state (a field of `SimState`,
 //! serialized into the `--data` file), a `router(shared)` whose routes carry
-//! `control::fault_layer` (innermost), the vendor's own auth/limits gate, and
+//! `control::fault_layer` (innermost), `strict::layer` (content type and the documented
+//! bodies of the vendor's `bodies.rs`), the vendor's own auth/limits gate, and
 //! `control::count_layer` (outermost) as route layers with the vendor name, then one
 //! `.nest("/<vendor>", ...)` line in [`Simulator::start`] and an optional root listener.
 
@@ -18,6 +19,7 @@ pub mod control;
 pub mod extreme;
 pub mod inventory;
 pub mod ruckus;
+mod strict;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -40,6 +42,7 @@ pub use control::{FaultKind, FaultSpec};
 pub use extreme::{ExtremeEdit, ExtremeSwitches};
 pub use inventory::Inventory;
 pub use ruckus::{RuckusEdit, RuckusSwitches};
+pub use strict::RecordedBody;
 
 /// How to start a simulator.
 pub struct SimOptions {
@@ -85,6 +88,8 @@ pub(crate) struct SimState {
     pub faults: control::Faults,
     /// Seconds added to the wall clock (`/_sim/clock`).
     pub clock_offset_secs: u64,
+    /// The JSON bodies clients sent, while recording ([`Simulator::record_bodies`]).
+    pub recorded: Option<Vec<RecordedBody>>,
 }
 
 impl SimState {
@@ -97,6 +102,7 @@ impl SimState {
             calls: control::CallLog::default(),
             faults: control::Faults::default(),
             clock_offset_secs: 0,
+            recorded: None,
         }
     }
 
@@ -440,6 +446,17 @@ impl Simulator {
     pub fn extreme_switches(&self, f: impl FnOnce(&mut ExtremeSwitches)) {
         f(&mut self.shared.lock().extreme.switches);
         self.persist();
+    }
+
+    /// Start (or stop and forget) recording the JSON request bodies every vendor route
+    /// receives; kept in memory only (never in `/_sim/state` or the `--data` file).
+    pub fn record_bodies(&self, on: bool) {
+        self.shared.lock().recorded = on.then(Vec::new);
+    }
+
+    /// The bodies recorded so far, oldest first.
+    pub fn recorded_bodies(&self) -> Vec<RecordedBody> {
+        self.shared.lock().recorded.clone().unwrap_or_default()
     }
 
     /// Move the simulated clock forward (token expiry, delays, rate-limit windows).

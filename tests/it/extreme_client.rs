@@ -709,6 +709,7 @@ async fn assumed_behaviours_in_their_other_form_are_tolerated() {
         s.error_body = mspform::sim::extreme::ErrorBody::Spring;
         s.put_echo_cust_id = mspform::sim::extreme::PutEchoCustId::Msp;
         s.refresh_token_single_use = false;
+        s.partner_put_missing_lists = mspform::sim::extreme::MissingLists::Reject;
     });
     let d = env.desired_with(
         "login",

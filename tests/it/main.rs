@@ -22,4 +22,5 @@ mod sim_extreme;
 mod sim_http;
 mod sim_ruckus;
 mod state_dir;
+mod strict_bodies;
 mod support;
