@@ -85,6 +85,8 @@ pub(crate) struct SimState {
     pub faults: control::Faults,
     /// Seconds added to the wall clock (`/_sim/clock`).
     pub clock_offset_secs: u64,
+    /// While frozen, the wall-clock reading the simulated clock stands still at.
+    pub clock_frozen_ms: Option<u64>,
 }
 
 impl SimState {
@@ -97,17 +99,33 @@ impl SimState {
             calls: control::CallLog::default(),
             faults: control::Faults::default(),
             clock_offset_secs: 0,
+            clock_frozen_ms: None,
         }
     }
 
     /// The simulated clock in milliseconds since the epoch.
     pub fn now_ms(&self) -> u64 {
-        let real = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map(|d| d.as_millis() as u64)
-            .unwrap_or(0);
+        let real = self.clock_frozen_ms.unwrap_or_else(wall_ms);
         real.saturating_add(self.clock_offset_secs.saturating_mul(1000))
     }
+
+    /// Stops the simulated clock where it stands, so only advancing it moves it (rate
+    /// windows, delays and expiries become exact in tests), or lets it run with the
+    /// wall clock again (it jumps forward by the time it stood still).
+    pub fn freeze_clock(&mut self, freeze: bool) {
+        if !freeze {
+            self.clock_frozen_ms = None;
+        } else if self.clock_frozen_ms.is_none() {
+            self.clock_frozen_ms = Some(wall_ms());
+        }
+    }
+}
+
+fn wall_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
 }
 
 /// The part of the state written to `--data DIR`.
@@ -440,6 +458,17 @@ impl Simulator {
     pub fn extreme_switches(&self, f: impl FnOnce(&mut ExtremeSwitches)) {
         f(&mut self.shared.lock().extreme.switches);
         self.persist();
+    }
+
+    /// Stop the simulated clock: from now on only [`Simulator::advance_clock`] moves it.
+    pub fn freeze_clock(&self) {
+        self.shared.lock().freeze_clock(true);
+    }
+
+    /// How many times an injected fault fired on `vendor` for calls matching `route`
+    /// (a fault pattern, e.g. `POST /msp_api/v2/customers` or `* *`).
+    pub fn faults_fired(&self, vendor: &str, route: &str) -> u64 {
+        self.shared.lock().faults.fired(vendor, route)
     }
 
     /// Move the simulated clock forward (token expiry, delays, rate-limit windows).
