@@ -347,6 +347,11 @@ async fn a_create_whose_answer_is_lost_is_found_not_posted_again() {
     sim.inject_fault(fault(CREATE, FaultKind::DropAfterCommit, 1));
     let report = apply(&desired, &store).await;
     assert!(report.ok(), "{report:#?}");
+    assert_eq!(
+        sim.faults_fired("audiocodes", CREATE),
+        1,
+        "the answer was lost"
+    );
     assert_eq!(sim.calls("audiocodes", CREATE), 1, "found by short name");
     assert_eq!(short_names(&sim), ["Acme", LEGACY]);
     let owned = store.get_owned("customer.acme").unwrap().unwrap();
@@ -713,9 +718,14 @@ async fn assumed_behaviours_make_no_difference() {
         s.limit_per_second = 1;
         s.rate_limit_retry_after_secs = 1;
     });
+    let mut refused = 0;
     for _ in 0..3 {
-        assert!(!plan(&desired, &store).await.plan.has_changes());
+        let p = plan(&desired, &store).await;
+        assert!(!p.plan.has_changes());
+        refused += p.parts[0].client.rate_limited();
     }
+    // Three list calls within a few milliseconds: two share a second at least.
+    assert!(refused >= 1, "the vendor's limit was met");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

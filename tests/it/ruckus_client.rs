@@ -454,12 +454,15 @@ async fn server_errors_and_429s_on_reads_are_retried_and_a_failed_read_is_never_
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_lost_create_answer_is_found_by_name_and_never_posted_twice() {
     let sim = r1_sim().await;
+    // The vendor would take a second tenant of the same name.
+    sim.ruckus_switches(|s| s.duplicate_names = mspform::sim::ruckus::DuplicateNames::Allow);
     let dir = tempfile::tempdir().unwrap();
     let desired = load(&sim, dir.path(), PORTFOLIO);
     let store = store(dir.path());
     sim.inject_fault(fault("POST /tenants", FaultKind::DropAfterCommit, 1));
     let report = apply(&desired, &store).await;
     assert_ok(&report);
+    assert_eq!(sim.faults_fired("ruckus", "POST /tenants"), 1);
     assert_eq!(sim.calls("ruckus", "POST /tenants"), 1);
     assert_eq!(
         ec_names(&sim),
@@ -1520,7 +1523,13 @@ async fn an_unprovable_invitation_is_not_sent_twice_and_can_be_resent_on_request
         ));
         let p = plan(&changed, &store).await;
         assert_eq!(p.plan.actions[0].changes[0].field, "admin_email");
+        let fired = sim.faults_fired("ruckus", "POST /tenants/*/invitations");
         assert_ok(&apply_prepared(&p, &changed, &store).await);
+        assert_eq!(
+            sim.faults_fired("ruckus", "POST /tenants/*/invitations"),
+            fired + 1,
+            "{read:?}: the answer was lost"
+        );
         assert!(!plan(&changed, &store).await.plan.has_changes());
         assert_ok(&apply(&changed, &store).await);
         assert_eq!(invitations_to(&sim, new), 1, "{read:?}");
