@@ -304,8 +304,9 @@ mod tests {
         for _ in 0..15 {
             limiter.acquire().await;
         }
-        // 15 calls at 7/s need at least two full windows.
-        assert!(start.elapsed() >= Duration::from_secs(2));
+        // 15 calls at 7/s: 7 at once, 7 when the first window has passed (plus
+        // the 50 ms margin), the last when the second has (virtual time: exact).
+        assert_eq!(start.elapsed(), Duration::from_millis(2 * 1050));
     }
 
     #[tokio::test(start_paused = true)]
@@ -315,7 +316,11 @@ mod tests {
         limiter.exhausted().await;
         let start = tokio::time::Instant::now();
         limiter.acquire().await;
-        assert!(start.elapsed() >= Duration::from_millis(900));
+        assert_eq!(
+            start.elapsed(),
+            Duration::from_millis(1050),
+            "a full window"
+        );
     }
 
     #[tokio::test(start_paused = true)]
