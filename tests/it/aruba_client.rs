@@ -149,6 +149,11 @@ async fn server_errors_on_reads_are_retried_and_a_failed_read_never_means_empty(
         2,
     ));
     assert!(!plan(&desired, &store).await.plan.has_changes());
+    assert_eq!(
+        sim.faults_fired("aruba", "GET /msp_api/v1/devices"),
+        2,
+        "read through two 502s"
+    );
 
     sim.inject_fault(FaultSpec {
         vendor: "aruba".into(),
