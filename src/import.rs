@@ -8,10 +8,11 @@ use std::fmt::Write as _;
 
 use crate::live::LiveSnapshot;
 
-/// A TOML key made from a display name: lower case, `-` between words, unique.
+/// A TOML key made from a display name: transliterated to ASCII ("Müller" →
+/// "muller", "Москва" → "moskva"), lower case, `-` between words, unique.
 pub fn slug(name: &str, taken: &mut BTreeSet<String>) -> String {
     let mut base = String::new();
-    for c in name.chars() {
+    for c in deunicode::deunicode(name).chars() {
         if c.is_ascii_alphanumeric() {
             base.push(c.to_ascii_lowercase());
         } else if !base.ends_with('-') && !base.is_empty() {
@@ -146,13 +147,33 @@ pub fn render(provider: &str, snap: &LiveSnapshot, only: &BTreeSet<String>) -> S
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::config::text::is_valid_key;
 
     #[test]
     fn slugs_are_keys_and_unique() {
         let mut taken = BTreeSet::new();
         assert_eq!(slug("Coffee Shop", &mut taken), "coffee-shop");
         assert_eq!(slug("Coffee  Shop!", &mut taken), "coffee-shop-2");
-        assert_eq!(slug("Ünïcode", &mut taken), "n-code");
         assert_eq!(slug("***", &mut taken), "customer");
+        assert!(taken.iter().all(|k| is_valid_key(k)), "{taken:?}");
+    }
+
+    #[test]
+    fn slugs_keep_the_letters_of_names_outside_ascii() {
+        let mut taken = BTreeSet::new();
+        for (name, key) in [
+            ("Ünïcode", "unicode"),
+            ("Müller Straße GmbH", "muller-strasse-gmbh"),
+            ("Café Zoë", "cafe-zoe"),
+            ("Øresund Æble", "oresund-aeble"),
+            ("Москва Ритейл", "moskva-riteil"),
+            ("Ελλάδα", "ellada"),
+            ("北京", "bei-jing"),
+        ] {
+            assert_eq!(slug(name, &mut taken), key, "{name}");
+        }
+        // Names that differ only in their accents stay apart.
+        assert_eq!(slug("Cafe Zoe", &mut taken), "cafe-zoe-2");
+        assert!(taken.iter().all(|k| is_valid_key(k)), "{taken:?}");
     }
 }

@@ -22,7 +22,7 @@ mod refs;
 mod ruckus;
 mod secrets;
 mod source;
-mod text;
+pub(crate) mod text;
 
 use std::fs;
 use std::path::{Path, PathBuf};

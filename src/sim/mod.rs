@@ -90,6 +90,8 @@ pub(crate) struct SimState {
     pub clock_offset_secs: u64,
     /// The JSON bodies clients sent, while recording ([`Simulator::record_bodies`]).
     pub recorded: Option<Vec<RecordedBody>>,
+    /// While frozen, the wall-clock reading the simulated clock stands still at.
+    pub clock_frozen_ms: Option<u64>,
 }
 
 impl SimState {
@@ -103,17 +105,33 @@ impl SimState {
             faults: control::Faults::default(),
             clock_offset_secs: 0,
             recorded: None,
+            clock_frozen_ms: None,
         }
     }
 
     /// The simulated clock in milliseconds since the epoch.
     pub fn now_ms(&self) -> u64 {
-        let real = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map(|d| d.as_millis() as u64)
-            .unwrap_or(0);
+        let real = self.clock_frozen_ms.unwrap_or_else(wall_ms);
         real.saturating_add(self.clock_offset_secs.saturating_mul(1000))
     }
+
+    /// Stops the simulated clock where it stands, so only advancing it moves it (rate
+    /// windows, delays and expiries become exact in tests), or lets it run with the
+    /// wall clock again (it jumps forward by the time it stood still).
+    pub fn freeze_clock(&mut self, freeze: bool) {
+        if !freeze {
+            self.clock_frozen_ms = None;
+        } else if self.clock_frozen_ms.is_none() {
+            self.clock_frozen_ms = Some(wall_ms());
+        }
+    }
+}
+
+fn wall_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
 }
 
 /// The part of the state written to `--data DIR`.
@@ -457,6 +475,17 @@ impl Simulator {
     /// The bodies recorded so far, oldest first.
     pub fn recorded_bodies(&self) -> Vec<RecordedBody> {
         self.shared.lock().recorded.clone().unwrap_or_default()
+    }
+
+    /// Stop the simulated clock: from now on only [`Simulator::advance_clock`] moves it.
+    pub fn freeze_clock(&self) {
+        self.shared.lock().freeze_clock(true);
+    }
+
+    /// How many times an injected fault fired on `vendor` for calls matching `route`
+    /// (a fault pattern, e.g. `POST /msp_api/v2/customers` or `* *`).
+    pub fn faults_fired(&self, vendor: &str, route: &str) -> u64 {
+        self.shared.lock().faults.fired(vendor, route)
     }
 
     /// Move the simulated clock forward (token expiry, delays, rate-limit windows).

@@ -62,6 +62,15 @@ async fn an_expired_token_is_refreshed_once_and_the_rotated_refresh_token_kept()
     // A new process starts from the configured (now spent) refresh token: state's wins.
     let fresh_client_plan = plan(&desired, &store).await;
     assert!(!fresh_client_plan.plan.has_changes());
+    assert_eq!(
+        sim.calls("aruba", "POST /oauth2/token"),
+        3,
+        "the new client refreshed once, with the saved token"
+    );
+    assert_ne!(
+        store.credential("aruba", "refresh_token").unwrap().unwrap(),
+        second
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -141,6 +150,11 @@ async fn server_errors_on_reads_are_retried_and_a_failed_read_never_means_empty(
         2,
     ));
     assert!(!plan(&desired, &store).await.plan.has_changes());
+    assert_eq!(
+        sim.faults_fired("aruba", "GET /msp_api/v1/devices"),
+        2,
+        "read through two 502s"
+    );
 
     sim.inject_fault(FaultSpec {
         vendor: "aruba".into(),
@@ -227,8 +241,9 @@ async fn converges_under_every_assumed_alternative() {
     sim.reset_calls();
     let p = plan(&desired, &store).await;
     assert!(!p.plan.has_changes(), "{:#?}", p.plan.actions);
-    assert!(
-        sim.calls("aruba", "GET /msp_api/v1/devices") >= 5,
+    assert_eq!(
+        sim.calls("aruba", "GET /msp_api/v1/devices"),
+        5,
         "paged through 210 devices 50 at a time"
     );
     let r = engine::apply(&p, &desired, store.clone(), &AtomicBool::new(false)).await;

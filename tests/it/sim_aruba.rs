@@ -279,17 +279,16 @@ async fn auth_requires_a_bearer_and_refresh_rotates_tokens() {
 async fn rate_limits_per_second_and_per_day() {
     let h = start().await;
     h.sim.aruba_switches(|s| s.limit_per_second = 7);
-    // Start right after a second boundary so the 8 calls share one window.
-    loop {
-        let ms = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .expect("clock")
-            .subsec_millis();
-        if ms < 50 {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(5)).await;
-    }
+    // The simulated clock stands still, so the 8 calls share one window whatever
+    // the machine's speed (over HTTP, as a harness outside Rust would do it).
+    let r = h
+        .http
+        .post(format!("{}/_sim/clock", h.sim.url()))
+        .json(&json!({"freeze": true}))
+        .send()
+        .await
+        .expect("clock");
+    assert_eq!(r.status(), 200);
     let mut last = None;
     for i in 0..8 {
         let r = h.get("/msp_api/v1/customers").await;
@@ -310,6 +309,13 @@ async fn rate_limits_per_second_and_per_day() {
     assert_eq!(r.header("x-ratelimit-remaining-second"), "0");
     assert_eq!(r.body["message"], "API rate limit exceeded");
     assert!(r.headers.get("retry-after").is_none());
+    assert_eq!(h.get("/msp_api/v1/customers").await.status, 429, "still");
+    // The next second opens a new window of 7.
+    h.sim.advance_clock(1);
+    for i in 0..7 {
+        assert_eq!(h.get("/msp_api/v1/customers").await.status, 200, "call {i}");
+    }
+    assert_eq!(h.get("/msp_api/v1/customers").await.status, 429);
 
     // The day quota, counted for TenantID calls too.
     h.sim.aruba_switches(|s| {
@@ -1211,6 +1217,36 @@ async fn faults_status_latency_rate_limit_and_drop_after_commit() {
     );
     assert_eq!(h.move_devices(&cid, &["AP0000001"]).await.status, 200);
     assert_eq!(h.sim.calls("aruba", DEVICES_PUT), 3);
+    assert_eq!(h.sim.faults_fired("aruba", DEVICES_PUT), 2, "count: 2");
+    assert_eq!(h.sim.faults_fired("aruba", "* *"), 2);
+    assert_eq!(h.sim.faults_fired("extreme", "* *"), 0);
+    let fired = &h.sim.dump()["faults_fired"];
+    assert_eq!(
+        fired[0],
+        json!({"vendor": "aruba", "call": DEVICES_PUT, "kind": {"type": "status", "status": 500}})
+    );
+
+    // A vendor that quotes the rejected request back: nothing is committed.
+    h.sim.inject_fault(FaultSpec {
+        vendor: "aruba".into(),
+        route: "POST /msp_api/v2/customers".into(),
+        kind: FaultKind::Echo { status: 400 },
+        count: Some(1),
+        rate: None,
+    });
+    let sent = customer_body("Echoed");
+    let r = h
+        .call(Method::POST, "/msp_api/v2/customers", Some(sent.clone()))
+        .await;
+    assert_eq!(r.status, 400);
+    assert_eq!(r.body, sent, "the request body, verbatim");
+    assert_eq!(r.header("content-type"), "application/json");
+    assert_eq!(
+        h.get("/msp_api/v1/customers?customer_name=Echoed")
+            .await
+            .body["total"],
+        0
+    );
 
     // Over HTTP: latency on every GET of one route.
     let r = h
@@ -1493,6 +1529,40 @@ async fn call_counts_switches_and_reset_over_http() {
         .expect("clock");
     assert_eq!(r.status(), 200);
     assert_eq!(h.sim.dump()["clock_offset_secs"], 10);
+    let r = h
+        .http
+        .post(format!("{}/_sim/clock", h.sim.url()))
+        .json(&json!({"advance": 10}))
+        .send()
+        .await
+        .expect("clock");
+    assert_eq!(r.status(), 400, "a misspelt field is refused");
+}
+
+/// A frozen simulated clock moves only when advanced; unfrozen, it runs again.
+#[tokio::test]
+async fn a_frozen_clock_moves_only_when_advanced() {
+    let h = start().await;
+    let clock = |body: Value| {
+        let http = h.http.clone();
+        let url = format!("{}/_sim/clock", h.sim.url());
+        async move { Resp::read(http.post(url).json(&body).send().await.expect("clock")).await }
+    };
+    let frozen = clock(json!({"freeze": true})).await;
+    assert_eq!(frozen.status, 200);
+    assert_eq!(frozen.body["frozen"], true);
+    let at = frozen.body["now_ms"].as_u64().expect("now_ms");
+    // Wait (bounded) until the wall clock has moved on by a millisecond at least.
+    let wall = Instant::now();
+    while wall.elapsed() < Duration::from_millis(2) {
+        tokio::task::yield_now().await;
+    }
+    assert_eq!(h.sim.dump()["now_ms"], at, "it stands still");
+    h.sim.advance_clock(5);
+    assert_eq!(h.sim.dump()["now_ms"], at + 5000);
+    let running = clock(json!({"freeze": false})).await;
+    assert_eq!(running.body["frozen"], false);
+    assert!(running.body["now_ms"].as_u64().expect("now_ms") >= at + 5000);
 }
 
 #[tokio::test]

@@ -28,6 +28,18 @@ pub async fn sim(limited: bool) -> Simulator {
     sim
 }
 
+/// Lets the vendors take a second object with a name they already hold, where the
+/// fact sheet only assumes they refuse one: a "no duplicate" check then sees any
+/// duplicate mspform makes instead of the vendor's refusal hiding it.
+pub fn allow_duplicates(sim: &Simulator) {
+    sim.aruba_switches(|s| {
+        s.allow_duplicate_names = true;
+        s.allow_duplicate_site_names = true;
+    });
+    sim.extreme_switches(|s| s.duplicate_names = mspform::sim::extreme::DuplicateNames::Allow);
+    sim.ruckus_switches(|s| s.duplicate_names = mspform::sim::ruckus::DuplicateNames::Allow);
+}
+
 /// Writes the simulator's token to a file so tests need no environment variables.
 pub fn token_file(dir: &Path) -> PathBuf {
     let path = dir.join("aruba-token");
