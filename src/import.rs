@@ -17,49 +17,14 @@ pub struct File {
     pub text: String,
 }
 
-/// A Latin letter with a diacritic → its base letters (`ü` → `u`, `ß` → `ss`).
-fn fold(c: char) -> Option<&'static str> {
-    const TABLE: &[(&str, &str)] = &[
-        ("àáâãäåāăą", "a"),
-        ("æ", "ae"),
-        ("çćĉċč", "c"),
-        ("ďđ", "d"),
-        ("èéêëēĕėęě", "e"),
-        ("ĝğġģ", "g"),
-        ("ĥħ", "h"),
-        ("ìíîïĩīĭįı", "i"),
-        ("ĵ", "j"),
-        ("ķ", "k"),
-        ("ĺļľŀł", "l"),
-        ("ñńņňŉ", "n"),
-        ("òóôõöøōŏő", "o"),
-        ("œ", "oe"),
-        ("ŕŗř", "r"),
-        ("śŝşš", "s"),
-        ("ß", "ss"),
-        ("ţťŧ", "t"),
-        ("þ", "th"),
-        ("ùúûüũūŭůűų", "u"),
-        ("ŵ", "w"),
-        ("ýÿŷ", "y"),
-        ("źżž", "z"),
-    ];
-    let lower = c.to_lowercase().next()?;
-    TABLE
-        .iter()
-        .find(|(from, _)| from.contains(lower))
-        .map(|(_, to)| *to)
-}
-
-/// A configuration key made from a display name: lower case, Latin letters
-/// without their accents, `-` between words; unique in `taken` (which it joins).
+/// A configuration key made from a display name: lower case, transliterated
+/// to ASCII (deunicode: `Ünïcode` → `unicode`, `北京` → `bei-jing`), `-`
+/// between words; unique in `taken` (which it joins).
 pub fn slug(name: &str, fallback: &str, taken: &mut BTreeSet<String>) -> String {
     let mut base = String::new();
-    for c in name.chars() {
+    for c in deunicode::deunicode(name).chars() {
         if c.is_ascii_alphanumeric() {
             base.push(c.to_ascii_lowercase());
-        } else if let Some(folded) = fold(c) {
-            base.push_str(folded);
         } else if !base.ends_with('-') && !base.is_empty() {
             base.push('-');
         }
@@ -190,14 +155,34 @@ mod tests {
     use crate::vendor::import::{ImportedDevice, ImportedPartner, ImportedSite};
 
     #[test]
-    fn slugs_are_keys_keep_their_letters_and_are_unique() {
+    fn slugs_are_keys_and_unique() {
         let mut taken = BTreeSet::new();
         assert_eq!(slug("Coffee Shop", "c", &mut taken), "coffee-shop");
         assert_eq!(slug("Coffee  Shop!", "c", &mut taken), "coffee-shop-2");
-        assert_eq!(slug("Ünïcode Straße", "c", &mut taken), "unicode-strasse");
-        assert_eq!(slug("Café Núñez", "c", &mut taken), "cafe-nunez");
         assert_eq!(slug("***", "customer", &mut taken), "customer");
-        assert_eq!(slug("東京", "customer", &mut taken), "customer-2");
+        assert_eq!(slug("***", "customer", &mut taken), "customer-2");
+    }
+
+    #[test]
+    fn slugs_keep_the_letters_of_names_outside_ascii() {
+        let mut taken = BTreeSet::new();
+        for (name, key) in [
+            ("Ünïcode", "unicode"),
+            ("Müller Straße GmbH", "muller-strasse-gmbh"),
+            ("Café Zoë", "cafe-zoe"),
+            ("Øresund Æble", "oresund-aeble"),
+            ("Москва Ритейл", "moskva-riteil"),
+            ("Ελλάδα", "ellada"),
+            ("北京", "bei-jing"),
+        ] {
+            assert_eq!(slug(name, "customer", &mut taken), key, "{name}");
+        }
+        // Names that differ only in their accents stay apart.
+        assert_eq!(slug("Cafe Zoe", "customer", &mut taken), "cafe-zoe-2");
+        assert!(
+            taken.iter().all(|k| crate::config::is_valid_key(k)),
+            "{taken:?}"
+        );
     }
 
     #[test]

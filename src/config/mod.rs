@@ -19,7 +19,7 @@ mod provider;
 mod refs;
 mod secrets;
 mod source;
-mod text;
+pub(crate) mod text;
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -39,7 +39,7 @@ pub(crate) use country::normalize_country;
 pub(crate) use provider::{check_key, env_name, secret, secret_with};
 pub(crate) use refs::check_licenses;
 pub use source::{Node, Repeats, Sink, SourceFile, Table, string_list};
-pub(crate) use text::{closest, did_you_mean, forbidden_char, list};
+pub(crate) use text::{closest, did_you_mean, forbidden_char, is_valid_key, list};
 
 /// Loads a file, or a directory of `*.toml` files (recursively, sorted by path;
 /// symbolic links followed; hidden entries and files not ending in `.toml` are

@@ -50,6 +50,9 @@ pub enum FaultKind {
     RateLimitDay,
     /// Run and commit the handler, then cut the connection before any response.
     DropAfterCommit,
+    /// Answer with this status and the request body sent back verbatim, without
+    /// running the handler: a vendor whose validation error echoes its input.
+    Echo { status: u16 },
 }
 
 /// Put on a fault response so the vendor layer can set its own headers (e.g. Aruba's
@@ -66,10 +69,20 @@ struct ActiveFault {
     remaining: Option<u32>,
 }
 
+/// A fault that fired: on which vendor, on which call (`METHOD /route`), what it did.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct FiredFault {
+    pub vendor: String,
+    pub call: String,
+    pub kind: FaultKind,
+}
+
 /// The injected faults, in the order they were added; the first that fires wins.
+/// Every fault that fires is logged, so a test can prove it fired.
 #[derive(Debug)]
 pub(crate) struct Faults {
     active: Vec<ActiveFault>,
+    fired: Vec<FiredFault>,
     rng: u64,
 }
 
@@ -77,6 +90,7 @@ impl Default for Faults {
     fn default() -> Self {
         Faults {
             active: Vec::new(),
+            fired: Vec::new(),
             rng: 0x9E37_79B9_7F4A_7C15,
         }
     }
@@ -88,8 +102,17 @@ impl Faults {
         self.active.push(ActiveFault { spec, remaining });
     }
 
+    /// Removes the active faults; the log of those that fired stays.
     pub fn clear(&mut self) {
         self.active.clear();
+    }
+
+    /// How many times a fault fired on `vendor` for a call matching `pattern`.
+    pub fn fired(&self, vendor: &str, pattern: &str) -> u64 {
+        self.fired
+            .iter()
+            .filter(|f| f.vendor == vendor && route_matches(pattern, &f.call))
+            .count() as u64
     }
 
     fn next_f64(&mut self) -> f64 {
@@ -120,6 +143,11 @@ impl Faults {
         }
         let i = fired?;
         let kind = self.active[i].spec.kind.clone();
+        self.fired.push(FiredFault {
+            vendor: vendor.to_string(),
+            call: route.to_string(),
+            kind: kind.clone(),
+        });
         if let Some(n) = &mut self.active[i].remaining {
             *n = n.saturating_sub(1);
             if *n == 0 {
@@ -266,6 +294,18 @@ pub(crate) async fn fault_layer(
             });
             (status, Json(body)).into_response()
         }
+        Some(FaultKind::Echo { status }) => {
+            let status = StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST);
+            let body = axum::body::to_bytes(req.into_body(), 1 << 20)
+                .await
+                .unwrap_or_default();
+            (
+                status,
+                [(axum::http::header::CONTENT_TYPE, "application/json")],
+                body,
+            )
+                .into_response()
+        }
         Some(kind @ (FaultKind::RateLimitSecond | FaultKind::RateLimitDay)) => {
             let marker = if kind == FaultKind::RateLimitSecond {
                 FaultMarker::RateLimitSecond
@@ -407,6 +447,7 @@ pub(crate) fn dump(st: &SimState) -> Value {
         "ruckus": serde_json::to_value(&st.ruckus).unwrap_or(Value::Null),
         "calls": st.calls.to_json(),
         "faults": st.faults.specs(),
+        "faults_fired": st.faults.fired,
         "clock_offset_secs": st.clock_offset_secs,
         "now_ms": st.now_ms(),
     })
@@ -441,18 +482,28 @@ async fn aruba_switches(State(sh): State<Shared>, body: Bytes) -> Response {
 }
 
 #[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 struct ClockBody {
+    #[serde(default)]
     advance_secs: u64,
+    /// Stop (true) or restart (false) the simulated clock; see [`SimState::freeze_clock`].
+    #[serde(default)]
+    freeze: Option<bool>,
 }
 
 async fn clock(State(sh): State<Shared>, body: Bytes) -> Response {
     match serde_json::from_slice::<ClockBody>(&body) {
         Ok(c) => {
             let mut st = sh.lock();
+            if let Some(freeze) = c.freeze {
+                st.freeze_clock(freeze);
+            }
             st.clock_offset_secs = st.clock_offset_secs.saturating_add(c.advance_secs);
-            Json(json!({"clock_offset_secs": st.clock_offset_secs, "now_ms": st.now_ms()}))
+            Json(json!({"clock_offset_secs": st.clock_offset_secs, "now_ms": st.now_ms(), "frozen": st.clock_frozen_ms.is_some()}))
                 .into_response()
         }
-        Err(e) => bad_request(format!("expected {{\"advance_secs\": N}}: {e}")),
+        Err(e) => bad_request(format!(
+            "expected {{\"advance_secs\": N, \"freeze\": true|false}}: {e}"
+        )),
     }
 }

@@ -7,7 +7,8 @@
 //!
 //! Adding a vendor: a `src/sim/<vendor>/` module with its state (a field of `SimState`,
 //! serialized into the `--data` file), a `router(shared)` whose routes carry
-//! `control::fault_layer` (innermost), the vendor's own auth/limits gate, and
+//! `control::fault_layer` (innermost), `strict::layer` (content type and the documented
+//! bodies of the vendor's `bodies.rs`), the vendor's own auth/limits gate, and
 //! `control::count_layer` (outermost) as route layers with the vendor name, then one
 //! `.nest("/<vendor>", ...)` line in [`Simulator::start`] and an optional root listener.
 
@@ -18,6 +19,7 @@ pub mod control;
 pub mod extreme;
 pub mod inventory;
 pub mod ruckus;
+mod strict;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -40,6 +42,7 @@ pub use control::{FaultKind, FaultSpec};
 pub use extreme::{ExtremeEdit, ExtremeSwitches};
 pub use inventory::Inventory;
 pub use ruckus::{RuckusEdit, RuckusSwitches};
+pub use strict::RecordedBody;
 
 /// How to start a simulator.
 pub struct SimOptions {
@@ -85,6 +88,10 @@ pub(crate) struct SimState {
     pub faults: control::Faults,
     /// Seconds added to the wall clock (`/_sim/clock`).
     pub clock_offset_secs: u64,
+    /// The JSON bodies clients sent, while recording ([`Simulator::record_bodies`]).
+    pub recorded: Option<Vec<RecordedBody>>,
+    /// While frozen, the wall-clock reading the simulated clock stands still at.
+    pub clock_frozen_ms: Option<u64>,
 }
 
 impl SimState {
@@ -97,17 +104,34 @@ impl SimState {
             calls: control::CallLog::default(),
             faults: control::Faults::default(),
             clock_offset_secs: 0,
+            recorded: None,
+            clock_frozen_ms: None,
         }
     }
 
     /// The simulated clock in milliseconds since the epoch.
     pub fn now_ms(&self) -> u64 {
-        let real = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map(|d| d.as_millis() as u64)
-            .unwrap_or(0);
+        let real = self.clock_frozen_ms.unwrap_or_else(wall_ms);
         real.saturating_add(self.clock_offset_secs.saturating_mul(1000))
     }
+
+    /// Stops the simulated clock where it stands, so only advancing it moves it (rate
+    /// windows, delays and expiries become exact in tests), or lets it run with the
+    /// wall clock again (it jumps forward by the time it stood still).
+    pub fn freeze_clock(&mut self, freeze: bool) {
+        if !freeze {
+            self.clock_frozen_ms = None;
+        } else if self.clock_frozen_ms.is_none() {
+            self.clock_frozen_ms = Some(wall_ms());
+        }
+    }
+}
+
+fn wall_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
 }
 
 /// The part of the state written to `--data DIR`.
@@ -440,6 +464,28 @@ impl Simulator {
     pub fn extreme_switches(&self, f: impl FnOnce(&mut ExtremeSwitches)) {
         f(&mut self.shared.lock().extreme.switches);
         self.persist();
+    }
+
+    /// Start (or stop and forget) recording the JSON request bodies every vendor route
+    /// receives; kept in memory only (never in `/_sim/state` or the `--data` file).
+    pub fn record_bodies(&self, on: bool) {
+        self.shared.lock().recorded = on.then(Vec::new);
+    }
+
+    /// The bodies recorded so far, oldest first.
+    pub fn recorded_bodies(&self) -> Vec<RecordedBody> {
+        self.shared.lock().recorded.clone().unwrap_or_default()
+    }
+
+    /// Stop the simulated clock: from now on only [`Simulator::advance_clock`] moves it.
+    pub fn freeze_clock(&self) {
+        self.shared.lock().freeze_clock(true);
+    }
+
+    /// How many times an injected fault fired on `vendor` for calls matching `route`
+    /// (a fault pattern, e.g. `POST /msp_api/v2/customers` or `* *`).
+    pub fn faults_fired(&self, vendor: &str, route: &str) -> u64 {
+        self.shared.lock().faults.fired(vendor, route)
     }
 
     /// Move the simulated clock forward (token expiry, delays, rate-limit windows).

@@ -325,8 +325,9 @@ mod tests {
         for _ in 0..15 {
             limiter.acquire().await;
         }
-        // 15 calls at 7/s need at least two full windows.
-        assert!(start.elapsed() >= Duration::from_secs(2));
+        // 15 calls at 7/s: 7 at once, 7 when the first window has passed (plus
+        // the 50 ms margin), the last when the second has (virtual time: exact).
+        assert_eq!(start.elapsed(), Duration::from_millis(2 * 1050));
     }
 
     #[tokio::test(start_paused = true)]
@@ -336,7 +337,11 @@ mod tests {
         limiter.exhausted().await;
         let start = tokio::time::Instant::now();
         limiter.acquire().await;
-        assert!(start.elapsed() >= Duration::from_millis(900));
+        assert_eq!(
+            start.elapsed(),
+            Duration::from_millis(1050),
+            "a full window"
+        );
     }
 
     #[tokio::test(start_paused = true)]
@@ -361,7 +366,44 @@ mod tests {
 
     #[test]
     fn secrets_are_never_in_errors() {
-        let err = resolve_secret(&SecretRef::Env("MSPFORM_TEST_UNSET_VAR_X".into())).unwrap_err();
-        assert!(err.contains("MSPFORM_TEST_UNSET_VAR_X"));
+        const SECRET: &str = "hunter2-Never-Shown-0x5eC";
+        let dir = tempfile::tempdir().unwrap();
+        let file = |name: &str, bytes: &[u8]| {
+            let path = dir.path().join(name);
+            std::fs::write(&path, bytes).unwrap();
+            SecretRef::File(path)
+        };
+        // The value itself is read as it is, so the files below really hold it.
+        let good = file("good", format!("{SECRET}\n").as_bytes());
+        assert_eq!(resolve_secret(&good).unwrap(), SECRET);
+        let cases = [
+            // The secret, then bytes that are not UTF-8: read, but not usable.
+            (
+                file("garbled", &[SECRET.as_bytes(), b"\xff\xfe"].concat()),
+                "garbled",
+            ),
+            (
+                file("truncated", &[SECRET.as_bytes(), b"\xc3"].concat()),
+                "truncated",
+            ),
+            (file("blank", b" \n\t"), "blank"),
+            (SecretRef::File(dir.path().join("missing")), "missing"),
+            (SecretRef::File(dir.path().to_path_buf()), "the directory"),
+            (
+                SecretRef::Env("MSPFORM_TEST_UNSET_VAR_X".into()),
+                "MSPFORM_TEST_UNSET_VAR_X",
+            ),
+        ];
+        for (reference, name) in cases {
+            let err = resolve_secret(&reference).unwrap_err();
+            assert!(!err.contains(SECRET), "{name}: {err}");
+            assert!(!err.contains("hunter2"), "{name}: not even a part: {err}");
+            let names = if name == "the directory" {
+                err.contains(&dir.path().display().to_string())
+            } else {
+                err.contains(name)
+            };
+            assert!(names, "{name}: the error says where it looked: {err}");
+        }
     }
 }

@@ -217,10 +217,12 @@ impl Transport {
         self.rate_limited.load(Ordering::Relaxed)
     }
 
+    /// The body for an error: secrets redacted first, then cut short (cut first, a
+    /// secret straddling the cut would no longer match and its head would show).
     fn scrub(&self, text: &str) -> String {
-        self.redact.iter().fold(snippet(text), |acc, s| {
+        snippet(&self.redact.iter().fold(text.to_string(), |acc, s| {
             acc.replace(s.as_str(), "[redacted]")
-        })
+        }))
     }
 
     /// Sends one call: journals writes (when `write` is given) before sending,
@@ -406,6 +408,26 @@ mod tests {
     fn token_requests_are_retried_like_reads() {
         let token = Call::new(Method::POST, "/oauth2/token/t").anonymous();
         assert!(token.anonymous && token.idempotent);
+    }
+
+    #[test]
+    fn a_secret_is_redacted_before_the_body_is_cut_short() {
+        let secret = "Carrier-Pa55-word!";
+        let transport = Transport::new(
+            "p",
+            "http://127.0.0.1:1",
+            Arc::new(RateLimiter::new(1, Duration::from_secs(1))),
+            1,
+        )
+        .unwrap()
+        .redacting([secret.to_string()]);
+        // Wherever the secret sits, the snippet shows no part of it.
+        for at in [0, 150, 290, 295, 299, 400] {
+            let body = format!("{}{secret}{}", "x".repeat(at), "y".repeat(50));
+            let shown = transport.scrub(&body);
+            assert!(!shown.contains(&secret[..4]), "at {at}: {shown}");
+            assert!(shown.chars().count() <= 301, "at {at}: still cut short");
+        }
     }
 
     #[test]

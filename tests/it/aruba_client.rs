@@ -8,7 +8,8 @@ use mspform::engine::{self, EngineError};
 use mspform::model::{ArubaAuth, SecretRef};
 use mspform::providers::ProviderError;
 use mspform::sim::aruba::{
-    AssociationConflict, AutolicenseReadShape, MspDeviceCustomerId, NameFilter,
+    AssociationConflict, AutolicenseReadShape, ErrorBody, MspDeviceCustomerId, NameFilter,
+    RateLimitBody, UnauthorizedBody,
 };
 use mspform::sim::{FaultKind, FaultSpec};
 
@@ -61,6 +62,15 @@ async fn an_expired_token_is_refreshed_once_and_the_rotated_refresh_token_kept()
     // A new process starts from the configured (now spent) refresh token: state's wins.
     let fresh_client_plan = plan(&desired, &store).await;
     assert!(!fresh_client_plan.plan.has_changes());
+    assert_eq!(
+        sim.calls("aruba", "POST /oauth2/token"),
+        3,
+        "the new client refreshed once, with the saved token"
+    );
+    assert_ne!(
+        store.credential("aruba", "refresh_token").unwrap().unwrap(),
+        second
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -140,6 +150,11 @@ async fn server_errors_on_reads_are_retried_and_a_failed_read_never_means_empty(
         2,
     ));
     assert!(!plan(&desired, &store).await.plan.has_changes());
+    assert_eq!(
+        sim.faults_fired("aruba", "GET /msp_api/v1/devices"),
+        2,
+        "read through two 502s"
+    );
 
     sim.inject_fault(FaultSpec {
         vendor: "aruba".into(),
@@ -217,6 +232,7 @@ async fn converges_under_every_assumed_alternative() {
         s.customers_max_limit = 2;
         s.autolicense_applies_existing = false;
     });
+    sim.aruba_switches(error_alternatives);
     let dir = tempfile::tempdir().unwrap();
     let desired = portfolio(&sim, dir.path());
     let store = store(dir.path());
@@ -225,8 +241,9 @@ async fn converges_under_every_assumed_alternative() {
     sim.reset_calls();
     let p = plan(&desired, &store).await;
     assert!(!p.plan.has_changes(), "{:#?}", p.plan.actions);
-    assert!(
-        sim.calls("aruba", "GET /msp_api/v1/devices") >= 5,
+    assert_eq!(
+        sim.calls("aruba", "GET /msp_api/v1/devices"),
+        5,
         "paged through 210 devices 50 at a time"
     );
     let r = engine::apply(&p, &desired, store.clone(), &AtomicBool::new(false)).await;
@@ -419,4 +436,167 @@ async fn a_persistent_refresh_500_is_an_error_naming_vendor_call_and_status() {
         5,
         "one try and four retries"
     );
+}
+
+/// Issue 8: the error statuses and bodies the fact sheet only assumes, in their other
+/// forms at once (`converges_under_every_assumed_alternative` adds them too).
+fn error_alternatives(s: &mut mspform::sim::ArubaSwitches) {
+    s.unauthorized_body = UnauthorizedBody::Text;
+    s.rate_limit_body = RateLimitBody::Empty;
+    s.error_body = ErrorBody::InBand;
+    s.unknown_serial_status = 404;
+    s.no_free_license_status = 400;
+    s.unknown_site_status = 400;
+}
+
+/// A simulator with the embedded inventory changed by one text replacement.
+async fn sim_with(from: &str, to: &str) -> mspform::sim::Simulator {
+    let text = std::fs::read_to_string(repo().join("examples/sim-inventory.toml")).unwrap();
+    assert!(text.contains(from), "the inventory has {from}");
+    let inventory = mspform::sim::Inventory::from_toml_str(&text.replace(from, to)).unwrap();
+    let sim = mspform::sim::Simulator::start(mspform::sim::SimOptions::new(
+        "127.0.0.1:0".parse().unwrap(),
+        inventory,
+    ))
+    .await
+    .expect("simulator starts");
+    sim.aruba_switches(|s| s.limit_per_second = 0);
+    sim
+}
+
+/// Whatever the 401 body looks like (it holds `invalid_token`, the only part the fact
+/// sheet confirms), an expired token is refreshed once and the plan goes on.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_expired_token_is_refreshed_whatever_the_401_body() {
+    for shape in [
+        UnauthorizedBody::Oauth,
+        UnauthorizedBody::ErrorOnly,
+        UnauthorizedBody::Text,
+    ] {
+        let sim = sim(false).await;
+        sim.aruba_switches(|s| s.unauthorized_body = shape);
+        let dir = tempfile::tempdir().unwrap();
+        let mut desired = portfolio(&sim, dir.path());
+        oauth(&mut desired, dir.path());
+        let store = store(dir.path());
+        assert!(apply(&desired, &store).await.ok(), "{shape:?}");
+        sim.advance_clock(7201);
+        let p = plan(&desired, &store).await;
+        assert!(!p.plan.has_changes(), "{shape:?}");
+        assert_eq!(sim.calls("aruba", "POST /oauth2/token"), 2, "{shape:?}");
+    }
+}
+
+/// Whatever the 429 body looks like, the headers decide: a per-second 429 is waited
+/// out, an exhausted day stops with the reset time.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_429_is_read_from_its_headers_whatever_its_body() {
+    for shape in [
+        RateLimitBody::Kong,
+        RateLimitBody::Empty,
+        RateLimitBody::Text,
+    ] {
+        let sim = sim(false).await;
+        sim.aruba_switches(|s| s.rate_limit_body = shape);
+        let dir = tempfile::tempdir().unwrap();
+        let desired = portfolio(&sim, dir.path());
+        let store = store(dir.path());
+        sim.inject_fault(fault(
+            "GET /msp_api/v1/customers",
+            FaultKind::RateLimitSecond,
+            1,
+        ));
+        let p = plan(&desired, &store).await;
+        assert_eq!(p.parts[0].client.rate_limited(), 1, "{shape:?}");
+        sim.inject_fault(fault("GET /msp_api/v1/devices", FaultKind::RateLimitDay, 1));
+        let err = engine::plan(&desired, store.clone(), &[])
+            .await
+            .err()
+            .expect("quota error");
+        assert!(
+            err.to_string().contains("daily API quota"),
+            "{shape:?}: {err}"
+        );
+    }
+}
+
+/// A licence the pool cannot cover is refused with a status and body the fact sheet only
+/// assumes (409, service error): under every alternative the failed action names the
+/// call and the status, and the rest of the apply goes on.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_licence_names_the_call_and_status_in_every_error_shape() {
+    for (shape, status) in [
+        (ErrorBody::Service, 409u16),
+        (ErrorBody::Message, 400),
+        (ErrorBody::InBand, 422),
+    ] {
+        let sim = sim_with(
+            "FOUNDATION_70XX = { tokens = 30",
+            "FOUNDATION_70XX = { tokens = 0",
+        )
+        .await;
+        sim.aruba_switches(|s| {
+            s.error_body = shape;
+            s.no_free_license_status = status;
+        });
+        let dir = tempfile::tempdir().unwrap();
+        let desired = portfolio(&sim, dir.path());
+        let store = store(dir.path());
+        let report = apply(&desired, &store).await;
+        let Some(mspform::providers::Outcome::Failed(message)) =
+            report.actions.get("device.GW0000001")
+        else {
+            panic!("{shape:?}: {report:#?}")
+        };
+        assert!(
+            message.contains("POST /platform/licensing/v1/subscriptions/assign")
+                && message.contains(&status.to_string())
+                && message.contains("tokens"),
+            "{shape:?}: {message}"
+        );
+        let failed: Vec<&String> = report
+            .actions
+            .iter()
+            .filter(|(_, o)| !matches!(o, mspform::providers::Outcome::Done))
+            .map(|(a, _)| a)
+            .collect();
+        assert_eq!(failed, ["device.GW0000001"], "{shape:?}");
+    }
+}
+
+/// The status of an unknown site is only assumed (404). A site delete whose answer was
+/// lost is retried, and the retry meets a site that is gone: done, whatever it answers.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_site_delete_whose_answer_was_lost_is_done_whatever_an_unknown_site_answers() {
+    for status in [404u16, 400] {
+        let sim = sim(false).await;
+        sim.aruba_switches(|s| s.unknown_site_status = status);
+        let dir = tempfile::tempdir().unwrap();
+        let desired = portfolio(&sim, dir.path());
+        let store = store(dir.path());
+        // A site without devices: its delete is the only DELETE of the second apply.
+        let mut with_popup = desired.clone();
+        let coffee = with_popup.customers.get_mut("coffee-shop").unwrap();
+        let mspform::model::CustomerSpec::Aruba(a) = &mut coffee.spec else {
+            panic!("an Aruba customer")
+        };
+        let mut popup = a.sites["roastery"].clone();
+        popup.key = "popup".into();
+        popup.name = "Popup Store".into();
+        a.sites.insert("popup".into(), popup);
+        assert!(apply(&with_popup, &store).await.ok());
+        sim.inject_fault(fault(
+            "DELETE /central/v2/sites/*",
+            FaultKind::DropAfterCommit,
+            1,
+        ));
+        let report = apply(&desired, &store).await;
+        assert!(report.ok(), "{status}: {report:#?}");
+        assert_eq!(
+            sim.calls("aruba", "DELETE /central/v2/sites/*"),
+            2,
+            "{status}: the lost delete was sent again"
+        );
+        assert!(!plan(&desired, &store).await.plan.has_changes(), "{status}");
+    }
 }

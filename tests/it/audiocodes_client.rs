@@ -352,6 +352,11 @@ async fn a_create_whose_answer_is_lost_is_found_not_posted_again() {
     sim.inject_fault(fault(CREATE, FaultKind::DropAfterCommit, 1));
     let report = apply(&desired, &store).await;
     assert!(report.ok(), "{report:#?}");
+    assert_eq!(
+        sim.faults_fired("audiocodes", CREATE),
+        1,
+        "the answer was lost"
+    );
     assert_eq!(sim.calls("audiocodes", CREATE), 1, "found by short name");
     assert_eq!(short_names(&sim), ["Acme", LEGACY]);
     let owned = store.get_owned("customer.acme").unwrap().unwrap();
@@ -664,15 +669,37 @@ async fn secrets_stay_out_of_errors_and_state() {
     let report = apply(&desired_env, &store).await;
     assert!(format!("{report:?}").contains("MSPFORM_TEST_UNSET_AC_PASSWORD"));
 
-    // A refused create names the call and status, never the body's secret.
+    // A refused create whose error quotes the request back, password included:
+    // the error names the call and status and shows the body with the password
+    // redacted. (A short customer, so the password sits well inside the part of
+    // the body an error shows.)
     std::fs::write(dir.path().join("conf/carrier-password"), PASSWORD).unwrap();
-    sim.audiocodes_switches(|s| s.error_body = ErrorBody::Problem);
-    sim.inject_fault(fault(CREATE, FaultKind::Status { status: 400 }, 1));
-    let report = apply(&desired, &store).await;
+    let short = config(
+        &sim,
+        dir.path(),
+        &format!(
+            "{HARBOR}script_parameters = {{ CarrierUserPassword = {{ file = \"carrier-password\" }} }}\n"
+        ),
+    );
+    sim.inject_fault(fault(CREATE, FaultKind::Echo { status: 400 }, 1));
+    let report = apply(&short, &store).await;
+    assert_eq!(
+        sim.faults_fired("audiocodes", CREATE),
+        1,
+        "the vendor echoed"
+    );
     assert_eq!(report.failed(), 1);
     let text = format!("{report:?}");
-    assert!(text.contains("400"), "{text}");
-    assert!(!text.contains(PASSWORD));
+    assert!(
+        text.contains("POST /api/v2/customer answered HTTP 400"),
+        "{text}"
+    );
+    assert!(
+        text.contains("\\\"CarrierUserPassword\\\":\\\"[redacted]\\\""),
+        "the echoed body is shown, its password redacted: {text}"
+    );
+    assert!(!text.contains(PASSWORD), "{text}");
+    assert!(!text.contains(&PASSWORD[..8]), "not even a part: {text}");
     assert!(!state_text(&store).contains(PASSWORD));
     assert!(!state_text(&store).contains(SECRET));
 }
@@ -699,9 +726,14 @@ async fn assumed_behaviours_make_no_difference() {
         s.limit_per_second = 1;
         s.rate_limit_retry_after_secs = 1;
     });
+    let mut refused = 0;
     for _ in 0..3 {
-        assert!(!plan(&desired, &store).await.plan.has_changes());
+        let p = plan(&desired, &store).await;
+        assert!(!p.plan.has_changes());
+        refused += p.parts[0].client.rate_limited();
     }
+    // Three list calls within a few milliseconds: two share a second at least.
+    assert!(refused >= 1, "the vendor's limit was met");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -260,7 +260,15 @@ async fn an_apply_answered_with_anything_but_yes_is_cancelled_with_exit_1() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ctrl_c_finishes_the_call_in_flight_reports_it_and_exits_130() {
     let sim = sim(false).await;
-    // Slow calls, so the interrupt lands while the first customer is created.
+    // Slow calls, so the interrupt lands while the first customer is created:
+    // the create itself answers only after 2 s, a wide window for the signal.
+    sim.inject_fault(FaultSpec {
+        vendor: "aruba".into(),
+        route: "POST /msp_api/v2/customers".into(),
+        kind: FaultKind::Latency { ms: 2000 },
+        count: Some(1),
+        rate: None,
+    });
     sim.inject_fault(FaultSpec {
         vendor: "aruba".into(),
         route: "* *".into(),

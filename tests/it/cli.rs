@@ -203,6 +203,9 @@ async fn a_second_apply_on_the_same_state_fails_naming_the_holder() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn kill_9_in_the_middle_of_an_apply_then_apply_again_converges() {
     let sim = sim(false).await;
+    // The vendor would take a second customer or site of the same name: only
+    // mspform's journal and lookups can keep the re-run from making one.
+    allow_duplicates(&sim);
     // Slow writes so the kill lands mid-apply.
     sim.inject_fault(FaultSpec {
         vendor: "aruba".into(),
@@ -225,9 +228,29 @@ async fn kill_9_in_the_middle_of_an_apply_then_apply_again_converges() {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     child.kill().unwrap(); // SIGKILL
-    let _ = child.wait();
+    let status = child.wait().unwrap();
+    assert_eq!(
+        status.code(),
+        None,
+        "killed by a signal, not finished: {status:?}"
+    );
     let written = sim.write_calls("aruba");
     assert!(written >= 6, "the kill landed after {written} writes");
+    // It landed mid-apply: customers were created, but the site associations that
+    // follow them (the last writes of an apply) are not all there yet.
+    assert!(!customer_names(&sim).is_empty(), "nothing was created");
+    let desired = mspform::config::load(&conf).expect("the portfolio loads");
+    let dump = sim.dump();
+    let unassociated: Vec<&str> = desired
+        .devices
+        .values()
+        .filter(|d| d.site.is_some() && !dump["aruba"]["devices"][&d.serial]["site_id"].is_u64())
+        .map(|d| d.serial.as_str())
+        .collect();
+    assert!(
+        !unassociated.is_empty(),
+        "every device was associated already: the apply had finished"
+    );
     sim.clear_faults();
 
     let out = run(args(&conf, &state, &["apply", "--auto-approve"])).await;

@@ -28,7 +28,7 @@ async fn apply_converges_and_a_second_apply_writes_nothing() {
         (3 + 4 + 19, 0, 0, 0),
         "{s:?}"
     );
-    assert!(s.refresh_calls >= 2);
+    assert_eq!(s.refresh_calls, 2, "the customer and device lists");
 
     let report = apply(&desired, &store).await;
     assert!(report.ok(), "{report:#?}");
@@ -215,6 +215,7 @@ async fn deleting_a_customer_deletes_only_what_mspform_owns() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_live_customer_with_the_desired_name_is_adopted_not_duplicated() {
     let sim = sim(false).await;
+    allow_duplicates(&sim);
     let dir = tempfile::tempdir().unwrap();
     let desired = portfolio(&sim, dir.path());
     let store = store(dir.path());
@@ -245,14 +246,50 @@ async fn a_live_customer_with_the_desired_name_is_adopted_not_duplicated() {
 async fn converges_under_server_errors_and_dropped_connections() {
     let sim = sim(false).await;
     sim.aruba_switches(|s| s.provision_invisible_polls = 2);
+    // Duplicates are accepted: only mspform's lookups can prevent one.
+    allow_duplicates(&sim);
     let dir = tempfile::tempdir().unwrap();
     let desired = portfolio(&sim, dir.path());
     let store = store(dir.path());
+    // Each kind of failure once on a write every apply of this portfolio makes
+    // (the first fault that matches a call fires), then random ones on the rest.
+    let once = [
+        (
+            "POST /msp_api/v2/customers",
+            FaultKind::Status { status: 500 },
+        ),
+        ("POST /msp_api/v2/customers", FaultKind::DropAfterCommit),
+        (
+            "PUT /msp_api/v1/customers/*/devices",
+            FaultKind::Status { status: 503 },
+        ),
+        (
+            "PUT /msp_api/v1/customers/*/devices",
+            FaultKind::DropAfterCommit,
+        ),
+        ("POST /central/v2/sites", FaultKind::Status { status: 502 }),
+        ("POST /central/v2/sites", FaultKind::DropAfterCommit),
+        (
+            "POST /central/v2/sites/associations",
+            FaultKind::DropAfterCommit,
+        ),
+        (
+            "POST /platform/licensing/v1/subscriptions/assign",
+            FaultKind::Status { status: 500 },
+        ),
+    ];
+    for (route, kind) in &once {
+        sim.inject_fault(FaultSpec {
+            vendor: "aruba".into(),
+            route: route.to_string(),
+            kind: kind.clone(),
+            count: Some(1),
+            rate: None,
+        });
+    }
     for (method, kind) in [
         ("POST", FaultKind::Status { status: 500 }),
         ("PUT", FaultKind::Status { status: 503 }),
-        ("DELETE", FaultKind::Status { status: 500 }),
-        ("PATCH", FaultKind::Status { status: 502 }),
         ("POST", FaultKind::DropAfterCommit),
         ("PUT", FaultKind::DropAfterCommit),
     ] {
@@ -265,6 +302,16 @@ async fn converges_under_server_errors_and_dropped_connections() {
         });
     }
     let first = apply(&desired, &store).await;
+    let fired: Vec<serde_json::Value> = sim.dump()["faults_fired"].as_array().unwrap().clone();
+    for (route, kind) in &once {
+        let kind = serde_json::to_value(kind).unwrap();
+        assert!(
+            fired
+                .iter()
+                .any(|f| f["call"] == *route && f["kind"] == kind),
+            "{route} {kind} fired: {fired:#?}"
+        );
+    }
     if !first.ok() {
         let second = apply(&desired, &store).await;
         assert!(
@@ -296,6 +343,7 @@ async fn converges_under_server_errors_and_dropped_connections() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_create_whose_answer_was_lost_is_not_repeated() {
     let sim = sim(false).await;
+    allow_duplicates(&sim);
     let dir = tempfile::tempdir().unwrap();
     let desired = portfolio(&sim, dir.path());
     let store = store(dir.path());
@@ -310,6 +358,11 @@ async fn a_create_whose_answer_was_lost_is_not_repeated() {
     assert!(
         report.ok(),
         "the lost answers are settled by looking the customers up: {report:#?}"
+    );
+    assert_eq!(
+        sim.faults_fired("aruba", "POST /msp_api/v2/customers"),
+        3,
+        "every answer was lost"
     );
     assert_eq!(sim.calls("aruba", "POST /msp_api/v2/customers"), 3);
     assert_eq!(
@@ -432,6 +485,7 @@ async fn a_customer_holding_objects_nobody_declared_is_not_deleted() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_create_that_failed_with_a_server_error_is_posted_again_only_after_looking() {
     let sim = sim(false).await;
+    allow_duplicates(&sim);
     let dir = tempfile::tempdir().unwrap();
     let mut desired = portfolio(&sim, dir.path());
     aruba_settings(&mut desired, |s| {

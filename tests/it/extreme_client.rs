@@ -569,16 +569,25 @@ async fn server_errors_and_429_are_retried_reads_and_puts_but_creates_only_after
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_lost_answer_never_makes_a_duplicate() {
     let env = start().await;
+    // The vendor would take a second tenant of the same name.
+    env.switches(|s| s.duplicate_names = DuplicateNames::Allow);
     let d = env
         .desired(&(customer("acme", "Acme Corp") + &partner("westgate", "Westgate IT", &["acme"])));
     env.fault(CREATE_ROUTE, FaultKind::DropAfterCommit, 1);
     env.fault(PUT_ROUTE, FaultKind::DropAfterCommit, 1);
     let report = env.apply(&d).await;
     assert_ok(&report);
+    assert_eq!(env.sim.faults_fired("extreme", CREATE_ROUTE), 1);
+    assert_eq!(env.sim.faults_fired("extreme", PUT_ROUTE), 1);
     assert_eq!(
         env.sim.calls("extreme", CREATE_ROUTE),
         1,
         "found by name, not posted again"
+    );
+    assert_eq!(
+        env.sim.calls("extreme", PUT_ROUTE),
+        2,
+        "the PUT (idempotent) was sent again"
     );
     assert_eq!(env.named("Acme Corp"), 1);
     assert_eq!(env.partner_tenants(WESTGATE).len(), 1);
@@ -593,6 +602,7 @@ async fn an_interrupted_create_is_settled_by_the_next_run() {
     let d = env.desired(&customer("acme", "Acme Corp"));
     // The answer is lost and the lookup keeps failing: the run ends with the
     // create journaled as pending.
+    env.switches(|s| s.duplicate_names = DuplicateNames::Allow);
     env.fault(CREATE_ROUTE, FaultKind::DropAfterCommit, 1);
     env.fault(
         "GET /v1/msptenants/nametoidmap",
@@ -600,6 +610,7 @@ async fn an_interrupted_create_is_settled_by_the_next_run() {
         5,
     );
     let report = env.apply(&d).await;
+    assert_eq!(env.sim.faults_fired("extreme", "* *"), 1 + 5);
     assert!(
         matches!(report.actions["customer.acme"], Outcome::Failed(_)),
         "{report:?}"
@@ -709,6 +720,7 @@ async fn assumed_behaviours_in_their_other_form_are_tolerated() {
         s.error_body = mspform::sim::extreme::ErrorBody::Spring;
         s.put_echo_cust_id = mspform::sim::extreme::PutEchoCustId::Msp;
         s.refresh_token_single_use = false;
+        s.partner_put_missing_lists = mspform::sim::extreme::MissingLists::Reject;
     });
     let d = env.desired_with(
         "login",
@@ -925,10 +937,12 @@ async fn a_login_500_or_dropped_connection_is_retried_and_the_plan_goes_on() {
     env.fault(TOKEN_ROUTE, FaultKind::Status { status: 500 }, 1);
     env.fault(TOKEN_ROUTE, FaultKind::DropAfterCommit, 1);
     let p = env.plan(&d).await;
+    assert_eq!(env.sim.faults_fired("extreme", TOKEN_ROUTE), 2);
     assert_eq!(env.sim.calls("extreme", TOKEN_ROUTE), 3);
     assert_eq!(p.plan.providers[0].provider, "ext");
-    assert!(
-        env.sim.calls("extreme", "GET /v1/msptenants") >= 1,
+    assert_eq!(
+        env.sim.calls("extreme", "GET /v1/msptenants"),
+        1,
         "the tenants were read"
     );
 }

@@ -26,5 +26,6 @@ mod sim_extreme;
 mod sim_http;
 mod sim_ruckus;
 // mod state_dir;
+// mod strict_bodies;
 mod support;
 // mod support_aruba;

@@ -454,12 +454,15 @@ async fn server_errors_and_429s_on_reads_are_retried_and_a_failed_read_is_never_
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_lost_create_answer_is_found_by_name_and_never_posted_twice() {
     let sim = r1_sim().await;
+    // The vendor would take a second tenant of the same name.
+    sim.ruckus_switches(|s| s.duplicate_names = mspform::sim::ruckus::DuplicateNames::Allow);
     let dir = tempfile::tempdir().unwrap();
     let desired = load(&sim, dir.path(), PORTFOLIO);
     let store = store(dir.path());
     sim.inject_fault(fault("POST /tenants", FaultKind::DropAfterCommit, 1));
     let report = apply(&desired, &store).await;
     assert_ok(&report);
+    assert_eq!(sim.faults_fired("ruckus", "POST /tenants"), 1);
     assert_eq!(sim.calls("ruckus", "POST /tenants"), 1);
     assert_eq!(
         ec_names(&sim),
@@ -964,7 +967,12 @@ async fn without_the_query_endpoint_the_legacy_list_is_read() {
     let desired = load(&sim, dir.path(), PORTFOLIO);
     let store = store(dir.path());
     assert_ok(&apply(&desired, &store).await);
-    assert!(sim.calls("ruckus", "GET /mspCustomers") >= 1);
+    assert_eq!(
+        sim.calls("ruckus", "GET /mspCustomers"),
+        1,
+        "the plan read the legacy list once"
+    );
+    assert_eq!(sim.faults_fired("ruckus", "POST /tenants/query"), 1);
     assert_eq!(
         sim.calls("ruckus", "GET /tenants/*"),
         0,
@@ -1013,7 +1021,8 @@ async fn kill_9_while_an_activity_is_pending_then_apply_again_creates_nothing_tw
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     child.kill().unwrap(); // SIGKILL
-    let _ = child.wait();
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), None, "killed, not finished: {status:?}");
     assert_eq!(
         sim.calls("ruckus", "POST /tenants"),
         1,
@@ -1137,7 +1146,10 @@ async fn the_client_paces_itself_to_the_vendor_bucket_and_waits_out_429s() {
 
 /// A create whose answer was lost and whose tenant did not show up in time: the
 /// run fails for it, and the next run finds it by name instead of posting again.
+/// The simulated clock stands still: the activities complete only once a test
+/// advances it by 3 s.
 async fn unanswered_create(sim: &Simulator, dir: &Path, store: &Arc<dyn StateStore>) {
+    sim.freeze_clock();
     sim.ruckus_switches(|s| {
         s.activity_settle_ms = 3000;
         s.activity_pending_polls = 1000;
@@ -1148,6 +1160,7 @@ async fn unanswered_create(sim: &Simulator, dir: &Path, store: &Arc<dyn StateSto
         panic!("{report:#?}")
     };
     assert!(why.contains("may or may not have created it"), "{why}");
+    assert_eq!(sim.faults_fired("ruckus", "POST /tenants"), 1);
     let open = mspform::state::pending(store.as_ref()).unwrap();
     assert_eq!(open.len(), 2);
     assert!(open.iter().all(|(_, e)| e.detail.is_none()), "{open:#?}");
@@ -1160,7 +1173,7 @@ async fn an_unanswered_create_found_later_is_owned_as_created_and_invited() {
     let dir = tempfile::tempdir().unwrap();
     let store = store(dir.path());
     unanswered_create(&sim, dir.path(), &store).await;
-    tokio::time::sleep(Duration::from_millis(3100)).await;
+    sim.advance_clock(3);
     let desired = load(&sim, dir.path(), PORTFOLIO);
     let p = plan(&desired, &store).await;
     assert_eq!(p.plan.summary.adopt, 2, "visible by name now");
@@ -1185,7 +1198,25 @@ async fn an_unanswered_create_still_running_is_waited_for_not_posted_again() {
     let desired = load(&sim, dir.path(), PORTFOLIO);
     let p = plan(&desired, &store).await;
     assert_eq!(p.plan.summary.create, 2, "not visible yet");
-    assert_ok(&apply_prepared(&p, &desired, &store).await);
+    // The activities complete while the apply is looking for the tenants: once
+    // it has looked at least once (and found nothing, the clock standing still).
+    let looked = || sim.calls("ruckus", "POST /tenants/query");
+    let before = looked();
+    let applying = apply_prepared(&p, &desired, &store);
+    let complete = async {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while looked() == before && Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        sim.advance_clock(3);
+    };
+    let (report, ()) = tokio::join!(applying, complete);
+    assert_ok(&report);
+    assert!(
+        looked() >= before + 2,
+        "looked, then looked again: {} lookups",
+        looked() - before
+    );
     assert_eq!(
         sim.calls("ruckus", "POST /tenants"),
         1,
@@ -1215,25 +1246,30 @@ async fn ctrl_c_stops_waiting_for_an_activity_and_the_next_run_resumes_it() {
         s.activity_pending_polls = 1000;
     });
     let dir = tempfile::tempdir().unwrap();
-    // A long activity timeout: only the interrupt can end the wait early.
-    let desired = load_with(&sim, dir.path(), PORTFOLIO, 600);
+    // The activities outlast the apply's patience (a minute): only the interrupt
+    // can end the wait with "interrupted" (a timeout says "still").
+    let desired = load_with(&sim, dir.path(), PORTFOLIO, 60);
     let store = store(dir.path());
     let prepared = plan(&desired, &store).await;
-    let stop = std::sync::Arc::new(AtomicBool::new(false));
-    let flag = stop.clone();
-    tokio::spawn(async move {
-        tokio::time::sleep(std::time::Duration::from_millis(700)).await;
-        flag.store(true, std::sync::atomic::Ordering::SeqCst);
-    });
-    let started = std::time::Instant::now();
-    let report = engine::apply(&prepared, &desired, store.clone(), &stop).await;
-    assert!(
-        started.elapsed() < std::time::Duration::from_secs(10),
-        "the wait was cut short: {:?}",
-        started.elapsed()
-    );
+    let stop = AtomicBool::new(false);
+    let polls = || sim.calls("ruckus", "GET /activities/*");
+    let applying = engine::apply(&prepared, &desired, store.clone(), &stop);
+    // Ctrl-C once the apply is waiting for an activity (it has polled one).
+    let interrupt = async {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while polls() == 0 && Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        stop.store(true, std::sync::atomic::Ordering::SeqCst);
+    };
+    let (report, ()) = tokio::join!(applying, interrupt);
+    assert!(polls() > 0, "the apply waited for an activity");
     let text = format!("{:?}", report.actions["customer.harbor"]);
-    assert!(text.contains("interrupted"), "{text}");
+    assert!(
+        text.contains("interrupted while activity") && text.contains("still"),
+        "{text}"
+    );
+    assert!(report.interrupted, "{report:#?}");
     assert_eq!(sim.calls("ruckus", "POST /tenants"), 1);
 
     sim.ruckus_switches(|s| s.activity_pending_polls = 0);
@@ -1421,9 +1457,10 @@ async fn a_lost_invitation_answer_is_settled_by_reading_and_never_sent_twice() {
         1,
     ));
     let first = apply(&desired, &store).await;
-    assert!(
-        sim.dump()["faults"].as_array().unwrap().is_empty(),
-        "the fault fired"
+    assert_eq!(
+        sim.faults_fired("ruckus", "POST /tenants/*/invitations"),
+        1,
+        "the answer was lost"
     );
     let second = apply(&desired, &store).await;
     assert_eq!(invitations_to(&sim, "it@harbor.example"), 1);
@@ -1431,8 +1468,9 @@ async fn a_lost_invitation_answer_is_settled_by_reading_and_never_sent_twice() {
     assert_ok(&first);
     assert_ok(&second);
     assert_eq!(sim.calls("ruckus", "POST /tenants/*/invitations"), 2);
-    assert!(
-        sim.calls("ruckus", "GET /tenants/*/admins") >= 1,
+    assert_eq!(
+        sim.calls("ruckus", "GET /tenants/*/admins"),
+        1,
         "read, not resent"
     );
     let lost: Vec<_> = store
@@ -1485,7 +1523,13 @@ async fn an_unprovable_invitation_is_not_sent_twice_and_can_be_resent_on_request
         ));
         let p = plan(&changed, &store).await;
         assert_eq!(p.plan.actions[0].changes[0].field, "admin_email");
+        let fired = sim.faults_fired("ruckus", "POST /tenants/*/invitations");
         assert_ok(&apply_prepared(&p, &changed, &store).await);
+        assert_eq!(
+            sim.faults_fired("ruckus", "POST /tenants/*/invitations"),
+            fired + 1,
+            "{read:?}: the answer was lost"
+        );
         assert!(!plan(&changed, &store).await.plan.has_changes());
         assert_ok(&apply(&changed, &store).await);
         assert_eq!(invitations_to(&sim, new), 1, "{read:?}");
@@ -1555,7 +1599,8 @@ async fn kill_9_after_an_invitation_went_out_then_apply_again_sends_it_once() {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     child.kill().unwrap(); // SIGKILL
-    let _ = child.wait();
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), None, "killed, not finished: {status:?}");
     assert_eq!(
         invitations(&sim).len(),
         1,

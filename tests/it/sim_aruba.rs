@@ -279,17 +279,16 @@ async fn auth_requires_a_bearer_and_refresh_rotates_tokens() {
 async fn rate_limits_per_second_and_per_day() {
     let h = start().await;
     h.sim.aruba_switches(|s| s.limit_per_second = 7);
-    // Start right after a second boundary so the 8 calls share one window.
-    loop {
-        let ms = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .expect("clock")
-            .subsec_millis();
-        if ms < 50 {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(5)).await;
-    }
+    // The simulated clock stands still, so the 8 calls share one window whatever
+    // the machine's speed (over HTTP, as a harness outside Rust would do it).
+    let r = h
+        .http
+        .post(format!("{}/_sim/clock", h.sim.url()))
+        .json(&json!({"freeze": true}))
+        .send()
+        .await
+        .expect("clock");
+    assert_eq!(r.status(), 200);
     let mut last = None;
     for i in 0..8 {
         let r = h.get("/msp_api/v1/customers").await;
@@ -310,6 +309,13 @@ async fn rate_limits_per_second_and_per_day() {
     assert_eq!(r.header("x-ratelimit-remaining-second"), "0");
     assert_eq!(r.body["message"], "API rate limit exceeded");
     assert!(r.headers.get("retry-after").is_none());
+    assert_eq!(h.get("/msp_api/v1/customers").await.status, 429, "still");
+    // The next second opens a new window of 7.
+    h.sim.advance_clock(1);
+    for i in 0..7 {
+        assert_eq!(h.get("/msp_api/v1/customers").await.status, 200, "call {i}");
+    }
+    assert_eq!(h.get("/msp_api/v1/customers").await.status, 429);
 
     // The day quota, counted for TenantID calls too.
     h.sim.aruba_switches(|s| {
@@ -1211,6 +1217,36 @@ async fn faults_status_latency_rate_limit_and_drop_after_commit() {
     );
     assert_eq!(h.move_devices(&cid, &["AP0000001"]).await.status, 200);
     assert_eq!(h.sim.calls("aruba", DEVICES_PUT), 3);
+    assert_eq!(h.sim.faults_fired("aruba", DEVICES_PUT), 2, "count: 2");
+    assert_eq!(h.sim.faults_fired("aruba", "* *"), 2);
+    assert_eq!(h.sim.faults_fired("extreme", "* *"), 0);
+    let fired = &h.sim.dump()["faults_fired"];
+    assert_eq!(
+        fired[0],
+        json!({"vendor": "aruba", "call": DEVICES_PUT, "kind": {"type": "status", "status": 500}})
+    );
+
+    // A vendor that quotes the rejected request back: nothing is committed.
+    h.sim.inject_fault(FaultSpec {
+        vendor: "aruba".into(),
+        route: "POST /msp_api/v2/customers".into(),
+        kind: FaultKind::Echo { status: 400 },
+        count: Some(1),
+        rate: None,
+    });
+    let sent = customer_body("Echoed");
+    let r = h
+        .call(Method::POST, "/msp_api/v2/customers", Some(sent.clone()))
+        .await;
+    assert_eq!(r.status, 400);
+    assert_eq!(r.body, sent, "the request body, verbatim");
+    assert_eq!(r.header("content-type"), "application/json");
+    assert_eq!(
+        h.get("/msp_api/v1/customers?customer_name=Echoed")
+            .await
+            .body["total"],
+        0
+    );
 
     // Over HTTP: latency on every GET of one route.
     let r = h
@@ -1493,6 +1529,40 @@ async fn call_counts_switches_and_reset_over_http() {
         .expect("clock");
     assert_eq!(r.status(), 200);
     assert_eq!(h.sim.dump()["clock_offset_secs"], 10);
+    let r = h
+        .http
+        .post(format!("{}/_sim/clock", h.sim.url()))
+        .json(&json!({"advance": 10}))
+        .send()
+        .await
+        .expect("clock");
+    assert_eq!(r.status(), 400, "a misspelt field is refused");
+}
+
+/// A frozen simulated clock moves only when advanced; unfrozen, it runs again.
+#[tokio::test]
+async fn a_frozen_clock_moves_only_when_advanced() {
+    let h = start().await;
+    let clock = |body: Value| {
+        let http = h.http.clone();
+        let url = format!("{}/_sim/clock", h.sim.url());
+        async move { Resp::read(http.post(url).json(&body).send().await.expect("clock")).await }
+    };
+    let frozen = clock(json!({"freeze": true})).await;
+    assert_eq!(frozen.status, 200);
+    assert_eq!(frozen.body["frozen"], true);
+    let at = frozen.body["now_ms"].as_u64().expect("now_ms");
+    // Wait (bounded) until the wall clock has moved on by a millisecond at least.
+    let wall = Instant::now();
+    while wall.elapsed() < Duration::from_millis(2) {
+        tokio::task::yield_now().await;
+    }
+    assert_eq!(h.sim.dump()["now_ms"], at, "it stands still");
+    h.sim.advance_clock(5);
+    assert_eq!(h.sim.dump()["now_ms"], at + 5000);
+    let running = clock(json!({"freeze": false})).await;
+    assert_eq!(running.body["frozen"], false);
+    assert!(running.body["now_ms"].as_u64().expect("now_ms") >= at + 5000);
 }
 
 #[tokio::test]
@@ -1550,4 +1620,268 @@ async fn data_dir_persists_the_cloud_across_simulators() {
         1
     );
     h2.sim.shutdown().await;
+}
+
+impl H {
+    /// A write with a raw body and an explicit content type (None: no header).
+    async fn raw(
+        &self,
+        method: Method,
+        path: &str,
+        content_type: Option<&str>,
+        body: &str,
+    ) -> Resp {
+        let mut req = self
+            .http
+            .request(method, format!("{}{path}", self.base))
+            .bearer_auth("sim-token")
+            .body(body.to_string());
+        if let Some(ct) = content_type {
+            req = req.header("content-type", ct);
+        }
+        Resp::read(req.send().await.expect("request completes")).await
+    }
+}
+
+/// A field the fact sheet does not list is refused with a 400 naming it, and nothing
+/// changes; a JSON body needs `Content-Type: application/json` (415); a call without a
+/// body needs none.
+#[tokio::test]
+async fn unknown_fields_and_other_content_types_are_refused() {
+    let h = start().await;
+    let cid = h.customer("Strict Co").await;
+
+    let mut b = customer_body("Typo Co");
+    b["customer_nmae"] = json!("Typo Co");
+    b["address"]["zip"] = json!("95002");
+    let r = h.call(Method::POST, "/msp_api/v2/customers", Some(b)).await;
+    assert_eq!(r.status, 400, "{}", r.text);
+    let text = r.body["description"].as_str().expect("service error body");
+    assert!(
+        text.contains("`address.zip`") && text.contains("`customer_nmae`"),
+        "{text}"
+    );
+    let r = h.get("/msp_api/v1/customers?customer_name=Typo").await;
+    assert_eq!(r.body["total"], 0, "nothing created");
+
+    // Nested: a device entry with a third member; nothing moves.
+    let body =
+        json!({"devices": [{"serial": "AP0000001", "mac": mac_of("AP0000001"), "macaddr": "x"}]});
+    let r = h
+        .call(
+            Method::PUT,
+            &format!("/msp_api/v1/customers/{cid}/devices"),
+            Some(body),
+        )
+        .await;
+    assert_eq!(r.status, 400, "{}", r.text);
+    assert!(r.text.contains("`devices[0].macaddr`"), "{}", r.text);
+    let list = h.get(&format!("/msp_api/v1/customers/{cid}/devices")).await;
+    assert_eq!(list.body["deviceList"]["total_devices"], 0);
+
+    // Every documented body is checked: sites, associations, licences, auto-licence.
+    for (method, path, body, field) in [
+        (
+            Method::POST,
+            "/central/v2/sites",
+            json!({"site_name": "S", "site_address": {"address": "a", "city": "c", "state": "s", "country": "US", "zip": "1"}}),
+            "site_address.zip",
+        ),
+        (
+            Method::POST,
+            "/central/v2/sites",
+            json!({"site_name": "S", "geolocation": {"lat": "1", "longitude": "2"}}),
+            "geolocation.lat",
+        ),
+        (
+            Method::POST,
+            "/central/v2/sites/associations",
+            json!({"site_id": 1, "device_type": "IAP", "device_ids": ["AP0000001"], "serials": []}),
+            "serials",
+        ),
+        (
+            Method::DELETE,
+            "/central/v2/sites/associations",
+            json!({"site_id": 1, "deviceType": "IAP", "device_ids": ["AP0000001"]}),
+            "deviceType",
+        ),
+        (
+            Method::POST,
+            "/platform/licensing/v1/subscriptions/assign",
+            json!({"serials": ["AP0000001"], "service": ["ADVANCED_AP"]}),
+            "service",
+        ),
+        (
+            Method::POST,
+            "/platform/licensing/v1/msp/customer/settings/autolicense",
+            json!({"services": ["ADVANCED_AP"], "include_customer": [cid]}),
+            "include_customer",
+        ),
+    ] {
+        let r = h.tenant(method, path, Some(body), &cid).await;
+        assert_eq!(r.status, 400, "{path}: {}", r.text);
+        assert!(r.text.contains(&format!("`{field}`")), "{path}: {}", r.text);
+    }
+    let sites = h.tenant(Method::GET, "/central/v2/sites", None, &cid).await;
+    assert_eq!(sites.body["total"], 0, "no site was created");
+
+    // Content type: JSON with parameters is fine, anything else (or none) is 415.
+    let text = customer_body("Typed Co").to_string();
+    for ct in [
+        Some("text/plain"),
+        Some("application/x-www-form-urlencoded"),
+        None,
+    ] {
+        let r = h
+            .raw(Method::POST, "/msp_api/v2/customers", ct, &text)
+            .await;
+        assert_eq!(r.status, 415, "{ct:?}: {}", r.text);
+        assert!(r.body["description"].is_string(), "{}", r.text);
+    }
+    let r = h
+        .raw(
+            Method::POST,
+            "/msp_api/v2/customers",
+            Some("application/json; charset=utf-8"),
+            &text,
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    // A call without a body needs no content type (unassign-all, delete).
+    let r = h
+        .raw(Method::PUT, &format!("/msp_api/v2/{cid}/devices"), None, "")
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let r = h
+        .raw(
+            Method::DELETE,
+            &format!("/msp_api/v1/customers/{cid}"),
+            None,
+            "",
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+}
+
+/// The error bodies and statuses the fact sheet only assumes are switches (item 56).
+#[tokio::test]
+async fn assumed_error_bodies_and_statuses_are_switches() {
+    use mspform::sim::aruba::{ErrorBody, RateLimitBody, UnauthorizedBody};
+    let h = start_with(inventory_with(
+        "ADVANCED_70XX = { tokens = 30",
+        "ADVANCED_70XX = { tokens = 1",
+    ))
+    .await;
+    // Moves land at once here: the licence refusal below is about tokens only.
+    h.sim.aruba_switches(|s| s.device_move_delay_ms = 0);
+    let cid = h.customer("Errors Co").await;
+
+    // 401: always the text `invalid_token`, in three shapes.
+    for (shape, json) in [
+        (UnauthorizedBody::Oauth, true),
+        (UnauthorizedBody::ErrorOnly, true),
+        (UnauthorizedBody::Text, false),
+    ] {
+        h.sim.aruba_switches(|s| s.unauthorized_body = shape);
+        let r = h
+            .call_as(
+                Method::GET,
+                "/msp_api/v1/customers",
+                None,
+                None,
+                Some("bad"),
+            )
+            .await;
+        assert_eq!(r.status, 401);
+        assert!(r.text.contains("invalid_token"), "{shape:?}: {}", r.text);
+        assert_eq!(r.body["error"] == "invalid_token", json, "{shape:?}");
+    }
+
+    // 429: the headers say which window; the body is a switch (injected ones too).
+    for shape in [
+        RateLimitBody::Kong,
+        RateLimitBody::Empty,
+        RateLimitBody::Text,
+    ] {
+        h.sim.aruba_switches(|s| s.rate_limit_body = shape);
+        h.sim.inject_fault(FaultSpec {
+            vendor: "aruba".into(),
+            route: "GET /msp_api/v1/customers".into(),
+            kind: FaultKind::RateLimitSecond,
+            count: Some(1),
+            rate: None,
+        });
+        let r = h.get("/msp_api/v1/customers").await;
+        assert_eq!(r.status, 429);
+        assert_eq!(r.header("x-ratelimit-remaining-second"), "0");
+        let want = match shape {
+            RateLimitBody::Kong => r.body["message"] == "API rate limit exceeded",
+            RateLimitBody::Empty => r.text.is_empty(),
+            RateLimitBody::Text => r.text == "API rate limit exceeded",
+        };
+        assert!(want, "{shape:?}: {:?}", r.text);
+    }
+
+    // Unknown serial, no free licence, unknown site: statuses are switches.
+    let devices_path = format!("/msp_api/v1/customers/{cid}/devices");
+    let unknown_serial = || {
+        let body = json!({"devices": [{"serial": "ZZ0000001", "mac": "00:00:00:00:00:01"}]});
+        h.call(Method::PUT, &devices_path, Some(body))
+    };
+    assert_eq!(unknown_serial().await.status, 400);
+    let r = h
+        .call(
+            Method::POST,
+            "/platform/licensing/v1/subscriptions/assign",
+            Some(json!({"serials": ["ZZ0000001"], "services": ["ADVANCED_AP"]})),
+        )
+        .await;
+    assert_eq!(r.status, 400, "{}", r.text);
+    let site = || h.tenant(Method::GET, "/central/v2/sites/999", None, &cid);
+    assert_eq!(site().await.status, 404);
+    h.sim.aruba_switches(|s| {
+        s.unknown_serial_status = 404;
+        s.unknown_site_status = 400;
+        s.error_body = ErrorBody::Message;
+    });
+    let r = unknown_serial().await;
+    assert_eq!(r.status, 404, "{}", r.text);
+    assert!(
+        r.body["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("ZZ0000001")),
+        "{}",
+        r.text
+    );
+    let r = site().await;
+    assert_eq!(r.status, 400, "{}", r.text);
+    h.sim.aruba_switches(|s| s.error_body = ErrorBody::InBand);
+    let r = site().await;
+    assert_eq!(r.body["status"], "failure", "{}", r.text);
+    assert_eq!(r.body["status_code"], 400);
+    assert!(
+        r.body["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("999"))
+    );
+
+    // No free licence: 409 by default, the switch otherwise; nothing assigned.
+    h.move_devices(&cid, &["GW0000001", "GW0000002", "GW0000003"])
+        .await;
+    let assign = || {
+        h.call(
+            Method::POST,
+            "/platform/licensing/v1/subscriptions/assign",
+            Some(json!({"serials": ["GW0000001", "GW0000002", "GW0000003"], "services": ["ADVANCED_70XX"]})),
+        )
+    };
+    let free = h.free_tokens("ADVANCED_70XX").await;
+    assert_eq!(free, 1);
+    h.sim.aruba_switches(|s| s.error_body = ErrorBody::Service);
+    assert_eq!(assign().await.status, 409);
+    h.sim.aruba_switches(|s| s.no_free_license_status = 400);
+    let r = assign().await;
+    assert_eq!(r.status, 400, "{}", r.text);
+    assert!(r.body["description"].is_string(), "{}", r.text);
+    assert_eq!(h.free_tokens("ADVANCED_70XX").await, free);
 }

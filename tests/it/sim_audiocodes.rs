@@ -378,15 +378,31 @@ async fn short_name_and_body_validation() {
     let mut b = body("BadType", MS_A);
     b["ovocCustomerType"] = json!("SOMETHING");
     assert_eq!(h.create(b).await.status, 400);
-    // Property names are case-insensitive (ASP.NET), e.g. `msTenantID`.
+    // Property names are exact and camelCase, as documented: the PascalCase of the GET
+    // answers (`ShortName`), another case (`msTenantID`) or a misspelling is refused,
+    // naming the field, and nothing is created.
+    for (from, to) in [
+        ("shortName", "ShortName"),
+        ("msTenantId", "msTenantID"),
+        ("fullName", "fullname"),
+        ("channelId", "channelID"),
+    ] {
+        let mut b = body("CaseProps", MS_A);
+        b["channelId"] = json!("a35c73f3-4597-4f5b-bfec-1283f43d8b92");
+        let v = b.as_object_mut().expect("obj").remove(from).expect("field");
+        b[to] = v;
+        let r = h.create(b).await;
+        assert_eq!(r.status, 400, "{to}: {}", r.text);
+        assert!(r.text.contains(&format!("`{to}`")), "{to}: {}", r.text);
+    }
     let mut b = body("CaseProps", MS_A);
-    let t = b
-        .as_object_mut()
-        .expect("obj")
-        .remove("msTenantId")
-        .expect("t");
-    b["msTenantID"] = t;
-    assert_eq!(h.create(b).await.status, 200);
+    let site = b["siteLocation"].as_object_mut().expect("site");
+    let v = site.remove("sbcId").expect("sbcId");
+    site.insert("SbcId".into(), v);
+    let r = h.create(b).await;
+    assert_eq!(r.status, 400, "{}", r.text);
+    assert!(r.text.contains("`siteLocation.SbcId`"), "{}", r.text);
+    assert!(h.listed("CaseProps").await.is_none());
 
     // msTenantId: required, a GUID, known to Microsoft (switches).
     let mut b = body("NoTenant", MS_A);
@@ -742,7 +758,7 @@ async fn create_from_lead_is_a_task_that_completes_by_polls_or_time() {
             "configurationName": "OcEssential_TENANT_TYPE",
             "customerShortName": short,
             "customerFullName": "Walter's Tenant 2",
-            "msTenantID": MS_B,
+            "msTenantId": MS_B,
         })
     };
     let r = h
@@ -861,7 +877,7 @@ async fn create_from_lead_is_a_task_that_completes_by_polls_or_time() {
     );
     // A lead whose tenant Microsoft does not know: 400, or (switch) a failed task.
     let mut b = lead("Lead6");
-    b["msTenantID"] = json!("99999999-9999-4999-8999-999999999999");
+    b["msTenantId"] = json!("99999999-9999-4999-8999-999999999999");
     assert_eq!(
         h.call(Method::POST, "/api/v3/customer", Some(b.clone()))
             .await
@@ -1127,19 +1143,25 @@ async fn faults_and_the_optional_rate_limit() {
         s.limit_per_second = 2;
         s.rate_limit_retry_after_secs = 1;
     });
-    let mut codes = Vec::new();
-    for _ in 0..6 {
-        let r = h.get("/api/v3/customer").await;
-        if r.status == 429 {
-            assert_eq!(r.header("retry-after"), "1");
+    // On a frozen clock every call below falls into the same second until the
+    // test moves on to the next one.
+    h.sim.freeze_clock();
+    let second = async || {
+        let mut codes = Vec::new();
+        for _ in 0..4 {
+            let r = h.get("/api/v3/customer").await;
+            if r.status == 429 {
+                assert_eq!(r.header("retry-after"), "1");
+            } else {
+                assert!(r.headers.get("retry-after").is_none());
+            }
+            codes.push(r.status.as_u16());
         }
-        codes.push(r.status.as_u16());
-    }
-    assert!(codes.contains(&429), "{codes:?}");
-    assert!(
-        codes.iter().filter(|c| **c == 200).count() >= 2,
-        "{codes:?}"
-    );
+        codes
+    };
+    assert_eq!(second().await, [200, 200, 429, 429]);
+    h.sim.advance_clock(1);
+    assert_eq!(second().await, [200, 200, 429, 429], "a new window");
 }
 
 /// Portal edits for drift tests.
@@ -1323,4 +1345,80 @@ async fn data_dir_persists_and_audiocodes_listen_serves_at_the_root() {
         .await;
     assert_eq!(r.status, 200, "the token endpoint at the root too");
     h2.sim.shutdown().await;
+}
+
+/// Every documented body takes exactly its camelCase fields (the lead and the site add
+/// too), and every JSON endpoint a JSON content type (415 otherwise); the Entra token
+/// endpoint keeps its form body, a DELETE without a body needs none.
+#[tokio::test]
+async fn documented_bodies_are_exact_and_json_endpoints_want_json() {
+    let h = start().await;
+    let lead = json!({
+        "configurationName": "OcEssential_TENANT_TYPE",
+        "customerShortName": "LeadCase",
+        "customerFullName": "Lead Case",
+        "msTenantID": MS_B,
+    });
+    let r = h.call(Method::POST, "/api/v3/customer", Some(lead)).await;
+    assert_eq!(r.status, 400, "{}", r.text);
+    assert!(r.text.contains("`msTenantID`"), "{}", r.text);
+
+    let (id, _) = h.customer("Exact1", MS_A).await;
+    let add = json!({
+        "siteLocationName": "Exact1-B",
+        "sbcID": 12,
+        "sbcOnboardingScript": 10007,
+        "sbcCleanupScript": 10700,
+    });
+    let r = h
+        .call(
+            Method::POST,
+            &format!("/api/v2/customer/{id}/sitelocation"),
+            Some(add),
+        )
+        .await;
+    assert_eq!(r.status, 400, "{}", r.text);
+    assert!(r.text.contains("`sbcID`"), "{}", r.text);
+    let sites = h.listed("Exact1").await.expect("listed")["SiteLocation"].clone();
+    assert_eq!(sites.as_array().map(Vec::len), Some(1), "no site added");
+    // Problem-shaped errors carry the same text.
+    h.sim.audiocodes_switches(|s| {
+        s.error_body = ErrorBody::Problem;
+        s.validation_status = 422;
+    });
+    let mut b = body("Exact2", MS_A);
+    b["siteLocation"] =
+        json!([{"sbcId": 5, "sbcOnboardingScript": 10007, "sbcCleanupScript": 10700, "sbc": 1}]);
+    let r = h.create(b).await;
+    assert_eq!(r.status, 422, "{}", r.text);
+    assert!(r.text.contains("`siteLocation[0].sbc`"), "{}", r.text);
+
+    let text = body("Typed1", MS_A).to_string();
+    for ct in [Some("text/plain"), Some("application/xml"), None] {
+        let mut req = h
+            .http
+            .post(format!("{}{CREATE}", h.base))
+            .bearer_auth("sim-token")
+            .body(text.clone());
+        if let Some(ct) = ct {
+            req = req.header("content-type", ct);
+        }
+        let r = Resp::read(req.send().await.expect("sent")).await;
+        assert_eq!(r.status, 415, "{ct:?}: {}", r.text);
+        assert!(r.text.contains("application/json"), "{}", r.text);
+    }
+    assert!(h.listed("Typed1").await.is_none());
+    let r = h
+        .token_form(
+            PROVIDER_TENANT,
+            &format!(
+                "grant_type=client_credentials&client_id={CLIENT_ID}&client_secret={SECRET}&scope=api://{APP_ID}/.default"
+            ),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let r = h
+        .call(Method::DELETE, &format!("{CREATE}/{id}"), None)
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
 }

@@ -337,7 +337,11 @@ async fn password_grant_issues_bearer_tokens() {
     assert_eq!(form.status, 415);
     assert_eq!(h.raw(Method::GET, &url, None, None, None).await.status, 405);
     // Logins are calls but not writes.
-    assert!(h.sim.calls("extreme", &format!("POST {TOKEN}")) >= 8);
+    assert_eq!(
+        h.sim.calls("extreme", &format!("POST {TOKEN}")),
+        9,
+        "the nine above"
+    );
     assert_eq!(h.sim.write_calls("extreme"), 0);
 }
 
@@ -1651,4 +1655,105 @@ async fn own_listener_and_data_dir_persistence() {
     );
     assert_eq!(h2.state()["switches"]["create_status"], 200);
     h2.sim.shutdown().await;
+}
+
+/// A field the fact sheet does not list — a misspelling, another case — is refused with
+/// the validation status and `propertyName` naming it; nothing changes.
+#[tokio::test]
+async fn unknown_fields_are_refused_naming_the_property() {
+    let h = start().await;
+    let mut b = tenant_body("Typo Tenant", "typo@tenant.example");
+    b["accountname"] = json!("Typo Tenant");
+    let r = h.post("/v1/msptenants", b).await;
+    assert_eq!(r.status, 400, "{}", r.text);
+    assert_eq!(r.body["errors"][0]["propertyName"], "accountname");
+    assert!(error_text(&r).contains("`accountname`"), "{}", r.text);
+    let mut b = tenant_body("Typo Tenant", "typo@tenant.example");
+    b["mspContact"]["contactPhone"] = json!("1");
+    let r = h.post("/v1/msptenants", b).await;
+    assert_eq!(r.status, 400, "{}", r.text);
+    assert_eq!(
+        r.body["errors"][0]["propertyName"],
+        "mspContact.contactPhone"
+    );
+    // A create body is not a document: no ids in it.
+    let mut b = partner_body("Typo Partner", "typo@partner.example");
+    b["custId"] = json!(null);
+    let r = h.post("/v1/msppartners", b).await;
+    assert_eq!(r.status, 400, "{}", r.text);
+    assert_eq!(r.body["errors"][0]["propertyName"], "custId");
+    let names = h.get("/v1/msptenants/nametoidmap").await;
+    assert!(names.body.get("Typo Tenant").is_none(), "nothing created");
+
+    // The PUT takes the whole document, and only it.
+    let before = h.partner(NORTHWIND).await;
+    for (path, value) in [("tenant", json!([])), ("TimeZone", json!("UTC"))] {
+        let mut doc = before.clone();
+        doc[path] = value;
+        let r = h.put(&format!("/v1/msppartners/{NORTHWIND}"), doc).await;
+        assert_eq!(r.status, 400, "{path}: {}", r.text);
+        assert_eq!(r.body["errors"][0]["propertyName"], path);
+    }
+    let mut doc = before.clone();
+    doc["entitlements"][0]["serial"] = json!("1912Y-40001");
+    let r = h.put(&format!("/v1/msppartners/{NORTHWIND}"), doc).await;
+    assert_eq!(r.status, 400, "{}", r.text);
+    assert_eq!(
+        r.body["errors"][0]["propertyName"],
+        "entitlements[0].serial"
+    );
+    assert_eq!(h.partner(NORTHWIND).await, before, "unchanged");
+
+    // The login too, with the validation-status switch.
+    h.switches(json!({"validation_status": 422})).await;
+    let r = h
+        .token_call(
+            json!({"grantType": "password", "userId": ADMIN, "password": PASSWORD, "scop": "msp"}),
+        )
+        .await;
+    assert_eq!(r.status, 422, "{}", r.text);
+    assert_eq!(r.body["errors"][0]["propertyName"], "scop");
+}
+
+/// A partner PUT replaces the document: `tenants` or `entitlements` left out (or null)
+/// are empty lists, not "keep the old ones" (switch `partner_put_missing_lists`:
+/// `reject` refuses the PUT, naming the list, and changes nothing).
+#[tokio::test]
+async fn a_partner_put_without_its_lists_empties_them_or_is_refused() {
+    let h = start().await;
+    let full = h.partner(NORTHWIND).await;
+    assert_eq!(tenants_of(&full).len(), 2);
+    assert_eq!(full["entitlements"].as_array().expect("list").len(), 1);
+
+    h.switches(json!({"partner_put_missing_lists": "reject"}))
+        .await;
+    for list in ["tenants", "entitlements"] {
+        for null in [false, true] {
+            let mut doc = full.clone();
+            if null {
+                doc[list] = Value::Null;
+            } else {
+                doc.as_object_mut().expect("doc").remove(list);
+            }
+            let r = h.put(&format!("/v1/msppartners/{NORTHWIND}"), doc).await;
+            assert_eq!(r.status, 400, "{list}: {}", r.text);
+            assert_eq!(r.body["errors"][0]["propertyName"], list);
+        }
+    }
+    assert_eq!(h.partner(NORTHWIND).await, full, "nothing changed");
+
+    h.switches(json!({"partner_put_missing_lists": "empty"}))
+        .await;
+    let mut doc = full.clone();
+    doc.as_object_mut().expect("doc").remove("entitlements");
+    let r = h.put(&format!("/v1/msppartners/{NORTHWIND}"), doc).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.body["entitlements"], json!([]));
+    assert_eq!(tenants_of(&r.body).len(), 2, "the list that was sent stays");
+    let mut doc = r.body.clone();
+    doc["tenants"] = Value::Null;
+    let r = h.put(&format!("/v1/msppartners/{NORTHWIND}"), doc).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert!(tenants_of(&r.body).is_empty());
+    assert_eq!(h.partner(NORTHWIND).await, r.body);
 }

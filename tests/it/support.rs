@@ -29,6 +29,18 @@ pub async fn sim(limited: bool) -> Simulator {
     sim
 }
 
+/// Lets the vendors take a second object with a name they already hold, where the
+/// fact sheet only assumes they refuse one: a "no duplicate" check then sees any
+/// duplicate mspform makes instead of the vendor's refusal hiding it.
+pub fn allow_duplicates(sim: &Simulator) {
+    sim.aruba_switches(|s| {
+        s.allow_duplicate_names = true;
+        s.allow_duplicate_site_names = true;
+    });
+    sim.extreme_switches(|s| s.duplicate_names = mspform::sim::extreme::DuplicateNames::Allow);
+    sim.ruckus_switches(|s| s.duplicate_names = mspform::sim::ruckus::DuplicateNames::Allow);
+}
+
 pub fn store(dir: &Path) -> Arc<dyn StateStore> {
     Arc::new(SledStore::open(&dir.join("state")).expect("state opens"))
 }

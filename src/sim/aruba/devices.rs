@@ -13,7 +13,7 @@ use serde_json::{Value, json};
 use super::super::Shared;
 use super::{
     ApiResult, ArubaState, AutolicenseReadShape, CrossTenantMove, Device, MspDeviceCustomerId,
-    Pending, bad, not_found, ok_json, parse_body, query_u64, svc_err,
+    Pending, bad, not_found, ok_json, parse_body, query_u64, switched,
 };
 use crate::sim::inventory::normalize_mac;
 
@@ -214,9 +214,11 @@ pub(super) async fn move_devices(
     for item in list {
         let serial = item.serial.unwrap_or_default();
         let Some(d) = a.devices.get(&serial) else {
-            return Err(bad(format!(
-                "device {serial:?} is not in the MSP inventory"
-            )));
+            return Err(switched(
+                a.switches.unknown_serial_status,
+                StatusCode::BAD_REQUEST,
+                format!("device {serial:?} is not in the MSP inventory"),
+            ));
         };
         let mac = item.mac.unwrap_or_default();
         if normalize_mac(&mac).is_none() || normalize_mac(&mac) != normalize_mac(&d.mac) {
@@ -287,7 +289,11 @@ fn license_targets(
     let services = canonical_services(a, &services)?;
     for s in &serials {
         let Some(d) = a.devices.get(s) else {
-            return Err(bad(format!("device {s:?} not found")));
+            return Err(switched(
+                a.switches.unknown_serial_status,
+                StatusCode::BAD_REQUEST,
+                format!("device {s:?} is not in the MSP inventory"),
+            ));
         };
         if assigning && d.customer_id.is_none() {
             return Err(bad(format!(
@@ -338,7 +344,8 @@ pub(super) async fn assign(State(sh): State<Shared>, headers: HeaderMap, body: B
             .count() as u32;
         let free = a.free_tokens(svc);
         if needing > free {
-            return Err(svc_err(
+            return Err(switched(
+                a.switches.no_free_license_status,
                 StatusCode::CONFLICT,
                 format!(
                     "Request Unsuccessful: {needing} devices need {svc} but only {free} tokens are free"

@@ -1,17 +1,75 @@
 //! The gate every Aruba call passes: bearer-token check (OAuth exempt), the per-second
 //! and per-day rate-limit windows, and the `X-RateLimit-*` / `X-Request-Start` headers
-//! on every response, fault responses included.
+//! on every response, fault responses included; 401, 429 and service-error bodies in
+//! the shapes the switches select.
 
 use axum::Json;
 use axum::extract::{Request, State};
-use axum::http::{HeaderValue, StatusCode};
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
 use super::super::Shared;
 use super::super::control::{self, FaultMarker};
-use super::ArubaState;
+use super::{ArubaState, ArubaSwitches, ErrorBody, ErrorText, RateLimitBody, UnauthorizedBody};
+
+fn text(status: StatusCode, body: &'static str) -> Response {
+    (
+        status,
+        [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+        body,
+    )
+        .into_response()
+}
+
+fn unauthorized(sw: &ArubaSwitches) -> Response {
+    let status = StatusCode::UNAUTHORIZED;
+    match sw.unauthorized_body {
+        UnauthorizedBody::Oauth => (
+            status,
+            Json(json!({"error": "invalid_token", "error_description": "Invalid access token"})),
+        )
+            .into_response(),
+        UnauthorizedBody::ErrorOnly => {
+            (status, Json(json!({"error": "invalid_token"}))).into_response()
+        }
+        UnauthorizedBody::Text => text(status, "invalid_token: Invalid access token"),
+    }
+}
+
+fn too_many(sw: &ArubaSwitches) -> Response {
+    let status = StatusCode::TOO_MANY_REQUESTS;
+    match sw.rate_limit_body {
+        RateLimitBody::Kong => {
+            (status, Json(json!({"message": "API rate limit exceeded"}))).into_response()
+        }
+        RateLimitBody::Empty => status.into_response(),
+        RateLimitBody::Text => text(status, "API rate limit exceeded"),
+    }
+}
+
+/// A service-level error in the `error_body` shape (the default shape is as built).
+fn reshaped(sw: &ArubaSwitches, resp: Response) -> Response {
+    let Some(ErrorText(message)) = resp.extensions().get::<ErrorText>().cloned() else {
+        return resp;
+    };
+    let status = resp.status();
+    let body = match sw.error_body {
+        ErrorBody::Service => return resp,
+        ErrorBody::Message => json!({"message": message}),
+        ErrorBody::InBand => json!({
+            "errorcode": status.as_u16().to_string(),
+            "message": message,
+            "status": "failure",
+            "status_code": status.as_u16(),
+        }),
+    };
+    let (mut parts, _) = resp.into_parts();
+    parts.headers.remove(header::CONTENT_LENGTH);
+    let (_, fresh) = (status, Json(body)).into_response().into_parts();
+    Response::from_parts(parts, fresh)
+}
 
 #[derive(Clone, Debug, Default)]
 pub(crate) struct RateWindows {
@@ -94,35 +152,35 @@ pub(super) async fn gate(State(sh): State<Shared>, req: Request, next: Next) -> 
         if is_oauth {
             None
         } else if !token.as_deref().is_some_and(|t| a.token_valid(t, now)) {
-            Some(
-                (
-                    StatusCode::UNAUTHORIZED,
-                    Json(json!({"error": "invalid_token", "error_description": "Invalid access token"})),
-                )
-                    .into_response(),
-            )
+            Some(unauthorized(&a.switches))
         } else {
             a.admit(now).err().map(|marker| {
-                let mut r = (
-                    StatusCode::TOO_MANY_REQUESTS,
-                    Json(json!({"message": "API rate limit exceeded"})),
-                )
-                    .into_response();
+                let mut r = too_many(&a.switches);
                 r.extensions_mut().insert(marker);
                 r
             })
         }
     };
-    let mut resp = match early {
+    let resp = match early {
         Some(r) => r,
         None => next.run(req).await,
     };
-    let (mut ld, mut rd, mut ls, mut rs, now) = {
+    let (mut ld, mut rd, mut ls, mut rs, now, sw) = {
         let st = sh.lock();
         let (ld, rd, ls, rs) = st.aruba.rate_headers();
-        (ld, rd, ls, rs, st.now_ms())
+        (ld, rd, ls, rs, st.now_ms(), st.aruba.switches.clone())
     };
-    match resp.extensions().get::<FaultMarker>() {
+    let marker = resp.extensions().get::<FaultMarker>().copied();
+    let mut resp = match marker {
+        // An injected 429 gets the switched body too.
+        Some(m) => {
+            let mut r = too_many(&sw);
+            r.extensions_mut().insert(m);
+            r
+        }
+        None => reshaped(&sw, resp),
+    };
+    match marker {
         Some(FaultMarker::RateLimitSecond) => rs = 0,
         Some(FaultMarker::RateLimitDay) => rd = 0,
         None => {}

@@ -4,6 +4,7 @@
 //! `[assumed]` switches in `switches`, resource handlers with their wire types in the
 //! other submodules. Never imports the client code.
 
+mod bodies;
 mod customers;
 mod devices;
 mod edit;
@@ -25,16 +26,18 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
+pub(crate) use bodies::documented_body;
 pub use edit::ArubaEdit;
 pub use switches::{
-    ArubaSwitches, AssociationConflict, AutolicenseReadShape, CrossTenantMove, MspDeviceCustomerId,
-    NameFilter,
+    ArubaSwitches, AssociationConflict, AutolicenseReadShape, CrossTenantMove, ErrorBody,
+    MspDeviceCustomerId, NameFilter, RateLimitBody, UnauthorizedBody,
 };
 
 use super::Shared;
 use super::common::splitmix;
 use super::control;
 use super::inventory::{ArubaInventory, OauthClient};
+use super::strict;
 
 /// A customer (tenant) as the simulator keeps it.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -400,9 +403,19 @@ impl ArubaState {
 #[derive(Debug)]
 pub(crate) struct ApiError(pub StatusCode, pub Value);
 
+/// The text of a service-level error, kept on the response so the gate can render it
+/// in the shape the `error_body` switch selects.
+#[derive(Clone, Debug)]
+pub(crate) struct ErrorText(pub String);
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        (self.0, Json(self.1)).into_response()
+        let text = self.1["description"].as_str().map(str::to_string);
+        let mut r = (self.0, Json(self.1)).into_response();
+        if let Some(t) = text {
+            r.extensions_mut().insert(ErrorText(t));
+        }
+        r
     }
 }
 
@@ -418,6 +431,15 @@ pub(crate) fn svc_err(status: StatusCode, description: impl Into<String>) -> Api
             "service_name": "Aruba Central (mspform-sim)",
         }),
     )
+}
+
+/// An error with a status taken from a switch (a bad value falls back to `fallback`).
+pub(crate) fn switched(
+    code: u16,
+    fallback: StatusCode,
+    description: impl Into<String>,
+) -> ApiError {
+    svc_err(StatusCode::from_u16(code).unwrap_or(fallback), description)
 }
 
 pub(crate) fn bad(description: impl Into<String>) -> ApiError {
@@ -512,6 +534,7 @@ pub(crate) fn router(sh: Shared) -> Router<Shared> {
             (sh.clone(), "aruba"),
             control::fault_layer,
         ))
+        .route_layer(from_fn_with_state((sh.clone(), "aruba"), strict::layer))
         .route_layer(from_fn_with_state(sh.clone(), gate::gate))
         .route_layer(from_fn_with_state((sh, "aruba"), control::count_layer))
         .fallback(control::not_found)

@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 use super::super::Shared;
 use super::{
     ApiError, ApiResult, ArubaState, AssociationConflict, Site, bad, not_found, ok_json,
-    parse_body, query_u64, svc_err,
+    parse_body, query_u64, svc_err, switched,
 };
 use crate::sim::inventory::DEVICE_TYPES;
 
@@ -169,7 +169,13 @@ fn find<'a>(a: &'a ArubaState, owner: &Option<String>, id: &str) -> Result<&'a S
         .parse::<u64>()
         .ok()
         .and_then(|n| a.sites.iter().find(|s| s.site_id == n && &s.owner == owner))
-        .ok_or_else(|| not_found(format!("site {id} not found")))
+        .ok_or_else(|| {
+            switched(
+                a.switches.unknown_site_status,
+                StatusCode::NOT_FOUND,
+                format!("site {id} not found"),
+            )
+        })
 }
 
 pub(super) async fn list(

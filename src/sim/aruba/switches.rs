@@ -57,6 +57,19 @@ pub struct ArubaSwitches {
     pub association_overflow_status: u16,
     /// Status for a `TenantID` header naming no customer of the MSP.
     pub unknown_tenant_status: u16,
+    /// Body of the 401 for a missing, unknown or expired token (it always holds the text
+    /// `invalid_token`, the only part the fact sheet confirms).
+    pub unauthorized_body: UnauthorizedBody,
+    /// Body of a 429 (the headers say which window ran out).
+    pub rate_limit_body: RateLimitBody,
+    /// Shape of every other error body (service-level errors).
+    pub error_body: ErrorBody,
+    /// Status for a serial that is not in the MSP inventory (device move, licences).
+    pub unknown_serial_status: u16,
+    /// Status for a licence assignment without enough free tokens.
+    pub no_free_license_status: u16,
+    /// Status for a site id that is not a site of the tenant.
+    pub unknown_site_status: u16,
 }
 
 impl Default for ArubaSwitches {
@@ -86,6 +99,12 @@ impl Default for ArubaSwitches {
             association_conflict: AssociationConflict::Fail,
             association_overflow_status: 413,
             unknown_tenant_status: 403,
+            unauthorized_body: UnauthorizedBody::Oauth,
+            rate_limit_body: RateLimitBody::Kong,
+            error_body: ErrorBody::Service,
+            unknown_serial_status: 400,
+            no_free_license_status: 409,
+            unknown_site_status: 404,
         }
     }
 }
@@ -138,4 +157,41 @@ pub enum MspDeviceCustomerId {
 pub enum AssociationConflict {
     Fail,
     Move,
+}
+
+/// The 401 body.
+#[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum UnauthorizedBody {
+    /// `{"error":"invalid_token","error_description":"Invalid access token"}`.
+    Oauth,
+    /// `{"error":"invalid_token"}`.
+    ErrorOnly,
+    /// `text/plain` `invalid_token: Invalid access token`.
+    Text,
+}
+
+/// The 429 body.
+#[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum RateLimitBody {
+    /// `{"message":"API rate limit exceeded"}` (the API gateway's default).
+    Kong,
+    /// No body at all.
+    Empty,
+    /// `text/plain` `API rate limit exceeded`.
+    Text,
+}
+
+/// The shape of service-level error bodies.
+#[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorBody {
+    /// `{"description","error_code","service_name"}`.
+    Service,
+    /// `{"message"}`.
+    Message,
+    /// The MSP API's in-band form with the HTTP status kept:
+    /// `{"errorcode","message","status":"failure","status_code"}`.
+    InBand,
 }

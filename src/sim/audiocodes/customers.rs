@@ -1,8 +1,8 @@
 //! AudioCodes customers (services), fact sheet §4.2: the synchronous Essentials create
 //! (`POST /api/v2/customer`, camelCase answer), the v3 brief list and get and the v2 get
 //! (PascalCase, with camelCase site items), delete, and the asynchronous create from lead
-//! (`POST /api/v3/customer` → task). Request bodies are read the ASP.NET way: property
-//! names case-insensitive.
+//! (`POST /api/v3/customer` → task). Request property names are exact (camelCase, as
+//! documented): `ShortName` is an unknown field, not `shortName`.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -22,7 +22,8 @@ use super::{
     parse_body,
 };
 
-/// A JSON object read with case-insensitive property names (exact match first).
+/// A JSON object read by exact, case-sensitive property names (documented camelCase;
+/// `strict::layer` has refused any other name already).
 pub(super) struct Obj<'a> {
     map: &'a Map<String, Value>,
     sw: &'a AudiocodesSwitches,
@@ -37,15 +38,7 @@ impl<'a> Obj<'a> {
     }
 
     pub fn get(&self, key: &str) -> Option<&'a Value> {
-        self.map
-            .get(key)
-            .or_else(|| {
-                self.map
-                    .iter()
-                    .find(|(k, _)| k.eq_ignore_ascii_case(key))
-                    .map(|(_, v)| v)
-            })
-            .filter(|v| !v.is_null())
+        self.map.get(key).filter(|v| !v.is_null())
     }
 
     pub fn string(&self, key: &str) -> Result<Option<String>, ApiError> {

@@ -5,6 +5,7 @@
 //! `[assumed]` switches in `switches`, handlers with their wire types in `customers` and
 //! `sites`, portal edits in `edit`. Never imports the client code.
 
+mod bodies;
 mod customers;
 mod edit;
 mod gate;
@@ -27,6 +28,7 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
+pub(crate) use bodies::documented_body;
 pub use edit::AudiocodesEdit;
 pub use inventory::AudiocodesInventory;
 pub use switches::{
@@ -35,6 +37,7 @@ pub use switches::{
 
 use super::Shared;
 use super::control;
+use super::strict;
 use inventory::{InventoryMsTenant, InventorySbc, InventoryScript, LeadConfiguration};
 
 /// A customer (a "service" in Live Platform terms) as the simulator keeps it.
@@ -570,6 +573,10 @@ pub(crate) fn router(sh: Shared) -> Router<Shared> {
         .route_layer(from_fn_with_state(
             (sh.clone(), "audiocodes"),
             control::fault_layer,
+        ))
+        .route_layer(from_fn_with_state(
+            (sh.clone(), "audiocodes"),
+            strict::layer,
         ))
         .route_layer(from_fn_with_state(sh.clone(), gate::gate))
         .route_layer(from_fn_with_state((sh, "audiocodes"), control::count_layer))

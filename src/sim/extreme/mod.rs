@@ -5,6 +5,7 @@
 //! and `partners`, portal edits and the `/_sim/extreme/` handlers in `edit`. Never
 //! imports the client code.
 
+mod bodies;
 mod edit;
 mod gate;
 mod inventory;
@@ -27,6 +28,7 @@ use axum::routing::{get, post, put};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
+pub(crate) use bodies::documented_body;
 pub use edit::ExtremeEdit;
 pub(crate) use edit::{get_sim_switches, sim_edit, sim_switches};
 pub use inventory::{
@@ -34,13 +36,14 @@ pub use inventory::{
     ExtremeUser, Role,
 };
 pub use switches::{
-    CreateBody, DuplicateNames, ErrorBody, ExtremeSwitches, NameToIdShape, PartnerPutPath,
-    PutEchoCustId, TenantMove,
+    CreateBody, DuplicateNames, ErrorBody, ExtremeSwitches, MissingLists, NameToIdShape,
+    PartnerPutPath, PutEchoCustId, TenantMove,
 };
 
 use super::Shared;
 use super::common::splitmix;
 use super::control;
+use super::strict;
 use validate::FieldError;
 
 pub(crate) const MSP_ID_PREFIX: &str = "Msp-tenantid-";
@@ -448,6 +451,7 @@ fn msp_router(sh: Shared) -> Router {
             (sh.clone(), "extreme"),
             control::fault_layer,
         ))
+        .route_layer(from_fn_with_state((sh.clone(), "extreme"), strict::layer))
         .route_layer(from_fn_with_state(sh.clone(), gate::gate))
         .route_layer(from_fn_with_state(
             (sh.clone(), "extreme"),
@@ -523,6 +527,7 @@ pub(crate) fn router(sh: Shared) -> Router<Shared> {
             (sh.clone(), "extreme"),
             control::fault_layer,
         ))
+        .route_layer(from_fn_with_state((sh.clone(), "extreme"), strict::layer))
         .route_layer(from_fn_with_state(sh.clone(), gate::gate))
         .route_layer(from_fn_with_state((sh, "extreme"), control::count_layer))
         .fallback(move |req: Request| dispatch(dispatch_sh.clone(), msp.clone(), req))

@@ -1,6 +1,7 @@
 //! ExtremeCloud partners, fact sheet §2.2 and checklist items 33–35: list, create, and the
-//! PUT that makes `tenants` exactly the submitted list. Every rule is checked before
-//! anything changes, so a refused PUT leaves the account untouched.
+//! PUT that makes `tenants` (and `entitlements`) exactly the submitted lists — a list
+//! left out is empty, or refused (switch). Every rule is checked before anything
+//! changes, so a refused PUT leaves the account untouched.
 
 use axum::body::Bytes;
 use axum::extract::{Path, State};
@@ -10,8 +11,9 @@ use super::super::Shared;
 use super::tenants::{Mode, created, parse_fields};
 use super::validate::{self, FieldError};
 use super::{
-    ApiError, ApiResult, DuplicateNames, ExtremeEntitlement, ExtremeState, PARTNER_ID_PREFIX,
-    Partner, PartnerPutPath, PutEchoCustId, TenantMove, json_status, parse_object, req_str,
+    ApiError, ApiResult, DuplicateNames, ExtremeEntitlement, ExtremeState, MissingLists,
+    PARTNER_ID_PREFIX, Partner, PartnerPutPath, PutEchoCustId, TenantMove, json_status,
+    parse_object, req_str,
 };
 
 fn must_be_array<'a>(
@@ -174,6 +176,22 @@ fn present<'a>(m: &'a Map<String, Value>, key: &str) -> Option<&'a Value> {
     m.get(key).filter(|v| !v.is_null())
 }
 
+/// A list a partner PUT left out (or sent as null): empty, or refused (switch).
+fn missing<T>(x: &ExtremeState, property: &'static str) -> Result<Vec<T>, ApiError> {
+    match x.switches.partner_put_missing_lists {
+        MissingLists::Empty => Ok(Vec::new()),
+        MissingLists::Reject => Err(ApiError::field(
+            x.switches.validation_status,
+            FieldError {
+                property,
+                message: format!(
+                    "is required: a PUT sends the whole partner document, {property} included"
+                ),
+            },
+        )),
+    }
+}
+
 pub(super) async fn list(State(sh): State<Shared>) -> ApiResult {
     let st = sh.lock();
     let x = &st.extreme;
@@ -238,12 +256,15 @@ pub(super) async fn update(
     };
     let f = parse_fields(x, &m, Mode::Update)?;
     check_unique_name(x, &f.account_name, Some(idx))?;
-    let entitlements = present(&m, "entitlements")
-        .map(|v| check_entitlements(x, Some(idx), v))
-        .transpose()?;
-    let tenants = present(&m, "tenants")
-        .map(|v| check_tenants(x, Some(idx), v))
-        .transpose()?;
+    // The PUT replaces the document: a list left out is not "keep the old one".
+    let entitlements = match present(&m, "entitlements") {
+        Some(v) => check_entitlements(x, Some(idx), v)?,
+        None => missing(x, "entitlements")?,
+    };
+    let tenants = match present(&m, "tenants") {
+        Some(v) => check_tenants(x, Some(idx), v)?,
+        None => missing(x, "tenants")?,
+    };
     // Everything is valid: commit.
     let p = &mut x.partners[idx];
     p.account_name = f.account_name;
@@ -256,12 +277,8 @@ pub(super) async fn update(
     if f.contact.is_some() {
         p.contact = f.contact;
     }
-    if let Some(e) = entitlements {
-        p.entitlements = e;
-    }
-    if let Some(t) = tenants {
-        set_tenants(x, idx, t);
-    }
+    p.entitlements = entitlements;
+    set_tenants(x, idx, tenants);
     let echo_id = match x.switches.put_echo_cust_id {
         PutEchoCustId::Stored => None,
         PutEchoCustId::Msp => Some(x.msp_id.as_str()),

@@ -64,6 +64,9 @@ pub struct ExtremeSwitches {
     pub partner_put_path: PartnerPutPath,
     /// `custId` in the PUT echo: the partner's stored id, or the MSP's id (as the seed sample).
     pub put_echo_cust_id: PutEchoCustId,
+    /// A partner PUT without `tenants` or `entitlements` (or with null): the PUT replaces
+    /// the whole document, so they become empty, or the PUT is refused.
+    pub partner_put_missing_lists: MissingLists,
 }
 
 impl Default for ExtremeSwitches {
@@ -95,6 +98,7 @@ impl Default for ExtremeSwitches {
             entitlement_exclusive: true,
             partner_put_path: PartnerPutPath::Partner,
             put_echo_cust_id: PutEchoCustId::Stored,
+            partner_put_missing_lists: MissingLists::Empty,
         }
     }
 }
@@ -190,4 +194,13 @@ pub enum PartnerPutPath {
 pub enum PutEchoCustId {
     Stored,
     Msp,
+}
+
+#[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum MissingLists {
+    /// A missing list is an empty one (the partner loses its tenants or entitlements).
+    Empty,
+    /// `validation_status`, naming the list; nothing changes.
+    Reject,
 }

@@ -37,6 +37,9 @@ pub enum RuckusEdit {
         #[serde(default)]
         status: Option<String>,
     },
+    /// The EC's administrator revokes (`delegated: false`) or restores the MSP's
+    /// delegated access to the EC: without it, `x-rks-tenantid` naming the EC is 403.
+    MspDelegation { tenant: String, delegated: bool },
     /// Make the next `count` activities (of `use_case`, e.g. "ADD_MSP_EC", or any) FAIL.
     FailNextActivities {
         count: u32,
@@ -123,6 +126,11 @@ impl RuckusState {
                     bail!("{tenant} is already assigned to {tech_partner}");
                 }
                 self.add_delegation(&ec_id, &pid, &ptype, &status, None, now);
+            }
+            RuckusEdit::MspDelegation { tenant, delegated } => {
+                let i = self.ec_by_ref(&tenant)?;
+                self.ecs[i].delegated_to_msp = delegated;
+                self.ecs[i].updated_ms = now;
             }
             RuckusEdit::FailNextActivities { count, use_case } => {
                 if let Some(u) = &use_case

@@ -90,7 +90,11 @@ impl RuckusState {
         let acting: Result<String, ApiError> = match tenant_header {
             None => Ok(caller.clone()),
             Some(h) if h.is_empty() || h == caller => Ok(caller.clone()),
-            Some(h) if caller == self.msp_id && self.ec(h).is_some() => Ok(h.to_string()),
+            Some(h)
+                if caller == self.msp_id && self.ec(h).is_some_and(|ec| ec.delegated_to_msp) =>
+            {
+                Ok(h.to_string())
+            }
             Some(h) => Err(err(
                 status_or(
                     self.switches.undelegated_tenant_status,

@@ -6,6 +6,7 @@
 //! client code.
 
 mod activities;
+mod bodies;
 mod dates;
 mod edit;
 mod gate;
@@ -29,6 +30,7 @@ use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
+pub(crate) use bodies::documented_body;
 pub use edit::RuckusEdit;
 pub use inventory::{EcInventory, RuckusInventory, RuckusOauth, TechPartnerInventory};
 pub use switches::{
@@ -40,6 +42,7 @@ pub(crate) use activities::{Activity, Op};
 
 use super::Shared;
 use super::control;
+use super::strict;
 
 /// A managed tenant (MSP-EC) as the simulator keeps it.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -71,6 +74,14 @@ pub(crate) struct Ec {
     pub admin_role: Option<String>,
     pub created_ms: u64,
     pub updated_ms: u64,
+    /// The EC's account is delegated to the MSP that created it, so the MSP may act in
+    /// it with `x-rks-tenantid` (item 44); the EC's administrator can revoke that.
+    #[serde(default = "delegated")]
+    pub delegated_to_msp: bool,
+}
+
+fn delegated() -> bool {
+    true
 }
 
 /// A tech partner (integrator / installer) tenant of the MSP.
@@ -209,6 +220,7 @@ impl RuckusState {
                 admin_role: None,
                 created_ms: now,
                 updated_ms: now,
+                delegated_to_msp: true,
             });
             for p in &e.tech_partners {
                 if let Some(dtype) = st.partner(p).map(|x| x.partner_type.clone()) {
@@ -493,6 +505,7 @@ pub(crate) fn router(sh: Shared) -> Router<Shared> {
             (sh.clone(), "ruckus"),
             control::fault_layer,
         ))
+        .route_layer(from_fn_with_state((sh.clone(), "ruckus"), strict::layer))
         .route_layer(from_fn_with_state(sh.clone(), gate::gate))
         .route_layer(from_fn_with_state((sh, "ruckus"), control::count_layer))
         .fallback(route_not_found)

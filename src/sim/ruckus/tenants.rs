@@ -18,7 +18,8 @@ use super::{
     UpdateSemantics, accepted, bad, err, forbidden, not_found, ok_json, parse_json, status_or,
 };
 
-/// Fields a create item may set (others, e.g. `delegations`, are accepted and ignored).
+/// Fields a create item may set (the other documented ones, e.g. `delegations`, are
+/// accepted and ignored; undocumented ones never get here: `strict::layer` refuses them).
 const CREATE_FIELDS: [&str; 19] = [
     "name",
     "street_address",
@@ -183,6 +184,7 @@ fn blank_ec() -> Ec {
         admin_role: None,
         created_ms: 0,
         updated_ms: 0,
+        delegated_to_msp: true,
     }
 }
 
