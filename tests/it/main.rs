@@ -1,5 +1,6 @@
 //! The one integration-test binary: each module is one area.
 
+mod aruba_async;
 mod aruba_client;
 mod aruba_onboarding;
 mod audiocodes_client;
