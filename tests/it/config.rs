@@ -246,19 +246,19 @@ fn valid_portfolio_directory_loads_exact_desired() {
         ),
         used(
             SecretRef::Env("LAB_CLIENT_ID".into()),
-            17,
+            18,
             13,
             "providers.aruba-lab.oauth.client_id",
         ),
         used(
             SecretRef::File(dir.join("secrets/client_secret")),
-            18,
+            19,
             17,
             "providers.aruba-lab.oauth.client_secret",
         ),
         used(
             SecretRef::File(PathBuf::from("/run/secrets/lab_refresh")),
-            19,
+            20,
             17,
             "providers.aruba-lab.oauth.refresh_token",
         ),
