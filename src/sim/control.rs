@@ -435,6 +435,7 @@ async fn state(State(sh): State<Shared>) -> Response {
     let mut st = sh.lock();
     let now = st.now_ms();
     st.ruckus.settle(now);
+    st.aruba.settle(now);
     Json(dump(&st)).into_response()
 }
 

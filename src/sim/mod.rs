@@ -505,6 +505,7 @@ impl Simulator {
         let mut st = self.shared.lock();
         let now = st.now_ms();
         st.ruckus.settle(now);
+        st.aruba.settle(now);
         control::dump(&st)
     }
 

@@ -8,10 +8,11 @@ use mspform::engine::{self, EngineError};
 use mspform::model::{ArubaAuth, SecretRef};
 use mspform::providers::ProviderError;
 use mspform::sim::aruba::{
-    AssociationConflict, AutolicenseReadShape, ErrorBody, MspDeviceCustomerId, NameFilter,
-    RateLimitBody, UnauthorizedBody,
+    ArubaSwitches, AssociationConflict, AutolicenseReadShape, CrossTenantMove, ErrorBody,
+    MspDeviceCustomerId, NameFilter, RateLimitBody, UnauthorizedBody,
 };
 use mspform::sim::{FaultKind, FaultSpec};
+use serde_json::{Value, json};
 
 use crate::support::*;
 
@@ -217,24 +218,79 @@ async fn a_similar_name_is_never_taken_for_the_customer() {
     );
 }
 
+/// Every `[assumed]` switch of the Aruba simulator set to its alternative at once
+/// (the slow ones slower than their defaults).
+fn every_alternative(s: &mut ArubaSwitches) {
+    s.refresh_token_single_use = false;
+    s.customers_max_limit = 2;
+    s.customer_name_filter = NameFilter::Exact;
+    s.create_status = 201;
+    s.allow_duplicate_names = true;
+    s.provision_invisible_polls = 3;
+    s.provision_delay_ms = 200;
+    s.devices_max_limit = 50;
+    s.cross_tenant_move = CrossTenantMove::Reject;
+    s.device_move_delay_ms = 200;
+    s.license_job_delay_ms = 1_000;
+    s.autolicense_delay_ms = 200;
+    s.license_device_type_check = false;
+    s.autolicense_read_shape = AutolicenseReadShape::List;
+    s.autolicense_applies_existing = false;
+    s.ap_device_type_label = "AP".into();
+    s.msp_device_customer_id = MspDeviceCustomerId::Empty;
+    s.allow_duplicate_site_names = true;
+    s.sites_max_limit = 100;
+    s.association_conflict = AssociationConflict::Move;
+    s.association_overflow_status = 400;
+    s.unknown_tenant_status = 404;
+    error_alternatives(s);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn converges_under_every_assumed_alternative() {
     let sim = sim(false).await;
-    sim.aruba_switches(|s| {
-        s.customer_name_filter = NameFilter::Exact;
-        s.create_status = 201;
-        s.provision_invisible_polls = 3;
-        s.autolicense_read_shape = AutolicenseReadShape::List;
-        s.msp_device_customer_id = MspDeviceCustomerId::Empty;
-        s.ap_device_type_label = "AP".into();
-        s.association_conflict = AssociationConflict::Move;
-        s.devices_max_limit = 50;
-        s.customers_max_limit = 2;
-        s.autolicense_applies_existing = false;
-    });
-    sim.aruba_switches(error_alternatives);
+    sim.aruba_switches(every_alternative);
+    let mut all = ArubaSwitches::default();
+    every_alternative(&mut all);
+    let changed = |s: &ArubaSwitches| -> Vec<String> {
+        let (a, d) = (json!(s), json!(ArubaSwitches::default()));
+        let (Value::Object(a), Value::Object(d)) = (a, d) else {
+            unreachable!()
+        };
+        a.into_iter()
+            .filter(|(k, v)| d.get(k) != Some(v))
+            .map(|(k, _)| k)
+            .collect()
+    };
+    // Every switch but the documented limits and the token lifetime is covered.
+    let mut untouched: Vec<String> = json!(ArubaSwitches::default())
+        .as_object()
+        .unwrap()
+        .keys()
+        .filter(|k| !changed(&all).contains(k))
+        .cloned()
+        .collect();
+    untouched.sort();
+    assert_eq!(
+        untouched,
+        ["limit_per_day", "limit_per_second", "token_lifetime_secs"]
+    );
     let dir = tempfile::tempdir().unwrap();
-    let desired = portfolio(&sim, dir.path());
+    let mut desired = portfolio(&sim, dir.path());
+    // OAuth, so that refresh tokens that stay valid are met too.
+    let secret = |name: &str, value: &str| {
+        let path = dir.path().join(name);
+        std::fs::write(&path, value).unwrap();
+        SecretRef::File(path)
+    };
+    aruba_settings(&mut desired, |s| {
+        s.auth = ArubaAuth::OAuth {
+            client_id: secret("id", "sim-client"),
+            client_secret: secret("secret", "sim-secret"),
+            refresh_token: secret("refresh", "sim-refresh"),
+            access_token: None,
+        };
+    });
     let store = store(dir.path());
     let report = apply(&desired, &store).await;
     assert!(report.ok(), "{report:#?}");
@@ -250,24 +306,44 @@ async fn converges_under_every_assumed_alternative() {
     assert!(r.ok());
     assert_eq!(sim.write_calls("aruba"), 0);
 
+    // Drift repairs: a device put in another site, another moved back to the inventory.
     sim.aruba_edit(mspform::sim::ArubaEdit::MoveDeviceSite {
         serial: "AP0000010".into(),
         site_name: "Warehouse".into(),
     })
     .unwrap();
+    sim.aruba_edit(mspform::sim::ArubaEdit::MoveDeviceToMsp {
+        serial: "AP0000011".into(),
+    })
+    .unwrap();
     let drift = plan(&desired, &store).await;
-    assert!(
-        drift
-            .plan
-            .actions
-            .iter()
-            .any(|a| a.address == "device.AP0000010"),
-        "{:#?}",
-        drift.plan.actions
-    );
+    for serial in ["device.AP0000010", "device.AP0000011"] {
+        assert!(
+            drift.plan.actions.iter().any(|a| a.address == serial),
+            "{serial}: {:#?}",
+            drift.plan.actions
+        );
+    }
     let r = engine::apply(&drift, &desired, store.clone(), &AtomicBool::new(false)).await;
     assert!(r.ok(), "{r:#?}");
     assert!(!plan(&desired, &store).await.plan.has_changes());
+
+    // A device moves from one customer to another: back to the inventory first (a
+    // straight move is refused), and in only once that move has landed.
+    desired.devices.get_mut("AP0000012").unwrap().customer = "coffee-shop".into();
+    desired.devices.get_mut("AP0000012").unwrap().site = Some("santa-clara".into());
+    desired.devices.get_mut("AP0000012").unwrap().licenses = vec!["ADVANCED_AP".into()];
+    let r = apply(&desired, &store).await;
+    assert!(r.ok(), "{r:#?}");
+    let after = plan(&desired, &store).await;
+    assert!(!after.plan.has_changes(), "{:#?}", after.plan.actions);
+    assert!(
+        store
+            .credential("aruba", "refresh_token")
+            .unwrap()
+            .is_some(),
+        "the OAuth flow was used"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

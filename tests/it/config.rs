@@ -84,6 +84,7 @@ fn valid_portfolio_directory_loads_exact_desired() {
         calls_per_second: 3,
         poll_interval_ms: 0,
         provision_timeout_secs: 60,
+        move_timeout_secs: 120,
         request_timeout_secs: 5,
     };
     let providers = BTreeMap::from([
@@ -245,19 +246,19 @@ fn valid_portfolio_directory_loads_exact_desired() {
         ),
         used(
             SecretRef::Env("LAB_CLIENT_ID".into()),
-            17,
+            18,
             13,
             "providers.aruba-lab.oauth.client_id",
         ),
         used(
             SecretRef::File(dir.join("secrets/client_secret")),
-            18,
+            19,
             17,
             "providers.aruba-lab.oauth.client_secret",
         ),
         used(
             SecretRef::File(PathBuf::from("/run/secrets/lab_refresh")),
-            19,
+            20,
             17,
             "providers.aruba-lab.oauth.refresh_token",
         ),
@@ -574,6 +575,23 @@ client_id = { env = "C" }
     );
     assert_eq!(errors[3].message, "expected a table, found an integer");
     assert_eq!(help(&errors[3]), "token = { env = \"D_TOKEN\" }");
+}
+
+#[test]
+fn the_move_timeout_is_a_whole_number_of_seconds_from_one() {
+    for bad in ["0", "1.5", "\"60\"", "86401"] {
+        let errors = errors(&[(
+            "a.toml",
+            &format!(
+                "[providers.aruba]\ntype = \"aruba-central\"\nbase_url = \"https://a.example\"\ntoken = {{ env = \"T\" }}\nmove_timeout_secs = {bad}\n"
+            ),
+        )]);
+        assert_eq!(
+            places(&errors),
+            ["a.toml:5:21 providers.aruba.move_timeout_secs"],
+            "{bad}"
+        );
+    }
 }
 
 #[test]

@@ -4,6 +4,7 @@
 //! ported to `src/vendors/` are listed below, commented out; each port enables
 //! its own. The full list is restored once every vendor is back.
 
+// mod aruba_async;
 // mod aruba_client;
 // mod aruba_onboarding;
 mod audiocodes_client;

@@ -77,7 +77,7 @@ impl H {
             .await
     }
 
-    /// Create a customer and wait out provisioning; returns its id.
+    /// Create a customer and wait out provisioning on the simulator clock; returns its id.
     async fn customer(&self, name: &str) -> String {
         let r = self
             .call(
@@ -97,21 +97,27 @@ impl H {
             {
                 return c["customer_id"].as_str().expect("id").to_string();
             }
+            self.sim.advance_clock(1);
         }
         panic!("customer {name} never appeared");
     }
 
+    /// Moves devices and lets the move settle on the simulator clock (the move lands
+    /// `device_move_delay_ms` later, the tenant's auto-licence after it).
     async fn move_devices(&self, cid: &str, serials: &[&str]) -> Resp {
         let devices: Vec<Value> = serials
             .iter()
             .map(|s| json!({"serial": s, "mac": mac_of(s)}))
             .collect();
-        self.call(
-            Method::PUT,
-            &format!("/msp_api/v1/customers/{cid}/devices"),
-            Some(json!({"devices": devices})),
-        )
-        .await
+        let r = self
+            .call(
+                Method::PUT,
+                &format!("/msp_api/v1/customers/{cid}/devices"),
+                Some(json!({"devices": devices})),
+            )
+            .await;
+        self.sim.advance_clock(1);
+        r
     }
 
     /// serial → services, from the MSP inventory list.
@@ -347,10 +353,14 @@ async fn customer_create_returns_no_id_and_appears_after_provisioning() {
     assert_eq!(r.body, json!({"status": "success"}));
     assert!(r.headers.get("location").is_none());
 
+    // Invisible for `provision_invisible_polls` (1) list calls and `provision_delay_ms`
+    // (50) of the simulator's time, whichever ends later.
+    let empty = json!({"customers": [], "total": 0});
     let first = h
         .get("/msp_api/v1/customers?customer_name=Coffee%20Shop")
         .await;
-    assert_eq!(first.body, json!({"customers": [], "total": 0}));
+    assert_eq!(first.body, empty);
+    h.sim.advance_clock(1);
     let second = h
         .get("/msp_api/v1/customers?customer_name=Coffee%20Shop")
         .await;
@@ -398,6 +408,7 @@ async fn customer_create_returns_no_id_and_appears_after_provisioning() {
             .await;
         assert_eq!(r.status, 200);
     }
+    h.sim.advance_clock(1);
     let sub = h.get("/msp_api/v1/customers?customer_name=coffee").await;
     assert_eq!(sub.body["total"], 2);
     h.sim
@@ -434,6 +445,28 @@ async fn customer_create_returns_no_id_and_appears_after_provisioning() {
         )
         .await;
     assert_eq!(r.status, 201);
+
+    // However often it is polled, a customer provisions for `provision_delay_ms`.
+    h.sim.aruba_switches(|s| s.provision_delay_ms = 60_000);
+    let r = h
+        .call(
+            Method::POST,
+            "/msp_api/v2/customers",
+            Some(customer_body("Slow Shop")),
+        )
+        .await;
+    assert_eq!(r.status, 201);
+    for _ in 0..3 {
+        let r = h
+            .get("/msp_api/v1/customers?customer_name=Slow%20Shop")
+            .await;
+        assert_eq!(r.body, empty, "polls alone do not make it appear");
+    }
+    h.sim.advance_clock(61);
+    let slow = h
+        .get("/msp_api/v1/customers?customer_name=Slow%20Shop")
+        .await;
+    assert_eq!(slow.body["total"], 1, "it appears once its time has come");
 }
 
 #[tokio::test]
@@ -672,6 +705,127 @@ async fn cross_tenant_moves_and_delayed_moves_follow_the_switches() {
     h.sim.advance_clock(5);
     let list = h.get(&format!("/msp_api/v1/customers/{a}/devices")).await;
     assert_eq!(list.body["deviceList"]["total_devices"], 1);
+}
+
+// Item 11, 17, 18 with the realistic defaults: a move, and the auto-licence after it,
+// land later; until the move lands the device is still the MSP's.
+#[tokio::test]
+async fn moves_and_auto_licence_land_later_and_until_then_the_device_is_the_msps() {
+    let h = start().await;
+    let d = mspform::sim::aruba::ArubaSwitches::default();
+    assert_eq!(Inventory::embedded().aruba.switches, d);
+    for (name, ms) in [
+        ("provision_delay_ms", d.provision_delay_ms),
+        ("device_move_delay_ms", d.device_move_delay_ms),
+        ("license_job_delay_ms", d.license_job_delay_ms),
+        ("autolicense_delay_ms", d.autolicense_delay_ms),
+    ] {
+        assert!((1..=1000).contains(&ms), "{name} = {ms}: on and short");
+    }
+    h.sim.aruba_switches(|s| {
+        s.device_move_delay_ms = 60_000;
+        s.autolicense_delay_ms = 60_000;
+    });
+    let a = h.customer("Later").await;
+    let r = h
+        .call(
+            Method::POST,
+            "/platform/licensing/v1/msp/customer/settings/autolicense",
+            Some(json!({"services": ["FOUNDATION_AP"], "include_customers": [a]})),
+        )
+        .await;
+    assert_eq!(r.status, 200);
+    let r = h
+        .tenant(
+            Method::POST,
+            "/central/v2/sites",
+            Some(site_body("Later Site")),
+            &a,
+        )
+        .await;
+    let site = r.body["site_id"].as_u64().expect("site");
+    let put = json!({"devices": [{"serial": "AP0000040", "mac": mac_of("AP0000040")}]});
+    let path = format!("/msp_api/v1/customers/{a}/devices");
+    let r = h.call(Method::PUT, &path, Some(put)).await;
+    assert_eq!(r.status, 200);
+    assert_eq!(r.body["status"], "success", "accepted at once");
+
+    // Not there yet: the tenant list and the inventory still say so, and licensing or
+    // associating the device is refused.
+    let tenant = h.get(&path).await;
+    assert_eq!(tenant.body["deviceList"]["total_devices"], 0);
+    let free = h
+        .get("/msp_api/v1/devices?device_allocation_status=2&limit=1000")
+        .await;
+    assert!(free.text.contains("AP0000040"));
+    let assign = json!({"serials": ["AP0000040"], "services": ["ADVANCED_AP"]});
+    let r = h
+        .call(
+            Method::POST,
+            "/platform/licensing/v1/subscriptions/assign",
+            Some(assign.clone()),
+        )
+        .await;
+    assert_eq!(r.status, 400);
+    assert!(r.text.contains("MSP inventory"), "{}", r.text);
+    let assoc = json!({"site_id": site, "device_type": "IAP", "device_ids": ["AP0000040"]});
+    let r = h
+        .tenant(
+            Method::POST,
+            "/central/v2/sites/associations",
+            Some(assoc),
+            &a,
+        )
+        .await;
+    assert_eq!(r.body["success"], json!([]), "{}", r.text);
+
+    // The move lands; auto-licence follows a minute after it.
+    h.sim.advance_clock(61);
+    let tenant = h.get(&path).await;
+    assert_eq!(tenant.body["deviceList"]["total_devices"], 1);
+    assert_eq!(
+        tenant.body["deviceList"]["devices"][0]["services"],
+        json!([])
+    );
+    let free = h
+        .get("/msp_api/v1/devices?device_allocation_status=2&limit=1000")
+        .await;
+    assert!(!free.text.contains("AP0000040"));
+    h.sim.advance_clock(61);
+    assert_eq!(h.services_of("AP0000040").await, ["FOUNDATION_AP"]);
+    let r = h
+        .call(
+            Method::POST,
+            "/platform/licensing/v1/subscriptions/assign",
+            Some(assign),
+        )
+        .await;
+    assert_eq!(r.status, 200);
+
+    // A move into a customer deleted before it landed goes nowhere.
+    let gone = h.customer("Gone").await;
+    let put = json!({"devices": [{"serial": "AP0000041", "mac": mac_of("AP0000041")}]});
+    let r = h
+        .call(
+            Method::PUT,
+            &format!("/msp_api/v1/customers/{gone}/devices"),
+            Some(put),
+        )
+        .await;
+    assert_eq!(r.status, 200);
+    let r = h
+        .call(
+            Method::DELETE,
+            &format!("/msp_api/v1/customers/{gone}"),
+            None,
+        )
+        .await;
+    assert_eq!(r.status, 200);
+    h.sim.advance_clock(61);
+    assert_eq!(
+        h.sim.dump()["aruba"]["devices"]["AP0000041"]["customer_id"],
+        Value::Null
+    );
 }
 
 #[tokio::test]
@@ -1292,8 +1446,9 @@ async fn faults_status_latency_rate_limit_and_drop_after_commit() {
         .send()
         .await;
     assert!(err.is_err(), "client must see an error, got {err:?}");
+    h.sim.advance_clock(1);
     let r = h.get("/msp_api/v1/customers?customer_name=Dropped").await;
-    assert_eq!(r.body["total"], 1, "the write committed");
+    assert_eq!(r.body["total"], 1, "the write committed (and provisioned)");
     // The simulator still serves afterwards, and DELETE /_sim/faults clears.
     h.sim.inject_fault(FaultSpec {
         vendor: "*".into(),

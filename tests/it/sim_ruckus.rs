@@ -29,10 +29,14 @@ fn opts(data_dir: Option<std::path::PathBuf>) -> SimOptions {
     }
 }
 
-/// A simulator whose activities complete only by polling (deterministic tests).
+/// A simulator whose activities complete only by polling, and as soon as polled enough
+/// (deterministic tests: no time involved).
 async fn start() -> H {
     let h = start_default().await;
-    h.sim.ruckus_switches(|s| s.activity_settle_ms = 0);
+    h.sim.ruckus_switches(|s| {
+        s.activity_settle_ms = 0;
+        s.activity_min_ms = 0;
+    });
     h
 }
 
@@ -681,16 +685,24 @@ async fn activities_complete_by_time_when_nobody_polls() {
     let a = h.get(&format!("/activities/{rid}")).await;
     assert_eq!(a.body["status"], "SUCCESS");
 
-    // Polling resumes where it stopped, too (poll-driven completion across "runs").
-    h.sim.ruckus_switches(|s| s.activity_settle_ms = 0);
+    // Polling resumes where it stopped, too (poll-driven completion across "runs"), but
+    // an activity takes `activity_min_ms` of sim time however often it is polled.
+    assert_eq!(h.sim.dump()["ruckus"]["switches"]["activity_min_ms"], 50);
+    h.sim.ruckus_switches(|s| {
+        s.activity_settle_ms = 0;
+        s.activity_min_ms = 60_000;
+    });
     let r = h
         .post("/tenants", json!({"data": [ec_body("Resumed")]}))
         .await;
     let rid = r.body["data"][0]["requestId"].as_str().expect("rid");
-    assert_eq!(
-        h.get(&format!("/activities/{rid}")).await.body["status"],
-        "PENDING"
-    );
+    for expected in ["PENDING", "INPROGRESS", "INPROGRESS", "INPROGRESS"] {
+        assert_eq!(
+            h.get(&format!("/activities/{rid}")).await.body["status"],
+            expected
+        );
+    }
+    h.sim.advance_clock(61);
     assert_eq!(h.finish(rid).await["status"], "SUCCESS");
 }
 
@@ -1902,7 +1914,10 @@ async fn state_dump_reset_persistence_and_root_listener() {
     let mut o = opts(Some(dir.path().to_path_buf()));
     o.ruckus_listen = Some(local());
     let first = Simulator::start(o).await.expect("start");
-    first.ruckus_switches(|s| s.activity_settle_ms = 0);
+    first.ruckus_switches(|s| {
+        s.activity_settle_ms = 0;
+        s.activity_min_ms = 0;
+    });
     let root = format!("http://{}", first.ruckus_addr().expect("ruckus listener"));
     let h = H {
         sim: first,

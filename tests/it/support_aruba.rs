@@ -35,6 +35,7 @@ pub fn point_at(desired: &mut Desired, sim: &Simulator, dir: &Path) {
         s.calls_per_second = 1000;
         s.poll_interval_ms = 20;
         s.provision_timeout_secs = 3;
+        s.move_timeout_secs = 5;
     });
 }
 
@@ -56,10 +57,11 @@ pub fn customer_names(sim: &Simulator) -> Vec<String> {
     names
 }
 
-/// Creates a customer behind mspform's back, as someone in the portal would;
+/// Creates a customer behind mspform's back, as someone in the portal would, and
+/// lets its provisioning time (`provision_delay_ms`) pass on the simulator clock;
 /// returns the HTTP status.
 pub async fn create_by_hand(sim: &Simulator, name: &str, country: &str) -> u16 {
-    reqwest::Client::new()
+    let status = reqwest::Client::new()
         .post(format!("{}/msp_api/v2/customers", sim.base_url("aruba")))
         .bearer_auth("sim-token")
         .json(&serde_json::json!({"customer_name": name, "country_name": country,
@@ -68,6 +70,7 @@ pub async fn create_by_hand(sim: &Simulator, name: &str, country: &str) -> u16 {
         .await
         .expect("the simulator answers")
         .status()
-        .as_u16()
+        .as_u16();
+    sim.advance_clock(1);
+    status
 }
-

@@ -235,7 +235,7 @@ pub(super) async fn move_devices(
         serials.push(serial);
     }
     if a.switches.device_move_delay_ms == 0 {
-        a.apply_move(&serials, target.as_deref());
+        a.apply_move(&serials, target.as_deref(), now);
     } else {
         a.pending.push(Pending::Move {
             due_ms: now.saturating_add(a.switches.device_move_delay_ms),
@@ -259,7 +259,7 @@ pub(super) async fn unassign_all(State(sh): State<Shared>, Path(id): Path<String
         .filter(|d| d.customer_id.as_deref() == Some(id.as_str()))
         .map(|d| d.serial.clone())
         .collect();
-    a.apply_move(&serials, None);
+    a.apply_move(&serials, None, now);
     msp_ok()
 }
 
@@ -475,6 +475,7 @@ fn scope_ids(a: &ArubaState, s: &Scope) -> (Vec<String>, bool) {
 
 pub(super) async fn autolicense_enable(State(sh): State<Shared>, body: Bytes) -> ApiResult {
     let mut st = sh.lock();
+    let now = st.now_ms();
     let a = &mut st.aruba;
     let s = parse_scope(a, &body)?;
     let (ids, future) = scope_ids(a, &s);
@@ -496,7 +497,7 @@ pub(super) async fn autolicense_enable(State(sh): State<Shared>, body: Bytes) ->
                 .filter(|d| d.customer_id.as_deref() == Some(id.as_str()))
                 .map(|d| d.serial.clone())
                 .collect();
-            a.auto_license(id, &serials);
+            a.queue_auto_license(id, serials, now);
         }
     }
     ok_json(json!({"response": "success"}))

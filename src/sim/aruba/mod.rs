@@ -110,13 +110,19 @@ pub(crate) struct Tokens {
     pub refresh: BTreeMap<String, Option<String>>,
 }
 
-/// Work that settles later (device moves, MSP licence jobs).
+/// Work that settles later (device moves, MSP licence jobs, auto-licence).
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub(crate) enum Pending {
     Move {
         due_ms: u64,
         serials: Vec<String>,
         target: Option<String>,
+    },
+    /// The tenant's auto-licence services for these devices, as set when it runs.
+    AutoLicense {
+        due_ms: u64,
+        customer_id: String,
+        serials: Vec<String>,
     },
     LicenseJob {
         due_ms: u64,
@@ -150,6 +156,16 @@ pub(crate) struct ArubaState {
     pub pending: Vec<Pending>,
     #[serde(skip)]
     pub(super) rate: gate::RateWindows,
+}
+
+impl Pending {
+    fn due_ms(&self) -> u64 {
+        match self {
+            Pending::Move { due_ms, .. }
+            | Pending::AutoLicense { due_ms, .. }
+            | Pending::LicenseJob { due_ms, .. } => *due_ms,
+        }
+    }
 }
 
 impl ArubaState {
@@ -325,43 +341,73 @@ impl ArubaState {
         true
     }
 
-    /// Apply delayed work whose time has come.
+    /// Apply delayed work whose time has come, oldest first; work it queues (auto-licence
+    /// after a move) counts from the time the earlier work was due.
     pub fn settle(&mut self, now_ms: u64) {
-        if self.pending.is_empty() {
-            return;
-        }
-        let (due, later): (Vec<Pending>, Vec<Pending>) = std::mem::take(&mut self.pending)
-            .into_iter()
-            .partition(|p| match p {
-                Pending::Move { due_ms, .. } | Pending::LicenseJob { due_ms, .. } => {
-                    *due_ms <= now_ms
+        // Each round applies everything due; only a move queues more (auto-licence,
+        // which queues nothing), so two rounds settle every chain. Bounded anyway.
+        for _ in 0..4 {
+            let (mut due, later): (Vec<Pending>, Vec<Pending>) = std::mem::take(&mut self.pending)
+                .into_iter()
+                .partition(|p| p.due_ms() <= now_ms);
+            self.pending = later;
+            if due.is_empty() {
+                return;
+            }
+            due.sort_by_key(Pending::due_ms);
+            for p in due {
+                match p {
+                    Pending::Move {
+                        due_ms,
+                        serials,
+                        target,
+                    } => self.apply_move(&serials, target.as_deref(), due_ms),
+                    Pending::AutoLicense {
+                        customer_id,
+                        serials,
+                        ..
+                    } => self.auto_license(&customer_id, &serials),
+                    Pending::LicenseJob {
+                        assign,
+                        services,
+                        include,
+                        exclude,
+                        ..
+                    } => self.apply_license_job(assign, &services, &include, &exclude),
                 }
-            });
-        self.pending = later;
-        for p in due {
-            match p {
-                Pending::Move {
-                    serials, target, ..
-                } => self.apply_move(&serials, target.as_deref()),
-                Pending::LicenseJob {
-                    assign,
-                    services,
-                    include,
-                    exclude,
-                    ..
-                } => self.apply_license_job(assign, &services, &include, &exclude),
             }
         }
     }
 
-    pub fn apply_move(&mut self, serials: &[String], target: Option<&str>) {
+    /// Land a move at `now_ms`: into a tenant (Some) or back to the MSP inventory (None).
+    /// A move into a tenant deleted meanwhile is dropped. The tenant's auto-licence
+    /// follows `autolicense_delay_ms` later.
+    pub fn apply_move(&mut self, serials: &[String], target: Option<&str>, now_ms: u64) {
+        if let Some(t) = target
+            && self.customer_index(t).is_none()
+        {
+            return;
+        }
         for s in serials {
             self.place_device(s, target);
         }
-        if let Some(t) = target
-            && self.customer_index(t).is_some()
-        {
-            self.auto_license(t, serials);
+        if let Some(t) = target {
+            self.queue_auto_license(t, serials.to_vec(), now_ms);
+        }
+    }
+
+    /// Auto-licence for these devices of a tenant, at once or `autolicense_delay_ms` later.
+    pub fn queue_auto_license(&mut self, customer_id: &str, serials: Vec<String>, now_ms: u64) {
+        if !self.autolicense.contains_key(customer_id) {
+            return;
+        }
+        match self.switches.autolicense_delay_ms {
+            0 => self.auto_license(customer_id, &serials),
+            delay => self.pending.push(Pending::AutoLicense {
+                due_ms: now_ms.saturating_add(delay),
+                customer_id: customer_id.to_string(),
+                serials,
+            }),
         }
     }
 

@@ -1,5 +1,8 @@
 //! Aruba behaviour switches: one named field for every behaviour the fact sheet marks
-//! `[assumed]`, with the defaults the simulator starts with. Data only.
+//! `[assumed]`, with the defaults the simulator starts with. Data only. The defaults are
+//! as slow as the cloud, only shorter: provisioning, device moves, licence jobs and
+//! auto-licence settle after tens to hundreds of milliseconds, so every client meets
+//! the asynchronous paths; a test that needs instant answers sets them to 0.
 
 use serde::{Deserialize, Serialize};
 
@@ -32,10 +35,14 @@ pub struct ArubaSwitches {
     pub devices_max_limit: u32,
     /// Moving a device that is in tenant A straight into tenant B.
     pub cross_tenant_move: CrossTenantMove,
-    /// Device moves become visible this long after the PUT.
+    /// Device moves become visible this long after the PUT (the real cloud settles
+    /// moves asynchronously; until then licensing or associating the device is refused).
     pub device_move_delay_ms: u64,
     /// The MSP "all devices" licence jobs apply this long after the call.
     pub license_job_delay_ms: u64,
+    /// Auto-licence assigns its services this long after a device lands in the tenant
+    /// (or after it is enabled, for the tenant's existing devices).
+    pub autolicense_delay_ms: u64,
     /// Assigning a service to a device of another type (e.g. ADVANCED_AP to a switch) → 400.
     pub license_device_type_check: bool,
     /// Shape of `GET …/autolicense?customer_id=`.
@@ -84,11 +91,12 @@ impl Default for ArubaSwitches {
             create_status: 200,
             allow_duplicate_names: false,
             provision_invisible_polls: 1,
-            provision_delay_ms: 0,
+            provision_delay_ms: 50,
             devices_max_limit: 1000,
             cross_tenant_move: CrossTenantMove::Allow,
-            device_move_delay_ms: 0,
-            license_job_delay_ms: 0,
+            device_move_delay_ms: 100,
+            license_job_delay_ms: 100,
+            autolicense_delay_ms: 50,
             license_device_type_check: true,
             autolicense_read_shape: AutolicenseReadShape::Object,
             autolicense_applies_existing: true,

@@ -1,9 +1,10 @@
 //! The asynchronous write model (fact sheet §3.2): every write becomes an activity that
 //! takes effect only when it succeeds. `GET /activities/{requestId}` shows a non-terminal
-//! status for `activity_pending_polls` polls, then `SUCCESS` (or `FAIL` with a `message`
-//! when a failure was injected or the change no longer applies). An activity also
-//! completes on its own `activity_settle_ms` after creation, so a client that stopped
-//! polling finds a terminal status (and the change made) when it comes back.
+//! status for `activity_pending_polls` polls and at least `activity_min_ms` of sim time,
+//! then `SUCCESS` (or `FAIL` with a `message` when a failure was injected or the change
+//! no longer applies). An activity also completes on its own `activity_settle_ms` after
+//! creation, so a client that stopped polling finds a terminal status (and the change
+//! made) when it comes back.
 
 use std::collections::BTreeMap;
 
@@ -120,8 +121,10 @@ impl RuckusState {
             tenant_id: tenant_id.to_string(),
             op,
             created_ms: now,
-            due_ms: (self.switches.activity_settle_ms > 0)
-                .then(|| now.saturating_add(self.switches.activity_settle_ms)),
+            due_ms: (self.switches.activity_settle_ms > 0).then(|| {
+                let after = self.switches.activity_settle_ms;
+                now.saturating_add(after.max(self.switches.activity_min_ms))
+            }),
             polls: 0,
             fail,
             result: None,
@@ -297,7 +300,9 @@ impl RuckusState {
             .position(|a| a.request_id == request_id)?;
         if self.activities[i].pending() {
             self.activities[i].polls += 1;
-            if self.activities[i].polls > self.switches.activity_pending_polls {
+            let a = &self.activities[i];
+            let old_enough = now >= a.created_ms.saturating_add(self.switches.activity_min_ms);
+            if a.polls > self.switches.activity_pending_polls && old_enough {
                 self.complete(i, now);
             }
         }

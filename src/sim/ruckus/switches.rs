@@ -27,6 +27,9 @@ pub struct RuckusSwitches {
     /// An activity also completes on its own this long (sim clock) after it was created,
     /// polled or not; 0 = only polling completes it.
     pub activity_settle_ms: u64,
+    /// An activity takes at least this long (sim clock): polls before then answer a
+    /// non-terminal status however many there were, as the real cloud's do.
+    pub activity_min_ms: u64,
     /// The next N activities created (any kind) end in `FAIL` instead of taking effect.
     pub fail_next_activities: u32,
     /// Status for `GET /activities/{id}` with an unknown id.
@@ -95,6 +98,7 @@ impl Default for RuckusSwitches {
             activity_pending_polls: 2,
             activity_pending_statuses: vec!["PENDING".into(), "INPROGRESS".into()],
             activity_settle_ms: 2000,
+            activity_min_ms: 50,
             fail_next_activities: 0,
             unknown_activity_status: 404,
             create_required_fields: vec![

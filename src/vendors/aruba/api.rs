@@ -138,20 +138,48 @@ impl Aruba {
 
     /// The whole MSP inventory: every device, allocated or not, with its services.
     pub async fn list_devices(&self) -> Result<Vec<wire::Device>, ProviderError> {
-        const CALL: &str = "GET /msp_api/v1/devices";
+        self.device_query("/msp_api/v1/devices", Some(0)).await
+    }
+
+    /// The MSP inventory's available devices (`device_allocation_status=2`): the
+    /// read that proves a move back to the MSP landed, for every device at once.
+    pub async fn available_devices(&self) -> Result<Vec<wire::Device>, ProviderError> {
+        self.device_query("/msp_api/v1/devices", Some(2)).await
+    }
+
+    /// One customer's device list: the read that proves a move into it landed.
+    pub async fn tenant_devices(
+        &self,
+        customer_id: &str,
+    ) -> Result<Vec<wire::Device>, ProviderError> {
+        self.device_query(
+            &format!("/msp_api/v1/customers/{customer_id}/devices"),
+            None,
+        )
+        .await
+    }
+
+    /// A paged device list (`deviceList` wrapper with `total_devices`).
+    async fn device_query(
+        &self,
+        path: &str,
+        allocation: Option<u8>,
+    ) -> Result<Vec<wire::Device>, ProviderError> {
+        let call = format!("GET {path}");
         self.paged(
             DEVICE_PAGES,
             |offset, limit| {
-                Req::get("/msp_api/v1/devices")
-                    .query("offset", offset)
-                    .query("limit", limit)
-                    .query("device_allocation_status", 0)
+                let r = Req::get(path).query("offset", offset).query("limit", limit);
+                match allocation {
+                    Some(a) => r.query("device_allocation_status", a),
+                    None => r,
+                }
             },
             |this, body| {
-                let env: wire::DeviceListEnvelope = this.decode(CALL, body)?;
+                let env: wire::DeviceListEnvelope = this.decode(&call, body)?;
                 let list = env.device_list.ok_or_else(|| ProviderError::Decode {
                     provider: this.key.clone(),
-                    call: CALL.into(),
+                    call: call.clone(),
                     message: "no deviceList in the answer".into(),
                 })?;
                 Ok((list.devices, list.total_devices))

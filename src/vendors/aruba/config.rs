@@ -13,6 +13,7 @@ const KEYS: &[&str] = &[
     "calls_per_second",
     "poll_interval_ms",
     "provision_timeout_secs",
+    "move_timeout_secs",
     "request_timeout_secs",
 ];
 const OAUTH_KEYS: &[&str] = &[
@@ -52,6 +53,7 @@ const OAUTH_KEYS: &[&str] = &[
     let calls_per_second = int(sink, "calls_per_second", 1..=7, 7);
     let poll_interval_ms = int(sink, "poll_interval_ms", 0..=600_000, 10_000);
     let provision_timeout_secs = int(sink, "provision_timeout_secs", 1..=86_400, 600);
+    let move_timeout_secs = int(sink, "move_timeout_secs", 1..=86_400, 300);
     let request_timeout_secs = int(sink, "request_timeout_secs", 1..=600, 30);
 
     if sink.errors.len() > before {
@@ -62,6 +64,7 @@ const OAUTH_KEYS: &[&str] = &[
     settings.calls_per_second = u32::try_from(calls_per_second).ok()?;
     settings.poll_interval_ms = poll_interval_ms;
     settings.provision_timeout_secs = provision_timeout_secs;
+    settings.move_timeout_secs = move_timeout_secs;
     settings.request_timeout_secs = request_timeout_secs;
     Some(Provider {
         key: node.name.to_string(),

@@ -14,6 +14,7 @@ pub mod provider;
 mod refresh;
 pub mod resolve;
 pub mod run;
+mod settle;
 pub mod steps;
 pub mod wire;
 

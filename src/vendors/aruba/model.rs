@@ -29,6 +29,8 @@ pub struct ArubaSettings {
     pub poll_interval_ms: u64,
     /// How long to wait for a new customer to appear, in seconds.
     pub provision_timeout_secs: u64,
+    /// How long to wait for a device move to show, in seconds.
+    pub move_timeout_secs: u64,
     /// Per-request timeout in seconds.
     pub request_timeout_secs: u64,
 }
@@ -41,6 +43,7 @@ impl ArubaSettings {
             calls_per_second: 7,
             poll_interval_ms: 10_000,
             provision_timeout_secs: 600,
+            move_timeout_secs: 300,
             request_timeout_secs: 30,
         }
     }

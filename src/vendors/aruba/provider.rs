@@ -1,5 +1,8 @@
 //! Aruba Central behind the engine's [`Provider`] trait.
 
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
 use futures::future::BoxFuture;
 
 use super::Aruba;
@@ -76,8 +79,21 @@ impl Provider for Aruba {
             };
             let steps = compile(ctx.actions, ctx.desired, &r.snapshot);
             let env = RunEnv::new(ctx.store.clone(), r.resolved.ids.clone(), &r.snapshot);
+            // Ctrl-C also cuts short the waits for moves inside a step.
+            let interrupted = env.interrupted.clone();
             let mut runner = Runner { client: self, env };
-            run_steps(Aruba::key(self), &steps, &mut runner, ctx.stop).await
+            let watch = async {
+                loop {
+                    if ctx.stop.load(Ordering::SeqCst) {
+                        interrupted.store(true, Ordering::SeqCst);
+                    }
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+            };
+            tokio::select! {
+                done = run_steps(Aruba::key(self), &steps, &mut runner, ctx.stop) => done,
+                never = watch => never,
+            }
         })
     }
 }

@@ -1,7 +1,9 @@
 //! Running Aruba apply steps. Contract: every step tolerates running twice or
 //! being cut off part-way: creates look up by natural key first (and wait while
-//! a customer provisions), everything else is idempotent. State is updated and
-//! flushed as each part succeeds.
+//! a customer provisions), everything else is idempotent. A move step returns only
+//! once the vendor shows the move landed (`settle`), so the licences and
+//! associations that depend on it never race it. State is updated and flushed as
+//! each part succeeds.
 //!
 //! The MSP's own customer id (the target of a move back to the MSP inventory)
 //! comes from the refresh when anything live carried it; on an account that had no
@@ -10,12 +12,14 @@
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
 use std::time::Duration;
 
 use serde_json::{Value, json};
 
 use super::Aruba;
 use super::resolve::{customer_address, device_address};
+use super::settle::Landing;
 use super::steps::{Step, StepOp, site_keys};
 use crate::diff::Kind;
 use crate::live::LiveSnapshot;
@@ -32,6 +36,10 @@ pub struct RunEnv {
     pub msp_id: Option<String>,
     /// Site ids of each customer address, for moving a device out of a site it was put in by hand.
     pub sites_of: BTreeMap<String, Vec<(String, String)>>,
+    /// Serial → the services a device held when its move into a customer was seen landing.
+    pub held: BTreeMap<String, Vec<String>>,
+    /// Set on Ctrl-C: waits inside a step stop early (the next run reads what landed).
+    pub interrupted: Arc<AtomicBool>,
 }
 
 impl RunEnv {
@@ -54,6 +62,8 @@ impl RunEnv {
             ids,
             msp_id: snap.msp_id.clone(),
             sites_of,
+            held: BTreeMap::new(),
+            interrupted: Arc::new(AtomicBool::new(false)),
         }
     }
 
@@ -179,9 +189,9 @@ impl Aruba {
         &self,
         name: &str,
     ) -> Result<Option<(String, Option<String>)>, ProviderError> {
-        let interval = Duration::from_millis(self.settings.poll_interval_ms);
+        let interval = Duration::from_millis(self.settings.poll_interval_ms).max(self.min_pause());
         let polls = (self.settings.provision_timeout_secs * 1000
-            / self.settings.poll_interval_ms.max(1))
+            / (interval.as_millis() as u64).max(1))
         .clamp(1, 10_000);
         for attempt in 0..=polls {
             let found = self.customers_named(name).await?;
@@ -369,16 +379,48 @@ impl Aruba {
                 };
                 let ctx = env.ctx(&format!("devices→{label}"), "move", None);
                 self.move_devices(&id, devices, None, &ctx).await?;
-                for (serial, _) in devices {
-                    match (target, returning) {
-                        (None, true) => {
-                            env.store.remove_owned(&device_address(serial))?;
-                        }
-                        (Some(_), _) => env.touch_device(&key, serial, &id, |facts| {
+                if target.is_some() {
+                    // Ours from the moment the vendor accepted the move: a run that stops
+                    // while it settles finds the devices owned wherever they are.
+                    for (serial, _) in devices {
+                        env.touch_device(&key, serial, &id, |facts| {
                             facts.remove("site");
                             facts.remove("site_id");
-                        })?,
-                        (None, false) => {}
+                        })?;
+                    }
+                }
+                let serials: Vec<String> = devices.iter().map(|(s, _)| s.clone()).collect();
+                let n = serials.len();
+                let (what, landing) = match target {
+                    Some(c) => (
+                        format!("the move of {n} device(s) into {c}"),
+                        Landing::Customer(&id),
+                    ),
+                    None => {
+                        let side = match (returning, counterparts.is_empty()) {
+                            (_, true) => String::new(),
+                            (true, false) => format!(" from {}", counterparts.join(", ")),
+                            (false, false) => {
+                                format!(" on their way into {}", counterparts.join(", "))
+                            }
+                        };
+                        (
+                            format!("the move of {n} device(s) back to the MSP inventory{side}"),
+                            Landing::Msp(&id),
+                        )
+                    }
+                };
+                let held = self
+                    .wait_for_move(&what, landing, &serials, &env.interrupted)
+                    .await?;
+                if target.is_some() {
+                    env.held.extend(held);
+                }
+                if target.is_none() && *returning {
+                    // Forgotten only once the vendor shows them back: a return that has not
+                    // landed keeps them owned, so the next run sees it and finishes it.
+                    for serial in &serials {
+                        env.store.remove_owned(&device_address(serial))?;
                     }
                 }
                 Ok(())
@@ -396,7 +438,23 @@ impl Aruba {
                     None,
                 );
                 if *assign {
-                    self.assign_licenses(serials, services, &ctx).await?;
+                    // A device a move just brought in may already hold some of these
+                    // services (the customer's auto-licence): never license it twice.
+                    let mut missing: BTreeMap<Vec<String>, Vec<String>> = BTreeMap::new();
+                    for serial in serials {
+                        let held = env.held.get(serial).map(Vec::as_slice).unwrap_or(&[]);
+                        let need: Vec<String> = services
+                            .iter()
+                            .filter(|s| !held.iter().any(|h| h.eq_ignore_ascii_case(s)))
+                            .cloned()
+                            .collect();
+                        if !need.is_empty() {
+                            missing.entry(need).or_default().push(serial.clone());
+                        }
+                    }
+                    for (need, group) in &missing {
+                        self.assign_licenses(group, need, &ctx).await?;
+                    }
                 } else {
                     self.unassign_licenses(serials, services, &ctx).await?;
                 }

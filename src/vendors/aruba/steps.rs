@@ -244,6 +244,8 @@ pub fn compile(actions: &[Action], desired: &Desired, snap: &LiveSnapshot) -> Ve
     // Customer address → the step that makes it exist (create or adopt).
     let mut made: BTreeMap<String, usize> = BTreeMap::new();
     let mut removing: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+    // Auto-licence changes run after the explicit licences (see below).
+    let mut auto_licences: Vec<(Vec<usize>, String, StepOp)> = Vec::new();
     // State clean-up of objects gone from both sides: no vendor call, any kind.
     for a in actions.iter().filter(|a| a.op == Op::Forget) {
         let forget = StepOp::Forget {
@@ -317,17 +319,16 @@ pub fn compile(actions: &[Action], desired: &Desired, snap: &LiveSnapshot) -> Ve
             let disable: Vec<String> = before.difference(&after).cloned().collect();
             if !enable.is_empty() || !disable.is_empty() {
                 let deps = made.get(&a.address).copied().into_iter().collect();
-                b.push(
-                    4,
+                auto_licences.push((
                     deps,
-                    vec![a.address.clone()],
+                    a.address.clone(),
                     StepOp::AutoLicense {
                         customer: a.address.clone(),
                         enable,
                         disable,
                         desired: after.into_iter().collect(),
                     },
-                );
+                ));
             }
         }
     }
@@ -578,6 +579,13 @@ pub fn compile(actions: &[Action], desired: &Desired, snap: &LiveSnapshot) -> Ve
             },
         );
     }
+    // Enabling auto-licence licenses the customer's unlicensed devices in the
+    // background; after the explicit assignments it finds them licensed, so no device
+    // is licensed twice (the order is the other way round for later moves: the move
+    // step reads what auto-licence already put on a device, and `run` skips it).
+    for (deps, address, op) in auto_licences {
+        b.push(4, deps, vec![address], op);
+    }
     let mut unassoc_by: BTreeMap<String, usize> = BTreeMap::new();
     for ((site, customer, device_type), serials) in unassoc {
         let addresses: Vec<String> = serials.iter().map(|s| device_address(s)).collect();
@@ -785,6 +793,30 @@ mod tests {
         assert_eq!(
             find(&steps, |o| matches!(o, StepOp::AutoLicense { .. })).len(),
             1
+        );
+    }
+
+    #[test]
+    fn auto_licence_is_switched_on_after_the_explicit_licences_of_its_customer() {
+        let (desired, snap) = example();
+        let r = resolve("aruba", &desired, &snap, &BTreeMap::new());
+        let (actions, _) = diff(&r.desired, &r.live, &BTreeSet::new(), &BTreeSet::new());
+        let steps = compile(&actions, &desired, &snap);
+        let at = |pred: &dyn Fn(&StepOp) -> bool| -> Vec<usize> {
+            (0..steps.len()).filter(|i| pred(&steps[*i].op)).collect()
+        };
+        let auto = at(
+            &|o| matches!(o, StepOp::AutoLicense { customer, .. } if customer == "customer.coffee-shop"),
+        );
+        let explicit = at(
+            &|o| matches!(o, StepOp::Licenses { assign: true, customer, .. } if customer == "customer.coffee-shop"),
+        );
+        assert_eq!(auto.len(), 1);
+        assert!(!explicit.is_empty());
+        assert!(
+            explicit.iter().all(|i| *i < auto[0]),
+            "auto-licence at {} runs after the explicit licences at {explicit:?}",
+            auto[0]
         );
     }
 
