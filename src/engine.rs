@@ -4,7 +4,6 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
-use std::sync::atomic::AtomicBool;
 
 use crate::address::Address;
 use crate::diff::{self, Action, Op};
@@ -13,7 +12,7 @@ use crate::plan::{Plan, ProviderRead, Unavailable};
 
 use crate::state::{JournalStatus, StateError, StateStore, pending};
 use crate::vendor::{ApplyCtx, Owned, Provider, ProviderError, Refreshed};
-pub use crate::vendor::{Outcome, PlanOptions, StepReport};
+pub use crate::vendor::{Outcome, PlanOptions, StepReport, Stop};
 
 #[derive(Debug, thiserror::Error)]
 pub enum EngineError {
@@ -476,7 +475,7 @@ pub async fn apply(
     prepared: &Prepared,
     desired: &Desired,
     store: Arc<dyn StateStore>,
-    stop: &AtomicBool,
+    stop: &Stop,
 ) -> ApplyReport {
     if let Err(e) = settle_journal(prepared, store.as_ref()) {
         tracing::error!(error = %e, "cannot settle the journal; applying nothing");
@@ -508,7 +507,7 @@ pub async fn apply(
                 owned: &prepared.owned,
                 options: &prepared.options,
                 store,
-                stop,
+                stop: stop.clone(),
             };
             part.refreshed.apply(ctx).await
         }

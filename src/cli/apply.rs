@@ -3,7 +3,6 @@
 use std::io::{BufRead, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 
 use clap::Args;
 
@@ -237,14 +236,14 @@ pub async fn plan_and_apply(
     if let Some(path) = store.write_backup()? {
         tracing::info!(backup = %path.display(), "state backed up before the apply");
     }
-    let stop = Arc::new(AtomicBool::new(false));
+    let stop = engine::Stop::new();
     let flag = stop.clone();
     let watcher = tokio::spawn(async move {
         if tokio::signal::ctrl_c().await.is_ok() {
             eprintln!(
                 "\nInterrupted: finishing the call in flight, starting nothing new. Press Ctrl-C again to exit at once (the journal keeps the state recoverable)."
             );
-            flag.store(true, Ordering::SeqCst);
+            flag.stop();
             if tokio::signal::ctrl_c().await.is_ok() {
                 std::process::exit(super::EXIT_INTERRUPTED);
             }

@@ -1,6 +1,5 @@
 //! `mspform plan` and `mspform drift`: refresh, diff, print. Never writes to a vendor.
 
-use std::io::Write;
 use std::path::Path;
 
 use clap::Args;

@@ -4,8 +4,8 @@
 //! the old contents or the new, never a mix. Knows nothing of sled or records.
 
 use std::fs::{File, OpenOptions};
-use std::io::{self, Write};
-use std::path::{Path, PathBuf};
+use std::io;
+use std::path::Path;
 
 /// Directory and file modes of the state directory.
 pub const DIR_MODE: u32 = 0o700;

@@ -126,7 +126,12 @@ impl<V: Vendor> Refreshed for Refresh<V> {
                 options: ctx.options,
             };
             let steps = V::compile(read, &self.snapshot, &self.resolved, ctx.actions);
-            let ledger = Ledger::new(&inner.key, ctx.store.clone(), self.resolved.ids.clone());
+            let ledger = Ledger::new(
+                &inner.key,
+                ctx.store.clone(),
+                self.resolved.ids.clone(),
+                ctx.stop.clone(),
+            );
             let env = V::env(&inner.client, &self.snapshot, &self.resolved, ledger);
             let client = &inner.client;
             let env = &env;
@@ -134,7 +139,7 @@ impl<V: Vendor> Refreshed for Refresh<V> {
                 &inner.key,
                 &steps,
                 |step| Box::pin(V::run(client, env, step)),
-                ctx.stop,
+                &ctx.stop,
             )
             .await
         })

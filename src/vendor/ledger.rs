@@ -8,8 +8,8 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use serde_json::Value;
 
-use super::ProviderError;
 use super::http::WriteCtx;
+use super::{ProviderError, Stop};
 use crate::address::Address;
 use crate::state::{JournalEntry, JournalStatus, OwnedRecord, StateStore, now_unix};
 
@@ -17,6 +17,7 @@ use crate::state::{JournalEntry, JournalStatus, OwnedRecord, StateStore, now_uni
 pub struct Ledger {
     provider: String,
     store: Arc<dyn StateStore>,
+    stop: Stop,
     /// Address → vendor id: from the refresh, growing as creates succeed.
     ids: Mutex<BTreeMap<Address, String>>,
 }
@@ -26,12 +27,20 @@ impl Ledger {
         provider: &str,
         store: Arc<dyn StateStore>,
         ids: BTreeMap<Address, String>,
+        stop: Stop,
     ) -> Ledger {
         Ledger {
             provider: provider.to_string(),
             store,
+            stop,
             ids: Mutex::new(ids),
         }
+    }
+
+    /// Ctrl-C: a step waiting on the vendor (an activity, a move, provisioning)
+    /// ends its wait early when this is set; the journal lets the next run resume.
+    pub fn stop(&self) -> &Stop {
+        &self.stop
     }
 
     pub fn provider(&self) -> &str {
@@ -212,7 +221,12 @@ mod tests {
     use crate::state::MemStore;
 
     fn ledger() -> Ledger {
-        Ledger::new("p", Arc::new(MemStore::default()), BTreeMap::new())
+        Ledger::new(
+            "p",
+            Arc::new(MemStore::default()),
+            BTreeMap::new(),
+            Stop::new(),
+        )
     }
 
     #[test]

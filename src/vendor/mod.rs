@@ -25,7 +25,6 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Debug;
 use std::future::Future;
 use std::sync::Arc;
-use std::sync::atomic::AtomicBool;
 
 use futures::future::BoxFuture;
 
@@ -40,7 +39,7 @@ pub use config::{CustomerInput, ProviderInput, Spec};
 pub use http::ProviderError;
 pub use import::{ImportCtx, Imported};
 pub use ledger::Ledger;
-pub use steps::{Outcome, Step, StepReport, Steps};
+pub use steps::{Outcome, Step, StepReport, Steps, Stop};
 
 /// Ownership records by address, as read from state at the start of a run.
 pub type Owned = BTreeMap<Address, OwnedRecord>;
@@ -270,8 +269,8 @@ pub struct ApplyCtx<'a> {
     pub owned: &'a Owned,
     pub options: &'a PlanOptions,
     pub store: Arc<dyn StateStore>,
-    /// Set by Ctrl-C: start no new step.
-    pub stop: &'a AtomicBool,
+    /// Set by Ctrl-C: start no new step, end waits early.
+    pub stop: Stop,
 }
 
 /// One configured provider account, as the engine drives it.

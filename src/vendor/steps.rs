@@ -5,6 +5,7 @@
 //! with independent work past a failure, and starts nothing new after Ctrl-C.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use futures::future::BoxFuture;
@@ -12,6 +13,26 @@ use tracing::Instrument;
 
 use super::ProviderError;
 use crate::address::Address;
+
+/// Ctrl-C: once set, nothing new starts, and waits (activities, moves,
+/// provisioning) end early. Cheap to clone; every clone sees the same flag.
+#[derive(Debug, Clone, Default)]
+pub struct Stop(Arc<AtomicBool>);
+
+impl Stop {
+    pub fn new() -> Stop {
+        Stop::default()
+    }
+
+    /// Asks everything holding a clone to stop.
+    pub fn stop(&self) {
+        self.0.store(true, Ordering::SeqCst);
+    }
+
+    pub fn is_set(&self) -> bool {
+        self.0.load(Ordering::SeqCst)
+    }
+}
 
 /// A vendor step.
 #[derive(Debug, Clone)]
@@ -96,14 +117,14 @@ pub async fn run_steps<'a, O: Sync>(
     provider: &str,
     steps: &'a [Step<O>],
     mut run: impl FnMut(&'a Step<O>) -> BoxFuture<'a, Result<(), ProviderError>>,
-    stop: &AtomicBool,
+    stop: &Stop,
 ) -> (Vec<StepReport>, bool) {
     let mut done: BTreeMap<usize, bool> = BTreeMap::new();
     let mut reports = Vec::new();
     let mut interrupted = false;
     for step in steps {
         let blocked = step.deps.iter().find(|d| done.get(d) != Some(&true));
-        let outcome = if stop.load(Ordering::SeqCst) {
+        let outcome = if stop.is_set() {
             interrupted = true;
             Outcome::Skipped("interrupted before it started".into())
         } else if let Some(dep) = blocked {
@@ -165,7 +186,13 @@ mod tests {
                     }
                 })
             },
-            &AtomicBool::new(stop),
+            &{
+                let s = Stop::new();
+                if stop {
+                    s.stop();
+                }
+                s
+            },
         )
         .await;
         (reports, interrupted, ran.into_inner().unwrap())

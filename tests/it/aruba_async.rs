@@ -164,7 +164,7 @@ async fn a_move_that_does_not_land_in_time_fails_its_customer_and_the_next_run_s
         );
     }
     assert!(p.plan.has_changes());
-    let report = engine::apply(&p, &desired, store.clone(), &AtomicBool::new(false)).await;
+    let report = engine::apply(&p, &desired, store.clone(), &mspform::engine::Stop::new()).await;
     all_done(&report);
     assert_eq!(sim.calls("aruba", "PUT /msp_api/v1/customers/*/devices"), 3);
     aruba_settings(&mut desired, |s| s.move_timeout_secs = 5);
@@ -192,7 +192,7 @@ async fn a_device_moved_back_by_hand_or_removed_from_the_files_leaves_no_changes
         .map(|a| a.address.as_str())
         .collect();
     assert_eq!(touched, ["device.AP0000001"]);
-    let repair = engine::apply(&drift, &desired, store.clone(), &AtomicBool::new(false)).await;
+    let repair = engine::apply(&drift, &desired, store.clone(), &mspform::engine::Stop::new()).await;
     all_done(&repair);
     let after = plan(&desired, &store).await;
     assert!(!after.plan.has_changes(), "{:#?}", after.plan.actions);

@@ -302,7 +302,7 @@ async fn converges_under_every_assumed_alternative() {
         5,
         "paged through 210 devices 50 at a time"
     );
-    let r = engine::apply(&p, &desired, store.clone(), &AtomicBool::new(false)).await;
+    let r = engine::apply(&p, &desired, store.clone(), &mspform::engine::Stop::new()).await;
     assert!(r.ok());
     assert_eq!(sim.write_calls("aruba"), 0);
 
@@ -324,7 +324,7 @@ async fn converges_under_every_assumed_alternative() {
             drift.plan.actions
         );
     }
-    let r = engine::apply(&drift, &desired, store.clone(), &AtomicBool::new(false)).await;
+    let r = engine::apply(&drift, &desired, store.clone(), &mspform::engine::Stop::new()).await;
     assert!(r.ok(), "{r:#?}");
     assert!(!plan(&desired, &store).await.plan.has_changes());
 

@@ -87,7 +87,7 @@ async fn converges_in_one_apply(sim: &Simulator, desired: &Desired, label: &str)
         p.actions
     );
 
-    let report = engine::apply(&first, desired, store.clone(), &AtomicBool::new(false)).await;
+    let report = engine::apply(&first, desired, store.clone(), &mspform::engine::Stop::new()).await;
     let not_done: Vec<_> = report
         .steps
         .iter()
@@ -141,7 +141,7 @@ async fn converges_in_one_apply(sim: &Simulator, desired: &Desired, label: &str)
         "{label}: {:#?}",
         again.plan.actions
     );
-    let report = engine::apply(&again, desired, store.clone(), &AtomicBool::new(false)).await;
+    let report = engine::apply(&again, desired, store.clone(), &mspform::engine::Stop::new()).await;
     assert!(report.ok(), "{label}: {report:#?}");
     assert_eq!(
         sim.write_calls("aruba"),

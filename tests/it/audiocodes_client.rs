@@ -6,7 +6,6 @@
 
 use std::path::Path;
 use std::sync::Arc;
-use std::sync::atomic::AtomicBool;
 
 use mspform::diff::Op;
 use mspform::engine::{self, EngineError};
@@ -161,7 +160,13 @@ async fn create_then_nothing_to_do_and_a_second_apply_writes_nothing() {
     assert!(!text.contains(PASSWORD));
     assert!(!mspform::plan::render::json(&first.plan).contains(PASSWORD));
 
-    let report = engine::apply(&first, &desired, store.clone(), &AtomicBool::new(false)).await;
+    let report = engine::apply(
+        &first,
+        &desired,
+        store.clone(),
+        &mspform::engine::Stop::new(),
+    )
+    .await;
     assert!(report.ok(), "{report:#?}");
     assert_eq!(short_names(&sim), ["Acme", "Harbor", LEGACY]);
     assert_eq!(sim.calls("audiocodes", CREATE), 2);
@@ -243,7 +248,7 @@ async fn a_changed_field_replaces_the_customer_and_a_removed_one_is_deleted() {
         ("customer.acme", Op::Replace)
     );
     assert_eq!(a.replace_because, ["name", "script_parameters.ProxySet"]);
-    let report = engine::apply(&p, &desired, store.clone(), &AtomicBool::new(false)).await;
+    let report = engine::apply(&p, &desired, store.clone(), &mspform::engine::Stop::new()).await;
     assert!(report.ok(), "{report:#?}");
     let new = guid_of(&sim, "Acme");
     assert_ne!(new, old);
@@ -281,7 +286,7 @@ async fn deleting_a_customer_already_gone_counts_as_done() {
         customer: "Harbor".into(),
     })
     .unwrap();
-    let report = engine::apply(&p, &desired, store.clone(), &AtomicBool::new(false)).await;
+    let report = engine::apply(&p, &desired, store.clone(), &mspform::engine::Stop::new()).await;
     assert!(report.ok(), "{report:#?}");
     assert!(store.get_owned("customer.harbor").unwrap().is_none());
     assert!(!plan(&desired, &store).await.plan.has_changes());
@@ -336,7 +341,7 @@ async fn a_429_on_the_create_is_waited_out() {
     sim.audiocodes_switches(|s| s.rate_limit_retry_after_secs = 1);
     sim.inject_fault(fault(CREATE, FaultKind::RateLimitSecond, 1));
     let p = plan(&desired, &store).await;
-    let report = engine::apply(&p, &desired, store.clone(), &AtomicBool::new(false)).await;
+    let report = engine::apply(&p, &desired, store.clone(), &mspform::engine::Stop::new()).await;
     assert!(report.ok(), "{report:#?}");
     assert_eq!(p.parts[0].client.rate_limited(), 1);
     assert_eq!(sim.calls("audiocodes", CREATE), 2);
@@ -421,7 +426,7 @@ async fn a_rerun_with_an_open_create_looks_for_the_customer_first() {
         cleanup_script: Some(10701),
     })
     .unwrap();
-    let report = engine::apply(&p, &desired, store.clone(), &AtomicBool::new(false)).await;
+    let report = engine::apply(&p, &desired, store.clone(), &mspform::engine::Stop::new()).await;
     assert!(report.ok(), "{report:#?}");
     assert_eq!(
         sim.calls("audiocodes", CREATE),
@@ -456,7 +461,7 @@ async fn a_live_customer_with_the_short_name_is_adopted_without_a_call() {
         p.plan.actions[0].changes.is_empty(),
         "write-only fields are taken as declared"
     );
-    let report = engine::apply(&p, &desired, store.clone(), &AtomicBool::new(false)).await;
+    let report = engine::apply(&p, &desired, store.clone(), &mspform::engine::Stop::new()).await;
     assert!(report.ok());
     assert_eq!(report.calls, 0);
     let owned = store.get_owned("customer.harbor").unwrap().unwrap();
@@ -542,7 +547,7 @@ async fn a_failed_deployment_fails_the_step_and_the_next_plan_replaces_it() {
     assert_eq!(p.plan.actions.len(), 1, "{:#?}", p.plan.actions);
     assert_eq!(p.plan.actions[0].op, Op::Replace);
     assert_eq!(p.plan.actions[0].replace_because, ["deployment"]);
-    let report = engine::apply(&p, &desired, store.clone(), &AtomicBool::new(false)).await;
+    let report = engine::apply(&p, &desired, store.clone(), &mspform::engine::Stop::new()).await;
     assert!(report.ok(), "{report:#?}");
     assert!(!plan(&desired, &store).await.plan.has_changes());
 
@@ -583,7 +588,8 @@ async fn an_expired_token_is_replaced_once() {
         // Same client, an hour later on the vendor's clock: 401, a new token, carry on.
         sim.advance_clock(3600);
         let before = sim.calls("audiocodes", TOKEN_ROUTE);
-        let report = engine::apply(&p, &desired, store.clone(), &AtomicBool::new(false)).await;
+        let report =
+            engine::apply(&p, &desired, store.clone(), &mspform::engine::Stop::new()).await;
         assert!(report.ok(), "{report:#?}");
         assert_eq!(sim.calls("audiocodes", TOKEN_ROUTE), before + 1);
         assert_eq!(report.calls, 3, "rejected create, token, create");

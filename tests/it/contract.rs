@@ -281,7 +281,7 @@ impl Run {
             &prepared,
             desired,
             self.store.clone(),
-            &AtomicBool::new(false),
+            &mspform::engine::Stop::new(),
         )
         .await
     }

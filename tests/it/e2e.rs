@@ -66,7 +66,7 @@ async fn apply_converges_and_a_second_apply_writes_nothing() {
     sim.reset_calls();
     let again = plan(&desired, &store).await;
     assert!(!again.plan.has_changes(), "{:#?}", again.plan.actions);
-    let report = engine::apply(&again, &desired, store.clone(), &AtomicBool::new(false)).await;
+    let report = engine::apply(&again, &desired, store.clone(), &mspform::engine::Stop::new()).await;
     assert!(report.ok());
     assert_eq!(
         sim.write_calls("aruba"),
@@ -156,7 +156,7 @@ async fn removing_a_device_returns_it_to_the_msp_without_licences() {
     assert_eq!(p.plan.actions.len(), 1, "{:#?}", p.plan.actions);
     assert_eq!(p.plan.actions[0].address, "device.AP0000005");
     assert_eq!(p.plan.actions[0].op, Op::Delete);
-    let report = engine::apply(&p, &desired, store.clone(), &AtomicBool::new(false)).await;
+    let report = engine::apply(&p, &desired, store.clone(), &mspform::engine::Stop::new()).await;
     assert!(report.ok(), "{report:#?}");
     let d = device(&sim, "AP0000005");
     assert_eq!(d["customer_id"], Value::Null);
@@ -203,7 +203,7 @@ async fn deleting_a_customer_deletes_only_what_mspform_owns() {
         "{:?}",
         p.plan.unmanaged
     );
-    let report = engine::apply(&p, &desired, store.clone(), &AtomicBool::new(false)).await;
+    let report = engine::apply(&p, &desired, store.clone(), &mspform::engine::Stop::new()).await;
     assert!(report.ok(), "{report:#?}");
     assert_eq!(
         customer_names(&sim),
@@ -233,7 +233,7 @@ async fn a_live_customer_with_the_desired_name_is_adopted_not_duplicated() {
             .iter()
             .any(|a| a.address == "customer.coffee-shop" && a.op == Op::Adopt)
     );
-    let report = engine::apply(&p, &desired, fresh.clone(), &AtomicBool::new(false)).await;
+    let report = engine::apply(&p, &desired, fresh.clone(), &mspform::engine::Stop::new()).await;
     assert!(report.ok(), "{report:#?}");
     assert_eq!(
         customer_names(&sim),
@@ -426,7 +426,7 @@ async fn the_client_stays_under_seven_calls_a_second() {
     });
     let store = store(dir.path());
     let prepared = plan(&desired, &store).await;
-    let report = engine::apply(&prepared, &desired, store.clone(), &AtomicBool::new(false)).await;
+    let report = engine::apply(&prepared, &desired, store.clone(), &mspform::engine::Stop::new()).await;
     assert!(report.ok(), "{report:#?}");
     assert_eq!(
         prepared.parts[0].client.rate_limited(),

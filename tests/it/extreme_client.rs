@@ -104,7 +104,7 @@ impl Env {
             &prepared,
             desired,
             self.store.clone(),
-            &AtomicBool::new(false),
+            &mspform::engine::Stop::new(),
         )
         .await
     }

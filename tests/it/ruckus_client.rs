@@ -188,7 +188,7 @@ async fn apply_prepared(
     desired: &Desired,
     store: &Arc<dyn StateStore>,
 ) -> engine::ApplyReport {
-    engine::apply(prepared, desired, store.clone(), &AtomicBool::new(false)).await
+    engine::apply(prepared, desired, store.clone(), &mspform::engine::Stop::new()).await
 }
 
 fn assert_ok(report: &engine::ApplyReport) {

@@ -4,7 +4,6 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::sync::atomic::AtomicBool;
 
 use mspform::engine::{self, ApplyReport, Prepared};
 use mspform::model::Desired;
@@ -53,7 +52,13 @@ pub async fn plan(desired: &Desired, store: &Arc<dyn StateStore>) -> Prepared {
 
 pub async fn apply(desired: &Desired, store: &Arc<dyn StateStore>) -> ApplyReport {
     let prepared = plan(desired, store).await;
-    engine::apply(&prepared, desired, store.clone(), &AtomicBool::new(false)).await
+    engine::apply(
+        &prepared,
+        desired,
+        store.clone(),
+        &mspform::engine::Stop::new(),
+    )
+    .await
 }
 
 /// What the simulator accepts for each secret the mixed example portfolio names.
