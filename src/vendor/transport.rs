@@ -130,6 +130,9 @@ pub struct Answer {
     pub status: u16,
     /// The raw body.
     pub text: String,
+    /// What an error may quote of the body: secrets redacted, cut short; nothing
+    /// of a token answer (it holds credentials the transport does not know yet).
+    pub shown: String,
 }
 
 impl Answer {
@@ -141,7 +144,7 @@ impl Answer {
         serde_json::from_str(&self.text).map_err(|e| ProviderError::Decode {
             provider: provider.to_string(),
             call: call.to_string(),
-            message: format!("{e}; body: {}", snippet(&self.text)),
+            message: format!("{e}; body: {}", self.shown),
         })
     }
 
@@ -155,7 +158,7 @@ impl Answer {
         serde_json::from_value(value).map_err(|e| ProviderError::Decode {
             provider: provider.to_string(),
             call: call.to_string(),
-            message: format!("{e}; body: {}", snippet(&self.text)),
+            message: format!("{e}; body: {}", self.shown),
         })
     }
 }
@@ -321,7 +324,18 @@ impl Transport {
                 }
             };
             match status {
-                200..=299 => return Ok(Answer { status, text }),
+                200..=299 => {
+                    let shown = if call.anonymous {
+                        "(a token answer: not shown)".to_string()
+                    } else {
+                        self.scrub(&text)
+                    };
+                    return Ok(Answer {
+                        status,
+                        text,
+                        shown,
+                    });
+                }
                 401 if !call.anonymous && !renewed && auth.renewable() => {
                     tracing::info!(provider = %self.provider, call = %name, "token rejected; authenticating again once");
                     auth.token(self, true).await?;
@@ -408,6 +422,69 @@ mod tests {
     fn token_requests_are_retried_like_reads() {
         let token = Call::new(Method::POST, "/oauth2/token/t").anonymous();
         assert!(token.anonymous && token.idempotent);
+    }
+
+    /// A server on 127.0.0.1:0 that answers every request with `200` and `body`.
+    async fn answering(body: &'static str) -> String {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move {
+            while let Ok((mut socket, _)) = listener.accept().await {
+                let mut buf = [0u8; 4096];
+                let _ = socket.read(&mut buf).await;
+                let answer = format!(
+                    "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+                let _ = socket.write_all(answer.as_bytes()).await;
+            }
+        });
+        format!("http://{addr}")
+    }
+
+    #[tokio::test]
+    async fn an_unreadable_answer_quotes_no_secret_and_nothing_of_a_token_answer() {
+        #[derive(Debug, serde::Deserialize)]
+        struct Token {
+            #[allow(dead_code)]
+            access_token: String,
+        }
+        let base = answering(r#"{"access_token": 7, "refresh_token": "rt-NEW-SECRET-42"}"#).await;
+        let transport = Transport::new(
+            "p",
+            &base,
+            Arc::new(RateLimiter::new(100, Duration::from_secs(1))),
+            5,
+        )
+        .unwrap()
+        .redacting(["rt-NEW-SECRET-42".to_string()]);
+        let token_call = Call::new(Method::POST, "/token").anonymous();
+        let answer = transport
+            .send(&token_call, &StaticToken("t".into()), None)
+            .await
+            .unwrap();
+        let err = answer
+            .decode::<Token>("p", "POST /token")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            !err.contains("rt-") && !err.contains("access_token"),
+            "{err}"
+        );
+        // An ordinary answer is quoted, with the secrets it holds redacted.
+        let answer = transport
+            .send(&Call::get("/x"), &StaticToken("t".into()), None)
+            .await
+            .unwrap();
+        let err = answer
+            .decode::<Token>("p", "GET /x")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("[redacted]") && !err.contains("rt-NEW"),
+            "{err}"
+        );
     }
 
     #[test]
