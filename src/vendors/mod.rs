@@ -36,7 +36,7 @@ pub fn capability_table() -> String {
         };
         let _ = writeln!(
             out,
-            "| `{}` | {} | {} | {} | {} | {} | {} | {} | [{}]({}) |",
+            "| `{}` | {} | {} | {} | {} | {} | {} | {} | [{}](../{}) |",
             info.type_name,
             info.title,
             yes(c.update_in_place),
@@ -46,7 +46,7 @@ pub fn capability_table() -> String {
             partners,
             yes(c.async_jobs),
             info.docs.rsplit('/').nth(1).unwrap_or(info.docs),
-            format!("../{}", info.docs),
+            info.docs,
         );
     }
     out
