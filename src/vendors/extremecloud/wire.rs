@@ -42,6 +42,9 @@ pub struct Tenant {
     pub country: String,
     pub time_zone: String,
     pub contact: Contact,
+    /// `userId`, the first power admin: null in the documented samples; some
+    /// accounts echo it. Never compared (it cannot change); `import` uses it.
+    pub user_id: Option<String>,
 }
 
 /// A partner as `GET …/msppartners` shows it, with the document kept whole.
@@ -73,6 +76,7 @@ pub fn tenant(v: &Value) -> Option<Tenant> {
             .to_ascii_uppercase(),
         time_zone: first(obj, &["timeZone", "timezone"]).unwrap_or_default(),
         contact,
+        user_id: first(obj, &["userId", "userID"]),
     })
 }
 
@@ -262,8 +266,10 @@ mod tests {
         assert_eq!(t.id, "MspEndCustomer-tenantid-A");
         assert_eq!(t.country, "NL");
         assert_eq!(t.contact.phone, "");
-        let t = tenant(&json!({"custId": null, "id": 42, "accountName": "X", "mspContact": null}))
+        assert_eq!(t.user_id, None);
+        let t = tenant(&json!({"custId": null, "id": 42, "accountName": "X", "mspContact": null, "userId": "a@x.example"}))
             .unwrap();
+        assert_eq!(t.user_id.as_deref(), Some("a@x.example"));
         assert_eq!(t.id, "42");
         assert_eq!(t.contact, Contact::default());
         assert!(tenant(&json!({"custId": null, "id": null, "accountName": "X"})).is_none());
