@@ -120,6 +120,17 @@ impl Client {
             .find_map(|v| v.as_object().and_then(wire::id_of)))
     }
 
+    /// `PUT {prefix}/msppartners/{id}`; the echoed document (`null` when empty).
+    async fn put_to(&self, id: &str, doc: &Value, ctx: &WriteCtx) -> Result<Value, ProviderError> {
+        let path = self.path(&format!("/msppartners/{}", encode(id)));
+        let call = Self::write(Method::PUT, path, doc.clone());
+        let answer = self
+            .transport
+            .send(&call, self.auth.as_ref(), Some(ctx))
+            .await?;
+        Ok(answer.json(&self.key, &call.name()).unwrap_or(Value::Null))
+    }
+
     /// `PUT {prefix}/msppartners/{custId}` with the whole partner document; returns
     /// the echoed document (`null` when the body is empty). When the account turns
     /// out to want the MSP's own id in the path (`msp_id` configured), that is used.
@@ -134,30 +145,13 @@ impl Client {
             (Some(msp), true) => msp.as_str(),
             _ => partner_id,
         };
-        let call = Self::write(
-            Method::PUT,
-            self.path(&format!("/msppartners/{}", encode(id))),
-            doc.clone(),
-        );
-        let result = self
-            .transport
-            .send(&call, self.auth.as_ref(), Some(ctx))
-            .await;
-        match (result, &self.settings.msp_id) {
-            (Ok(answer), _) => Ok(answer.json(&self.key, &call.name()).unwrap_or(Value::Null)),
+        match (self.put_to(id, doc, ctx).await, &self.settings.msp_id) {
+            (Ok(echo), _) => Ok(echo),
             (Err(e), Some(msp)) if e.status() == Some(404) && !via_msp => {
                 tracing::info!(provider = %self.key, "the partner PUT by partner id answered 404; trying the MSP id in the path");
-                let call = Self::write(
-                    Method::PUT,
-                    self.path(&format!("/msppartners/{}", encode(msp))),
-                    doc.clone(),
-                );
-                let answer = self
-                    .transport
-                    .send(&call, self.auth.as_ref(), Some(ctx))
-                    .await?;
+                let echo = self.put_to(msp, doc, ctx).await?;
                 self.put_via_msp.store(true, Ordering::Relaxed);
-                Ok(answer.json(&self.key, &call.name()).unwrap_or(Value::Null))
+                Ok(echo)
             }
             (Err(e), None) if e.status() == Some(404) => Err(ProviderError::Other {
                 provider: self.key.clone(),

@@ -16,7 +16,7 @@ use serde_json::{Value, json};
 use super::ExtremeCloud;
 use super::model::ExtremeCustomer;
 use super::refresh::Snapshot;
-use super::wire::{Partner as LivePartner, Tenant};
+use super::wire::{Named, Partner as LivePartner, Tenant};
 use crate::address::Address;
 use crate::diff::{Fields, Kind, Record, Unmanaged, same};
 use crate::model::{Customer, Ownership, Partner};
@@ -114,8 +114,7 @@ pub fn resolve(ctx: Ctx<'_, ExtremeCloud>, snap: &Snapshot) -> Resolved {
     out
 }
 
-/// Live tenant id → customer key: by owned id first, then by exact name (two
-/// live tenants with the declared name are an error: never guess).
+/// Live tenant id → customer key: by owned id first, then by exact name.
 fn match_tenants(
     ctx: Ctx<'_, ExtremeCloud>,
     snap: &Snapshot,
@@ -131,25 +130,44 @@ fn match_tenants(
             key_of_id.insert(id.to_string(), key.clone());
         }
     }
-    for (key, (c, _)) in customers {
+    let names = customers.iter().map(|(k, (c, _))| (*k, c.name.as_str()));
+    // None live with the name: created.
+    match_names(Kind::Customer, key_of_id, names, &snap.tenants, None, out)
+}
+
+/// Completes `key_of_id` (live id → declared key, seeded with what state owns)
+/// with the one live object of each remaining declared name. Several live ones
+/// with the name are an error naming them: never guess. A declared name with
+/// none is an error when `missing` says what it is.
+fn match_names<'k, L: Named>(
+    kind: Kind,
+    mut key_of_id: BTreeMap<String, String>,
+    declared: impl Iterator<Item = (&'k str, &'k str)>,
+    live: &[L],
+    missing: Option<fn(&str, &str) -> String>,
+    out: &mut Resolved,
+) -> BTreeMap<String, String> {
+    let (prefix, what) = match kind {
+        Kind::Partner => ("partner", "partners"),
+        _ => ("customer", "tenants"),
+    };
+    for (key, name) in declared {
         if key_of_id.values().any(|k| k == key) {
             continue;
         }
-        let same_name: Vec<&Tenant> = snap
-            .tenants
+        let same_name: Vec<&L> = live
             .iter()
-            .filter(|t| t.name == c.name && !key_of_id.contains_key(&t.id))
+            .filter(|l| l.name() == name && !key_of_id.contains_key(l.id()))
             .collect();
         match same_name.as_slice() {
-            [] => {}
+            [] => out.errors.extend(missing.map(|m| m(key, name))),
             [one] => {
-                key_of_id.insert(one.id.clone(), key.to_string());
+                key_of_id.insert(one.id().to_string(), key.to_string());
             }
             many => out.errors.push(format!(
-                "customer.{key}: {} ExtremeCloud tenants are named {:?} ({}); mspform will not guess which one is meant. Rename the extras in the portal.",
+                "{prefix}.{key}: {} ExtremeCloud {what} are named {name:?} ({}); mspform will not guess which one is meant. Rename the extras in the portal.",
                 many.len(),
-                c.name,
-                many.iter().map(|t| t.id.as_str()).collect::<Vec<_>>().join(", ")
+                many.iter().map(|l| l.id()).collect::<Vec<_>>().join(", ")
             )),
         }
     }
@@ -298,31 +316,13 @@ fn match_partners(
             key_of_id.insert(id.to_string(), key.clone());
         }
     }
-    for (key, p) in partners {
-        if key_of_id.values().any(|k| k == key) {
-            continue;
-        }
-        let same_name: Vec<&LivePartner> = live
-            .iter()
-            .filter(|l| l.name == p.name && !key_of_id.contains_key(&l.id))
-            .collect();
-        match same_name.as_slice() {
-            [] => out.errors.push(format!(
-                "partner.{key}: ExtremeCloud has no partner named {:?}, and mspform does not create partners. Create it in the portal, or fix `name` in [partners.{key}].",
-                p.name
-            )),
-            [one] => {
-                key_of_id.insert(one.id.clone(), key.to_string());
-            }
-            many => out.errors.push(format!(
-                "partner.{key}: {} ExtremeCloud partners are named {:?} ({}); mspform will not guess which one is meant. Rename the extras in the portal.",
-                many.len(),
-                p.name,
-                many.iter().map(|l| l.id.as_str()).collect::<Vec<_>>().join(", ")
-            )),
-        }
-    }
-    key_of_id
+    let names = partners.iter().map(|(k, p)| (*k, p.name.as_str()));
+    let missing: fn(&str, &str) -> String = |key, name| {
+        format!(
+            "partner.{key}: ExtremeCloud has no partner named {name:?}, and mspform does not create partners. Create it in the portal, or fix `name` in [partners.{key}]."
+        )
+    };
+    match_names(Kind::Partner, key_of_id, names, live, Some(missing), out)
 }
 
 /// The declared customers a live partner holds; the tenants it holds that no

@@ -57,6 +57,30 @@ pub struct Partner {
     pub doc: Value,
 }
 
+/// A live object found by its exact name (tenants and partners alike).
+pub trait Named {
+    fn id(&self) -> &str;
+    fn name(&self) -> &str;
+}
+
+impl Named for Tenant {
+    fn id(&self) -> &str {
+        &self.id
+    }
+    fn name(&self) -> &str {
+        &self.name
+    }
+}
+
+impl Named for Partner {
+    fn id(&self) -> &str {
+        &self.id
+    }
+    fn name(&self) -> &str {
+        &self.name
+    }
+}
+
 pub fn tenant(v: &Value) -> Option<Tenant> {
     let obj = v.as_object()?;
     let contact = obj
