@@ -6,12 +6,14 @@
 //! see `docs/adding-a-vendor.md`.
 
 pub mod audiocodes;
+pub mod extremecloud;
 
 use crate::vendor::config::{Schema, SchemaOf};
 
 static AUDIOCODES: SchemaOf<audiocodes::Audiocodes> = SchemaOf::new();
+static EXTREMECLOUD: SchemaOf<extremecloud::ExtremeCloud> = SchemaOf::new();
 
-static SCHEMAS: &[&(dyn Schema + 'static)] = &[&AUDIOCODES];
+static SCHEMAS: &[&(dyn Schema + 'static)] = &[&EXTREMECLOUD, &AUDIOCODES];
 
 /// Every vendor mspform supports, in the order docs and messages list them.
 pub fn schemas() -> &'static [&'static dyn Schema] {

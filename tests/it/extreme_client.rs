@@ -4,7 +4,8 @@
 //! and tolerance of every behaviour the fact sheet only assumes.
 
 use std::sync::Arc;
-use std::sync::atomic::AtomicBool;
+
+use mspform::address::Address;
 
 use mspform::diff::Op;
 use mspform::engine::{self, ApplyReport, EngineError, Outcome, Prepared};
@@ -221,12 +222,16 @@ fn ops(p: &Prepared) -> Vec<(String, Op)> {
     p.plan
         .actions
         .iter()
-        .map(|a| (a.address.clone(), a.op))
+        .map(|a| (a.address.to_string(), a.op))
         .collect()
 }
 
 fn op(address: &str, op: Op) -> (String, Op) {
     (address.to_string(), op)
+}
+
+fn addr(text: &str) -> Address {
+    text.parse().expect("an address")
 }
 
 fn assert_ok(report: &ApplyReport) {
@@ -302,18 +307,18 @@ async fn undeclared_tenants_in_a_declared_partner_are_reported_and_left_there() 
         "{:?}",
         p.plan.actions
     );
-    let unmanaged: Vec<&str> = p
+    let unmanaged: Vec<String> = p
         .plan
         .unmanaged
         .iter()
-        .map(|u| u.address.as_str())
+        .map(|u| u.address.to_string())
         .collect();
     assert!(
-        unmanaged.contains(&"partner.northwind/customer[\"Old Mill Hotel\"]"),
+        unmanaged.contains(&"partner.northwind/customer[\"Old Mill Hotel\"]".to_string()),
         "{unmanaged:?}"
     );
     assert!(
-        unmanaged.contains(&"customer[\"Orchard Bakery\"]"),
+        unmanaged.contains(&"customer[\"Orchard Bakery\"]".to_string()),
         "{unmanaged:?}"
     );
     assert_ok(&env.apply(&d).await);
@@ -414,8 +419,14 @@ async fn tenant_changes_are_planned_but_refused_with_a_clear_message() {
         .map(|c| c.field.as_str())
         .collect();
     assert_eq!(fields, ["time_zone"]);
+    // The plan itself says the change can only be made in the portal.
+    let text = mspform::plan::render::text(&p.plan);
+    assert!(
+        text.contains("ExtremeCloud documents no tenant update, so this change fails at apply: change time_zone in the portal"),
+        "{text}"
+    );
     let report = env.apply(&d).await;
-    let Outcome::Failed(message) = &report.actions["customer.lakeside"] else {
+    let Outcome::Failed(message) = &report.actions[&addr("customer.lakeside")] else {
         panic!("{:?}", report.actions)
     };
     assert!(
@@ -462,9 +473,9 @@ async fn an_out_of_band_edit_shows_in_the_next_plan() {
     assert_eq!(phone.before, json!("+1 555 9999"));
     // The partner is put right; the tenant field can only be fixed in the portal.
     let report = env.apply(&d).await;
-    assert_eq!(report.actions["partner.westgate"], Outcome::Done);
+    assert_eq!(report.actions[&addr("partner.westgate")], Outcome::Done);
     assert!(matches!(
-        report.actions["customer.acme"],
+        report.actions[&addr("customer.acme")],
         Outcome::Failed(_)
     ));
     assert_eq!(env.partner_tenants(WESTGATE).len(), 1);
@@ -612,7 +623,7 @@ async fn an_interrupted_create_is_settled_by_the_next_run() {
     let report = env.apply(&d).await;
     assert_eq!(env.sim.faults_fired("extreme", "* *"), 1 + 5);
     assert!(
-        matches!(report.actions["customer.acme"], Outcome::Failed(_)),
+        matches!(report.actions[&addr("customer.acme")], Outcome::Failed(_)),
         "{report:?}"
     );
     assert_eq!(
@@ -643,7 +654,11 @@ async fn the_login_is_renewed_after_the_idle_timeout_and_after_expiry() {
     env.sim.advance_clock(3601);
     let client = &p.parts[0].client;
     let again = client
-        .refresh(&d, &env.store.owned().unwrap(), &Default::default())
+        .refresh(
+            &d,
+            &engine::owned(env.store.as_ref()).unwrap(),
+            &Default::default(),
+        )
         .await
         .expect("refresh after the idle timeout");
     assert!(again.resolved().errors.is_empty());
@@ -652,7 +667,11 @@ async fn the_login_is_renewed_after_the_idle_timeout_and_after_expiry() {
     env.switches(|s| s.refresh_supported = false);
     env.sim.advance_clock(7201);
     client
-        .refresh(&d, &env.store.owned().unwrap(), &Default::default())
+        .refresh(
+            &d,
+            &engine::owned(env.store.as_ref()).unwrap(),
+            &Default::default(),
+        )
         .await
         .expect("refresh after expiry");
     assert_eq!(
@@ -674,7 +693,7 @@ async fn bad_credentials_and_read_only_admins_get_clear_errors_without_secrets()
     assert!(
         matches!(
             err,
-            EngineError::Provider(mspform::providers::ProviderError::Auth { .. })
+            EngineError::Provider(mspform::vendor::ProviderError::Auth { .. })
         ),
         "{text}"
     );
@@ -686,7 +705,7 @@ async fn bad_credentials_and_read_only_admins_get_clear_errors_without_secrets()
 
     let d = env.desired_with("viewer", "", &customer("acme", "Acme Corp"));
     let report = env.apply(&d).await;
-    let Outcome::Failed(message) = &report.actions["customer.acme"] else {
+    let Outcome::Failed(message) = &report.actions[&addr("customer.acme")] else {
         panic!("{report:?}")
     };
     assert!(
@@ -744,7 +763,7 @@ async fn assumed_behaviours_in_their_other_form_are_tolerated() {
             + &customer("dup", "Dup Ltd").replace("admin@dup.example", "taken@elsewhere.example")),
     );
     let report = env.apply(&d2).await;
-    let Outcome::Failed(message) = &report.actions["customer.dup"] else {
+    let Outcome::Failed(message) = &report.actions[&addr("customer.dup")] else {
         panic!("{report:?}")
     };
     assert!(
@@ -761,7 +780,7 @@ async fn the_partner_put_falls_back_to_the_msp_id_when_configured() {
     // Without msp_id: the 404 says what to configure.
     let d = env.desired(&body);
     let report = env.apply(&d).await;
-    let Outcome::Failed(message) = &report.actions["partner.westgate"] else {
+    let Outcome::Failed(message) = &report.actions[&addr("partner.westgate")] else {
         panic!("{report:?}")
     };
     assert!(
@@ -843,14 +862,14 @@ async fn two_live_tenants_with_the_declared_name_stop_the_plan() {
     );
 }
 
-/// The acceptance check on the example portfolio: moving a customer from one
-/// partner to another is one plan showing both sides, and every other tenant of
-/// both partners (declared or not) stays where it is.
+/// The acceptance check on the example portfolio (its ExtremeCloud part):
+/// moving a customer from one partner to another is one plan showing both
+/// sides, and every other tenant of both partners (declared or not) stays where it is.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn moving_a_customer_between_partners_leaves_every_other_tenant_in_place() {
     let sim = crate::support::sim(false).await;
     let dir = tempfile::tempdir().unwrap();
-    let conf = crate::support::write_mixed(&sim, dir.path());
+    let conf = crate::support_extreme::write_extreme_part(&sim, dir.path());
     let store = crate::support::store(dir.path());
     let desired = mspform::config::load(&conf).unwrap();
     assert!(crate::support::apply(&desired, &store).await.ok());
@@ -900,17 +919,17 @@ async fn moving_a_customer_between_partners_leaves_every_other_tenant_in_place()
     std::fs::write(&partners, text).unwrap();
     let desired = mspform::config::load(&conf).unwrap();
     let plan = crate::support::plan(&desired, &store).await;
-    let moved: Vec<(&str, Op)> = plan
+    let moved: Vec<(String, Op)> = plan
         .plan
         .actions
         .iter()
-        .map(|a| (a.address.as_str(), a.op))
+        .map(|a| (a.address.to_string(), a.op))
         .collect();
     assert_eq!(
         moved,
         [
-            ("partner.northwind", Op::Update),
-            ("partner.westgate", Op::Update)
+            op("partner.northwind", Op::Update),
+            op("partner.westgate", Op::Update)
         ]
     );
     assert!(crate::support::apply(&desired, &store).await.ok());
@@ -968,7 +987,7 @@ async fn a_persistent_login_500_is_an_error_naming_vendor_call_and_status() {
     assert!(
         matches!(
             err,
-            EngineError::Provider(mspform::providers::ProviderError::Http { status: 500, .. })
+            EngineError::Provider(mspform::vendor::ProviderError::Http { status: 500, .. })
         ),
         "a vendor failure, not a credentials problem: {text}"
     );

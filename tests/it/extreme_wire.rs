@@ -143,28 +143,22 @@ customers = ["acme", "beta"]
     let prepared = engine::plan(&desired, store.clone(), &[])
         .await
         .expect("plan");
-    let ops: Vec<(&str, mspform::diff::Op)> = prepared
+    let ops: Vec<(String, mspform::diff::Op)> = prepared
         .plan
         .actions
         .iter()
-        .map(|a| (a.address.as_str(), a.op))
+        .map(|a| (a.address.to_string(), a.op))
         .collect();
     use mspform::diff::Op;
     assert_eq!(
         ops,
         [
-            ("customer.acme", Op::Create),
-            ("customer.beta", Op::Adopt),
-            ("partner.one", Op::Adopt)
+            ("customer.acme".to_string(), Op::Create),
+            ("customer.beta".to_string(), Op::Adopt),
+            ("partner.one".to_string(), Op::Adopt)
         ]
     );
-    let report = engine::apply(
-        &prepared,
-        &desired,
-        store.clone(),
-        &std::sync::atomic::AtomicBool::new(false),
-    )
-    .await;
+    let report = engine::apply(&prepared, &desired, store.clone(), &engine::Stop::new()).await;
     assert!(report.ok(), "{:#?}", report.actions);
     assert_eq!(
         store

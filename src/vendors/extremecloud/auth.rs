@@ -17,8 +17,8 @@ use tokio::sync::Mutex;
 use tokio::time::Instant;
 
 use super::wire;
-use crate::providers::http::ProviderError;
-use crate::providers::transport::{Auth, Call, Transport};
+use crate::vendor::http::ProviderError;
+use crate::vendor::transport::{Auth, Call, Transport};
 
 /// Longest safety margin kept before the lifetime or the idle timeout runs out.
 const MAX_MARGIN: Duration = Duration::from_secs(60);

@@ -2,14 +2,14 @@
 //! fields, with every field rule of the fact sheet (§2.2) checked here, so a bad
 //! file fails before any vendor call.
 
-use crate::model::{
-    CustomerSpec, ExtremeAuth, ExtremeContact, ExtremeCustomer, ExtremeSettings, ProviderKind,
-};
+use super::model::{ExtremeAuth, ExtremeContact, ExtremeCustomer, ExtremeSettings};
+use crate::config::{Node, Sink, Table, closest, env_name, normalize_country, secret};
+use crate::vendor::{CustomerInput, ProviderInput};
 
-use super::country::normalize_country;
-use super::provider::{env_name, secret};
-use super::source::{Node, Sink, Table};
-use super::text::closest;
+/// What the embedded simulator accepts (the demo supplies these for unset
+/// variables): the password of its inventory's administrators, and its static token.
+pub(super) const DEMO_PASSWORD: &str = "sim-password";
+pub(super) const DEMO_TOKEN: &str = "sim-token";
 
 /// Provider keys besides `type`, `base_url` and `ownership`.
 pub(super) const PROVIDER_KEYS: &[&str] = &[
@@ -48,11 +48,8 @@ const TZ_AREAS: &[&str] = &[
     "Etc",
 ];
 
-pub(super) fn settings(
-    node: &Node<'_>,
-    table: &Table<'_>,
-    sink: &mut Sink,
-) -> Option<ProviderKind> {
+pub(super) fn settings(input: &ProviderInput<'_>, sink: &mut Sink) -> Option<ExtremeSettings> {
+    let (node, table) = (input.node, input.table);
     let before = sink.errors.len();
     let auth = auth(node, table, sink);
     let path = |sink: &mut Sink, key: &str, default: &str, url_ok: bool| -> Option<String> {
@@ -91,7 +88,7 @@ pub(super) fn settings(
     settings.msp_id = msp_id?;
     settings.calls_per_second = u32::try_from(calls_per_second?).ok()?;
     settings.request_timeout_secs = u64::try_from(request_timeout_secs?).ok()?;
-    Some(ProviderKind::ExtremeCloud(settings))
+    Some(settings)
 }
 
 /// A path prefix (`/v1`, or empty for the root) or the token path; with `url_ok`,
@@ -146,12 +143,14 @@ fn auth(provider: &Node<'_>, table: &Table<'_>, sink: &mut Sink) -> Option<Extre
             );
             None
         }
-        (Some(token), None) => secret(&token, provider.name, sink).map(ExtremeAuth::Token),
+        (Some(token), None) => {
+            secret(&token, provider.name, Some(DEMO_TOKEN), sink).map(ExtremeAuth::Token)
+        }
         (None, Some(login)) => {
             let t = login.table(sink, LOGIN_KEYS)?;
             let user = t.nonempty_string(sink, "user", "user = \"msp-admin@example.net\"");
             let password = match t.get("password") {
-                Some(n) => secret(&n, provider.name, sink),
+                Some(n) => secret(&n, provider.name, Some(DEMO_PASSWORD), sink),
                 None => {
                     t.missing(
                         sink,
@@ -177,14 +176,11 @@ fn auth(provider: &Node<'_>, table: &Table<'_>, sink: &mut Sink) -> Option<Extre
     }
 }
 
-pub(super) fn customer(
-    table: &Table<'_>,
-    name: &Node<'_>,
-    sink: &mut Sink,
-) -> Option<CustomerSpec> {
+pub(super) fn customer(input: &CustomerInput<'_>, sink: &mut Sink) -> Option<ExtremeCustomer> {
+    let (table, name) = (&input.table, &input.name);
     let before = sink.errors.len();
-    if let Some(value) = name.value.get_ref().as_str() {
-        let chars = value.chars().count();
+    {
+        let chars = input.name_value.chars().count();
         if chars > MAX_ACCOUNT_NAME {
             name.error(
                 sink,
@@ -253,12 +249,12 @@ pub(super) fn customer(
     if sink.errors.len() > before {
         return None;
     }
-    Some(CustomerSpec::Extreme(ExtremeCustomer {
+    Some(ExtremeCustomer {
         country: country?.to_string(),
         time_zone: time_zone?.to_string(),
         contact: contact?,
         admin_user: admin_user?.to_string(),
-    }))
+    })
 }
 
 /// A string that passes `check` (which returns the message and help when it does not).
@@ -419,6 +415,7 @@ pub(crate) fn check_user_id(s: &str) -> Result<(), (String, String)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::vendors::extremecloud::ExtremeCloud;
 
     #[test]
     fn time_zones() {
@@ -526,9 +523,7 @@ mod tests {
         .unwrap();
         let p = &d.providers["x"];
         assert_eq!(p.base_url, "https://api.ezcloudx.com");
-        let ProviderKind::ExtremeCloud(s) = &p.kind else {
-            panic!()
-        };
+        let s = &d.spec::<ExtremeCloud>("x").unwrap().settings;
         assert_eq!(s.msp_prefix, "/v1");
         assert_eq!(s.token_path, "/management/v1/oauth2/token");
         assert_eq!(
@@ -547,9 +542,7 @@ mod tests {
             "[providers.x]\ntype = \"extremecloud\"\nbase_url = \"https://h\"\ntoken = { file = \"t\" }\nmsp_prefix = \"\"\nmsp_id = \"Msp-tenantid-X\"\n",
         )
         .unwrap();
-        let ProviderKind::ExtremeCloud(s) = &d.providers["x"].kind else {
-            panic!()
-        };
+        let s = &d.spec::<ExtremeCloud>("x").unwrap().settings;
         assert_eq!(s.msp_prefix, "");
         assert_eq!(s.msp_id.as_deref(), Some("Msp-tenantid-X"));
         assert!(matches!(s.auth, ExtremeAuth::Token(_)));
@@ -600,9 +593,7 @@ mod tests {
             "{provider}[customers.a]\nprovider = \"x\"\nname = \"A\"\ncountry = \"nl\"\ntime_zone = \"UTC\"\nadmin_user = \"admin@a.example\"\n"
         ))
         .unwrap();
-        let crate::model::CustomerSpec::Extreme(c) = &d.customers["a"].spec else {
-            panic!()
-        };
+        let c = &d.spec::<ExtremeCloud>("x").unwrap().customers["a"];
         assert_eq!((c.country.as_str(), c.contact.is_none()), ("NL", true));
         let errors = load(&format!(
             "{provider}[customers.a]\nprovider = \"x\"\nname = \"A\"\ncontact = {{ phone = \"1\" }}\n"

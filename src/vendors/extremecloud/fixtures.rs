@@ -5,13 +5,15 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::json;
 
+use super::ExtremeCloud;
 use super::refresh::Snapshot;
 use super::resolve::resolve;
 use super::wire::{Contact, Partner, Tenant};
-use crate::diff::{Action, diff, mark_replacements};
+use crate::address::Address;
+use crate::diff::{Action, Op, diff, mark_replacements};
 use crate::model::Desired;
-use crate::providers::{Owned, Resolved};
 use crate::state::OwnedRecord;
+use crate::vendor::{Ctx, Owned, PlanOptions, Resolved};
 
 pub const PROVIDER: &str = r#"
 [providers.ext]
@@ -19,6 +21,11 @@ type = "extremecloud"
 base_url = "https://api.ezcloudx.com"
 login = { user = "msp-admin@example.net", password = { env = "EXTREME_PASSWORD" } }
 "#;
+
+static OPTIONS: PlanOptions = PlanOptions {
+    resend_invitations: BTreeSet::new(),
+    allow_provider_removal: BTreeSet::new(),
+};
 
 /// A declared customer `key` named `name` in the TOML of [`desired`].
 pub fn customer_toml(key: &str, name: &str) -> String {
@@ -43,8 +50,29 @@ pub fn partner_toml(key: &str, name: &str, customers: &[&str]) -> String {
 }
 
 pub fn desired(toml: &str) -> Desired {
-    let text = format!("{PROVIDER}{toml}");
+    desired_with(PROVIDER, toml)
+}
+
+/// A desired state with its own provider table.
+pub fn desired_with(provider: &str, toml: &str) -> Desired {
+    let text = format!("{provider}{toml}");
     crate::config::load_sources(&[("t.toml".into(), text)]).expect("fixture loads")
+}
+
+/// What resolve, compile and import see of provider `ext`.
+pub fn ctx<'a>(d: &'a Desired, owned: &'a Owned) -> Ctx<'a, ExtremeCloud> {
+    Ctx {
+        key: "ext",
+        spec: d.spec::<ExtremeCloud>("ext").expect("provider ext"),
+        desired: d,
+        owned,
+        options: &OPTIONS,
+    }
+}
+
+/// An address from its text.
+pub fn a(text: &str) -> Address {
+    text.parse().expect("an address")
 }
 
 /// The live tenant a declared customer `key` named `name` becomes.
@@ -59,6 +87,7 @@ pub fn tenant(id: &str, key: &str, name: &str) -> Tenant {
             name: format!("{name} NOC"),
             phone: "+31 20 555 0000".into(),
         },
+        user_id: None,
     }
 }
 
@@ -85,9 +114,9 @@ pub fn snapshot(tenants: Vec<Tenant>, partners: Option<Vec<Partner>>) -> Snapsho
 pub fn owned(pairs: &[(&str, &str)]) -> Owned {
     pairs
         .iter()
-        .map(|(a, id)| {
+        .map(|(address, id)| {
             (
-                a.to_string(),
+                a(address),
                 OwnedRecord {
                     provider: "ext".into(),
                     vendor_id: Some(id.to_string()),
@@ -101,11 +130,26 @@ pub fn owned(pairs: &[(&str, &str)]) -> Owned {
         .collect()
 }
 
-/// Resolves and diffs as the engine does.
+/// Resolves and diffs as the engine does (notes from `explain` included).
 pub fn plan(desired: &Desired, snap: &Snapshot, owned: &Owned) -> (Resolved, Vec<Action>) {
-    let r = resolve("ext", desired, snap, owned);
-    let owned_set: BTreeSet<String> = owned.keys().cloned().collect();
+    let r = resolve(ctx(desired, owned), snap);
+    let owned_set: BTreeSet<Address> = owned.keys().cloned().collect();
     let (mut actions, _) = diff(&r.desired, &r.live, &owned_set, &BTreeSet::new());
     mark_replacements(&mut actions, &r.replace_on);
+    for action in &mut actions {
+        action.note = r.explain.get(&action.address).cloned();
+    }
     (r, actions)
+}
+
+/// (address, op) of each action, for table-style assertions.
+pub fn ops(actions: &[Action]) -> Vec<(String, Op)> {
+    actions
+        .iter()
+        .map(|a| (a.address.to_string(), a.op))
+        .collect()
+}
+
+pub fn op(address: &str, op: Op) -> (String, Op) {
+    (address.to_string(), op)
 }

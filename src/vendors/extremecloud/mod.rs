@@ -1,36 +1,42 @@
-//! ExtremeCloud (legacy, MSP REST API) client: transport, auth and the documented
-//! endpoints (vendor-apis.md §2). The only place that speaks ExtremeCloud's wire
-//! format; `resolve` and `steps` turn it into plan and apply terms.
+//! ExtremeCloud (legacy, MSP REST API), vendor-apis.md §2: MSP tenants and the
+//! tenant lists of partners. Everything about the vendor is in this folder:
+//! `config` and `model` (its schema), the client here (transport and login,
+//! `auth`) with `api` (the documented calls) and `wire` (its lenient serde
+//! types), `refresh`/`resolve` the read, `steps`/`run` the writes, `import`,
+//! and `vendor` (the [`Vendor`](crate::vendor::Vendor) impl). The user's page
+//! is `README.md`.
 //!
 //! Calls used: `POST {token_path}` (login), `GET {prefix}/msptenants`,
 //! `GET {prefix}/msptenants/nametoidmap`, `POST {prefix}/msptenants`,
 //! `GET {prefix}/msppartners` and `PUT {prefix}/msppartners/{custId}`. Nothing
 //! else: the vendor documents no tenant update or delete.
 
+mod api;
 mod auth;
+pub mod config;
 #[cfg(test)]
 mod fixtures;
-pub mod provider;
+mod import;
+pub mod model;
 mod refresh;
 pub mod resolve;
-pub mod run;
+mod run;
 pub mod steps;
+mod vendor;
 pub mod wire;
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::AtomicBool;
 
-use reqwest::Method;
-use serde_json::Value;
-
-use super::http::{ProviderError, WriteCtx, resolve_secret, shared_limiter};
-use super::transport::{Auth, Call, StaticToken, Transport};
-use crate::model::{ExtremeAuth, ExtremeSettings, Provider as ProviderConfig, ProviderKind};
-use crate::state::StateStore;
+use crate::vendor::http::{ProviderError, resolve_secret, shared_limiter};
+use crate::vendor::transport::{Auth, StaticToken, Transport};
+use model::{ExtremeAuth, ExtremeSettings};
 
 pub use auth::PasswordAuth;
+pub use refresh::Snapshot;
+pub use vendor::ExtremeCloud;
 
-pub struct Extreme {
+/// The client of one ExtremeCloud MSP account.
+pub struct Client {
     key: String,
     pub(crate) settings: ExtremeSettings,
     transport: Transport,
@@ -39,20 +45,15 @@ pub struct Extreme {
     put_via_msp: AtomicBool,
 }
 
-impl Extreme {
+impl Client {
     /// Builds the client; reads the credentials it was told to (env or file). Makes no call.
     pub fn new(
-        provider: &ProviderConfig,
-        _store: Arc<dyn StateStore>,
-    ) -> Result<Extreme, ProviderError> {
-        let ProviderKind::ExtremeCloud(settings) = &provider.kind else {
-            return Err(ProviderError::Other {
-                provider: provider.key.clone(),
-                message: "not an ExtremeCloud provider".into(),
-            });
-        };
+        key: &str,
+        base_url: &str,
+        settings: &ExtremeSettings,
+    ) -> Result<Client, ProviderError> {
         let auth_err = |message: String| ProviderError::Auth {
-            provider: provider.key.clone(),
+            provider: key.to_string(),
             message,
         };
         let (auth, secret): (Box<dyn Auth>, String) = match &settings.auth {
@@ -76,14 +77,14 @@ impl Extreme {
             }
         };
         let transport = Transport::new(
-            &provider.key,
-            &provider.base_url,
-            shared_limiter(&provider.base_url, settings.calls_per_second),
+            key,
+            base_url,
+            shared_limiter(base_url, settings.calls_per_second),
             settings.request_timeout_secs,
         )?
         .redacting([secret]);
-        Ok(Extreme {
-            key: provider.key.clone(),
+        Ok(Client {
+            key: key.to_string(),
             settings: settings.clone(),
             transport,
             auth,
@@ -95,6 +96,7 @@ impl Extreme {
         &self.key
     }
 
+    /// API calls sent so far (logins included; every attempt counts).
     pub fn calls(&self) -> u64 {
         self.transport.calls()
     }
@@ -103,190 +105,10 @@ impl Extreme {
         self.transport.rate_limited()
     }
 
-    fn path(&self, rest: &str) -> String {
-        format!("{}{rest}", self.settings.msp_prefix.trim_end_matches('/'))
-    }
-
-    async fn get(&self, rest: &str) -> Result<(String, Value), ProviderError> {
-        let call = Call::get(self.path(rest));
-        let name = call.name();
-        let answer = self.transport.send(&call, self.auth.as_ref(), None).await?;
-        let value = answer.json(&self.key, &name)?;
-        Ok((name, value))
-    }
-
-    /// A POST or PUT with the headers the vendor's docs ask for.
-    fn write(method: Method, path: String, body: Value) -> Call {
-        Call::new(method, path)
-            .header("content-type", "application/json;charset=UTF-8")
-            .header("accept", "application/json, text/plain, */*")
-            .json(body)
-    }
-
-    fn list<T>(
-        &self,
-        name: &str,
-        value: &Value,
-        parse: impl Fn(&Value) -> Option<T>,
-    ) -> Result<Vec<T>, ProviderError> {
-        let items = wire::items(value).ok_or_else(|| ProviderError::Decode {
+    fn other(&self, message: String) -> ProviderError {
+        ProviderError::Other {
             provider: self.key.clone(),
-            call: name.to_string(),
-            message: format!(
-                "expected a JSON array, got {}",
-                super::http::snippet(&value.to_string())
-            ),
-        })?;
-        let mut out = Vec::new();
-        for item in items {
-            match parse(item) {
-                Some(x) => out.push(x),
-                None => {
-                    tracing::warn!(provider = %self.key, call = %name, "skipping an entry without custId/id")
-                }
-            }
+            message,
         }
-        Ok(out)
-    }
-
-    /// `GET {prefix}/msptenants`: every tenant of the MSP (no paging documented).
-    pub async fn list_tenants(&self) -> Result<Vec<wire::Tenant>, ProviderError> {
-        let (name, value) = self.get("/msptenants").await?;
-        self.list(&name, &value, wire::tenant)
-    }
-
-    /// `GET {prefix}/msppartners`: every partner, documents kept whole.
-    pub async fn list_partners(&self) -> Result<Vec<wire::Partner>, ProviderError> {
-        let (name, value) = self.get("/msppartners").await?;
-        self.list(&name, &value, wire::partner)
-    }
-
-    /// Ids of the tenants named exactly `name`: through `nametoidmap`, and through
-    /// the tenant list when the map cannot be read or does not name it.
-    pub async fn tenant_ids_named(&self, name: &str) -> Result<Vec<String>, ProviderError> {
-        let (_, value) = self.get("/msptenants/nametoidmap").await?;
-        if let Some(pairs) = wire::name_to_id(&value) {
-            let ids: Vec<String> = pairs
-                .into_iter()
-                .filter(|(n, _)| n == name)
-                .map(|(_, id)| id)
-                .collect();
-            if !ids.is_empty() {
-                return Ok(ids);
-            }
-        } else {
-            tracing::debug!(provider = %self.key, "nametoidmap has a shape mspform cannot read; using the tenant list");
-        }
-        Ok(self
-            .list_tenants()
-            .await?
-            .into_iter()
-            .filter(|t| t.name == name)
-            .map(|t| t.id)
-            .collect())
-    }
-
-    /// `POST {prefix}/msptenants`: 200 or 201, with the created document (its id)
-    /// or an empty body (None: look the id up by name).
-    pub async fn create_tenant(
-        &self,
-        body: &wire::TenantBody,
-        ctx: &WriteCtx,
-    ) -> Result<Option<String>, ProviderError> {
-        let body = serde_json::to_value(body).map_err(|e| ProviderError::Other {
-            provider: self.key.clone(),
-            message: format!("cannot encode the tenant: {e}"),
-        })?;
-        let call = Self::write(Method::POST, self.path("/msptenants"), body);
-        let answer = self
-            .transport
-            .send(&call, self.auth.as_ref(), Some(ctx))
-            .await?;
-        // A body that is not JSON still means success: the id is looked up by name.
-        let value = answer.json(&self.key, &call.name()).unwrap_or(Value::Null);
-        let doc = match &value {
-            Value::Object(o) if o.len() == 1 => o.values().next().cloned().unwrap_or(Value::Null),
-            other => other.clone(),
-        };
-        Ok([&value, &doc]
-            .iter()
-            .find_map(|v| v.as_object().and_then(wire::id_of)))
-    }
-
-    /// `PUT {prefix}/msppartners/{custId}` with the whole partner document; returns
-    /// the echoed document (`null` when the body is empty). When the account turns
-    /// out to want the MSP's own id in the path (`msp_id` configured), that is used.
-    pub async fn put_partner(
-        &self,
-        partner_id: &str,
-        doc: &Value,
-        ctx: &WriteCtx,
-    ) -> Result<Value, ProviderError> {
-        let via_msp = self.put_via_msp.load(Ordering::Relaxed);
-        let id = match (&self.settings.msp_id, via_msp) {
-            (Some(msp), true) => msp.as_str(),
-            _ => partner_id,
-        };
-        let call = Self::write(
-            Method::PUT,
-            self.path(&format!("/msppartners/{}", encode(id))),
-            doc.clone(),
-        );
-        let result = self
-            .transport
-            .send(&call, self.auth.as_ref(), Some(ctx))
-            .await;
-        match (result, &self.settings.msp_id) {
-            (Ok(answer), _) => Ok(answer.json(&self.key, &call.name()).unwrap_or(Value::Null)),
-            (Err(e), Some(msp)) if e.status() == Some(404) && !via_msp => {
-                tracing::info!(provider = %self.key, "the partner PUT by partner id answered 404; trying the MSP id in the path");
-                let call = Self::write(
-                    Method::PUT,
-                    self.path(&format!("/msppartners/{}", encode(msp))),
-                    doc.clone(),
-                );
-                let answer = self
-                    .transport
-                    .send(&call, self.auth.as_ref(), Some(ctx))
-                    .await?;
-                self.put_via_msp.store(true, Ordering::Relaxed);
-                Ok(answer.json(&self.key, &call.name()).unwrap_or(Value::Null))
-            }
-            (Err(e), None) if e.status() == Some(404) => Err(ProviderError::Other {
-                provider: self.key.clone(),
-                message: format!(
-                    "{e} (if this account expects the MSP's own id in the path of the partner PUT, set msp_id = \"Msp-tenantid-…\" in the provider)"
-                ),
-            }),
-            (Err(e), _) => Err(e),
-        }
-    }
-}
-
-/// Percent-encodes a path segment (ids are alphanumeric with `-`, but be safe).
-fn encode(segment: &str) -> String {
-    segment
-        .bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
-                (b as char).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::encode;
-
-    #[test]
-    fn path_segments_are_encoded() {
-        assert_eq!(
-            encode("MspPartner-tenantid-YLp4lKdq8n6nQNXf"),
-            "MspPartner-tenantid-YLp4lKdq8n6nQNXf"
-        );
-        assert_eq!(encode("a/b c"), "a%2Fb%20c");
     }
 }

@@ -1,6 +1,6 @@
 //! ExtremeCloud (legacy, MSP REST API) settings and customer (tenant) fields.
 
-use super::SecretRef;
+use crate::model::SecretRef;
 
 /// How mspform logs in to ExtremeCloud.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -3,10 +3,10 @@
 //! provider. Neither is paged (none documented). A failed read is an error, never
 //! "empty".
 
-use super::Extreme;
 use super::wire::{Partner, Tenant};
-use crate::model::Desired;
-use crate::providers::http::ProviderError;
+use super::{Client, ExtremeCloud};
+use crate::vendor::Ctx;
+use crate::vendor::http::ProviderError;
 
 /// What one refresh read.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -28,12 +28,12 @@ impl Snapshot {
     }
 }
 
-impl Extreme {
-    pub async fn snapshot(&self, desired: &Desired) -> Result<Snapshot, ProviderError> {
+impl Client {
+    /// The tenants, and the partners when `partners` (or the files declare some).
+    pub async fn snapshot(&self, partners: bool) -> Result<Snapshot, ProviderError> {
         let start = self.calls();
         let tenants = self.list_tenants().await?;
-        let wants_partners = desired.partners.values().any(|p| p.provider == self.key);
-        let partners = if wants_partners {
+        let partners = if partners {
             Some(self.list_partners().await?)
         } else {
             None
@@ -43,5 +43,12 @@ impl Extreme {
             partners,
             calls: self.calls() - start,
         })
+    }
+
+    pub(super) async fn refresh(
+        &self,
+        ctx: Ctx<'_, ExtremeCloud>,
+    ) -> Result<Snapshot, ProviderError> {
+        self.snapshot(ctx.partners().next().is_some()).await
     }
 }

@@ -4,7 +4,8 @@
 //!
 //! Tenants are matched by owned id first, then by exact `accountName`. The vendor
 //! documents no tenant update or delete, so a tenant mspform would have to delete
-//! is a plan error (updates are planned; their step explains). A partner record
+//! is a plan error, and a changed tenant is planned as an update whose note says
+//! it can only be made in the portal (its step fails saying so). A partner record
 //! holds the declared customers the partner manages (`customers`); tenants nobody
 //! declared that sit in a declared partner are reported and left where they are.
 
@@ -12,41 +13,35 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::{Value, json};
 
+use super::ExtremeCloud;
+use super::model::ExtremeCustomer;
 use super::refresh::Snapshot;
-use crate::diff::{Fields, Kind, Record, Unmanaged};
-use crate::model::{Customer, CustomerSpec, Desired, ExtremeCustomer, Ownership, Partner};
-use crate::providers::{Owned, Resolved, customer_address, partner_address, unmanaged_address};
+use super::wire::{Named, Partner as LivePartner, Tenant};
+use crate::address::Address;
+use crate::diff::{Fields, Kind, Record, Unmanaged, same};
+use crate::model::{Customer, Ownership, Partner};
+use crate::vendor::{Ctx, Resolved};
 
-/// The declared customers of `provider`, by key.
-pub fn declared_customers<'a>(
-    provider: &str,
-    desired: &'a Desired,
+/// The domain `import` gives an administrator it cannot read: reserved, never
+/// a real address (RFC 2606), so such a value is never sent.
+pub const UNREADABLE_DOMAIN: &str = ".invalid";
+
+/// The declared customers of this provider, by key.
+pub fn declared<'a>(
+    ctx: Ctx<'a, ExtremeCloud>,
 ) -> BTreeMap<&'a str, (&'a Customer, &'a ExtremeCustomer)> {
-    desired
-        .customers
-        .iter()
-        .filter(|(_, c)| c.provider == provider)
-        .filter_map(|(k, c)| match &c.spec {
-            CustomerSpec::Extreme(e) => Some((k.as_str(), (c, e))),
-            _ => None,
-        })
-        .collect()
+    ctx.customers().map(|(k, c, e)| (k, (c, e))).collect()
 }
 
-/// The declared partners of `provider`, by key.
-pub fn declared_partners<'a>(
-    provider: &str,
-    desired: &'a Desired,
-) -> BTreeMap<&'a str, &'a Partner> {
-    desired
-        .partners
-        .iter()
-        .filter(|(_, p)| p.provider == provider)
-        .map(|(k, p)| (k.as_str(), p))
-        .collect()
+/// The declared partners of this provider, by key.
+pub fn declared_partners<'a>(ctx: Ctx<'a, ExtremeCloud>) -> BTreeMap<&'a str, &'a Partner> {
+    ctx.partners().map(|p| (p.key.as_str(), p)).collect()
 }
 
-fn customer_fields(
+/// The fields mspform manages for a tenant. `admin_user` is write-only (the
+/// vendor answers null): the live side carries the desired value, so it never
+/// differs; the contact only when declared.
+fn tenant_fields(
     name: &str,
     country: &str,
     time_zone: &str,
@@ -69,67 +64,144 @@ fn customer_fields(
     fields
 }
 
-fn owned_ids<'a>(
-    owned: &'a Owned,
-    provider: &str,
-    prefix: &str,
-) -> impl Iterator<Item = (&'a str, &'a str)> {
-    owned
-        .iter()
-        .filter(move |(a, r)| r.provider == provider && a.starts_with(prefix))
-        .filter_map(move |(a, r)| Some((&a[prefix.len()..], r.vendor_id.as_deref()?)))
+/// The desired fields of a declared customer.
+pub fn desired_fields(c: &Customer, e: &ExtremeCustomer) -> Fields {
+    tenant_fields(
+        &c.name,
+        &e.country,
+        &e.time_zone,
+        e.contact
+            .as_ref()
+            .map(|c| [c.email.as_str(), c.name.as_str(), c.phone.as_str()]),
+        Some(&e.admin_user),
+    )
 }
 
-pub fn resolve(provider: &str, desired: &Desired, snap: &Snapshot, owned: &Owned) -> Resolved {
-    let mut out = Resolved::default();
-    let customers = declared_customers(provider, desired);
-    let exclusive = desired
-        .providers
-        .get(provider)
-        .is_some_and(|p| p.ownership == Ownership::Exclusive);
+fn live_fields(t: &Tenant, admin_user: Option<&str>) -> Fields {
+    let c = &t.contact;
+    tenant_fields(
+        &t.name,
+        &t.country,
+        &t.time_zone,
+        Some([&c.email, &c.name, &c.phone]),
+        admin_user,
+    )
+}
 
-    // Tenants: by owned id first, then by exact name.
+/// An administrator id `import` could not read (and wrote as a placeholder).
+pub fn is_unreadable_admin(admin_user: &str) -> bool {
+    admin_user.to_ascii_lowercase().ends_with(UNREADABLE_DOMAIN)
+}
+
+pub fn resolve(ctx: Ctx<'_, ExtremeCloud>, snap: &Snapshot) -> Resolved {
+    let mut out = Resolved::default();
+    let customers = declared(ctx);
+    let key_of_id = match_tenants(ctx, snap, &customers, &mut out);
+    let id_of_key = live_tenants(ctx, snap, &customers, &key_of_id, &mut out);
+    for (key, (c, e)) in &customers {
+        let address = Address::customer(*key);
+        if !id_of_key.contains_key(key) && is_unreadable_admin(&e.admin_user) {
+            out.errors.push(format!(
+                "{address}: there is no tenant named {:?} to adopt, and creating one needs its first power admin, but admin_user is {:?} (what `mspform import` writes when ExtremeCloud does not show it). Set admin_user to the administrator's e-mail address.",
+                c.name, e.admin_user
+            ));
+        }
+        out.desired
+            .push(Record::new(address, ctx.key, desired_fields(c, e)));
+    }
+    explain_tenant_changes(ctx, &mut out);
+    resolve_partners(ctx, snap, &id_of_key, &mut out);
+    out
+}
+
+/// Live tenant id → customer key: by owned id first, then by exact name.
+fn match_tenants(
+    ctx: Ctx<'_, ExtremeCloud>,
+    snap: &Snapshot,
+    customers: &BTreeMap<&str, (&Customer, &ExtremeCustomer)>,
+    out: &mut Resolved,
+) -> BTreeMap<String, String> {
     let mut key_of_id: BTreeMap<String, String> = BTreeMap::new();
-    for (key, id) in owned_ids(owned, provider, "customer.") {
+    for (address, record) in ctx.owned() {
+        let (Address::Customer(key), Some(id)) = (address, record.vendor_id.as_deref()) else {
+            continue;
+        };
         if snap.tenant(id).is_some() && !key_of_id.contains_key(id) {
-            key_of_id.insert(id.to_string(), key.to_string());
+            key_of_id.insert(id.to_string(), key.clone());
         }
     }
-    for (key, (c, _)) in &customers {
+    let names = customers.iter().map(|(k, (c, _))| (*k, c.name.as_str()));
+    // None live with the name: created.
+    match_names(Kind::Customer, key_of_id, names, &snap.tenants, None, out)
+}
+
+/// Completes `key_of_id` (live id → declared key, seeded with what state owns)
+/// with the one live object of each remaining declared name. Several live ones
+/// with the name are an error naming them: never guess. A declared name with
+/// none is an error when `missing` says what it is.
+fn match_names<'k, L: Named>(
+    kind: Kind,
+    mut key_of_id: BTreeMap<String, String>,
+    declared: impl Iterator<Item = (&'k str, &'k str)>,
+    live: &[L],
+    missing: Option<fn(&str, &str) -> String>,
+    out: &mut Resolved,
+) -> BTreeMap<String, String> {
+    let (prefix, what) = match kind {
+        Kind::Partner => ("partner", "partners"),
+        _ => ("customer", "tenants"),
+    };
+    for (key, name) in declared {
         if key_of_id.values().any(|k| k == key) {
             continue;
         }
-        let same_name: Vec<_> = snap
-            .tenants
+        let same_name: Vec<&L> = live
             .iter()
-            .filter(|t| t.name == c.name && !key_of_id.contains_key(&t.id))
+            .filter(|l| l.name() == name && !key_of_id.contains_key(l.id()))
             .collect();
         match same_name.as_slice() {
-            [] => {}
+            [] => out.errors.extend(missing.map(|m| m(key, name))),
             [one] => {
-                key_of_id.insert(one.id.clone(), key.to_string());
+                key_of_id.insert(one.id().to_string(), key.to_string());
             }
             many => out.errors.push(format!(
-                "customer.{key}: {} ExtremeCloud tenants are named {:?} ({}); mspform will not guess which one is meant. Rename the extras in the portal.",
+                "{prefix}.{key}: {} ExtremeCloud {what} are named {name:?} ({}); mspform will not guess which one is meant. Rename the extras in the portal.",
                 many.len(),
-                c.name,
-                many.iter().map(|t| t.id.as_str()).collect::<Vec<_>>().join(", ")
+                many.iter().map(|l| l.id()).collect::<Vec<_>>().join(", ")
             )),
         }
     }
+    key_of_id
+}
+
+/// Every live tenant as a record (declared, owned, or unmanaged); returns the
+/// declared customer key → tenant id of those matched.
+fn live_tenants<'a>(
+    ctx: Ctx<'_, ExtremeCloud>,
+    snap: &'a Snapshot,
+    customers: &BTreeMap<&'a str, (&Customer, &ExtremeCustomer)>,
+    key_of_id: &BTreeMap<String, String>,
+    out: &mut Resolved,
+) -> BTreeMap<&'a str, &'a str> {
+    let provider = ctx.key;
+    let exclusive = ctx
+        .desired
+        .providers
+        .get(provider)
+        .is_some_and(|p| p.ownership == Ownership::Exclusive);
     let mut id_of_key: BTreeMap<&str, &str> = BTreeMap::new();
     for t in &snap.tenants {
         let key = key_of_id.get(&t.id);
-        let declared = key.and_then(|k| customers.get(k.as_str()));
+        let declared = key.and_then(|k| customers.get_key_value(k.as_str()));
         let address = match key {
-            Some(k) => customer_address(k),
-            None => unmanaged_address("customer", &t.name),
+            Some(k) => Address::customer(k),
+            None => Address::unmanaged(Kind::Customer, &t.name),
         };
         match (key, declared) {
-            (Some(k), Some(_)) => {
+            (Some(_), Some((k, _))) => {
                 out.managed_customers.insert(t.id.clone());
                 out.ids.insert(address.clone(), t.id.clone());
-                id_of_key.insert(k.as_str(), t.id.as_str());
+                id_of_key.insert(k, t.id.as_str());
             }
             (Some(k), None) => {
                 out.ids.insert(address.clone(), t.id.clone());
@@ -144,168 +216,182 @@ pub fn resolve(provider: &str, desired: &Desired, snap: &Snapshot, owned: &Owned
             )),
             (None, _) => {}
         }
-        let admin = declared.map(|(_, e)| e.admin_user.as_str());
-        let fields = customer_fields(
-            &t.name,
-            &t.country,
-            &t.time_zone,
-            Some([&t.contact.email, &t.contact.name, &t.contact.phone]),
-            // Write-only at the vendor (it answers null): never a difference.
-            admin,
-        );
-        out.live.insert(
-            address.clone(),
-            Record {
-                address,
-                kind: Kind::Customer,
-                provider: provider.to_string(),
-                fields,
-            },
-        );
+        let admin = declared.map(|(_, (_, e))| e.admin_user.as_str());
+        let fields = live_fields(t, admin);
+        out.live
+            .insert(address.clone(), Record::new(address, provider, fields));
     }
-    for (key, (c, e)) in &customers {
-        out.desired.push(Record {
-            address: customer_address(key),
-            kind: Kind::Customer,
-            provider: provider.to_string(),
-            fields: customer_fields(
-                &c.name,
-                &e.country,
-                &e.time_zone,
-                e.contact
-                    .as_ref()
-                    .map(|c| [c.email.as_str(), c.name.as_str(), c.phone.as_str()]),
-                Some(&e.admin_user),
-            ),
-        });
-    }
+    id_of_key
+}
 
-    resolve_partners(provider, desired, snap, owned, &id_of_key, &mut out);
-    out
+/// A declared tenant whose live fields differ is planned (so drift shows), but
+/// no call can change it: the plan says so in the action's note.
+fn explain_tenant_changes(ctx: Ctx<'_, ExtremeCloud>, out: &mut Resolved) {
+    for want in &out.desired {
+        let Some(have) = out.live.get(&want.address) else {
+            continue;
+        };
+        let changed: Vec<&str> = want
+            .fields
+            .iter()
+            .filter(|(k, v)| !have.fields.get(*k).is_some_and(|h| same(h, v)))
+            .map(|(k, _)| k.as_str())
+            .collect();
+        if changed.is_empty() {
+            continue;
+        }
+        let owned = ctx
+            .owned
+            .get(&want.address)
+            .is_some_and(|r| r.provider == ctx.key);
+        let what = if owned {
+            "update"
+        } else {
+            "adopt: already live, record as managed; then update"
+        };
+        out.explain.insert(
+            want.address.clone(),
+            format!(
+                "{what} — ExtremeCloud documents no tenant update, so this change fails at apply: change {} in the portal",
+                changed.join(", ")
+            ),
+        );
+    }
 }
 
 fn resolve_partners(
-    provider: &str,
-    desired: &Desired,
+    ctx: Ctx<'_, ExtremeCloud>,
     snap: &Snapshot,
-    owned: &Owned,
     id_of_key: &BTreeMap<&str, &str>,
     out: &mut Resolved,
 ) {
-    let partners = declared_partners(provider, desired);
+    let partners = declared_partners(ctx);
     if partners.is_empty() {
         return;
     }
-    let live = snap.partners();
-    let key_of_tenant: BTreeMap<&str, &str> = id_of_key.iter().map(|(k, id)| (*id, *k)).collect();
-
-    // Partners: by owned id first, then by exact name.
-    let mut partner_key_of_id: BTreeMap<String, String> = BTreeMap::new();
-    for (key, id) in owned_ids(owned, provider, "partner.") {
-        if partners.contains_key(key) && live.iter().any(|p| p.id == id) {
-            partner_key_of_id.insert(id.to_string(), key.to_string());
-        }
-    }
-    for (key, p) in &partners {
-        if partner_key_of_id.values().any(|k| k == key) {
-            continue;
-        }
-        let same_name: Vec<_> = live
-            .iter()
-            .filter(|l| l.name == p.name && !partner_key_of_id.contains_key(&l.id))
-            .collect();
-        match same_name.as_slice() {
-            [] => out.errors.push(format!(
-                "partner.{key}: ExtremeCloud has no partner named {:?}, and mspform does not create partners. Create it in the portal, or fix `name` in [partners.{key}].",
-                p.name
-            )),
-            [one] => {
-                partner_key_of_id.insert(one.id.clone(), key.to_string());
-            }
-            many => out.errors.push(format!(
-                "partner.{key}: {} ExtremeCloud partners are named {:?} ({}); mspform will not guess which one is meant. Rename the extras in the portal.",
-                many.len(),
-                p.name,
-                many.iter().map(|l| l.id.as_str()).collect::<Vec<_>>().join(", ")
-            )),
-        }
-    }
-
-    for l in live {
-        let Some(key) = partner_key_of_id.get(&l.id) else {
+    let key_of_id = match_partners(ctx, snap.partners(), &partners, out);
+    for l in snap.partners() {
+        let Some((key, p)) = key_of_id
+            .get(&l.id)
+            .and_then(|k| partners.get_key_value(k.as_str()))
+        else {
             continue;
         };
-        let Some(p) = partners.get(key.as_str()) else {
-            continue;
-        };
-        let address = partner_address(key);
+        let address = Address::partner(*key);
         out.ids.insert(address.clone(), l.id.clone());
-        let mut have: BTreeSet<&str> = BTreeSet::new();
-        let mut foreign = Vec::new();
-        for t in &l.tenants {
-            match key_of_tenant.get(t.as_str()) {
-                Some(k) => {
-                    have.insert(k);
-                }
-                None => {
-                    let name = snap.tenant(t).map(|x| x.name.as_str());
-                    if name.is_none() {
-                        foreign.push(t.as_str());
-                    }
-                    out.notes.push(Unmanaged {
-                        address: format!(
-                            "{address}/{}",
-                            unmanaged_address("customer", name.unwrap_or(t))
-                        ),
-                        kind: Kind::Partner,
-                        provider: provider.to_string(),
-                    });
-                }
-            }
-        }
-        let want: BTreeSet<&str> = p.customers.iter().map(String::as_str).collect();
-        if !foreign.is_empty() && want != have {
-            out.errors.push(format!(
-                "{address}: partner {:?} lists tenant id(s) that are not among the MSP's tenants ({}); ExtremeCloud refuses a tenant list naming them, so mspform cannot change this partner's tenants. Remove them from the partner in the portal.",
-                l.name,
-                foreign.join(", ")
-            ));
-        }
-        // A tenant has one partner: taking one from a partner the files do not
-        // declare would change that partner behind the plan's back.
-        for k in &want {
-            let Some(tid) = id_of_key.get(k) else {
-                continue;
-            };
-            for holder in live
-                .iter()
-                .filter(|h| h.id != l.id && h.tenants.iter().any(|t| t == tid))
-            {
-                if !partner_key_of_id.contains_key(&holder.id) {
-                    out.errors.push(format!(
-                        "{address}: customer.{k} is managed by partner {:?} ({}), which the files do not declare, and an ExtremeCloud tenant has one partner. Declare that partner too (without {k}) so the move is planned on both sides, or remove {k} from it in the portal.",
-                        holder.name, holder.id
-                    ));
-                }
-            }
-        }
+        let have = partner_holds(ctx.key, snap, l, &address, id_of_key, p, out);
+        check_other_holders(snap.partners(), l, &address, p, id_of_key, &key_of_id, out);
         out.live.insert(
             address.clone(),
-            Record {
+            Record::new(
                 address,
-                kind: Kind::Partner,
-                provider: provider.to_string(),
-                fields: BTreeMap::from([("customers".to_string(), json!(have))]),
-            },
+                ctx.key,
+                BTreeMap::from([("customers".to_string(), json!(have))]),
+            ),
         );
     }
     for (key, p) in &partners {
-        out.desired.push(Record {
-            address: partner_address(key),
+        out.desired.push(Record::new(
+            Address::partner(*key),
+            ctx.key,
+            BTreeMap::from([("customers".to_string(), json!(p.customers))]),
+        ));
+    }
+}
+
+/// Live partner id → partner key: by owned id first, then by exact name. A
+/// declared partner that is not live is an error (mspform does not create partners).
+fn match_partners(
+    ctx: Ctx<'_, ExtremeCloud>,
+    live: &[LivePartner],
+    partners: &BTreeMap<&str, &Partner>,
+    out: &mut Resolved,
+) -> BTreeMap<String, String> {
+    let mut key_of_id: BTreeMap<String, String> = BTreeMap::new();
+    for (address, record) in ctx.owned() {
+        let (Address::Partner(key), Some(id)) = (address, record.vendor_id.as_deref()) else {
+            continue;
+        };
+        if partners.contains_key(key.as_str()) && live.iter().any(|p| p.id == id) {
+            key_of_id.insert(id.to_string(), key.clone());
+        }
+    }
+    let names = partners.iter().map(|(k, p)| (*k, p.name.as_str()));
+    let missing: fn(&str, &str) -> String = |key, name| {
+        format!(
+            "partner.{key}: ExtremeCloud has no partner named {name:?}, and mspform does not create partners. Create it in the portal, or fix `name` in [partners.{key}]."
+        )
+    };
+    match_names(Kind::Partner, key_of_id, names, live, Some(missing), out)
+}
+
+/// The declared customers a live partner holds; the tenants it holds that no
+/// file declares are noted. A tenant id that is not the MSP's blocks changing
+/// the partner (the vendor refuses a list naming it).
+fn partner_holds<'a>(
+    provider: &str,
+    snap: &Snapshot,
+    l: &LivePartner,
+    address: &Address,
+    id_of_key: &BTreeMap<&'a str, &str>,
+    p: &Partner,
+    out: &mut Resolved,
+) -> BTreeSet<&'a str> {
+    let key_of_tenant: BTreeMap<&str, &str> = id_of_key.iter().map(|(k, id)| (*id, *k)).collect();
+    let mut have = BTreeSet::new();
+    let mut foreign = Vec::new();
+    for t in &l.tenants {
+        if let Some(k) = key_of_tenant.get(t.as_str()) {
+            have.insert(*k);
+            continue;
+        }
+        let name = snap.tenant(t).map(|x| x.name.as_str());
+        if name.is_none() {
+            foreign.push(t.as_str());
+        }
+        out.notes.push(Unmanaged {
+            address: Address::unmanaged_in(address.clone(), Kind::Customer, name.unwrap_or(t)),
             kind: Kind::Partner,
             provider: provider.to_string(),
-            fields: BTreeMap::from([("customers".to_string(), json!(p.customers))]),
         });
+    }
+    let want: BTreeSet<&str> = p.customers.iter().map(String::as_str).collect();
+    if !foreign.is_empty() && want != have {
+        out.errors.push(format!(
+            "{address}: partner {:?} lists tenant id(s) that are not among the MSP's tenants ({}); ExtremeCloud refuses a tenant list naming them, so mspform cannot change this partner's tenants. Remove them from the partner in the portal.",
+            l.name,
+            foreign.join(", ")
+        ));
+    }
+    have
+}
+
+/// A tenant has one partner: taking one from a partner the files do not
+/// declare would change that partner behind the plan's back.
+fn check_other_holders(
+    live: &[LivePartner],
+    l: &LivePartner,
+    address: &Address,
+    p: &Partner,
+    id_of_key: &BTreeMap<&str, &str>,
+    declared_ids: &BTreeMap<String, String>,
+    out: &mut Resolved,
+) {
+    for k in &p.customers {
+        let Some(tid) = id_of_key.get(k.as_str()) else {
+            continue;
+        };
+        for holder in live
+            .iter()
+            .filter(|h| h.id != l.id && h.tenants.iter().any(|t| t == tid))
+        {
+            if !declared_ids.contains_key(&holder.id) {
+                out.errors.push(format!(
+                    "{address}: customer.{k} is managed by partner {:?} ({}), which the files do not declare, and an ExtremeCloud tenant has one partner. Declare that partner too (without {k}) so the move is planned on both sides, or remove {k} from it in the portal.",
+                    holder.name, holder.id
+                ));
+            }
+        }
     }
 }
 
@@ -335,12 +421,17 @@ mod tests {
         );
         let (r, actions) = plan(&d, &snap, &owned(&[]));
         assert!(r.errors.is_empty(), "{:?}", r.errors);
-        assert_eq!(r.ids.get("customer.beta").map(String::as_str), Some("T1"));
-        assert!(r.live.contains_key("customer[\"Other\"]"));
-        let ops: Vec<(&str, Op)> = actions.iter().map(|a| (a.address.as_str(), a.op)).collect();
         assert_eq!(
-            ops,
-            [("customer.acme", Op::Create), ("customer.beta", Op::Adopt)]
+            r.ids.get(&a("customer.beta")).map(String::as_str),
+            Some("T1")
+        );
+        assert!(r.live.contains_key(&a("customer[\"Other\"]")));
+        assert_eq!(
+            ops(&actions),
+            [
+                op("customer.acme", Op::Create),
+                op("customer.beta", Op::Adopt)
+            ]
         );
         assert!(actions[1].changes.is_empty(), "{:?}", actions[1].changes);
         assert!(
@@ -356,7 +447,7 @@ mod tests {
         let (r, actions) = plan(&d, &snap, &owned(&[("customer.acme", "T1")]));
         assert!(actions.is_empty(), "{actions:?}");
         assert_eq!(
-            r.live["customer.acme"].fields["admin_user"],
+            r.live[&a("customer.acme")].fields["admin_user"],
             json!("admin@acme.example")
         );
         assert!(r.managed_customers.contains("T1"));
@@ -370,7 +461,7 @@ mod tests {
         renamed.time_zone = "Europe/Paris".into();
         let snap = snapshot(vec![renamed, tenant("T2", "acme", "Acme")], None);
         let (r, actions) = plan(&d, &snap, &owned(&[("customer.acme", "T1")]));
-        assert_eq!(r.ids["customer.acme"], "T1");
+        assert_eq!(r.ids[&a("customer.acme")], "T1");
         assert_eq!(actions.len(), 1);
         assert_eq!(actions[0].op, Op::Update);
         let fields: Vec<&str> = actions[0]
@@ -426,7 +517,7 @@ mod tests {
             vec![tenant("T1", "acme", "Acme"), tenant("T2", "x", "Stranger")],
             None,
         );
-        let r = super::resolve("ext", &d, &snap, &owned(&[]));
+        let (r, _) = plan(&d, &snap, &owned(&[]));
         assert_eq!(r.errors.len(), 1);
         assert!(r.errors[0].starts_with("customer[\"Stranger\"]:"));
     }
@@ -448,9 +539,12 @@ mod tests {
         );
         let (r, actions) = plan(&d, &snap, &owned(&[]));
         assert!(r.errors.is_empty(), "{:?}", r.errors);
-        assert_eq!(r.ids["partner.p1"], "P1");
-        assert_eq!(r.live["partner.p1"].fields["customers"], json!(["acme"]));
-        let notes: Vec<&str> = r.notes.iter().map(|n| n.address.as_str()).collect();
+        assert_eq!(r.ids[&a("partner.p1")], "P1");
+        assert_eq!(
+            r.live[&a("partner.p1")].fields["customers"],
+            json!(["acme"])
+        );
+        let notes: Vec<String> = r.notes.iter().map(|n| n.address.to_string()).collect();
         assert_eq!(notes, ["partner.p1/customer[\"Stranger\"]"]);
         let p = actions.iter().find(|a| a.address == "partner.p1").unwrap();
         assert_eq!(p.op, Op::Adopt);
@@ -483,7 +577,7 @@ mod tests {
         // Owned id settles which twin is meant.
         let (r, _) = plan(&d, &snap, &owned(&[("partner.p1", "P2")]));
         assert!(r.errors.is_empty(), "{:?}", r.errors);
-        assert_eq!(r.ids["partner.p1"], "P2");
+        assert_eq!(r.ids[&a("partner.p1")], "P2");
     }
 
     #[test]
@@ -542,5 +636,67 @@ mod tests {
         );
         assert!(actions.is_empty(), "{actions:?}");
         assert!(!r.desired[0].fields.contains_key("contact.email"));
+    }
+
+    #[test]
+    fn a_tenant_change_is_planned_with_a_note_that_it_can_only_be_made_in_the_portal() {
+        let d = desired(&customer_toml("acme", "Acme"));
+        let mut live = tenant("T1", "acme", "Acme");
+        live.time_zone = "Europe/Paris".into();
+        live.contact.phone = "0".into();
+        // Owned: an update.
+        let (_, actions) = plan(
+            &d,
+            &snapshot(vec![live.clone()], None),
+            &owned(&[("customer.acme", "T1")]),
+        );
+        assert_eq!(ops(&actions), [op("customer.acme", Op::Update)]);
+        assert_eq!(
+            actions[0].note.as_deref(),
+            Some(
+                "update — ExtremeCloud documents no tenant update, so this change fails at apply: change contact.phone, time_zone in the portal"
+            )
+        );
+        // Not owned yet: an adoption that records ownership, then the same refusal.
+        let (_, actions) = plan(&d, &snapshot(vec![live], None), &owned(&[]));
+        assert_eq!(ops(&actions), [op("customer.acme", Op::Adopt)]);
+        let note = actions[0].note.as_deref().unwrap();
+        assert!(
+            note.starts_with("adopt: already live, record as managed; then update")
+                && note.ends_with("change contact.phone, time_zone in the portal"),
+            "{note}"
+        );
+        // Nothing differs: no note (the plan says what it always says).
+        let (_, actions) = plan(
+            &d,
+            &snapshot(vec![tenant("T1", "acme", "Acme")], None),
+            &owned(&[]),
+        );
+        assert_eq!(actions[0].note, None);
+    }
+
+    #[test]
+    fn an_unreadable_admin_blocks_only_a_create() {
+        let toml = customer_toml("acme", "Acme")
+            .replace("admin@acme.example", "unknown@admin-user.invalid");
+        let d = desired(&toml);
+        // The tenant is live: adopted, the placeholder is never sent.
+        let (r, actions) = plan(
+            &d,
+            &snapshot(vec![tenant("T1", "acme", "Acme")], None),
+            &owned(&[]),
+        );
+        assert!(r.errors.is_empty(), "{:?}", r.errors);
+        assert_eq!(ops(&actions), [op("customer.acme", Op::Adopt)]);
+        assert!(actions[0].changes.is_empty());
+        // Gone: creating it would send the placeholder, so the plan stops.
+        let (r, _) = plan(&d, &snapshot(vec![], None), &owned(&[]));
+        assert_eq!(r.errors.len(), 1, "{:?}", r.errors);
+        assert!(
+            r.errors[0].starts_with("customer.acme: there is no tenant named \"Acme\"")
+                && r.errors[0].contains("Set admin_user"),
+            "{}",
+            r.errors[0]
+        );
     }
 }

@@ -3,87 +3,26 @@
 //! tenant up by exact name before posting again; a partner PUT is computed from
 //! the partner as it is right now (read fresh), sends nothing when the partner
 //! already holds the right tenants, and is checked against the echoed document.
-//! State is updated and flushed as each part succeeds.
+//! Ownership goes through the Ledger (flushed) as each part succeeds.
 
-use std::collections::{BTreeMap, BTreeSet};
-use std::sync::Arc;
+use std::collections::BTreeSet;
 
-use super::Extreme;
-use super::steps::{ExtremeStep, Stage, StepOp};
-use super::wire;
-use crate::providers::customer_address;
-use crate::providers::http::{ProviderError, WriteCtx};
-use crate::state::{JournalStatus, OwnedRecord, StateStore, now_unix};
+use super::Client;
+use super::steps::{Stage, StepOp};
+use super::wire::{self, TenantBody};
+use crate::address::Address;
+use crate::vendor::http::ProviderError;
+use crate::vendor::{Ledger, Step};
 
-/// What a step needs while it runs, shared across the steps of one apply.
+/// What the steps of one apply share: state, through the Ledger (ids learned
+/// as creates succeed included).
 pub struct RunEnv {
-    pub store: Arc<dyn StateStore>,
-    /// Address → vendor id; grows as creates succeed.
-    pub ids: BTreeMap<String, String>,
+    pub ledger: Ledger,
 }
 
 impl RunEnv {
-    pub fn new(store: Arc<dyn StateStore>, ids: BTreeMap<String, String>) -> RunEnv {
-        RunEnv { store, ids }
-    }
-
-    fn ctx(&self, address: &str, action: &str, natural_key: Option<&str>) -> WriteCtx {
-        WriteCtx {
-            store: self.store.clone(),
-            address: address.to_string(),
-            action: action.to_string(),
-            natural_key: natural_key.map(str::to_string),
-        }
-    }
-
-    /// Records ownership (keeping an earlier origin) and settles the journal
-    /// entries of the address.
-    fn own(
-        &self,
-        provider: &str,
-        address: &str,
-        vendor_id: String,
-        origin: &str,
-    ) -> Result<(), ProviderError> {
-        let origin = match self.store.get_owned(address)? {
-            Some(r) if r.vendor_id.as_deref() == Some(vendor_id.as_str()) => r.origin,
-            _ => origin.to_string(),
-        };
-        self.store.put_owned(
-            address,
-            &OwnedRecord {
-                provider: provider.to_string(),
-                vendor_id: Some(vendor_id),
-                parent_id: None,
-                since: now_unix(),
-                origin,
-                facts: BTreeMap::new(),
-            },
-        )?;
-        for (id, entry) in self.store.journal()? {
-            if entry.address == address
-                && matches!(
-                    entry.status,
-                    JournalStatus::Pending | JournalStatus::Succeeded
-                )
-            {
-                self.store.journal_finish(
-                    id,
-                    JournalStatus::Settled,
-                    Some("object recorded as owned".into()),
-                )?;
-            }
-        }
-        Ok(())
-    }
-
-    /// An earlier run journaled a create of this address that never got recorded.
-    fn open_create(&self, address: &str) -> Result<bool, ProviderError> {
-        Ok(self.store.journal()?.iter().any(|(_, e)| {
-            e.address == address
-                && e.action == "create"
-                && matches!(e.status, JournalStatus::Pending | JournalStatus::Succeeded)
-        }))
+    pub fn new(ledger: Ledger) -> RunEnv {
+        RunEnv { ledger }
     }
 }
 
@@ -105,14 +44,7 @@ fn explain_forbidden(e: ProviderError) -> ProviderError {
     }
 }
 
-impl Extreme {
-    fn other(&self, message: String) -> ProviderError {
-        ProviderError::Other {
-            provider: self.key.clone(),
-            message,
-        }
-    }
-
+impl Client {
     /// The one tenant named exactly `name`, if any; several is an error.
     async fn tenant_named(&self, name: &str) -> Result<Option<String>, ProviderError> {
         let ids = self.tenant_ids_named(name).await?;
@@ -128,67 +60,19 @@ impl Extreme {
     }
 
     /// Runs one step. State is updated (and flushed) as each part succeeds.
-    pub async fn run_step(
-        &self,
-        step: &ExtremeStep,
-        env: &mut RunEnv,
-    ) -> Result<(), ProviderError> {
-        let key = self.key.clone();
+    pub async fn run_step(&self, step: &Step<StepOp>, env: &RunEnv) -> Result<(), ProviderError> {
+        let ledger = &env.ledger;
         match &step.op {
-            StepOp::CreateTenant { address, body } => {
-                let name = body.account_name.as_str();
-                let found = |env: &mut RunEnv, id: String| -> Result<(), ProviderError> {
-                    env.own(&key, address, id.clone(), "created")?;
-                    env.ids.insert(address.clone(), id);
-                    Ok(())
-                };
-                if env.open_create(address)? {
-                    tracing::info!(provider = %key, %address, "an earlier run may have created this tenant; looking for it first");
-                    if let Some(id) = self.tenant_named(name).await? {
-                        return found(env, id);
-                    }
-                }
-                // A create whose answer was lost is never repeated blindly: the
-                // tenant is looked for by name first, and posted a second time
-                // only when it is not there.
-                let mut lost = None;
-                for _ in 0..2 {
-                    let ctx = env.ctx(address, "create", Some(name));
-                    match self.create_tenant(body, &ctx).await {
-                        Ok(Some(id)) => return found(env, id),
-                        Ok(None) => {
-                            return match self.tenant_named(name).await? {
-                                Some(id) => found(env, id),
-                                None => Err(self.other(format!(
-                                    "the create of tenant {name:?} was accepted, but neither nametoidmap nor the tenant list shows it yet; re-run apply to pick it up (it will not be created twice)"
-                                ))),
-                            };
-                        }
-                        Err(e) if e.maybe_committed() => {
-                            tracing::warn!(provider = %key, %address, error = %e, "the create may have reached the vendor; looking for the tenant before anything else");
-                            if let Some(id) = self.tenant_named(name).await? {
-                                return found(env, id);
-                            }
-                            lost = Some(e);
-                        }
-                        Err(e) => return Err(explain_forbidden(e)),
-                    }
-                }
-                Err(lost.unwrap_or_else(|| self.other("the create did not complete".into())))
-            }
-            StepOp::Own { address, .. } => {
-                let id = env
-                    .ids
-                    .get(address)
-                    .cloned()
-                    .ok_or_else(|| self.other(format!("no vendor id known for {address}")))?;
-                env.own(&key, address, id, "adopted")
+            StepOp::CreateTenant { address, body } => self
+                .create_step(ledger, address, body)
+                .await
+                .map_err(explain_forbidden),
+            StepOp::Own { address } => {
+                let id = ledger.id(address)?;
+                ledger.own(address, Some(&id), None, "adopted", Default::default())
             }
             StepOp::Refuse { message, .. } => Err(self.other(message.clone())),
-            StepOp::Forget { address } => {
-                env.store.remove_owned(address)?;
-                Ok(())
-            }
+            StepOp::Forget { address } => ledger.forget(address),
             StepOp::PutPartner {
                 address,
                 partner_id,
@@ -196,16 +80,90 @@ impl Extreme {
                 managed,
                 stage,
             } => self
-                .put_partner_step(env, address, partner_id, want, managed, *stage)
+                .put_partner_step(ledger, address, partner_id, want, managed, *stage)
                 .await
                 .map_err(explain_forbidden),
         }
     }
 
+    /// Creates a tenant. A create whose answer was lost is never repeated
+    /// blindly: the tenant is looked for by name first, and posted a second time
+    /// only when it is not there.
+    async fn create_step(
+        &self,
+        ledger: &Ledger,
+        address: &Address,
+        body: &TenantBody,
+    ) -> Result<(), ProviderError> {
+        let name = body.account_name.as_str();
+        let found =
+            |id: String| ledger.own(address, Some(&id), None, "created", Default::default());
+        if ledger.open_create(address)? {
+            tracing::info!(provider = %self.key, %address, "an earlier run may have created this tenant; looking for it first");
+            if let Some(id) = self.tenant_named(name).await? {
+                return found(id);
+            }
+        }
+        let mut lost = None;
+        for _ in 0..2 {
+            let ctx = ledger.write(address, "create", Some(name));
+            match self.create_tenant(body, &ctx).await {
+                Ok(Some(id)) => return found(id),
+                Ok(None) => {
+                    return match self.tenant_named(name).await? {
+                        Some(id) => found(id),
+                        None => Err(self.other(format!(
+                            "the create of tenant {name:?} was accepted, but neither nametoidmap nor the tenant list shows it yet; re-run apply to pick it up (it will not be created twice)"
+                        ))),
+                    };
+                }
+                Err(e) if e.maybe_committed() => {
+                    tracing::warn!(provider = %self.key, %address, error = %e, "the create may have reached the vendor; looking for the tenant before anything else");
+                    if let Some(id) = self.tenant_named(name).await? {
+                        return found(id);
+                    }
+                    lost = Some(e);
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        Err(lost.unwrap_or_else(|| self.other("the create did not complete".into())))
+    }
+
+    /// The tenant ids a partner must hold after this PUT, from the partner as it
+    /// is now; None when a wanted customer has no tenant yet (final stage).
+    fn tenant_list(
+        &self,
+        ledger: &Ledger,
+        live: &[String],
+        want: &[String],
+        managed: &[String],
+        stage: Stage,
+    ) -> Result<Vec<String>, ProviderError> {
+        let mut want_ids = Vec::new();
+        for k in want {
+            match ledger.try_id(&Address::customer(k.as_str())) {
+                Some(id) => want_ids.push(id),
+                None if stage == Stage::Remove => {}
+                None => {
+                    return Err(self.other(format!(
+                        "customer.{k} has no ExtremeCloud tenant yet (its create did not succeed, or was not part of this apply), so it cannot be given to this partner"
+                    )));
+                }
+            }
+        }
+        let managed_ids: Vec<String> = managed
+            .iter()
+            .filter_map(|k| ledger.try_id(&Address::customer(k.as_str())))
+            .collect();
+        let managed_ids: BTreeSet<&str> = managed_ids.iter().map(String::as_str).collect();
+        Ok(partner_tenants(live, &want_ids, &managed_ids, stage))
+    }
+
     async fn put_partner_step(
         &self,
-        env: &mut RunEnv,
-        address: &str,
+        ledger: &Ledger,
+        address: &Address,
         partner_id: &str,
         want: &[String],
         managed: &[String],
@@ -223,42 +181,21 @@ impl Extreme {
                     self.settings.msp_prefix
                 ))
             })?;
-        let mut want_ids = Vec::new();
-        for k in want {
-            match env.ids.get(&customer_address(k)) {
-                Some(id) => want_ids.push(id.clone()),
-                None if stage == Stage::Remove => {}
-                None => {
-                    return Err(self.other(format!(
-                        "customer.{k} has no ExtremeCloud tenant yet (its create did not succeed, or was not part of this apply), so it cannot be given to this partner"
-                    )));
-                }
-            }
-        }
-        let managed_ids: BTreeSet<&str> = managed
-            .iter()
-            .filter_map(|k| env.ids.get(&customer_address(k)))
-            .map(String::as_str)
-            .collect();
-        let tenants = partner_tenants(&live.tenants, &want_ids, &managed_ids, stage);
-        let same = |a: &[String], b: &[String]| {
-            a.iter().collect::<BTreeSet<_>>() == b.iter().collect::<BTreeSet<_>>()
-        };
+        let tenants = self.tenant_list(ledger, &live.tenants, want, managed, stage)?;
         if !same(&tenants, &live.tenants) {
             let doc = wire::partner_with_tenants(&live.doc, &tenants);
-            let ctx = env.ctx(address, "update", Some(&live.name));
+            let ctx = ledger.write(address, "update", Some(&live.name));
             let echo = self.put_partner(partner_id, &doc, &ctx).await?;
             let echoed = match echo.get("tenants").filter(|v| !v.is_null()) {
                 Some(list) => wire::tenant_ids(Some(list)),
-                None => {
-                    // No echo to check against: read it back.
-                    self.list_partners()
-                        .await?
-                        .into_iter()
-                        .find(|p| p.id == partner_id)
-                        .map(|p| p.tenants)
-                        .unwrap_or_default()
-                }
+                // No echo to check against: read it back.
+                None => self
+                    .list_partners()
+                    .await?
+                    .into_iter()
+                    .find(|p| p.id == partner_id)
+                    .map(|p| p.tenants)
+                    .unwrap_or_default(),
             };
             if !same(&echoed, &tenants) {
                 return Err(self.other(format!(
@@ -270,10 +207,21 @@ impl Extreme {
             }
         }
         if stage == Stage::Final {
-            env.own(&self.key, address, partner_id.to_string(), "adopted")?;
+            ledger.own(
+                address,
+                Some(partner_id),
+                None,
+                "adopted",
+                Default::default(),
+            )?;
         }
         Ok(())
     }
+}
+
+/// The same tenants, in any order.
+fn same(a: &[String], b: &[String]) -> bool {
+    a.iter().collect::<BTreeSet<_>>() == b.iter().collect::<BTreeSet<_>>()
 }
 
 /// The tenant list to send: the live list in its order, without the managed

@@ -1,20 +1,23 @@
-//! ExtremeCloud apply steps: the plan's actions compiled into vendor calls, in
-//! order, each with the steps it waits for. Pure: `run` executes them.
+//! ExtremeCloud apply steps: the plan's actions compiled into vendor calls, each
+//! with the steps it waits for. Pure: `run` executes them.
 //!
-//! Order: tenant creates (and adoptions), then partner PUTs that take tenants
-//! away, then the PUTs that add tenants another partner held until then (a
-//! tenant has one partner, and an account may refuse a tenant that has not left
-//! its old partner yet), then state clean-up. A partner PUT waits for the
-//! creates of the tenants it adds.
+//! Tenant creates (and adoptions) come first; then the partner PUTs that take
+//! tenants away, then the PUTs that add tenants another partner held until then
+//! (a tenant has one partner, and an account may refuse a tenant that has not
+//! left its old partner yet), then state clean-up. A partner PUT waits for the
+//! creates of the tenants it adds and for the PUTs freeing them. A change the
+//! vendor has no call for (a tenant update, replacement or delete) is a step
+//! that fails saying what to do instead.
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use super::ExtremeCloud;
 use super::refresh::Snapshot;
-use super::resolve::{declared_customers, declared_partners, keys};
+use super::resolve::{declared, declared_partners, keys};
 use super::wire::{ContactBody, TenantBody};
+use crate::address::Address;
 use crate::diff::{Action, Kind, Op};
-use crate::model::Desired;
-use crate::providers::{Step, Steps, customer_address};
+use crate::vendor::{Ctx, Step, Steps};
 
 /// Which tenants a partner PUT sends.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -27,26 +30,17 @@ pub enum Stage {
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum StepOp {
-    CreateTenant {
-        address: String,
-        body: TenantBody,
-    },
+    /// `POST {prefix}/msptenants` (after a look-up when an earlier one may have landed).
+    CreateTenant { address: Address, body: TenantBody },
     /// Adopt: record ownership of a live object, no vendor call.
-    Own {
-        address: String,
-        kind: Kind,
-    },
+    Own { address: Address },
     /// A change the vendor has no call for: the step fails with `message`.
-    Refuse {
-        address: String,
-        message: String,
-    },
+    Refuse { address: Address, message: String },
     /// Drop a state record (gone from both sides), no vendor call.
-    Forget {
-        address: String,
-    },
+    Forget { address: Address },
+    /// `PUT {prefix}/msppartners/{custId}`, computed from the partner as it is then.
     PutPartner {
-        address: String,
+        address: Address,
         /// The partner's `custId`.
         partner_id: String,
         /// Declared customer keys the partner must hold.
@@ -57,13 +51,9 @@ pub enum StepOp {
     },
 }
 
-pub type ExtremeStep = Step<StepOp>;
-
-pub fn tenant_body(desired: &Desired, key: &str) -> Option<TenantBody> {
-    let c = desired.customers.get(key)?;
-    let crate::model::CustomerSpec::Extreme(e) = &c.spec else {
-        return None;
-    };
+pub fn tenant_body(ctx: Ctx<'_, ExtremeCloud>, key: &str) -> Option<TenantBody> {
+    let all = declared(ctx);
+    let (c, e) = all.get(key)?;
     Some(TenantBody {
         account_name: c.name.clone(),
         country: e.country.clone(),
@@ -77,29 +67,60 @@ pub fn tenant_body(desired: &Desired, key: &str) -> Option<TenantBody> {
     })
 }
 
-fn no_update(fields: &[&str]) -> String {
+/// What the step of a tenant change the vendor cannot make says.
+pub fn no_update(fields: &[&str]) -> String {
     format!(
         "ExtremeCloud documents no tenant update; change {} in the portal (mspform will then see no difference)",
         fields.join(", ")
     )
 }
 
-/// Compiles one provider's actions into ordered steps. `ids`: address → vendor id
-/// from the refresh (partners and existing tenants).
+/// Compiles one provider's actions into steps. `ids`: address → vendor id from
+/// the refresh (partners and existing tenants).
 pub fn compile(
-    provider: &str,
-    actions: &[Action],
-    desired: &Desired,
+    ctx: Ctx<'_, ExtremeCloud>,
     snap: &Snapshot,
-    ids: &BTreeMap<String, String>,
-) -> Vec<ExtremeStep> {
+    ids: &BTreeMap<Address, String>,
+    actions: &[Action],
+) -> Vec<Step<StepOp>> {
     let mut steps: Steps<StepOp> = Steps::default();
-    // Address → the step that makes it exist in mspform's eyes (create or adopt).
-    let mut made: BTreeMap<String, usize> = BTreeMap::new();
-
-    for a in actions.iter().filter(|a| a.kind == Kind::Customer) {
-        let key = a.address.trim_start_matches("customer.");
+    let made = customer_steps(ctx, actions, &mut steps);
+    let changes = partner_changes(ctx, snap, ids, actions, &mut steps);
+    partner_puts(ctx, &changes, &made, &mut steps);
+    for a in actions.iter().filter(|a| a.op == Op::Forget) {
         let address = a.address.clone();
+        steps.push(
+            vec![],
+            vec![address.clone()],
+            format!("forget {address}"),
+            StepOp::Forget { address },
+        );
+    }
+    steps.into_vec()
+}
+
+fn refuse(steps: &mut Steps<StepOp>, deps: Vec<usize>, label: &str, a: &Address, message: String) {
+    steps.push(
+        deps,
+        vec![a.clone()],
+        format!("{label} {a}"),
+        StepOp::Refuse {
+            address: a.clone(),
+            message,
+        },
+    );
+}
+
+/// The customer actions; returns address → the step that makes it exist in
+/// mspform's eyes (create or adopt).
+fn customer_steps(
+    ctx: Ctx<'_, ExtremeCloud>,
+    actions: &[Action],
+    steps: &mut Steps<StepOp>,
+) -> BTreeMap<Address, usize> {
+    let mut made = BTreeMap::new();
+    for a in actions.iter().filter(|a| a.kind == Kind::Customer) {
+        let address = &a.address;
         let changed: Vec<&str> = a
             .changes
             .iter()
@@ -108,135 +129,114 @@ pub fn compile(
             .collect();
         match a.op {
             Op::Create => {
-                let Some(body) = tenant_body(desired, key) else {
+                let Address::Customer(key) = address else {
                     continue;
                 };
-                let id = steps.push(
-                    vec![],
-                    vec![address.clone()],
-                    format!("create {address}"),
-                    StepOp::CreateTenant {
-                        address: address.clone(),
-                        body,
-                    },
-                );
-                made.insert(address, id);
-            }
-            Op::Replace => {
-                steps.push(
-                    vec![],
-                    vec![address.clone()],
-                    format!("replace {address}"),
-                    StepOp::Refuse {
-                        address,
-                        message: "ExtremeCloud documents no tenant delete, so a tenant cannot be replaced; change it in the portal".into(),
-                    },
-                );
+                let Some(body) = tenant_body(ctx, key) else {
+                    continue;
+                };
+                let op = StepOp::CreateTenant {
+                    address: address.clone(),
+                    body,
+                };
+                let id = steps.push(vec![], vec![address.clone()], format!("create {address}"), op);
+                made.insert(address.clone(), id);
             }
             Op::Adopt => {
-                let id = steps.push(
-                    vec![],
-                    vec![address.clone()],
-                    format!("adopt {address}"),
-                    StepOp::Own {
-                        address: address.clone(),
-                        kind: Kind::Customer,
-                    },
-                );
+                let op = StepOp::Own {
+                    address: address.clone(),
+                };
+                let id = steps.push(vec![], vec![address.clone()], format!("adopt {address}"), op);
                 made.insert(address.clone(), id);
                 if !changed.is_empty() {
-                    steps.push(
-                        vec![id],
-                        vec![address.clone()],
-                        format!("update {address}"),
-                        StepOp::Refuse {
-                            message: no_update(&changed),
-                            address,
-                        },
-                    );
+                    refuse(steps, vec![id], "update", address, no_update(&changed));
                 }
             }
             Op::Update if !changed.is_empty() => {
-                steps.push(
-                    vec![],
-                    vec![address.clone()],
-                    format!("update {address}"),
-                    StepOp::Refuse {
-                        message: no_update(&changed),
-                        address,
-                    },
-                );
+                refuse(steps, vec![], "update", address, no_update(&changed));
             }
             Op::Update | Op::Forget => {}
-            Op::Delete => {
-                steps.push(
-                    vec![],
-                    vec![address.clone()],
-                    format!("delete {address}"),
-                    StepOp::Refuse {
-                        address: address.clone(),
-                        message: format!(
-                            "ExtremeCloud documents no tenant delete; delete it in the portal, or run `mspform state rm {address}` to stop managing it"
-                        ),
-                    },
-                );
-            }
+            Op::Replace => refuse(
+                steps,
+                vec![],
+                "replace",
+                address,
+                "ExtremeCloud documents no tenant delete, so a tenant cannot be replaced; change it in the portal".into(),
+            ),
+            Op::Delete => refuse(
+                steps,
+                vec![],
+                "delete",
+                address,
+                format!(
+                    "ExtremeCloud documents no tenant delete; delete it in the portal, or run `mspform state rm {address}` to stop managing it"
+                ),
+            ),
         }
     }
+    made
+}
 
-    // Partners: what each one loses and gains, by customer key.
-    let partners = declared_partners(provider, desired);
-    let managed: Vec<String> = declared_customers(provider, desired)
-        .keys()
-        .map(|k| k.to_string())
-        .collect();
-    struct Change<'a> {
-        action: &'a Action,
-        partner_id: String,
-        want: Vec<String>,
-        removes: bool,
-        /// Added keys another live partner holds now: the partner ids holding them.
-        contested: BTreeSet<String>,
-        adds: Vec<String>,
-        adopt: Option<usize>,
-    }
-    let mut changes: Vec<Change<'_>> = Vec::new();
+/// What one partner action changes.
+struct Change<'a> {
+    action: &'a Action,
+    partner_id: String,
+    want: Vec<String>,
+    removes: bool,
+    /// Partner ids holding (now) a customer this one gains.
+    contested: BTreeSet<String>,
+    adds: Vec<String>,
+    /// The step adopting the partner, if it is adopted.
+    adopt: Option<usize>,
+}
+
+/// The partner actions: adoptions become steps here; tenant list changes are
+/// returned, to be ordered by [`partner_puts`].
+fn partner_changes<'a>(
+    ctx: Ctx<'_, ExtremeCloud>,
+    snap: &Snapshot,
+    ids: &BTreeMap<Address, String>,
+    actions: &'a [Action],
+    steps: &mut Steps<StepOp>,
+) -> Vec<Change<'a>> {
+    let partners = declared_partners(ctx);
+    let mut changes = Vec::new();
     for a in actions.iter().filter(|a| a.kind == Kind::Partner) {
-        let key = a.address.trim_start_matches("partner.");
-        let (Some(partner), Some(partner_id)) = (partners.get(key), ids.get(&a.address)) else {
+        let partner = match &a.address {
+            Address::Partner(key) => partners.get(key.as_str()),
+            _ => None,
+        };
+        let (Some(partner), Some(partner_id)) = (partner, ids.get(&a.address)) else {
             if a.op != Op::Forget {
-                steps.push(
+                refuse(
+                    steps,
                     vec![],
-                    vec![a.address.clone()],
-                    format!("set customers of {}", a.address),
-                    StepOp::Refuse {
-                        address: a.address.clone(),
-                        message: "the partner is not declared or was not found in the account; mspform does not create or delete partners".into(),
-                    },
+                    "set customers of",
+                    &a.address,
+                    "the partner is not declared or was not found in the account; mspform does not create or delete partners".into(),
                 );
             }
             continue;
         };
         let adopt = (a.op == Op::Adopt).then(|| {
+            let op = StepOp::Own {
+                address: a.address.clone(),
+            };
             steps.push(
                 vec![],
                 vec![a.address.clone()],
                 format!("adopt {}", a.address),
-                StepOp::Own {
-                    address: a.address.clone(),
-                    kind: Kind::Partner,
-                },
+                op,
             )
         });
         let Some(change) = a.changed("customers") else {
             continue;
         };
-        let before = keys(&change.before);
-        let after = keys(&change.after);
+        let (before, after) = (keys(&change.before), keys(&change.after));
         let adds: Vec<String> = after.difference(&before).cloned().collect();
-        let contested: BTreeSet<String> = adds
+        let contested = adds
             .iter()
-            .filter_map(|k| ids.get(&customer_address(k)))
+            .filter_map(|k| ids.get(&Address::customer(k.as_str())))
             .flat_map(|tid| {
                 snap.partners()
                     .iter()
@@ -254,84 +254,81 @@ pub fn compile(
             adopt,
         });
     }
+    changes
+}
+
+/// The partner PUTs: first every PUT that takes tenants away (alone, or as the
+/// partner's only PUT when what it adds is held by no other partner), then the
+/// PUTs adding tenants that other partners give up in the first pass.
+fn partner_puts(
+    ctx: Ctx<'_, ExtremeCloud>,
+    changes: &[Change<'_>],
+    made: &BTreeMap<Address, usize>,
+    steps: &mut Steps<StepOp>,
+) {
+    let managed: Vec<String> = declared(ctx).keys().map(|k| k.to_string()).collect();
     let put = |steps: &mut Steps<StepOp>, c: &Change<'_>, stage: Stage, mut deps: Vec<usize>| {
         deps.extend(c.adopt);
         if stage == Stage::Final {
-            deps.extend(c.adds.iter().filter_map(|k| made.get(&customer_address(k))));
+            deps.extend(
+                c.adds
+                    .iter()
+                    .filter_map(|k| made.get(&Address::customer(k.as_str()))),
+            );
         }
-        deps.sort_unstable();
-        deps.dedup();
+        let address = &c.action.address;
         let label = match stage {
-            Stage::Remove => format!("take customers out of {}", c.action.address),
-            Stage::Final => format!("set customers of {}", c.action.address),
+            Stage::Remove => format!("take customers out of {address}"),
+            Stage::Final => format!("set customers of {address}"),
         };
-        steps.push(
-            deps,
-            vec![c.action.address.clone()],
-            label,
-            StepOp::PutPartner {
-                address: c.action.address.clone(),
-                partner_id: c.partner_id.clone(),
-                want: c.want.clone(),
-                managed: managed.clone(),
-                stage,
-            },
-        )
+        let op = StepOp::PutPartner {
+            address: address.clone(),
+            partner_id: c.partner_id.clone(),
+            want: c.want.clone(),
+            managed: managed.clone(),
+            stage,
+        };
+        steps.push(deps, vec![address.clone()], label, op)
     };
-    // First pass: every PUT that takes tenants away (alone, or as the partner's only
-    // PUT when what it adds is held by no other partner).
-    let mut first_pass: BTreeMap<String, usize> = BTreeMap::new();
-    for c in changes.iter() {
+    let mut first_pass: BTreeMap<&str, usize> = BTreeMap::new();
+    for c in changes {
         if c.contested.is_empty() {
-            let id = put(&mut steps, c, Stage::Final, vec![]);
-            first_pass.insert(c.partner_id.clone(), id);
+            first_pass.insert(&c.partner_id, put(steps, c, Stage::Final, vec![]));
         } else if c.removes {
-            let id = put(&mut steps, c, Stage::Remove, vec![]);
-            first_pass.insert(c.partner_id.clone(), id);
+            first_pass.insert(&c.partner_id, put(steps, c, Stage::Remove, vec![]));
         }
     }
-    // Second pass: PUTs adding tenants that other partners give up in the first.
     for c in changes.iter().filter(|c| !c.contested.is_empty()) {
         let deps: Vec<usize> = c
             .contested
             .iter()
-            .filter_map(|holder| first_pass.get(holder).copied())
-            .chain(first_pass.get(&c.partner_id).copied())
+            .filter_map(|holder| first_pass.get(holder.as_str()).copied())
+            .chain(first_pass.get(c.partner_id.as_str()).copied())
             .collect();
-        put(&mut steps, c, Stage::Final, deps);
+        put(steps, c, Stage::Final, deps);
     }
-
-    for a in actions.iter().filter(|a| a.op == Op::Forget) {
-        steps.push(
-            vec![],
-            vec![a.address.clone()],
-            format!("forget {}", a.address),
-            StepOp::Forget {
-                address: a.address.clone(),
-            },
-        );
-    }
-    steps.steps
 }
 
 #[cfg(test)]
 mod tests {
     use super::super::fixtures::*;
     use super::*;
+    use crate::vendor::Owned;
 
     /// (label, deps) of each step, for table-style assertions.
-    fn shape(steps: &[ExtremeStep]) -> Vec<(String, Vec<usize>)> {
+    fn shape(steps: &[Step<StepOp>]) -> Vec<(String, Vec<usize>)> {
         steps
             .iter()
             .map(|s| (s.label.clone(), s.deps.clone()))
             .collect()
     }
 
-    fn compiled(toml: &str, snap: &Snapshot, owned_pairs: &[(&str, &str)]) -> Vec<ExtremeStep> {
+    fn compiled(toml: &str, snap: &Snapshot, owned_pairs: &[(&str, &str)]) -> Vec<Step<StepOp>> {
         let d = desired(toml);
-        let (r, actions) = plan(&d, snap, &owned(owned_pairs));
+        let owned = owned(owned_pairs);
+        let (r, actions) = plan(&d, snap, &owned);
         assert!(r.errors.is_empty(), "{:?}", r.errors);
-        compile("ext", &actions, &d, snap, &r.ids)
+        compile(ctx(&d, &owned), snap, &r.ids, &actions)
     }
 
     fn s(v: &[(&str, &[usize])]) -> Vec<(String, Vec<usize>)> {
@@ -478,15 +475,16 @@ mod tests {
         assert!(steps.is_empty(), "{:?}", shape(&steps));
 
         let forget = vec![Action {
-            address: "customer.gone".into(),
+            address: a("customer.gone"),
             kind: Kind::Customer,
             provider: "ext".into(),
             op: Op::Forget,
             changes: vec![],
             replace_because: vec![],
+            note: None,
         }];
         let d = desired(&toml);
-        let steps = compile("ext", &forget, &d, &snap, &BTreeMap::new());
+        let steps = compile(ctx(&d, &Owned::new()), &snap, &BTreeMap::new(), &forget);
         assert_eq!(shape(&steps), s(&[("forget customer.gone", &[])]));
     }
 }

@@ -42,6 +42,9 @@ pub struct Tenant {
     pub country: String,
     pub time_zone: String,
     pub contact: Contact,
+    /// `userId`, the first power admin: null in the documented samples; some
+    /// accounts echo it. Never compared (it cannot change); `import` uses it.
+    pub user_id: Option<String>,
 }
 
 /// A partner as `GET …/msppartners` shows it, with the document kept whole.
@@ -52,6 +55,30 @@ pub struct Partner {
     /// Tenant ids, in the vendor's order.
     pub tenants: Vec<String>,
     pub doc: Value,
+}
+
+/// A live object found by its exact name (tenants and partners alike).
+pub trait Named {
+    fn id(&self) -> &str;
+    fn name(&self) -> &str;
+}
+
+impl Named for Tenant {
+    fn id(&self) -> &str {
+        &self.id
+    }
+    fn name(&self) -> &str {
+        &self.name
+    }
+}
+
+impl Named for Partner {
+    fn id(&self) -> &str {
+        &self.id
+    }
+    fn name(&self) -> &str {
+        &self.name
+    }
 }
 
 pub fn tenant(v: &Value) -> Option<Tenant> {
@@ -73,6 +100,7 @@ pub fn tenant(v: &Value) -> Option<Tenant> {
             .to_ascii_uppercase(),
         time_zone: first(obj, &["timeZone", "timezone"]).unwrap_or_default(),
         contact,
+        user_id: first(obj, &["userId", "userID"]),
     })
 }
 
@@ -262,8 +290,10 @@ mod tests {
         assert_eq!(t.id, "MspEndCustomer-tenantid-A");
         assert_eq!(t.country, "NL");
         assert_eq!(t.contact.phone, "");
-        let t = tenant(&json!({"custId": null, "id": 42, "accountName": "X", "mspContact": null}))
+        assert_eq!(t.user_id, None);
+        let t = tenant(&json!({"custId": null, "id": 42, "accountName": "X", "mspContact": null, "userId": "a@x.example"}))
             .unwrap();
+        assert_eq!(t.user_id.as_deref(), Some("a@x.example"));
         assert_eq!(t.id, "42");
         assert_eq!(t.contact, Contact::default());
         assert!(tenant(&json!({"custId": null, "id": null, "accountName": "X"})).is_none());
