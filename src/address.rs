@@ -158,19 +158,19 @@ impl fmt::Display for Address {
 /// An address equals the text it is written as (`customer.acme`).
 impl PartialEq<str> for Address {
     fn eq(&self, other: &str) -> bool {
-        self.to_string() == other
+        other.parse::<Address>().is_ok_and(|a| a == *self)
     }
 }
 
 impl PartialEq<&str> for Address {
     fn eq(&self, other: &&str) -> bool {
-        self.to_string() == *other
+        *self == **other
     }
 }
 
 impl PartialEq<String> for Address {
     fn eq(&self, other: &String) -> bool {
-        self.to_string() == *other
+        *self == **other
     }
 }
 

@@ -105,6 +105,23 @@ pub async fn run(cli: &Cli, args: &ImportArgs) -> Result<Status, CliError> {
             }
             new
         });
+        // Partners the files declare already keep their declaration.
+        let declared_partners: BTreeSet<&str> = desired
+            .partners
+            .values()
+            .filter(|q| q.provider == p.key)
+            .map(|q| q.name.as_str())
+            .collect();
+        imported.partners.retain(|q| {
+            let new = !declared_partners.contains(q.name.as_str());
+            if !new {
+                eprintln!(
+                    "Skipped partner {:?} on provider {}: the configuration declares it already.",
+                    q.name, p.key
+                );
+            }
+            new
+        });
         customers += imported.customers.len();
         files.extend(crate::import::files(
             &p.key,
