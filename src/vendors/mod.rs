@@ -6,12 +6,14 @@
 //! see `docs/adding-a-vendor.md`.
 
 pub mod audiocodes;
+pub mod ruckus;
 
 use crate::vendor::config::{Schema, SchemaOf};
 
 static AUDIOCODES: SchemaOf<audiocodes::Audiocodes> = SchemaOf::new();
+static RUCKUS: SchemaOf<ruckus::Ruckus> = SchemaOf::new();
 
-static SCHEMAS: &[&(dyn Schema + 'static)] = &[&AUDIOCODES];
+static SCHEMAS: &[&(dyn Schema + 'static)] = &[&RUCKUS, &AUDIOCODES];
 
 /// Every vendor mspform supports, in the order docs and messages list them.
 pub fn schemas() -> &'static [&'static dyn Schema] {
