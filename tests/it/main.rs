@@ -19,7 +19,7 @@ mod audiocodes_client;
 // mod extreme_wire;
 // mod golden;
 // mod hostile;
-// mod ruckus_client;
+mod ruckus_client;
 // mod secrets;
 mod sim_aruba;
 mod sim_audiocodes;

@@ -254,3 +254,118 @@ pub(super) async fn import(
         partners,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn tenant(view: EcView, admins: Option<Vec<Admin>>) -> Tenant {
+        Tenant {
+            id: "t1".into(),
+            name: "Acme".into(),
+            view,
+            admins,
+        }
+    }
+
+    fn admin(email: &str) -> Admin {
+        Admin {
+            email: email.into(),
+            first_name: None,
+            last_name: None,
+        }
+    }
+
+    fn keys(c: &ImportedCustomer) -> Vec<&str> {
+        c.fields.iter().map(|f| f.key.as_str()).collect()
+    }
+
+    #[test]
+    fn blank_values_are_left_out_and_dates_are_days() {
+        let view = EcView {
+            street_address: Some("  ".into()),
+            city: Some(" Sunnyvale ".into()),
+            phone_number: Some(String::new()),
+            tier: Some("GOLD".into()),
+            service_effective_date: Some("2025-01-01 13:45:00Z".into()),
+            service_expiration_date: Some("soon".into()),
+            ..EcView::default()
+        };
+        let c = customer(&tenant(view, Some(vec![admin("a@b.example")])), 1);
+        assert_eq!(keys(&c), ["address", "tier", "service_start", "admin"]);
+        assert_eq!(c.fields[0].value.to_string(), "{ city = \"Sunnyvale\" }");
+        assert_eq!(c.fields[2].value, Value::Str("2025-01-01".into()));
+        assert!(
+            c.comments[0].contains("service_end is left out") && c.comments[0].contains("soon"),
+            "{:?}",
+            c.comments
+        );
+    }
+
+    #[test]
+    fn an_administrator_list_that_cannot_be_read_or_holds_no_email_is_a_comment() {
+        let c = customer(&tenant(EcView::default(), None), 1);
+        assert!(keys(&c).is_empty());
+        assert!(c.comments[0].contains("cannot be read"), "{:?}", c.comments);
+        let c = customer(&tenant(EcView::default(), Some(vec![admin("ops")])), 1);
+        assert!(keys(&c).is_empty());
+        assert!(
+            c.comments[0].contains("no administrator by email address (ops)"),
+            "{:?}",
+            c.comments
+        );
+        // Nobody listed: nothing to say.
+        let c = customer(&tenant(EcView::default(), Some(vec![])), 1);
+        assert!(c.fields.is_empty() && c.comments.is_empty());
+    }
+
+    #[test]
+    fn the_first_administrator_is_declared_and_the_others_named() {
+        let first = Admin {
+            email: "IT@Acme.example".into(),
+            first_name: Some("Ada".into()),
+            last_name: Some(" ".into()),
+        };
+        let admins = vec![first, admin("ops@acme.example")];
+        let c = customer(&tenant(EcView::default(), Some(admins)), 1);
+        assert_eq!(
+            c.fields[0].value.to_string(),
+            "{ email = \"IT@Acme.example\", first_name = \"Ada\" }"
+        );
+        assert!(
+            c.fields[0]
+                .comment
+                .as_deref()
+                .is_some_and(|n| n.contains("role is not readable")),
+            "{:?}",
+            c.fields[0]
+        );
+        assert!(
+            c.comments[0].contains("ops@acme.example"),
+            "{:?}",
+            c.comments
+        );
+    }
+
+    #[test]
+    fn twins_and_unmanaged_fields_are_named_in_comments() {
+        let view = EcView {
+            fax_number: Some("555".into()),
+            privacy_features: Some(json!([{"featureName": "ARC"}])),
+            ..EcView::default()
+        };
+        let c = customer(&tenant(view, Some(vec![])), 2);
+        assert!(
+            c.comments[0].contains("2 managed tenants named \"Acme\"")
+                && c.comments[0].contains("t1"),
+            "{:?}",
+            c.comments
+        );
+        assert!(
+            c.comments[1].contains("fax_number, privacyFeatures are kept as they are"),
+            "{:?}",
+            c.comments
+        );
+    }
+}
