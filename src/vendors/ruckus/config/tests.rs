@@ -247,3 +247,39 @@ customers = ["acme"]
         "{errs}"
     );
 }
+
+/// `mspform demo` supplies, for an unset variable, the value recorded with the
+/// secret: the embedded simulator's `[ruckus.oauth]` client and its static token.
+#[cfg(feature = "sim")]
+#[test]
+fn secrets_carry_the_embedded_simulators_credentials_for_the_demo() {
+    let inventory = crate::sim::Inventory::embedded().ruckus;
+    let d = load(PROVIDER).expect("loads");
+    let demo: Vec<(&str, Option<&str>)> =
+        d.secrets.iter().map(|s| (s.key.as_str(), s.demo)).collect();
+    assert_eq!(
+        demo,
+        [
+            (
+                "providers.r1.client_id",
+                Some(inventory.oauth.client_id.as_str())
+            ),
+            (
+                "providers.r1.client_secret",
+                Some(inventory.oauth.client_secret.as_str())
+            ),
+        ]
+    );
+    let token = "[providers.r1]\ntype = \"ruckus-one\"\nbase_url = \"https://api.ruckus.cloud\"\ntenant_id = \"8d1f0c7e2b4a4f6c9e3d5a7b1c2e4f60\"\ntoken = { env = \"R1_TOKEN\" }\n";
+    let d = load(token).expect("loads");
+    assert_eq!(d.secrets.len(), 1);
+    assert!(
+        inventory
+            .tokens
+            .iter()
+            .any(|t| Some(t.as_str()) == d.secrets[0].demo),
+        "{:?} is one of {:?}",
+        d.secrets[0].demo,
+        inventory.tokens
+    );
+}
