@@ -7,13 +7,15 @@
 
 pub mod audiocodes;
 pub mod extremecloud;
+pub mod ruckus;
 
 use crate::vendor::config::{Schema, SchemaOf};
 
 static AUDIOCODES: SchemaOf<audiocodes::Audiocodes> = SchemaOf::new();
 static EXTREMECLOUD: SchemaOf<extremecloud::ExtremeCloud> = SchemaOf::new();
+static RUCKUS: SchemaOf<ruckus::Ruckus> = SchemaOf::new();
 
-static SCHEMAS: &[&(dyn Schema + 'static)] = &[&EXTREMECLOUD, &AUDIOCODES];
+static SCHEMAS: &[&(dyn Schema + 'static)] = &[&EXTREMECLOUD, &RUCKUS, &AUDIOCODES];
 
 /// Every vendor mspform supports, in the order docs and messages list them.
 pub fn schemas() -> &'static [&'static dyn Schema] {

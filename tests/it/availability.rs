@@ -6,6 +6,7 @@ use std::path::Path;
 use std::process::Output;
 use std::time::{Duration, Instant};
 
+use mspform::diff::Op;
 use mspform::sim::{FaultKind, FaultSpec, Simulator};
 
 use crate::cli::{args, bin, run, write_portfolio, writes};
@@ -335,4 +336,54 @@ async fn ctrl_c_finishes_the_call_in_flight_reports_it_and_exits_130() {
         "the created customer is reported as partly done, naming what ran: {line}"
     );
     assert!(report.contains("Interrupted"), "{report}");
+}
+
+/// One RUCKUS One token request answers with `kind`.
+fn token_fault(kind: FaultKind) -> FaultSpec {
+    FaultSpec {
+        vendor: "ruckus".into(),
+        route: "POST /oauth2/token/*".into(),
+        kind,
+        count: Some(1),
+        rate: None,
+    }
+}
+
+/// Issue 7, item 2 (moved here from `ruckus_client`, which now checks the
+/// retries with RUCKUS One alone): the token request is safe to repeat, so a 5xx or a dropped
+/// connection on it is retried like a read, and one vendor's token hiccup no
+/// longer aborts the plan of all four.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_token_500_or_dropped_connection_is_retried_and_all_four_vendors_still_plan() {
+    let sim = sim(false).await;
+    let dir = tempfile::tempdir().unwrap();
+    let conf = write_mixed(&sim, dir.path());
+    let desired = mspform::config::load(&conf).unwrap();
+    let store = store(dir.path());
+    let token_route = "POST /oauth2/token/*";
+    sim.inject_fault(token_fault(FaultKind::Status { status: 500 }));
+    sim.inject_fault(token_fault(FaultKind::DropAfterCommit));
+    sim.inject_fault(token_fault(FaultKind::Status { status: 503 }));
+    sim.inject_fault(token_fault(FaultKind::RateLimitSecond));
+    let p = plan(&desired, &store).await;
+    assert_eq!(
+        sim.calls("ruckus", token_route),
+        5,
+        "four failures, then a token"
+    );
+    let providers: Vec<&str> = p
+        .plan
+        .providers
+        .iter()
+        .map(|r| r.provider.as_str())
+        .collect();
+    assert_eq!(providers.len(), 4, "every vendor was read: {providers:?}");
+    assert!(
+        p.plan
+            .actions
+            .iter()
+            .any(|a| a.provider == "ruckus" && a.op == Op::Create),
+        "{:#?}",
+        p.plan.actions
+    );
 }

@@ -12,7 +12,7 @@ use std::sync::atomic::AtomicBool;
 
 use mspform::diff::{Action, Op};
 use mspform::engine::{self, EngineError};
-use mspform::model::{Desired, ProviderKind};
+use mspform::model::Desired;
 use mspform::sim::extreme::DuplicateNames as ExtremeDuplicates;
 use mspform::sim::ruckus::DuplicateNames as RuckusDuplicates;
 use mspform::sim::{AudiocodesEdit, ExtremeEdit, FaultKind, FaultSpec, RuckusEdit, Simulator};
@@ -259,11 +259,9 @@ impl Run {
             s.calls_per_second = 1000;
             s.poll_interval_ms = 20;
         });
-        if let Some(p) = desired.providers.get_mut("p")
-            && let ProviderKind::RuckusOne(s) = &mut p.kind
-        {
-            s.calls_per_second = 1000;
-        }
+        desired.edit_specs::<mspform::vendors::ruckus::Ruckus>(|spec| {
+            spec.settings.calls_per_second = 1000;
+        });
         desired
     }
 

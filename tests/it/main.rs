@@ -20,7 +20,7 @@ mod extreme_import;
 mod extreme_wire;
 // mod golden;
 // mod hostile;
-// mod ruckus_client;
+mod ruckus_client;
 // mod secrets;
 mod sim_aruba;
 mod sim_audiocodes;

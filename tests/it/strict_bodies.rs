@@ -148,11 +148,13 @@ async fn every_field_the_clients_send_is_one_the_simulator_checks() {
         .licenses
         .clear();
     desired.devices.remove("AP0000003");
-    let CustomerSpec::Ruckus(r) = &mut desired.customers.get_mut("bayview-resort").unwrap().spec
-    else {
-        panic!("bayview-resort is a RUCKUS customer")
-    };
-    r.phone = Some("+1 831 555 0199".into());
+    desired.edit_specs::<mspform::vendors::ruckus::Ruckus>(|spec| {
+        let r = spec
+            .customers
+            .get_mut("bayview-resort")
+            .expect("bayview-resort is a RUCKUS customer");
+        r.phone = Some("+1 831 555 0199".into());
+    });
     desired
         .partners
         .get_mut("westgate")

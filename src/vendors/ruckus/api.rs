@@ -8,10 +8,11 @@ use reqwest::Method;
 use serde_json::{Value, json};
 use tokio::time::Instant;
 
-use super::Ruckus;
+use super::Client;
 use super::wire::{self, Accepted, ActivityStatus, EcView, Page, Row};
-use crate::providers::http::{ProviderError, WriteCtx};
-use crate::providers::transport::{Answer, Call};
+use crate::vendor::Stop;
+use crate::vendor::http::{ProviderError, WriteCtx, snippet};
+use crate::vendor::transport::{Answer, Call};
 
 /// Rows asked for per query page (the web UI asks for 10 000).
 pub const PAGE_SIZE: u64 = 10_000;
@@ -47,7 +48,7 @@ pub enum Settled {
     TimedOut(String),
 }
 
-impl Ruckus {
+impl Client {
     pub(crate) async fn send(
         &self,
         call: &Call,
@@ -134,10 +135,7 @@ impl Ruckus {
             let parsed = Page::from_value(&body).ok_or_else(|| ProviderError::Decode {
                 provider: self.key.clone(),
                 call: call.name(),
-                message: format!(
-                    "no `data` list in the answer: {}",
-                    crate::providers::http::snippet(&answer.text)
-                ),
+                message: format!("no `data` list in the answer: {}", snippet(&answer.text)),
             })?;
             let before = rows.len();
             for r in parsed.rows.iter().filter_map(Row::from_value) {
@@ -276,12 +274,15 @@ impl Ruckus {
         Ok(Accepted::from_value(&self.json(&answer, &call)?))
     }
 
-    /// `GET /tenants/{id}/admins`: the EC's administrators' emails (lower case).
-    /// `None` when the list cannot be read here: 403, 404 or 405 (not allowed,
-    /// not served, or the tenant is gone) or an answer with no list in it; the
-    /// caller then proves nothing from it (it never reads that as "nobody").
-    /// Any other failure is an error.
-    pub async fn ec_admins(&self, id: &str) -> Result<Option<Vec<String>>, ProviderError> {
+    /// `GET /tenants/{id}/admins`, parsed by `parse`. `None` when the list cannot
+    /// be read here: 403, 404 or 405 (not allowed, not served, or the tenant is
+    /// gone) or an answer with no list in it; the caller then proves nothing from
+    /// it (it never reads that as "nobody"). Any other failure is an error.
+    async fn read_admins<T>(
+        &self,
+        id: &str,
+        parse: fn(&Value) -> Option<T>,
+    ) -> Result<Option<T>, ProviderError> {
         let call = Call::get(format!("/tenants/{id}/admins"));
         let answer = match self.send(&call, None).await {
             Ok(a) => a,
@@ -293,11 +294,23 @@ impl Ruckus {
         };
         let list = serde_json::from_str::<Value>(&answer.text)
             .ok()
-            .and_then(|body| wire::admin_emails(&body));
+            .and_then(|body| parse(&body));
         if list.is_none() {
-            tracing::warn!(provider = %self.key, call = %call.name(), body = %crate::providers::http::snippet(&answer.text), "no list of administrators in the answer");
+            tracing::warn!(provider = %self.key, call = %call.name(), body = %snippet(&answer.text), "no list of administrators in the answer");
         }
         Ok(list)
+    }
+
+    /// The EC's administrators' emails (lower case); `None` when they cannot be
+    /// read here (see [`Client::read_admins`]).
+    pub async fn ec_admins(&self, id: &str) -> Result<Option<Vec<String>>, ProviderError> {
+        self.read_admins(id, wire::admin_emails).await
+    }
+
+    /// The EC's administrators as listed, with their names; `None` when they
+    /// cannot be read here.
+    pub async fn ec_admin_list(&self, id: &str) -> Result<Option<Vec<wire::Admin>>, ProviderError> {
+        self.read_admins(id, wire::admins).await
     }
 
     /// `GET /mspIntegrators/{id}?delegationType=…`: the EC ids assigned to a tech partner.
@@ -315,7 +328,7 @@ impl Ruckus {
             call: call.name(),
             message: format!(
                 "no list of MSP-EC ids in the answer: {}",
-                crate::providers::http::snippet(&answer.text)
+                snippet(&answer.text)
             ),
         })
     }
@@ -364,7 +377,13 @@ impl Ruckus {
     /// Polls an activity until SUCCESS or FAIL: `poll_interval_ms` doubling up to
     /// 8 s, at most `activity_timeout_secs` overall. An unknown id is looked at
     /// three times (a new activity may not be visible at once) before giving up.
-    pub async fn await_activity(&self, request_id: &str) -> Result<Settled, ProviderError> {
+    /// Ctrl-C (`stop`) ends the wait early with an error: the request id is in
+    /// the journal, so the next apply resumes it.
+    pub async fn await_activity(
+        &self,
+        request_id: &str,
+        stop: &Stop,
+    ) -> Result<Settled, ProviderError> {
         let deadline =
             Instant::now() + Duration::from_secs(self.settings.activity_timeout_secs.max(1));
         let mut interval = Duration::from_millis(self.settings.poll_interval_ms.max(10));
@@ -389,7 +408,7 @@ impl Ruckus {
             if now >= deadline {
                 return Ok(Settled::TimedOut(last));
             }
-            if self.interrupted.load(std::sync::atomic::Ordering::SeqCst) {
+            if stop.is_set() {
                 return Err(self.other(format!(
                     "interrupted while activity {request_id} was still {last}; its request id is in the journal, so the next apply resumes waiting for it"
                 )));
@@ -402,11 +421,13 @@ impl Ruckus {
 
     /// Waits up to `within` (at least one look) for managed tenants named `names`
     /// to appear; returns name → tenant id of those found. A name held by several
-    /// tenants is an error: mspform will not guess.
+    /// tenants is an error: mspform will not guess. Ctrl-C (`stop`) ends the
+    /// wait early with an error (nothing was posted again).
     pub async fn wait_for_names(
         &self,
         names: &[String],
         within: Duration,
+        stop: &Stop,
     ) -> Result<std::collections::BTreeMap<String, String>, ProviderError> {
         let deadline = Instant::now() + within;
         let mut interval = Duration::from_millis(self.settings.poll_interval_ms.max(10));
@@ -441,7 +462,7 @@ impl Ruckus {
             if found.len() == names.len() || now >= deadline {
                 return Ok(found);
             }
-            if self.interrupted.load(std::sync::atomic::Ordering::SeqCst) {
+            if stop.is_set() {
                 return Err(self.other(format!(
                     "interrupted while waiting for {} to appear; nothing was posted again, and the next apply looks for it first",
                     names.join(", ")

@@ -4,13 +4,18 @@
 
 use toml::de::DeValue;
 
-use crate::model::{
-    CustomerSpec, ProviderKind, RuckusAddress, RuckusAdmin, RuckusAuth, RuckusCustomer,
-    RuckusSettings, parse_day,
+use super::model::{
+    RuckusAddress, RuckusAdmin, RuckusAuth, RuckusCustomer, RuckusSettings, parse_day,
 };
+use crate::config::{Node, Sink, Table, env_name, secret};
+use crate::vendor::{CustomerInput, ProviderInput};
 
-use super::provider::{env_name, secret};
-use super::source::{Node, Sink, Table};
+/// What the embedded simulator accepts (the demo supplies these for unset
+/// variables): the client credentials of its inventory's `[ruckus.oauth]`, and
+/// its static token.
+pub(super) const DEMO_CLIENT_ID: &str = "sim-r1-client";
+pub(super) const DEMO_CLIENT_SECRET: &str = "sim-r1-secret";
+pub(super) const DEMO_TOKEN: &str = "sim-token";
 
 /// Provider keys besides `type`, `base_url` and `ownership`.
 pub(super) const PROVIDER_KEYS: &[&str] = &[
@@ -42,11 +47,8 @@ const ADMIN_KEYS: &[&str] = &["email", "first_name", "last_name", "role"];
 /// The vendor's limit for every MSP-EC string field ([0 .. 255] characters).
 const MAX_CHARS: usize = 255;
 
-pub(super) fn settings(
-    node: &Node<'_>,
-    table: &Table<'_>,
-    sink: &mut Sink,
-) -> Option<ProviderKind> {
+pub(super) fn settings(input: &ProviderInput<'_>, sink: &mut Sink) -> Option<RuckusSettings> {
+    let (node, table) = (input.node, input.table);
     let before = sink.errors.len();
     let tenant_id = table
         .required(sink, "tenant_id", "tenant_id = \"<32 hex characters>\"")
@@ -93,7 +95,7 @@ pub(super) fn settings(
     s.poll_interval_ms = poll_interval_ms.unwrap_or(s.poll_interval_ms);
     s.activity_timeout_secs = activity_timeout_secs.unwrap_or(s.activity_timeout_secs);
     s.request_timeout_secs = request_timeout_secs.unwrap_or(s.request_timeout_secs);
-    Some(ProviderKind::RuckusOne(s))
+    Some(s)
 }
 
 /// `token`, or `client_id` + `client_secret`: exactly one way.
@@ -107,10 +109,12 @@ fn auth(provider: &Node<'_>, table: &Table<'_>, sink: &mut Sink) -> Option<Rucku
         env_name(provider.name, "client_secret")
     );
     match (token, id, secret_node) {
-        (Some(token), None, None) => secret(&token, provider.name, sink).map(RuckusAuth::Token),
+        (Some(token), None, None) => {
+            secret(&token, provider.name, Some(DEMO_TOKEN), sink).map(RuckusAuth::Token)
+        }
         (None, Some(id), Some(s)) => {
-            let client_id = secret(&id, provider.name, sink);
-            let client_secret = secret(&s, provider.name, sink);
+            let client_id = secret(&id, provider.name, Some(DEMO_CLIENT_ID), sink);
+            let client_secret = secret(&s, provider.name, Some(DEMO_CLIENT_SECRET), sink);
             Some(RuckusAuth::ClientCredentials {
                 client_id: client_id?,
                 client_secret: client_secret?,
@@ -231,57 +235,78 @@ fn date(node: &Node<'_>, sink: &mut Sink) -> Option<String> {
     }
 }
 
-pub(super) fn customer(
-    table: &Table<'_>,
-    name: &Node<'_>,
-    sink: &mut Sink,
-) -> Option<CustomerSpec> {
+pub(super) fn customer(input: &CustomerInput<'_>, sink: &mut Sink) -> Option<RuckusCustomer> {
+    let (table, name) = (&input.table, &input.name);
     let before = sink.errors.len();
-    if let Some(n) = name.value.get_ref().as_str() {
-        let chars = n.chars().count();
-        if chars > MAX_CHARS {
-            name.error(
-                sink,
-                format!(
-                    "the name is {chars} characters long; RUCKUS One allows at most {MAX_CHARS}"
-                ),
-                Some("shorten the name".to_string()),
-            );
-        }
+    let chars = input.name_value.chars().count();
+    if chars > MAX_CHARS {
+        name.error(
+            sink,
+            format!("the name is {chars} characters long; RUCKUS One allows at most {MAX_CHARS}"),
+            Some("shorten the name".to_string()),
+        );
     }
     let address = match table.get("address") {
         None => Some(None),
-        Some(n) => n.table(sink, ADDRESS_KEYS).and_then(|t| {
-            let street = opt_text(&t, "street", sink);
-            let city = opt_text(&t, "city", sink);
-            let state = opt_text(&t, "state", sink);
-            let country = opt_text(&t, "country", sink);
-            let zip = opt_text(&t, "zip", sink);
-            let address = RuckusAddress {
-                street: street?,
-                city: city?,
-                state: state?,
-                country: country?,
-                zip: zip?,
-            };
-            if address == RuckusAddress::default() {
-                n.error(
-                    sink,
-                    "the address is empty",
-                    Some("give at least one of street, city, state, country, zip, or remove `address`".to_string()),
-                );
-                return None;
-            }
-            Some(Some(address))
-        }),
+        Some(n) => address(&n, sink).map(Some),
     };
     let phone = opt_text(table, "phone", sink);
     let tier = opt_text(table, "tier", sink);
-    let start_node = table.get("service_start");
-    let end_node = table.get("service_end");
-    let service_start = match &start_node {
+    let (service_start, service_end) = service_dates(table, sink);
+    let admin = match table.get("admin") {
         None => Some(None),
-        Some(n) => date(n, sink).map(Some),
+        Some(n) => admin(&n, sink).map(Some),
+    };
+    if sink.errors.len() > before {
+        return None;
+    }
+    Some(RuckusCustomer {
+        address: address?,
+        phone: phone?,
+        service_start: service_start?,
+        service_end: service_end?,
+        tier: tier?,
+        admin: admin?,
+    })
+}
+
+/// `address = { street, city, state, country, zip }`: at least one part.
+fn address(n: &Node<'_>, sink: &mut Sink) -> Option<RuckusAddress> {
+    let t = n.table(sink, ADDRESS_KEYS)?;
+    let street = opt_text(&t, "street", sink);
+    let city = opt_text(&t, "city", sink);
+    let state = opt_text(&t, "state", sink);
+    let country = opt_text(&t, "country", sink);
+    let zip = opt_text(&t, "zip", sink);
+    let address = RuckusAddress {
+        street: street?,
+        city: city?,
+        state: state?,
+        country: country?,
+        zip: zip?,
+    };
+    if address == RuckusAddress::default() {
+        n.error(
+            sink,
+            "the address is empty",
+            Some(
+                "give at least one of street, city, state, country, zip, or remove `address`"
+                    .to_string(),
+            ),
+        );
+        return None;
+    }
+    Some(address)
+}
+
+/// `service_start` and `service_end`, each `Some(None)` when absent; the end
+/// may not come before the start.
+type Day = Option<Option<String>>;
+fn service_dates(table: &Table<'_>, sink: &mut Sink) -> (Day, Day) {
+    let end_node = table.get("service_end");
+    let service_start = match table.get("service_start") {
+        None => Some(None),
+        Some(n) => date(&n, sink).map(Some),
     };
     let service_end = match &end_node {
         None => Some(None),
@@ -296,51 +321,45 @@ pub(super) fn customer(
             Some("service_end must be on or after service_start".to_string()),
         );
     }
-    let admin = match table.get("admin") {
-        None => Some(None),
-        Some(n) => n.table(sink, ADMIN_KEYS).and_then(|t| {
-            let email = t
-                .required(sink, "email", "email = \"admin@example.com\"")
-                .and_then(|e| {
-                    let v = text(&e, sink)?;
-                    let ok = v.split_once('@').is_some_and(|(l, d)| {
-                        !l.is_empty() && d.contains('.') && !d.starts_with('.') && !d.ends_with('.')
-                    }) && !v.contains(char::is_whitespace);
-                    if !ok {
-                        e.error(
-                            sink,
-                            format!("`{v}` is not an email address"),
-                            Some(
-                                "the invitation goes to this address: write it as name@example.com"
-                                    .to_string(),
-                            ),
-                        );
-                        return None;
-                    }
-                    Some(v)
-                });
-            let first_name = opt_text(&t, "first_name", sink);
-            let last_name = opt_text(&t, "last_name", sink);
-            let role = opt_text(&t, "role", sink);
-            Some(Some(RuckusAdmin {
-                email: email?,
-                first_name: first_name?,
-                last_name: last_name?,
-                role: role?,
-            }))
-        }),
-    };
-    if sink.errors.len() > before {
-        return None;
-    }
-    Some(CustomerSpec::Ruckus(RuckusCustomer {
-        address: address?,
-        phone: phone?,
-        service_start: service_start?,
-        service_end: service_end?,
-        tier: tier?,
-        admin: admin?,
-    }))
+    (service_start, service_end)
+}
+
+/// Whether a text looks like an email address (`name@domain.tld`, no blanks).
+pub fn is_email(v: &str) -> bool {
+    v.split_once('@').is_some_and(|(l, d)| {
+        !l.is_empty() && d.contains('.') && !d.starts_with('.') && !d.ends_with('.')
+    }) && !v.contains(char::is_whitespace)
+}
+
+/// `admin = { email, first_name, last_name, role }`: the email is required.
+fn admin(n: &Node<'_>, sink: &mut Sink) -> Option<RuckusAdmin> {
+    let t = n.table(sink, ADMIN_KEYS)?;
+    let email = t
+        .required(sink, "email", "email = \"admin@example.com\"")
+        .and_then(|e| {
+            let v = text(&e, sink)?;
+            if !is_email(&v) {
+                e.error(
+                    sink,
+                    format!("`{v}` is not an email address"),
+                    Some(
+                        "the invitation goes to this address: write it as name@example.com"
+                            .to_string(),
+                    ),
+                );
+                return None;
+            }
+            Some(v)
+        });
+    let first_name = opt_text(&t, "first_name", sink);
+    let last_name = opt_text(&t, "last_name", sink);
+    let role = opt_text(&t, "role", sink);
+    Some(RuckusAdmin {
+        email: email?,
+        first_name: first_name?,
+        last_name: last_name?,
+        role: role?,
+    })
 }
 
 #[cfg(test)]

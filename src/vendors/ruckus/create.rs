@@ -9,22 +9,32 @@ use std::collections::BTreeMap;
 
 use serde_json::{Value, json};
 
-use super::Ruckus;
+use super::Client;
 use super::api::Settled;
 use super::refresh::{PendingCreate, Snapshot, unproven_invitation};
 use super::run::{INVITE, Posted, RunEnv};
 use super::steps::NewTenant;
-use crate::providers::http::ProviderError;
-use crate::state::{JournalEntry, JournalStatus, OwnedRecord, now_unix};
+use crate::address::Address;
+use crate::state::JournalStatus;
+use crate::vendor::http::ProviderError;
 
-impl Ruckus {
+/// What one tenant's create waits for.
+enum Awaiting {
+    /// The activity (request id, when known) and the tenant id, when known.
+    Activity(Option<String>, Option<String>),
+    /// Nothing: the tenant is recorded already.
+    Done,
+}
+
+impl Client {
     /// Posts tenants in one `POST /tenants` (journaled per tenant first) and
-    /// records what the answer says in `env.posted`. A 4xx for a batch of several
-    /// is retried tenant by tenant, so one bad tenant does not sink the rest.
+    /// records what the answer says for each tenant in `env`. A 4xx for a batch
+    /// of several is retried tenant by tenant (`split`), so one bad tenant does
+    /// not sink the rest.
     pub(super) async fn post_batch(
         &self,
         tenants: &[NewTenant],
-        env: &mut RunEnv,
+        env: &RunEnv,
         split: bool,
     ) -> Result<(), ProviderError> {
         for t in tenants {
@@ -36,21 +46,11 @@ impl Ruckus {
         }
         let mut entries = Vec::new();
         for t in tenants {
-            entries.push(env.store.journal_begin(&JournalEntry {
-                provider: self.key.clone(),
-                address: t.address.clone(),
-                action: "create".into(),
-                call: "POST /tenants".into(),
-                natural_key: Some(t.name.clone()),
-                status: JournalStatus::Pending,
-                started_at: now_unix(),
-                finished_at: None,
-                detail: None,
-            })?);
+            let ctx = env.ledger.write(&t.address, "create", Some(&t.name));
+            entries.push(ctx.begin(&self.key, "POST /tenants")?);
         }
         let bodies: Vec<Value> = tenants.iter().map(|t| t.body.clone()).collect();
-        let answer = self.create_ecs(&bodies).await;
-        match answer {
+        match self.create_ecs(&bodies).await {
             Ok(list)
                 if list.len() == tenants.len()
                     && list
@@ -58,38 +58,7 @@ impl Ruckus {
                         .all(|a| a.request_id.is_some() || a.tenant_id.is_some()) =>
             {
                 for ((t, acc), jid) in tenants.iter().zip(list).zip(entries) {
-                    // Pending until the activity ends; the ids make it resumable.
-                    let detail = json!({"request_id": acc.request_id, "tenant_id": acc.tenant_id});
-                    env.store.journal_finish(
-                        jid,
-                        JournalStatus::Pending,
-                        Some(detail.to_string()),
-                    )?;
-                    if let Some(tid) = &acc.tenant_id {
-                        let mut facts = BTreeMap::new();
-                        if let Some(rid) = &acc.request_id {
-                            facts.insert("request_id".to_string(), json!(rid));
-                        }
-                        env.store.put_owned(
-                            &t.address,
-                            &OwnedRecord {
-                                provider: self.key.clone(),
-                                vendor_id: Some(tid.clone()),
-                                parent_id: None,
-                                since: now_unix(),
-                                origin: "created".into(),
-                                facts,
-                            },
-                        )?;
-                    }
-                    env.posted.insert(
-                        t.address.clone(),
-                        Ok(Posted {
-                            request_id: acc.request_id,
-                            tenant_id: acc.tenant_id,
-                            found: false,
-                        }),
-                    );
+                    self.accepted(env, t, jid, acc.request_id, acc.tenant_id)?;
                 }
                 Ok(())
             }
@@ -106,30 +75,78 @@ impl Ruckus {
                 tracing::warn!(provider = %self.key, error = %e, "the create may have reached RUCKUS One; looking the tenants up by name");
                 self.find_lost(tenants, env, &e.to_string()).await
             }
-            Err(e) => {
-                for jid in entries {
-                    env.store
-                        .journal_finish(jid, JournalStatus::Failed, Some(e.to_string()))?;
-                }
-                let per_tenant = split
-                    && tenants.len() > 1
-                    && e.status().is_some_and(|s| {
-                        (400..500).contains(&s) && !matches!(s, 401 | 403 | 404 | 429)
-                    });
-                if per_tenant {
-                    tracing::warn!(provider = %self.key, error = %e, "the batch was refused; posting its tenants one by one to find the one at fault");
-                    for t in tenants {
-                        Box::pin(self.post_batch(std::slice::from_ref(t), env, false)).await?;
-                    }
-                } else {
-                    for t in tenants {
-                        env.posted
-                            .insert(t.address.clone(), Err(format!("{}: {e}", t.address)));
-                    }
-                }
-                Ok(())
+            Err(e) => self.refused(tenants, entries, e, env, split).await,
+        }
+    }
+
+    /// A tenant of an accepted batch: its journal entry stays pending with the
+    /// ids (they make it resumable), and it is recorded as owned with its
+    /// request id, before any polling.
+    fn accepted(
+        &self,
+        env: &RunEnv,
+        t: &NewTenant,
+        jid: u64,
+        request_id: Option<String>,
+        tenant_id: Option<String>,
+    ) -> Result<(), ProviderError> {
+        let detail = json!({"request_id": request_id, "tenant_id": tenant_id});
+        env.ledger
+            .store()
+            .journal_finish(jid, JournalStatus::Pending, Some(detail.to_string()))?;
+        if let Some(tid) = &tenant_id {
+            // Not `own`: that would settle the create entry, which stays open
+            // until the activity ends.
+            let mut record = env.ledger.fresh(Some(tid), None, "created");
+            if let Some(rid) = &request_id {
+                record.facts.insert("request_id".to_string(), json!(rid));
+            }
+            env.ledger
+                .store()
+                .put_owned(&t.address.to_string(), &record)?;
+            env.ledger.set_id(&t.address, tid);
+        }
+        env.set_posted(
+            &t.address,
+            Ok(Posted {
+                request_id,
+                tenant_id,
+                found: false,
+            }),
+        );
+        Ok(())
+    }
+
+    /// A batch the vendor refused: nothing was created. Its entries fail; a 4xx
+    /// for several tenants is tried tenant by tenant to find the one at fault.
+    async fn refused(
+        &self,
+        tenants: &[NewTenant],
+        entries: Vec<u64>,
+        e: ProviderError,
+        env: &RunEnv,
+        split: bool,
+    ) -> Result<(), ProviderError> {
+        for jid in entries {
+            env.ledger
+                .store()
+                .journal_finish(jid, JournalStatus::Failed, Some(e.to_string()))?;
+        }
+        let per_tenant = split
+            && tenants.len() > 1
+            && e.status()
+                .is_some_and(|s| (400..500).contains(&s) && !matches!(s, 401 | 403 | 404 | 429));
+        if per_tenant {
+            tracing::warn!(provider = %self.key, error = %e, "the batch was refused; posting its tenants one by one to find the one at fault");
+            for t in tenants {
+                Box::pin(self.post_batch(std::slice::from_ref(t), env, false)).await?;
+            }
+        } else {
+            for t in tenants {
+                env.set_posted(&t.address, Err(format!("{}: {e}", t.address)));
             }
         }
+        Ok(())
     }
 
     /// After a create whose answer was lost: the tenants that turn up by name
@@ -138,18 +155,19 @@ impl Ruckus {
     async fn find_lost(
         &self,
         tenants: &[NewTenant],
-        env: &mut RunEnv,
+        env: &RunEnv,
         why: &str,
     ) -> Result<(), ProviderError> {
         let names: Vec<String> = tenants.iter().map(|t| t.name.clone()).collect();
-        let found = self.wait_for_names(&names, self.activity_window()).await?;
+        let found = self
+            .wait_for_names(&names, self.activity_window(), env.ledger.stop())
+            .await?;
         for t in tenants {
             match found.get(&t.name) {
                 Some(id) => {
-                    env.own(&self.key, &t.address, id, "created", BTreeMap::new())?;
-                    env.ids.insert(t.address.clone(), id.clone());
-                    env.posted.insert(
-                        t.address.clone(),
+                    env.own(&t.address, id, "created", BTreeMap::new())?;
+                    env.set_posted(
+                        &t.address,
                         Ok(Posted {
                             request_id: None,
                             tenant_id: Some(id.clone()),
@@ -157,29 +175,21 @@ impl Ruckus {
                         }),
                     );
                 }
-                None => {
-                    env.posted.insert(
-                        t.address.clone(),
-                        Err(format!(
-                            "{}: POST /tenants may or may not have created it ({why}), and no tenant named {:?} appeared within {} s; re-run apply: it looks for the tenant by name before creating it again",
-                            t.address, t.name, self.settings.activity_timeout_secs
-                        )),
-                    );
-                }
+                None => env.set_posted(
+                    &t.address,
+                    Err(format!(
+                        "{}: POST /tenants may or may not have created it ({why}), and no tenant named {:?} appeared within {} s; re-run apply: it looks for the tenant by name before creating it again",
+                        t.address, t.name, self.settings.activity_timeout_secs
+                    )),
+                ),
             }
         }
         Ok(())
     }
 
     /// Records a created tenant and invites its administrator.
-    async fn created(
-        &self,
-        t: &NewTenant,
-        id: &str,
-        env: &mut RunEnv,
-    ) -> Result<(), ProviderError> {
-        env.own(&self.key, &t.address, id, "created", BTreeMap::new())?;
-        env.ids.insert(t.address.clone(), id.to_string());
+    async fn created(&self, t: &NewTenant, id: &str, env: &RunEnv) -> Result<(), ProviderError> {
+        env.own(&t.address, id, "created", BTreeMap::new())?;
         if let Some(email) = &t.admin {
             self.send_invitation(&t.address, id, email, false, env)
                 .await?;
@@ -191,28 +201,22 @@ impl Ruckus {
     /// recorded in state (fact `inviting`) and in the journal, both flushed,
     /// before it is sent, and whom mspform invited once the answer arrives. When
     /// the answer is lost, the EC's administrators are read instead of sending
-    /// again (see [`Ruckus::settle_invitation`]).
+    /// again (see [`Client::settle_invitation`]).
     pub(super) async fn send_invitation(
         &self,
-        address: &str,
+        address: &Address,
         id: &str,
         email: &str,
         resend: bool,
-        env: &mut RunEnv,
+        env: &RunEnv,
     ) -> Result<(), ProviderError> {
         let call = format!("POST /tenants/{id}/invitations");
-        env.inviting(&self.key, address, id, email)?;
-        let jid = env.store.journal_begin(&JournalEntry {
-            provider: self.key.clone(),
-            address: address.to_string(),
-            action: INVITE.into(),
-            call: call.clone(),
-            natural_key: Some(email.to_string()),
-            status: JournalStatus::Pending,
-            started_at: now_unix(),
-            finished_at: None,
-            detail: None,
-        })?;
+        env.inviting(address, id, email)?;
+        let jid = env
+            .ledger
+            .write(address, INVITE, Some(email))
+            .begin(&self.key, &call)?;
+        let store = env.ledger.store();
         let accepted = match self.invite(id, email, resend).await {
             Ok(accepted) => accepted,
             Err(e) if e.maybe_committed() => {
@@ -232,22 +236,20 @@ impl Ruckus {
                 return self.settle_invitation(address, id, email, listed, &why, env);
             }
             Err(e) => {
-                env.not_inviting(&self.key, address, id)?;
-                env.store
-                    .journal_finish(jid, JournalStatus::Failed, Some(e.to_string()))?;
+                env.not_inviting(address, id)?;
+                store.journal_finish(jid, JournalStatus::Failed, Some(e.to_string()))?;
                 return Err(e);
             }
         };
         // [assumed] an invitation answered with a request id is an activity.
         if let Some(rid) = &accepted.request_id {
-            match self.await_activity(rid).await? {
+            match self.await_activity(rid, env.ledger.stop()).await? {
                 Settled::Success => {}
                 Settled::Fail(m) => {
-                    env.not_inviting(&self.key, address, id)?;
+                    env.not_inviting(address, id)?;
                     let message =
                         format!("{call} was accepted but its activity {rid} ended in FAIL: {m}");
-                    env.store
-                        .journal_finish(jid, JournalStatus::Failed, Some(message.clone()))?;
+                    store.journal_finish(jid, JournalStatus::Failed, Some(message.clone()))?;
                     return Err(self.other(format!("{address}: {message}")));
                 }
                 // Still in doubt: the next run reads the administrators.
@@ -258,8 +260,8 @@ impl Ruckus {
                 }
             }
         }
-        env.invited(&self.key, address, id, email)?;
-        env.store.journal_finish(
+        env.invited(address, id, email)?;
+        store.journal_finish(
             jid,
             JournalStatus::Succeeded,
             Some(format!("invited {email}")),
@@ -287,7 +289,7 @@ impl Ruckus {
     /// journal closed.
     pub(super) fn settle_invitation(
         &self,
-        address: &str,
+        address: &Address,
         id: &str,
         email: &str,
         listed: Option<bool>,
@@ -300,7 +302,7 @@ impl Ruckus {
         } else {
             format!("answer lost ({why}); not proven, not sent again")
         };
-        env.invited(&self.key, address, id, email)?;
+        env.invited(address, id, email)?;
         env.close_invites(address, JournalStatus::Settled, &detail)
     }
 
@@ -325,52 +327,50 @@ impl Ruckus {
         Ok(())
     }
 
+    /// What to wait for in one tenant's create: an earlier run's (`resume`), or
+    /// what this run's batch answered (a tenant found by name is recorded at once).
+    async fn create_to_await(
+        &self,
+        t: &NewTenant,
+        resume: &mut Option<PendingCreate>,
+        env: &RunEnv,
+    ) -> Result<Awaiting, ProviderError> {
+        if let Some(p) = resume.take() {
+            return Ok(Awaiting::Activity(Some(p.request_id), p.tenant_id));
+        }
+        match env.posted(&t.address) {
+            Some(Err(m)) => Err(self.other(m)),
+            Some(Ok(p)) if p.found => {
+                let id = p.tenant_id.unwrap_or_default();
+                self.created(t, &id, env).await?;
+                Ok(Awaiting::Done)
+            }
+            Some(Ok(p)) => Ok(Awaiting::Activity(p.request_id, p.tenant_id)),
+            None => Err(self.other(format!("{}: no create was posted", t.address))),
+        }
+    }
+
     /// Waits for one tenant's create; posts it again when an earlier run's
     /// activity turns out to have failed.
     pub(super) async fn await_create(
         &self,
         t: &NewTenant,
         resume: Option<&PendingCreate>,
-        env: &mut RunEnv,
+        env: &RunEnv,
     ) -> Result<(), ProviderError> {
         let mut resume = resume.cloned();
         for _ in 0..2 {
-            let (rid, tid) = match resume.take() {
-                Some(p) => (Some(p.request_id), p.tenant_id),
-                None => match env.posted.get(&t.address).cloned() {
-                    Some(Err(m)) => return Err(self.other(m)),
-                    Some(Ok(p)) if p.found => {
-                        let id = p.tenant_id.unwrap_or_default();
-                        return self.created(t, &id, env).await;
-                    }
-                    Some(Ok(p)) => (p.request_id, p.tenant_id),
-                    None => {
-                        return Err(self.other(format!("{}: no create was posted", t.address)));
-                    }
-                },
+            let Awaiting::Activity(rid, tid) = self.create_to_await(t, &mut resume, env).await?
+            else {
+                return Ok(());
             };
             let outcome = match &rid {
-                Some(rid) => self.await_activity(rid).await?,
+                Some(rid) => self.await_activity(rid, env.ledger.stop()).await?,
                 None => Settled::Success,
             };
             let rid = rid.unwrap_or_default();
             let failed = match outcome {
-                Settled::Success => {
-                    let id = match tid {
-                        Some(id) => Some(id),
-                        None => self
-                            .wait_for_names(std::slice::from_ref(&t.name), self.activity_window())
-                            .await?
-                            .remove(&t.name),
-                    };
-                    let Some(id) = id else {
-                        return Err(self.other(format!(
-                            "{}: the create activity {rid} succeeded but no tenant id came back and none is named {:?}",
-                            t.address, t.name
-                        )));
-                    };
-                    return self.created(t, &id, env).await;
-                }
+                Settled::Success => return self.create_succeeded(t, &rid, tid, env).await,
                 Settled::Unknown => match &tid {
                     Some(id) if self.get_ec(id).await?.is_some() => {
                         return self.created(t, id, env).await;
@@ -386,14 +386,14 @@ impl Ruckus {
                 }
             };
             // Nothing was created: drop the record of the tenant that never came.
-            if let Some(record) = env.store.get_owned(&t.address)?
+            if let Some(record) = env.ledger.record(&t.address)?
                 && record.vendor_id == tid
             {
-                env.store.remove_owned(&t.address)?;
+                env.ledger.forget(&t.address)?;
             }
             let message = format!("activity {rid} ended in FAIL: {failed}");
             env.close_creates(&t.address, JournalStatus::Failed, &message)?;
-            if env.posted.contains_key(&t.address) {
+            if env.posted(&t.address).is_some() {
                 return Err(self.other(format!(
                     "{}: POST /tenants was accepted but its {message}",
                     t.address
@@ -403,5 +403,34 @@ impl Ruckus {
             self.post_batch(std::slice::from_ref(t), env, false).await?;
         }
         Err(self.other(format!("{}: the create did not complete", t.address)))
+    }
+
+    /// A create activity that succeeded: the tenant (by the id the batch gave,
+    /// or by name) is recorded and its administrator invited.
+    async fn create_succeeded(
+        &self,
+        t: &NewTenant,
+        rid: &str,
+        tid: Option<String>,
+        env: &RunEnv,
+    ) -> Result<(), ProviderError> {
+        let id = match tid {
+            Some(id) => Some(id),
+            None => self
+                .wait_for_names(
+                    std::slice::from_ref(&t.name),
+                    self.activity_window(),
+                    env.ledger.stop(),
+                )
+                .await?
+                .remove(&t.name),
+        };
+        let Some(id) = id else {
+            return Err(self.other(format!(
+                "{}: the create activity {rid} succeeded but no tenant id came back and none is named {:?}",
+                t.address, t.name
+            )));
+        };
+        self.created(t, &id, env).await
     }
 }

@@ -1,6 +1,11 @@
-//! RUCKUS One (MSP Services) client: auth, transport and the documented
-//! endpoints (vendor-apis.md §3). The only place that speaks RUCKUS One's wire
-//! format; `resolve` and `steps` turn it into plan and apply terms.
+//! RUCKUS One (MSP Services), vendor-apis.md §3: managed tenants (MSP-ECs) with
+//! asynchronous writes, their first administrator's invitation, and tech
+//! partners (integrators, installers). Everything about the vendor is in this
+//! folder: `config` and `model` (its schema), the client here (auth and
+//! transport) with `api` (one function per endpoint) and `wire` (its lenient
+//! serde types), `refresh`/`resolve` the read, `steps`/`run`/`create` the
+//! writes, `import`, and `vendor` (the [`Vendor`](crate::vendor::Vendor) impl).
+//! The user's page is `README.md`.
 //!
 //! Auth: client credentials posted as a form to `{token_url}/oauth2/token/{tenant_id}`,
 //! the token cached until shortly before `expires_in` (3600 s when absent) and
@@ -12,12 +17,15 @@
 //! `SUCCESS` or `FAIL`.
 
 mod api;
+pub mod config;
 mod create;
-pub mod provider;
-mod refresh;
+mod import;
+pub mod model;
+pub mod refresh;
 pub mod resolve;
 pub mod run;
 pub mod steps;
+mod vendor;
 pub mod wire;
 
 use std::sync::Arc;
@@ -28,10 +36,12 @@ use reqwest::Method;
 use tokio::sync::Mutex;
 use tokio::time::Instant;
 
-use super::http::{ProviderError, resolve_secret, shared_bucket};
-use super::transport::{Auth, Call, StaticToken, Transport};
-use crate::model::{Provider, ProviderKind, RuckusAuth, RuckusSettings};
 use crate::state::StateStore;
+use crate::vendor::http::{ProviderError, resolve_secret, shared_bucket};
+use crate::vendor::transport::{Auth, Call, StaticToken, Transport};
+use model::{RuckusAuth, RuckusSettings};
+
+pub use vendor::Ruckus;
 
 /// Lifetime assumed when the token answer has no `expires_in` (r1-sdk's default).
 const DEFAULT_TOKEN_SECS: u64 = 3600;
@@ -111,28 +121,26 @@ impl Auth for ClientCredentials {
     }
 }
 
-pub struct Ruckus {
+/// The client of one RUCKUS One provider account.
+pub struct Client {
     key: String,
     pub(crate) settings: RuckusSettings,
     transport: Transport,
     auth: Box<dyn Auth>,
+    /// For the journal: creates and invitations an earlier run left open.
     store: Arc<dyn StateStore>,
-    /// Set when Ctrl-C arrives during an apply: waits for activities stop early
-    /// (the request ids are in the journal, so the next run resumes them).
-    pub(crate) interrupted: Arc<std::sync::atomic::AtomicBool>,
 }
 
-impl Ruckus {
+impl Client {
     /// Builds the client; reads the credentials it names (environment or file). Makes no call.
-    pub fn new(provider: &Provider, store: Arc<dyn StateStore>) -> Result<Ruckus, ProviderError> {
-        let ProviderKind::RuckusOne(settings) = &provider.kind else {
-            return Err(ProviderError::Other {
-                provider: provider.key.clone(),
-                message: "not a RUCKUS One provider".into(),
-            });
-        };
+    pub fn new(
+        key: &str,
+        base_url: &str,
+        settings: &RuckusSettings,
+        store: Arc<dyn StateStore>,
+    ) -> Result<Client, ProviderError> {
         let auth_err = |message: String| ProviderError::Auth {
-            provider: provider.key.clone(),
+            provider: key.to_string(),
             message,
         };
         let (auth, secrets): (Box<dyn Auth>, Vec<String>) = match &settings.auth {
@@ -149,7 +157,7 @@ impl Ruckus {
                 let host = settings
                     .token_url
                     .as_deref()
-                    .unwrap_or(&provider.base_url)
+                    .unwrap_or(base_url)
                     .trim_end_matches('/');
                 let creds = ClientCredentials {
                     url: format!("{host}/oauth2/token/{}", settings.tenant_id),
@@ -165,26 +173,20 @@ impl Ruckus {
         let limiter = shared_bucket(
             &format!(
                 "ruckus:{}#{}",
-                provider.base_url.trim_end_matches('/'),
+                base_url.trim_end_matches('/'),
                 settings.tenant_id
             ),
             settings.burst,
             settings.calls_per_second,
         );
-        let transport = Transport::new(
-            &provider.key,
-            &provider.base_url,
-            limiter,
-            settings.request_timeout_secs,
-        )?
-        .redacting(secrets);
-        Ok(Ruckus {
-            key: provider.key.clone(),
+        let transport = Transport::new(key, base_url, limiter, settings.request_timeout_secs)?
+            .redacting(secrets);
+        Ok(Client {
+            key: key.to_string(),
             settings: settings.clone(),
             transport,
             auth,
             store,
-            interrupted: Arc::new(std::sync::atomic::AtomicBool::new(false)),
         })
     }
 

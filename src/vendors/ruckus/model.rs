@@ -1,6 +1,6 @@
 //! RUCKUS One (MSP Services) settings and managed-tenant (MSP-EC) fields.
 
-use super::SecretRef;
+use crate::model::SecretRef;
 
 /// How mspform gets a RUCKUS One token.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -85,6 +85,25 @@ pub struct RuckusCustomer {
     pub admin: Option<RuckusAdmin>,
 }
 
+/// The tenant type of a tech partner with a configuration `role`
+/// (`integrator` → `MSP_INTEGRATOR`, `installer` → `MSP_INSTALLER`).
+pub fn partner_type(role: &str) -> Option<&'static str> {
+    match role {
+        "integrator" => Some("MSP_INTEGRATOR"),
+        "installer" => Some("MSP_INSTALLER"),
+        _ => None,
+    }
+}
+
+/// The configuration `role` of a tech partner's tenant type.
+pub fn partner_role(tenant_type: &str) -> Option<&'static str> {
+    match tenant_type {
+        "MSP_INTEGRATOR" => Some("integrator"),
+        "MSP_INSTALLER" => Some("installer"),
+        _ => None,
+    }
+}
+
 /// `YYYY-MM-DD` → (year, month, day) when it names a real calendar day.
 pub fn parse_day(s: &str) -> Option<(i64, u32, u32)> {
     let b = s.as_bytes();
@@ -109,7 +128,7 @@ pub fn parse_day(s: &str) -> Option<(i64, u32, u32)> {
 
 #[cfg(test)]
 mod tests {
-    use super::parse_day;
+    use super::{parse_day, partner_role, partner_type};
 
     #[test]
     fn days_are_real_calendar_days() {
@@ -119,5 +138,14 @@ mod tests {
         assert_eq!(parse_day("2024-1-01"), None);
         assert_eq!(parse_day("+024-01-01"), None);
         assert_eq!(parse_day("2024-01-01T00:00:00Z"), None);
+    }
+
+    #[test]
+    fn roles_map_to_tenant_types_and_back() {
+        for role in ["integrator", "installer"] {
+            assert_eq!(partner_type(role).and_then(partner_role), Some(role));
+        }
+        assert_eq!(partner_type("reseller"), None);
+        assert_eq!(partner_role("MSP_EC"), None);
     }
 }

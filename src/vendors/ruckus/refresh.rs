@@ -4,19 +4,21 @@
 //! partners (`POST /techpartners/mspecs/query`, or `POST /tenants/query` where
 //! that is gone) plus the assignment list of the partners in question. Creates an
 //! earlier run left in flight are looked up through their activity, invitations
-//! whose answer was lost through the tenant's administrator list.
+//! whose answer was lost through the tenant's administrator list. Never writes.
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::Value;
 
-use super::Ruckus;
 use super::api::{EC, PARTNER_TYPES};
+use super::model::partner_type;
 use super::run::{INVITE, INVITED, INVITING};
 use super::wire::{ActivityStatus, EcView};
-use crate::model::Desired;
-use crate::providers::http::ProviderError;
-use crate::state::{JournalStatus, OwnedRecord, StateStore};
+use super::{Client, Ruckus};
+use crate::address::Address;
+use crate::state::{JournalEntry, JournalStatus, OwnedRecord};
+use crate::vendor::Ctx;
+use crate::vendor::http::ProviderError;
 
 /// A managed tenant (MSP-EC) as read.
 #[derive(Debug, Clone, PartialEq)]
@@ -57,7 +59,7 @@ pub struct PendingInvite {
 /// administrator list does not prove.
 pub fn unproven_invitation(
     provider: &str,
-    address: &str,
+    address: &Address,
     email: &str,
     why: &str,
     listed: Option<bool>,
@@ -85,15 +87,15 @@ pub struct Snapshot {
     pub ecs: Vec<LiveEc>,
     pub partners: Vec<LivePartner>,
     /// Customer address → a create still in flight (or failed) from an earlier run.
-    pub pending: BTreeMap<String, PendingCreate>,
+    pub pending: BTreeMap<Address, PendingCreate>,
     /// Customer address → when a journaled create whose answer never arrived was sent.
-    pub unanswered: BTreeMap<String, u64>,
+    pub unanswered: BTreeMap<Address, u64>,
     /// Customer addresses with any unfinished create in the journal: a tenant
     /// found there by name is one mspform created, not one to adopt.
-    pub journaled: BTreeSet<String>,
+    pub journaled: BTreeSet<Address>,
     /// Customer address → an invitation an earlier run posted without seeing the
     /// answer; treated as sent (never sent again blindly) and recorded by the apply.
-    pub invites: BTreeMap<String, PendingInvite>,
+    pub invites: BTreeMap<Address, PendingInvite>,
     /// Today (UTC, `YYYY-MM-DD`): the default service start of a create.
     pub today: String,
     pub calls: u64,
@@ -120,37 +122,66 @@ pub fn today() -> String {
     format!("{y:04}-{m:02}-{d:02}")
 }
 
-impl Ruckus {
-    /// Reads everything the plan needs. A failed read is an error, never "empty".
-    pub async fn snapshot(
-        &self,
-        desired: &Desired,
-        owned: &BTreeMap<String, OwnedRecord>,
-    ) -> Result<Snapshot, ProviderError> {
-        let start = self.calls();
-        let mine = |address: &str, r: &OwnedRecord, prefix: &str| {
-            r.provider == self.key && address.starts_with(prefix)
-        };
-        let names: BTreeSet<&str> = desired
-            .customers
-            .values()
-            .filter(|c| c.provider == self.key)
-            .map(|c| c.name.as_str())
-            .collect();
-        let owned_ecs: BTreeMap<&str, &OwnedRecord> = owned
-            .iter()
-            .filter(|(a, r)| mine(a, r, "customer."))
-            .map(|(a, r)| (a.as_str(), r))
-            .collect();
-        let owned_ids: BTreeSet<&str> = owned_ecs
-            .values()
-            .filter_map(|r| r.vendor_id.as_deref())
-            .collect();
+/// This provider's owned customers (declared addresses only), by address.
+type OwnedEcs<'a> = BTreeMap<&'a Address, &'a OwnedRecord>;
 
+/// Creates to look up through their activity: address → (request id, tenant id).
+type InFlight = BTreeMap<Address, (String, Option<String>)>;
+
+/// The customer address of a journal entry of this provider, when it is one.
+fn journal_customer(entry: &JournalEntry, provider: &str, action: &str) -> Option<Address> {
+    if entry.provider != provider
+        || entry.action != action
+        || entry.status != JournalStatus::Pending
+    {
+        return None;
+    }
+    entry
+        .address
+        .parse::<Address>()
+        .ok()
+        .filter(|a| matches!(a, Address::Customer(_)))
+}
+
+impl Client {
+    /// Reads everything the plan needs. A failed read is an error, never "empty".
+    pub async fn snapshot(&self, ctx: Ctx<'_, Ruckus>) -> Result<Snapshot, ProviderError> {
+        let start = self.calls();
+        let owned_ecs: OwnedEcs<'_> = ctx
+            .owned()
+            .filter(|(a, _)| matches!(a, Address::Customer(_)))
+            .collect();
         let mut snap = Snapshot {
             today: today(),
             ..Snapshot::default()
         };
+        self.read_ecs(&mut snap, ctx, &owned_ecs).await?;
+        let in_flight = self.in_flight(&mut snap, &owned_ecs).await?;
+        self.check_in_flight(&mut snap, in_flight).await?;
+        self.read_doubtful_invitations(&mut snap, ctx, &owned_ecs)
+            .await?;
+        let partners_wanted = ctx.partners().next().is_some()
+            || ctx.owned().any(|(a, _)| matches!(a, Address::Partner(_)));
+        if partners_wanted {
+            self.read_partners(&mut snap, ctx).await?;
+        }
+        snap.calls = self.calls() - start;
+        Ok(snap)
+    }
+
+    /// Every managed tenant, with the full view of those mspform manages
+    /// (declared by name, or owned).
+    async fn read_ecs(
+        &self,
+        snap: &mut Snapshot,
+        ctx: Ctx<'_, Ruckus>,
+        owned_ecs: &OwnedEcs<'_>,
+    ) -> Result<(), ProviderError> {
+        let names: BTreeSet<&str> = ctx.customers().map(|(_, c, _)| c.name.as_str()).collect();
+        let owned_ids: BTreeSet<&str> = owned_ecs
+            .values()
+            .filter_map(|r| r.vendor_id.as_deref())
+            .collect();
         for listed in self.list_ecs().await? {
             let managed = names.contains(listed.row.name.as_str())
                 || owned_ids.contains(listed.row.id.as_str());
@@ -173,11 +204,19 @@ impl Ruckus {
                 view,
             });
         }
+        Ok(())
+    }
 
-        // Owned tenants the list did not show: created by a run whose activity had
-        // not finished, not yet in the query's index, or gone.
-        let mut in_flight: BTreeMap<String, (String, Option<String>)> = BTreeMap::new();
-        for (address, record) in &owned_ecs {
+    /// Owned tenants the list did not show (created by a run whose activity had
+    /// not finished, not yet in the query's index, or gone) and open creates of
+    /// the journal: those with a request id to look up, the rest noted.
+    async fn in_flight(
+        &self,
+        snap: &mut Snapshot,
+        owned_ecs: &OwnedEcs<'_>,
+    ) -> Result<InFlight, ProviderError> {
+        let mut in_flight = InFlight::new();
+        for (address, record) in owned_ecs {
             let Some(id) = record.vendor_id.as_deref() else {
                 continue;
             };
@@ -186,25 +225,21 @@ impl Ruckus {
             }
             match record.facts.get("request_id").and_then(Value::as_str) {
                 Some(rid) => {
-                    in_flight.insert(address.to_string(), (rid.to_string(), Some(id.to_string())));
+                    in_flight.insert((*address).clone(), (rid.to_string(), Some(id.to_string())));
                 }
-                None => self.look_up_owned(&mut snap, id).await?,
+                None => self.look_up_owned(snap, id).await?,
             }
         }
         for (_, entry) in self.store.journal()? {
-            if entry.provider != self.key
-                || entry.action != "create"
-                || entry.status != JournalStatus::Pending
-                || !entry.address.starts_with("customer.")
-            {
+            let Some(address) = journal_customer(&entry, &self.key, "create") else {
                 continue;
-            }
-            snap.journaled.insert(entry.address.clone());
+            };
+            snap.journaled.insert(address.clone());
             let known = owned_ecs
-                .get(entry.address.as_str())
+                .get(&address)
                 .and_then(|r| r.vendor_id.as_deref())
                 .is_some_and(|id| snap.ec(id).is_some());
-            if known || in_flight.contains_key(&entry.address) {
+            if known || in_flight.contains_key(&address) {
                 continue;
             }
             let detail = entry
@@ -214,14 +249,23 @@ impl Ruckus {
                 .and_then(|d| request_of(&d));
             match detail {
                 Some(req) => {
-                    in_flight.insert(entry.address.clone(), req);
+                    in_flight.insert(address, req);
                 }
                 None => {
-                    snap.unanswered
-                        .insert(entry.address.clone(), entry.started_at);
+                    snap.unanswered.insert(address, entry.started_at);
                 }
             }
         }
+        Ok(in_flight)
+    }
+
+    /// One look at each in-flight create's activity: pending or failed creates
+    /// are noted for the apply; a finished one shows as its tenant.
+    async fn check_in_flight(
+        &self,
+        snap: &mut Snapshot,
+        in_flight: InFlight,
+    ) -> Result<(), ProviderError> {
         for (address, (rid, tid)) in in_flight {
             let status = self.activity(&rid).await?;
             let pending = |failed: Option<String>| PendingCreate {
@@ -239,7 +283,7 @@ impl Ruckus {
                 Some(ActivityStatus::Success) | None => {
                     // Done (or the activity is unknown): the tenant tells.
                     if let Some(id) = &tid {
-                        self.look_up_owned(&mut snap, id).await?;
+                        self.look_up_owned(snap, id).await?;
                     }
                     if tid.as_ref().is_none_or(|id| snap.ec(id).is_none()) && status.is_none() {
                         snap.pending.insert(
@@ -252,17 +296,7 @@ impl Ruckus {
                 }
             }
         }
-
-        self.read_doubtful_invitations(&mut snap, desired, &owned_ecs)
-            .await?;
-
-        let partners_wanted = desired.partners.values().any(|p| p.provider == self.key)
-            || owned.iter().any(|(a, r)| mine(a, r, "partner."));
-        if partners_wanted {
-            self.read_partners(&mut snap, desired, owned).await?;
-        }
-        snap.calls = self.calls() - start;
-        Ok(snap)
+        Ok(())
     }
 
     /// Invitations an earlier run posted without seeing the answer (fact
@@ -271,45 +305,41 @@ impl Ruckus {
     async fn read_doubtful_invitations(
         &self,
         snap: &mut Snapshot,
-        desired: &Desired,
-        owned_ecs: &BTreeMap<&str, &OwnedRecord>,
+        ctx: Ctx<'_, Ruckus>,
+        owned_ecs: &OwnedEcs<'_>,
     ) -> Result<(), ProviderError> {
-        let mut doubtful: BTreeMap<String, String> = BTreeMap::new();
+        let mut doubtful: BTreeMap<Address, String> = BTreeMap::new();
         for (address, record) in owned_ecs {
             if let Some(email) = record.facts.get(INVITING).and_then(Value::as_str) {
-                doubtful.insert(address.to_string(), email.to_string());
+                doubtful.insert((*address).clone(), email.to_string());
             }
         }
         for (_, entry) in self.store.journal()? {
-            let Some(record) = owned_ecs.get(entry.address.as_str()) else {
+            let Some(address) = journal_customer(&entry, &self.key, INVITE) else {
                 continue;
             };
-            if entry.provider != self.key
-                || entry.action != INVITE
-                || entry.status != JournalStatus::Pending
-                || doubtful.contains_key(&entry.address)
-            {
+            let Some(record) = owned_ecs.get(&address) else {
+                continue;
+            };
+            if doubtful.contains_key(&address) {
                 continue;
             }
             // Older entries name no email: the declared administrator's.
             let declared = || {
-                let key = entry.address.strip_prefix("customer.")?;
-                match &desired.customers.get(key)?.spec {
-                    crate::model::CustomerSpec::Ruckus(r) => Some(r.admin.as_ref()?.email.clone()),
-                    _ => None,
-                }
+                let admin = ctx.spec.customers.get(address.key())?.admin.as_ref()?;
+                Some(admin.email.clone())
             };
             // Killed after recording whom it invited, before closing the entry: proven.
             let recorded = record.facts.get(INVITED).and_then(Value::as_str);
             if let Some(email) = entry.natural_key.clone().or_else(declared)
                 && Some(email.as_str()) != recorded
             {
-                doubtful.insert(entry.address.clone(), email);
+                doubtful.insert(address, email);
             }
         }
         for (address, email) in doubtful {
             let Some(id) = owned_ecs
-                .get(address.as_str())
+                .get(&address)
                 .and_then(|r| r.vendor_id.as_deref())
                 .filter(|id| snap.ec(id).is_some())
             else {
@@ -357,15 +387,11 @@ impl Ruckus {
         Ok(())
     }
 
-    /// Tech partners, and the assignments of the declared and owned ones.
-    async fn read_partners(
-        &self,
-        snap: &mut Snapshot,
-        desired: &Desired,
-        owned: &BTreeMap<String, OwnedRecord>,
-    ) -> Result<(), ProviderError> {
-        let rows = self.query_partners().await?;
-        snap.partners = rows
+    /// Every tech partner (integrators and installers), without assignments.
+    pub async fn tech_partners(&self) -> Result<Vec<LivePartner>, ProviderError> {
+        Ok(self
+            .query_partners()
+            .await?
             .into_iter()
             .filter_map(|r| {
                 let t = r.tenant_type.clone()?;
@@ -376,11 +402,38 @@ impl Ruckus {
                     assigned: None,
                 })
             })
-            .collect();
+            .collect())
+    }
+
+    /// Reads the assignment of each partner in `reads` (id → delegation type).
+    pub async fn read_assignments(
+        &self,
+        partners: &mut [LivePartner],
+        reads: BTreeMap<String, String>,
+    ) -> Result<(), ProviderError> {
+        for (id, dtype) in reads {
+            let ecs = self.partner_ecs(&id, &dtype).await?;
+            if let Some(p) = partners.iter_mut().find(|p| p.id == id) {
+                p.assigned = Some(Assigned {
+                    delegation_type: dtype,
+                    ecs,
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// Tech partners, and the assignments of the declared and owned ones.
+    async fn read_partners(
+        &self,
+        snap: &mut Snapshot,
+        ctx: Ctx<'_, Ruckus>,
+    ) -> Result<(), ProviderError> {
+        snap.partners = self.tech_partners().await?;
         // Partner id → the delegation type to read it with.
         let mut reads: BTreeMap<String, String> = BTreeMap::new();
-        for p in desired.partners.values().filter(|p| p.provider == self.key) {
-            let role = p.role.map(|r| r.vendor_name());
+        for p in ctx.partners() {
+            let role = p.role.as_deref().and_then(partner_type);
             let found: Vec<&LivePartner> = snap
                 .partners
                 .iter()
@@ -390,8 +443,8 @@ impl Ruckus {
                 reads.insert(one.id.clone(), one.tenant_type.clone());
             }
         }
-        for (address, r) in owned {
-            if r.provider != self.key || !address.starts_with("partner.") {
+        for (address, r) in ctx.owned() {
+            if !matches!(address, Address::Partner(_)) {
                 continue;
             }
             let Some(live) = r
@@ -409,15 +462,6 @@ impl Ruckus {
                 .to_string();
             reads.entry(live.id.clone()).or_insert(dtype);
         }
-        for (id, dtype) in reads {
-            let ecs = self.partner_ecs(&id, &dtype).await?;
-            if let Some(p) = snap.partners.iter_mut().find(|p| p.id == id) {
-                p.assigned = Some(Assigned {
-                    delegation_type: dtype,
-                    ecs,
-                });
-            }
-        }
-        Ok(())
+        self.read_assignments(&mut snap.partners, reads).await
     }
 }

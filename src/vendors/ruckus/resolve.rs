@@ -8,19 +8,21 @@
 //! when a resend is asked for, `invitation`. Partner fields: `name` and
 //! `customers` (the keys of the managed customers in the partner's list;
 //! undeclared tenants in the list are left there and reported as notes).
+//! A partner's `role` (`integrator`, `installer`) is its tenant type
+//! (`MSP_INTEGRATOR`, `MSP_INSTALLER`).
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::{Value, json};
 
+use super::Ruckus;
+use super::model::{RuckusCustomer, partner_type};
 use super::refresh::{LiveEc, Snapshot};
 use super::wire::day_of;
+use crate::address::Address;
 use crate::diff::{Fields, Kind, Record, Unmanaged};
-use crate::model::{Customer, Desired, RuckusCustomer};
-use crate::providers::{
-    PlanOptions, Resolved, customer_address, partner_address, unmanaged_address,
-};
-use crate::state::OwnedRecord;
+use crate::model::{Customer, Partner};
+use crate::vendor::{Ctx, Resolved};
 
 /// Live `invitation` value when mspform sent the invitation.
 pub const SENT: &str = "sent";
@@ -29,11 +31,9 @@ pub const NOT_SENT: &str = "not sent by mspform";
 /// Desired `invitation` value when `--resend-invitation` names the customer.
 pub const RESEND: &str = "resend";
 
-fn ruckus(c: &Customer) -> Option<&RuckusCustomer> {
-    match &c.spec {
-        crate::model::CustomerSpec::Ruckus(r) => Some(r),
-        _ => None,
-    }
+/// The declared customers of this provider, by key.
+pub fn declared<'a>(ctx: Ctx<'a, Ruckus>) -> BTreeMap<&'a str, (&'a Customer, &'a RuckusCustomer)> {
+    ctx.customers().map(|(k, c, r)| (k, (c, r))).collect()
 }
 
 /// An optional vendor string as a field value: blank is absent (`null`).
@@ -101,33 +101,23 @@ pub fn desired_fields(c: &Customer, r: &RuckusCustomer) -> Fields {
     fields
 }
 
-pub fn resolve(
-    provider: &str,
-    desired: &Desired,
+/// Live tenant id → declared customer key: by owned vendor id first, then by
+/// exact name (several tenants of one name are a plan error: never guess).
+fn match_customers(
+    ctx: Ctx<'_, Ruckus>,
     snap: &Snapshot,
-    owned: &BTreeMap<String, OwnedRecord>,
-    options: &PlanOptions,
-) -> Resolved {
-    let mut out = Resolved::default();
-    let customers: BTreeMap<&str, (&Customer, &RuckusCustomer)> = desired
-        .customers
-        .iter()
-        .filter(|(_, c)| c.provider == provider)
-        .filter_map(|(k, c)| Some((k.as_str(), (c, ruckus(c)?))))
-        .collect();
-
-    // Customers: by owned vendor id first, then by exact name.
+    out: &mut Resolved,
+) -> BTreeMap<String, String> {
     let mut key_of_id: BTreeMap<String, String> = BTreeMap::new();
-    for (address, record) in owned {
-        if record.provider == provider
-            && let Some(key) = address.strip_prefix("customer.")
+    for (address, record) in ctx.owned() {
+        if let Address::Customer(key) = address
             && let Some(id) = &record.vendor_id
             && snap.ec(id).is_some()
         {
-            key_of_id.insert(id.clone(), key.to_string());
+            key_of_id.insert(id.clone(), key.clone());
         }
     }
-    for (key, (c, _)) in &customers {
+    for (key, (c, _)) in declared(ctx) {
         if key_of_id.values().any(|k| k == key) {
             continue;
         }
@@ -149,58 +139,73 @@ pub fn resolve(
             )),
         }
     }
+    key_of_id
+}
+
+/// The live record of a managed tenant: what the vendor shows, the email
+/// mspform invited (write-only at the vendor) and, when a resend is asked
+/// for, whether an invitation was sent.
+fn managed_fields(ctx: Ctx<'_, Ruckus>, snap: &Snapshot, ec: &LiveEc, address: &Address) -> Fields {
+    let mut fields = live_fields(ec);
+    let mine = ctx.owned.get(address).filter(|r| r.provider == ctx.key);
+    // An invitation whose answer was lost counts as sent: never sent twice blindly.
+    let invited = snap
+        .invites
+        .get(address)
+        .filter(|_| mine.is_some())
+        .map(|p| p.email.as_str())
+        .or_else(|| {
+            mine.and_then(|r| r.facts.get("invited"))
+                .and_then(Value::as_str)
+        });
+    let admin = ctx
+        .spec
+        .customers
+        .get(address.key())
+        .and_then(|r| r.admin.as_ref());
+    let admin_email = match (mine, admin) {
+        (Some(_), _) => invited.map_or(Value::Null, |e| json!(e)),
+        // Adopted tenants are not invited: their administrator is whoever
+        // already is; the declared email is recorded when adopting.
+        (None, Some(a)) => json!(a.email),
+        (None, None) => Value::Null,
+    };
+    fields.insert("admin_email".into(), admin_email);
+    if ctx.options.resend_invitations.contains(address) {
+        let sent = if invited.is_some() { SENT } else { NOT_SENT };
+        fields.insert("invitation".into(), json!(sent));
+    }
+    fields
+}
+
+pub fn resolve(ctx: Ctx<'_, Ruckus>, snap: &Snapshot) -> Resolved {
+    let provider = ctx.key;
+    let mut out = Resolved::default();
+    let key_of_id = match_customers(ctx, snap, &mut out);
 
     for ec in &snap.ecs {
         let Some(key) = key_of_id.get(&ec.id) else {
             // Unmanaged: reported by the diff (deleted only with `ownership = "exclusive"`).
-            let address = unmanaged_address("customer", &ec.name);
+            let address = Address::unmanaged(Kind::Customer, &ec.name);
             out.ids.insert(address.clone(), ec.id.clone());
             out.live.insert(
                 address.clone(),
-                record(provider, Kind::Customer, &address, live_fields(ec)),
+                Record::new(address, provider, live_fields(ec)),
             );
             continue;
         };
-        let address = customer_address(key);
+        let address = Address::customer(key);
         out.managed_customers.insert(ec.id.clone());
         out.ids.insert(address.clone(), ec.id.clone());
-        let mut fields = live_fields(ec);
-        let mine = owned.get(&address).filter(|r| r.provider == provider);
-        // An invitation whose answer was lost counts as sent: never sent twice blindly.
-        let invited = snap
-            .invites
-            .get(&address)
-            .filter(|_| mine.is_some())
-            .map(|p| p.email.as_str())
-            .or_else(|| {
-                mine.and_then(|r| r.facts.get("invited"))
-                    .and_then(Value::as_str)
-            });
-        let admin = customers
-            .get(key.as_str())
-            .and_then(|(_, r)| r.admin.as_ref());
-        let admin_email = match (mine, admin) {
-            (Some(_), _) => invited.map_or(Value::Null, |e| json!(e)),
-            // Adopted tenants are not invited: their administrator is whoever
-            // already is; the declared email is recorded when adopting.
-            (None, Some(a)) => json!(a.email),
-            (None, None) => Value::Null,
-        };
-        fields.insert("admin_email".into(), admin_email);
-        if options.resend_invitations.contains(&address) {
-            let sent = if invited.is_some() { SENT } else { NOT_SENT };
-            fields.insert("invitation".into(), json!(sent));
-        }
-        out.live.insert(
-            address.clone(),
-            record(provider, Kind::Customer, &address, fields),
-        );
+        let fields = managed_fields(ctx, snap, ec, &address);
+        out.live
+            .insert(address.clone(), Record::new(address, provider, fields));
     }
 
-    for (key, (c, r)) in &customers {
-        let address = customer_address(key);
+    for (key, (c, r)) in declared(ctx) {
+        let address = Address::customer(key);
         let mut fields = desired_fields(c, r);
-        if options.resend_invitations.contains(&address) {
+        if ctx.options.resend_invitations.contains(&address) {
             match &r.admin {
                 None => out.errors.push(format!(
                     "{address}: an invitation can only be sent again to a declared administrator; add admin = {{ email = \"…\" }} to the customer"
@@ -212,20 +217,102 @@ pub fn resolve(
                 Some(_) => {}
             }
         }
-        out.desired
-            .push(record(provider, Kind::Customer, &address, fields));
+        out.desired.push(Record::new(address, provider, fields));
     }
 
-    partners(provider, desired, snap, owned, &key_of_id, &mut out);
+    partners(ctx, snap, &key_of_id, &mut out);
     out
 }
 
-fn record(provider: &str, kind: Kind, address: &str, fields: Fields) -> Record {
-    Record {
-        address: address.to_string(),
-        kind,
-        provider: provider.to_string(),
-        fields,
+/// The live record of a tech partner as `address`: its name and the keys of
+/// the managed customers in its list; the other tenants there are notes.
+fn live_partner(
+    provider: &str,
+    snap: &Snapshot,
+    key_of_id: &BTreeMap<String, String>,
+    address: &Address,
+    id: &str,
+    out: &mut Resolved,
+) {
+    let Some(p) = snap.partners.iter().find(|p| p.id == id) else {
+        return;
+    };
+    let Some(assigned) = &p.assigned else {
+        return;
+    };
+    let mut keys: Vec<String> = Vec::new();
+    for ec in &assigned.ecs {
+        match key_of_id.get(ec) {
+            Some(k) => keys.push(k.clone()),
+            None => {
+                let name = snap.ec(ec).map_or(ec.as_str(), |e| e.name.as_str());
+                out.notes.push(Unmanaged {
+                    address: Address::unmanaged_in(address.clone(), Kind::Customer, name),
+                    kind: Kind::Partner,
+                    provider: provider.to_string(),
+                });
+            }
+        }
+    }
+    keys.sort();
+    keys.dedup();
+    let fields = BTreeMap::from([
+        ("name".to_string(), json!(p.name)),
+        ("customers".to_string(), json!(keys)),
+    ]);
+    out.ids.insert(address.clone(), p.id.clone());
+    out.live.insert(
+        address.clone(),
+        Record::new(address.clone(), provider, fields),
+    );
+}
+
+/// The live tech partner a declared one names (exact name, and role when
+/// given), or the plan error saying why there is none.
+fn find_partner<'a>(snap: &'a Snapshot, p: &Partner, address: &Address) -> Result<&'a str, String> {
+    let role = p.role.as_deref().and_then(partner_type);
+    let named: Vec<_> = snap.partners.iter().filter(|l| l.name == p.name).collect();
+    let found: Vec<_> = named
+        .iter()
+        .filter(|l| role.is_none_or(|r| r == l.tenant_type))
+        .collect();
+    match found.as_slice() {
+        [one] => Ok(one.id.as_str()),
+        [] if named.is_empty() => {
+            let known: Vec<String> = snap
+                .partners
+                .iter()
+                .map(|l| format!("{:?} ({})", l.name, l.tenant_type))
+                .collect();
+            Err(format!(
+                "{address}: no RUCKUS One tech partner is named {:?}; tech partners of this MSP: {}. Check `name` (exact, case-sensitive)",
+                p.name,
+                if known.is_empty() {
+                    "none".to_string()
+                } else {
+                    known.join(", ")
+                }
+            ))
+        }
+        [] => Err(format!(
+            "{address}: tech partner {:?} is {}, not {}; fix `role` or remove it",
+            p.name,
+            named
+                .iter()
+                .map(|l| l.tenant_type.as_str())
+                .collect::<Vec<_>>()
+                .join(" and "),
+            role.unwrap_or_default()
+        )),
+        many => Err(format!(
+            "{address}: {} tech partners are named {:?} ({}); add `role` to pick one, or rename one in the portal",
+            many.len(),
+            p.name,
+            many.iter()
+                .map(|l| format!("{} {}", l.id, l.tenant_type))
+                .collect::<Vec<_>>()
+                .join(", ")
+        )),
     }
 }
 
@@ -233,125 +320,41 @@ fn record(provider: &str, kind: Kind, address: &str, fields: Fields) -> Record {
 /// undeclared ones by their recorded id, so that what mspform assigned can be
 /// taken back.
 fn partners(
-    provider: &str,
-    desired: &Desired,
+    ctx: Ctx<'_, Ruckus>,
     snap: &Snapshot,
-    owned: &BTreeMap<String, OwnedRecord>,
     key_of_id: &BTreeMap<String, String>,
     out: &mut Resolved,
 ) {
-    let mut claimed: BTreeMap<String, String> = BTreeMap::new();
-    let live_partner = |address: &str, id: &str, out: &mut Resolved| {
-        let Some(p) = snap.partners.iter().find(|p| p.id == id) else {
-            return;
-        };
-        let Some(assigned) = &p.assigned else {
-            return;
-        };
-        let mut keys: Vec<String> = Vec::new();
-        for ec in &assigned.ecs {
-            match key_of_id.get(ec) {
-                Some(k) => keys.push(k.clone()),
-                None => {
-                    let name = snap.ec(ec).map_or(ec.as_str(), |e| e.name.as_str());
-                    out.notes.push(Unmanaged {
-                        address: format!("{address}/{}", unmanaged_address("customer", name)),
-                        kind: Kind::Partner,
-                        provider: provider.to_string(),
-                    });
-                }
-            }
+    let provider = ctx.key;
+    let mut claimed: BTreeMap<String, Address> = BTreeMap::new();
+    for p in ctx.partners() {
+        let address = Address::partner(&p.key);
+        match find_partner(snap, p, &address) {
+            Err(e) => out.errors.push(e),
+            Ok(id) => match claimed.insert(id.to_string(), address.clone()) {
+                Some(other) => out.errors.push(format!(
+                    "{address}: tech partner {:?} is already declared as {other}; declare each tech partner once",
+                    p.name
+                )),
+                None => live_partner(provider, snap, key_of_id, &address, id, out),
+            },
         }
-        keys.sort();
-        keys.dedup();
         let fields = BTreeMap::from([
             ("name".to_string(), json!(p.name)),
-            ("customers".to_string(), json!(keys)),
+            ("customers".to_string(), json!(p.customers)),
         ]);
-        out.ids.insert(address.to_string(), p.id.clone());
-        out.live.insert(
-            address.to_string(),
-            record(provider, Kind::Partner, address, fields),
-        );
-    };
-
-    for (key, p) in desired
-        .partners
-        .iter()
-        .filter(|(_, p)| p.provider == provider)
-    {
-        let address = partner_address(key);
-        let role = p.role.map(|r| r.vendor_name());
-        let named: Vec<_> = snap.partners.iter().filter(|l| l.name == p.name).collect();
-        let found: Vec<_> = named
-            .iter()
-            .filter(|l| role.is_none_or(|r| r == l.tenant_type))
-            .collect();
-        match found.as_slice() {
-            [] if named.is_empty() => {
-                let known: Vec<String> = snap
-                    .partners
-                    .iter()
-                    .map(|l| format!("{:?} ({})", l.name, l.tenant_type))
-                    .collect();
-                out.errors.push(format!(
-                    "{address}: no RUCKUS One tech partner is named {:?}; tech partners of this MSP: {}. Check `name` (exact, case-sensitive)",
-                    p.name,
-                    if known.is_empty() { "none".to_string() } else { known.join(", ") }
-                ));
-            }
-            [] => out.errors.push(format!(
-                "{address}: tech partner {:?} is {}, not {}; fix `role` or remove it",
-                p.name,
-                named.iter().map(|l| l.tenant_type.as_str()).collect::<Vec<_>>().join(" and "),
-                role.unwrap_or_default()
-            )),
-            [one] => {
-                if let Some(other) = claimed.insert(one.id.clone(), address.clone()) {
-                    out.errors.push(format!(
-                        "{address}: tech partner {:?} is already declared as {other}; declare each tech partner once",
-                        p.name
-                    ));
-                    continue;
-                }
-                live_partner(&address, &one.id, out);
-            }
-            many => out.errors.push(format!(
-                "{address}: {} tech partners are named {:?} ({}); add `role` to pick one, or rename one in the portal",
-                many.len(),
-                p.name,
-                many.iter()
-                    .map(|l| format!("{} {}", l.id, l.tenant_type))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            )),
-        }
-        let customers: Vec<&String> = p.customers.iter().collect();
-        out.desired.push(record(
-            provider,
-            Kind::Partner,
-            &address,
-            BTreeMap::from([
-                ("name".to_string(), json!(p.name)),
-                ("customers".to_string(), json!(customers)),
-            ]),
-        ));
+        out.desired.push(Record::new(address, provider, fields));
     }
 
-    let declared: BTreeSet<String> = desired
-        .partners
-        .keys()
-        .map(|k| partner_address(k))
-        .collect();
-    for (address, r) in owned {
-        if r.provider != provider || !address.starts_with("partner.") || declared.contains(address)
-        {
+    let declared: BTreeSet<Address> = ctx.partners().map(|p| Address::partner(&p.key)).collect();
+    for (address, r) in ctx.owned() {
+        if !matches!(address, Address::Partner(_)) || declared.contains(address) {
             continue;
         }
         if let Some(id) = &r.vendor_id
             && !claimed.contains_key(id)
         {
-            live_partner(address, id, out);
+            live_partner(provider, snap, key_of_id, address, id, out);
         }
     }
 }

@@ -5,17 +5,19 @@
 //! activity is pending resumes it next time instead of creating again.
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
+use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use super::Ruckus;
+use super::Client;
 use super::api::Settled;
-use super::steps::{RuckusStep, StepOp};
+use super::steps::{NewTenant, RuckusStep, StepOp};
 use super::wire::Accepted;
-use crate::providers::http::{ProviderError, WriteCtx};
-use crate::state::{JournalStatus, OwnedRecord, StateStore, now_unix};
+use crate::address::Address;
+use crate::state::{JournalStatus, now_unix};
+use crate::vendor::Ledger;
+use crate::vendor::http::ProviderError;
 
 /// Fact of an owned customer: the administrator email mspform invited.
 pub const INVITED: &str = "invited";
@@ -34,124 +36,75 @@ pub struct Posted {
     pub found: bool,
 }
 
-/// What steps share during one apply.
+/// What steps share during one apply: state (through the Ledger, which also
+/// holds the ids learned as creates succeed and the Ctrl-C flag) and what each
+/// create batch answered for its tenants.
 pub struct RunEnv {
-    pub store: Arc<dyn StateStore>,
-    /// Address → vendor id; grows as creates succeed.
-    pub ids: BTreeMap<String, String>,
+    pub ledger: Ledger,
     /// Customer address → the batch's answer for it, or why it failed.
-    pub posted: BTreeMap<String, Result<Posted, String>>,
+    posted: Mutex<BTreeMap<Address, Result<Posted, String>>>,
 }
 
 impl RunEnv {
-    pub fn new(store: Arc<dyn StateStore>, ids: BTreeMap<String, String>) -> RunEnv {
+    pub fn new(ledger: Ledger) -> RunEnv {
         RunEnv {
-            store,
-            ids,
-            posted: BTreeMap::new(),
+            ledger,
+            posted: Mutex::new(BTreeMap::new()),
         }
     }
 
-    pub(super) fn ctx(&self, address: &str, action: &str) -> WriteCtx {
-        WriteCtx {
-            store: self.store.clone(),
-            address: address.to_string(),
-            action: action.to_string(),
-            natural_key: None,
-        }
+    fn posted_map(&self) -> MutexGuard<'_, BTreeMap<Address, Result<Posted, String>>> {
+        self.posted.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Open (pending) create journal entries of an address.
-    pub(super) fn open_creates(&self, address: &str) -> Result<Vec<u64>, ProviderError> {
-        Ok(self
-            .store
-            .journal()?
-            .into_iter()
-            .filter(|(_, e)| {
-                e.address == address && e.action == "create" && e.status == JournalStatus::Pending
-            })
-            .map(|(id, _)| id)
-            .collect())
+    /// What the batch answered for a tenant (`None`: it was not posted in this run).
+    pub(super) fn posted(&self, address: &Address) -> Option<Result<Posted, String>> {
+        self.posted_map().get(address).cloned()
+    }
+
+    pub(super) fn set_posted(&self, address: &Address, posted: Result<Posted, String>) {
+        self.posted_map().insert(address.clone(), posted);
     }
 
     /// Ends every open create entry of an address.
     pub(super) fn close_creates(
         &self,
-        address: &str,
+        address: &Address,
         status: JournalStatus,
         detail: &str,
     ) -> Result<(), ProviderError> {
-        for id in self.open_creates(address)? {
-            self.store
-                .journal_finish(id, status, Some(detail.to_string()))?;
-        }
-        Ok(())
+        self.ledger.close(address, Some("create"), status, detail)
     }
 
-    /// Records ownership (keeping `since` of an existing record) and settles the
-    /// address's journal entries.
+    /// Records ownership (keeping `since` of an existing record), remembers the
+    /// id and settles the address's journal entries.
     pub(super) fn own(
         &self,
-        provider: &str,
-        address: &str,
+        address: &Address,
         vendor_id: &str,
         origin: &str,
         facts: BTreeMap<String, Value>,
     ) -> Result<(), ProviderError> {
-        let since = self
-            .store
-            .get_owned(address)?
-            .filter(|r| r.vendor_id.as_deref() == Some(vendor_id))
-            .map_or_else(now_unix, |r| r.since);
-        self.store.put_owned(
-            address,
-            &OwnedRecord {
-                provider: provider.to_string(),
-                vendor_id: Some(vendor_id.to_string()),
-                parent_id: None,
-                since,
-                origin: origin.to_string(),
-                facts,
-            },
-        )?;
-        for (id, entry) in self.store.journal()? {
-            if entry.address == address
-                && matches!(
-                    entry.status,
-                    JournalStatus::Pending | JournalStatus::Succeeded
-                )
-            {
-                self.store.journal_finish(
-                    id,
-                    JournalStatus::Settled,
-                    Some("object recorded as owned".into()),
-                )?;
-            }
-        }
-        Ok(())
+        self.ledger
+            .own(address, Some(vendor_id), None, origin, facts)
     }
 
     /// Changes the facts of an owned record (creating an adopted record when
     /// missing) and writes it (flushed).
     fn facts(
         &self,
-        provider: &str,
-        address: &str,
+        address: &Address,
         vendor_id: &str,
         change: impl FnOnce(&mut BTreeMap<String, Value>),
     ) -> Result<(), ProviderError> {
-        let mut record = self.store.get_owned(address)?.unwrap_or(OwnedRecord {
-            provider: provider.to_string(),
-            vendor_id: Some(vendor_id.to_string()),
-            parent_id: None,
-            since: now_unix(),
-            origin: "adopted".into(),
-            facts: BTreeMap::new(),
-        });
-        change(&mut record.facts);
-        record.facts.remove("request_id");
-        self.store.put_owned(address, &record)?;
-        Ok(())
+        self.ledger.update(
+            address,
+            || self.ledger.fresh(Some(vendor_id), None, "adopted"),
+            |record| {
+                change(&mut record.facts);
+                record.facts.remove("request_id");
+            },
+        )
     }
 
     /// Records, before the invitation is posted, that it is about to be: a run
@@ -159,12 +112,11 @@ impl RunEnv {
     /// by reading the EC's administrators instead of sending it again.
     pub(super) fn inviting(
         &self,
-        provider: &str,
-        address: &str,
+        address: &Address,
         vendor_id: &str,
         email: &str,
     ) -> Result<(), ProviderError> {
-        self.facts(provider, address, vendor_id, |f| {
+        self.facts(address, vendor_id, |f| {
             f.insert(INVITING.to_string(), json!(email));
         })
     }
@@ -172,11 +124,10 @@ impl RunEnv {
     /// Drops the intent of an invitation that certainly did not go out.
     pub(super) fn not_inviting(
         &self,
-        provider: &str,
-        address: &str,
+        address: &Address,
         vendor_id: &str,
     ) -> Result<(), ProviderError> {
-        self.facts(provider, address, vendor_id, |f| {
+        self.facts(address, vendor_id, |f| {
             f.remove(INVITING);
         })
     }
@@ -184,12 +135,11 @@ impl RunEnv {
     /// Records whom mspform invited; no invitation is in doubt any more.
     pub(super) fn invited(
         &self,
-        provider: &str,
-        address: &str,
+        address: &Address,
         vendor_id: &str,
         email: &str,
     ) -> Result<(), ProviderError> {
-        self.facts(provider, address, vendor_id, |f| {
+        self.facts(address, vendor_id, |f| {
             f.insert(INVITED.to_string(), json!(email));
             f.remove(INVITING);
         })
@@ -198,40 +148,28 @@ impl RunEnv {
     /// Ends the open invitation journal entries of an address.
     pub(super) fn close_invites(
         &self,
-        address: &str,
+        address: &Address,
         status: JournalStatus,
         detail: &str,
     ) -> Result<(), ProviderError> {
-        for (id, e) in self.store.journal()? {
-            if e.address == address && e.action == INVITE && e.status == JournalStatus::Pending {
-                self.store
-                    .journal_finish(id, status, Some(detail.to_string()))?;
-            }
-        }
-        Ok(())
+        self.ledger.close(address, Some(INVITE), status, detail)
     }
 }
 
-impl Ruckus {
-    pub(super) fn id_of(&self, env: &RunEnv, address: &str) -> Result<String, ProviderError> {
-        env.ids
-            .get(address)
-            .cloned()
-            .ok_or_else(|| self.other(format!("no RUCKUS One id known for {address}")))
-    }
-
+impl Client {
     /// Waits for the activity of an accepted write; `Ok` on SUCCESS (or when the
     /// write answered without a request id: synchronous).
     pub(super) async fn settle(
         &self,
-        address: &str,
+        env: &RunEnv,
+        address: &Address,
         call: &str,
         accepted: &Accepted,
     ) -> Result<(), ProviderError> {
         let Some(rid) = &accepted.request_id else {
             return Ok(());
         };
-        match self.await_activity(rid).await? {
+        match self.await_activity(rid, env.ledger.stop()).await? {
             Settled::Success => Ok(()),
             Settled::Fail(m) => Err(self.other(format!(
                 "{address}: {call} was accepted but its activity {rid} ended in FAIL: {m}"
@@ -247,58 +185,9 @@ impl Ruckus {
     }
 
     /// Runs one step. State is updated (and flushed) as each part succeeds.
-    pub async fn run_step(&self, step: &RuckusStep, env: &mut RunEnv) -> Result<(), ProviderError> {
+    pub async fn run_step(&self, step: &RuckusStep, env: &RunEnv) -> Result<(), ProviderError> {
         match &step.op {
-            StepOp::CreateBatch { tenants } => {
-                let mut to_post = Vec::new();
-                for t in tenants {
-                    if let Some(sent_at) = t.unanswered_since {
-                        tracing::info!(provider = %self.key, address = %t.address, "an earlier run's create got no answer; looking for the tenant first");
-                        // Its activity cannot run longer than the timeout after it was sent.
-                        let left = (sent_at + self.settings.activity_timeout_secs)
-                            .saturating_sub(now_unix());
-                        if let Some(id) = self
-                            .wait_for_names(
-                                std::slice::from_ref(&t.name),
-                                Duration::from_secs(left),
-                            )
-                            .await?
-                            .remove(&t.name)
-                        {
-                            env.posted.insert(
-                                t.address.clone(),
-                                Ok(Posted {
-                                    request_id: None,
-                                    tenant_id: Some(id),
-                                    found: true,
-                                }),
-                            );
-                            continue;
-                        }
-                    }
-                    to_post.push(t.clone());
-                }
-                if !to_post.is_empty() {
-                    self.post_batch(&to_post, env, true).await?;
-                }
-                let errors: Vec<&String> = tenants
-                    .iter()
-                    .filter_map(|t| env.posted.get(&t.address).and_then(|p| p.as_ref().err()))
-                    .collect();
-                if errors.len() == tenants.len() && !errors.is_empty() {
-                    // Nothing went through: say why once, here.
-                    let mut unique: Vec<&String> = errors.clone();
-                    unique.dedup();
-                    return Err(self.other(
-                        unique
-                            .iter()
-                            .map(|s| s.as_str())
-                            .collect::<Vec<_>>()
-                            .join("; "),
-                    ));
-                }
-                Ok(())
-            }
+            StepOp::CreateBatch { tenants } => self.run_batch(tenants, env).await,
             StepOp::AwaitCreate { tenant, resume } => {
                 self.await_create(tenant, resume.as_ref(), env).await
             }
@@ -308,28 +197,15 @@ impl Ruckus {
                 admin,
                 ours,
             } => {
-                let id = self.id_of(env, address)?;
-                // An earlier run's create whose answer was lost: it is ours, and
-                // its administrator was never invited.
-                if *ours {
-                    let mut facts = facts.clone();
-                    facts.remove("invited");
-                    env.own(&self.key, address, &id, "created", facts)?;
-                    if let Some(email) = admin {
-                        self.send_invitation(address, &id, email, false, env)
-                            .await?;
-                    }
-                    Ok(())
-                } else {
-                    env.own(&self.key, address, &id, "adopted", facts.clone())
-                }
+                self.run_adopt(env, address, facts, admin.as_deref(), *ours)
+                    .await
             }
             StepOp::Update { address, body } => {
-                let id = self.id_of(env, address)?;
+                let id = env.ledger.id(address)?;
                 let accepted = self
-                    .update_ec(&id, body, &env.ctx(address, "update"))
+                    .update_ec(&id, body, &env.ledger.write(address, "update", None))
                     .await?;
-                self.settle(address, &format!("PUT /tenants/{id}"), &accepted)
+                self.settle(env, address, &format!("PUT /tenants/{id}"), &accepted)
                     .await
             }
             StepOp::Invite {
@@ -337,28 +213,11 @@ impl Ruckus {
                 email,
                 resend,
             } => {
-                let id = self.id_of(env, address)?;
+                let id = env.ledger.id(address)?;
                 self.send_invitation(address, &id, email, *resend, env)
                     .await
             }
-            StepOp::Delete { address } => {
-                let id = self.id_of(env, address)?;
-                if let Some(accepted) = self.delete_ec(&id, &env.ctx(address, "delete")).await? {
-                    match self
-                        .settle(address, &format!("DELETE /tenants/{id}"), &accepted)
-                        .await
-                    {
-                        Ok(()) => {}
-                        // An unknown activity of a tenant that is gone is a finished delete.
-                        Err(e) if self.get_ec(&id).await?.is_none() => {
-                            tracing::info!(provider = %self.key, %address, error = %e, "the tenant is gone");
-                        }
-                        Err(e) => return Err(e),
-                    }
-                }
-                env.store.remove_owned(address)?;
-                Ok(())
-            }
+            StepOp::Delete { address } => self.run_delete(env, address).await,
             StepOp::Assign {
                 address,
                 delegation_type,
@@ -367,35 +226,151 @@ impl Ruckus {
                 patch,
                 release,
             } => {
-                let pid = self.id_of(env, address)?;
+                let pid = env.ledger.id(address)?;
                 if *patch {
-                    let mut list = keep.clone();
-                    for c in want {
-                        let id = self.id_of(env, c)?;
-                        if !list.contains(&id) {
-                            list.push(id);
-                        }
-                    }
-                    let accepted = self
-                        .assign_partner(&pid, delegation_type, &list, &env.ctx(address, "assign"))
-                        .await?;
-                    self.settle(address, &format!("PATCH /mspIntegrators/{pid}"), &accepted)
+                    self.run_assign(env, address, &pid, delegation_type, keep, want)
                         .await?;
                 }
                 if *release {
-                    env.store.remove_owned(address)?;
-                    Ok(())
+                    env.ledger.forget(address)
                 } else {
                     let facts =
                         BTreeMap::from([("delegation_type".to_string(), json!(delegation_type))]);
-                    env.own(&self.key, address, &pid, "adopted", facts)
+                    env.own(address, &pid, "adopted", facts)
                 }
             }
-            StepOp::Forget { address } => {
-                env.store.remove_owned(address)?;
-                Ok(())
-            }
+            StepOp::Forget { address } => env.ledger.forget(address),
             StepOp::Refuse { address, message } => Err(self.other(format!("{address}: {message}"))),
         }
+    }
+
+    /// Looks for the tenants an earlier run's unanswered create may have made,
+    /// then posts the others in one `POST /tenants`. Fails only when no tenant
+    /// of the batch went through (each tenant's own step says why otherwise).
+    async fn run_batch(&self, tenants: &[NewTenant], env: &RunEnv) -> Result<(), ProviderError> {
+        let mut to_post = Vec::new();
+        for t in tenants {
+            if let Some(sent_at) = t.unanswered_since {
+                tracing::info!(provider = %self.key, address = %t.address, "an earlier run's create got no answer; looking for the tenant first");
+                // Its activity cannot run longer than the timeout after it was sent.
+                let left =
+                    (sent_at + self.settings.activity_timeout_secs).saturating_sub(now_unix());
+                if let Some(id) = self
+                    .wait_for_names(
+                        std::slice::from_ref(&t.name),
+                        Duration::from_secs(left),
+                        env.ledger.stop(),
+                    )
+                    .await?
+                    .remove(&t.name)
+                {
+                    env.set_posted(
+                        &t.address,
+                        Ok(Posted {
+                            request_id: None,
+                            tenant_id: Some(id),
+                            found: true,
+                        }),
+                    );
+                    continue;
+                }
+            }
+            to_post.push(t.clone());
+        }
+        if !to_post.is_empty() {
+            self.post_batch(&to_post, env, true).await?;
+        }
+        let mut errors: Vec<String> = tenants
+            .iter()
+            .filter_map(|t| env.posted(&t.address).and_then(Result::err))
+            .collect();
+        if errors.len() == tenants.len() && !errors.is_empty() {
+            // Nothing went through: say why once, here.
+            errors.dedup();
+            return Err(self.other(errors.join("; ")));
+        }
+        Ok(())
+    }
+
+    /// Records ownership of a live tenant. An earlier run's create whose answer
+    /// was lost (`ours`): it is mspform's, and its administrator was never invited.
+    async fn run_adopt(
+        &self,
+        env: &RunEnv,
+        address: &Address,
+        facts: &BTreeMap<String, Value>,
+        admin: Option<&str>,
+        ours: bool,
+    ) -> Result<(), ProviderError> {
+        let id = env.ledger.id(address)?;
+        if !ours {
+            return env.own(address, &id, "adopted", facts.clone());
+        }
+        let mut facts = facts.clone();
+        facts.remove(INVITED);
+        env.own(address, &id, "created", facts)?;
+        if let Some(email) = admin {
+            self.send_invitation(address, &id, email, false, env)
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// `DELETE /tenants/{id}`, its activity waited out; a tenant already gone
+    /// (404, or an unknown activity of a tenant no longer there) is deleted.
+    async fn run_delete(&self, env: &RunEnv, address: &Address) -> Result<(), ProviderError> {
+        let id = env.ledger.id(address)?;
+        if let Some(accepted) = self
+            .delete_ec(&id, &env.ledger.write(address, "delete", None))
+            .await?
+        {
+            match self
+                .settle(env, address, &format!("DELETE /tenants/{id}"), &accepted)
+                .await
+            {
+                Ok(()) => {}
+                // An unknown activity of a tenant that is gone is a finished delete.
+                Err(e) if self.get_ec(&id).await?.is_none() => {
+                    tracing::info!(provider = %self.key, %address, error = %e, "the tenant is gone");
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        env.ledger.forget(address)
+    }
+
+    /// `PATCH /mspIntegrators/{pid}`: the partner's list becomes `keep` plus the
+    /// tenants of `want`; its activity waited out.
+    async fn run_assign(
+        &self,
+        env: &RunEnv,
+        address: &Address,
+        pid: &str,
+        delegation_type: &str,
+        keep: &[String],
+        want: &[Address],
+    ) -> Result<(), ProviderError> {
+        let mut list = keep.to_vec();
+        for c in want {
+            let id = env.ledger.id(c)?;
+            if !list.contains(&id) {
+                list.push(id);
+            }
+        }
+        let accepted = self
+            .assign_partner(
+                pid,
+                delegation_type,
+                &list,
+                &env.ledger.write(address, "assign", None),
+            )
+            .await?;
+        self.settle(
+            env,
+            address,
+            &format!("PATCH /mspIntegrators/{pid}"),
+            &accepted,
+        )
+        .await
     }
 }

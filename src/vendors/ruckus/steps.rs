@@ -8,11 +8,15 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::{Map, Value, json};
 
+use super::Ruckus;
+use super::model::{RuckusCustomer, parse_day};
 use super::refresh::{PendingCreate, Snapshot};
+use super::resolve::declared;
 use super::wire::{EcView, day_of};
+use crate::address::Address;
 use crate::diff::{Action, Kind, Op};
-use crate::model::{Customer, CustomerSpec, Desired, RuckusCustomer, parse_day};
-use crate::providers::{Resolved, Step, Steps, customer_address};
+use crate::model::Customer;
+use crate::vendor::{Ctx, Resolved, Step, Steps};
 
 /// The vendor's limit on items per `POST /tenants`.
 pub const BATCH: usize = 100;
@@ -20,7 +24,7 @@ pub const BATCH: usize = 100;
 /// A tenant to create.
 #[derive(Debug, Clone, PartialEq)]
 pub struct NewTenant {
-    pub address: String,
+    pub address: Address,
     pub name: String,
     /// One item of the `POST /tenants` `data` list.
     pub body: Value,
@@ -48,55 +52,48 @@ pub enum StepOp {
     /// Records ownership of a live tenant (no vendor call). `ours`: an earlier
     /// run created it but lost the answer, so its `admin` is invited now.
     Adopt {
-        address: String,
+        address: Address,
         facts: BTreeMap<String, Value>,
         admin: Option<String>,
         ours: bool,
     },
     /// `PUT /tenants/{id}` with every field: declared values, live ones elsewhere.
     Update {
-        address: String,
+        address: Address,
         body: Value,
     },
     /// `POST /tenants/{id}/invitations`.
     Invite {
-        address: String,
+        address: Address,
         email: String,
         resend: bool,
     },
     /// `DELETE /tenants/{id}`.
     Delete {
-        address: String,
+        address: Address,
     },
     /// `PATCH /mspIntegrators/{id}`: the partner keeps `keep` (tenants mspform
     /// does not manage) plus the tenants of `want`; `release` drops the record.
     Assign {
-        address: String,
+        address: Address,
         delegation_type: String,
         keep: Vec<String>,
-        want: Vec<String>,
+        want: Vec<Address>,
         /// Whether the list changes (else only ownership is recorded).
         patch: bool,
         release: bool,
     },
     Forget {
-        address: String,
+        address: Address,
     },
     /// A change that cannot be made (e.g. the live tenant could not be read).
     Refuse {
-        address: String,
+        address: Address,
         message: String,
     },
 }
 
 pub type RuckusStep = Step<StepOp>;
-
-fn ruckus(c: &Customer) -> Option<&RuckusCustomer> {
-    match &c.spec {
-        CustomerSpec::Ruckus(r) => Some(r),
-        _ => None,
-    }
-}
 
 /// A declared date as the vendor's request format.
 fn wire_date(day: &str) -> String {
@@ -209,12 +206,13 @@ pub fn update_body(c: &Customer, r: &RuckusCustomer, live: &EcView, today: &str)
     body
 }
 
-fn new_tenant(desired: &Desired, snap: &Snapshot, address: &str) -> Option<NewTenant> {
-    let key = address.strip_prefix("customer.")?;
-    let c = desired.customers.get(key)?;
-    let r = ruckus(c)?;
+fn new_tenant(ctx: Ctx<'_, Ruckus>, snap: &Snapshot, address: &Address) -> Option<NewTenant> {
+    let Address::Customer(key) = address else {
+        return None;
+    };
+    let (c, r) = declared(ctx).get(key.as_str()).copied()?;
     Some(NewTenant {
-        address: address.to_string(),
+        address: address.clone(),
         name: c.name.clone(),
         body: create_body(c, r, &snap.today),
         admin: r.admin.as_ref().map(|a| a.email.clone()),
@@ -236,26 +234,68 @@ const PUT_FIELDS: [&str; 10] = [
     "service_end",
 ];
 
-/// Compiles one provider's actions into ordered steps.
+/// Customer address → the step after which it exists.
+type Made = BTreeMap<Address, usize>;
+
+/// Compiles one provider's actions into steps with their dependencies:
+/// creates (batched), adoptions, updates and invitations, partner
+/// assignments (after the customers they name), deletes, forgets.
 pub fn compile(
-    actions: &[Action],
-    desired: &Desired,
+    ctx: Ctx<'_, Ruckus>,
     snap: &Snapshot,
     resolved: &Resolved,
+    actions: &[Action],
 ) -> Vec<RuckusStep> {
     let mut s: Steps<StepOp> = Steps::default();
-    // Customer address → the step after which it exists.
-    let mut made: BTreeMap<String, usize> = BTreeMap::new();
-    let customers = |op: Op| {
-        actions
-            .iter()
-            .filter(move |a| a.kind == Kind::Customer && a.op == op)
-    };
+    let mut made = Made::new();
+    creates(ctx, snap, actions, &mut s, &mut made);
+    for a in actions.iter().filter(|a| {
+        a.kind == Kind::Customer && matches!(a.op, Op::Adopt | Op::Update | Op::Replace)
+    }) {
+        customer_changes(ctx, snap, resolved, a, &mut s, &mut made);
+    }
+    for a in actions.iter().filter(|a| a.kind == Kind::Partner) {
+        assignment(ctx, snap, resolved, a, &made, &mut s);
+    }
+    for a in actions
+        .iter()
+        .filter(|a| a.kind == Kind::Customer && a.op == Op::Delete)
+    {
+        let address = a.address.clone();
+        s.push(
+            vec![],
+            vec![address.clone()],
+            format!("delete {address}"),
+            StepOp::Delete { address },
+        );
+    }
+    for a in actions.iter().filter(|a| a.op == Op::Forget) {
+        let address = a.address.clone();
+        s.push(
+            vec![],
+            vec![address.clone()],
+            format!("forget {address}"),
+            StepOp::Forget { address },
+        );
+    }
+    s.into_vec()
+}
 
-    // Creates: fresh ones batched, those an earlier run left in flight resumed.
+/// Creates: fresh ones batched (one step per batch, one waiting step per
+/// tenant), those an earlier run left in flight resumed.
+fn creates(
+    ctx: Ctx<'_, Ruckus>,
+    snap: &Snapshot,
+    actions: &[Action],
+    s: &mut Steps<StepOp>,
+    made: &mut Made,
+) {
     let mut fresh = Vec::new();
-    for a in customers(Op::Create) {
-        let Some(tenant) = new_tenant(desired, snap, &a.address) else {
+    for a in actions
+        .iter()
+        .filter(|a| a.kind == Kind::Customer && a.op == Op::Create)
+    {
+        let Some(tenant) = new_tenant(ctx, snap, &a.address) else {
             continue;
         };
         match snap.pending.get(&a.address).filter(|p| p.failed.is_none()) {
@@ -275,7 +315,7 @@ pub fn compile(
         }
     }
     for chunk in fresh.chunks(BATCH) {
-        let addresses: Vec<String> = chunk.iter().map(|t| t.address.clone()).collect();
+        let addresses: Vec<Address> = chunk.iter().map(|t| t.address.clone()).collect();
         let batch = s.push(
             vec![],
             addresses,
@@ -297,166 +337,157 @@ pub fn compile(
             made.insert(t.address.clone(), id);
         }
     }
+}
 
-    // Adoptions and updates.
-    for a in actions.iter().filter(|a| {
-        a.kind == Kind::Customer && matches!(a.op, Op::Adopt | Op::Update | Op::Replace)
-    }) {
-        let key = a.address.trim_start_matches("customer.");
-        let Some((c, r)) = desired
-            .customers
-            .get(key)
-            .and_then(|c| Some((c, ruckus(c)?)))
-        else {
-            continue;
-        };
-        let mut deps = Vec::new();
-        if a.op == Op::Adopt {
-            let admin = r.admin.as_ref().map(|x| x.email.clone());
-            let facts = admin
-                .iter()
-                .map(|e| ("invited".to_string(), json!(e)))
-                .collect();
-            let id = s.push(
-                vec![],
-                vec![a.address.clone()],
-                format!("adopt {}", a.address),
-                StepOp::Adopt {
-                    address: a.address.clone(),
-                    facts,
-                    admin,
-                    ours: snap.journaled.contains(&a.address),
-                },
-            );
-            made.insert(a.address.clone(), id);
-            deps.push(id);
-        }
+/// An adoption, update or replacement of a customer (the vendor updates in
+/// place): record ownership first, then `PUT` what changed, then the
+/// invitation the administrator's change (or a resend) asks for.
+fn customer_changes(
+    ctx: Ctx<'_, Ruckus>,
+    snap: &Snapshot,
+    resolved: &Resolved,
+    a: &Action,
+    s: &mut Steps<StepOp>,
+    made: &mut Made,
+) {
+    let Address::Customer(key) = &a.address else {
+        return;
+    };
+    let Some((c, r)) = declared(ctx).get(key.as_str()).copied() else {
+        return;
+    };
+    let address = &a.address;
+    let mut deps = Vec::new();
+    if a.op == Op::Adopt {
+        let admin = r.admin.as_ref().map(|x| x.email.clone());
+        let facts = admin
+            .iter()
+            .map(|e| ("invited".to_string(), json!(e)))
+            .collect();
+        let id = s.push(
+            vec![],
+            vec![address.clone()],
+            format!("adopt {address}"),
+            StepOp::Adopt {
+                address: address.clone(),
+                facts,
+                admin,
+                ours: snap.journaled.contains(address),
+            },
+        );
+        made.insert(address.clone(), id);
+        deps.push(id);
+    }
+    if a.changes
+        .iter()
+        .any(|c| PUT_FIELDS.contains(&c.field.as_str()))
+    {
         let live = resolved
             .ids
-            .get(&a.address)
+            .get(address)
             .and_then(|id| snap.ec(id))
             .and_then(|e| e.view.as_ref());
-        if a.changes
-            .iter()
-            .any(|c| PUT_FIELDS.contains(&c.field.as_str()))
-        {
-            let op = match live {
-                Some(live) => StepOp::Update {
-                    address: a.address.clone(),
-                    body: update_body(c, r, live, &snap.today),
-                },
-                // Never a PUT built without the live fields: it would clear them.
-                None => StepOp::Refuse {
-                    address: a.address.clone(),
-                    message: "the live tenant was not read, so an update could clear its other fields; run plan again".into(),
-                },
-            };
-            s.push(
-                deps.clone(),
-                vec![a.address.clone()],
-                format!("update {}", a.address),
-                op,
-            );
-        }
-        let email = r.admin.as_ref().map(|x| x.email.clone());
-        let invite = if a.changed("admin_email").is_some() {
-            Some(false)
-        } else if a.changed("invitation").is_some() {
-            Some(true)
-        } else {
-            None
+        let op = match live {
+            Some(live) => StepOp::Update {
+                address: address.clone(),
+                body: update_body(c, r, live, &snap.today),
+            },
+            // Never a PUT built without the live fields: it would clear them.
+            None => StepOp::Refuse {
+                address: address.clone(),
+                message: "the live tenant was not read, so an update could clear its other fields; run plan again".into(),
+            },
         };
-        if let (Some(resend), Some(email)) = (invite, email) {
-            s.push(
-                deps,
-                vec![a.address.clone()],
-                format!(
-                    "{} the administrator invitation of {}",
-                    if resend { "resend" } else { "send" },
-                    a.address
-                ),
-                StepOp::Invite {
-                    address: a.address.clone(),
-                    email,
-                    resend,
-                },
-            );
-        }
+        s.push(
+            deps.clone(),
+            vec![address.clone()],
+            format!("update {address}"),
+            op,
+        );
     }
-
-    // Partner assignments, once the customers they name exist.
-    for a in actions.iter().filter(|a| a.kind == Kind::Partner) {
-        let Some(pid) = resolved.ids.get(&a.address) else {
-            continue;
-        };
-        let Some(live) = snap.partners.iter().find(|p| &p.id == pid) else {
-            continue;
-        };
-        let Some(assigned) = &live.assigned else {
-            continue;
-        };
-        let keep: Vec<String> = assigned
-            .ecs
-            .iter()
-            .filter(|id| !resolved.managed_customers.contains(*id))
-            .cloned()
-            .collect();
-        let key = a.address.trim_start_matches("partner.");
-        let (want, release) = match (a.op, desired.partners.get(key)) {
-            (Op::Delete, _) => (Vec::new(), true),
-            (Op::Adopt | Op::Update | Op::Replace, Some(p)) => (
-                p.customers.iter().map(|k| customer_address(k)).collect(),
-                false,
-            ),
-            _ => continue,
-        };
-        let deps: Vec<usize> = want.iter().filter_map(|c| made.get(c).copied()).collect();
-        let now: BTreeSet<&String> = assigned.ecs.iter().collect();
-        let patch = match a.op {
-            Op::Delete => keep.len() != now.len(),
-            _ => a.changed("customers").is_some(),
-        };
-        let label = match a.op {
-            Op::Delete => format!("take mspform's customers back from {}", a.address),
-            Op::Adopt if !patch => format!("adopt {}", a.address),
-            _ => format!("assign the customers of {}", a.address),
-        };
+    let invite = if a.changed("admin_email").is_some() {
+        Some(false)
+    } else if a.changed("invitation").is_some() {
+        Some(true)
+    } else {
+        None
+    };
+    if let (Some(resend), Some(admin)) = (invite, &r.admin) {
         s.push(
             deps,
-            vec![a.address.clone()],
-            label,
-            StepOp::Assign {
-                address: a.address.clone(),
-                delegation_type: assigned.delegation_type.clone(),
-                keep,
-                want,
-                patch,
-                release,
+            vec![address.clone()],
+            format!(
+                "{} the administrator invitation of {address}",
+                if resend { "resend" } else { "send" },
+            ),
+            StepOp::Invite {
+                address: address.clone(),
+                email: admin.email.clone(),
+                resend,
             },
         );
     }
+}
 
-    for a in customers(Op::Delete) {
-        s.push(
-            vec![],
-            vec![a.address.clone()],
-            format!("delete {}", a.address),
-            StepOp::Delete {
-                address: a.address.clone(),
-            },
-        );
-    }
-    for a in actions.iter().filter(|a| a.op == Op::Forget) {
-        s.push(
-            vec![],
-            vec![a.address.clone()],
-            format!("forget {}", a.address),
-            StepOp::Forget {
-                address: a.address.clone(),
-            },
-        );
-    }
-    s.steps
+/// A partner's assignment, once the customers it names exist: the tenants
+/// mspform does not manage stay, the declared ones join (an undeclared owned
+/// partner gets mspform's customers taken back).
+fn assignment(
+    ctx: Ctx<'_, Ruckus>,
+    snap: &Snapshot,
+    resolved: &Resolved,
+    a: &Action,
+    made: &Made,
+    s: &mut Steps<StepOp>,
+) {
+    let Some(assigned) = resolved
+        .ids
+        .get(&a.address)
+        .and_then(|pid| snap.partners.iter().find(|p| &p.id == pid))
+        .and_then(|live| live.assigned.as_ref())
+    else {
+        return;
+    };
+    let keep: Vec<String> = assigned
+        .ecs
+        .iter()
+        .filter(|id| !resolved.managed_customers.contains(*id))
+        .cloned()
+        .collect();
+    let declared = ctx
+        .partners()
+        .find(|p| a.address == Address::partner(&p.key));
+    let (want, release) = match (a.op, declared) {
+        (Op::Delete, _) => (Vec::new(), true),
+        (Op::Adopt | Op::Update | Op::Replace, Some(p)) => {
+            (p.customers.iter().map(Address::customer).collect(), false)
+        }
+        _ => return,
+    };
+    let deps: Vec<usize> = want.iter().filter_map(|c| made.get(c).copied()).collect();
+    let now: BTreeSet<&String> = assigned.ecs.iter().collect();
+    let patch = match a.op {
+        Op::Delete => keep.len() != now.len(),
+        _ => a.changed("customers").is_some(),
+    };
+    let label = match a.op {
+        Op::Delete => format!("take mspform's customers back from {}", a.address),
+        Op::Adopt if !patch => format!("adopt {}", a.address),
+        _ => format!("assign the customers of {}", a.address),
+    };
+    s.push(
+        deps,
+        vec![a.address.clone()],
+        label,
+        StepOp::Assign {
+            address: a.address.clone(),
+            delegation_type: assigned.delegation_type.clone(),
+            keep,
+            want,
+            patch,
+            release,
+        },
+    );
 }
 
 #[cfg(test)]

@@ -257,19 +257,31 @@ pub fn assigned_ids(v: &Value) -> Option<Vec<String>> {
     Some(ids)
 }
 
+/// One administrator of an EC's administrator list, as far as it shows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Admin {
+    /// As listed (not lower-cased).
+    pub email: String,
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+}
+
+fn admin_items(v: &Value) -> Option<&Vec<Value>> {
+    match v {
+        Value::Array(a) => Some(a),
+        Value::Object(obj) => first(obj, &["data", "content", "admins", "items"])?.as_array(),
+        _ => None,
+    }
+}
+
 /// The email addresses (lower case) of an EC's administrator list
 /// (`GET /tenants/{id}/admins`). Tolerated shapes: a bare array, or an object with
 /// `data` (or `content`, `admins`, `items`); items are objects carrying `email`
 /// (or `user_name`, `userName`, `emailAddress`), or plain strings. `None` when no
 /// list can be found.
 pub fn admin_emails(v: &Value) -> Option<Vec<String>> {
-    let items = match v {
-        Value::Array(a) => a,
-        Value::Object(obj) => first(obj, &["data", "content", "admins", "items"])?.as_array()?,
-        _ => return None,
-    };
     let mut emails = Vec::new();
-    for item in items {
+    for item in admin_items(v)? {
         let found = match item {
             Value::Object(o) => ["email", "user_name", "userName", "emailAddress", "username"]
                 .iter()
@@ -287,13 +299,42 @@ pub fn admin_emails(v: &Value) -> Option<Vec<String>> {
     Some(emails)
 }
 
+/// The administrators of an EC's administrator list in the order listed, once
+/// per email (compared without case), with the names where the list has them.
+/// Same tolerated shapes as [`admin_emails`]; `None` when no list can be found.
+pub fn admins(v: &Value) -> Option<Vec<Admin>> {
+    let mut out: Vec<Admin> = Vec::new();
+    for item in admin_items(v)? {
+        let (email, first_name, last_name) = match item {
+            Value::Object(o) => (
+                nonempty(first(
+                    o,
+                    &["email", "emailAddress", "user_name", "userName", "username"],
+                )),
+                nonempty(first(o, &["first_name", "firstName"])),
+                nonempty(first(o, &["last_name", "lastName"])),
+            ),
+            other => (nonempty(Some(other)), None, None),
+        };
+        let Some(email) = email else { continue };
+        if !out.iter().any(|a| a.email.eq_ignore_ascii_case(&email)) {
+            out.push(Admin {
+                email,
+                first_name,
+                last_name,
+            });
+        }
+    }
+    Some(out)
+}
+
 /// The calendar day of a vendor date: `2019-09-14 01:12:51Z`,
 /// `2019-09-14T01:12:51.805Z`, a bare `2019-09-14`, or epoch seconds/millis.
 pub fn day_of(s: &str) -> Option<String> {
     let s = s.trim();
     if s.len() >= 10 && s.as_bytes()[4] == b'-' && s.as_bytes()[7] == b'-' {
         let day = &s[..10];
-        return crate::model::parse_day(day).map(|_| day.to_string());
+        return super::model::parse_day(day).map(|_| day.to_string());
     }
     let n: u64 = s.parse().ok()?;
     let secs = if n > 100_000_000_000 { n / 1000 } else { n };
@@ -321,6 +362,32 @@ mod tests {
             Vec::<String>::new()
         );
         assert_eq!(admin_emails(&json!({"error": "x"})), None);
+    }
+
+    #[test]
+    fn admins_keep_their_names_and_spelling_once_per_email() {
+        let rows = json!({"data": [
+            {"email": "IT@Harbor.example", "first_name": "Hal", "last_name": "Bor"},
+            {"userName": "it@harbor.example", "firstName": "Again"},
+            "raw@y.example",
+            {"id": "no email"}
+        ]});
+        assert_eq!(
+            admins(&rows).unwrap(),
+            [
+                Admin {
+                    email: "IT@Harbor.example".into(),
+                    first_name: Some("Hal".into()),
+                    last_name: Some("Bor".into()),
+                },
+                Admin {
+                    email: "raw@y.example".into(),
+                    first_name: None,
+                    last_name: None,
+                },
+            ]
+        );
+        assert_eq!(admins(&json!("x")), None);
     }
 
     #[test]

@@ -3,10 +3,9 @@
 use std::path::PathBuf;
 
 use crate::config::{ConfigError, ConfigErrors, load_sources};
-use crate::model::{
-    CustomerSpec, Desired, PartnerRole, ProviderKind, RuckusAddress, RuckusAdmin, RuckusAuth,
-    SecretRef,
-};
+use crate::model::{Desired, SecretRef};
+use crate::vendors::ruckus::Ruckus;
+use crate::vendors::ruckus::model::{RuckusAddress, RuckusAdmin, RuckusAuth};
 
 const PROVIDER: &str = r#"[providers.r1]
 type = "ruckus-one"
@@ -54,10 +53,9 @@ customers = ["acme"]
 "#
     );
     let d = load(&text).expect("loads");
-    let p = &d.providers["r1"];
-    let ProviderKind::RuckusOne(s) = &p.kind else {
-        panic!("{p:?}")
-    };
+    assert_eq!(d.providers["r1"].type_name(), "ruckus-one");
+    let spec = d.spec::<Ruckus>("r1").expect("a RUCKUS One provider");
+    let s = &spec.settings;
     assert_eq!(
         s.tenant_id, "8d1f0c7e2b4a4f6c9e3d5a7b1c2e4f60",
         "lower-cased"
@@ -73,9 +71,7 @@ customers = ["acme"]
     assert_eq!((s.burst, s.calls_per_second), (200, 100));
     assert_eq!(s.activity_timeout_secs, 60);
     assert_eq!(s.poll_interval_ms, 500);
-    let CustomerSpec::Ruckus(c) = &d.customers["acme"].spec else {
-        panic!()
-    };
+    let c = &spec.customers["acme"];
     assert_eq!(
         c.address,
         Some(RuckusAddress {
@@ -97,7 +93,7 @@ customers = ["acme"]
             role: Some("PRIME_ADMIN".into()),
         })
     );
-    assert_eq!(d.partners["integrator"].role, Some(PartnerRole::Integrator));
+    assert_eq!(d.partners["integrator"].role.as_deref(), Some("integrator"));
 }
 
 #[test]
@@ -111,9 +107,7 @@ token = { file = "r1.token" }
 "#,
     )
     .unwrap();
-    let ProviderKind::RuckusOne(s) = &d.providers["r1"].kind else {
-        panic!()
-    };
+    let s = &d.spec::<Ruckus>("r1").unwrap().settings;
     assert!(matches!(s.auth, RuckusAuth::Token(SecretRef::File(_))));
 }
 
@@ -251,5 +245,41 @@ customers = ["acme"]
     assert!(
         errs.contains("partners.p.role: unknown role `reseller`"),
         "{errs}"
+    );
+}
+
+/// `mspform demo` supplies, for an unset variable, the value recorded with the
+/// secret: the embedded simulator's `[ruckus.oauth]` client and its static token.
+#[cfg(feature = "sim")]
+#[test]
+fn secrets_carry_the_embedded_simulators_credentials_for_the_demo() {
+    let inventory = crate::sim::Inventory::embedded().ruckus;
+    let d = load(PROVIDER).expect("loads");
+    let demo: Vec<(&str, Option<&str>)> =
+        d.secrets.iter().map(|s| (s.key.as_str(), s.demo)).collect();
+    assert_eq!(
+        demo,
+        [
+            (
+                "providers.r1.client_id",
+                Some(inventory.oauth.client_id.as_str())
+            ),
+            (
+                "providers.r1.client_secret",
+                Some(inventory.oauth.client_secret.as_str())
+            ),
+        ]
+    );
+    let token = "[providers.r1]\ntype = \"ruckus-one\"\nbase_url = \"https://api.ruckus.cloud\"\ntenant_id = \"8d1f0c7e2b4a4f6c9e3d5a7b1c2e4f60\"\ntoken = { env = \"R1_TOKEN\" }\n";
+    let d = load(token).expect("loads");
+    assert_eq!(d.secrets.len(), 1);
+    assert!(
+        inventory
+            .tokens
+            .iter()
+            .any(|t| Some(t.as_str()) == d.secrets[0].demo),
+        "{:?} is one of {:?}",
+        d.secrets[0].demo,
+        inventory.tokens
     );
 }

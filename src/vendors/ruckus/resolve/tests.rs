@@ -7,8 +7,11 @@ use serde_json::{Value, json};
 
 use super::*;
 use crate::diff::{Op, diff};
-use crate::providers::ruckus::refresh::{Assigned, LiveEc, LivePartner, Snapshot};
-use crate::providers::ruckus::wire::EcView;
+use crate::model::Desired;
+use crate::state::OwnedRecord;
+use crate::vendor::{Owned, PlanOptions};
+use crate::vendors::ruckus::refresh::{Assigned, LiveEc, LivePartner, Snapshot};
+use crate::vendors::ruckus::wire::EcView;
 
 pub(crate) const PROVIDER: &str = r#"[providers.r1]
 type = "ruckus-one"
@@ -36,9 +39,24 @@ pub(crate) fn ec(id: &str, name: &str) -> LiveEc {
     }
 }
 
-pub(crate) fn owned(address: &str, id: &str, facts: &[(&str, Value)]) -> (String, OwnedRecord) {
+/// What resolve and compile see of provider `r1`.
+pub(crate) fn ctx<'a>(d: &'a Desired, own: &'a Owned, o: &'a PlanOptions) -> Ctx<'a, Ruckus> {
+    Ctx {
+        key: "r1",
+        spec: d.spec::<Ruckus>("r1").expect("a RUCKUS One provider r1"),
+        desired: d,
+        owned: own,
+        options: o,
+    }
+}
+
+pub(crate) fn resolve_for(d: &Desired, s: &Snapshot, own: &Owned, o: &PlanOptions) -> Resolved {
+    resolve(ctx(d, own, o), s)
+}
+
+pub(crate) fn owned(address: &str, id: &str, facts: &[(&str, Value)]) -> (Address, OwnedRecord) {
     (
-        address.to_string(),
+        address.parse().expect("an address"),
         OwnedRecord {
             provider: "r1".into(),
             vendor_id: Some(id.into()),
@@ -64,11 +82,11 @@ fn snap(ecs: Vec<LiveEc>) -> Snapshot {
 fn plan(
     d: &Desired,
     s: &Snapshot,
-    own: &BTreeMap<String, OwnedRecord>,
+    own: &Owned,
     o: &PlanOptions,
 ) -> (Resolved, Vec<crate::diff::Action>) {
-    let r = resolve("r1", d, s, own, o);
-    let owned_set: BTreeSet<String> = own.keys().cloned().collect();
+    let r = resolve_for(d, s, own, o);
+    let owned_set: BTreeSet<Address> = own.keys().cloned().collect();
     let (actions, _) = diff(&r.desired, &r.live, &owned_set, &BTreeSet::new());
     (r, actions)
 }
@@ -84,9 +102,10 @@ fn owned_id_wins_over_name_and_a_portal_rename_is_an_update() {
     let s = snap(vec![ec("a1", "Acme Renamed"), ec("a2", "Acme")]);
     let own = BTreeMap::from([owned("customer.acme", "a1", &[])]);
     let (r, actions) = plan(&d, &s, &own, &PlanOptions::default());
-    assert_eq!(r.ids["customer.acme"], "a1");
+    assert_eq!(r.ids[&Address::customer("acme")], "a1");
     assert!(
-        r.live.contains_key("customer[\"Acme\"]"),
+        r.live
+            .contains_key(&Address::unmanaged(Kind::Customer, "Acme")),
         "the other one is unmanaged"
     );
     assert_eq!(actions.len(), 1);
@@ -109,8 +128,7 @@ fn an_unowned_tenant_of_the_same_name_is_adopted_and_duplicates_are_an_error() {
     assert!(actions[0].changes.is_empty());
     assert!(r.managed_customers.contains("a1"));
 
-    let r = resolve(
-        "r1",
+    let r = resolve_for(
         &d,
         &snap(vec![ec("a1", "Acme"), ec("a2", "Acme")]),
         &BTreeMap::new(),
@@ -190,7 +208,7 @@ admin = { email = "new@acme.example" }
 
     // --resend-invitation: a change of `invitation`.
     let options = PlanOptions {
-        resend_invitations: BTreeSet::from(["customer.acme".to_string()]),
+        resend_invitations: BTreeSet::from([Address::customer("acme")]),
         ..Default::default()
     };
     let (r, actions) = plan(&d, &s, &own, &options);
@@ -205,13 +223,12 @@ admin = { email = "new@acme.example" }
 fn resending_needs_a_declared_administrator() {
     let options = PlanOptions {
         resend_invitations: BTreeSet::from([
-            "customer.acme".to_string(),
-            "customer.other-vendor".to_string(),
+            Address::customer("acme"),
+            Address::customer("other-vendor"),
         ]),
         ..Default::default()
     };
-    let r = resolve(
-        "r1",
+    let r = resolve_for(
         &desired(ACME),
         &snap(vec![ec("a1", "Acme")]),
         &BTreeMap::new(),
@@ -268,14 +285,14 @@ fn a_partner_lists_managed_customers_and_notes_the_others() {
     let (r, actions) = plan(&d, &s, &own, &PlanOptions::default());
     assert!(r.errors.is_empty(), "{:?}", r.errors);
     assert_eq!(
-        r.live["partner.wm"].fields["customers"],
+        r.live[&Address::partner("wm")].fields["customers"],
         json!(["acme", "old"])
     );
-    assert_eq!(r.ids["partner.wm"], "p1");
+    assert_eq!(r.ids[&Address::partner("wm")], "p1");
     assert_eq!(
         r.notes
             .iter()
-            .map(|n| n.address.as_str())
+            .map(|n| n.address.to_string())
             .collect::<Vec<_>>(),
         ["partner.wm/customer[\"Stranger\"]"]
     );
@@ -288,14 +305,14 @@ fn a_partner_lists_managed_customers_and_notes_the_others() {
 fn partners_must_be_found_once_with_the_declared_role() {
     let mut s = snap(vec![]);
     let d = desired(PARTNERED);
-    let r = resolve("r1", &d, &s, &BTreeMap::new(), &PlanOptions::default());
+    let r = resolve_for(&d, &s, &Owned::new(), &PlanOptions::default());
     assert!(r.errors.iter().any(|e| e.starts_with("partner.wm: no RUCKUS One tech partner is named \"Wire Masters\"; tech partners of this MSP: none")), "{:?}", r.errors);
 
     s.partners = vec![
         partner("p1", "Wire Masters", "MSP_INTEGRATOR", &[]),
         partner("p2", "Wire Masters", "MSP_INSTALLER", &[]),
     ];
-    let r = resolve("r1", &d, &s, &BTreeMap::new(), &PlanOptions::default());
+    let r = resolve_for(&d, &s, &Owned::new(), &PlanOptions::default());
     assert!(
         r.errors
             .iter()
@@ -308,19 +325,17 @@ fn partners_must_be_found_once_with_the_declared_role() {
         "customers = [\"acme\", \"beta\"]",
         "role = \"installer\"\ncustomers = [\"acme\"]",
     );
-    let r = resolve(
-        "r1",
+    let r = resolve_for(
         &desired(&with_role),
         &s,
         &BTreeMap::new(),
         &PlanOptions::default(),
     );
     assert!(r.errors.is_empty(), "{:?}", r.errors);
-    assert_eq!(r.ids["partner.wm"], "p2");
+    assert_eq!(r.ids[&Address::partner("wm")], "p2");
 
     s.partners.remove(1);
-    let r = resolve(
-        "r1",
+    let r = resolve_for(
         &desired(&with_role),
         &s,
         &BTreeMap::new(),
@@ -337,8 +352,7 @@ fn partners_must_be_found_once_with_the_declared_role() {
     let twice = format!(
         "{PARTNERED}\n[partners.again]\nprovider = \"r1\"\nname = \"Wire Masters\"\ncustomers = []\n"
     );
-    let r = resolve(
-        "r1",
+    let r = resolve_for(
         &desired(&twice),
         &s,
         &BTreeMap::new(),
@@ -367,7 +381,10 @@ fn an_owned_partner_no_longer_declared_is_deleted_and_a_vanished_one_forgotten()
         ),
     ]);
     let (r, actions) = plan(&d, &s, &own, &PlanOptions::default());
-    assert_eq!(r.live["partner.gone"].fields["customers"], json!(["acme"]));
+    assert_eq!(
+        r.live[&Address::partner("gone")].fields["customers"],
+        json!(["acme"])
+    );
     assert_eq!(
         actions
             .iter()

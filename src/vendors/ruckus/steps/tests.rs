@@ -6,23 +6,17 @@ use serde_json::json;
 
 use super::*;
 use crate::diff::diff;
-use crate::providers::PlanOptions;
-use crate::providers::ruckus::refresh::{Assigned, LivePartner};
-use crate::providers::ruckus::resolve::resolve;
-use crate::providers::ruckus::resolve::tests::{desired, ec, owned};
-use crate::state::OwnedRecord;
+use crate::model::Desired;
+use crate::vendor::{Owned, PlanOptions};
+use crate::vendors::ruckus::refresh::{Assigned, LivePartner};
+use crate::vendors::ruckus::resolve::tests::{ctx, desired, ec, owned, resolve_for};
 
-fn compile_for(
-    d: &Desired,
-    s: &Snapshot,
-    own: &BTreeMap<String, OwnedRecord>,
-    options: &PlanOptions,
-) -> Vec<RuckusStep> {
-    let r = resolve("r1", d, s, own, options);
+fn compile_for(d: &Desired, s: &Snapshot, own: &Owned, options: &PlanOptions) -> Vec<RuckusStep> {
+    let r = resolve_for(d, s, own, options);
     assert!(r.errors.is_empty(), "{:?}", r.errors);
-    let owned_set: BTreeSet<String> = own.keys().cloned().collect();
+    let owned_set: BTreeSet<Address> = own.keys().cloned().collect();
     let (actions, _) = diff(&r.desired, &r.live, &owned_set, &BTreeSet::new());
-    compile(&actions, d, s, &r)
+    compile(ctx(d, own, options), s, &r, &actions)
 }
 
 fn snap() -> Snapshot {
@@ -42,7 +36,7 @@ fn customers(n: usize) -> String {
 #[test]
 fn creates_go_out_in_batches_of_at_most_100_each_tenant_awaited_on_its_own() {
     let d = desired(&customers(230));
-    let steps = compile_for(&d, &snap(), &BTreeMap::new(), &PlanOptions::default());
+    let steps = compile_for(&d, &snap(), &Owned::new(), &PlanOptions::default());
     let batches: Vec<(usize, usize)> = steps
         .iter()
         .filter_map(|s| match &s.op {
@@ -86,7 +80,7 @@ tier = "GOLD"
 admin = { email = "it@acme.example", last_name = "Lovelace" }
 "#,
     );
-    let steps = compile_for(&d, &snap(), &BTreeMap::new(), &PlanOptions::default());
+    let steps = compile_for(&d, &snap(), &Owned::new(), &PlanOptions::default());
     let StepOp::CreateBatch { tenants } = &steps[0].op else {
         panic!("{steps:?}")
     };
@@ -112,7 +106,7 @@ fn creates_left_in_flight_are_resumed_and_failed_or_unanswered_ones_posted() {
     let d = desired(&customers(3));
     let mut s = snap();
     s.pending.insert(
-        "customer.c000".into(),
+        Address::customer("c000"),
         PendingCreate {
             request_id: "r0".into(),
             tenant_id: Some("t0".into()),
@@ -120,15 +114,16 @@ fn creates_left_in_flight_are_resumed_and_failed_or_unanswered_ones_posted() {
         },
     );
     s.pending.insert(
-        "customer.c001".into(),
+        Address::customer("c001"),
         PendingCreate {
             request_id: "r1".into(),
             tenant_id: Some("t1".into()),
             failed: Some("quota".into()),
         },
     );
-    s.unanswered.insert("customer.c002".into(), 1_700_000_000);
-    let steps = compile_for(&d, &s, &BTreeMap::new(), &PlanOptions::default());
+    s.unanswered
+        .insert(Address::customer("c002"), 1_700_000_000);
+    let steps = compile_for(&d, &s, &Owned::new(), &PlanOptions::default());
     let resumed: Vec<&RuckusStep> = steps
         .iter()
         .filter(|s| {
@@ -152,15 +147,15 @@ fn creates_left_in_flight_are_resumed_and_failed_or_unanswered_ones_posted() {
     else {
         unreachable!()
     };
-    let posted: Vec<(&str, Option<u64>)> = tenants
+    let posted: Vec<(String, Option<u64>)> = tenants
         .iter()
-        .map(|t| (t.address.as_str(), t.unanswered_since))
+        .map(|t| (t.address.to_string(), t.unanswered_since))
         .collect();
     assert_eq!(
         posted,
         [
-            ("customer.c001", None),
-            ("customer.c002", Some(1_700_000_000))
+            ("customer.c001".to_string(), None),
+            ("customer.c002".to_string(), Some(1_700_000_000))
         ]
     );
 }
@@ -223,7 +218,7 @@ admin = { email = "new@acme.example" }
     let mut s = snap();
     s.ecs = vec![ec("a1", "Acme")];
     // Adopt with a changed tier: record, then update; no invitation.
-    let steps = compile_for(&d, &s, &BTreeMap::new(), &PlanOptions::default());
+    let steps = compile_for(&d, &s, &Owned::new(), &PlanOptions::default());
     let labels: Vec<String> = steps.iter().map(|s| s.label.clone()).collect();
     assert_eq!(labels, ["adopt customer.acme", "update customer.acme"]);
     assert_eq!(steps[1].deps, [steps[0].id]);
@@ -257,7 +252,7 @@ admin = { email = "new@acme.example" }
         &[("invited", json!("new@acme.example"))],
     )]);
     let options = PlanOptions {
-        resend_invitations: BTreeSet::from(["customer.acme".to_string()]),
+        resend_invitations: BTreeSet::from([Address::customer("acme")]),
         ..Default::default()
     };
     let steps = compile_for(&d, &s, &own, &options);
@@ -332,7 +327,10 @@ customers = ["acme", "newco"]
         &["x1"],
         "the owned tenant being deleted leaves, the stranger stays"
     );
-    assert_eq!(want, &["customer.acme", "customer.newco"]);
+    assert_eq!(
+        want,
+        &[Address::customer("acme"), Address::customer("newco")]
+    );
     assert!(*patch && !*release);
     assert_eq!(delegation_type, "MSP_INSTALLER");
     assert_eq!(steps[2].deps, [steps[1].id], "waits for the new customer");
@@ -366,18 +364,20 @@ name = "Acme"
         ),
         owned("customer.vanished", "v1", &[]),
     ]);
-    let r = resolve("r1", &d, &s, &own, &PlanOptions::default());
-    let owned_set: BTreeSet<String> = own.keys().cloned().collect();
+    let options = PlanOptions::default();
+    let r = resolve_for(&d, &s, &own, &options);
+    let owned_set: BTreeSet<Address> = own.keys().cloned().collect();
     let (mut actions, _) = diff(&r.desired, &r.live, &owned_set, &BTreeSet::new());
     actions.push(Action {
-        address: "customer.vanished".into(),
+        address: Address::customer("vanished"),
         kind: Kind::Customer,
         provider: "r1".into(),
         op: Op::Forget,
         changes: vec![],
         replace_because: vec![],
+        note: None,
     });
-    let steps = compile(&actions, &d, &s, &r);
+    let steps = compile(ctx(&d, &own, &options), &s, &r, &actions);
     let StepOp::Assign {
         keep,
         want,
@@ -392,7 +392,9 @@ name = "Acme"
         (keep.as_slice(), want.len(), *patch, *release),
         (&["x1".to_string()][..], 0, true, true)
     );
-    assert!(matches!(&steps[1].op, StepOp::Forget { address } if address == "customer.vanished"));
+    assert!(
+        matches!(&steps[1].op, StepOp::Forget { address } if *address == Address::customer("vanished"))
+    );
 }
 
 #[test]
