@@ -106,8 +106,11 @@ async fn imported_files_plan_to_adopt_every_tenant_and_partner() {
         assert!(partners.contains(block), "{block}\n{partners}");
     }
 
-    // Never overwritten without --force.
-    let again = run(&new, &fresh, &["import", "--out", new.to_str().unwrap()]).await;
+    // Never overwritten without --force (importing again from the providers
+    // file alone; a configuration holding the imported files imports nothing).
+    let only = dir.path().join("only");
+    providers_only(&conf, &only);
+    let again = run(&only, &fresh, &["import", "--out", new.to_str().unwrap()]).await;
     assert_eq!(again.status.code(), Some(1));
     assert!(
         stderr(&again).contains("exist already") && stderr(&again).contains("--force"),
@@ -117,6 +120,14 @@ async fn imported_files_plan_to_adopt_every_tenant_and_partner() {
     assert_eq!(
         std::fs::read_to_string(new.join("harbor-logistics.toml")).unwrap(),
         harbor
+    );
+    // What the configuration declares already is not imported again.
+    let again = run(&new, &fresh, &["import", "--out", new.to_str().unwrap()]).await;
+    assert_eq!(again.status.code(), Some(0), "{}", stderr(&again));
+    assert!(
+        stderr(&again).contains("Imported 0 customer(s) into 0 file(s)"),
+        "{}",
+        stderr(&again)
     );
 
     // The round trip: the providers file and the imported files, an empty state.
