@@ -7,6 +7,7 @@
 //!
 //! Every loop here is bounded in count and time.
 
+use std::future::Future;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
@@ -388,6 +389,32 @@ impl Transport {
                 }
             }
         }
+    }
+}
+
+/// A bearer token kept until it stops being usable (`until`), for an [`Auth`]
+/// that fetches tokens. The lock is held while fetching, so concurrent callers
+/// wait for one request instead of each sending their own.
+#[derive(Default)]
+pub struct TokenCache(tokio::sync::Mutex<Option<(String, tokio::time::Instant)>>);
+
+impl TokenCache {
+    /// The cached token while it is usable and `fresh` is not asked for;
+    /// otherwise `fetch`'s token, cached until the instant it names.
+    pub async fn get<F>(&self, fresh: bool, fetch: F) -> Result<String, ProviderError>
+    where
+        F: Future<Output = Result<(String, tokio::time::Instant), ProviderError>>,
+    {
+        let mut cached = self.0.lock().await;
+        if !fresh
+            && let Some((token, until)) = cached.as_ref()
+            && tokio::time::Instant::now() < *until
+        {
+            return Ok(token.clone());
+        }
+        let (token, until) = fetch.await?;
+        *cached = Some((token.clone(), until));
+        Ok(token)
     }
 }
 

@@ -5,15 +5,16 @@
 //! token request is retried like a read (5xx, 429, dropped connection); refused
 //! credentials (4xx) are an authentication error at once.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use tokio::time::Instant;
 
 use futures::future::BoxFuture;
 use reqwest::Method;
-use tokio::sync::Mutex;
 
 use super::wire::Token;
 use crate::vendor::http::ProviderError;
-use crate::vendor::transport::{Auth, Call, Transport};
+use crate::vendor::transport::{Auth, Call, TokenCache, Transport};
 
 /// Lifetime assumed when the endpoint does not say (standard Entra tokens).
 const DEFAULT_LIFETIME_SECS: u64 = 3600;
@@ -30,7 +31,7 @@ pub fn usable_for(expires_in: Option<i64>) -> Duration {
 pub struct EntraAuth {
     url: String,
     form: Vec<(String, String)>,
-    cached: Mutex<Option<(String, Instant)>>,
+    cached: TokenCache,
 }
 
 impl EntraAuth {
@@ -43,7 +44,7 @@ impl EntraAuth {
                 ("client_secret".into(), client_secret.to_string()),
                 ("scope".into(), scope.to_string()),
             ],
-            cached: Mutex::new(None),
+            cached: TokenCache::default(),
         }
     }
 
@@ -92,20 +93,7 @@ impl Auth for EntraAuth {
         transport: &'a Transport,
         fresh: bool,
     ) -> BoxFuture<'a, Result<String, ProviderError>> {
-        Box::pin(async move {
-            // Held while fetching, so concurrent callers wait for one request.
-            let mut cached = self.cached.lock().await;
-            if !fresh
-                && let Some((token, until)) = cached.as_ref()
-                && Instant::now() < *until
-            {
-                return Ok(token.clone());
-            }
-            let (token, until) = self.fetch(transport).await?;
-            *cached = Some((token.clone(), until));
-            tracing::debug!(provider = %transport.provider, "Entra token obtained");
-            Ok(token)
-        })
+        Box::pin(self.cached.get(fresh, self.fetch(transport)))
     }
 
     fn renewable(&self) -> bool {

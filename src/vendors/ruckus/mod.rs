@@ -33,12 +33,11 @@ use std::time::Duration;
 
 use futures::future::BoxFuture;
 use reqwest::Method;
-use tokio::sync::Mutex;
 use tokio::time::Instant;
 
 use crate::state::StateStore;
 use crate::vendor::http::{ProviderError, resolve_secret, shared_bucket};
-use crate::vendor::transport::{Auth, Call, StaticToken, Transport};
+use crate::vendor::transport::{Auth, Call, StaticToken, TokenCache, Transport};
 use model::{RuckusAuth, RuckusSettings};
 
 pub use vendor::Ruckus;
@@ -54,7 +53,7 @@ struct ClientCredentials {
     url: String,
     client_id: String,
     client_secret: String,
-    cached: Mutex<Option<(String, Instant)>>,
+    cached: TokenCache,
 }
 
 impl ClientCredentials {
@@ -103,18 +102,7 @@ impl Auth for ClientCredentials {
         transport: &'a Transport,
         fresh: bool,
     ) -> BoxFuture<'a, Result<String, ProviderError>> {
-        Box::pin(async move {
-            let mut cached = self.cached.lock().await;
-            if !fresh
-                && let Some((token, until)) = cached.as_ref()
-                && Instant::now() < *until
-            {
-                return Ok(token.clone());
-            }
-            let (token, until) = self.request(transport).await?;
-            *cached = Some((token.clone(), until));
-            Ok(token)
-        })
+        Box::pin(self.cached.get(fresh, self.request(transport)))
     }
     fn renewable(&self) -> bool {
         true
@@ -163,7 +151,7 @@ impl Client {
                     url: format!("{host}/oauth2/token/{}", settings.tenant_id),
                     client_id: client_id.clone(),
                     client_secret: client_secret.clone(),
-                    cached: Mutex::new(None),
+                    cached: TokenCache::default(),
                 };
                 (Box::new(creds), vec![client_secret, client_id])
             }
