@@ -21,6 +21,7 @@ mod audiocodes_client;
 // mod hostile;
 // mod ruckus_client;
 // mod secrets;
+mod shared_state;
 mod sim_aruba;
 mod sim_audiocodes;
 mod sim_extreme;
