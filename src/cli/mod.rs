@@ -150,29 +150,6 @@ pub enum CliError {
     Other(String),
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn durations_and_the_lock_exit_code() {
-        assert_eq!(parse_duration("0"), Ok(Duration::ZERO));
-        assert_eq!(parse_duration("30s"), Ok(Duration::from_secs(30)));
-        assert_eq!(parse_duration("5m"), Ok(Duration::from_secs(300)));
-        assert_eq!(parse_duration("1h"), Ok(Duration::from_secs(3600)));
-        assert_eq!(parse_duration("250ms"), Ok(Duration::from_millis(250)));
-        assert!(parse_duration("soon").is_err());
-        assert!(parse_duration("5d").is_err());
-        let locked = Err(CliError::State(StateError::LockUnclear {
-            location: "x".into(),
-            reason: "y".into(),
-        }));
-        assert_eq!(exit_code(&locked), EXIT_LOCKED);
-        let other = Err(CliError::State(StateError::ReadOnly { operation: "x" }));
-        assert_eq!(exit_code(&other), EXIT_ERROR);
-    }
-}
-
 /// What a successful command reports.
 pub enum Status {
     Ok,
@@ -321,5 +298,28 @@ fn run(cli: Cli) -> Result<Status, CliError> {
         Command::Import(args) => runtime()?.block_on(import::run(&cli, args)),
         #[cfg(feature = "sim")]
         Command::Demo(args) => demo::run(&cli, args),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_and_the_lock_exit_code() {
+        assert_eq!(parse_duration("0"), Ok(Duration::ZERO));
+        assert_eq!(parse_duration("30s"), Ok(Duration::from_secs(30)));
+        assert_eq!(parse_duration("5m"), Ok(Duration::from_secs(300)));
+        assert_eq!(parse_duration("1h"), Ok(Duration::from_secs(3600)));
+        assert_eq!(parse_duration("250ms"), Ok(Duration::from_millis(250)));
+        assert!(parse_duration("soon").is_err());
+        assert!(parse_duration("5d").is_err());
+        let locked = Err(CliError::State(StateError::LockUnclear {
+            location: "x".into(),
+            reason: "y".into(),
+        }));
+        assert_eq!(exit_code(&locked), EXIT_LOCKED);
+        let other = Err(CliError::State(StateError::ReadOnly { operation: "x" }));
+        assert_eq!(exit_code(&other), EXIT_ERROR);
     }
 }

@@ -23,7 +23,7 @@ const KEEPALIVE_IDLE: Duration = Duration::from_secs(30);
 #[derive(Clone)]
 pub enum StateLocation {
     Dir(PathBuf),
-    Postgres(PgTarget),
+    Postgres(Box<PgTarget>),
 }
 
 /// A PostgreSQL database and schema holding a state.
@@ -176,7 +176,10 @@ impl StateLocation {
             config.connect_timeout(CONNECT_TIMEOUT);
         }
         config.keepalives(true).keepalives_idle(KEEPALIVE_IDLE);
-        Ok(StateLocation::Postgres(PgTarget { config, schema }))
+        Ok(StateLocation::Postgres(Box::new(PgTarget {
+            config,
+            schema,
+        })))
     }
 }
 
@@ -291,7 +294,7 @@ mod tests {
 
     fn pg(text: &str, schema: Option<&str>) -> PgTarget {
         match StateLocation::parse(text, schema).unwrap() {
-            StateLocation::Postgres(t) => t,
+            StateLocation::Postgres(t) => *t,
             StateLocation::Dir(d) => panic!("a directory: {}", d.display()),
         }
     }

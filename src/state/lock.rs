@@ -251,7 +251,7 @@ impl StateLock {
                 match text.map(|t| serde_json::from_str::<LockInfo>(&t)) {
                     Ok(Ok(holder)) => Err(StateError::Locked {
                         location: dir_name,
-                        holder,
+                        holder: Box::new(holder),
                         hint: LOCAL_HINT.into(),
                     }),
                     // Only a holder that does not follow this protocol (an older

@@ -41,7 +41,7 @@ pub enum StateError {
     #[error("state in {location} is locked by {holder}; {hint}")]
     Locked {
         location: String,
-        holder: LockInfo,
+        holder: Box<LockInfo>,
         hint: String,
     },
     /// Another process holds the lock, but who is not clear (exit code 3).

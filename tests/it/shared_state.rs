@@ -121,7 +121,7 @@ fn pg_state(tag: &str) -> Option<(&'static Cluster, String)> {
 
 fn pg_target(url: &str) -> mspform::state::location::PgTarget {
     match StateLocation::parse(url, None).unwrap() {
-        StateLocation::Postgres(t) => t,
+        StateLocation::Postgres(t) => *t,
         StateLocation::Dir(_) => unreachable!("a URL"),
     }
 }

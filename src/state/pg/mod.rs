@@ -275,7 +275,7 @@ async fn holder(c: &Client, n: &Names, location: &str) -> StateResult<Option<Sta
     Ok(Some(match id {
         Some(id) => StateError::Locked {
             location: location.to_string(),
-            holder: LockInfo {
+            holder: Box::new(LockInfo {
                 id,
                 pid: u32::try_from(row.get::<_, i32>(2)).unwrap_or(0),
                 host: row.get(3),
@@ -283,7 +283,7 @@ async fn holder(c: &Client, n: &Names, location: &str) -> StateResult<Option<Sta
                 operation: row.get(5),
                 started_at: to_u64(row.get(6)),
                 ci_job_url: row.get(7),
-            },
+            }),
             hint: LOCK_HINT.into(),
         },
         None => StateError::LockUnclear {

@@ -11,7 +11,7 @@ use crate::state::pg_cluster;
 fn target(tag: &str) -> Option<PgTarget> {
     let cluster = pg_cluster::shared()?;
     match StateLocation::parse(&cluster.url(), Some(&cluster.fresh_schema(tag))) {
-        Ok(StateLocation::Postgres(t)) => Some(t),
+        Ok(StateLocation::Postgres(t)) => Some(*t),
         other => panic!("not a PostgreSQL location: {other:?}"),
     }
 }
