@@ -72,10 +72,20 @@ fn user_name() -> String {
             #[cfg(unix)]
             {
                 use std::os::unix::fs::MetadataExt;
-                // The owner of our own /proc entry is the effective user.
-                std::fs::metadata("/proc/self")
-                    .map(|m| format!("uid {}", m.uid()))
-                    .unwrap_or_else(|_| "unknown".into())
+                // The owner of our own /proc entry is the effective user; its
+                // name comes from /etc/passwd when it is there.
+                let Ok(uid) = std::fs::metadata("/proc/self").map(|m| m.uid()) else {
+                    return "unknown".into();
+                };
+                std::fs::read_to_string("/etc/passwd")
+                    .ok()
+                    .and_then(|text| {
+                        text.lines().find_map(|l| {
+                            let f: Vec<&str> = l.split(':').collect();
+                            (f.len() > 2 && f[2] == uid.to_string()).then(|| f[0].to_string())
+                        })
+                    })
+                    .unwrap_or_else(|| format!("uid {uid}"))
             }
             #[cfg(not(unix))]
             {
