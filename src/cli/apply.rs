@@ -277,7 +277,7 @@ fn finish_status(report: Option<&ApplyReport>, skipped: &[crate::plan::Unavailab
 
 pub async fn run(cli: &Cli, args: &ApplyArgs) -> Result<Status, CliError> {
     let desired = load_config(&cli.config)?;
-    let store = open_state(&cli.state, "apply")?;
+    let store = open_state(cli, "apply")?;
     let saved = match &args.plan_file {
         Some(path) => Some(load_plan(path)?),
         None => None,

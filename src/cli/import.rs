@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 
 use clap::Args;
 
-use super::{Cli, CliError, Status, open_state};
+use super::{Cli, CliError, Status, read_state};
 use crate::import::File;
 
 #[derive(Debug, Args)]
@@ -67,7 +67,7 @@ pub async fn run(cli: &Cli, args: &ImportArgs) -> Result<Status, CliError> {
             )));
         }
     }
-    let store = open_state(&cli.state, "import")?;
+    let store = read_state(cli, "import")?;
     let mut taken_customers: BTreeSet<String> = desired.customers.keys().cloned().collect();
     let mut taken_partners: BTreeSet<String> = desired.partners.keys().cloned().collect();
     let mut files = Vec::new();

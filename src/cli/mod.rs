@@ -13,18 +13,22 @@ mod validate;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::time::Duration;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
 use crate::config::ConfigErrors;
 use crate::engine::EngineError;
 use crate::model::Desired;
-use crate::state::{SledStore, StateError, StateStore};
+use crate::state::{StateError, StateLocation, StateStore};
 
-/// Exit codes: 0 success or no changes, 1 error, 2 changes present (with --detailed-exitcode, drift).
+/// Exit codes: 0 success or no changes, 1 error, 2 changes present (with
+/// --detailed-exitcode, drift), 3 the state is locked by someone else.
 pub const EXIT_OK: i32 = 0;
 pub const EXIT_ERROR: i32 = 1;
 pub const EXIT_CHANGES: i32 = 2;
+/// The state's lock is held by another run (after `--lock-timeout`): busy, not broken.
+pub const EXIT_LOCKED: i32 = 3;
 /// An apply stopped by Ctrl-C (after finishing the calls in flight).
 pub const EXIT_INTERRUPTED: i32 = 130;
 
@@ -44,14 +48,38 @@ pub struct Cli {
         env = "MSPFORM_CONFIG"
     )]
     pub config: PathBuf,
-    /// State directory (sled database and lock).
+    /// Where the state lives: a directory (sled, local) or a postgres:// or
+    /// postgresql:// URL (shared by a team and its CI runners). The password
+    /// comes from the URL, PGPASSWORD or ~/.pgpass.
     #[arg(
         long = "state",
         global = true,
         default_value = "state",
-        env = "MSPFORM_STATE"
+        env = "MSPFORM_STATE",
+        value_name = "DIR_OR_URL"
     )]
-    pub state: PathBuf,
+    pub state: String,
+    /// The PostgreSQL schema of the state (default `mspform`), so several
+    /// portfolios can share one database; also `?schema=NAME` in the URL.
+    #[arg(
+        long = "state-schema",
+        global = true,
+        env = "MSPFORM_STATE_SCHEMA",
+        value_name = "NAME"
+    )]
+    pub state_schema: Option<String>,
+    /// How long a command that writes the state (apply, state rm|import|migrate)
+    /// waits for another run's lock before exiting 3: e.g. 0 (the default),
+    /// 30s, 5m, 1h.
+    #[arg(
+        long = "lock-timeout",
+        global = true,
+        default_value = "0",
+        env = "MSPFORM_LOCK_TIMEOUT",
+        value_name = "DURATION",
+        value_parser = parse_duration
+    )]
+    pub lock_timeout: Duration,
     /// More log output on stderr (-v info, -vv debug). MSPFORM_LOG overrides.
     #[arg(short = 'v', long = "verbose", global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,
@@ -86,9 +114,11 @@ pub enum Command {
     Apply(apply::ApplyArgs),
     /// Report drift from the configuration; exit code 2 when there is any.
     Drift(plan::DriftArgs),
-    /// Inspect or edit the local state.
+    /// Inspect or edit the state; move it between a directory and PostgreSQL.
     #[command(subcommand)]
     State(state::StateCommand),
+    /// Clear a state lock left behind (the same as `state force-unlock ID`).
+    ForceUnlock { id: String },
     /// The vendor simulator.
     #[command(subcommand)]
     #[cfg(feature = "sim")]
@@ -129,8 +159,33 @@ pub enum Status {
     Interrupted,
 }
 
+/// `0`, `500ms`, `30s`, `5m`, `1h` (a bare number is seconds).
+pub fn parse_duration(text: &str) -> Result<Duration, String> {
+    let t = text.trim();
+    let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+    let (number, unit) = t.split_at(split);
+    let n: u64 = number
+        .parse()
+        .map_err(|_| format!("{text:?} is not a duration: use e.g. 0, 30s, 5m or 1h"))?;
+    let d = match unit.trim() {
+        "" | "s" => Duration::from_secs(n),
+        "ms" => Duration::from_millis(n),
+        "m" => Duration::from_secs(n.saturating_mul(60)),
+        "h" => Duration::from_secs(n.saturating_mul(3600)),
+        other => {
+            return Err(format!(
+                "{text:?}: unknown unit {other:?}; use ms, s, m or h"
+            ));
+        }
+    };
+    Ok(d)
+}
+
 pub fn exit_code(result: &Result<Status, CliError>) -> i32 {
     match result {
+        Err(CliError::State(StateError::Locked { .. } | StateError::LockUnclear { .. })) => {
+            EXIT_LOCKED
+        }
         Ok(Status::Ok) => EXIT_OK,
         Ok(Status::Changes) => EXIT_CHANGES,
         Ok(Status::Interrupted) => EXIT_INTERRUPTED,
@@ -179,10 +234,29 @@ pub fn load_config(path: &Path) -> Result<Desired, CliError> {
     Ok(desired)
 }
 
-/// Opens the state directory under its lock. The store owns the lock and lets
-/// go of it only after sled is closed, when the last handle to it is dropped.
-pub fn open_state(dir: &Path, operation: &str) -> Result<Arc<dyn StateStore>, CliError> {
-    Ok(Arc::new(SledStore::open_for(dir, operation)?))
+/// Where `--state` (and `--state-schema`) point.
+pub fn state_location(cli: &Cli) -> Result<StateLocation, CliError> {
+    StateLocation::parse(&cli.state, cli.state_schema.as_deref())
+        .map_err(|e| CliError::Other(format!("--state: {e}")))
+}
+
+/// Opens the state under its lock, waiting up to `--lock-timeout` for it. The
+/// store owns the lock and lets go of it when the last handle is dropped.
+pub fn open_state(cli: &Cli, operation: &str) -> Result<Arc<dyn StateStore>, CliError> {
+    Ok(crate::state::open::writer(
+        &state_location(cli)?,
+        operation,
+        cli.lock_timeout,
+    )?)
+}
+
+/// A consistent read-only snapshot of the state, without its lock, for the
+/// commands that only read it: they run beside an apply.
+pub fn read_state(cli: &Cli, operation: &str) -> Result<Arc<dyn StateStore>, CliError> {
+    Ok(crate::state::open::reader(
+        &state_location(cli)?,
+        operation,
+    )?)
 }
 
 fn runtime() -> Result<tokio::runtime::Runtime, CliError> {
@@ -216,10 +290,36 @@ fn run(cli: Cli) -> Result<Status, CliError> {
         Command::Drift(args) => runtime()?.block_on(plan::drift(&cli, args)),
         Command::Apply(args) => runtime()?.block_on(apply::run(&cli, args)),
         Command::State(cmd) => state::run(&cli, cmd),
+        Command::ForceUnlock { id } => {
+            state::run(&cli, &state::StateCommand::ForceUnlock { id: id.clone() })
+        }
         #[cfg(feature = "sim")]
         Command::Sim(cmd) => runtime()?.block_on(sim::run(cmd)),
         Command::Import(args) => runtime()?.block_on(import::run(&cli, args)),
         #[cfg(feature = "sim")]
         Command::Demo(args) => demo::run(&cli, args),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_and_the_lock_exit_code() {
+        assert_eq!(parse_duration("0"), Ok(Duration::ZERO));
+        assert_eq!(parse_duration("30s"), Ok(Duration::from_secs(30)));
+        assert_eq!(parse_duration("5m"), Ok(Duration::from_secs(300)));
+        assert_eq!(parse_duration("1h"), Ok(Duration::from_secs(3600)));
+        assert_eq!(parse_duration("250ms"), Ok(Duration::from_millis(250)));
+        assert!(parse_duration("soon").is_err());
+        assert!(parse_duration("5d").is_err());
+        let locked = Err(CliError::State(StateError::LockUnclear {
+            location: "x".into(),
+            reason: "y".into(),
+        }));
+        assert_eq!(exit_code(&locked), EXIT_LOCKED);
+        let other = Err(CliError::State(StateError::ReadOnly { operation: "x" }));
+        assert_eq!(exit_code(&other), EXIT_ERROR);
     }
 }

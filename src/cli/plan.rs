@@ -1,10 +1,12 @@
-//! `mspform plan` and `mspform drift`: refresh, diff, print. Never writes to a vendor.
+//! `mspform plan` and `mspform drift`: refresh, diff, print. Never writes to a
+//! vendor, nor to the state: they read a consistent snapshot of it without the
+//! lock, so they run while an apply holds it.
 
 use std::path::Path;
 
 use clap::Args;
 
-use super::{Cli, CliError, FormatArg, Status, load_config, open_state};
+use super::{Cli, CliError, FormatArg, Status, load_config, read_state};
 use crate::engine;
 use crate::plan::{Plan, render};
 
@@ -61,7 +63,8 @@ pub async fn run(cli: &Cli, args: &PlanArgs) -> Result<Status, CliError> {
 
 async fn make(cli: &Cli, args: &PlanArgs) -> Result<Plan, CliError> {
     let desired = load_config(&cli.config)?;
-    let store = open_state(&cli.state, "plan")?;
+    // A snapshot, without the lock: a plan or drift check runs beside an apply.
+    let store = read_state(cli, "plan")?;
     let options = engine::PlanOptions {
         resend_invitations: args.resend_invitations.iter().cloned().collect(),
         allow_provider_removal: args.allow_provider_removal.iter().cloned().collect(),

@@ -1,12 +1,16 @@
-//! `mspform state list|show|rm|journal|export|import`: what mspform owns, and
-//! the versioned JSON form of it for backups and recovery. Credentials are never
-//! shown or exported.
+//! `mspform state list|show|rm|journal|export|import|migrate|force-unlock`:
+//! what mspform owns, the versioned JSON form of it for backups and recovery,
+//! moving a state between a directory and PostgreSQL, and clearing a lock left
+//! behind. Credentials are never shown or exported (`migrate` carries them).
+//! The listings read a snapshot without the lock; `rm`, `import` and `migrate`
+//! take it (waiting up to `--lock-timeout`).
 
 use std::path::PathBuf;
 
 use clap::Subcommand;
 
-use super::{Cli, CliError, Status, open_state};
+use super::{Cli, CliError, Status, open_state, read_state, state_location};
+use crate::state::StateLocation;
 use crate::state::export::{self, ImportError};
 
 #[derive(Debug, Subcommand)]
@@ -31,6 +35,23 @@ pub enum StateCommand {
         #[arg(long)]
         force: bool,
     },
+    /// Copy the whole state (records, journal, saved credentials) to another
+    /// place, e.g. from a directory into PostgreSQL or back, and check that both
+    /// hold the same records. The source is left as it was.
+    Migrate {
+        /// The destination: a directory or a postgres:// URL (`?schema=NAME` optional).
+        #[arg(long, value_name = "DIR_OR_URL")]
+        to: String,
+        /// The destination's PostgreSQL schema (default `mspform`).
+        #[arg(long = "to-schema", value_name = "NAME")]
+        to_schema: Option<String>,
+        /// Replace what a non-empty destination holds.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Clear a lock left behind, by the lock ID its holder is named with. On
+    /// PostgreSQL, a holder that still holds it has its lock session ended.
+    ForceUnlock { id: String },
 }
 
 fn operation(cmd: &StateCommand) -> &'static str {
@@ -41,7 +62,52 @@ fn operation(cmd: &StateCommand) -> &'static str {
         StateCommand::Journal => "state journal",
         StateCommand::Export { .. } => "state export",
         StateCommand::Import { .. } => "state import",
+        StateCommand::Migrate { .. } => "state migrate",
+        StateCommand::ForceUnlock { .. } => "state force-unlock",
     }
+}
+
+fn same_place(a: &StateLocation, b: &StateLocation) -> bool {
+    match (a, b) {
+        (StateLocation::Dir(x), StateLocation::Dir(y)) => {
+            x == y
+                || std::fs::canonicalize(x)
+                    .ok()
+                    .is_some_and(|x| std::fs::canonicalize(y).ok() == Some(x))
+        }
+        (StateLocation::Postgres(x), StateLocation::Postgres(y)) => x.to_string() == y.to_string(),
+        _ => false,
+    }
+}
+
+fn migrate(cli: &Cli, to: &str, to_schema: Option<&str>, force: bool) -> Result<Status, CliError> {
+    let from = state_location(cli)?;
+    let dest =
+        StateLocation::parse(to, to_schema).map_err(|e| CliError::Other(format!("--to: {e}")))?;
+    if same_place(&from, &dest) {
+        return Err(CliError::Other(format!(
+            "--to {dest} is where the state is already (--state); nothing was copied"
+        )));
+    }
+    // Both under their locks: nobody writes either side during the copy.
+    let source = open_state(cli, "state migrate")?;
+    let target = crate::state::open::writer(&dest, "state migrate", cli.lock_timeout)?;
+    let copied =
+        crate::state::open::copy(source.as_ref(), target.as_ref(), force).map_err(|e| match e {
+            ImportError::State(e) => CliError::State(e),
+            other => CliError::Other(format!("cannot migrate the state to {dest}: {other}")),
+        })?;
+    println!(
+        "Copied {} owned record(s), {} journal entr(y/ies) and {} saved credential(s) from {from} to {dest}; both hold the same records. Use --state {dest_arg} (or MSPFORM_STATE) from now on; {from} is left as it was.",
+        copied.owned,
+        copied.journal,
+        copied.credentials,
+        dest_arg = match &dest {
+            StateLocation::Dir(d) => d.display().to_string(),
+            StateLocation::Postgres(_) => "with the destination URL".into(),
+        }
+    );
+    Ok(Status::Ok)
 }
 
 pub fn run(cli: &Cli, cmd: &StateCommand) -> Result<Status, CliError> {
@@ -57,7 +123,23 @@ pub fn run(cli: &Cli, cmd: &StateCommand) -> Result<Status, CliError> {
             }
             _ => None,
         };
-    let store = open_state(&cli.state, operation(cmd))?;
+    let store = match cmd {
+        StateCommand::Migrate {
+            to,
+            to_schema,
+            force,
+        } => return migrate(cli, to, to_schema.as_deref(), *force),
+        StateCommand::ForceUnlock { id } => {
+            println!(
+                "{}",
+                crate::state::open::force_unlock(&state_location(cli)?, id)?
+            );
+            return Ok(Status::Ok);
+        }
+        StateCommand::Rm { .. } | StateCommand::Import { .. } => open_state(cli, operation(cmd))?,
+        // Listings read a snapshot without the lock: they run beside an apply.
+        _ => read_state(cli, operation(cmd))?,
+    };
     match cmd {
         StateCommand::List => {
             for (address, record) in store.owned()? {
@@ -122,6 +204,7 @@ pub fn run(cli: &Cli, cmd: &StateCommand) -> Result<Status, CliError> {
                 crate::clock::fmt_utc(import.written_at)
             );
         }
+        StateCommand::Migrate { .. } | StateCommand::ForceUnlock { .. } => {}
     }
     Ok(Status::Ok)
 }

@@ -49,6 +49,8 @@ pub enum ImportError {
         "it has state format version {0}; this mspform reads version {VERSION} and older. Use the mspform that wrote it, or a newer one"
     )]
     Newer(u32),
+    #[error("after the copy, the two states differ in {0}; check both with `mspform state export`")]
+    Differs(String),
     #[error(
         "the target state is not empty ({owned} owned record(s), {journal} journal entr(y/ies)); nothing was imported. Import into an empty state directory, or pass --force to replace what it holds"
     )]

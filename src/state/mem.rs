@@ -88,6 +88,14 @@ impl StateStore for MemStore {
         });
         Ok(())
     }
+    fn all_credentials(&self) -> StateResult<Vec<(String, String, String)>> {
+        Ok(self.with(|i| {
+            i.credentials
+                .iter()
+                .map(|((p, n), v)| (p.clone(), n.clone(), v.clone()))
+                .collect()
+        }))
+    }
     fn reset(&self) -> StateResult<()> {
         self.with(|i| {
             i.owned.clear();

@@ -8,11 +8,17 @@
 mod credentials;
 pub mod export;
 mod files;
+pub mod location;
 mod lock;
 mod mem;
+pub mod open;
+pub mod pg;
+#[cfg(any(test, feature = "sim"))]
+pub mod pg_cluster;
 mod recovery;
 mod seal;
 mod sled_store;
+pub mod snapshot;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -22,19 +28,44 @@ use serde::{Deserialize, Serialize};
 pub use export::StateExport;
 /// Writes a file atomically with mode 0600 (exports hold vendor ids and names).
 pub use files::write_private as write_private_file;
+pub use location::StateLocation;
 pub use lock::{LockInfo, StateLock};
 pub use mem::MemStore;
+pub use pg::PgStore;
 pub use sled_store::SledStore;
+pub use snapshot::{Snapshot, SnapshotStore};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StateError {
+    /// Another process holds the state's lock (exit code 3).
+    #[error("state in {location} is locked by {holder}; {hint}")]
+    Locked {
+        location: String,
+        holder: Box<LockInfo>,
+        hint: String,
+    },
+    /// Another process holds the lock, but who is not clear (exit code 3).
+    #[error("state in {location} is locked by another process, but {reason}")]
+    LockUnclear { location: String, reason: String },
+    /// The lock this run held is gone (its connection closed, or it was forced).
     #[error(
-        "state in {dir} is locked by pid {} on {} since {} ({}); wait for it to finish. The lock is the operating system's, so it goes away by itself when that process exits; if it does not, that process is hung: stop it",
-        holder.pid, holder.host, crate::clock::fmt_utc(holder.started_at), holder.operation
+        "the lock on the state in {location} was lost ({reason}); this run writes nothing more to the state and sends nothing further to any vendor. Re-run: the journal settles what was in flight"
     )]
-    Locked { dir: String, holder: LockInfo },
-    #[error("state in {dir} is locked by another process, but {reason}")]
-    LockUnclear { dir: String, reason: String },
+    LockLost { location: String, reason: String },
+    /// Another run committed since this one read the state.
+    #[error(
+        "the state in {location} was written by another run since this one read it (this run read serial {read}, it is now {now}); this run writes nothing more and sends nothing further to any vendor. Re-run to plan from the current state"
+    )]
+    Moved {
+        location: String,
+        read: u64,
+        now: u64,
+    },
+    /// A snapshot opened for reading (plan, drift, `state list`) was asked to write.
+    #[error(
+        "the state was opened read-only (a snapshot for plan, drift or a listing) and cannot {operation}"
+    )]
+    ReadOnly { operation: &'static str },
     #[error("cannot open state in {dir}: {message}")]
     Open { dir: String, message: String },
     /// The state exists but cannot be used; raised while opening, so before any
@@ -138,6 +169,9 @@ pub trait StateStore: Send + Sync {
     /// Replaces a credential; the value it replaces is gone from storage when
     /// this returns (a rotated refresh token must not linger).
     fn set_credential(&self, provider: &str, name: &str, value: &str) -> StateResult<()>;
+    /// Every saved credential as (provider, name, value), for `state migrate`
+    /// only: never printed, exported or logged.
+    fn all_credentials(&self) -> StateResult<Vec<(String, String, String)>>;
     /// Removes every owned record and journal entry (credentials stay).
     fn reset(&self) -> StateResult<()>;
     /// Writes a backup of the records where this store keeps it, before an
@@ -183,6 +217,9 @@ impl<T: StateStore + ?Sized> StateStore for std::sync::Arc<T> {
     }
     fn set_credential(&self, provider: &str, name: &str, value: &str) -> StateResult<()> {
         (**self).set_credential(provider, name, value)
+    }
+    fn all_credentials(&self) -> StateResult<Vec<(String, String, String)>> {
+        (**self).all_credentials()
     }
     fn reset(&self) -> StateResult<()> {
         (**self).reset()
@@ -311,6 +348,10 @@ pub(crate) mod conformance {
                 .as_deref(),
             Some("r3")
         );
+        let mut all = store.all_credentials().unwrap();
+        all.sort();
+        let want = |p: &str, v: &str| (p.to_string(), "refresh_token".to_string(), v.to_string());
+        assert_eq!(all, vec![want("aruba", "r3"), want("other", "o1")]);
 
         store
             .put_owned("customer.b", &record("aruba", "c2"))

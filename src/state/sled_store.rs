@@ -5,8 +5,12 @@
 //!
 //! Layout of the directory: `db/` (sled: owned records, journal, and `meta` with
 //! the lineage and commit serial), `seal.json` (see `seal`), `credentials.json`
-//! (see `credentials`), `backup.json` (written before each apply), and the lock
-//! files (see `lock`).
+//! (see `credentials`), `backup.json` (written before each apply),
+//! `snapshot.json` (the records as of the last commit, republished after every
+//! commit, for readers: see `snapshot`), and the lock files (see `lock`).
+//!
+//! Readers (plan, drift, listings) never take the lock: [`SledStore::read`]
+//! serves them the published snapshot, so they run beside an apply.
 //!
 //! Opening checks everything before any vendor call: the sled files, the seal,
 //! and every record decodes; a problem is [`StateError::Unreadable`] with the
@@ -16,12 +20,14 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use super::credentials::CredentialFile;
+use super::snapshot::{self, CredentialStore, LoadError, Snapshot, SnapshotStore};
 use super::{
     JournalEntry, JournalStatus, OwnedRecord, StateError, StateLock, StateResult, StateStore,
     export, files, now_unix, recovery, seal,
@@ -32,6 +38,9 @@ const LEGACY_CREDENTIALS: &str = "credentials";
 /// How long to wait for sled's own file lock once ours is held: only a process
 /// that is exiting (the kernel drops our lock before sled's) can still hold it.
 const SLED_LOCK_WAIT: Duration = Duration::from_secs(3);
+/// How long a reader waits for a writer that holds the lock of a state without
+/// a snapshot (one from before snapshots) to publish one as it opens.
+const SNAPSHOT_WAIT: Duration = Duration::from_secs(5);
 
 /// The sled part: trees only, no lock, no other files.
 struct Sled {
@@ -291,6 +300,8 @@ pub struct SledStore {
     lineage: String,
     /// The serial `seal.json` holds; the seal is rewritten on close when it moved.
     sealed_serial: u64,
+    /// The serial of the last published `snapshot.json`.
+    published: AtomicU64,
     /// Declared last: fields drop in declaration order, so sled is closed (and
     /// its own file lock released) before this lock is.
     _lock: StateLock,
@@ -307,12 +318,21 @@ impl SledStore {
     /// process has it), opens and checks the state; `operation` is what a second
     /// process is told the holder is doing.
     pub fn open_for(dir: &Path, operation: &str) -> StateResult<SledStore> {
+        Self::open_waiting(dir, operation, Duration::ZERO)
+    }
+
+    /// [`SledStore::open_for`], waiting up to `lock_timeout` for the lock.
+    pub fn open_waiting(
+        dir: &Path,
+        operation: &str,
+        lock_timeout: Duration,
+    ) -> StateResult<SledStore> {
         let exposed = if dir.is_dir() {
             files::mode_of(dir).filter(|m| files::is_exposed(*m))
         } else {
             None
         };
-        let lock = StateLock::acquire(dir, operation)?;
+        let lock = StateLock::acquire_waiting(dir, operation, lock_timeout)?;
         if let Some(mode) = exposed {
             let fixed = match files::make_private(dir) {
                 Ok(_) => "mspform made it private (directory 0700, files 0600)".to_string(),
@@ -369,14 +389,72 @@ impl SledStore {
         if sealed.as_ref().map(|s| s.serial) != Some(serial) {
             seal::write(dir, &lineage, serial).map_err(fs("write seal.json"))?;
         }
-        files::make_private(dir).map_err(fs("make the state directory private"))?;
-        Ok(SledStore {
+        let store = SledStore {
             sled,
             dir: dir.to_path_buf(),
             credentials,
             lineage,
             sealed_serial: serial,
+            published: AtomicU64::new(u64::MAX),
             _lock: lock,
+        };
+        store.publish()?;
+        files::make_private(dir).map_err(fs("make the state directory private"))?;
+        Ok(store)
+    }
+
+    /// A consistent read-only snapshot of the state in `dir`, without taking
+    /// its lock: what the last commit published. A state without a snapshot
+    /// (written before snapshots existed) is opened under the lock for a moment
+    /// to publish one; if a writer holds it, that writer publishes one as it
+    /// opens, which is waited for (bounded). A state that does not exist yet
+    /// is an empty one (nothing is created).
+    pub fn read(dir: &Path, operation: &str) -> StateResult<SnapshotStore> {
+        let credentials = || -> StateResult<Box<dyn CredentialStore>> {
+            Ok(Box::new(
+                CredentialFile::load(dir).map_err(|p| StateError::unreadable(dir, p))?,
+            ))
+        };
+        if !dir.join("db").exists() && !dir.join(snapshot::FILE_NAME).exists() {
+            return Ok(SnapshotStore::new(Snapshot::default(), credentials()?));
+        }
+        let why = match snapshot::load(dir) {
+            Ok(s) => return Ok(SnapshotStore::new(s, credentials()?)),
+            Err(LoadError::Missing) => None,
+            Err(LoadError::Unusable(why)) => Some(why),
+        };
+        let locked = match SledStore::open_for(dir, operation) {
+            Ok(store) => {
+                let snap = store.snapshot()?;
+                drop(store);
+                return Ok(SnapshotStore::new(snap, credentials()?));
+            }
+            Err(e @ (StateError::Locked { .. } | StateError::LockUnclear { .. })) => e,
+            Err(e) => return Err(e),
+        };
+        let start = Instant::now();
+        while start.elapsed() < SNAPSHOT_WAIT {
+            std::thread::sleep(Duration::from_millis(50));
+            if let Ok(s) = snapshot::load(dir) {
+                return Ok(SnapshotStore::new(s, credentials()?));
+            }
+        }
+        Err(match (locked, why) {
+            (
+                StateError::Locked {
+                    location,
+                    holder,
+                    hint,
+                },
+                Some(why),
+            ) => StateError::Locked {
+                location,
+                holder,
+                hint: format!(
+                    "its snapshot for readers cannot be used ({why}), so this read needs the lock; {hint}"
+                ),
+            },
+            (e, _) => e,
         })
     }
 
@@ -384,8 +462,45 @@ impl SledStore {
         &self.dir
     }
 
+    /// Every record as of now (the caller holds the lock, so it is one commit).
+    fn snapshot(&self) -> StateResult<Snapshot> {
+        snapshot::take(self, &self.lineage, self.sled.serial()?)
+    }
+
+    /// Republishes `snapshot.json` when the serial moved since the last time.
+    fn publish(&self) -> StateResult<()> {
+        let serial = self.sled.serial()?;
+        if self.published.load(Ordering::SeqCst) == serial {
+            return Ok(());
+        }
+        let snap = snapshot::take(self, &self.lineage, serial)?;
+        snapshot::publish(&self.dir, &snap).map_err(|e| StateError::Io {
+            operation: "publish snapshot.json for readers",
+            message: format!("{}: {e}", self.dir.join(snapshot::FILE_NAME).display()),
+        })?;
+        self.published.store(serial, Ordering::SeqCst);
+        Ok(())
+    }
+
+    /// A commit point: durable in sled first, then visible to readers.
     fn commit(&self) -> StateResult<()> {
-        self.sled.flush()
+        self.sled.flush()?;
+        self.publish()
+    }
+}
+
+impl CredentialStore for CredentialFile {
+    fn get(&self, provider: &str, name: &str) -> StateResult<Option<String>> {
+        Ok(CredentialFile::get(self, provider, name))
+    }
+    fn set(&self, provider: &str, name: &str, value: &str) -> StateResult<()> {
+        CredentialFile::set(self, provider, name, value).map_err(|e| StateError::Io {
+            operation: "write credentials.json",
+            message: format!("{}: {e}", self.path().display()),
+        })
+    }
+    fn all(&self) -> StateResult<Vec<(String, String, String)>> {
+        Ok(CredentialFile::all(self))
     }
 }
 
@@ -515,6 +630,10 @@ impl StateStore for SledStore {
                 operation: "write credentials.json",
                 message: format!("{}: {e}", self.credentials.path().display()),
             })
+    }
+
+    fn all_credentials(&self) -> StateResult<Vec<(String, String, String)>> {
+        Ok(self.credentials.all())
     }
 
     fn reset(&self) -> StateResult<()> {

@@ -330,3 +330,81 @@ fn a_file_that_cannot_be_read_is_an_error_with_recovery_steps() {
     let msg = unreadable(dir.path());
     assert!(msg.contains("credentials.json is damaged"), "{msg}");
 }
+
+/// plan and drift read the snapshot the writer publishes at every commit, so
+/// they run while an apply holds the lock, and see its commits.
+#[test]
+fn a_reader_sees_the_writers_commits_without_taking_its_lock() {
+    let dir = tempfile::tempdir().unwrap();
+    let writer = SledStore::open_for(dir.path(), "apply").unwrap();
+    writer.put_owned("customer.a", &rec("g1")).unwrap();
+    let first = SledStore::read(dir.path(), "plan").unwrap();
+    assert_eq!(first.owned().unwrap().len(), 1);
+    let id = writer.journal_begin(&entry()).unwrap();
+    let second = SledStore::read(dir.path(), "drift").unwrap();
+    assert_eq!(second.owned().unwrap().len(), 1);
+    assert_eq!(
+        second.journal().unwrap()[0].0,
+        id,
+        "the pending write shows"
+    );
+    assert_eq!(
+        first.journal().unwrap().len(),
+        0,
+        "a snapshot does not move"
+    );
+    let err = second.put_owned("customer.b", &rec("g2")).unwrap_err();
+    assert!(matches!(err, StateError::ReadOnly { .. }), "{err}");
+    // The writer was not disturbed: its lock still refuses a second writer.
+    assert!(SledStore::open_for(dir.path(), "apply").is_err());
+    writer
+        .journal_finish(id, JournalStatus::Succeeded, None)
+        .unwrap();
+    drop(writer);
+    let after = SledStore::read(dir.path(), "plan").unwrap();
+    assert_eq!(
+        after.journal().unwrap()[0].1.status,
+        JournalStatus::Succeeded
+    );
+}
+
+/// A state written before snapshots existed: a reader opens it under the lock
+/// for a moment (publishing one); with the lock held by a writer that never
+/// publishes (an older mspform), the reader fails naming it, after a bounded wait.
+#[test]
+fn a_state_without_a_snapshot_is_read_under_the_lock_once() {
+    let dir = tempfile::tempdir().unwrap();
+    populated(dir.path());
+    std::fs::remove_file(dir.path().join(snapshot::FILE_NAME)).unwrap();
+    let read = SledStore::read(dir.path(), "plan").unwrap();
+    assert_eq!(read.owned().unwrap().len(), 40);
+    assert!(dir.path().join(snapshot::FILE_NAME).exists(), "published");
+
+    std::fs::remove_file(dir.path().join(snapshot::FILE_NAME)).unwrap();
+    let _old_writer = StateLock::acquire(dir.path(), "apply").unwrap();
+    let err = SledStore::read(dir.path(), "plan").err().unwrap();
+    assert!(matches!(err, StateError::Locked { .. }), "{err}");
+}
+
+#[test]
+fn a_missing_state_reads_as_empty_and_is_not_created() {
+    let root = tempfile::tempdir().unwrap();
+    let dir = root.path().join("state");
+    let read = SledStore::read(&dir, "plan").unwrap();
+    assert!(read.owned().unwrap().is_empty());
+    assert!(!dir.exists());
+}
+
+fn entry() -> JournalEntry {
+    JournalEntry {
+        provider: "ac".into(),
+        address: "customer.a".into(),
+        action: "create".into(),
+        call: "POST /api/v2/customer".into(),
+        natural_key: Some("A".into()),
+        status: JournalStatus::Pending,
+        started_at: 1,
+        finished_at: None,
+        detail: None,
+    }
+}

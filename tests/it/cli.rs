@@ -191,7 +191,7 @@ async fn a_second_apply_on_the_same_state_fails_naming_the_holder() {
     let sim = sim(false).await;
     let conf = write_portfolio(&sim, dir.path());
     let out = run(args(&conf, &state, &["apply", "--auto-approve"])).await;
-    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(out.status.code(), Some(3), "exit 3: busy, not broken");
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
         err.contains(&format!("pid {}", std::process::id())) && err.contains("locked"),

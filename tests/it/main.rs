@@ -22,6 +22,7 @@ mod extreme_wire;
 // mod hostile;
 mod ruckus_client;
 // mod secrets;
+mod shared_state;
 mod sim_aruba;
 mod sim_audiocodes;
 mod sim_extreme;

@@ -58,8 +58,18 @@ fn files_containing(dir: &Path, needle: &str) -> Vec<PathBuf> {
     found
 }
 
-/// Many `mspform state list` start at once on one state directory, in rounds.
-/// Each either wins the lock (exit 0) or fails naming the process that held it:
+/// An empty `state export`, for commands that take the lock (`state import
+/// --force`): the listings read a snapshot without it.
+fn empty_export(dir: &Path) -> PathBuf {
+    let path = dir.join("empty-export.json");
+    let store = mspform::state::MemStore::new();
+    let export = mspform::state::export::export(&store).unwrap();
+    std::fs::write(&path, serde_json::to_string(&export).unwrap()).unwrap();
+    path
+}
+
+/// Many `mspform state import --force` start at once on one state directory,
+/// in rounds. Each either wins the lock (exit 0) or exits 3 naming the process that held it:
 /// a pid of one of this round's winners, with its operation and start time —
 /// never "pid 0", never sled's raw "WouldBlock".
 #[test]
@@ -69,12 +79,14 @@ fn concurrent_starts_each_win_or_name_the_real_holder() {
     let dir = tempfile::tempdir().unwrap();
     let state = dir.path().join("state");
     let conf = dir.path().join("unused.toml");
+    let empty = empty_export(dir.path());
+    let empty = empty.display().to_string();
     let mut losers = 0;
     for round in 0..ROUNDS {
         let children: Vec<_> = (0..PROCESSES)
             .map(|_| {
                 bin()
-                    .args(args(&conf, &state, &["state", "list"]))
+                    .args(args(&conf, &state, &["state", "import", &empty, "--force"]))
                     .stdin(Stdio::null())
                     .stdout(Stdio::piped())
                     .stderr(Stdio::piped())
@@ -100,7 +112,7 @@ fn concurrent_starts_each_win_or_name_the_real_holder() {
             let err = String::from_utf8_lossy(&out.stderr);
             assert_eq!(
                 out.status.code(),
-                Some(1),
+                Some(3),
                 "round {round}, pid {pid}: {err}"
             );
             assert!(
@@ -119,7 +131,7 @@ fn concurrent_starts_each_win_or_name_the_real_holder() {
                 winners.contains(&holder),
                 "round {round}, pid {pid} names pid {holder}, not one of this round's winners {winners:?}: {err}"
             );
-            assert!(err.contains("(state list)"), "{err}");
+            assert!(err.contains("(state import)"), "{err}");
         }
     }
     assert!(
@@ -135,9 +147,11 @@ fn the_state_directory_is_private_and_an_exposed_one_is_warned_about_once() {
     let dir = tempfile::tempdir().unwrap();
     let state = dir.path().join("state");
     let conf = dir.path().join("unused.toml");
+    let empty = empty_export(dir.path()).display().to_string();
+    // A command that opens the state for writing (the listings only read a snapshot).
     let list = || {
         bin()
-            .args(args(&conf, &state, &["state", "list"]))
+            .args(args(&conf, &state, &["state", "import", &empty, "--force"]))
             .stdin(Stdio::null())
             .output()
             .unwrap()
