@@ -246,6 +246,52 @@ pub fn backoff(attempt: u32) -> Duration {
         .unwrap_or(Duration::from_millis(250))
 }
 
+/// Journal entries whose outcome is not settled yet (pending, or succeeded
+/// but not recorded), by address: an index kept beside the journal so that
+/// recording an object does not read the whole journal again.
+#[derive(Debug, Default)]
+pub struct OpenEntries(std::sync::Mutex<std::collections::BTreeMap<String, Vec<(u64, String)>>>);
+
+impl OpenEntries {
+    fn map(
+        &self,
+    ) -> std::sync::MutexGuard<'_, std::collections::BTreeMap<String, Vec<(u64, String)>>> {
+        self.0.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Indexes an entry (id, action) of `address`.
+    pub fn add(&self, address: &str, id: u64, action: &str) {
+        self.map()
+            .entry(address.to_string())
+            .or_default()
+            .push((id, action.to_string()));
+    }
+
+    /// The open entries of `address` (of one action, or all), oldest first.
+    pub fn of(&self, address: &str, action: Option<&str>) -> Vec<u64> {
+        self.map()
+            .get(address)
+            .map(|v| {
+                v.iter()
+                    .filter(|(_, a)| action.is_none_or(|x| x == a))
+                    .map(|(id, _)| *id)
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// Drops an entry that is no longer open.
+    pub fn remove(&self, address: &str, id: u64) {
+        let mut map = self.map();
+        if let Some(v) = map.get_mut(address) {
+            v.retain(|(i, _)| *i != id);
+            if v.is_empty() {
+                map.remove(address);
+            }
+        }
+    }
+}
+
 /// What a write is about, so the transport can journal it before sending.
 #[derive(Clone)]
 pub struct WriteCtx {
@@ -253,12 +299,14 @@ pub struct WriteCtx {
     pub address: String,
     pub action: String,
     pub natural_key: Option<String>,
+    /// The ledger's index of open entries, kept in step with the journal.
+    pub open: Option<Arc<OpenEntries>>,
 }
 
 impl WriteCtx {
     /// Journals (and flushes) the write before it is sent.
     pub fn begin(&self, provider: &str, call: &str) -> Result<u64, ProviderError> {
-        Ok(self.store.journal_begin(&JournalEntry {
+        let id = self.store.journal_begin(&JournalEntry {
             provider: provider.to_string(),
             address: self.address.clone(),
             action: self.action.clone(),
@@ -268,7 +316,11 @@ impl WriteCtx {
             started_at: now_unix(),
             finished_at: None,
             detail: None,
-        })?)
+        })?;
+        if let Some(open) = &self.open {
+            open.add(&self.address, id, &self.action);
+        }
+        Ok(id)
     }
 
     pub fn finish(
@@ -284,6 +336,11 @@ impl WriteCtx {
         if status == JournalStatus::Pending {
             // Outcome unknown: leave it pending for the next run to settle.
             return Ok(());
+        }
+        if status == JournalStatus::Failed
+            && let Some(open) = &self.open
+        {
+            open.remove(&self.address, id);
         }
         Ok(self.store.journal_finish(id, status, detail)?)
     }

@@ -8,16 +8,18 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use serde_json::Value;
 
-use super::http::WriteCtx;
+use super::http::{OpenEntries, WriteCtx};
 use super::{ProviderError, Stop};
 use crate::address::Address;
-use crate::state::{JournalEntry, JournalStatus, OwnedRecord, StateStore, now_unix};
+use crate::state::{JournalStatus, OwnedRecord, StateStore, now_unix};
 
 /// State as one provider's apply sees it.
 pub struct Ledger {
     provider: String,
     store: Arc<dyn StateStore>,
     stop: Stop,
+    /// This provider's unsettled journal entries, read once.
+    open: Arc<OpenEntries>,
     /// Address → vendor id: from the refresh, growing as creates succeed.
     ids: Mutex<BTreeMap<Address, String>>,
 }
@@ -29,10 +31,25 @@ impl Ledger {
         ids: BTreeMap<Address, String>,
         stop: Stop,
     ) -> Ledger {
+        let open = Arc::new(OpenEntries::default());
+        match store.journal() {
+            Ok(entries) => {
+                for (id, e) in entries {
+                    if e.provider == provider
+                        && matches!(e.status, JournalStatus::Pending | JournalStatus::Succeeded)
+                    {
+                        open.add(&e.address, id, &e.action);
+                    }
+                }
+            }
+            // The engine read the journal just before; a failure here shows on the next write.
+            Err(e) => tracing::warn!(provider, error = %e, "cannot read the journal"),
+        }
         Ledger {
             provider: provider.to_string(),
             store,
             stop,
+            open,
             ids: Mutex::new(ids),
         }
     }
@@ -89,6 +106,7 @@ impl Ledger {
             address: address.to_string(),
             action: action.to_string(),
             natural_key: natural_key.map(str::to_string),
+            open: Some(self.open.clone()),
         }
     }
 
@@ -168,30 +186,16 @@ impl Ledger {
         Ok(())
     }
 
-    /// Journal entries of this provider about `address` whose outcome was not
-    /// settled (pending, or succeeded but not yet recorded), optionally of one action.
-    pub fn open(
-        &self,
-        address: &Address,
-        action: Option<&str>,
-    ) -> Result<Vec<(u64, JournalEntry)>, ProviderError> {
-        let key = address.to_string();
-        Ok(self
-            .store
-            .journal()?
-            .into_iter()
-            .filter(|(_, e)| {
-                e.provider == self.provider
-                    && e.address == key
-                    && action.is_none_or(|a| e.action == a)
-                    && matches!(e.status, JournalStatus::Pending | JournalStatus::Succeeded)
-            })
-            .collect())
+    /// Ids of this provider's journal entries about `address` whose outcome was
+    /// not settled (pending, or succeeded but not yet recorded), optionally of
+    /// one action; oldest first. From the index, not the journal.
+    pub fn open(&self, address: &Address, action: Option<&str>) -> Vec<u64> {
+        self.open.of(&address.to_string(), action)
     }
 
     /// An earlier run journaled a create of `address` that was never recorded.
     pub fn open_create(&self, address: &Address) -> Result<bool, ProviderError> {
-        Ok(!self.open(address, Some("create"))?.is_empty())
+        Ok(!self.open(address, Some("create")).is_empty())
     }
 
     /// Settles every open journal entry of `address`.
@@ -207,9 +211,11 @@ impl Ledger {
         status: JournalStatus,
         detail: &str,
     ) -> Result<(), ProviderError> {
-        for (id, _) in self.open(address, action)? {
+        let key = address.to_string();
+        for id in self.open(address, action) {
             self.store
                 .journal_finish(id, status, Some(detail.to_string()))?;
+            self.open.remove(&key, id);
         }
         Ok(())
     }
@@ -261,6 +267,117 @@ mod tests {
         l.own(&a, Some("c2"), None, "created", BTreeMap::new())
             .unwrap();
         assert_ne!(l.record(&a).unwrap().unwrap().since, 5);
+    }
+
+    /// A store that counts how often the whole journal is read.
+    struct Counting {
+        inner: MemStore,
+        reads: std::sync::atomic::AtomicUsize,
+    }
+
+    impl StateStore for Counting {
+        fn owned(&self) -> crate::state::StateResult<BTreeMap<String, OwnedRecord>> {
+            self.inner.owned()
+        }
+        fn get_owned(&self, a: &str) -> crate::state::StateResult<Option<OwnedRecord>> {
+            self.inner.get_owned(a)
+        }
+        fn put_owned(&self, a: &str, r: &OwnedRecord) -> crate::state::StateResult<()> {
+            self.inner.put_owned(a, r)
+        }
+        fn remove_owned(&self, a: &str) -> crate::state::StateResult<bool> {
+            self.inner.remove_owned(a)
+        }
+        fn journal_begin(&self, e: &crate::state::JournalEntry) -> crate::state::StateResult<u64> {
+            self.inner.journal_begin(e)
+        }
+        fn journal_finish(
+            &self,
+            id: u64,
+            status: JournalStatus,
+            detail: Option<String>,
+        ) -> crate::state::StateResult<()> {
+            self.inner.journal_finish(id, status, detail)
+        }
+        fn journal(&self) -> crate::state::StateResult<Vec<(u64, crate::state::JournalEntry)>> {
+            self.reads.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            self.inner.journal()
+        }
+        fn journal_prune(&self, keep: usize) -> crate::state::StateResult<usize> {
+            self.inner.journal_prune(keep)
+        }
+        fn credential(&self, p: &str, n: &str) -> crate::state::StateResult<Option<String>> {
+            self.inner.credential(p, n)
+        }
+        fn set_credential(&self, p: &str, n: &str, v: &str) -> crate::state::StateResult<()> {
+            self.inner.set_credential(p, n, v)
+        }
+        fn all_credentials(&self) -> crate::state::StateResult<Vec<(String, String, String)>> {
+            self.inner.all_credentials()
+        }
+        fn reset(&self) -> crate::state::StateResult<()> {
+            self.inner.reset()
+        }
+    }
+
+    #[test]
+    fn recording_objects_never_reads_the_whole_journal_again() {
+        let store = Arc::new(Counting {
+            inner: MemStore::default(),
+            reads: Default::default(),
+        });
+        let l = Ledger::new("p", store.clone(), BTreeMap::new(), Stop::new());
+        for n in 0..200 {
+            let a = Address::customer(format!("c{n}"));
+            let ctx = l.write(&a, "create", None);
+            let id = ctx.begin("p", "POST /x").unwrap();
+            ctx.finish(id, Ok(200)).unwrap();
+            assert!(l.open_create(&a).unwrap());
+            l.own(&a, Some("id"), None, "created", BTreeMap::new())
+                .unwrap();
+            assert!(!l.open_create(&a).unwrap());
+        }
+        assert_eq!(
+            store.reads.load(std::sync::atomic::Ordering::SeqCst),
+            1,
+            "read once, when the ledger was made"
+        );
+        // The index and the journal agree: nothing is left unsettled.
+        assert!(
+            store
+                .inner
+                .journal()
+                .unwrap()
+                .iter()
+                .all(|(_, e)| e.status == JournalStatus::Settled)
+        );
+    }
+
+    #[test]
+    fn a_failed_write_is_not_open_and_an_earlier_runs_entry_is() {
+        let store: Arc<dyn StateStore> = Arc::new(MemStore::default());
+        let a = Address::customer("acme");
+        let earlier = Ledger::new("p", store.clone(), BTreeMap::new(), Stop::new());
+        let ctx = earlier.write(&a, "create", None);
+        ctx.begin("p", "POST /x").unwrap();
+        let l = Ledger::new("p", store.clone(), BTreeMap::new(), Stop::new());
+        assert!(
+            l.open_create(&a).unwrap(),
+            "an earlier run's pending create"
+        );
+        let other = Ledger::new("q", store, BTreeMap::new(), Stop::new());
+        assert!(!other.open_create(&a).unwrap(), "another provider's is not");
+        let b = Address::customer("b");
+        let ctx = l.write(&b, "create", None);
+        let id = ctx.begin("p", "POST /x").unwrap();
+        let refused = ProviderError::Http {
+            provider: "p".into(),
+            call: "POST /x".into(),
+            status: 400,
+            body: String::new(),
+        };
+        ctx.finish(id, Err(&refused)).unwrap();
+        assert!(!l.open_create(&b).unwrap(), "a refused create is settled");
     }
 
     #[test]
