@@ -14,6 +14,10 @@ use super::{
 };
 use crate::model::Desired;
 
+/// How many steps of one provider run at once. One until every vendor's run
+/// has been proven safe under concurrency (the scheduler is ready for more).
+const STEPS_IN_FLIGHT: usize = 1;
+
 /// A configured provider account of vendor `V`.
 pub struct Adapter<V: Vendor> {
     inner: Arc<Inner<V>>,
@@ -140,6 +144,7 @@ impl<V: Vendor> Refreshed for Refresh<V> {
                 &steps,
                 |step| Box::pin(V::run(client, env, step)),
                 &ctx.stop,
+                STEPS_IN_FLIGHT,
             )
             .await
         })

@@ -110,46 +110,139 @@ pub struct StepReport {
     pub outcome: Outcome,
 }
 
-/// Runs steps in order: a step whose dependency did not succeed is skipped, a
-/// failure is reported and independent work carries on, and Ctrl-C (`stop`)
-/// skips everything not yet started. Returns the reports and whether it stopped.
+/// Runs steps as a dependency graph: a step starts once every step it
+/// depends on has succeeded, up to `max_in_flight` at once (lowest id first
+/// among those ready); a step whose dependency did not succeed is skipped with
+/// its own dependents, a failure is reported and independent work carries on,
+/// and Ctrl-C (`stop`) starts nothing new while the steps in flight finish.
+/// Reports come in the order steps finished (or were skipped). Returns them
+/// and whether it stopped.
 pub async fn run_steps<'a, O: Sync>(
     provider: &str,
     steps: &'a [Step<O>],
     mut run: impl FnMut(&'a Step<O>) -> BoxFuture<'a, Result<(), ProviderError>>,
     stop: &Stop,
+    max_in_flight: usize,
 ) -> (Vec<StepReport>, bool) {
-    let mut done: BTreeMap<usize, bool> = BTreeMap::new();
+    use futures::stream::{FuturesUnordered, StreamExt};
+    use std::collections::BTreeSet;
+
+    let index: BTreeMap<usize, usize> = steps.iter().enumerate().map(|(i, s)| (s.id, i)).collect();
+    let mut waiting: Vec<usize> = steps.iter().map(|s| s.deps.len()).collect();
+    let mut dependents: Vec<Vec<usize>> = vec![Vec::new(); steps.len()];
+    for (i, s) in steps.iter().enumerate() {
+        for d in &s.deps {
+            match index.get(d) {
+                Some(&j) => dependents[j].push(i),
+                // A dependency that is not a step can never succeed.
+                None => waiting[i] = usize::MAX,
+            }
+        }
+    }
+    let mut settled = vec![false; steps.len()];
+    let mut ready: BTreeSet<usize> = (0..steps.len()).filter(|i| waiting[*i] == 0).collect();
+    let mut running = FuturesUnordered::new();
     let mut reports = Vec::new();
     let mut interrupted = false;
-    for step in steps {
-        let blocked = step.deps.iter().find(|d| done.get(d) != Some(&true));
-        let outcome = if stop.is_set() {
-            interrupted = true;
-            Outcome::Skipped("interrupted before it started".into())
-        } else if let Some(dep) = blocked {
-            let what = steps
-                .iter()
-                .find(|s| s.id == *dep)
-                .map(|s| s.label.as_str())
-                .unwrap_or_default();
-            Outcome::Skipped(format!("depends on \"{what}\", which did not succeed"))
-        } else {
-            let span = tracing::info_span!("step", provider = %provider, step = %step.label);
-            match run(step).instrument(span).await {
+    let report = |i: usize, outcome: Outcome| StepReport {
+        provider: provider.to_string(),
+        step: steps[i].label.clone(),
+        addresses: steps[i].addresses.clone(),
+        outcome,
+    };
+    loop {
+        if stop.is_set() {
+            interrupted |= !ready.is_empty() || settled.iter().any(|s| !s);
+            for i in std::mem::take(&mut ready) {
+                settled[i] = true;
+                reports.push(report(
+                    i,
+                    Outcome::Skipped("interrupted before it started".into()),
+                ));
+            }
+        }
+        while running.len() < max_in_flight.max(1) && !stop.is_set() {
+            let Some(i) = ready.pop_first() else { break };
+            let span = tracing::info_span!("step", provider = %provider, step = %steps[i].label);
+            let fut = run(&steps[i]).instrument(span);
+            running.push(async move { (i, fut.await) });
+        }
+        let Some((i, result)) = running.next().await else {
+            break;
+        };
+        settled[i] = true;
+        let ok = result.is_ok();
+        reports.push(report(
+            i,
+            match result {
                 Ok(()) => Outcome::Done,
                 Err(e) => Outcome::Failed(e.to_string()),
+            },
+        ));
+        if ok {
+            for &j in &dependents[i] {
+                waiting[j] = waiting[j].saturating_sub(1);
+                if waiting[j] == 0 && !settled[j] {
+                    ready.insert(j);
+                }
             }
-        };
-        done.insert(step.id, outcome == Outcome::Done);
-        reports.push(StepReport {
-            provider: provider.to_string(),
-            step: step.label.clone(),
-            addresses: step.addresses.clone(),
-            outcome,
-        });
+        } else {
+            skip_dependents(steps, &dependents, i, &mut settled, &mut reports, &report);
+        }
+    }
+    // Whatever never became ready waited on a step that did not succeed.
+    for i in 0..steps.len() {
+        if !settled[i] {
+            settled[i] = true;
+            let outcome = if stop.is_set() {
+                interrupted = true;
+                Outcome::Skipped("interrupted before it started".into())
+            } else {
+                Outcome::Skipped(blocked_by(steps, &index, i))
+            };
+            reports.push(report(i, outcome));
+        }
     }
     (reports, interrupted)
+}
+
+/// Skips every step that (transitively) depends on step `failed`, naming the
+/// dependency each one waited for.
+fn skip_dependents<O>(
+    steps: &[Step<O>],
+    dependents: &[Vec<usize>],
+    failed: usize,
+    settled: &mut [bool],
+    reports: &mut Vec<StepReport>,
+    report: &impl Fn(usize, Outcome) -> StepReport,
+) {
+    let mut queue = vec![failed];
+    while let Some(k) = queue.pop() {
+        for &j in &dependents[k] {
+            if !settled[j] {
+                settled[j] = true;
+                reports.push(report(
+                    j,
+                    Outcome::Skipped(format!(
+                        "depends on \"{}\", which did not succeed",
+                        steps[k].label
+                    )),
+                ));
+                queue.push(j);
+            }
+        }
+    }
+}
+
+/// Why a step never started: its first dependency that is not a step.
+fn blocked_by<O>(steps: &[Step<O>], index: &BTreeMap<usize, usize>, i: usize) -> String {
+    let what = steps[i]
+        .deps
+        .iter()
+        .find(|d| !index.contains_key(d))
+        .map(|d| format!("step {d}"))
+        .unwrap_or_else(|| "a step".into());
+    format!("depends on \"{what}\", which did not succeed")
 }
 
 #[cfg(test)]
@@ -193,6 +286,7 @@ mod tests {
                 }
                 s
             },
+            1,
         )
         .await;
         (reports, interrupted, ran.into_inner().unwrap())
