@@ -1,9 +1,9 @@
-//! The HTTP transport shared by ExtremeCloud, RUCKUS One and AudioCodes (Aruba
-//! keeps its own for its quota headers): bearer auth through a vendor [`Auth`],
-//! one re-authentication on a 401, the client-side rate limit, bounded waits on
-//! 429 (honouring `Retry-After` when a vendor sends it), bounded retries of 5xx
-//! and dropped connections for idempotent calls and token requests, and the
-//! write journal.
+//! The HTTP transport every vendor shares: bearer auth through a vendor
+//! [`Auth`], one re-authentication on a 401, the client-side rate limit,
+//! bounded waits on 429 (honouring `Retry-After` when a vendor sends it, or
+//! what a vendor's [`Quota`] reads from its rate-limit headers), bounded
+//! retries of 5xx and dropped connections for idempotent calls and token
+//! requests, and the write journal.
 //!
 //! Every loop here is bounded in count and time.
 
@@ -33,6 +33,48 @@ pub trait Auth: Send + Sync {
     ) -> BoxFuture<'a, Result<String, ProviderError>>;
     /// Whether asking again can help after a 401 (false for a static token).
     fn renewable(&self) -> bool;
+    /// A call sent with the token `rejected` was answered 401 with `body`: get a
+    /// new token. `Ok(false)`: this 401 is not one a new token helps with (it is
+    /// reported as it is). Knowing which token was rejected lets concurrent
+    /// calls renew once (a call whose token was already replaced just retries).
+    /// Default: ask for a fresh token.
+    fn renew<'a>(
+        &'a self,
+        transport: &'a Transport,
+        rejected: &'a str,
+        body: &'a str,
+    ) -> BoxFuture<'a, Result<bool, ProviderError>> {
+        let _ = (rejected, body);
+        Box::pin(async move { self.token(transport, true).await.map(|_| true) })
+    }
+    /// What a 401 error tells the user to do.
+    fn advice(&self) -> &'static str {
+        "check the credentials"
+    }
+}
+
+/// What a vendor's rate-limit headers say about one answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Signal {
+    /// Nothing beyond the status: the transport's own handling.
+    Default,
+    /// (On a success) the vendor's current window is spent: the client-side
+    /// limiter counts its window full, so the next call waits for the next one.
+    WindowSpent,
+    /// (On a 429) wait exactly this long before sending again.
+    Wait(Duration),
+    /// (On a 429) the quota is used up until `resets_at`: stop, no retry.
+    Exhausted { resets_at: String },
+}
+
+/// A vendor's rate-limit signals (e.g. per-second and per-day remaining
+/// headers), consulted on every answer before the transport acts on its status.
+pub trait Quota: Send + Sync {
+    fn read(&self, provider: &str, status: u16, headers: &reqwest::header::HeaderMap) -> Signal;
+    /// 429s waited out before giving up.
+    fn retries(&self) -> usize {
+        RATE_LIMIT_RETRIES
+    }
 }
 
 /// A request body.
@@ -169,6 +211,7 @@ pub struct Transport {
     rate_limited: AtomicU64,
     /// Strings never to show in an error (secrets that might be echoed back).
     redact: Vec<String>,
+    quota: Option<Box<dyn Quota>>,
 }
 
 impl Transport {
@@ -195,7 +238,14 @@ impl Transport {
             calls: AtomicU64::new(0),
             rate_limited: AtomicU64::new(0),
             redact: Vec::new(),
+            quota: None,
         })
+    }
+
+    /// Reads the vendor's rate-limit headers on every answer with `quota`.
+    pub fn with_quota(mut self, quota: impl Quota + 'static) -> Transport {
+        self.quota = Some(Box::new(quota));
+        self
     }
 
     /// Never show these strings in an error message.
@@ -252,7 +302,11 @@ impl Transport {
             format!("{}{}", self.base, call.path)
         };
         let mut transient = retry_schedule(TRANSIENT_RETRIES);
-        let mut limited = retry_schedule(RATE_LIMIT_RETRIES);
+        let mut limited = retry_schedule(
+            self.quota
+                .as_ref()
+                .map_or(RATE_LIMIT_RETRIES, |q| q.retries()),
+        );
         let mut attempts_429 = 0u32;
         let mut renewed = false;
         loop {
@@ -296,14 +350,17 @@ impl Transport {
                         .and_then(|v| v.to_str().ok())
                         .and_then(|v| v.trim().parse::<u64>().ok())
                         .map(Duration::from_secs);
+                    let signal = self.quota.as_ref().map_or(Signal::Default, |q| {
+                        q.read(&self.provider, status, resp.headers())
+                    });
                     match resp.text().await {
-                        Ok(text) => Ok((status, text, retry_after)),
+                        Ok(text) => Ok((status, text, retry_after, signal)),
                         Err(e) => Err(e.without_url().to_string()),
                     }
                 }
                 Err(e) => Err(e.without_url().to_string()),
             };
-            let (status, text, retry_after) = match outcome {
+            let (status, text, retry_after, signal) = match outcome {
                 Ok(parts) => parts,
                 Err(message) => {
                     if call.idempotent
@@ -320,25 +377,45 @@ impl Transport {
                     });
                 }
             };
+            if status == 401 && !call.anonymous && !renewed && auth.renewable() {
+                renewed = true;
+                tracing::info!(provider = %self.provider, call = %name, "token rejected; authenticating again once");
+                let rejected = token.as_deref().unwrap_or_default();
+                if auth.renew(self, rejected, &text).await? {
+                    continue;
+                }
+            }
             match status {
-                200..=299 => return Ok(Answer { status, text }),
-                401 if !call.anonymous && !renewed && auth.renewable() => {
-                    tracing::info!(provider = %self.provider, call = %name, "token rejected; authenticating again once");
-                    auth.token(self, true).await?;
-                    renewed = true;
+                200..=299 => {
+                    if signal == Signal::WindowSpent {
+                        self.limiter.exhausted().await;
+                    }
+                    return Ok(Answer { status, text });
                 }
                 401 => {
                     return Err(ProviderError::Auth {
                         provider: self.provider.clone(),
                         message: format!(
-                            "{name} answered HTTP 401 ({}); check the credentials",
-                            self.scrub(&text)
+                            "{name} answered HTTP 401 ({}); {}",
+                            self.scrub(&text),
+                            if call.anonymous {
+                                "check the credentials"
+                            } else {
+                                auth.advice()
+                            }
                         ),
                     });
                 }
                 429 => {
                     self.rate_limited.fetch_add(1, Ordering::Relaxed);
                     attempts_429 += 1;
+                    if let Signal::Exhausted { resets_at } = signal {
+                        return Err(ProviderError::DailyQuota {
+                            provider: self.provider.clone(),
+                            call: name,
+                            resets_at,
+                        });
+                    }
                     let Some(next) = limited.next() else {
                         return Err(ProviderError::RateLimited {
                             provider: self.provider.clone(),
@@ -346,7 +423,10 @@ impl Transport {
                             attempts: attempts_429,
                         });
                     };
-                    let wait = retry_after.map(|d| d.min(MAX_RETRY_AFTER)).unwrap_or(next);
+                    let wait = match signal {
+                        Signal::Wait(d) => d,
+                        _ => retry_after.map(|d| d.min(MAX_RETRY_AFTER)).unwrap_or(next),
+                    };
                     tracing::warn!(provider = %self.provider, call = %name, wait_ms = wait.as_millis() as u64, "429: waiting before retrying");
                     tokio::time::sleep(wait).await;
                 }
