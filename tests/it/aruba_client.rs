@@ -2,16 +2,16 @@
 //! refresh and rotation, rate limits, retries, exact-name lookup, and tolerance
 //! of every behaviour the fact sheet only assumes.
 
-use std::sync::atomic::AtomicBool;
-
+use mspform::engine::Outcome;
 use mspform::engine::{self, EngineError};
-use mspform::model::{ArubaAuth, SecretRef};
-use mspform::providers::ProviderError;
+use mspform::model::SecretRef;
 use mspform::sim::aruba::{
     ArubaSwitches, AssociationConflict, AutolicenseReadShape, CrossTenantMove, ErrorBody,
     MspDeviceCustomerId, NameFilter, RateLimitBody, UnauthorizedBody,
 };
 use mspform::sim::{FaultKind, FaultSpec};
+use mspform::vendor::ProviderError;
+use mspform::vendors::aruba::model::ArubaAuth;
 use serde_json::{Value, json};
 
 use crate::support::*;
@@ -324,7 +324,13 @@ async fn converges_under_every_assumed_alternative() {
             drift.plan.actions
         );
     }
-    let r = engine::apply(&drift, &desired, store.clone(), &mspform::engine::Stop::new()).await;
+    let r = engine::apply(
+        &drift,
+        &desired,
+        store.clone(),
+        &mspform::engine::Stop::new(),
+    )
+    .await;
     assert!(r.ok(), "{r:#?}");
     assert!(!plan(&desired, &store).await.plan.has_changes());
 
@@ -619,8 +625,9 @@ async fn a_refused_licence_names_the_call_and_status_in_every_error_shape() {
         let desired = portfolio(&sim, dir.path());
         let store = store(dir.path());
         let report = apply(&desired, &store).await;
-        let Some(mspform::providers::Outcome::Failed(message)) =
-            report.actions.get("device.GW0000001")
+        let Some(Outcome::Failed(message)) = report
+            .actions
+            .get(&mspform::address::Address::device("GW0000001"))
         else {
             panic!("{shape:?}: {report:#?}")
         };
@@ -630,11 +637,11 @@ async fn a_refused_licence_names_the_call_and_status_in_every_error_shape() {
                 && message.contains("tokens"),
             "{shape:?}: {message}"
         );
-        let failed: Vec<&String> = report
+        let failed: Vec<String> = report
             .actions
             .iter()
-            .filter(|(_, o)| !matches!(o, mspform::providers::Outcome::Done))
-            .map(|(a, _)| a)
+            .filter(|(_, o)| !matches!(o, Outcome::Done))
+            .map(|(a, _)| a.to_string())
             .collect();
         assert_eq!(failed, ["device.GW0000001"], "{shape:?}");
     }
@@ -653,13 +660,10 @@ async fn a_site_delete_whose_answer_was_lost_is_done_whatever_an_unknown_site_an
         // A site without devices: its delete is the only DELETE of the second apply.
         let mut with_popup = desired.clone();
         let coffee = with_popup.customers.get_mut("coffee-shop").unwrap();
-        let mspform::model::CustomerSpec::Aruba(a) = &mut coffee.spec else {
-            panic!("an Aruba customer")
-        };
-        let mut popup = a.sites["roastery"].clone();
+        let mut popup = coffee.sites["roastery"].clone();
         popup.key = "popup".into();
         popup.name = "Popup Store".into();
-        a.sites.insert("popup".into(), popup);
+        coffee.sites.insert("popup".into(), popup);
         assert!(apply(&with_popup, &store).await.ok());
         sim.inject_fault(fault(
             "DELETE /central/v2/sites/*",

@@ -182,7 +182,8 @@ fn the_state_directory_is_private_and_an_exposed_one_is_warned_about_once() {
 /// live one only in credentials.json.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_superseded_refresh_token_is_in_no_file_under_the_state_directory() {
-    use mspform::model::{ArubaAuth, SecretRef};
+    use mspform::model::SecretRef;
+    use mspform::vendors::aruba::model::ArubaAuth;
     let sim = sim(false).await;
     let dir = tempfile::tempdir().unwrap();
     let mut desired = portfolio(&sim, dir.path());
