@@ -294,6 +294,58 @@ impl Transport {
         result
     }
 
+    /// One attempt's request: the call with the bearer token and a JSON `Accept`.
+    fn request(&self, call: &Call, url: &str, token: Option<&str>) -> reqwest::RequestBuilder {
+        let mut builder = self.http.request(call.method.clone(), url);
+        // A vendor that documents its own `Accept` gets only that one.
+        if !call
+            .headers
+            .iter()
+            .any(|(k, _)| k.eq_ignore_ascii_case("accept"))
+        {
+            builder = builder.header("Accept", "application/json");
+        }
+        if let Some(token) = token {
+            builder = builder.bearer_auth(token);
+        }
+        if !call.query.is_empty() {
+            builder = builder.query(&call.query);
+        }
+        for (k, v) in &call.headers {
+            builder = builder.header(k.as_str(), v.as_str());
+        }
+        match &call.body {
+            Some(Body::Json(v)) => builder.json(v),
+            Some(Body::Form(fields)) => builder.form(fields),
+            None => builder,
+        }
+    }
+
+    /// Sends one attempt: its status, body, `Retry-After` and what the vendor's
+    /// quota headers say; or why no answer arrived (never naming the URL, whose
+    /// query may hold secrets).
+    async fn receive(
+        &self,
+        builder: reqwest::RequestBuilder,
+    ) -> Result<(u16, String, Option<Duration>, Signal), String> {
+        let resp = builder
+            .send()
+            .await
+            .map_err(|e| e.without_url().to_string())?;
+        let status = resp.status().as_u16();
+        let retry_after = resp
+            .headers()
+            .get("Retry-After")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse::<u64>().ok())
+            .map(Duration::from_secs);
+        let signal = self.quota.as_ref().map_or(Signal::Default, |q| {
+            q.read(&self.provider, status, resp.headers())
+        });
+        let text = resp.text().await.map_err(|e| e.without_url().to_string())?;
+        Ok((status, text, retry_after, signal))
+    }
+
     async fn send_inner(&self, call: &Call, auth: &dyn Auth) -> Result<Answer, ProviderError> {
         let name = call.name();
         let url = if call.path.starts_with("http://") || call.path.starts_with("https://") {
@@ -316,51 +368,10 @@ impl Transport {
                 Some(auth.token(self, false).await?)
             };
             self.limiter.acquire().await;
-            let mut builder = self.http.request(call.method.clone(), &url);
-            // A vendor that documents its own `Accept` gets only that one.
-            if !call
-                .headers
-                .iter()
-                .any(|(k, _)| k.eq_ignore_ascii_case("accept"))
-            {
-                builder = builder.header("Accept", "application/json");
-            }
-            if let Some(token) = &token {
-                builder = builder.bearer_auth(token);
-            }
-            if !call.query.is_empty() {
-                builder = builder.query(&call.query);
-            }
-            for (k, v) in &call.headers {
-                builder = builder.header(k.as_str(), v.as_str());
-            }
-            builder = match &call.body {
-                Some(Body::Json(v)) => builder.json(v),
-                Some(Body::Form(fields)) => builder.form(fields),
-                None => builder,
-            };
+            let builder = self.request(call, &url, token.as_deref());
             self.calls.fetch_add(1, Ordering::Relaxed);
             tracing::debug!(provider = %self.provider, call = %name, "sending");
-            let outcome = match builder.send().await {
-                Ok(resp) => {
-                    let status = resp.status().as_u16();
-                    let retry_after = resp
-                        .headers()
-                        .get("Retry-After")
-                        .and_then(|v| v.to_str().ok())
-                        .and_then(|v| v.trim().parse::<u64>().ok())
-                        .map(Duration::from_secs);
-                    let signal = self.quota.as_ref().map_or(Signal::Default, |q| {
-                        q.read(&self.provider, status, resp.headers())
-                    });
-                    match resp.text().await {
-                        Ok(text) => Ok((status, text, retry_after, signal)),
-                        Err(e) => Err(e.without_url().to_string()),
-                    }
-                }
-                Err(e) => Err(e.without_url().to_string()),
-            };
-            let (status, text, retry_after, signal) = match outcome {
+            let (status, text, retry_after, signal) = match self.receive(builder).await {
                 Ok(parts) => parts,
                 Err(message) => {
                     if call.idempotent

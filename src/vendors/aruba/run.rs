@@ -21,11 +21,13 @@ use super::Client;
 use super::live::LiveSnapshot;
 use super::settle::Landing;
 use super::steps::StepOp;
-use super::wire::{CustomerBody, SiteBody};
+use super::wire::CustomerBody;
 use crate::address::Address;
 use crate::diff::Fields;
 use crate::vendor::http::ProviderError;
 use crate::vendor::{Ledger, Step};
+
+mod sites;
 
 /// What the steps of one apply share.
 pub struct RunEnv {
@@ -151,16 +153,9 @@ impl Client {
                 self.create_customer_step(env, address, body).await
             }
             StepOp::UpdateCustomer { address, body } => {
-                let id = ledger.id(address)?;
-                let ctx = ledger.write(address, "update", None);
-                self.update_customer(&id, body, &ctx).await
+                self.customer_write(ledger, address, Some(body)).await
             }
-            StepOp::DeleteCustomer { address } => {
-                let id = ledger.id(address)?;
-                let ctx = ledger.write(address, "delete", None);
-                self.delete_customer(&id, &ctx).await?;
-                ledger.forget(address)
-            }
+            StepOp::DeleteCustomer { address } => self.customer_write(ledger, address, None).await,
             StepOp::Record {
                 address,
                 parent,
@@ -208,18 +203,9 @@ impl Client {
                 address,
                 customer,
                 body,
-            } => {
-                let cid = ledger.id(customer)?;
-                let id = ledger.id(address)?;
-                let ctx = ledger.write(address, "update", None);
-                self.update_site(&cid, &id, body, &ctx).await
-            }
+            } => self.site_write(ledger, address, customer, Some(body)).await,
             StepOp::DeleteSite { address, customer } => {
-                let cid = ledger.id(customer)?;
-                let id = ledger.id(address)?;
-                let ctx = ledger.write(address, "delete", None);
-                self.delete_site(&cid, &id, &ctx).await?;
-                ledger.forget(address)
+                self.site_write(ledger, address, customer, None).await
             }
             StepOp::Unassociate {
                 site,
@@ -238,6 +224,27 @@ impl Client {
             } => {
                 self.associate_step(env, site, customer, device_type, serials)
                     .await
+            }
+        }
+    }
+
+    /// Updates a customer with `body`, or deletes it (and forgets it) without one.
+    async fn customer_write(
+        &self,
+        ledger: &Ledger,
+        address: &Address,
+        body: Option<&CustomerBody>,
+    ) -> Result<(), ProviderError> {
+        let id = ledger.id(address)?;
+        match body {
+            Some(body) => {
+                let ctx = ledger.write(address, "update", None);
+                self.update_customer(&id, body, &ctx).await
+            }
+            None => {
+                let ctx = ledger.write(address, "delete", None);
+                self.delete_customer(&id, &ctx).await?;
+                ledger.forget(address)
             }
         }
     }
@@ -464,137 +471,6 @@ impl Client {
             env.touch_device(serial, &cid, |_| {})?;
         }
         Ok(())
-    }
-
-    /// A site create: looked up by name first when an earlier run may have made it
-    /// or the answer was lost.
-    async fn create_site_step(
-        &self,
-        env: &RunEnv,
-        address: &Address,
-        customer: &Address,
-        body: &SiteBody,
-    ) -> Result<(), ProviderError> {
-        let ledger = &env.ledger;
-        let cid = ledger.id(customer)?;
-        let ctx = ledger.write(address, "create", Some(&body.site_name));
-        let mut site_id = None;
-        if ledger.open_create(address)? {
-            site_id = self.find_site(&cid, &body.site_name).await?;
-        }
-        if site_id.is_none() {
-            site_id = match self.create_site(&cid, body, &ctx).await {
-                Ok(site) => site.site_id,
-                Err(e) if e.maybe_committed() => match self.find_site(&cid, &body.site_name).await?
-                {
-                    Some(id) => Some(id),
-                    None => self.create_site(&cid, body, &ctx).await?.site_id,
-                },
-                Err(e) => return Err(e),
-            };
-        }
-        let id = match site_id {
-            Some(id) => id,
-            None => self.find_site(&cid, &body.site_name).await?.ok_or_else(|| {
-                self.other(format!(
-                    "{address}: the site create answered without a site_id and the site cannot be found by name"
-                ))
-            })?,
-        };
-        ledger.own(address, Some(&id), Some(&cid), "created", Fields::new())?;
-        locked(&env.sites_of)
-            .entry(customer.clone())
-            .or_default()
-            .push((address.clone(), id));
-        Ok(())
-    }
-
-    async fn unassociate_step(
-        &self,
-        env: &RunEnv,
-        site: &Address,
-        customer: &Address,
-        device_type: &str,
-        serials: &[String],
-    ) -> Result<(), ProviderError> {
-        let cid = env.ledger.id(customer)?;
-        let Some(site_id) = env.ledger.try_id(site) else {
-            // The old site is gone, and the association with it.
-            return Ok(());
-        };
-        let ctx = env.ledger.write(site, "unassociate", None);
-        self.associations(&cid, &site_id, device_type, serials, false, &ctx)
-            .await?;
-        for serial in serials {
-            env.touch_device(serial, &cid, |facts| {
-                facts.remove("site");
-                facts.remove("site_id");
-            })?;
-        }
-        Ok(())
-    }
-
-    async fn associate_step(
-        &self,
-        env: &RunEnv,
-        site: &Address,
-        customer: &Address,
-        device_type: &str,
-        serials: &[String],
-    ) -> Result<(), ProviderError> {
-        let cid = env.ledger.id(customer)?;
-        let site_id = env.ledger.id(site)?;
-        let ctx = env.ledger.write(site, "associate", None);
-        let mut failed = self
-            .associations(&cid, &site_id, device_type, serials, true, &ctx)
-            .await?;
-        if !failed.is_empty() {
-            // A device is in one site only: take the failed ones out of any other
-            // site of this customer (someone may have moved them by hand), then retry.
-            let others: Vec<(Address, String)> = locked(&env.sites_of)
-                .get(customer)
-                .cloned()
-                .unwrap_or_default()
-                .into_iter()
-                .filter(|(a, _)| a != site)
-                .collect();
-            for (other, other_id) in others {
-                let ctx = env.ledger.write(&other, "unassociate", None);
-                self.associations(&cid, &other_id, device_type, &failed, false, &ctx)
-                    .await?;
-            }
-            failed = self
-                .associations(&cid, &site_id, device_type, &failed, true, &ctx)
-                .await?;
-        }
-        let site_key = site.key().to_string();
-        for serial in serials.iter().filter(|s| !failed.contains(s)) {
-            env.touch_device(serial, &cid, |facts| {
-                facts.insert("site".into(), json!(site_key));
-                facts.insert("site_id".into(), json!(site_id));
-            })?;
-        }
-        if failed.is_empty() {
-            Ok(())
-        } else {
-            Err(self.other(format!(
-                "POST /central/v2/sites/associations: the vendor refused to put {} into {site}",
-                failed.join(", ")
-            )))
-        }
-    }
-
-    async fn find_site(
-        &self,
-        customer_id: &str,
-        name: &str,
-    ) -> Result<Option<String>, ProviderError> {
-        Ok(self
-            .list_sites(customer_id)
-            .await?
-            .into_iter()
-            .find(|s| s.site_name.as_deref() == Some(name))
-            .and_then(|s| s.site_id))
     }
 }
 

@@ -14,19 +14,18 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use super::Aruba;
-use super::live::{LiveDevice, LiveSnapshot};
-use super::resolve::{UNVERIFIED, declared, wanted_licenses};
+use super::live::LiveSnapshot;
 use super::wire::{
     CustomerBody, CustomerBodyAddress, GeolocationBody, GroupRef, SiteAddressBody, SiteBody,
-    association_type,
 };
 use crate::address::Address;
 use crate::diff::{Action, Fields, Kind, Op};
 use crate::model::SiteLocation;
 use crate::vendor::{Ctx, Step, Steps};
+use gather::DeviceChanges;
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum StepOp {
@@ -210,28 +209,6 @@ pub fn site_body(ctx: Ctx<'_, Aruba>, customer: &str, site: &str) -> Option<Site
     })
 }
 
-/// Batched per site, customer and device type.
-type AssociationKey = (Address, Address, String);
-
-/// What the device actions ask for, gathered before batching.
-#[derive(Default)]
-struct DeviceChanges {
-    /// Devices leaving another customer on their way into one of ours.
-    out_moves: Vec<(String, String)>,
-    out_addresses: Vec<Address>,
-    out_into: BTreeSet<Address>,
-    /// Target customer → devices moved in.
-    in_moves: BTreeMap<Address, Vec<(String, String)>>,
-    /// Devices going back to the MSP inventory for good, with the customer they leave.
-    returns: Vec<(String, String, Option<String>)>,
-    /// Devices already in their customer whose ownership is recorded.
-    adopts: Vec<(Address, Address, Fields)>,
-    /// (customer, assign?, services) → serials.
-    licences: BTreeMap<(Address, bool, Vec<String>), Vec<String>>,
-    unassoc: BTreeMap<AssociationKey, Vec<String>>,
-    assoc: BTreeMap<AssociationKey, Vec<String>>,
-}
-
 /// A compile in progress: the steps so far and which step makes what.
 struct Compiler<'a> {
     ctx: Ctx<'a, Aruba>,
@@ -363,69 +340,6 @@ impl Compiler<'_> {
         }
         if let Some(op) = auto_licence_change(a) {
             self.auto_licences.push((address, op));
-        }
-    }
-
-    /// What one device action asks for (moves, licences, associations).
-    fn gather_device(&mut self, a: &Action, acc: &mut DeviceChanges) {
-        let Address::Device(serial) = &a.address else {
-            return;
-        };
-        let Some(live) = self.snap.devices.get(serial) else {
-            return;
-        };
-        let pair = (serial.clone(), live.mac.clone());
-        if a.op == Op::Delete {
-            let from = a
-                .changed("customer")
-                .and_then(|c| c.before.as_str())
-                .map(str::to_string);
-            acc.returns.push((serial.clone(), live.mac.clone(), from));
-            return;
-        }
-        let Some(want) = self.ctx.desired.devices.get(serial) else {
-            return;
-        };
-        let customer = Address::customer(&want.customer);
-        let moving = a.op == Op::Create || a.changed("customer").is_some();
-        if moving {
-            if live.customer_id.is_some() {
-                acc.out_moves.push(pair.clone());
-                acc.out_addresses.push(a.address.clone());
-                acc.out_into.insert(customer.clone());
-            }
-            acc.in_moves.entry(customer.clone()).or_default().push(pair);
-        } else if a.op == Op::Adopt {
-            let mut facts = Fields::new();
-            if let Some(site) = &want.site
-                && a.changed("site").is_none()
-            {
-                facts.insert("site".to_string(), json!(site));
-            }
-            acc.adopts
-                .push((a.address.clone(), customer.clone(), facts));
-        }
-        let auto = declared(self.ctx)
-            .get(want.customer.as_str())
-            .map(|(_, c)| c.auto_license.clone())
-            .unwrap_or_default();
-        licence_changes(acc, &customer, serial, live, moving, &want.licenses, &auto);
-        if moving || a.changed("site").is_some() {
-            // After a move the device is in no site of its new customer.
-            let old = if moving {
-                None
-            } else {
-                a.changed("site").and_then(|c| c.before.as_str())
-            };
-            let dtype = association_type(&live.device_type);
-            let change = SiteChange {
-                customer: &customer,
-                serial,
-                device_type: dtype,
-                old: old.filter(|s| *s != UNVERIFIED),
-                new: want.site.as_deref(),
-            };
-            change.gather(acc);
         }
     }
 
@@ -673,38 +587,6 @@ impl Compiler<'_> {
     }
 }
 
-/// A device's site change: out of the old site (when it is known), into the new.
-struct SiteChange<'a> {
-    customer: &'a Address,
-    serial: &'a str,
-    device_type: &'a str,
-    old: Option<&'a str>,
-    new: Option<&'a str>,
-}
-
-impl SiteChange<'_> {
-    fn gather(&self, acc: &mut DeviceChanges) {
-        let Address::Customer(ckey) = self.customer else {
-            return;
-        };
-        let batch = |site: &str| {
-            (
-                Address::site(ckey, site),
-                self.customer.clone(),
-                self.device_type.to_string(),
-            )
-        };
-        if let Some(old) = self.old {
-            let serials = acc.unassoc.entry(batch(old)).or_default();
-            serials.push(self.serial.to_string());
-        }
-        if let Some(new) = self.new {
-            let serials = acc.assoc.entry(batch(new)).or_default();
-            serials.push(self.serial.to_string());
-        }
-    }
-}
-
 /// The auto-licence services to switch on and off for a customer action.
 fn auto_licence_change(a: &Action) -> Option<StepOp> {
     let change = a.changed("auto_license")?;
@@ -723,41 +605,6 @@ fn auto_licence_change(a: &Action) -> Option<StepOp> {
     })
 }
 
-/// The licences to assign and unassign on one device: from what it holds now
-/// (nothing after a move out of another customer) to what it should hold.
-fn licence_changes(
-    acc: &mut DeviceChanges,
-    customer: &Address,
-    serial: &str,
-    live: &LiveDevice,
-    moving: bool,
-    declared: &[String],
-    auto: &[String],
-) {
-    let before: BTreeSet<String> = if moving && live.customer_id.is_some() {
-        BTreeSet::new()
-    } else {
-        live.licenses.iter().cloned().collect()
-    };
-    let before_list: Vec<String> = before.iter().cloned().collect();
-    let after = wanted_licenses(declared, auto, &before_list);
-    let add: Vec<String> = after.difference(&before).cloned().collect();
-    let remove: Vec<String> = before.difference(&after).cloned().collect();
-    if !add.is_empty() {
-        let key = (customer.clone(), true, add);
-        acc.licences
-            .entry(key)
-            .or_default()
-            .push(serial.to_string());
-    }
-    if !remove.is_empty() {
-        let key = (customer.clone(), false, remove);
-        acc.licences
-            .entry(key)
-            .or_default()
-            .push(serial.to_string());
-    }
-}
-
+mod gather;
 #[cfg(test)]
 mod tests;
