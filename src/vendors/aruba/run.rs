@@ -207,23 +207,8 @@ impl Client {
             StepOp::DeleteSite { address, customer } => {
                 self.site_write(ledger, address, customer, None).await
             }
-            StepOp::Unassociate {
-                site,
-                customer,
-                device_type,
-                serials,
-            } => {
-                self.unassociate_step(env, site, customer, device_type, serials)
-                    .await
-            }
-            StepOp::Associate {
-                site,
-                customer,
-                device_type,
-                serials,
-            } => {
-                self.associate_step(env, site, customer, device_type, serials)
-                    .await
+            StepOp::Associate { .. } | StepOp::Unassociate { .. } => {
+                self.association_step(env, &step.op).await
             }
         }
     }

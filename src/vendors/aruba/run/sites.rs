@@ -9,9 +9,52 @@ use crate::diff::Fields;
 use crate::vendor::Ledger;
 use crate::vendor::http::ProviderError;
 use crate::vendors::aruba::Client;
+use crate::vendors::aruba::steps::StepOp;
 use crate::vendors::aruba::wire::SiteBody;
 
+/// One association step's devices: of one type, into or out of one site of a customer.
+#[derive(Clone, Copy)]
+struct Batch<'a> {
+    pub site: &'a Address,
+    pub customer: &'a Address,
+    pub device_type: &'a str,
+    pub serials: &'a [String],
+}
+
 impl Client {
+    /// An associate or unassociate step.
+    pub(super) async fn association_step(
+        &self,
+        env: &RunEnv,
+        op: &StepOp,
+    ) -> Result<(), ProviderError> {
+        let batch = match op {
+            StepOp::Associate {
+                site,
+                customer,
+                device_type,
+                serials,
+            }
+            | StepOp::Unassociate {
+                site,
+                customer,
+                device_type,
+                serials,
+            } => Batch {
+                site,
+                customer,
+                device_type,
+                serials,
+            },
+            _ => return Ok(()),
+        };
+        if matches!(op, StepOp::Associate { .. }) {
+            self.associate_step(env, &batch).await
+        } else {
+            self.unassociate_step(env, &batch).await
+        }
+    }
+
     /// Updates a site with `body`, or deletes it (and forgets it) without one.
     pub(super) async fn site_write(
         &self,
@@ -78,20 +121,15 @@ impl Client {
         Ok(())
     }
 
-    pub(super) async fn unassociate_step(
-        &self,
-        env: &RunEnv,
-        site: &Address,
-        customer: &Address,
-        device_type: &str,
-        serials: &[String],
-    ) -> Result<(), ProviderError> {
-        let cid = env.ledger.id(customer)?;
-        let Some(site_id) = env.ledger.try_id(site) else {
+    /// Takes the devices out of a site (done when the site is gone already).
+    async fn unassociate_step(&self, env: &RunEnv, batch: &Batch<'_>) -> Result<(), ProviderError> {
+        let (device_type, serials) = (batch.device_type, batch.serials);
+        let cid = env.ledger.id(batch.customer)?;
+        let Some(site_id) = env.ledger.try_id(batch.site) else {
             // The old site is gone, and the association with it.
             return Ok(());
         };
-        let ctx = env.ledger.write(site, "unassociate", None);
+        let ctx = env.ledger.write(batch.site, "unassociate", None);
         self.associations(&cid, &site_id, device_type, serials, false, &ctx)
             .await?;
         for serial in serials {
@@ -103,14 +141,15 @@ impl Client {
         Ok(())
     }
 
-    pub(super) async fn associate_step(
-        &self,
-        env: &RunEnv,
-        site: &Address,
-        customer: &Address,
-        device_type: &str,
-        serials: &[String],
-    ) -> Result<(), ProviderError> {
+    /// Puts the devices into a site; ones the vendor refuses because they sit in
+    /// another site of the customer are taken out of it and tried once more.
+    async fn associate_step(&self, env: &RunEnv, batch: &Batch<'_>) -> Result<(), ProviderError> {
+        let Batch {
+            site,
+            customer,
+            device_type,
+            serials,
+        } = *batch;
         let cid = env.ledger.id(customer)?;
         let site_id = env.ledger.id(site)?;
         let ctx = env.ledger.write(site, "associate", None);

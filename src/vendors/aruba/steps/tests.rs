@@ -271,6 +271,17 @@ fn applied() -> (World, Owned) {
     (w, owned)
 }
 
+/// Declares acme-retail's first device in another customer (and site).
+fn move_from_acme(w: &mut World, customer: &str, site: Option<&str>) {
+    let d =
+        w.d.devices
+            .values_mut()
+            .find(|d| d.customer == "acme-retail")
+            .unwrap();
+    d.customer = customer.into();
+    d.site = site.map(str::to_string);
+}
+
 #[test]
 fn an_applied_portfolio_compiles_to_nothing() {
     let (w, owned) = applied();
@@ -295,15 +306,7 @@ fn changes_and_removals_wait_for_what_they_need_and_deletes_go_child_first() {
             d.site = Some("flagship".into());
         }
     }
-    let acme =
-        w.d.devices
-            .values()
-            .find(|d| d.customer == "acme-retail")
-            .unwrap()
-            .serial
-            .clone();
-    w.d.devices.get_mut(&acme).unwrap().customer = "coffee-shop".into();
-    w.d.devices.get_mut(&acme).unwrap().site = Some("roastery".into());
+    move_from_acme(&mut w, "coffee-shop", Some("roastery"));
     w.d.devices.remove("AP0000002");
     w.d.customers.remove("harbor-clinic");
     w.d.devices.retain(|_, d| d.customer != "harbor-clinic");
@@ -373,19 +376,11 @@ fn changes_and_removals_wait_for_what_they_need_and_deletes_go_child_first() {
 fn a_move_back_waits_for_the_creates_when_the_msp_id_is_not_known_yet() {
     let (mut w, owned) = applied();
     w.snap.msp_id = None;
-    let acme =
-        w.d.devices
-            .values()
-            .find(|d| d.customer == "acme-retail")
-            .unwrap()
-            .serial
-            .clone();
-    w.d.devices.get_mut(&acme).unwrap().customer = "new-shop".into();
+    move_from_acme(&mut w, "new-shop", None);
     let mut c = w.d.customers["coffee-shop"].clone();
     c.key = "new-shop".into();
     c.name = "New Shop".into();
     c.sites.clear();
-    w.d.devices.get_mut(&acme).unwrap().site = None;
     w.d.customers.insert("new-shop".into(), c);
     w.d.edit_specs::<Aruba>(|spec| {
         let a = spec.customers["coffee-shop"].clone();
