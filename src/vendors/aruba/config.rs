@@ -50,6 +50,10 @@ pub(super) const CUSTOMER_KEYS: &[&str] = &[
 
 const ADDRESS_KEYS: &[&str] = &["street", "city", "state", "zip"];
 
+/// mspform's limit on a customer name (the vendor documents none; names this
+/// long are surely a mistake, and are refused before any call).
+const MAX_NAME_CHARS: usize = 128;
+
 pub(super) fn settings(input: &ProviderInput<'_>, sink: &mut Sink) -> Option<ArubaSettings> {
     let (node, table) = (input.node, input.table);
     let before = sink.errors.len();
@@ -160,6 +164,16 @@ pub(super) fn customer(
 ) -> Option<ArubaCustomer> {
     let table = &input.table;
     let before = sink.errors.len();
+    if let (Some(n), Some(name)) = (&input.name, input.name_value) {
+        let chars = name.chars().count();
+        if chars > MAX_NAME_CHARS {
+            n.error(
+                sink,
+                format!("the name is {chars} characters long; the limit is {MAX_NAME_CHARS}"),
+                Some("shorten the name".to_string()),
+            );
+        }
+    }
     let country = table
         .required(sink, "country", "country = \"US\"")
         .and_then(|n| country(&n, sink));
@@ -224,4 +238,60 @@ fn address(n: &Node<'_>, sink: &mut Sink) -> Option<CustomerAddress> {
         state: state?.to_string(),
         zip: zip?.to_string(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::PathBuf;
+
+    use crate::config::{ConfigErrors, load_sources};
+
+    const PROVIDER: &str = "[providers.aruba]\ntype = \"aruba-central\"\nbase_url = \"https://example.com\"\ntoken = { env = \"ARUBA_TOKEN\" }\n";
+
+    /// `key: message` of each error of a configuration that must not load.
+    fn errors(customer: &str) -> Vec<String> {
+        let sources = [(PathBuf::from("a.toml"), format!("{PROVIDER}\n{customer}"))];
+        match load_sources(&sources) {
+            Ok(_) => panic!("expected errors"),
+            Err(ConfigErrors(errors)) => errors
+                .iter()
+                .map(|e| format!("{}: {}", e.key, e.message))
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn the_vendor_keys_are_checked_when_the_name_is_wrong_too() {
+        let missing = errors("[customers.acme]\nprovider = \"aruba\"\n");
+        assert_eq!(
+            missing,
+            [
+                "customers.acme.name: missing required key `name`",
+                "customers.acme.country: missing required key `country`",
+                "customers.acme.address: missing required key `address`",
+            ]
+        );
+        let wrong = errors(
+            "[customers.acme]\nprovider = \"aruba\"\nname = 5\ncountry = \"US\"\naddress = \"x\"\nlock_msp_ssids = \"no\"\n",
+        );
+        assert_eq!(wrong.len(), 3, "{wrong:?}");
+        assert!(wrong[0].starts_with("customers.acme.name:"), "{wrong:?}");
+        assert!(wrong[1].starts_with("customers.acme.address:"), "{wrong:?}");
+        assert!(
+            wrong[2].starts_with("customers.acme.lock_msp_ssids:"),
+            "{wrong:?}"
+        );
+    }
+
+    #[test]
+    fn a_name_over_128_characters_is_refused() {
+        let customer = format!(
+            "[customers.long]\nprovider = \"aruba\"\nname = \"{}\"\ncountry = \"US\"\naddress = {{ street = \"s\", city = \"c\", state = \"st\", zip = \"z\" }}\n",
+            "x".repeat(129)
+        );
+        assert_eq!(
+            errors(&customer),
+            ["customers.long.name: the name is 129 characters long; the limit is 128"]
+        );
+    }
 }
