@@ -680,3 +680,57 @@ async fn a_site_delete_whose_answer_was_lost_is_done_whatever_an_unknown_site_an
         assert!(!plan(&desired, &store).await.plan.has_changes(), "{status}");
     }
 }
+
+/// Aruba cannot say which site a device is in, only how many devices a site has.
+/// When a site's count drops below what state recorded, its devices are planned
+/// for re-association, and the plan says why (in every format).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_association_that_cannot_be_verified_is_explained_in_the_plan() {
+    use mspform::plan::render::{Format, render};
+    const WHY: &str = "re-associate: the site's live device count no longer matches; Aruba cannot say which device left";
+    let sim = sim(false).await;
+    let dir = tempfile::tempdir().unwrap();
+    let desired = portfolio(&sim, dir.path());
+    let store = store(dir.path());
+    assert!(apply(&desired, &store).await.ok());
+    sim.aruba_edit(mspform::sim::ArubaEdit::MoveDeviceSite {
+        serial: "AP0000001".into(),
+        site_name: "Roastery".into(),
+    })
+    .unwrap();
+    let drift = plan(&desired, &store).await;
+    let explained: Vec<String> = drift
+        .plan
+        .actions
+        .iter()
+        .filter(|a| a.note.as_deref() == Some(WHY))
+        .map(|a| a.address.to_string())
+        .collect();
+    // Santa Clara holds one device fewer than state put there: which one left
+    // cannot be told, so all of them are associated again.
+    assert_eq!(
+        explained,
+        [
+            "device.AP0000001",
+            "device.AP0000002",
+            "device.AP0000003",
+            "device.AP0000004",
+            "device.SW0000001"
+        ],
+        "{:#?}",
+        drift.plan.actions
+    );
+    assert_eq!(drift.plan.actions.len(), explained.len());
+    for format in [Format::Text, Format::Markdown, Format::Json] {
+        let text = render(&drift.plan, format);
+        assert!(text.contains(WHY), "{format:?}: {text}");
+    }
+    assert!(
+        anstream::adapter::strip_str(&render(&drift.plan, Format::Text))
+            .to_string()
+            .contains("~ device.AP0000001  (re-associate: "),
+        "shown as the action's meaning"
+    );
+    assert!(apply(&desired, &store).await.ok());
+    assert!(!plan(&desired, &store).await.plan.has_changes());
+}
