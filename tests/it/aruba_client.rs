@@ -734,3 +734,39 @@ async fn an_association_that_cannot_be_verified_is_explained_in_the_plan() {
     assert!(apply(&desired, &store).await.ok());
     assert!(!plan(&desired, &store).await.plan.has_changes());
 }
+
+/// Calls rejected at the same time with the same expired token refresh it once:
+/// the refresh token is single-use, and the second call takes the new token.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_401s_refresh_the_token_once() {
+    use mspform::vendors::aruba::{Aruba, Client};
+    let sim = sim(false).await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut desired = portfolio(&sim, dir.path());
+    oauth(&mut desired, dir.path());
+    let store = store(dir.path());
+    let spec = desired.spec::<Aruba>("aruba").unwrap();
+    let client = Client::new(
+        "aruba",
+        &sim.base_url("aruba"),
+        &spec.settings,
+        store.clone(),
+    )
+    .unwrap();
+    client.snapshot(|_| false).await.expect("first read");
+    assert_eq!(sim.calls("aruba", "POST /oauth2/token"), 1);
+    sim.advance_clock(7201);
+    let (a, b, c) = tokio::join!(
+        client.snapshot(|_| false),
+        client.snapshot(|_| false),
+        client.snapshot(|_| false)
+    );
+    for r in [a, b, c] {
+        r.expect("read after the token expired");
+    }
+    assert_eq!(
+        sim.calls("aruba", "POST /oauth2/token"),
+        2,
+        "one refresh for all three"
+    );
+}
