@@ -3,84 +3,51 @@
 //! vendor: API calls per plan and apply, and wall time. Run with
 //! `cargo bench --bench portfolio [-- CUSTOMERS DEVICES_PER_CUSTOMER]`.
 
-use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::path::PathBuf;
 use std::sync::Arc;
-use std::sync::atomic::AtomicBool;
 use std::time::Instant;
 
 use mspform::engine;
-use mspform::model::*;
+use mspform::model::Desired;
 use mspform::sim::{Inventory, SimOptions, Simulator};
 use mspform::state::{SledStore, StateStore};
 
-fn portfolio(base_url: String, token: std::path::PathBuf, customers: usize, per: usize) -> Desired {
-    let mut settings = ArubaSettings::new(ArubaAuth::Token(SecretRef::File(token)));
-    settings.calls_per_second = 1000;
-    settings.poll_interval_ms = 10;
-    let provider = Provider {
-        key: "aruba".into(),
-        base_url,
-        ownership: Ownership::Owned,
-        kind: ProviderKind::ArubaCentral(settings),
-    };
-    let mut desired = Desired::default();
-    desired.providers.insert("aruba".into(), provider);
+/// The generated portfolio as configuration text: one Aruba provider, and per
+/// customer two sites and `per` devices from the simulator's inventory.
+fn portfolio(base_url: &str, token: &std::path::Path, customers: usize, per: usize) -> Desired {
+    let mut text = format!(
+        "[providers.aruba]\ntype = \"aruba-central\"\nbase_url = \"{base_url}\"\ntoken = {{ file = \"{}\" }}\npoll_interval_ms = 10\n",
+        token.display()
+    );
     let mut n = 0;
     for c in 0..customers {
         let key = format!("cust-{c:03}");
-        let mut sites = BTreeMap::new();
+        let _ = write!(
+            text,
+            "\n[customers.{key}]\nprovider = \"aruba\"\nname = \"Customer {c:03}\"\ncountry = \"US\"\naddress = {{ street = \"1 Main St\", city = \"Austin\", state = \"Texas\", zip = \"73301\" }}\n"
+        );
         for s in 0..2 {
-            let skey = format!("site-{s}");
-            let location = SiteLocation::Address(SiteAddress {
-                street: format!("{s} Main St"),
-                city: "Austin".into(),
-                state: "Texas".into(),
-                country: "United States".into(),
-                zip: None,
-            });
-            sites.insert(
-                skey.clone(),
-                Site {
-                    key: skey,
-                    customer: key.clone(),
-                    name: format!("Site {s}"),
-                    location,
-                },
+            let _ = write!(
+                text,
+                "\n[customers.{key}.sites.site-{s}]\nname = \"Site {s}\"\naddress = {{ street = \"{s} Main St\", city = \"Austin\", state = \"Texas\", country = \"United States\" }}\n"
             );
         }
         for d in 0..per {
             n += 1;
-            let serial = format!("AP{n:07}");
-            let device = Device {
-                serial: serial.clone(),
-                mac: format!("20:4C:03:00:00:{n:02X}"),
-                customer: key.clone(),
-                site: Some(format!("site-{}", d % 2)),
-                licenses: vec!["FOUNDATION_AP".into()],
-            };
-            desired.devices.insert(serial, device);
+            let _ = write!(
+                text,
+                "\n[devices.AP{n:07}]\ncustomer = \"{key}\"\nmac = \"20:4C:03:00:00:{n:02X}\"\nsite = \"site-{}\"\nlicenses = [\"FOUNDATION_AP\"]\n",
+                d % 2
+            );
         }
-        let customer = Customer {
-            key: key.clone(),
-            provider: "aruba".into(),
-            name: format!("Customer {c:03}"),
-            spec: CustomerSpec::Aruba(ArubaCustomer {
-                country: "US".into(),
-                address: CustomerAddress {
-                    street: "1 Main St".into(),
-                    city: "Austin".into(),
-                    state: "Texas".into(),
-                    zip: "73301".into(),
-                },
-                group: None,
-                description: String::new(),
-                lock_msp_ssids: false,
-                auto_license: vec![],
-                sites,
-            }),
-        };
-        desired.customers.insert(key, customer);
     }
+    let mut desired = mspform::config::load_sources(&[(PathBuf::from("bench.toml"), text)])
+        .unwrap_or_else(|e| panic!("the generated portfolio loads: {e}"));
+    // Beyond the vendor's 7/s: the simulator here has no per-second limit.
+    desired.edit_specs::<mspform::vendors::aruba::Aruba>(|spec| {
+        spec.settings.calls_per_second = 1000;
+    });
     desired
 }
 
@@ -108,9 +75,9 @@ async fn main() {
     std::fs::create_dir_all(&dir).unwrap();
     let token = dir.join("token");
     std::fs::write(&token, "sim-token").unwrap();
-    let desired = portfolio(sim.base_url("aruba"), token, customers, per);
+    let desired = portfolio(&sim.base_url("aruba"), &token, customers, per);
     let store: Arc<dyn StateStore> = Arc::new(SledStore::open(&dir.join("state")).unwrap());
-    let stop = AtomicBool::new(false);
+    let stop = engine::Stop::new();
 
     let t = Instant::now();
     let first = engine::plan(&desired, store.clone(), &[]).await.unwrap();

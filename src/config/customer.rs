@@ -68,17 +68,16 @@ pub(super) fn customer<'a>(
         Some(n) if info.capabilities.sites => sites(node.name, &n, sink),
         _ => BTreeMap::new(),
     };
-    if let (Some(name), Some(name_node)) = (name, name_node) {
-        let input = CustomerInput {
-            key: node.name,
-            provider: provider_key,
-            node: node.clone(),
-            table: table.clone(),
-            name: name_node,
-            name_value: name,
-        };
-        parsed.builder.customer(input, sink);
-    }
+    // The vendor's keys are checked even when `name` is wrong (all errors in one pass).
+    let input = CustomerInput {
+        key: node.name,
+        provider: provider_key,
+        node: node.clone(),
+        table: table.clone(),
+        name: name.and(name_node),
+        name_value: name,
+    };
+    parsed.builder.customer(input, sink);
     if sink.errors.len() > before {
         return None;
     }

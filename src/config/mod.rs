@@ -36,10 +36,12 @@ pub use secrets::check_secrets;
 
 // What vendor schemas use: the spanned walker, its error sink, and shared checks.
 pub(crate) use country::normalize_country;
-pub(crate) use provider::{check_key, env_name, secret, secret_with};
+pub(crate) use provider::{env_name, secret, secret_with};
 pub(crate) use refs::check_licenses;
 pub use source::{Node, Repeats, Sink, SourceFile, Table, string_list};
-pub(crate) use text::{closest, did_you_mean, forbidden_char, is_valid_key, list};
+#[cfg(test)]
+pub(crate) use text::is_valid_key;
+pub(crate) use text::{closest, forbidden_char, list};
 
 /// Loads a file, or a directory of `*.toml` files (recursively, sorted by path;
 /// symbolic links followed; hidden entries and files not ending in `.toml` are

@@ -56,9 +56,10 @@ pub struct CustomerInput<'a> {
     pub provider: &'a str,
     pub node: Node<'a>,
     pub table: Table<'a>,
-    /// The `name` entry and its (valid) value.
-    pub name: Node<'a>,
-    pub name_value: &'a str,
+    /// The `name` entry and its value, when it is a valid name (otherwise the
+    /// loader reported it, and the vendor's own keys are still checked).
+    pub name: Option<Node<'a>>,
+    pub name_value: Option<&'a str>,
 }
 
 /// One vendor's configuration schema, as the loader sees it.

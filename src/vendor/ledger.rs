@@ -110,6 +110,18 @@ impl Ledger {
         }
     }
 
+    /// The journal context of one write about several objects at once (a batch:
+    /// a device move, a licence assignment), named by `what` in the journal.
+    pub fn write_batch(&self, what: &str, action: &str) -> WriteCtx {
+        WriteCtx {
+            store: self.store.clone(),
+            address: what.to_string(),
+            action: action.to_string(),
+            natural_key: None,
+            open: Some(self.open.clone()),
+        }
+    }
+
     /// Records ownership (keeping `since` when the record names the same
     /// object), remembers the id, and settles the address's journal entries.
     pub fn own(

@@ -191,9 +191,9 @@ pub async fn run_steps<'a, O: Sync>(
         }
     }
     // Whatever never became ready waited on a step that did not succeed.
-    for i in 0..steps.len() {
-        if !settled[i] {
-            settled[i] = true;
+    for (i, done) in settled.iter_mut().enumerate() {
+        if !*done {
+            *done = true;
             let outcome = if stop.is_set() {
                 interrupted = true;
                 Outcome::Skipped("interrupted before it started".into())

@@ -1,9 +1,9 @@
-//! The HTTP transport shared by ExtremeCloud, RUCKUS One and AudioCodes (Aruba
-//! keeps its own for its quota headers): bearer auth through a vendor [`Auth`],
-//! one re-authentication on a 401, the client-side rate limit, bounded waits on
-//! 429 (honouring `Retry-After` when a vendor sends it), bounded retries of 5xx
-//! and dropped connections for idempotent calls and token requests, and the
-//! write journal.
+//! The HTTP transport every vendor shares: bearer auth through a vendor
+//! [`Auth`], one re-authentication on a 401, the client-side rate limit,
+//! bounded waits on 429 (honouring `Retry-After` when a vendor sends it, or
+//! what a vendor's [`Quota`] reads from its rate-limit headers), bounded
+//! retries of 5xx and dropped connections for idempotent calls and token
+//! requests, and the write journal.
 //!
 //! Every loop here is bounded in count and time.
 
@@ -34,6 +34,48 @@ pub trait Auth: Send + Sync {
     ) -> BoxFuture<'a, Result<String, ProviderError>>;
     /// Whether asking again can help after a 401 (false for a static token).
     fn renewable(&self) -> bool;
+    /// A call sent with the token `rejected` was answered 401 with `body`: get a
+    /// new token. `Ok(false)`: this 401 is not one a new token helps with (it is
+    /// reported as it is). Knowing which token was rejected lets concurrent
+    /// calls renew once (a call whose token was already replaced just retries).
+    /// Default: ask for a fresh token.
+    fn renew<'a>(
+        &'a self,
+        transport: &'a Transport,
+        rejected: &'a str,
+        body: &'a str,
+    ) -> BoxFuture<'a, Result<bool, ProviderError>> {
+        let _ = (rejected, body);
+        Box::pin(async move { self.token(transport, true).await.map(|_| true) })
+    }
+    /// What a 401 error tells the user to do.
+    fn advice(&self) -> &'static str {
+        "check the credentials"
+    }
+}
+
+/// What a vendor's rate-limit headers say about one answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Signal {
+    /// Nothing beyond the status: the transport's own handling.
+    Default,
+    /// (On a success) the vendor's current window is spent: the client-side
+    /// limiter counts its window full, so the next call waits for the next one.
+    WindowSpent,
+    /// (On a 429) wait exactly this long before sending again.
+    Wait(Duration),
+    /// (On a 429) the quota is used up until `resets_at`: stop, no retry.
+    Exhausted { resets_at: String },
+}
+
+/// A vendor's rate-limit signals (e.g. per-second and per-day remaining
+/// headers), consulted on every answer before the transport acts on its status.
+pub trait Quota: Send + Sync {
+    fn read(&self, provider: &str, status: u16, headers: &reqwest::header::HeaderMap) -> Signal;
+    /// 429s waited out before giving up.
+    fn retries(&self) -> usize {
+        RATE_LIMIT_RETRIES
+    }
 }
 
 /// A request body.
@@ -173,6 +215,7 @@ pub struct Transport {
     rate_limited: AtomicU64,
     /// Strings never to show in an error (secrets that might be echoed back).
     redact: Vec<String>,
+    quota: Option<Box<dyn Quota>>,
 }
 
 impl Transport {
@@ -199,7 +242,14 @@ impl Transport {
             calls: AtomicU64::new(0),
             rate_limited: AtomicU64::new(0),
             redact: Vec::new(),
+            quota: None,
         })
+    }
+
+    /// Reads the vendor's rate-limit headers on every answer with `quota`.
+    pub fn with_quota(mut self, quota: impl Quota + 'static) -> Transport {
+        self.quota = Some(Box::new(quota));
+        self
     }
 
     /// Never show these strings in an error message.
@@ -248,6 +298,58 @@ impl Transport {
         result
     }
 
+    /// One attempt's request: the call with the bearer token and a JSON `Accept`.
+    fn request(&self, call: &Call, url: &str, token: Option<&str>) -> reqwest::RequestBuilder {
+        let mut builder = self.http.request(call.method.clone(), url);
+        // A vendor that documents its own `Accept` gets only that one.
+        if !call
+            .headers
+            .iter()
+            .any(|(k, _)| k.eq_ignore_ascii_case("accept"))
+        {
+            builder = builder.header("Accept", "application/json");
+        }
+        if let Some(token) = token {
+            builder = builder.bearer_auth(token);
+        }
+        if !call.query.is_empty() {
+            builder = builder.query(&call.query);
+        }
+        for (k, v) in &call.headers {
+            builder = builder.header(k.as_str(), v.as_str());
+        }
+        match &call.body {
+            Some(Body::Json(v)) => builder.json(v),
+            Some(Body::Form(fields)) => builder.form(fields),
+            None => builder,
+        }
+    }
+
+    /// Sends one attempt: its status, body, `Retry-After` and what the vendor's
+    /// quota headers say; or why no answer arrived (never naming the URL, whose
+    /// query may hold secrets).
+    async fn receive(
+        &self,
+        builder: reqwest::RequestBuilder,
+    ) -> Result<(u16, String, Option<Duration>, Signal), String> {
+        let resp = builder
+            .send()
+            .await
+            .map_err(|e| e.without_url().to_string())?;
+        let status = resp.status().as_u16();
+        let retry_after = resp
+            .headers()
+            .get("Retry-After")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse::<u64>().ok())
+            .map(Duration::from_secs);
+        let signal = self.quota.as_ref().map_or(Signal::Default, |q| {
+            q.read(&self.provider, status, resp.headers())
+        });
+        let text = resp.text().await.map_err(|e| e.without_url().to_string())?;
+        Ok((status, text, retry_after, signal))
+    }
+
     async fn send_inner(&self, call: &Call, auth: &dyn Auth) -> Result<Answer, ProviderError> {
         let name = call.name();
         let url = if call.path.starts_with("http://") || call.path.starts_with("https://") {
@@ -256,7 +358,11 @@ impl Transport {
             format!("{}{}", self.base, call.path)
         };
         let mut transient = retry_schedule(TRANSIENT_RETRIES);
-        let mut limited = retry_schedule(RATE_LIMIT_RETRIES);
+        let mut limited = retry_schedule(
+            self.quota
+                .as_ref()
+                .map_or(RATE_LIMIT_RETRIES, |q| q.retries()),
+        );
         let mut attempts_429 = 0u32;
         let mut renewed = false;
         loop {
@@ -266,48 +372,10 @@ impl Transport {
                 Some(auth.token(self, false).await?)
             };
             self.limiter.acquire().await;
-            let mut builder = self.http.request(call.method.clone(), &url);
-            // A vendor that documents its own `Accept` gets only that one.
-            if !call
-                .headers
-                .iter()
-                .any(|(k, _)| k.eq_ignore_ascii_case("accept"))
-            {
-                builder = builder.header("Accept", "application/json");
-            }
-            if let Some(token) = &token {
-                builder = builder.bearer_auth(token);
-            }
-            if !call.query.is_empty() {
-                builder = builder.query(&call.query);
-            }
-            for (k, v) in &call.headers {
-                builder = builder.header(k.as_str(), v.as_str());
-            }
-            builder = match &call.body {
-                Some(Body::Json(v)) => builder.json(v),
-                Some(Body::Form(fields)) => builder.form(fields),
-                None => builder,
-            };
+            let builder = self.request(call, &url, token.as_deref());
             self.calls.fetch_add(1, Ordering::Relaxed);
             tracing::debug!(provider = %self.provider, call = %name, "sending");
-            let outcome = match builder.send().await {
-                Ok(resp) => {
-                    let status = resp.status().as_u16();
-                    let retry_after = resp
-                        .headers()
-                        .get("Retry-After")
-                        .and_then(|v| v.to_str().ok())
-                        .and_then(|v| v.trim().parse::<u64>().ok())
-                        .map(Duration::from_secs);
-                    match resp.text().await {
-                        Ok(text) => Ok((status, text, retry_after)),
-                        Err(e) => Err(e.without_url().to_string()),
-                    }
-                }
-                Err(e) => Err(e.without_url().to_string()),
-            };
-            let (status, text, retry_after) = match outcome {
+            let (status, text, retry_after, signal) = match self.receive(builder).await {
                 Ok(parts) => parts,
                 Err(message) => {
                     if call.idempotent
@@ -324,8 +392,19 @@ impl Transport {
                     });
                 }
             };
+            if status == 401 && !call.anonymous && !renewed && auth.renewable() {
+                renewed = true;
+                tracing::info!(provider = %self.provider, call = %name, "token rejected; authenticating again once");
+                let rejected = token.as_deref().unwrap_or_default();
+                if auth.renew(self, rejected, &text).await? {
+                    continue;
+                }
+            }
             match status {
                 200..=299 => {
+                    if signal == Signal::WindowSpent {
+                        self.limiter.exhausted().await;
+                    }
                     let shown = if call.anonymous {
                         "(a token answer: not shown)".to_string()
                     } else {
@@ -337,23 +416,30 @@ impl Transport {
                         shown,
                     });
                 }
-                401 if !call.anonymous && !renewed && auth.renewable() => {
-                    tracing::info!(provider = %self.provider, call = %name, "token rejected; authenticating again once");
-                    auth.token(self, true).await?;
-                    renewed = true;
-                }
                 401 => {
                     return Err(ProviderError::Auth {
                         provider: self.provider.clone(),
                         message: format!(
-                            "{name} answered HTTP 401 ({}); check the credentials",
-                            self.scrub(&text)
+                            "{name} answered HTTP 401 ({}); {}",
+                            self.scrub(&text),
+                            if call.anonymous {
+                                "check the credentials"
+                            } else {
+                                auth.advice()
+                            }
                         ),
                     });
                 }
                 429 => {
                     self.rate_limited.fetch_add(1, Ordering::Relaxed);
                     attempts_429 += 1;
+                    if let Signal::Exhausted { resets_at } = signal {
+                        return Err(ProviderError::DailyQuota {
+                            provider: self.provider.clone(),
+                            call: name,
+                            resets_at,
+                        });
+                    }
                     let Some(next) = limited.next() else {
                         return Err(ProviderError::RateLimited {
                             provider: self.provider.clone(),
@@ -361,7 +447,10 @@ impl Transport {
                             attempts: attempts_429,
                         });
                     };
-                    let wait = retry_after.map(|d| d.min(MAX_RETRY_AFTER)).unwrap_or(next);
+                    let wait = match signal {
+                        Signal::Wait(d) => d,
+                        _ => retry_after.map(|d| d.min(MAX_RETRY_AFTER)).unwrap_or(next),
+                    };
                     tracing::warn!(provider = %self.provider, call = %name, wait_ms = wait.as_millis() as u64, "429: waiting before retrying");
                     tokio::time::sleep(wait).await;
                 }

@@ -5,17 +5,19 @@
 //! [`crate::vendor::Vendor`]. Adding a vendor is a folder and a line below;
 //! see `docs/adding-a-vendor.md`.
 
+pub mod aruba;
 pub mod audiocodes;
 pub mod extremecloud;
 pub mod ruckus;
 
 use crate::vendor::config::{Schema, SchemaOf};
 
+static ARUBA: SchemaOf<aruba::Aruba> = SchemaOf::new();
 static AUDIOCODES: SchemaOf<audiocodes::Audiocodes> = SchemaOf::new();
 static EXTREMECLOUD: SchemaOf<extremecloud::ExtremeCloud> = SchemaOf::new();
 static RUCKUS: SchemaOf<ruckus::Ruckus> = SchemaOf::new();
 
-static SCHEMAS: &[&(dyn Schema + 'static)] = &[&EXTREMECLOUD, &RUCKUS, &AUDIOCODES];
+static SCHEMAS: &[&(dyn Schema + 'static)] = &[&ARUBA, &EXTREMECLOUD, &RUCKUS, &AUDIOCODES];
 
 /// Every vendor mspform supports, in the order docs and messages list them.
 pub fn schemas() -> &'static [&'static dyn Schema] {

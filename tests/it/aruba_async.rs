@@ -3,11 +3,9 @@
 //! defaults are slow like the cloud (only shorter), so every apply here waits on
 //! moves; tests that need something else set it and say why.
 
-use std::sync::atomic::AtomicBool;
-
 use mspform::diff::{Kind, Op};
 use mspform::engine::{self, ApplyReport};
-use mspform::providers::Outcome;
+use mspform::engine::{Outcome, Stop};
 use mspform::sim::{ArubaEdit, Simulator};
 use serde_json::Value;
 
@@ -139,7 +137,7 @@ async fn a_move_that_does_not_land_in_time_fails_its_customer_and_the_next_run_s
             assert!(message.contains(needle), "{needle}: {message}");
         }
         for address in &m.addresses {
-            let serial = address.trim_start_matches("device.");
+            let serial = address.key();
             assert!(message.contains(serial), "{serial}: {message}");
         }
     }
@@ -185,14 +183,20 @@ async fn a_device_moved_back_by_hand_or_removed_from_the_files_leaves_no_changes
     })
     .unwrap();
     let drift = plan(&desired, &store).await;
-    let touched: Vec<&str> = drift
+    let touched: Vec<String> = drift
         .plan
         .actions
         .iter()
-        .map(|a| a.address.as_str())
+        .map(|a| a.address.to_string())
         .collect();
     assert_eq!(touched, ["device.AP0000001"]);
-    let repair = engine::apply(&drift, &desired, store.clone(), &mspform::engine::Stop::new()).await;
+    let repair = engine::apply(
+        &drift,
+        &desired,
+        store.clone(),
+        &mspform::engine::Stop::new(),
+    )
+    .await;
     all_done(&repair);
     let after = plan(&desired, &store).await;
     assert!(!after.plan.has_changes(), "{:#?}", after.plan.actions);
@@ -220,9 +224,10 @@ async fn nothing_is_licensed_twice_and_settling_auto_licence_shows_no_changes() 
     let store = store(dir.path());
     all_done(&apply(&desired, &store).await);
     assert_eq!(
-        desired.customers["coffee-shop"]
-            .aruba()
+        desired
+            .spec::<mspform::vendors::aruba::Aruba>("aruba")
             .unwrap()
+            .customers["coffee-shop"]
             .auto_license,
         ["ADVANCED_AP"]
     );
@@ -272,12 +277,12 @@ async fn ctrl_c_stops_waiting_for_a_move_and_the_next_run_finishes() {
     aruba_settings(&mut desired, |s| s.move_timeout_secs = 30);
     let store = store(dir.path());
     let prepared = plan(&desired, &store).await;
-    let stop = AtomicBool::new(false);
+    let stop = Stop::new();
     // Ctrl-C once the first move was sent (bounded: at most 60 s of looking).
     let ctrl_c = async {
         for _ in 0..6_000 {
             if sim.calls("aruba", "PUT /msp_api/v1/customers/*/devices") > 0 {
-                stop.store(true, std::sync::atomic::Ordering::SeqCst);
+                stop.stop();
                 return;
             }
             tokio::time::sleep(std::time::Duration::from_millis(10)).await;

@@ -2,16 +2,16 @@
 //! refresh and rotation, rate limits, retries, exact-name lookup, and tolerance
 //! of every behaviour the fact sheet only assumes.
 
-use std::sync::atomic::AtomicBool;
-
+use mspform::engine::Outcome;
 use mspform::engine::{self, EngineError};
-use mspform::model::{ArubaAuth, SecretRef};
-use mspform::providers::ProviderError;
+use mspform::model::SecretRef;
 use mspform::sim::aruba::{
     ArubaSwitches, AssociationConflict, AutolicenseReadShape, CrossTenantMove, ErrorBody,
     MspDeviceCustomerId, NameFilter, RateLimitBody, UnauthorizedBody,
 };
 use mspform::sim::{FaultKind, FaultSpec};
+use mspform::vendor::ProviderError;
+use mspform::vendors::aruba::model::ArubaAuth;
 use serde_json::{Value, json};
 
 use crate::support::*;
@@ -324,7 +324,13 @@ async fn converges_under_every_assumed_alternative() {
             drift.plan.actions
         );
     }
-    let r = engine::apply(&drift, &desired, store.clone(), &mspform::engine::Stop::new()).await;
+    let r = engine::apply(
+        &drift,
+        &desired,
+        store.clone(),
+        &mspform::engine::Stop::new(),
+    )
+    .await;
     assert!(r.ok(), "{r:#?}");
     assert!(!plan(&desired, &store).await.plan.has_changes());
 
@@ -619,8 +625,9 @@ async fn a_refused_licence_names_the_call_and_status_in_every_error_shape() {
         let desired = portfolio(&sim, dir.path());
         let store = store(dir.path());
         let report = apply(&desired, &store).await;
-        let Some(mspform::providers::Outcome::Failed(message)) =
-            report.actions.get("device.GW0000001")
+        let Some(Outcome::Failed(message)) = report
+            .actions
+            .get(&mspform::address::Address::device("GW0000001"))
         else {
             panic!("{shape:?}: {report:#?}")
         };
@@ -630,11 +637,11 @@ async fn a_refused_licence_names_the_call_and_status_in_every_error_shape() {
                 && message.contains("tokens"),
             "{shape:?}: {message}"
         );
-        let failed: Vec<&String> = report
+        let failed: Vec<String> = report
             .actions
             .iter()
-            .filter(|(_, o)| !matches!(o, mspform::providers::Outcome::Done))
-            .map(|(a, _)| a)
+            .filter(|(_, o)| !matches!(o, Outcome::Done))
+            .map(|(a, _)| a.to_string())
             .collect();
         assert_eq!(failed, ["device.GW0000001"], "{shape:?}");
     }
@@ -653,13 +660,10 @@ async fn a_site_delete_whose_answer_was_lost_is_done_whatever_an_unknown_site_an
         // A site without devices: its delete is the only DELETE of the second apply.
         let mut with_popup = desired.clone();
         let coffee = with_popup.customers.get_mut("coffee-shop").unwrap();
-        let mspform::model::CustomerSpec::Aruba(a) = &mut coffee.spec else {
-            panic!("an Aruba customer")
-        };
-        let mut popup = a.sites["roastery"].clone();
+        let mut popup = coffee.sites["roastery"].clone();
         popup.key = "popup".into();
         popup.name = "Popup Store".into();
-        a.sites.insert("popup".into(), popup);
+        coffee.sites.insert("popup".into(), popup);
         assert!(apply(&with_popup, &store).await.ok());
         sim.inject_fault(fault(
             "DELETE /central/v2/sites/*",
@@ -675,4 +679,94 @@ async fn a_site_delete_whose_answer_was_lost_is_done_whatever_an_unknown_site_an
         );
         assert!(!plan(&desired, &store).await.plan.has_changes(), "{status}");
     }
+}
+
+/// Aruba cannot say which site a device is in, only how many devices a site has.
+/// When a site's count drops below what state recorded, its devices are planned
+/// for re-association, and the plan says why (in every format).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_association_that_cannot_be_verified_is_explained_in_the_plan() {
+    use mspform::plan::render::{Format, render};
+    const WHY: &str = "re-associate: the site's live device count no longer matches; Aruba cannot say which device left";
+    let sim = sim(false).await;
+    let dir = tempfile::tempdir().unwrap();
+    let desired = portfolio(&sim, dir.path());
+    let store = store(dir.path());
+    assert!(apply(&desired, &store).await.ok());
+    sim.aruba_edit(mspform::sim::ArubaEdit::MoveDeviceSite {
+        serial: "AP0000001".into(),
+        site_name: "Roastery".into(),
+    })
+    .unwrap();
+    let drift = plan(&desired, &store).await;
+    let explained: Vec<String> = drift
+        .plan
+        .actions
+        .iter()
+        .filter(|a| a.note.as_deref() == Some(WHY))
+        .map(|a| a.address.to_string())
+        .collect();
+    // Santa Clara holds one device fewer than state put there: which one left
+    // cannot be told, so all of them are associated again.
+    assert_eq!(
+        explained,
+        [
+            "device.AP0000001",
+            "device.AP0000002",
+            "device.AP0000003",
+            "device.AP0000004",
+            "device.SW0000001"
+        ],
+        "{:#?}",
+        drift.plan.actions
+    );
+    assert_eq!(drift.plan.actions.len(), explained.len());
+    for format in [Format::Text, Format::Markdown, Format::Json] {
+        let text = render(&drift.plan, format);
+        assert!(text.contains(WHY), "{format:?}: {text}");
+    }
+    assert!(
+        anstream::adapter::strip_str(&render(&drift.plan, Format::Text))
+            .to_string()
+            .contains("~ device.AP0000001  (re-associate: "),
+        "shown as the action's meaning"
+    );
+    assert!(apply(&desired, &store).await.ok());
+    assert!(!plan(&desired, &store).await.plan.has_changes());
+}
+
+/// Calls rejected at the same time with the same expired token refresh it once:
+/// the refresh token is single-use, and the second call takes the new token.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_401s_refresh_the_token_once() {
+    use mspform::vendors::aruba::{Aruba, Client};
+    let sim = sim(false).await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut desired = portfolio(&sim, dir.path());
+    oauth(&mut desired, dir.path());
+    let store = store(dir.path());
+    let spec = desired.spec::<Aruba>("aruba").unwrap();
+    let client = Client::new(
+        "aruba",
+        &sim.base_url("aruba"),
+        &spec.settings,
+        store.clone(),
+    )
+    .unwrap();
+    client.snapshot(|_| false).await.expect("first read");
+    assert_eq!(sim.calls("aruba", "POST /oauth2/token"), 1);
+    sim.advance_clock(7201);
+    let (a, b, c) = tokio::join!(
+        client.snapshot(|_| false),
+        client.snapshot(|_| false),
+        client.snapshot(|_| false)
+    );
+    for r in [a, b, c] {
+        r.expect("read after the token expired");
+    }
+    assert_eq!(
+        sim.calls("aruba", "POST /oauth2/token"),
+        2,
+        "one refresh for all three"
+    );
 }

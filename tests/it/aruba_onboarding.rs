@@ -5,18 +5,20 @@
 //! MSP's id was learned during the run.
 
 use std::collections::BTreeMap;
-use std::sync::atomic::AtomicBool;
+use std::path::PathBuf;
 
-use mspform::diff::Op;
-use mspform::engine;
-use mspform::model::{Desired, ProviderKind};
+use mspform::address::Address;
+use mspform::diff::{Kind, Op};
+use mspform::engine::{self, Outcome};
+use mspform::model::Desired;
 use mspform::plan::render::{Format, render};
-use mspform::providers::Outcome;
-use mspform::providers::aruba::Aruba;
-use mspform::providers::aruba::run::RunEnv;
-use mspform::providers::aruba::steps::{Step, StepOp, customer_body};
 use mspform::sim::Simulator;
 use mspform::sim::aruba::MspDeviceCustomerId;
+use mspform::state::StateStore;
+use mspform::vendor::{Ctx, Ledger, Owned, PlanOptions, Step, Stop};
+use mspform::vendors::aruba::run::RunEnv;
+use mspform::vendors::aruba::steps::{StepOp, customer_body, label};
+use mspform::vendors::aruba::{Aruba, Client};
 use serde_json::Value;
 
 use crate::support::*;
@@ -41,17 +43,35 @@ async fn empty_account(shape: MspDeviceCustomerId) -> Simulator {
     sim
 }
 
-/// The Aruba part of the four-vendor example (`examples/msp`), pointed at `sim`.
+/// The Aruba part of the four-vendor example (`examples/msp`), pointed at `sim`:
+/// its Aruba provider and the files of its Aruba customers (loaded without the
+/// other vendors' tables, so that only Aruba's schema is needed).
 fn msp_example_aruba_part(sim: &Simulator, dir: &std::path::Path) -> Desired {
     let conf = write_mixed(sim, dir);
-    let mut desired = mspform::config::load(&conf).expect("examples/msp loads");
-    desired
-        .providers
-        .retain(|_, p| matches!(p.kind, ProviderKind::ArubaCentral(_)));
+    let mut sources: Vec<(PathBuf, String)> = Vec::new();
+    for entry in std::fs::read_dir(&conf).unwrap() {
+        let path = entry.unwrap().path();
+        let text = std::fs::read_to_string(&path).unwrap();
+        let mut table: toml::Table = toml::from_str(&text).unwrap();
+        if let Some(toml::Value::Table(providers)) = table.get_mut("providers") {
+            providers
+                .retain(|_, p| p.get("type").and_then(|t| t.as_str()) == Some("aruba-central"));
+        }
+        let aruba_customers = table
+            .get("customers")
+            .and_then(|c| c.as_table())
+            .is_some_and(|c| {
+                c.values()
+                    .all(|c| c.get("provider").and_then(|p| p.as_str()) == Some("aruba"))
+            });
+        if table.contains_key("providers") || aruba_customers {
+            sources.push((path, toml::to_string(&table).unwrap()));
+        }
+    }
+    let mut desired =
+        mspform::config::load_sources(&sources).expect("the Aruba part of examples/msp loads");
     let aruba: Vec<String> = desired.providers.keys().cloned().collect();
     assert_eq!(aruba, ["aruba"]);
-    desired.customers.retain(|_, c| aruba.contains(&c.provider));
-    desired.partners.retain(|_, p| aruba.contains(&p.provider));
     assert_eq!(desired.customers.len(), 3, "three Aruba customers");
     // The example keeps the vendor's 7 calls/s; the simulator here has no limit.
     aruba_settings(&mut desired, |s| s.calls_per_second = 1000);
@@ -75,11 +95,7 @@ async fn converges_in_one_apply(sim: &Simulator, desired: &Desired, label: &str)
         }
     }
     assert!(p.unmanaged.is_empty(), "{label}: {:#?}", p.unmanaged);
-    let devices = p
-        .actions
-        .iter()
-        .filter(|a| a.address.starts_with("device."))
-        .count();
+    let devices = p.actions.iter().filter(|a| a.kind == Kind::Device).count();
     assert_eq!(devices, desired.devices.len(), "{label}");
     assert!(
         p.actions.iter().all(|a| a.op == Op::Create),
@@ -87,7 +103,13 @@ async fn converges_in_one_apply(sim: &Simulator, desired: &Desired, label: &str)
         p.actions
     );
 
-    let report = engine::apply(&first, desired, store.clone(), &mspform::engine::Stop::new()).await;
+    let report = engine::apply(
+        &first,
+        desired,
+        store.clone(),
+        &mspform::engine::Stop::new(),
+    )
+    .await;
     let not_done: Vec<_> = report
         .steps
         .iter()
@@ -141,7 +163,13 @@ async fn converges_in_one_apply(sim: &Simulator, desired: &Desired, label: &str)
         "{label}: {:#?}",
         again.plan.actions
     );
-    let report = engine::apply(&again, desired, store.clone(), &mspform::engine::Stop::new()).await;
+    let report = engine::apply(
+        &again,
+        desired,
+        store.clone(),
+        &mspform::engine::Stop::new(),
+    )
+    .await;
     assert!(report.ok(), "{label}: {report:#?}");
     assert_eq!(
         sim.write_calls("aruba"),
@@ -170,6 +198,29 @@ async fn the_aruba_part_of_the_msp_example_converges_in_one_apply_on_an_empty_ac
     }
 }
 
+/// The Aruba client of `desired`'s provider, and what a refresh of it reads.
+async fn client_and_env(
+    desired: &Desired,
+    store: &std::sync::Arc<dyn StateStore>,
+) -> (Client, RunEnv) {
+    let spec = desired.spec::<Aruba>("aruba").expect("an Aruba provider");
+    let p = &desired.providers["aruba"];
+    let client = Client::new("aruba", &p.base_url, &spec.settings, store.clone()).unwrap();
+    let snap = client.snapshot(|_| false).await.expect("snapshot");
+    let ledger = Ledger::new("aruba", store.clone(), BTreeMap::new(), Stop::new());
+    (client, RunEnv::new(ledger, &snap))
+}
+
+fn step(id: usize, op: StepOp) -> Step<StepOp> {
+    Step {
+        id,
+        deps: vec![],
+        addresses: vec![],
+        label: label(&op),
+        op,
+    }
+}
+
 /// On an empty account whose device lists carry no id, the MSP's id is known only
 /// once a customer record has been read — the create's name lookup reads one. A
 /// device moved in and back out in the same run then reaches the MSP inventory.
@@ -180,22 +231,27 @@ async fn a_device_goes_back_to_the_inventory_once_the_run_has_learned_the_msp_id
         let dir = tempfile::tempdir().unwrap();
         let desired = portfolio(&sim, dir.path());
         let store = store(dir.path());
-        let client = Aruba::new(&desired.providers["aruba"], store.clone()).unwrap();
-        let snap = client
-            .snapshot(&desired, &BTreeMap::new())
-            .await
-            .expect("snapshot");
+        let (client, env) = client_and_env(&desired, &store).await;
         assert_eq!(
-            snap.msp_id, None,
+            env.msp_id(),
+            None,
             "{shape:?}: nothing carries the MSP id yet"
         );
 
-        let customer = "customer.coffee-shop".to_string();
+        let customer = Address::customer("coffee-shop");
         let ap = ("AP0000001".to_string(), "20:4C:03:00:00:01".to_string());
+        let owned = Owned::new();
+        let ctx = Ctx {
+            key: "aruba",
+            spec: desired.spec::<Aruba>("aruba").unwrap(),
+            desired: &desired,
+            owned: &owned,
+            options: &PlanOptions::default(),
+        };
         let steps = [
             StepOp::CreateCustomer {
                 address: customer.clone(),
-                body: customer_body(&desired, "coffee-shop").unwrap(),
+                body: customer_body(ctx, "coffee-shop").unwrap(),
             },
             StepOp::MoveDevices {
                 target: Some(customer.clone()),
@@ -207,25 +263,17 @@ async fn a_device_goes_back_to_the_inventory_once_the_run_has_learned_the_msp_id
                 target: None,
                 devices: vec![ap.clone()],
                 returning: true,
-                counterparts: vec![customer.clone()],
+                counterparts: vec![customer.to_string()],
             },
         ];
-        let mut env = RunEnv::new(store.clone(), BTreeMap::new(), &snap);
         for (id, op) in steps.into_iter().enumerate() {
-            let step = Step {
-                id,
-                phase: 1,
-                deps: vec![],
-                addresses: vec![],
-                op,
-            };
-            let label = step.label();
+            let step = step(id, op);
             client
-                .run_step(&step, &mut env)
+                .run_step(&step, &env)
                 .await
-                .unwrap_or_else(|e| panic!("{shape:?}: {label}: {e}"));
+                .unwrap_or_else(|e| panic!("{shape:?}: {}: {e}", step.label));
         }
-        assert_eq!(env.msp_id.as_deref(), Some(MSP_ID), "{shape:?}");
+        assert_eq!(env.msp_id().as_deref(), Some(MSP_ID), "{shape:?}");
         let device = &sim.dump()["aruba"]["devices"]["AP0000001"];
         assert_eq!(
             device["customer_id"],
@@ -245,9 +293,7 @@ async fn an_unknown_msp_id_is_reported_as_moving_in_or_moving_back() {
     let dir = tempfile::tempdir().unwrap();
     let desired = portfolio(&sim, dir.path());
     let store = store(dir.path());
-    let client = Aruba::new(&desired.providers["aruba"], store.clone()).unwrap();
-    let snap = client.snapshot(&desired, &BTreeMap::new()).await.unwrap();
-    let mut env = RunEnv::new(store.clone(), BTreeMap::new(), &snap);
+    let (client, env) = client_and_env(&desired, &store).await;
     let devices = vec![
         ("AP0000001".to_string(), "20:4C:03:00:00:01".to_string()),
         ("AP0000002".to_string(), "20:4C:03:00:00:02".to_string()),
@@ -260,20 +306,17 @@ async fn an_unknown_msp_id_is_reported_as_moving_in_or_moving_back() {
         ),
     ];
     for (returning, expected) in cases {
-        let step = Step {
-            id: 0,
-            phase: if returning { 10 } else { 2 },
-            deps: vec![],
-            addresses: vec![],
-            op: StepOp::MoveDevices {
+        let step = step(
+            0,
+            StepOp::MoveDevices {
                 target: None,
                 devices: devices.clone(),
                 returning,
                 counterparts: vec!["customer.coffee-shop".into()],
             },
-        };
+        );
         let err = client
-            .run_step(&step, &mut env)
+            .run_step(&step, &env)
             .await
             .expect_err("no MSP id, no move back")
             .to_string();

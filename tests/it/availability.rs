@@ -9,7 +9,8 @@ use std::time::{Duration, Instant};
 use mspform::diff::Op;
 use mspform::sim::{FaultKind, FaultSpec, Simulator};
 
-use crate::cli::{args, bin, run, write_portfolio, writes};
+use crate::cli::{args, bin, run, write_portfolio};
+use crate::cli_mixed::writes;
 use crate::support::*;
 
 fn text(out: &Output) -> String {

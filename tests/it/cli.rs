@@ -360,6 +360,9 @@ async fn large_deletes_need_an_explicit_override() {
     assert_eq!(customer_names(&sim), ["Coffee Shop", "Harbor Clinic"]);
 }
 
+/// The import round trip: the live portfolio imported with `--out DIR` (one file
+/// per customer, never overwriting without `--force`), then the providers file
+/// plus the imported files planned with an empty state: only adopts.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn import_writes_files_that_plan_to_adopt_everything() {
     let sim = sim(false).await;
@@ -378,43 +381,75 @@ async fn import_writes_files_that_plan_to_adopt_everything() {
     std::fs::create_dir_all(&imported).unwrap();
     std::fs::copy(conf.join("providers.toml"), imported.join("providers.toml")).unwrap();
     let fresh = dir.path().join("fresh-state");
-    let out = run(args(&imported, &fresh, &["import"])).await;
+    let out_dir = imported.display().to_string();
+    let import = ["import", "--provider", "aruba", "--out", out_dir.as_str()];
+    let out = run(args(&imported, &fresh, &import)).await;
+    let stderr = |out: &Output| String::from_utf8_lossy(&out.stderr).to_string();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let mut files: Vec<String> = std::fs::read_dir(&imported)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().to_string())
+        .collect();
+    files.sort();
     assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+        files,
+        [
+            "acme-retail.toml",
+            "coffee-shop.toml",
+            "harbor-clinic.toml",
+            "providers.toml"
+        ]
     );
-    let text = String::from_utf8_lossy(&out.stdout).to_string();
+    let coffee = std::fs::read_to_string(imported.join("coffee-shop.toml")).unwrap();
+    for want in [
+        "[customers.coffee-shop]",
+        "auto_license = [\"ADVANCED_AP\"]",
+        "[customers.coffee-shop.sites.roastery]",
+        "geolocation = { latitude = 37.3875, longitude = -121.9637 }",
+        "Aruba does not say which site a device is in",
+        "[devices.AP0000001]",
+    ] {
+        assert!(coffee.contains(want), "{want}: {coffee}");
+    }
+
+    // Never overwritten without --force.
+    std::fs::write(imported.join("coffee-shop.toml"), "# edited\n").unwrap();
+    let out = run(args(&imported, &fresh, &import)).await;
+    assert_eq!(out.status.code(), Some(1));
     assert!(
-        text.contains("[customers.coffee-shop]") && text.contains("[devices.AP0000001]"),
-        "{text}"
+        stderr(&out).contains("coffee-shop.toml") && stderr(&out).contains("--force"),
+        "{}",
+        stderr(&out)
     );
-    std::fs::write(imported.join("portfolio.toml"), &text).unwrap();
+    assert_eq!(
+        std::fs::read_to_string(imported.join("coffee-shop.toml")).unwrap(),
+        "# edited\n",
+        "nothing was written"
+    );
+    let mut forced = import.to_vec();
+    forced.push("--force");
+    let out = run(args(&imported, &fresh, &forced)).await;
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(
+        std::fs::read_to_string(imported.join("coffee-shop.toml")).unwrap(),
+        coffee,
+        "overwritten with --force: the same text again"
+    );
 
     let out = run(args(&imported, &fresh, &["validate"])).await;
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let out = run(args(&imported, &fresh, &["plan", "--format", "json"])).await;
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let plan: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let s = &plan["summary"];
     assert_eq!(
         (
             s["create"].as_u64(),
             s["update"].as_u64(),
-            s["delete"].as_u64()
+            s["delete"].as_u64(),
+            s["replace"].as_u64()
         ),
-        (Some(0), Some(0), Some(0)),
+        (Some(0), Some(0), Some(0), Some(0)),
         "{plan:#}"
     );
     assert_eq!(s["adopt"], 3 + 4 + 19);
@@ -485,109 +520,4 @@ async fn import_never_prints_the_msp_inventory_as_a_customer() {
         "only the devices in customers: {text}"
     );
     assert!(msp.iter().all(|m| !text.contains(m)), "{text}");
-}
-
-pub(crate) const VENDORS: [&str; 4] = ["aruba", "extreme", "ruckus", "audiocodes"];
-
-pub(crate) fn writes(sim: &Simulator) -> Vec<u64> {
-    VENDORS.iter().map(|v| sim.write_calls(v)).collect()
-}
-
-/// The four-vendor example through the real binary: one apply converges every
-/// vendor, a second apply writes nothing anywhere, portal edits on every vendor
-/// show as drift (exit 2), and an AudioCodes change that forces a replacement is
-/// refused without `--allow-replace`.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn mixed_portfolio_converges_reports_drift_everywhere_and_guards_replacements() {
-    use mspform::sim::{ArubaEdit, AudiocodesEdit, ExtremeEdit, RuckusEdit};
-    let sim = sim(false).await;
-    let dir = tempfile::tempdir().unwrap();
-    let conf = write_mixed(&sim, dir.path());
-    let state = dir.path().join("state");
-    let text = |out: &Output| {
-        format!(
-            "{}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        )
-    };
-
-    let out = run(args(&conf, &state, &["apply", "--auto-approve"])).await;
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
-    let after_first = writes(&sim);
-    assert!(
-        after_first.iter().all(|w| *w > 0),
-        "every vendor was written to: {after_first:?}"
-    );
-    let out = run(args(&conf, &state, &["apply", "--auto-approve"])).await;
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
-    assert!(text(&out).contains("No changes."), "{}", text(&out));
-    assert_eq!(writes(&sim), after_first, "a second apply writes nothing");
-    assert!(
-        text(&out).contains("partner.northwind/customer[\"Old Mill Hotel\"]"),
-        "an undeclared tenant in a declared partner is reported: {}",
-        text(&out)
-    );
-
-    sim.aruba_edit(ArubaEdit::CustomerField {
-        customer_name: "Coffee Shop".into(),
-        field: "description".into(),
-        value: "edited in the portal".into(),
-    })
-    .unwrap();
-    sim.extreme_edit(ExtremeEdit::RemoveTenantFromPartner {
-        partner: "Westgate IT".into(),
-        tenant: "Harbor Logistics".into(),
-    })
-    .unwrap();
-    sim.ruckus_edit(RuckusEdit::EcField {
-        tenant: "Bayview Resort".into(),
-        field: "city".into(),
-        value: serde_json::json!("Carmel"),
-    })
-    .unwrap();
-    sim.audiocodes_edit(AudiocodesEdit::SetFullName {
-        customer: "CoffeeVoice".into(),
-        full_name: "Edited-In-Portal".into(),
-    })
-    .unwrap();
-    let out = run(args(&conf, &state, &["plan", "--detailed-exitcode"])).await;
-    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
-    for address in [
-        "~ customer.coffee-shop",
-        "~ partner.westgate",
-        "~ customer.bayview-resort",
-        "-/+ customer.coffee-voice",
-    ] {
-        assert!(text(&out).contains(address), "{address}: {}", text(&out));
-    }
-
-    // The AudioCodes rename can only be undone by replacing the service.
-    let before = writes(&sim);
-    let out = run(args(&conf, &state, &["apply", "--auto-approve"])).await;
-    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
-    assert!(
-        text(&out).contains("--allow-replace") && text(&out).contains("customer.coffee-voice"),
-        "{}",
-        text(&out)
-    );
-    assert_eq!(writes(&sim), before, "refused before any write");
-    let out = run(args(
-        &conf,
-        &state,
-        &[
-            "apply",
-            "--auto-approve",
-            "--allow-replace",
-            "customer.coffee-voice",
-        ],
-    ))
-    .await;
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
-    let out = run(args(&conf, &state, &["plan", "--detailed-exitcode"])).await;
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
-    assert_eq!(
-        live_names(&sim, "audiocodes", "customers", "short_name"),
-        ["CoffeeVoice", "LegacyVoice", "RetailVoice"]
-    );
 }

@@ -6,10 +6,10 @@ use std::path::{Path, PathBuf};
 
 use mspform::config::{ConfigError, ConfigErrors, load, load_sources};
 use mspform::model::{
-    ArubaAuth, ArubaCustomer, ArubaSettings, Customer, CustomerAddress, CustomerSpec, Desired,
-    Device, Ownership, Provider, ProviderKind, SecretRef, SecretUse, Site, SiteAddress,
-    SiteLocation,
+    Customer, Desired, Device, Ownership, SecretRef, SecretUse, Site, SiteAddress, SiteLocation,
 };
+use mspform::vendors::aruba::Aruba;
+use mspform::vendors::aruba::model::{ArubaAuth, ArubaCustomer, ArubaSettings, CustomerAddress};
 
 const PROVIDERS: &str = r#"[providers.aruba]
 type = "aruba-central"
@@ -87,24 +87,23 @@ fn valid_portfolio_directory_loads_exact_desired() {
         move_timeout_secs: 120,
         request_timeout_secs: 5,
     };
+    // Provider key → base URL, ownership and the typed settings.
     let providers = BTreeMap::from([
         (
             "aruba".to_string(),
-            Provider {
-                key: "aruba".into(),
-                base_url: "https://apigw-prod2.central.arubanetworks.com".into(),
-                ownership: Ownership::Owned,
-                kind: ProviderKind::ArubaCentral(aruba),
-            },
+            (
+                "https://apigw-prod2.central.arubanetworks.com".to_string(),
+                Ownership::Owned,
+                aruba,
+            ),
         ),
         (
             "aruba-lab".to_string(),
-            Provider {
-                key: "aruba-lab".into(),
-                base_url: "http://127.0.0.1:8080/aruba".into(),
-                ownership: Ownership::Exclusive,
-                kind: ProviderKind::ArubaCentral(lab),
-            },
+            (
+                "http://127.0.0.1:8080/aruba".to_string(),
+                Ownership::Exclusive,
+                lab,
+            ),
         ),
     ]);
     let customers = BTreeMap::from([
@@ -114,48 +113,35 @@ fn valid_portfolio_directory_loads_exact_desired() {
                 key: "coffee-shop".into(),
                 provider: "aruba".into(),
                 name: "Coffee Shop".into(),
-                spec: CustomerSpec::Aruba(ArubaCustomer {
-                    country: "US".into(),
-                    address: CustomerAddress {
-                        street: "6280 America Center Dr".into(),
-                        city: "San Jose".into(),
-                        state: "California".into(),
-                        zip: "95002".into(),
-                    },
-                    group: Some("coffee_shop_group".into()),
-                    description: "Located at 15th and T Street".into(),
-                    lock_msp_ssids: false,
-                    auto_license: vec!["ADVANCED_AP".into(), "FOUNDATION_AP".into()],
-                    sites: BTreeMap::from([
-                        (
-                            "kiosk".to_string(),
-                            Site {
-                                key: "kiosk".into(),
-                                customer: "coffee-shop".into(),
-                                name: "Airport Kiosk".into(),
-                                location: SiteLocation::Geolocation {
-                                    latitude: 37.39,
-                                    longitude: -121.0,
-                                },
+                sites: BTreeMap::from([
+                    (
+                        "kiosk".to_string(),
+                        Site {
+                            key: "kiosk".into(),
+                            customer: "coffee-shop".into(),
+                            name: "Airport Kiosk".into(),
+                            location: SiteLocation::Geolocation {
+                                latitude: 37.39,
+                                longitude: -121.0,
                             },
-                        ),
-                        (
-                            "santa-clara".to_string(),
-                            Site {
-                                key: "santa-clara".into(),
-                                customer: "coffee-shop".into(),
-                                name: "Santa Clara Site".into(),
-                                location: SiteLocation::Address(SiteAddress {
-                                    street: "3970 Rivermark Plaza".into(),
-                                    city: "Santa Clara".into(),
-                                    state: "California".into(),
-                                    country: "United States".into(),
-                                    zip: Some("95053".into()),
-                                }),
-                            },
-                        ),
-                    ]),
-                }),
+                        },
+                    ),
+                    (
+                        "santa-clara".to_string(),
+                        Site {
+                            key: "santa-clara".into(),
+                            customer: "coffee-shop".into(),
+                            name: "Santa Clara Site".into(),
+                            location: SiteLocation::Address(SiteAddress {
+                                street: "3970 Rivermark Plaza".into(),
+                                city: "Santa Clara".into(),
+                                state: "California".into(),
+                                country: "United States".into(),
+                                zip: Some("95053".into()),
+                            }),
+                        },
+                    ),
+                ]),
             },
         ),
         (
@@ -164,34 +150,56 @@ fn valid_portfolio_directory_loads_exact_desired() {
                 key: "lab".into(),
                 provider: "aruba-lab".into(),
                 name: "Lab".into(),
-                spec: CustomerSpec::Aruba(ArubaCustomer {
-                    country: "DE".into(),
-                    address: CustomerAddress {
-                        street: "Hauptstraße 1".into(),
-                        city: "Berlin".into(),
-                        state: "Berlin".into(),
-                        zip: "10115".into(),
+                sites: BTreeMap::from([(
+                    "bench".to_string(),
+                    Site {
+                        key: "bench".into(),
+                        customer: "lab".into(),
+                        name: "Bench".into(),
+                        location: SiteLocation::Address(SiteAddress {
+                            street: "Hauptstraße 1".into(),
+                            city: "Berlin".into(),
+                            state: "Berlin".into(),
+                            country: "Germany".into(),
+                            zip: None,
+                        }),
                     },
-                    group: None,
-                    description: String::new(),
-                    lock_msp_ssids: true,
-                    auto_license: vec![],
-                    sites: BTreeMap::from([(
-                        "bench".to_string(),
-                        Site {
-                            key: "bench".into(),
-                            customer: "lab".into(),
-                            name: "Bench".into(),
-                            location: SiteLocation::Address(SiteAddress {
-                                street: "Hauptstraße 1".into(),
-                                city: "Berlin".into(),
-                                state: "Berlin".into(),
-                                country: "Germany".into(),
-                                zip: None,
-                            }),
-                        },
-                    )]),
-                }),
+                )]),
+            },
+        ),
+    ]);
+    // Customer key → Aruba's part.
+    let aruba_customers = BTreeMap::from([
+        (
+            "coffee-shop".to_string(),
+            ArubaCustomer {
+                country: "US".into(),
+                address: CustomerAddress {
+                    street: "6280 America Center Dr".into(),
+                    city: "San Jose".into(),
+                    state: "California".into(),
+                    zip: "95002".into(),
+                },
+                group: Some("coffee_shop_group".into()),
+                description: "Located at 15th and T Street".into(),
+                lock_msp_ssids: false,
+                auto_license: vec!["ADVANCED_AP".into(), "FOUNDATION_AP".into()],
+            },
+        ),
+        (
+            "lab".to_string(),
+            ArubaCustomer {
+                country: "DE".into(),
+                address: CustomerAddress {
+                    street: "Hauptstraße 1".into(),
+                    city: "Berlin".into(),
+                    state: "Berlin".into(),
+                    zip: "10115".into(),
+                },
+                group: None,
+                description: String::new(),
+                lock_msp_ssids: true,
+                auto_license: vec![],
             },
         ),
     ]);
@@ -229,13 +237,15 @@ fn valid_portfolio_directory_loads_exact_desired() {
     ]);
     // Every secret reference, with its place, for the check before vendor calls.
     let file = dir.join("providers.toml");
-    let used = |reference: SecretRef, line: usize, column: usize, key: &str| SecretUse {
+    // The demo value of each is what the embedded simulator accepts there.
+    let used = |reference: SecretRef, line: usize, column: usize, key: &str, demo| SecretUse {
         reference,
         file: file.clone(),
         line,
         column,
         key: key.into(),
-        parameter: None,
+        rule: None,
+        demo: Some(demo),
     };
     let secrets = vec![
         used(
@@ -243,36 +253,52 @@ fn valid_portfolio_directory_loads_exact_desired() {
             4,
             9,
             "providers.aruba.token",
+            "sim-token",
         ),
         used(
             SecretRef::Env("LAB_CLIENT_ID".into()),
             18,
             13,
             "providers.aruba-lab.oauth.client_id",
+            "sim-client",
         ),
         used(
             SecretRef::File(dir.join("secrets/client_secret")),
             19,
             17,
             "providers.aruba-lab.oauth.client_secret",
+            "sim-secret",
         ),
         used(
             SecretRef::File(PathBuf::from("/run/secrets/lab_refresh")),
             20,
             17,
             "providers.aruba-lab.oauth.refresh_token",
+            "sim-refresh",
         ),
     ];
-    assert_eq!(
-        desired,
-        Desired {
-            providers,
-            customers,
-            devices,
-            partners: BTreeMap::new(),
-            secrets,
-        }
-    );
+    let loaded: BTreeMap<String, (String, Ownership, ArubaSettings)> = desired
+        .providers
+        .iter()
+        .map(|(k, p)| {
+            let spec = desired.spec::<Aruba>(k).expect("an Aruba provider");
+            (
+                k.clone(),
+                (p.base_url.clone(), p.ownership, spec.settings.clone()),
+            )
+        })
+        .collect();
+    assert_eq!(loaded, providers);
+    assert_eq!(desired.customers, customers);
+    let loaded_aruba: BTreeMap<String, ArubaCustomer> = desired
+        .providers
+        .keys()
+        .flat_map(|k| desired.spec::<Aruba>(k).unwrap().customers.clone())
+        .collect();
+    assert_eq!(loaded_aruba, aruba_customers);
+    assert_eq!(desired.devices, devices);
+    assert!(desired.partners.is_empty());
+    assert_eq!(desired.secrets, secrets);
 }
 
 #[test]
@@ -287,9 +313,10 @@ token = { file = "token.txt" }
     )]);
     let provider = &desired.providers["aruba"];
     assert_eq!(provider.base_url, "https://example.com");
-    let ProviderKind::ArubaCentral(settings) = &provider.kind else {
-        panic!("an Aruba provider");
-    };
+    let settings = &desired
+        .spec::<Aruba>("aruba")
+        .expect("an Aruba provider")
+        .settings;
     assert_eq!(
         settings.auth,
         ArubaAuth::Token(SecretRef::File(PathBuf::from("conf/dir/token.txt")))

@@ -1,14 +1,17 @@
 //! End to end through the engine: the example portfolio against the in-process
 //! Aruba simulator — converge, idempotence, drift, removals, adoption, faults.
 
-use std::sync::atomic::AtomicBool;
-
 use mspform::diff::Op;
 use mspform::engine;
 use mspform::sim::{ArubaEdit, FaultKind, FaultSpec};
 use serde_json::Value;
 
 use crate::support::*;
+
+/// The outcome of the action at `address`.
+fn at<'a>(report: &'a engine::ApplyReport, address: &str) -> &'a engine::Outcome {
+    &report.actions[&address.parse::<mspform::address::Address>().unwrap()]
+}
 
 fn device(sim: &mspform::sim::Simulator, serial: &str) -> Value {
     sim.dump()["aruba"]["devices"][serial].clone()
@@ -66,7 +69,13 @@ async fn apply_converges_and_a_second_apply_writes_nothing() {
     sim.reset_calls();
     let again = plan(&desired, &store).await;
     assert!(!again.plan.has_changes(), "{:#?}", again.plan.actions);
-    let report = engine::apply(&again, &desired, store.clone(), &mspform::engine::Stop::new()).await;
+    let report = engine::apply(
+        &again,
+        &desired,
+        store.clone(),
+        &mspform::engine::Stop::new(),
+    )
+    .await;
     assert!(report.ok());
     assert_eq!(
         sim.write_calls("aruba"),
@@ -180,12 +189,12 @@ async fn deleting_a_customer_deletes_only_what_mspform_owns() {
     desired.customers.remove("harbor-clinic");
     desired.devices.retain(|_, d| d.customer != "harbor-clinic");
     let p = plan(&desired, &store).await;
-    let deletes: Vec<&str> = p
+    let deletes: Vec<String> = p
         .plan
         .actions
         .iter()
         .filter(|a| a.op == Op::Delete)
-        .map(|a| a.address.as_str())
+        .map(|a| a.address.to_string())
         .collect();
     assert_eq!(
         deletes,
@@ -389,24 +398,24 @@ async fn a_failure_skips_dependents_and_carries_on_with_the_rest() {
     assert!(!report.ok());
     use mspform::engine::Outcome;
     assert!(
-        matches!(report.actions["site.coffee-shop/santa-clara"], Outcome::Failed(ref e) if e.contains("POST /central/v2/sites") && e.contains("400")),
+        matches!(at(&report, "site.coffee-shop/santa-clara"), Outcome::Failed(e) if e.contains("POST /central/v2/sites") && e.contains("400")),
         "{:?}",
-        report.actions["site.coffee-shop/santa-clara"]
+        *at(&report, "site.coffee-shop/santa-clara")
     );
     // Moved and licensed, but not associated: its site could not be created.
     assert!(
         matches!(
-            &report.actions["device.AP0000001"],
+            at(&report, "device.AP0000001"),
             Outcome::Partial { done, not_started }
                 if done.iter().any(|s| s.starts_with("move"))
                     && not_started.iter().any(|s| s.starts_with("associate") && s.contains("did not succeed"))
         ),
         "{:?}",
-        report.actions["device.AP0000001"]
+        *at(&report, "device.AP0000001")
     );
-    assert_eq!(report.actions["customer.coffee-shop"], Outcome::Done);
+    assert_eq!(*at(&report, "customer.coffee-shop"), Outcome::Done);
     assert_eq!(
-        report.actions["device.AP0000020"],
+        *at(&report, "device.AP0000020"),
         Outcome::Done,
         "independent work carries on"
     );
@@ -426,7 +435,13 @@ async fn the_client_stays_under_seven_calls_a_second() {
     });
     let store = store(dir.path());
     let prepared = plan(&desired, &store).await;
-    let report = engine::apply(&prepared, &desired, store.clone(), &mspform::engine::Stop::new()).await;
+    let report = engine::apply(
+        &prepared,
+        &desired,
+        store.clone(),
+        &mspform::engine::Stop::new(),
+    )
+    .await;
     assert!(report.ok(), "{report:#?}");
     assert_eq!(
         prepared.parts[0].client.rate_limited(),

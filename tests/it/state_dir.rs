@@ -196,7 +196,8 @@ fn the_state_directory_is_private_and_an_exposed_one_is_warned_about_once() {
 /// live one only in credentials.json.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_superseded_refresh_token_is_in_no_file_under_the_state_directory() {
-    use mspform::model::{ArubaAuth, SecretRef};
+    use mspform::model::SecretRef;
+    use mspform::vendors::aruba::model::ArubaAuth;
     let sim = sim(false).await;
     let dir = tempfile::tempdir().unwrap();
     let mut desired = portfolio(&sim, dir.path());
@@ -292,11 +293,14 @@ async fn a_damaged_state_stops_before_any_vendor_call_and_its_backup_restores_it
 
     // Damage sled's files (its config and the head of its log).
     std::fs::write(state.join("db/conf"), b"not sled's config at all").unwrap();
+    // Readers (plan, drift, state list) read the snapshot the last commit
+    // published, without the lock; the damage stops the next writer.
+    let out = run(args(&conf, &state, &["plan", "--detailed-exitcode"])).await;
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     let calls = vendor_calls(&sim);
     for cmd in [
-        &["plan"][..],
-        &["apply", "--auto-approve"],
-        &["state", "list"],
+        &["apply", "--auto-approve"][..],
+        &["state", "rm", "customer.coffee-shop"],
     ] {
         let out = run(args(&conf, &state, cmd)).await;
         assert_eq!(out.status.code(), Some(1), "{cmd:?}: {}", text(&out));
@@ -387,7 +391,7 @@ async fn garbage_in_sleds_log_is_an_error_not_an_empty_state() {
     let len = std::fs::metadata(&log).unwrap().len() as usize;
     std::fs::write(&log, vec![0x5a; len]).unwrap();
     let calls = vendor_calls(&sim);
-    let out = run(args(&conf, &state, &["plan"])).await;
+    let out = run(args(&conf, &state, &["apply", "--auto-approve"])).await;
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(

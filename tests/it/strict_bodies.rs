@@ -9,7 +9,7 @@
 //! content type.
 
 use mspform::diff::Op;
-use mspform::model::{CustomerSpec, SiteLocation};
+use mspform::model::SiteLocation;
 use mspform::sim::RecordedBody;
 use reqwest::Method;
 use serde_json::{Map, Value};
@@ -130,13 +130,16 @@ async fn every_field_the_clients_send_is_one_the_simulator_checks() {
     assert!(report.ok(), "{report:#?}");
 
     // A round of changes, so update, unassign, move-back and delete bodies go out too.
+    desired.edit_specs::<mspform::vendors::aruba::Aruba>(|spec| {
+        let a = spec
+            .customers
+            .get_mut("coffee-shop")
+            .expect("coffee-shop is an Aruba customer");
+        a.description = "Moved to 16th Street".into();
+        a.auto_license.clear();
+    });
     let coffee = desired.customers.get_mut("coffee-shop").unwrap();
-    let CustomerSpec::Aruba(a) = &mut coffee.spec else {
-        panic!("coffee-shop is an Aruba customer")
-    };
-    a.description = "Moved to 16th Street".into();
-    a.auto_license.clear();
-    a.sites.get_mut("roastery").unwrap().location = SiteLocation::Geolocation {
+    coffee.sites.get_mut("roastery").unwrap().location = SiteLocation::Geolocation {
         latitude: 37.5,
         longitude: -122.0,
     };

@@ -10,6 +10,8 @@ use mspform::model::Desired;
 use mspform::sim::{Inventory, SimOptions, Simulator};
 use mspform::state::{SledStore, StateStore};
 
+pub use crate::support_aruba::*;
+
 pub fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }

@@ -1,13 +1,15 @@
 //! Aruba Central endpoints, one method each, paged and chunked as the fact sheet
 //! says. Reads return wire types; writes take a [`WriteCtx`] so they are journaled.
+//! Calls acting inside a customer carry its id in the `TenantID` header.
 
 use reqwest::Method;
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 
+use super::Client;
 use super::wire::{self, AssociationResult};
-use super::{Aruba, Req};
-use crate::providers::http::{ProviderError, WriteCtx};
+use crate::vendor::http::{ProviderError, WriteCtx, snippet};
+use crate::vendor::transport::{Answer, Call};
 
 /// Upper bound on pages of any list, so a vendor that never stops paging cannot loop us.
 const MAX_PAGES: usize = 10_000;
@@ -18,12 +20,29 @@ const SITE_PAGES: &[usize] = &[1000, 100];
 pub const ASSOCIATION_CHUNK: usize = 20;
 const LICENSE_CHUNK: usize = 100;
 
-impl Aruba {
-    fn decode<T: DeserializeOwned>(&self, call: &str, body: Value) -> Result<T, ProviderError> {
-        serde_json::from_value(body).map_err(|e| ProviderError::Decode {
+/// An answer's body as JSON, leniently: empty is `null`, text that is not JSON a string.
+fn lenient(answer: &Answer) -> Value {
+    if answer.text.trim().is_empty() {
+        return Value::Null;
+    }
+    serde_json::from_str(&answer.text).unwrap_or_else(|_| Value::String(answer.text.clone()))
+}
+
+/// A write the vendor retries safely (the transport does not retry a POST or PATCH by itself).
+fn write(method: Method, path: impl Into<String>, body: Option<Value>) -> Call {
+    let call = Call::new(method, path).idempotent(true);
+    match body {
+        Some(b) => call.json(b),
+        None => call,
+    }
+}
+
+impl Client {
+    fn decode<T: DeserializeOwned>(&self, call: &str, answer: &Answer) -> Result<T, ProviderError> {
+        serde_json::from_value(lenient(answer)).map_err(|e| ProviderError::Decode {
             provider: self.key.clone(),
             call: call.to_string(),
-            message: e.to_string(),
+            message: format!("{e}; body: {}", snippet(&answer.text)),
         })
     }
 
@@ -33,16 +52,16 @@ impl Aruba {
     async fn paged<T, P>(
         &self,
         sizes: &[usize],
-        req: impl Fn(usize, usize) -> Req,
+        req: impl Fn(usize, usize) -> Call,
         page: P,
     ) -> Result<Vec<T>, ProviderError>
     where
-        P: Fn(&Self, Value) -> Result<(Vec<T>, Option<u64>), ProviderError>,
+        P: Fn(&Self, &Answer) -> Result<(Vec<T>, Option<u64>), ProviderError>,
     {
         let mut out = Vec::new();
         let mut size = 0;
         for _ in 0..MAX_PAGES {
-            let body = match self.send(req(out.len(), sizes[size]), None).await {
+            let body = match self.send(&req(out.len(), sizes[size]), None).await {
                 Ok(body) => body,
                 Err(e)
                     if matches!(e.status(), Some(400 | 413 | 422))
@@ -55,7 +74,7 @@ impl Aruba {
                 }
                 Err(e) => return Err(e),
             };
-            let (items, total) = page(self, body)?;
+            let (items, total) = page(self, &body)?;
             let got = items.len();
             out.extend(items);
             let done = got == 0 || total.is_none_or(|t| out.len() as u64 >= t);
@@ -91,7 +110,7 @@ impl Aruba {
         self.paged(
             CUSTOMER_PAGES,
             |offset, limit| {
-                let r = Req::get("/msp_api/v1/customers")
+                let r = Call::get("/msp_api/v1/customers")
                     .query("offset", offset)
                     .query("limit", limit);
                 match name {
@@ -112,9 +131,8 @@ impl Aruba {
         body: &wire::CustomerBody,
         ctx: &WriteCtx,
     ) -> Result<(), ProviderError> {
-        let req =
-            Req::write(Method::POST, "/msp_api/v2/customers", Some(json!(body))).not_idempotent();
-        self.send(req, Some(ctx)).await.map(drop)
+        let call = Call::new(Method::POST, "/msp_api/v2/customers").json(json!(body));
+        self.send(&call, Some(ctx)).await.map(drop)
     }
 
     pub async fn update_customer(
@@ -123,17 +141,17 @@ impl Aruba {
         body: &wire::CustomerBody,
         ctx: &WriteCtx,
     ) -> Result<(), ProviderError> {
-        let req = Req::write(
+        let call = write(
             Method::PUT,
             format!("/msp_api/v2/customers/{id}"),
             Some(json!(body)),
         );
-        self.send(req, Some(ctx)).await.map(drop)
+        self.send(&call, Some(ctx)).await.map(drop)
     }
 
     pub async fn delete_customer(&self, id: &str, ctx: &WriteCtx) -> Result<(), ProviderError> {
-        let req = Req::write(Method::DELETE, format!("/msp_api/v1/customers/{id}"), None);
-        ok_if_gone(self.send(req, Some(ctx)).await)
+        let call = write(Method::DELETE, format!("/msp_api/v1/customers/{id}"), None);
+        ok_if_gone(self.send(&call, Some(ctx)).await)
     }
 
     /// The whole MSP inventory: every device, allocated or not, with its services.
@@ -169,7 +187,9 @@ impl Aruba {
         self.paged(
             DEVICE_PAGES,
             |offset, limit| {
-                let r = Req::get(path).query("offset", offset).query("limit", limit);
+                let r = Call::get(path)
+                    .query("offset", offset)
+                    .query("limit", limit);
                 match allocation {
                     Some(a) => r.query("device_allocation_status", a),
                     None => r,
@@ -204,13 +224,9 @@ impl Aruba {
             group,
         };
         let path = format!("/msp_api/v1/customers/{customer_id}/devices");
-        let answer = self
-            .send(
-                Req::write(Method::PUT, path.clone(), Some(json!(body))),
-                Some(ctx),
-            )
-            .await?;
-        in_band_status(&self.key, &format!("PUT {path}"), &answer)
+        let call = write(Method::PUT, path.clone(), Some(json!(body)));
+        let answer = self.send(&call, Some(ctx)).await?;
+        in_band_status(&self.key, &format!("PUT {path}"), &lenient(&answer))
     }
 
     pub async fn assign_licenses(
@@ -255,7 +271,7 @@ impl Aruba {
                 serials: chunk,
                 services,
             };
-            self.send(Req::write(Method::POST, path, Some(json!(body))), Some(ctx))
+            self.send(&write(Method::POST, path, Some(json!(body))), Some(ctx))
                 .await?;
         }
         Ok(())
@@ -266,10 +282,10 @@ impl Aruba {
         &self,
         customer_id: &str,
     ) -> Result<Option<Vec<String>>, ProviderError> {
-        let req = Req::get("/platform/licensing/v1/msp/customer/settings/autolicense")
+        let call = Call::get("/platform/licensing/v1/msp/customer/settings/autolicense")
             .query("customer_id", customer_id);
-        match self.send(req, None).await {
-            Ok(body) => Ok(wire::parse_autolicense(&body)),
+        match self.send(&call, None).await {
+            Ok(answer) => Ok(wire::parse_autolicense(&lenient(&answer))),
             Err(e) if e.status() == Some(404) => Ok(Some(Vec::new())),
             Err(e) => Err(e),
         }
@@ -287,12 +303,12 @@ impl Aruba {
             services,
             include_customers: [customer_id],
         };
-        let req = Req::write(
+        let call = write(
             method,
             "/platform/licensing/v1/msp/customer/settings/autolicense",
             Some(json!(body)),
         );
-        self.send(req, Some(ctx)).await.map(drop)
+        self.send(&call, Some(ctx)).await.map(drop)
     }
 
     pub async fn list_sites(&self, customer_id: &str) -> Result<Vec<wire::Site>, ProviderError> {
@@ -300,11 +316,11 @@ impl Aruba {
         self.paged(
             SITE_PAGES,
             |offset, limit| {
-                Req::get("/central/v2/sites")
+                Call::get("/central/v2/sites")
                     .query("calculate_total", "true")
                     .query("offset", offset)
                     .query("limit", limit)
-                    .tenant(customer_id)
+                    .header("TenantID", customer_id)
             },
             |this, body| {
                 let list: wire::SiteList = this.decode(CALL, body)?;
@@ -321,11 +337,11 @@ impl Aruba {
         body: &wire::SiteBody,
         ctx: &WriteCtx,
     ) -> Result<wire::Site, ProviderError> {
-        let req = Req::write(Method::POST, "/central/v2/sites", Some(json!(body)))
-            .tenant(customer_id)
-            .not_idempotent();
-        let answer = self.send(req, Some(ctx)).await?;
-        self.decode("POST /central/v2/sites", answer)
+        let call = Call::new(Method::POST, "/central/v2/sites")
+            .json(json!(body))
+            .header("TenantID", customer_id);
+        let answer = self.send(&call, Some(ctx)).await?;
+        self.decode("POST /central/v2/sites", &answer)
     }
 
     pub async fn update_site(
@@ -335,13 +351,13 @@ impl Aruba {
         body: &wire::SiteBody,
         ctx: &WriteCtx,
     ) -> Result<(), ProviderError> {
-        let req = Req::write(
+        let call = write(
             Method::PATCH,
             format!("/central/v2/sites/{site_id}"),
             Some(json!(body)),
         )
-        .tenant(customer_id);
-        self.send(req, Some(ctx)).await.map(drop)
+        .header("TenantID", customer_id);
+        self.send(&call, Some(ctx)).await.map(drop)
     }
 
     pub async fn delete_site(
@@ -350,9 +366,9 @@ impl Aruba {
         site_id: &str,
         ctx: &WriteCtx,
     ) -> Result<(), ProviderError> {
-        let req = Req::write(Method::DELETE, format!("/central/v2/sites/{site_id}"), None)
-            .tenant(customer_id);
-        match self.send(req, Some(ctx)).await {
+        let call = write(Method::DELETE, format!("/central/v2/sites/{site_id}"), None)
+            .header("TenantID", customer_id);
+        match self.send(&call, Some(ctx)).await {
             Ok(_) => Ok(()),
             Err(e) if e.status() == Some(404) => Ok(()),
             // What an unknown site answers is only assumed (404): a refused delete
@@ -397,14 +413,15 @@ impl Aruba {
                 device_type,
                 device_ids: chunk,
             };
-            let req = Req::write(
+            let call = write(
                 method.clone(),
                 "/central/v2/sites/associations",
                 Some(json!(body)),
             )
-            .tenant(customer_id);
-            let answer = self.send(req, Some(ctx)).await?;
-            let result: AssociationResult = serde_json::from_value(answer).unwrap_or_default();
+            .header("TenantID", customer_id);
+            let answer = self.send(&call, Some(ctx)).await?;
+            let result: AssociationResult =
+                serde_json::from_value(lenient(&answer)).unwrap_or_default();
             failed.extend(result.failed_serials());
         }
         Ok(failed)
@@ -412,7 +429,7 @@ impl Aruba {
 }
 
 /// A delete of something already gone is a success.
-fn ok_if_gone(result: Result<Value, ProviderError>) -> Result<(), ProviderError> {
+fn ok_if_gone(result: Result<Answer, ProviderError>) -> Result<(), ProviderError> {
     match result {
         Ok(_) => Ok(()),
         Err(e) if e.status() == Some(404) => Ok(()),
@@ -431,7 +448,7 @@ fn in_band_status(provider: &str, call: &str, body: &Value) -> Result<(), Provid
                 .and_then(Value::as_u64)
                 .map(|s| s as u16)
                 .unwrap_or(200),
-            body: crate::providers::http::snippet(&body.to_string()),
+            body: snippet(&body.to_string()),
         });
     }
     Ok(())

@@ -1,5 +1,7 @@
-//! What a provider read from its vendor: vendor-neutral live objects. Pure data.
-//! Providers build it; `resolve` maps it onto stable addresses.
+//! What a refresh read from Aruba Central (the vendor's snapshot): its
+//! customers, the MSP inventory's devices, and the sites of the customers
+//! mspform manages. Pure data: `refresh` builds it; `resolve` maps it onto
+//! stable addresses.
 
 use std::collections::BTreeMap;
 
@@ -53,7 +55,6 @@ pub struct LiveDevice {
 /// One provider's live state.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct LiveSnapshot {
-    pub provider: String,
     /// The MSP's own customer id (where devices go back to), when known: from a
     /// customer record, or on an account without customers from the device list.
     pub msp_id: Option<String>,
@@ -61,8 +62,6 @@ pub struct LiveSnapshot {
     pub devices: BTreeMap<String, LiveDevice>,
     /// Sites of the customers that were read, by customer id.
     pub sites: BTreeMap<String, Vec<LiveSite>>,
-    /// API calls the refresh spent.
-    pub calls: u64,
 }
 
 impl LiveSnapshot {

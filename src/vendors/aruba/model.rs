@@ -1,5 +1,8 @@
 //! Aruba Central's part of the desired state: provider settings and the
-//! vendor part of a customer. Pure data.
+//! vendor part of a customer (its sites are the common `model::Customer::sites`).
+//! Pure data.
+
+use serde::{Deserialize, Serialize};
 
 use crate::model::SecretRef;
 
@@ -58,7 +61,7 @@ pub struct CustomerAddress {
     pub zip: String,
 }
 
-/// An Aruba Central customer.
+/// An Aruba Central customer, beyond `provider`, `name` and `sites`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ArubaCustomer {
     /// ISO 3166-1 alpha-2, upper case.
@@ -69,7 +72,4 @@ pub struct ArubaCustomer {
     pub lock_msp_ssids: bool,
     /// Services licensed automatically on devices moved into this customer. Sorted, unique.
     pub auto_license: Vec<String>,
-    /// Sites by key (`site.<customer>/<site>`).
-    pub sites: BTreeMap<String, Site>,
 }
-

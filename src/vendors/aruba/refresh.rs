@@ -15,12 +15,11 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::Aruba;
-use super::wire;
-use crate::live::{LiveCustomer, LiveDevice, LiveSite, LiveSnapshot};
-use crate::model::Desired;
-use crate::providers::http::ProviderError;
-use crate::state::OwnedRecord;
+use super::live::{LiveCustomer, LiveDevice, LiveSite, LiveSnapshot};
+use super::{Aruba, Client, wire};
+use crate::address::Address;
+use crate::vendor::Ctx;
+use crate::vendor::http::ProviderError;
 
 /// Upper-case colon form, whatever separators the vendor used.
 pub fn normalise_mac(mac: &str) -> String {
@@ -112,80 +111,86 @@ pub(crate) fn msp_id_of(
     }
 }
 
-impl Aruba {
-    /// Reads everything the plan needs. A failed read is an error, never "empty".
+/// The devices of the inventory by serial, those in the MSP inventory with no customer.
+fn devices(raw: Vec<wire::Device>, msp_id: &Option<String>) -> BTreeMap<String, LiveDevice> {
+    raw.into_iter()
+        .filter_map(|d| {
+            let serial = d.serial?;
+            let mut licenses = d.services;
+            licenses.sort();
+            licenses.dedup();
+            let device = LiveDevice {
+                serial: serial.clone(),
+                mac: normalise_mac(&d.macaddr.unwrap_or_default()),
+                customer_id: d.customer_id.filter(|id| !in_msp_inventory(id, msp_id)),
+                device_type: d.device_type.unwrap_or_default(),
+                licenses,
+            };
+            Some((serial, device))
+        })
+        .collect()
+}
+
+impl Client {
+    /// Reads what the plan needs: the customers declared by name and those state
+    /// owns by id are read in full (sites, auto-licence).
+    pub async fn refresh(&self, ctx: Ctx<'_, Aruba>) -> Result<LiveSnapshot, ProviderError> {
+        let names: BTreeSet<&str> = ctx.customers().map(|(_, c, _)| c.name.as_str()).collect();
+        let owned_ids: BTreeSet<&str> = ctx
+            .owned()
+            .filter(|(a, _)| matches!(a, Address::Customer(_)))
+            .filter_map(|(_, r)| r.vendor_id.as_deref())
+            .collect();
+        self.snapshot(|c| names.contains(c.name.as_str()) || owned_ids.contains(c.id.as_str()))
+            .await
+    }
+
+    /// One paged customer list, one paged MSP inventory (devices with their
+    /// licences), then the sites and auto-licence settings of the customers
+    /// `manage` picks, and only those. A failed read is an error, never "empty".
     pub async fn snapshot(
         &self,
-        desired: &Desired,
-        owned: &BTreeMap<String, OwnedRecord>,
+        manage: impl Fn(&LiveCustomer) -> bool + Send,
     ) -> Result<LiveSnapshot, ProviderError> {
-        let start = self.calls();
         let raw = self.list_customers().await?;
         let raw_devices = self.list_devices().await?;
         let msp_id = msp_id_of(&self.key, &raw, &raw_devices);
         let customers: Vec<LiveCustomer> = raw.into_iter().filter_map(customer).collect();
-        let devices: BTreeMap<String, LiveDevice> = raw_devices
-            .into_iter()
-            .filter_map(|d| {
-                let serial = d.serial?;
-                let mut licenses = d.services;
-                licenses.sort();
-                licenses.dedup();
-                let device = LiveDevice {
-                    serial: serial.clone(),
-                    mac: normalise_mac(&d.macaddr.unwrap_or_default()),
-                    customer_id: d.customer_id.filter(|id| !in_msp_inventory(id, &msp_id)),
-                    device_type: d.device_type.unwrap_or_default(),
-                    licenses,
-                };
-                Some((serial, device))
-            })
-            .collect();
-
-        // Customers whose contents we read: declared ones (by name) and owned ones (by id).
-        let names: BTreeSet<&str> = desired
-            .customers
-            .values()
-            .filter(|c| c.provider == self.key)
-            .map(|c| c.name.as_str())
-            .collect();
-        let owned_ids: BTreeSet<&str> = owned
+        let devices = devices(raw_devices, &msp_id);
+        let managed: Vec<String> = customers
             .iter()
-            .filter(|(a, r)| r.provider == self.key && a.starts_with("customer."))
-            .filter_map(|(_, r)| r.vendor_id.as_deref())
+            .filter(|c| manage(c))
+            .map(|c| c.id.clone())
             .collect();
         let mut snap = LiveSnapshot {
-            provider: self.key.clone(),
             msp_id,
             customers,
             devices,
             sites: BTreeMap::new(),
-            calls: 0,
         };
-        let managed: Vec<String> = snap
-            .customers
-            .iter()
-            .filter(|c| names.contains(c.name.as_str()) || owned_ids.contains(c.id.as_str()))
-            .map(|c| c.id.clone())
-            .collect();
         for id in managed {
-            let sites = self
-                .list_sites(&id)
-                .await?
-                .into_iter()
-                .filter_map(|s| site(&id, s))
-                .collect();
-            snap.sites.insert(id.clone(), sites);
-            let auto = self.autolicense(&id).await?;
-            if auto.is_none() {
-                tracing::warn!(provider = %self.key, customer = %id, "could not read the auto-licence settings; using what state recorded");
-            }
-            if let Some(c) = snap.customers.iter_mut().find(|c| c.id == id) {
-                c.auto_license = auto;
-            }
+            self.read_contents(&mut snap, &id).await?;
         }
-        snap.calls = self.calls() - start;
         Ok(snap)
+    }
+
+    /// The sites and the auto-licence settings of one customer.
+    async fn read_contents(&self, snap: &mut LiveSnapshot, id: &str) -> Result<(), ProviderError> {
+        let sites = self
+            .list_sites(id)
+            .await?
+            .into_iter()
+            .filter_map(|s| site(id, s))
+            .collect();
+        snap.sites.insert(id.to_string(), sites);
+        let auto = self.autolicense(id).await?;
+        if auto.is_none() {
+            tracing::warn!(provider = %self.key, customer = %id, "could not read the auto-licence settings; using what state recorded");
+        }
+        if let Some(c) = snap.customers.iter_mut().find(|c| c.id == id) {
+            c.auto_license = auto;
+        }
+        Ok(())
     }
 }
 

@@ -8,14 +8,13 @@
 //! and the timeout, and the next run settles it by reading where the devices are.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use tokio::time::Instant;
 
-use super::Aruba;
-use super::wire;
-use crate::providers::http::ProviderError;
+use super::{Client, wire};
+use crate::vendor::Stop;
+use crate::vendor::http::ProviderError;
 
 /// Hard upper bound on polls of one wait, whatever the settings say.
 const MAX_POLLS: u32 = 10_000;
@@ -62,12 +61,12 @@ pub(crate) fn pause(n: u32, interval_ms: u64, floor: Duration) -> Duration {
         .max(MIN_PAUSE)
 }
 
-/// Sleeps for `total` in short slices; false as soon as `interrupted` is set.
-async fn nap(total: Duration, interrupted: &AtomicBool) -> bool {
+/// Sleeps for `total` in short slices; false as soon as Ctrl-C (`stop`) is set.
+async fn nap(total: Duration, stop: &Stop) -> bool {
     const SLICE: Duration = Duration::from_millis(100);
     let end = Instant::now() + total;
     loop {
-        if interrupted.load(Ordering::SeqCst) {
+        if stop.is_set() {
             return false;
         }
         let left = end.saturating_duration_since(Instant::now());
@@ -78,7 +77,7 @@ async fn nap(total: Duration, interrupted: &AtomicBool) -> bool {
     }
 }
 
-impl Aruba {
+impl Client {
     /// The shortest sensible pause between two reads of a wait: one call's share of
     /// the per-second budget, so that polling never crowds out the apply's own calls.
     pub(crate) fn min_pause(&self) -> Duration {
@@ -93,7 +92,7 @@ impl Aruba {
         what: &str,
         landing: Landing<'_>,
         serials: &[String],
-        interrupted: &AtomicBool,
+        stop: &Stop,
     ) -> Result<BTreeMap<String, Vec<String>>, ProviderError> {
         let timeout = Duration::from_secs(self.settings.move_timeout_secs);
         let start = Instant::now();
@@ -103,7 +102,7 @@ impl Aruba {
         while polls < MAX_POLLS {
             let left = timeout.saturating_sub(start.elapsed());
             let wait = pause(polls, self.settings.poll_interval_ms, self.min_pause());
-            if !nap(wait.min(left), interrupted).await {
+            if !nap(wait.min(left), stop).await {
                 return Err(ProviderError::Other {
                     provider: self.key.clone(),
                     message: format!(

@@ -270,9 +270,11 @@ pub fn parameter_suggestion(name: &str) -> Option<String> {
 }
 
 pub(super) fn customer(input: &CustomerInput<'_>, sink: &mut Sink) -> Option<AudiocodesCustomer> {
-    let (table, name) = (&input.table, &input.name);
+    let table = &input.table;
     let before = sink.errors.len();
-    full_name(name, sink);
+    if let Some(name) = &input.name {
+        full_name(name, sink);
+    }
     let short_name = table
         .required(sink, "short_name", "short_name = \"Acme\"")
         .and_then(|n| {

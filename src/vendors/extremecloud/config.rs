@@ -177,10 +177,10 @@ fn auth(provider: &Node<'_>, table: &Table<'_>, sink: &mut Sink) -> Option<Extre
 }
 
 pub(super) fn customer(input: &CustomerInput<'_>, sink: &mut Sink) -> Option<ExtremeCustomer> {
-    let (table, name) = (&input.table, &input.name);
+    let table = &input.table;
     let before = sink.errors.len();
-    {
-        let chars = input.name_value.chars().count();
+    if let (Some(name), Some(value)) = (&input.name, input.name_value) {
+        let chars = value.chars().count();
         if chars > MAX_ACCOUNT_NAME {
             name.error(
                 sink,

@@ -236,15 +236,19 @@ fn date(node: &Node<'_>, sink: &mut Sink) -> Option<String> {
 }
 
 pub(super) fn customer(input: &CustomerInput<'_>, sink: &mut Sink) -> Option<RuckusCustomer> {
-    let (table, name) = (&input.table, &input.name);
+    let table = &input.table;
     let before = sink.errors.len();
-    let chars = input.name_value.chars().count();
-    if chars > MAX_CHARS {
-        name.error(
-            sink,
-            format!("the name is {chars} characters long; RUCKUS One allows at most {MAX_CHARS}"),
-            Some("shorten the name".to_string()),
-        );
+    if let (Some(name), Some(value)) = (&input.name, input.name_value) {
+        let chars = value.chars().count();
+        if chars > MAX_CHARS {
+            name.error(
+                sink,
+                format!(
+                    "the name is {chars} characters long; RUCKUS One allows at most {MAX_CHARS}"
+                ),
+                Some("shorten the name".to_string()),
+            );
+        }
     }
     let address = match table.get("address") {
         None => Some(None),
