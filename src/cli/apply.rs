@@ -31,7 +31,8 @@ pub struct ApplyArgs {
     /// cannot change a field in place. Repeatable.
     #[arg(long = "allow-replace", value_name = "ADDRESS")]
     pub allow_replace: Vec<Address>,
-    /// Send the administrator invitation of this customer again (RUCKUS One). Repeatable.
+    /// Send the administrator invitation of this customer again (for vendors
+    /// that invite administrators). Repeatable.
     #[arg(long = "resend-invitation", value_name = "ADDRESS")]
     pub resend_invitations: Vec<Address>,
     /// When a provider cannot be read, apply the other providers' changes

@@ -143,7 +143,7 @@ pub enum CliError {
     #[error(
         "{} provider(s) could not be read, so the output above covers the others only:\n{}",
         .0.len(),
-        .0.iter().map(|u| format!("  - {}: {}", u.provider, u.error)).collect::<Vec<_>>().join("\n")
+        .0.iter().map(|u| format!("  - {}", u.error)).collect::<Vec<_>>().join("\n")
     )]
     Unavailable(Vec<crate::plan::Unavailable>),
     #[error("{0}")]

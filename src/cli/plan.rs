@@ -24,7 +24,8 @@ pub struct PlanArgs {
     /// Only plan these addresses (e.g. customer.acme, device.AP0000001). Repeatable.
     #[arg(long)]
     pub target: Vec<String>,
-    /// Send the administrator invitation of this customer again (RUCKUS One). Repeatable.
+    /// Send the administrator invitation of this customer again (for vendors
+    /// that invite administrators). Repeatable.
     #[arg(long = "resend-invitation", value_name = "ADDRESS")]
     pub resend_invitations: Vec<crate::address::Address>,
     /// Forget the objects state owns of this provider, which the files no longer

@@ -96,7 +96,7 @@ pub(super) fn customer<'a>(
 fn without_provider(node: &Node<'_>, refs: &Refs, sink: &mut Sink) -> Option<Customer> {
     let table = node.table_any(sink)?;
     table.check_misspelt(sink, COMMON_KEYS);
-    if let Some(n) = table.required(sink, "provider", "provider = \"aruba\"")
+    if let Some(n) = table.required(sink, "provider", "provider = \"<provider key>\"")
         && let Some(name) = n.string(sink)
     {
         refs.check_provider(&n, name, sink);

@@ -41,7 +41,7 @@ pub(super) fn partner<'a>(
     check_key(node, "partner", sink);
     let table = node.table(sink, KEYS)?;
     let provider = table
-        .required(sink, "provider", "provider = \"extreme\"")
+        .required(sink, "provider", "provider = \"<provider key>\"")
         .and_then(|n| {
             let name = n.string(sink)?;
             if !refs.check_provider(&n, name, sink) {

@@ -144,14 +144,14 @@ fn base_url(url: &str, node: &Node<'_>, sink: &mut Sink) -> Option<String> {
             node.error(
                 sink,
                 format!("`{url}` is not an http:// or https:// URL"),
-                Some("write the API gateway URL, e.g. base_url = \"https://apigw-prod2.central.arubanetworks.com\"".to_string()),
+                Some("write the vendor's API URL, e.g. base_url = \"https://api.example.com\" (each vendor's page in src/vendors/ gives its hosts)".to_string()),
             );
             None
         }
     }
 }
 
-/// The environment variable name suggested in help texts: `ARUBA_TOKEN`.
+/// The environment variable name suggested in help texts: `<PROVIDER>_<FIELD>`.
 pub(crate) fn env_name(provider: &str, field: &str) -> String {
     format!("{provider}_{field}")
         .chars()

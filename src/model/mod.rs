@@ -42,7 +42,7 @@ pub struct SecretUse {
     /// 1-based line and column (in characters) of the reference.
     pub line: usize,
     pub column: usize,
-    /// Dotted key path of the reference, e.g. `providers.aruba.token`.
+    /// Dotted key path of the reference, e.g. `providers.<key>.token`.
     pub key: String,
     /// The vendor's rule for the value, checked once the secret is read (e.g. a
     /// password parameter's length limit).

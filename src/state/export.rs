@@ -3,7 +3,7 @@
 //! and what `mspform state export|import` read and write.
 //!
 //! Credentials are left out on purpose: a backup is taken before an apply, and
-//! the apply may rotate the Aruba refresh token, so a backup holding it would
+//! the apply may rotate a vendor refresh token, so a backup holding it would
 //! keep a superseded token on disk. They stay in `credentials.json` alone.
 //! Pure data plus the [`StateStore`] calls: no files here.
 

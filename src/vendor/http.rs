@@ -25,7 +25,8 @@ pub enum ProviderError {
         body: String,
     },
     #[error(
-        "{provider}: {call} failed before an answer arrived ({message}); the write may or may not have reached the vendor"
+        "{provider}: {call} failed before an answer arrived ({message}){}",
+        if call.starts_with("GET ") { "" } else { "; the write may or may not have reached the vendor" }
     )]
     Transport {
         provider: String,
@@ -94,7 +95,7 @@ pub fn resolve_secret(reference: &SecretRef) -> Result<String, String> {
 /// - a sliding window: at most `limit` calls in any `window`, so a vendor that
 ///   counts per fixed second never sees more than `limit` in one of its windows;
 /// - a token bucket: `capacity` calls at once, refilled at `refill` per second
-///   (RUCKUS One: 200 and 100), so a burst is spent and then paced.
+///   (e.g. 200 and 100), so a burst is spent and then paced.
 pub struct RateLimiter {
     limit: usize,
     window: Duration,

@@ -81,7 +81,7 @@ pub struct VendorInfo {
     pub type_name: &'static str,
     /// The product name, for docs and messages.
     pub title: &'static str,
-    /// The path prefix the simulator serves this vendor under (`/aruba`).
+    /// The path prefix the simulator serves this vendor under (`/<prefix>`).
     pub sim_prefix: &'static str,
     /// The vendor's page, relative to the repository.
     pub docs: &'static str,
