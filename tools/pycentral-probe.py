@@ -33,7 +33,13 @@ ok(msp.update_customer(conn, customer_details=body, customer_id=cid), "update_cu
 ok(msp.get_customer_details(conn, customer_id=cid), "get_customer_details")
 devs = msp.get_msp_all_devices_and_subscriptions(conn); print("msp devices:", len(devs) if devs else devs)
 ok(msp.assign_devices_to_customers(conn, devices=[{"serial": "AP0000100", "mac": "20:4C:03:00:00:64"}, {"serial": "AP0000101", "mac": "20:4C:03:00:00:65"}], customer_id=cid), "assign_devices_to_customers")
-ok(msp.get_customer_devices_and_subscriptions(conn, customer_id=cid), "get_customer_devices")
+# A move lands asynchronously: as the official onboarding workflow does, re-poll
+# the customer's device list until both devices show before licensing them.
+for i in range(50):
+    r = msp.get_customer_devices_and_subscriptions(conn, customer_id=cid)
+    if r and r.get("code") == 200 and r["msg"]["deviceList"]["total_devices"] >= 2: break
+    time.sleep(0.05)
+ok(r, "get_customer_devices (the move landed after %d re-poll(s))" % i)
 ok(subs.assign_device_subscription(conn, ["AP0000100", "AP0000101"], ["ADVANCED_AP"]), "assign_device_subscription")
 ok(subs.unassign_device_subscription(conn, ["AP0000101"], ["ADVANCED_AP"]), "unassign_device_subscription")
 ok(AutoLicense().assign_msp_autolicense_services(conn, ["FOUNDATION_AP"], include_customers=[cid]), "assign_msp_autolicense_services")
@@ -49,6 +55,10 @@ r = conn.command("DELETE", "/central/v2/sites/associations", apiData={"site_id":
 r = conn.command("DELETE", f"/central/v2/sites/{sid}", headers={"TenantID": cid, "Content-Type": "application/json", "Accept": "application/json"}); ok(r, "delete site")
 msp_id = msp.get_msp_id(conn)
 r = conn.command("PUT", f"/msp_api/v1/customers/{msp_id}/devices", apiData={"devices": [{"serial": "AP0000100", "mac": "20:4C:03:00:00:64"}]}); ok(r, "move device back to MSP (pycentral unassign_devices_from_customers crashes in its own log line)")
-d = [x for x in msp.get_msp_all_devices_and_subscriptions(conn) if x["serial"] == "AP0000100"][0]; print("  AP0000100 after move back:", d.get("customer_id"), d.get("services"))
+for i in range(50):  # the move back lands asynchronously too
+    d = [x for x in msp.get_msp_all_devices_and_subscriptions(conn) if x["serial"] == "AP0000100"][0]
+    if d.get("customer_id") in (None, "", msp_id): break
+    time.sleep(0.05)
+print("  AP0000100 after move back:", d.get("customer_id"), d.get("services"))
 ok(msp.delete_customer(conn, customer_id=cid), "delete_customer")
 print("sites (MSP scope, via Sites class):", sites.get_sites(conn)["code"])
