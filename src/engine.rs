@@ -8,7 +8,7 @@ use std::sync::Arc;
 use crate::address::Address;
 use crate::diff::{self, Action, Op};
 use crate::model::{Desired, Ownership};
-use crate::plan::{Plan, ProviderRead, Unavailable};
+use crate::plan::{Plan, ProviderRead, Unavailable, protect};
 
 use crate::state::{JournalStatus, StateError, StateStore, pending};
 use crate::vendor::{ApplyCtx, Owned, Provider, ProviderError, Refreshed};
@@ -78,6 +78,48 @@ pub fn target(actions: Vec<Action>, targets: &[String]) -> Vec<Action> {
         .into_iter()
         .filter(|a| targets.iter().any(|t| a.address.is_within(t)))
         .collect()
+}
+
+/// Whether `address` is within the `--target` addresses (all when none).
+fn targeted(address: &Address, targets: &[String]) -> bool {
+    targets.is_empty()
+        || targets
+            .iter()
+            .filter_map(|t| t.parse::<Address>().ok())
+            .any(|t| address.is_within(&t))
+}
+
+/// The customers and partners the files declare `protect = true`.
+fn declared_protections(desired: &Desired) -> BTreeMap<Address, protect::Declared> {
+    desired
+        .protected
+        .iter()
+        .filter_map(|(address, place)| {
+            let provider = match address {
+                Address::Customer(k) => desired.customers.get(k).map(|c| &c.provider),
+                Address::Partner(k) => desired.partners.get(k).map(|p| &p.provider),
+                _ => None,
+            }?;
+            Some((
+                address.clone(),
+                protect::Declared {
+                    provider: provider.clone(),
+                    place: place.clone(),
+                },
+            ))
+        })
+        .collect()
+}
+
+/// State's protections by address (a key that is not an address is left alone).
+fn recorded_protections(
+    store: &dyn StateStore,
+) -> Result<BTreeMap<Address, crate::state::Protection>, StateError> {
+    Ok(store
+        .protections()?
+        .into_iter()
+        .filter_map(|(k, p)| k.parse().ok().map(|a| (a, p)))
+        .collect())
 }
 
 /// State's ownership records by address. A key that is not an address (a state
@@ -187,12 +229,20 @@ pub async fn plan_with(
     for a in &mut actions {
         a.note = explain.get(&a.address).cloned();
     }
-    let stranded = stranded_by_deletes(&actions, &unmanaged, &live);
-    if !stranded.is_empty() {
-        return Err(EngineError::Plan(stranded));
+    let read: BTreeSet<&str> = parts.iter().map(|p| p.client.key()).collect();
+    let guarded = protect::guard(
+        &mut actions,
+        &live,
+        &declared_protections(desired),
+        &recorded_protections(store.as_ref())?,
+        &|provider| read.contains(provider),
+    );
+    let mut refused = guarded.refused;
+    refused.extend(stranded_by_deletes(&actions, &unmanaged, &live));
+    if !refused.is_empty() {
+        return Err(EngineError::Plan(refused));
     }
     let declared: BTreeSet<&Address> = desired_records.iter().map(|r| &r.address).collect();
-    let read: BTreeSet<&str> = parts.iter().map(|p| p.client.key()).collect();
     for (address, record) in &owned {
         // Gone from the files and the vendor (as read), or left behind by a
         // provider the files no longer declare (allowed by the user).
@@ -204,6 +254,7 @@ pub async fn plan_with(
         }
     }
     let actions = target(actions, targets);
+    let bulk = crate::plan::bulk::check(&actions, &owned, desired.bulk);
     let reads = parts
         .iter()
         .map(|p| ProviderRead {
@@ -214,6 +265,20 @@ pub async fn plan_with(
         .collect();
     let mut plan = Plan::new(reads, actions, unmanaged);
     plan.targets = targets.to_vec();
+    let wanted = |a: &Address| targeted(a, targets);
+    plan.kept = guarded
+        .kept
+        .into_iter()
+        .filter(|k| wanted(&k.address))
+        .collect();
+    plan.protect = guarded
+        .protect
+        .into_iter()
+        .filter(|p| wanted(&p.address))
+        .collect();
+    plan.warnings = guarded.warnings;
+    plan.bulk = bulk;
+    plan.recount();
     plan.resend_invitations = options.resend_invitations.iter().cloned().collect();
     plan.allow_provider_removal = options.allow_provider_removal.iter().cloned().collect();
     plan.unavailable = unreadable
@@ -469,6 +534,45 @@ fn forget_record(store: &dyn StateStore, address: &Address) -> Result<(), StateE
     Ok(())
 }
 
+/// Records the protections the plan lists, for the objects that now exist and
+/// are owned (a create that failed is protected by the next apply).
+fn record_protections(prepared: &Prepared, store: &dyn StateStore, report: &mut ApplyReport) {
+    for p in &prepared.plan.protect {
+        let key = p.address.to_string();
+        let outcome = match store.get_owned(&key) {
+            Ok(Some(record)) => {
+                let protection = crate::state::Protection {
+                    provider: record.provider,
+                    since: crate::clock::now_unix(),
+                    declared_at: Some(p.declared_at.clone()),
+                };
+                match store.set_protection(&key, &protection) {
+                    Ok(()) => Outcome::Done,
+                    Err(e) => Outcome::Failed(e.to_string()),
+                }
+            }
+            Ok(None) => Outcome::Skipped(
+                "not owned yet (its create or adoption did not finish); the next apply protects it"
+                    .into(),
+            ),
+            Err(e) => Outcome::Failed(e.to_string()),
+        };
+        report.steps.push(StepReport {
+            provider: p.provider.clone(),
+            step: format!("protect {}", p.address),
+            addresses: vec![p.address.clone()],
+            outcome: outcome.clone(),
+        });
+        match report.actions.get(&p.address) {
+            // The action's own outcome (e.g. its failed create) says more.
+            Some(existing) if *existing != Outcome::Done => {}
+            _ => {
+                report.actions.insert(p.address.clone(), outcome);
+            }
+        }
+    }
+}
+
 /// Executes a prepared plan: independent work carries on past a failure, work
 /// that depends on a failed step is skipped, and every outcome is reported.
 pub async fn apply(
@@ -527,6 +631,7 @@ pub async fn apply(
             .actions
             .insert(a.address.clone(), action_outcome(&mine));
     }
+    record_protections(prepared, store.as_ref(), &mut report);
     let after: u64 = prepared.parts.iter().map(|p| p.client.calls()).sum();
     report.calls = after - before;
     // The journal is for recovery and a short history, not an archive.
