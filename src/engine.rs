@@ -42,6 +42,9 @@ pub struct Unreadable {
 
 pub struct Prepared {
     pub plan: Plan,
+    /// Replacements of protected objects: `plan` and `apply` fail with them
+    /// ([`Prepared::refuse_protected`]); `drift` reports them as warnings.
+    pub refused: Vec<String>,
     pub parts: Vec<Part>,
     /// Providers that could not be read; `plan.unavailable` says the same in words.
     pub unreadable: Vec<Unreadable>,
@@ -51,6 +54,16 @@ pub struct Prepared {
 }
 
 impl Prepared {
+    /// The plan only when it replaces no protected object: a plan error naming
+    /// each one otherwise.
+    pub fn refuse_protected(self) -> Result<Prepared, EngineError> {
+        if self.refused.is_empty() {
+            Ok(self)
+        } else {
+            Err(EngineError::Plan(self.refused))
+        }
+    }
+
     /// The plan only when every provider could be read: the first failure otherwise.
     pub fn require_all(mut self) -> Result<Prepared, EngineError> {
         match self.unreadable.len() {
@@ -148,7 +161,8 @@ pub async fn plan(
 ) -> Result<Prepared, EngineError> {
     plan_with(desired, store, targets, &PlanOptions::default())
         .await?
-        .require_all()
+        .require_all()?
+        .refuse_protected()
 }
 
 /// Refreshes every provider and computes the plan, with options beyond the
@@ -237,10 +251,9 @@ pub async fn plan_with(
         &recorded_protections(store.as_ref())?,
         &|provider| read.contains(provider),
     );
-    let mut refused = guarded.refused;
-    refused.extend(stranded_by_deletes(&actions, &unmanaged, &live));
-    if !refused.is_empty() {
-        return Err(EngineError::Plan(refused));
+    let stranded = stranded_by_deletes(&actions, &unmanaged, &live);
+    if !stranded.is_empty() {
+        return Err(EngineError::Plan(stranded));
     }
     let declared: BTreeSet<&Address> = desired_records.iter().map(|r| &r.address).collect();
     for (address, record) in &owned {
@@ -295,6 +308,7 @@ pub async fn plan_with(
         .collect();
     Ok(Prepared {
         plan,
+        refused: guarded.refused,
         parts,
         unreadable,
         owned,

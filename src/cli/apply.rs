@@ -189,7 +189,9 @@ pub async fn plan_and_apply(
         resend_invitations: opts.resend_invitations.iter().cloned().collect(),
         allow_provider_removal: opts.allow_provider_removal.iter().cloned().collect(),
     };
-    let mut prepared = engine::plan_with(desired, store.clone(), opts.targets, &options).await?;
+    let mut prepared = engine::plan_with(desired, store.clone(), opts.targets, &options)
+        .await?
+        .refuse_protected()?;
     // The reviewed plan covered only the providers it could read: apply no more.
     let unreviewed: Vec<String> = opts
         .saved

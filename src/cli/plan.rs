@@ -103,20 +103,27 @@ async fn make(cli: &Cli, args: &PlanArgs) -> Result<Plan, CliError> {
     let desired = load_config(&cli.config)?;
     // A snapshot, without the lock: a plan or drift check runs beside an apply.
     let store = read_state(cli, "plan")?;
-    plan_from(&desired, store, args).await
+    plan_from(&desired, store, args, false).await
 }
 
+/// The plan; a replacement of a protected object is an error, unless
+/// `report_refused` (drift), which reports it as a warning instead.
 async fn plan_from(
     desired: &Desired,
     store: Arc<dyn StateStore>,
     args: &PlanArgs,
+    report_refused: bool,
 ) -> Result<Plan, CliError> {
     let options = engine::PlanOptions {
         resend_invitations: args.resend_invitations.iter().cloned().collect(),
         allow_provider_removal: args.allow_provider_removal.iter().cloned().collect(),
     };
-    let prepared = engine::plan_with(desired, store, &args.target, &options).await?;
-    Ok(prepared.plan)
+    let mut prepared = engine::plan_with(desired, store, &args.target, &options).await?;
+    if report_refused {
+        let refused = std::mem::take(&mut prepared.refused);
+        prepared.plan.warnings.extend(refused);
+    }
+    Ok(prepared.refuse_protected()?.plan)
 }
 
 /// What a drift run found, for its metrics (`None` where it did not get that far).
@@ -277,7 +284,7 @@ async fn drift_run(cli: &Cli, args: &DriftArgs, run: &mut DriftRun) -> Result<St
     };
     let desired = load_config(&cli.config)?;
     let store = read_state(cli, "drift")?;
-    let mut plan = plan_from(&desired, store.clone(), &plan_args).await?;
+    let mut plan = plan_from(&desired, store.clone(), &plan_args, true).await?;
     run.ignored = drift::ignore(&mut plan, &desired.ignore, crate::clock::today());
     if plan.drift.is_none() {
         plan.drift = Some(crate::plan::DriftNotes::default());

@@ -174,3 +174,171 @@ pub(super) fn protect(
         out.insert(address, n.place());
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::address::Address;
+
+    const PROVIDER: &str = r#"
+[providers.ext]
+type = "extremecloud"
+base_url = "https://api.ezcloudx.com"
+login = { user = "msp-admin@example.net", password = { env = "EXTREME_PASSWORD" } }
+"#;
+
+    fn customer_toml(key: &str, name: &str) -> String {
+        format!(
+            "\n[customers.{key}]\nprovider = \"ext\"\nname = \"{name}\"\ncountry = \"NL\"\ntime_zone = \"Europe/Amsterdam\"\ncontact = {{ email = \"noc@{key}.example\", name = \"{name} NOC\", phone = \"+31 20 555 0000\" }}\nadmin_user = \"admin@{key}.example\"\n"
+        )
+    }
+
+    fn load(files: &[(&str, &str)]) -> Result<crate::model::Desired, String> {
+        let sources: Vec<(std::path::PathBuf, String)> = files
+            .iter()
+            .map(|(p, t)| (p.into(), t.to_string()))
+            .collect();
+        crate::config::load_sources(&sources).map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn ignore_rules_safety_and_protect_load() {
+        let text = format!(
+            r#"{PROVIDER}{}protect = true
+{}
+[partners.west]
+provider = "ext"
+name = "Westgate IT"
+customers = ["acme-retail"]
+protect = true
+
+[[ignore]]
+address = "customer.acme-*"
+fields = ["name"]
+reason = "renamed by the helpdesk; ticket 1234"
+until = 2027-01-31
+
+[[ignore]]
+address = "partner.*"
+reason = "partners are managed by hand this quarter"
+until = 2000-01-01
+
+[safety]
+bulk_percent = 50
+bulk_minimum = 4
+"#,
+            customer_toml("acme-retail", "Acme Retail"),
+            customer_toml("other", "Other")
+        );
+        let d = load(&[("a.toml", &text)]).unwrap();
+        assert_eq!(
+            d.protected.keys().collect::<Vec<_>>(),
+            [&Address::customer("acme-retail"), &Address::partner("west")]
+        );
+        assert!(d.protected[&Address::customer("acme-retail")].starts_with("a.toml:"));
+        assert_eq!(d.ignore.len(), 2, "an expired rule loads: it is a warning");
+        let first = &d.ignore[0];
+        assert_eq!(first.address.as_str(), "customer.acme-*");
+        assert_eq!(first.fields, ["name"]);
+        assert_eq!(
+            first.until,
+            Some(crate::clock::days_from_civil(2027, 1, 31))
+        );
+        assert!(first.place.starts_with("a.toml:"), "{}", first.place);
+        assert!(d.ignore[1].fields.is_empty());
+        assert!(!d.ignore[1].active_on(crate::clock::today()));
+        assert_eq!((d.bulk.percent, d.bulk.minimum), (50, 4));
+        // Without [safety], the defaults.
+        let plain = load(&[("a.toml", &format!("{PROVIDER}{}", customer_toml("x", "X")))]).unwrap();
+        assert_eq!((plain.bulk.percent, plain.bulk.minimum), (30, 10));
+        assert!(plain.protected.is_empty() && plain.ignore.is_empty());
+    }
+
+    #[test]
+    fn every_bad_rule_is_an_error_at_its_file_line_and_key() {
+        let text = format!(
+            r#"{PROVIDER}{}protect = "yes"
+
+[[ignore]]
+address = "custmer.acme-*"
+reason = "typo in the kind"
+
+[[ignore]]
+address = "customer.acme"
+fields = []
+reason = "no field"
+
+[[ignore]]
+address = "customer.acme"
+until = "2027-01-31"
+
+[[ignore]]
+address = "customer.acme"
+reason = "a time"
+until = 2027-01-31T10:00:00
+colour = "blue"
+
+[safety]
+bulk_percent = 150
+"#,
+            customer_toml("acme", "Acme")
+        );
+        let err = load(&[("rules.toml", &text)]).unwrap_err();
+        let line_of = |needle: &str| {
+            text.lines()
+                .position(|l| l.contains(needle))
+                .map(|i| i + 1)
+                .unwrap_or_else(|| panic!("{needle}"))
+        };
+        for (needle, key, message) in [
+            (
+                "protect = \"yes\"",
+                "customers.acme.protect",
+                "expected a boolean",
+            ),
+            (
+                "custmer.acme-*",
+                "ignore[0].address",
+                "does not start with a kind of object",
+            ),
+            ("fields = []", "ignore[1].fields", "lists no field"),
+            (
+                "until = \"2027-01-31\"",
+                "ignore[2].until",
+                "expected a date, found a string",
+            ),
+            (
+                "until = 2027-01-31T10:00:00",
+                "ignore[3].until",
+                "found a date with a time",
+            ),
+            ("colour", "ignore[3].colour", "unknown key `colour`"),
+            (
+                "bulk_percent = 150",
+                "safety.bulk_percent",
+                "must be between 0 and 100",
+            ),
+        ] {
+            let want = format!("rules.toml:{}:", line_of(needle));
+            assert!(
+                err.lines()
+                    .any(|l| l.starts_with(&want) && l.contains(key) && l.contains(message)),
+                "{want} {key}: {message}\n{err}"
+            );
+        }
+        assert!(
+            err.contains("ignore[2].reason") && err.contains("missing required key `reason`"),
+            "{err}"
+        );
+        assert!(err.contains("no vendor call was made"), "{err}");
+    }
+
+    #[test]
+    fn safety_defined_in_two_files_is_an_error_naming_both() {
+        let a = format!("{PROVIDER}\n[safety]\nbulk_percent = 40\n");
+        let err = load(&[("a.toml", &a), ("b.toml", "[safety]\nbulk_minimum = 3\n")]).unwrap_err();
+        assert!(
+            err.contains("b.toml:1:2: safety: `safety` is already defined at a.toml:"),
+            "{err}"
+        );
+    }
+}

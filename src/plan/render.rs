@@ -605,3 +605,199 @@ pub fn render(plan: &Plan, format: Format) -> String {
         Format::Markdown => markdown(plan),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::address::Address;
+    use crate::diff::{FieldChange, Kind};
+    use crate::plan::{BulkChange, Kept, Protect, ProviderRead};
+    use serde_json::json;
+
+    fn action(provider: &str, address: &str, op: Op, fields: &[(&str, &str)]) -> Action {
+        let address: Address = address.parse().unwrap();
+        Action {
+            kind: address.kind(),
+            address,
+            provider: provider.into(),
+            op,
+            changes: fields
+                .iter()
+                .map(|(f, v)| FieldChange {
+                    field: f.to_string(),
+                    before: json!("old"),
+                    after: json!(v),
+                })
+                .collect(),
+            replace_because: if op == Op::Replace {
+                vec!["short_name".into()]
+            } else {
+                Vec::new()
+            },
+            note: None,
+        }
+    }
+
+    fn read(provider: &str, kind: &str) -> ProviderRead {
+        ProviderRead {
+            provider: provider.into(),
+            kind: kind.into(),
+            calls: 3,
+        }
+    }
+
+    fn sample() -> Plan {
+        let mut plan = Plan::new(
+            vec![
+                read("ext", "extremecloud"),
+                read("voice", "audiocodes-live"),
+            ],
+            vec![
+                action("ext", "customer.zeta", Op::Update, &[("name", "Zeta")]),
+                action("ext", "partner.west", Op::Update, &[("customers", "x")]),
+                action("ext", "customer.alpha", Op::Create, &[("name", "Alpha")]),
+                action("voice", "customer.old", Op::Delete, &[]),
+                action(
+                    "voice",
+                    "customer.phone",
+                    Op::Replace,
+                    &[("short_name", "P2")],
+                ),
+            ],
+            Vec::new(),
+        );
+        plan.kept.push(Kept {
+            address: Address::customer("keepme"),
+            kind: Kind::Customer,
+            provider: "ext".into(),
+            protected_since: 1,
+            with: Vec::new(),
+        });
+        plan.protect.push(Protect {
+            address: Address::customer("alpha"),
+            provider: "ext".into(),
+            declared_at: "alpha.toml:4:1".into(),
+        });
+        plan.bulk.push(BulkChange {
+            provider: "voice".into(),
+            kind: Kind::Customer,
+            changes: 2,
+            owned: 3,
+            threshold_percent: 30,
+        });
+        plan.recount();
+        plan
+    }
+
+    fn at(text: &str, needle: &str) -> usize {
+        text.find(needle)
+            .unwrap_or_else(|| panic!("{needle:?} missing from:\n{text}"))
+    }
+
+    #[test]
+    fn markdown_puts_the_summary_then_the_warnings_then_providers_and_customers() {
+        let md = markdown(&sample());
+        let lines: Vec<&str> = md.lines().collect();
+        assert_eq!(lines[0], "### mspform plan");
+        assert!(
+            lines[2].starts_with("**Plan: 1 to create, 2 to update, 1 to delete, 1 to replace"),
+            "the summary comes first: {}",
+            lines[2]
+        );
+        assert!(lines[2].contains("1 protection(s) to record, 1 protected and kept"));
+        // The warning block, before any provider section, names every delete and replacement.
+        let warning = at(&md, "> [!WARNING]");
+        let first_section = at(&md, "#### Provider");
+        assert!(warning < first_section);
+        let block = &md[warning..first_section];
+        assert!(block.contains("deletes or replaces 2 object(s)"), "{block}");
+        assert!(block.contains("`customer.old`") && block.contains("`customer.phone`"));
+        assert!(block.contains("--allow-replace customer.phone"), "{block}");
+        assert!(
+            block.contains("**Bulk change:** 2 of the 3 customer objects"),
+            "{block}"
+        );
+        assert!(block.contains("--force-bulk"), "{block}");
+        assert!(block.contains("**Protected, kept:**") && block.contains("`customer.keepme`"));
+        assert!(
+            !block.contains("customer.zeta"),
+            "updates stay out of the warning block"
+        );
+        // Grouped by provider (ext, then voice), then customer (alpha, zeta), partners last.
+        let ext = at(&md, "#### Provider `ext` (extremecloud)");
+        let voice = at(&md, "#### Provider `voice` (audiocodes-live)");
+        let alpha = at(&md, "**`customer.alpha`**");
+        let zeta = at(&md, "**`customer.zeta`**");
+        let partners = at(&md, "**Partners**");
+        assert!(
+            ext < alpha && alpha < zeta && zeta < partners && partners < voice,
+            "{md}"
+        );
+        assert!(md[alpha..zeta].contains("| 🔒 | `customer.alpha` | record its protection"));
+        assert!(md[partners..voice].contains("`partner.west`"));
+    }
+
+    #[test]
+    fn a_long_markdown_plan_is_cut_below_the_comment_limit_with_a_note() {
+        let actions: Vec<Action> = (0..3000)
+            .map(|i| {
+                action(
+                    "ext",
+                    &format!("customer.c{i:04}"),
+                    Op::Update,
+                    &[("description", &"a long description ".repeat(3))],
+                )
+            })
+            .collect();
+        let plan = Plan::new(vec![read("ext", "extremecloud")], actions, Vec::new());
+        let whole = markdown_with(
+            &plan,
+            &MarkdownOptions {
+                cap: usize::MAX,
+                artifact: None,
+            },
+        );
+        assert!(
+            whole.len() > 65_536,
+            "the sample is long enough: {}",
+            whole.len()
+        );
+        let options = MarkdownOptions {
+            artifact: Some("https://ci.example/runs/7".into()),
+            ..MarkdownOptions::default()
+        };
+        let md = markdown_with(&plan, &options);
+        assert!(
+            md.len() <= MARKDOWN_CAP && MARKDOWN_CAP < 65_536,
+            "{}",
+            md.len()
+        );
+        assert!(md.starts_with("### mspform plan\n\n**Plan: 0 to create, 3000 to update"));
+        let shown = md.lines().filter(|l| l.starts_with("| ~ |")).count();
+        assert!(shown > 100 && shown < 3000, "{shown}");
+        assert!(
+            md.contains(&format!(
+                "{shown} of its 3000 actions are shown. The whole plan is the JSON plan"
+            )) && md.contains("artifact: https://ci.example/runs/7"),
+            "{}",
+            &md[md.len() - 400..]
+        );
+        // A plan that fits is not cut.
+        let small = markdown(&sample());
+        assert!(!small.contains("too long for a comment"));
+    }
+
+    #[test]
+    fn markdown_values_cannot_break_the_table() {
+        let mut a = action("ext", "customer.x", Op::Update, &[("name", "a|b`c")]);
+        a.changes[0].before = json!("line\nbreak");
+        let plan = Plan::new(vec![read("ext", "extremecloud")], vec![a], Vec::new());
+        let md = markdown(&plan);
+        let row = md
+            .lines()
+            .find(|l| l.starts_with("| ~ |"))
+            .expect("the row");
+        assert!(row.contains("a\\|b'c"), "{row}");
+        assert!(row.ends_with(" |"), "one line: {row}");
+    }
+}
