@@ -18,6 +18,7 @@ mod audiocodes_client;
 mod extreme_client;
 mod extreme_import;
 mod extreme_wire;
+mod gitops;
 // mod golden;
 // mod hostile;
 mod ruckus_client;
