@@ -80,9 +80,7 @@ fn ci_jobs(text: &str) -> BTreeMap<String, Vec<String>> {
         let depth = indent(line);
         let mut block = |i: &mut usize| {
             let mut out = Vec::new();
-            while *i < lines.len()
-                && (lines[*i].trim().is_empty() || indent(lines[*i]) > depth)
-            {
+            while *i < lines.len() && (lines[*i].trim().is_empty() || indent(lines[*i]) > depth) {
                 out.push(lines[*i].trim().to_string());
                 *i += 1;
             }
@@ -169,7 +167,10 @@ fn the_ci_readers_find_the_jobs_commands_and_variables() {
     );
     assert_eq!(jobs["apply"], ["mspform apply plan.json"]);
     let env = ci_env(&gh);
-    assert!(env.contains(&("MSPFORM_CONFIG".into(), "portfolio".into())), "{env:?}");
+    assert!(
+        env.contains(&("MSPFORM_CONFIG".into(), "portfolio".into())),
+        "{env:?}"
+    );
     assert!(
         env.contains(&(
             "MSPFORM_STATE".into(),
@@ -242,11 +243,9 @@ fn checkout(sim: &Simulator, dir: &Path) -> PathBuf {
 /// A runner: a shell in `dir` with mspform on PATH, the pipeline's variables
 /// (secrets from `secrets`), and nothing of this process's mspform settings.
 fn shell(dir: &Path, command: &str, env: &[(String, String)]) -> Output {
-    let path = std::env::join_paths(
-        std::iter::once(bin_dir()).chain(std::env::split_paths(
-            &std::env::var_os("PATH").unwrap_or_default(),
-        )),
-    )
+    let path = std::env::join_paths(std::iter::once(bin_dir()).chain(std::env::split_paths(
+        &std::env::var_os("PATH").unwrap_or_default(),
+    )))
     .unwrap();
     let mut c = Command::new("sh");
     c.arg("-c")
@@ -365,10 +364,13 @@ async fn pipeline(file: &str, jobs: [&str; 3], exported: bool) {
     .unwrap();
     job(runners[1].path(), apply, &commands[apply], &env).await;
     assert!(sim.write_calls("audiocodes") > 0, "the apply wrote");
-    let owned = PgStore::read(&pg_target(&format!("{}&schema={schema}", cluster.url())), "test")
-        .unwrap()
-        .owned()
-        .unwrap();
+    let owned = PgStore::read(
+        &pg_target(&format!("{}&schema={schema}", cluster.url())),
+        "test",
+    )
+    .unwrap()
+    .owned()
+    .unwrap();
     for key in [
         "customer.harbor-logistics",
         "customer.bayview-resort",
@@ -529,8 +531,15 @@ async fn a_protected_customer_whose_file_is_removed_is_kept_until_unprotected() 
     write_customer(&conf, key, short, full, rest, "protect = true");
     let out = run(&conf, &state, &["apply", "--auto-approve"]).await;
     assert_eq!(code(&out), Some(0), "{}", text(&out));
-    assert!(text(&out).contains("record its protection"), "{}", text(&out));
-    let protections = SledStore::read(&state, "test").unwrap().protections().unwrap();
+    assert!(
+        text(&out).contains("record its protection"),
+        "{}",
+        text(&out)
+    );
+    let protections = SledStore::read(&state, "test")
+        .unwrap()
+        .protections()
+        .unwrap();
     assert_eq!(protections.keys().collect::<Vec<_>>(), ["customer.acme"]);
     assert!(
         protections["customer.acme"]
@@ -540,7 +549,12 @@ async fn a_protected_customer_whose_file_is_removed_is_kept_until_unprotected() 
         "{protections:?}"
     );
     let out = run(&conf, &state, &["plan", "--detailed-exitcode"]).await;
-    assert_eq!(code(&out), Some(0), "recorded: nothing to do: {}", text(&out));
+    assert_eq!(
+        code(&out),
+        Some(0),
+        "recorded: nothing to do: {}",
+        text(&out)
+    );
 
     // The file goes (a bad merge): the customer is kept, the rest goes on.
     std::fs::remove_file(conf.join("acme.toml")).unwrap();
@@ -553,10 +567,17 @@ async fn a_protected_customer_whose_file_is_removed_is_kept_until_unprotected() 
         md[warning..].contains("**Protected, kept:**") && md[warning..].contains("`customer.acme`"),
         "{md}"
     );
-    assert!(md.contains("`customer.harbor`") && !md.contains("| - | `customer.acme`"), "{md}");
+    assert!(
+        md.contains("`customer.harbor`") && !md.contains("| - | `customer.acme`"),
+        "{md}"
+    );
     let out = run(&conf, &state, &["apply", "--auto-approve"]).await;
     assert_eq!(code(&out), Some(0), "{}", text(&out));
-    assert_eq!(short_names(&sim), ["Acme", "Coffee"], "harbor deleted, acme kept");
+    assert_eq!(
+        short_names(&sim),
+        ["Acme", "Coffee"],
+        "harbor deleted, acme kept"
+    );
     let out = run(&conf, &state, &["drift"]).await;
     assert_eq!(code(&out), Some(0), "kept is not drift: {}", text(&out));
     assert!(text(&out).contains("Protected, kept"), "{}", text(&out));
@@ -565,7 +586,12 @@ async fn a_protected_customer_whose_file_is_removed_is_kept_until_unprotected() 
     let out = run(&conf, &state, &["state", "unprotect", "customer.acme"]).await;
     assert_eq!(code(&out), Some(0), "{}", text(&out));
     let out = run(&conf, &state, &["state", "unprotect", "customer.acme"]).await;
-    assert_eq!(code(&out), Some(1), "not protected any more: {}", text(&out));
+    assert_eq!(
+        code(&out),
+        Some(1),
+        "not protected any more: {}",
+        text(&out)
+    );
     let out = run(&conf, &state, &["apply", "--auto-approve"]).await;
     assert_eq!(code(&out), Some(0), "{}", text(&out));
     assert_eq!(short_names(&sim), ["Coffee"]);
@@ -590,7 +616,12 @@ async fn a_protected_customers_replacement_is_refused_by_plan_and_reported_by_dr
     let writes = sim.write_calls("audiocodes");
     for args in [
         &["plan"][..],
-        &["apply", "--auto-approve", "--allow-replace", "customer.acme"][..],
+        &[
+            "apply",
+            "--auto-approve",
+            "--allow-replace",
+            "customer.acme",
+        ][..],
     ] {
         let out = run(&conf, &state, args).await;
         assert_eq!(code(&out), Some(1), "{args:?}: {}", text(&out));
@@ -605,7 +636,11 @@ async fn a_protected_customers_replacement_is_refused_by_plan_and_reported_by_dr
     assert_eq!(sim.write_calls("audiocodes"), writes, "nothing was sent");
     let out = run(&conf, &state, &["drift"]).await;
     assert_eq!(code(&out), Some(2), "drift reports it: {}", text(&out));
-    assert!(text(&out).contains("its replacement is refused"), "{}", text(&out));
+    assert!(
+        text(&out).contains("its replacement is refused"),
+        "{}",
+        text(&out)
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -627,7 +662,12 @@ async fn deleting_more_than_the_bulk_threshold_needs_force_bulk() {
     assert!(plan.get("bulk").is_none(), "{plan}");
     // Two of three is more than half: refused, nothing sent.
     std::fs::remove_file(conf.join("harbor.toml")).unwrap();
-    let out = run(&conf, &state, &["plan", "--out", "plan.json", "--format", "json"]).await;
+    let out = run(
+        &conf,
+        &state,
+        &["plan", "--out", "plan.json", "--format", "json"],
+    )
+    .await;
     assert_eq!(code(&out), Some(0), "{}", text(&out));
     let plan: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(plan["bulk"][0]["changes"], 2, "{plan}");
@@ -637,7 +677,8 @@ async fn deleting_more_than_the_bulk_threshold_needs_force_bulk() {
     assert_eq!(code(&out), Some(1), "{}", text(&out));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
-        err.contains("bulk change") && err.contains("2 of the 3 customer objects provider ac owns")
+        err.contains("bulk change")
+            && err.contains("2 of the 3 customer objects provider ac owns")
             && err.contains("--force-bulk"),
         "{err}"
     );
@@ -667,7 +708,12 @@ async fn drift_ignores_what_rules_match_reports_new_drift_once_and_always_writes
     let conf = voice_conf(&sim, dir.path(), "");
     let state = dir.path().join("state");
     let prom = dir.path().join("mspform.prom");
-    let drift = ["drift", "--new-only", "--prometheus", prom.to_str().unwrap()];
+    let drift = [
+        "drift",
+        "--new-only",
+        "--prometheus",
+        prom.to_str().unwrap(),
+    ];
     let out = run(&conf, &state, &["apply", "--auto-approve"]).await;
     assert_eq!(code(&out), Some(0), "{}", text(&out));
     let out = run(&conf, &state, &drift).await;
@@ -694,7 +740,10 @@ async fn drift_ignores_what_rules_match_reports_new_drift_once_and_always_writes
         text(&out)
     );
     let m = metrics(&prom);
-    assert_eq!(m["mspform_drift_actions{provider=\"ac\",op=\"replace\"}"], 1.0);
+    assert_eq!(
+        m["mspform_drift_actions{provider=\"ac\",op=\"replace\"}"],
+        1.0
+    );
     assert_eq!(m["mspform_drift_new{provider=\"ac\"}"], 0.0);
     // The full report stays available.
     let out = run(&conf, &state, &["drift"]).await;
@@ -702,15 +751,35 @@ async fn drift_ignores_what_rules_match_reports_new_drift_once_and_always_writes
 
     // An ignore rule: counted, not reported.
     let rule = "[[ignore]]\naddress = \"customer.ac*\"\nfields = [\"name\"]\nreason = \"renamed by the customer\"\n";
-    std::fs::write(conf.join("rules.toml"), format!("{rule}until = 2999-12-31\n")).unwrap();
-    let out = run(&conf, &state, &["drift", "--prometheus", prom.to_str().unwrap()]).await;
+    std::fs::write(
+        conf.join("rules.toml"),
+        format!("{rule}until = 2999-12-31\n"),
+    )
+    .unwrap();
+    let out = run(
+        &conf,
+        &state,
+        &["drift", "--prometheus", prom.to_str().unwrap()],
+    )
+    .await;
     assert_eq!(code(&out), Some(0), "ignored: {}", text(&out));
-    assert!(!String::from_utf8_lossy(&out.stdout).contains("customer.acme"), "{}", text(&out));
+    assert!(
+        !String::from_utf8_lossy(&out.stdout).contains("customer.acme"),
+        "{}",
+        text(&out)
+    );
     let m = metrics(&prom);
     assert_eq!(m["mspform_drift_ignored{provider=\"ac\"}"], 1.0);
-    assert_eq!(m["mspform_drift_actions{provider=\"ac\",op=\"replace\"}"], 0.0);
+    assert_eq!(
+        m["mspform_drift_actions{provider=\"ac\",op=\"replace\"}"],
+        0.0
+    );
     // Expired: a warning, and the drift shows again (as new: ignored drift is not remembered).
-    std::fs::write(conf.join("rules.toml"), format!("{rule}until = 2000-01-01\n")).unwrap();
+    std::fs::write(
+        conf.join("rules.toml"),
+        format!("{rule}until = 2000-01-01\n"),
+    )
+    .unwrap();
     let out = run(&conf, &state, &drift).await;
     assert_eq!(code(&out), Some(2), "{}", text(&out));
     assert!(
@@ -727,6 +796,9 @@ async fn drift_ignores_what_rules_match_reports_new_drift_once_and_always_writes
     assert_eq!(code(&out), Some(1), "{}", text(&out));
     let m = metrics(&prom);
     assert_eq!(m["mspform_drift_success"], 0.0, "{m:?}");
-    assert!(m["mspform_drift_last_run_timestamp_seconds"] >= before, "{m:?}");
+    assert!(
+        m["mspform_drift_last_run_timestamp_seconds"] >= before,
+        "{m:?}"
+    );
     assert!(!m.contains_key("mspform_drift_actions{provider=\"ac\",op=\"replace\"}"));
 }
