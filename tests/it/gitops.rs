@@ -802,3 +802,96 @@ async fn drift_ignores_what_rules_match_reports_new_drift_once_and_always_writes
     );
     assert!(!m.contains_key("mspform_drift_actions{provider=\"ac\",op=\"replace\"}"));
 }
+
+/// `key=value` lines of a systemd unit.
+fn unit(text: &str) -> BTreeMap<String, Vec<String>> {
+    let mut out: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for line in text.lines().filter(|l| !l.starts_with('#')) {
+        if let Some((k, v)) = line.split_once('=') {
+            out.entry(k.to_string()).or_default().push(v.to_string());
+        }
+    }
+    out
+}
+
+/// The example systemd service's command, run as the timer would run it: it
+/// succeeds (exit 2, drift, counts as success for the unit) and writes the
+/// textfile node_exporter reads.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_systemd_drift_unit_runs_hourly_and_writes_the_textfile() {
+    let service = unit(
+        &std::fs::read_to_string(repo().join("examples/systemd/mspform-drift.service")).unwrap(),
+    );
+    let timer = unit(
+        &std::fs::read_to_string(repo().join("examples/systemd/mspform-drift.timer")).unwrap(),
+    );
+    assert_eq!(timer["OnCalendar"], ["hourly"]);
+    assert_eq!(timer["Unit"], ["mspform-drift.service"]);
+    let ok_codes: Vec<i32> = std::iter::once(0)
+        .chain(
+            service["SuccessExitStatus"]
+                .iter()
+                .flat_map(|v| v.split_whitespace().map(|c| c.parse::<i32>().unwrap())),
+        )
+        .collect();
+    let exec = &service["ExecStart"][0];
+    let words: Vec<&str> = exec.split_whitespace().collect();
+    assert!(
+        words[0].ends_with("/mspform") && words[1] == "drift",
+        "{exec}"
+    );
+    let textfile = words
+        .iter()
+        .position(|w| *w == "--prometheus")
+        .map(|i| words[i + 1])
+        .expect("--prometheus FILE");
+
+    let sim = sim(false).await;
+    let dir = tempfile::tempdir().unwrap();
+    let conf = voice_conf(&sim, dir.path(), "");
+    let state = dir.path().join("state");
+    let out = run(&conf, &state, &["apply", "--auto-approve"]).await;
+    assert_eq!(code(&out), Some(0), "{}", text(&out));
+    let prom = dir.path().join("mspform.prom");
+    let args: Vec<String> = words[1..]
+        .iter()
+        .map(|w| {
+            if *w == textfile {
+                prom.display().to_string()
+            } else {
+                w.to_string()
+            }
+        })
+        .collect();
+    let service_run = |args: Vec<String>| {
+        let (conf, state) = (conf.clone(), state.clone());
+        tokio::task::spawn_blocking(move || {
+            Command::new(env!("CARGO_BIN_EXE_mspform"))
+                .args(&args)
+                .env("MSPFORM_CONFIG", &conf)
+                .env("MSPFORM_STATE", &state)
+                .env_remove("MSPFORM_LOCK_TIMEOUT")
+                .stdin(Stdio::null())
+                .output()
+                .unwrap()
+        })
+    };
+    let out = service_run(args.clone()).await.unwrap();
+    assert_eq!(code(&out), Some(0), "{}", text(&out));
+    assert_eq!(metrics(&prom)["mspform_drift_success"], 1.0);
+    sim.audiocodes_edit(AudiocodesEdit::SetFullName {
+        customer: "Harbor".into(),
+        full_name: "Harbor by hand".into(),
+    })
+    .unwrap();
+    let out = service_run(args).await.unwrap();
+    let status = code(&out).unwrap();
+    assert!(
+        ok_codes.contains(&status),
+        "drift is a success for the unit: {status}"
+    );
+    assert_eq!(status, 2, "{}", text(&out));
+    let m = metrics(&prom);
+    assert_eq!(m["mspform_drift_success"], 1.0);
+    assert_eq!(m["mspform_drift_new{provider=\"ac\"}"], 1.0, "{m:?}");
+}
