@@ -48,7 +48,7 @@ fn key_value(line: &str) -> Option<(&str, &str)> {
 /// those indented deeper than their key.
 fn ci_jobs(text: &str) -> BTreeMap<String, Vec<String>> {
     let lines: Vec<&str> = text.lines().collect();
-    let github = lines.iter().any(|l| *l == "jobs:");
+    let github = lines.contains(&"jobs:");
     let job_indent = if github { 2 } else { 0 };
     let mut jobs: BTreeMap<String, Vec<String>> = BTreeMap::new();
     let mut in_jobs = !github;
@@ -78,7 +78,7 @@ fn ci_jobs(text: &str) -> BTreeMap<String, Vec<String>> {
             continue;
         };
         let depth = indent(line);
-        let mut block = |i: &mut usize| {
+        let block = |i: &mut usize| {
             let mut out = Vec::new();
             while *i < lines.len() && (lines[*i].trim().is_empty() || indent(lines[*i]) > depth) {
                 out.push(lines[*i].trim().to_string());
