@@ -47,9 +47,14 @@ pub struct Summary {
     pub replace: usize,
     pub unmanaged: usize,
     pub refresh_calls: u64,
-    /// Protected objects kept although the files no longer declare them.
-    #[serde(default)]
+    /// Protected objects kept although the files no longer declare them
+    /// (omitted when none).
+    #[serde(default, skip_serializing_if = "is_zero")]
     pub kept: usize,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }
 
 /// A protected object whose delete the plan leaves out: the files no longer
