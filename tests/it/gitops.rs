@@ -662,14 +662,18 @@ async fn deleting_more_than_the_bulk_threshold_needs_force_bulk() {
     assert!(plan.get("bulk").is_none(), "{plan}");
     // Two of three is more than half: refused, nothing sent.
     std::fs::remove_file(conf.join("harbor.toml")).unwrap();
+    let saved = dir.path().join("plan.json");
     let out = run(
         &conf,
         &state,
-        &["plan", "--out", "plan.json", "--format", "json"],
+        &["plan", "--out", saved.to_str().unwrap(), "--format", "json"],
     )
     .await;
     assert_eq!(code(&out), Some(0), "{}", text(&out));
     let plan: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let file: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&saved).unwrap()).unwrap();
+    assert_eq!(file["bulk"], plan["bulk"], "the saved plan lists it too");
     assert_eq!(plan["bulk"][0]["changes"], 2, "{plan}");
     assert_eq!(plan["bulk"][0]["owned"], 3, "{plan}");
     let writes = sim.write_calls("audiocodes");
