@@ -6,6 +6,7 @@
 //!
 //! The text form is the one users type (`--target`), plans print and state keys
 //! hold; [`Address`] serializes as that text, so the plan JSON is unchanged.
+//! [`AddressGlob`] matches that text with a shell-style glob (`customer.acme-*`).
 
 use std::fmt;
 use std::str::FromStr;
@@ -266,9 +267,105 @@ impl<'de> Deserialize<'de> for Address {
     }
 }
 
+/// A glob over the text of addresses (`customer.acme-*`, `site.acme/*`,
+/// `device.AP00*`): `*` any run of characters (`/` too), `?` one character,
+/// `[abc]` one of a set, `{a,b}` either. Case-sensitive, as addresses are.
+#[derive(Clone)]
+pub struct AddressGlob {
+    text: String,
+    matcher: globset::GlobMatcher,
+}
+
+impl AddressGlob {
+    /// Parses a glob; the error says what is wrong in words.
+    pub fn new(text: &str) -> Result<AddressGlob, String> {
+        let kind_part = text.split('.').next().unwrap_or_default();
+        let names_a_kind = if kind_part.contains(['*', '?', '[', '{']) {
+            // A glob in the kind (`*`, `{customer,partner}`) must match one.
+            globset::Glob::new(kind_part).is_ok_and(|g| {
+                let m = g.compile_matcher();
+                ["customer", "site", "device", "partner"]
+                    .iter()
+                    .any(|w| m.is_match(w))
+            })
+        } else {
+            kind_of_word(kind_part).is_some() && text.contains('.')
+        };
+        if !names_a_kind {
+            return Err(format!(
+                "`{text}` does not start with a kind of object: addresses are customer.KEY, site.CUSTOMER/SITE, device.SERIAL or partner.KEY"
+            ));
+        }
+        let glob = globset::GlobBuilder::new(text)
+            .literal_separator(false)
+            .backslash_escape(true)
+            .build()
+            .map_err(|e| format!("`{text}` is not a valid glob: {}", e.kind()))?;
+        Ok(AddressGlob {
+            text: text.to_string(),
+            matcher: glob.compile_matcher(),
+        })
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.text
+    }
+
+    pub fn matches(&self, address: &Address) -> bool {
+        self.matcher.is_match(address.to_string())
+    }
+}
+
+impl fmt::Debug for AddressGlob {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "AddressGlob({:?})", self.text)
+    }
+}
+
+impl fmt::Display for AddressGlob {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.text)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn globs_match_address_texts() {
+        let g = AddressGlob::new("customer.acme-*").unwrap();
+        assert!(g.matches(&Address::customer("acme-retail")));
+        assert!(g.matches(&Address::customer("acme-")));
+        assert!(!g.matches(&Address::customer("acme")));
+        assert!(
+            !g.matches(&Address::customer("Acme-retail")),
+            "case-sensitive"
+        );
+        assert!(!g.matches(&Address::site("acme-retail", "hq")));
+        let sites = AddressGlob::new("site.acme/*").unwrap();
+        assert!(sites.matches(&Address::site("acme", "hq")));
+        assert!(!sites.matches(&Address::customer("acme")));
+        let any = AddressGlob::new("*").unwrap();
+        assert!(any.matches(&Address::partner("p")));
+        let set = AddressGlob::new("{customer,partner}.north*").unwrap();
+        assert!(set.matches(&Address::partner("northwind")));
+        assert!(set.matches(&Address::customer("north")));
+        assert!(!set.matches(&Address::device("north1")));
+        let one = AddressGlob::new("device.AP00000?").unwrap();
+        assert!(one.matches(&Address::device("AP000001")));
+        assert!(!one.matches(&Address::device("AP0000012")));
+    }
+
+    #[test]
+    fn a_glob_that_names_no_kind_or_does_not_parse_is_refused() {
+        for text in ["custmer.acme-*", "acme-*", "customer", ""] {
+            let err = AddressGlob::new(text).unwrap_err();
+            assert!(err.contains("customer.KEY"), "{text}: {err}");
+        }
+        let err = AddressGlob::new("customer.[acme").unwrap_err();
+        assert!(err.contains("not a valid glob"), "{err}");
+    }
 
     #[test]
     fn every_form_prints_and_parses_back() {

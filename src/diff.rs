@@ -21,6 +21,16 @@ pub enum Kind {
 }
 
 impl Kind {
+    /// The word addresses and messages use: `customer`, `site`, `device`, `partner`.
+    pub fn word(self) -> &'static str {
+        match self {
+            Kind::Customer => "customer",
+            Kind::Site => "site",
+            Kind::Device => "device",
+            Kind::Partner => "partner",
+        }
+    }
+
     /// The one ordering table: creates and updates run in this order, deletes in reverse.
     pub fn rank(self) -> u8 {
         match self {

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use crate::address::Address;
 use crate::diff::{self, Action, Op};
 use crate::model::{Desired, Ownership};
-use crate::plan::{Plan, ProviderRead, Unavailable};
+use crate::plan::{Plan, ProviderRead, Unavailable, protect};
 
 use crate::state::{JournalStatus, StateError, StateStore, pending};
 use crate::vendor::{ApplyCtx, Owned, Provider, ProviderError, Refreshed};
@@ -42,6 +42,9 @@ pub struct Unreadable {
 
 pub struct Prepared {
     pub plan: Plan,
+    /// Replacements of protected objects: `plan` and `apply` fail with them
+    /// ([`Prepared::refuse_protected`]); `drift` reports them as warnings.
+    pub refused: Vec<String>,
     pub parts: Vec<Part>,
     /// Providers that could not be read; `plan.unavailable` says the same in words.
     pub unreadable: Vec<Unreadable>,
@@ -51,6 +54,16 @@ pub struct Prepared {
 }
 
 impl Prepared {
+    /// The plan only when it replaces no protected object: a plan error naming
+    /// each one otherwise.
+    pub fn refuse_protected(self) -> Result<Prepared, EngineError> {
+        if self.refused.is_empty() {
+            Ok(self)
+        } else {
+            Err(EngineError::Plan(self.refused))
+        }
+    }
+
     /// The plan only when every provider could be read: the first failure otherwise.
     pub fn require_all(mut self) -> Result<Prepared, EngineError> {
         match self.unreadable.len() {
@@ -80,6 +93,48 @@ pub fn target(actions: Vec<Action>, targets: &[String]) -> Vec<Action> {
         .collect()
 }
 
+/// Whether `address` is within the `--target` addresses (all when none).
+fn targeted(address: &Address, targets: &[String]) -> bool {
+    targets.is_empty()
+        || targets
+            .iter()
+            .filter_map(|t| t.parse::<Address>().ok())
+            .any(|t| address.is_within(&t))
+}
+
+/// The customers and partners the files declare `protect = true`.
+fn declared_protections(desired: &Desired) -> BTreeMap<Address, protect::Declared> {
+    desired
+        .protected
+        .iter()
+        .filter_map(|(address, place)| {
+            let provider = match address {
+                Address::Customer(k) => desired.customers.get(k).map(|c| &c.provider),
+                Address::Partner(k) => desired.partners.get(k).map(|p| &p.provider),
+                _ => None,
+            }?;
+            Some((
+                address.clone(),
+                protect::Declared {
+                    provider: provider.clone(),
+                    place: place.clone(),
+                },
+            ))
+        })
+        .collect()
+}
+
+/// State's protections by address (a key that is not an address is left alone).
+fn recorded_protections(
+    store: &dyn StateStore,
+) -> Result<BTreeMap<Address, crate::state::Protection>, StateError> {
+    Ok(store
+        .protections()?
+        .into_iter()
+        .filter_map(|(k, p)| k.parse().ok().map(|a| (a, p)))
+        .collect())
+}
+
 /// State's ownership records by address. A key that is not an address (a state
 /// written by something else) is left alone, with a warning.
 pub fn owned(store: &dyn StateStore) -> Result<Owned, StateError> {
@@ -106,7 +161,8 @@ pub async fn plan(
 ) -> Result<Prepared, EngineError> {
     plan_with(desired, store, targets, &PlanOptions::default())
         .await?
-        .require_all()
+        .require_all()?
+        .refuse_protected()
 }
 
 /// Refreshes every provider and computes the plan, with options beyond the
@@ -187,12 +243,19 @@ pub async fn plan_with(
     for a in &mut actions {
         a.note = explain.get(&a.address).cloned();
     }
+    let read: BTreeSet<&str> = parts.iter().map(|p| p.client.key()).collect();
+    let guarded = protect::guard(
+        &mut actions,
+        &live,
+        &declared_protections(desired),
+        &recorded_protections(store.as_ref())?,
+        &|provider| read.contains(provider),
+    );
     let stranded = stranded_by_deletes(&actions, &unmanaged, &live);
     if !stranded.is_empty() {
         return Err(EngineError::Plan(stranded));
     }
     let declared: BTreeSet<&Address> = desired_records.iter().map(|r| &r.address).collect();
-    let read: BTreeSet<&str> = parts.iter().map(|p| p.client.key()).collect();
     for (address, record) in &owned {
         // Gone from the files and the vendor (as read), or left behind by a
         // provider the files no longer declare (allowed by the user).
@@ -204,6 +267,7 @@ pub async fn plan_with(
         }
     }
     let actions = target(actions, targets);
+    let bulk = crate::plan::bulk::check(&actions, &owned, desired.bulk);
     let reads = parts
         .iter()
         .map(|p| ProviderRead {
@@ -214,6 +278,20 @@ pub async fn plan_with(
         .collect();
     let mut plan = Plan::new(reads, actions, unmanaged);
     plan.targets = targets.to_vec();
+    let wanted = |a: &Address| targeted(a, targets);
+    plan.kept = guarded
+        .kept
+        .into_iter()
+        .filter(|k| wanted(&k.address))
+        .collect();
+    plan.protect = guarded
+        .protect
+        .into_iter()
+        .filter(|p| wanted(&p.address))
+        .collect();
+    plan.warnings = guarded.warnings;
+    plan.bulk = bulk;
+    plan.recount();
     plan.resend_invitations = options.resend_invitations.iter().cloned().collect();
     plan.allow_provider_removal = options.allow_provider_removal.iter().cloned().collect();
     plan.unavailable = unreadable
@@ -230,6 +308,7 @@ pub async fn plan_with(
         .collect();
     Ok(Prepared {
         plan,
+        refused: guarded.refused,
         parts,
         unreadable,
         owned,
@@ -469,6 +548,45 @@ fn forget_record(store: &dyn StateStore, address: &Address) -> Result<(), StateE
     Ok(())
 }
 
+/// Records the protections the plan lists, for the objects that now exist and
+/// are owned (a create that failed is protected by the next apply).
+fn record_protections(prepared: &Prepared, store: &dyn StateStore, report: &mut ApplyReport) {
+    for p in &prepared.plan.protect {
+        let key = p.address.to_string();
+        let outcome = match store.get_owned(&key) {
+            Ok(Some(record)) => {
+                let protection = crate::state::Protection {
+                    provider: record.provider,
+                    since: crate::clock::now_unix(),
+                    declared_at: Some(p.declared_at.clone()),
+                };
+                match store.set_protection(&key, &protection) {
+                    Ok(()) => Outcome::Done,
+                    Err(e) => Outcome::Failed(e.to_string()),
+                }
+            }
+            Ok(None) => Outcome::Skipped(
+                "not owned yet (its create or adoption did not finish); the next apply protects it"
+                    .into(),
+            ),
+            Err(e) => Outcome::Failed(e.to_string()),
+        };
+        report.steps.push(StepReport {
+            provider: p.provider.clone(),
+            step: format!("protect {}", p.address),
+            addresses: vec![p.address.clone()],
+            outcome: outcome.clone(),
+        });
+        match report.actions.get(&p.address) {
+            // The action's own outcome (e.g. its failed create) says more.
+            Some(existing) if *existing != Outcome::Done => {}
+            _ => {
+                report.actions.insert(p.address.clone(), outcome);
+            }
+        }
+    }
+}
+
 /// Executes a prepared plan: independent work carries on past a failure, work
 /// that depends on a failed step is skipped, and every outcome is reported.
 pub async fn apply(
@@ -527,6 +645,7 @@ pub async fn apply(
             .actions
             .insert(a.address.clone(), action_outcome(&mine));
     }
+    record_protections(prepared, store.as_ref(), &mut report);
     let after: u64 = prepared.parts.iter().map(|p| p.client.calls()).sum();
     report.calls = after - before;
     // The journal is for recovery and a short history, not an archive.

@@ -27,6 +27,11 @@ pub struct ApplyArgs {
     /// Refuse a plan that deletes more objects than this.
     #[arg(long, default_value_t = 10)]
     pub max_deletes: usize,
+    /// Apply a plan that deletes or replaces more than the bulk threshold
+    /// (`[safety] bulk_percent`, 30 % by default) of the objects of one kind a
+    /// provider owns.
+    #[arg(long)]
+    pub force_bulk: bool,
     /// Allow replacing this object (delete, then create again) where the vendor
     /// cannot change a field in place. Repeatable.
     #[arg(long = "allow-replace", value_name = "ADDRESS")]
@@ -52,6 +57,8 @@ pub struct ApplyOptions<'a> {
     /// The plan the user reviewed; the fresh plan must match it.
     pub saved: Option<Plan>,
     pub max_deletes: usize,
+    /// Apply a bulk change (see `plan::bulk`).
+    pub force_bulk: bool,
     /// Addresses the user allowed to be replaced.
     pub allow_replace: &'a [Address],
     pub resend_invitations: &'a [Address],
@@ -81,13 +88,20 @@ fn load_plan(path: &Path) -> Result<Plan, CliError> {
 
 /// The saved plan must describe exactly the changes the fresh one would make.
 fn check_saved(saved: &Plan, fresh: &Plan) -> Result<(), CliError> {
-    if saved.actions == fresh.actions {
+    let protect = |p: &Plan| {
+        p.protect
+            .iter()
+            .map(|x| x.address.clone())
+            .collect::<Vec<_>>()
+    };
+    if saved.actions == fresh.actions && protect(saved) == protect(fresh) {
         return Ok(());
     }
     let describe = |p: &Plan| {
         p.actions
             .iter()
             .map(|a| format!("{:?} {}", a.op, a.address))
+            .chain(p.protect.iter().map(|x| format!("Protect {}", x.address)))
             .collect::<Vec<_>>()
     };
     let (old, new) = (describe(saved), describe(fresh));
@@ -176,7 +190,9 @@ pub async fn plan_and_apply(
         resend_invitations: opts.resend_invitations.iter().cloned().collect(),
         allow_provider_removal: opts.allow_provider_removal.iter().cloned().collect(),
     };
-    let mut prepared = engine::plan_with(desired, store.clone(), opts.targets, &options).await?;
+    let mut prepared = engine::plan_with(desired, store.clone(), opts.targets, &options)
+        .await?
+        .refuse_protected()?;
     // The reviewed plan covered only the providers it could read: apply no more.
     let unreviewed: Vec<String> = opts
         .saved
@@ -221,11 +237,25 @@ pub async fn plan_and_apply(
             refused.join("; ")
         )));
     }
+    // Both guards are checked, so one re-run can name every override it needs.
+    let mut refusals = Vec::new();
     let deletes = prepared.plan.summary.delete + prepared.plan.summary.replace;
     if deletes > opts.max_deletes {
-        return Err(CliError::Other(format!(
-            "the plan deletes {deletes} objects, more than --max-deletes {}; nothing was applied. Review the deletes above and re-run with --max-deletes {deletes} if they are intended.",
+        refusals.push(format!(
+            "the plan deletes {deletes} objects, more than --max-deletes {} (re-run with --max-deletes {deletes} if they are intended)",
             opts.max_deletes
+        ));
+    }
+    if !prepared.plan.bulk.is_empty() && !opts.force_bulk {
+        refusals.push(format!(
+            "the plan is a bulk change: {} — a directory renamed or files lost in a merge look like this (re-run with --force-bulk if it is intended; the threshold is [safety] bulk_percent)",
+            bulk_text(&prepared.plan.bulk)
+        ));
+    }
+    if !refusals.is_empty() {
+        return Err(CliError::Other(format!(
+            "{}; nothing was applied. Review the deletes above.",
+            refusals.join("; and ")
         )));
     }
     if !opts.auto_approve && opts.saved.is_none() && !confirm()? {
@@ -254,6 +284,23 @@ pub async fn plan_and_apply(
     watcher.abort();
     print_report(&report);
     Ok(finish_status(Some(&report), &skipped))
+}
+
+/// The bulk changes in words, joined.
+pub fn bulk_text(bulk: &[crate::plan::BulkChange]) -> String {
+    bulk.iter()
+        .map(|b| {
+            format!(
+                "it deletes or replaces {} of the {} {} objects provider {} owns (more than {} %)",
+                b.changes,
+                b.owned,
+                b.kind.word(),
+                b.provider,
+                b.threshold_percent
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
 /// How an apply ends: interrupted (130), incomplete or with skipped providers
@@ -301,6 +348,7 @@ pub async fn run(cli: &Cli, args: &ApplyArgs) -> Result<Status, CliError> {
         auto_approve: args.auto_approve,
         saved,
         max_deletes: args.max_deletes,
+        force_bulk: args.force_bulk,
         allow_replace: &args.allow_replace,
         resend_invitations: &resend,
         skip_unavailable: args.skip_unavailable,

@@ -89,6 +89,7 @@ pub fn run(cli: &Cli, args: &DemoArgs) -> Result<Status, CliError> {
                 targets: &[],
                 auto_approve: true,
                 saved: None,
+                force_bulk: false,
                 max_deletes: 0,
                 allow_replace: &[],
                 resend_invitations: &[],

@@ -1,14 +1,22 @@
 //! `mspform plan` and `mspform drift`: refresh, diff, print. Never writes to a
-//! vendor, nor to the state: they read a consistent snapshot of it without the
-//! lock, so they run while an apply holds it.
+//! vendor, nor to the state's records: they read a consistent snapshot of it
+//! without the lock, so they run while an apply holds it. `drift` applies the
+//! `[[ignore]]` rules, records what it saw (the one thing it writes, live,
+//! like a rotated credential) for `--new-only`, and writes the Prometheus
+//! textfile after every run, failed ones included.
 
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
 use std::path::Path;
+use std::sync::Arc;
 
 use clap::Args;
 
 use super::{Cli, CliError, FormatArg, Status, load_config, read_state};
 use crate::engine;
-use crate::plan::{Plan, render};
+use crate::model::Desired;
+use crate::plan::{Plan, drift, render};
+use crate::state::StateStore;
 
 #[derive(Debug, Args)]
 pub struct PlanArgs {
@@ -39,9 +47,16 @@ pub struct DriftArgs {
     /// Output format on stdout.
     #[arg(long, value_enum, default_value = "text")]
     pub format: FormatArg,
-    /// Also write Prometheus metrics (node_exporter textfile format) to this file.
+    /// Also write Prometheus metrics (node_exporter textfile format) to this
+    /// file, atomically, after every run (a failed one too, with
+    /// mspform_drift_success 0).
     #[arg(long)]
     pub prometheus: Option<std::path::PathBuf>,
+    /// Report only drift the previous drift run did not see (exit 2 only for
+    /// new drift), for alerting without repeats; `drift` without it reports
+    /// everything, and the metrics always count everything.
+    #[arg(long)]
+    pub new_only: bool,
 }
 
 /// Writes a file others may read (a plan, metrics, imported files) crash-safely.
@@ -49,8 +64,31 @@ pub fn write_atomic(path: &Path, contents: &[u8]) -> std::io::Result<()> {
     crate::atomic::write(path, contents, crate::atomic::SHARED)
 }
 
+/// The Markdown options of this run: the CI run's page, where the JSON plan is
+/// kept as an artifact, for the note on a plan too long for a comment.
+fn markdown_options() -> render::MarkdownOptions {
+    render::MarkdownOptions {
+        artifact: crate::state::ci_job_url(),
+        ..render::MarkdownOptions::default()
+    }
+}
+
+fn print(plan: &Plan, format: FormatArg) {
+    let text = match format {
+        FormatArg::Markdown => render::markdown_with(plan, &markdown_options()),
+        other => render::render(plan, other.into()),
+    };
+    anstream::print!("{text}");
+}
+
 pub async fn run(cli: &Cli, args: &PlanArgs) -> Result<Status, CliError> {
     let plan = make(cli, args).await?;
+    print(&plan, args.format);
+    if let Some(out) = &args.out {
+        write_atomic(out, render::json(&plan).as_bytes()).map_err(|e| {
+            CliError::Other(format!("cannot write the plan to {}: {e}", out.display()))
+        })?;
+    }
     // A plan that could not read every provider is incomplete: never "no changes".
     if !plan.unavailable.is_empty() {
         return Err(CliError::Unavailable(plan.unavailable));
@@ -66,25 +104,71 @@ async fn make(cli: &Cli, args: &PlanArgs) -> Result<Plan, CliError> {
     let desired = load_config(&cli.config)?;
     // A snapshot, without the lock: a plan or drift check runs beside an apply.
     let store = read_state(cli, "plan")?;
+    plan_from(&desired, store, args, false).await
+}
+
+/// The plan; a replacement of a protected object is an error, unless
+/// `report_refused` (drift), which reports it as a warning instead.
+async fn plan_from(
+    desired: &Desired,
+    store: Arc<dyn StateStore>,
+    args: &PlanArgs,
+    report_refused: bool,
+) -> Result<Plan, CliError> {
     let options = engine::PlanOptions {
         resend_invitations: args.resend_invitations.iter().cloned().collect(),
         allow_provider_removal: args.allow_provider_removal.iter().cloned().collect(),
     };
-    let prepared = engine::plan_with(&desired, store, &args.target, &options).await?;
-    anstream::print!("{}", render::render(&prepared.plan, args.format.into()));
-    if let Some(out) = &args.out {
-        write_atomic(out, render::json(&prepared.plan).as_bytes()).map_err(|e| {
-            CliError::Other(format!("cannot write the plan to {}: {e}", out.display()))
-        })?;
+    let mut prepared = engine::plan_with(desired, store, &args.target, &options).await?;
+    if report_refused {
+        let refused = std::mem::take(&mut prepared.refused);
+        prepared.plan.warnings.extend(refused);
     }
-    Ok(prepared.plan)
+    Ok(prepared.refuse_protected()?.plan)
+}
+
+/// What a drift run found, for its metrics (`None` where it did not get that far).
+#[derive(Default)]
+pub struct DriftRun {
+    /// The whole drift (ignore rules applied; not cut to new drift).
+    pub plan: Option<Plan>,
+    /// Drifted fields (or objects) ignored, by provider.
+    pub ignored: BTreeMap<String, usize>,
+    /// Drifted fields (or objects) the previous run did not see, by provider.
+    pub new: BTreeMap<String, usize>,
+    /// Whether the run completed and read every provider.
+    pub success: bool,
+}
+
+fn gauge(out: &mut String, name: &str, help: &str) {
+    let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} gauge");
 }
 
 /// Drift as Prometheus metrics, for a cron job's node_exporter textfile.
-pub fn prometheus(plan: &Plan) -> String {
+/// Written after every run, also a failed one: `mspform_drift_success 0`
+/// and the time of the run, so an alert sees a broken job, not stale numbers.
+pub fn prometheus(run: &DriftRun, now: u64) -> String {
     use crate::diff::Op;
-    let mut out = String::from(
-        "# HELP mspform_drift_actions Changes apply would make, by provider and operation.\n# TYPE mspform_drift_actions gauge\n",
+    let mut out = String::new();
+    gauge(
+        &mut out,
+        "mspform_drift_success",
+        "Whether the last drift run completed and read every provider (1) or not (0).",
+    );
+    let _ = writeln!(out, "mspform_drift_success {}", u8::from(run.success));
+    gauge(
+        &mut out,
+        "mspform_drift_last_run_timestamp_seconds",
+        "When the last drift run ended (Unix seconds), successful or not.",
+    );
+    let _ = writeln!(out, "mspform_drift_last_run_timestamp_seconds {now}");
+    let Some(plan) = &run.plan else {
+        return out;
+    };
+    gauge(
+        &mut out,
+        "mspform_drift_actions",
+        "Changes apply would make, by provider and operation (ignored drift left out).",
     );
     for p in &plan.providers {
         for (op, name) in [
@@ -100,52 +184,97 @@ pub fn prometheus(plan: &Plan) -> String {
                 .iter()
                 .filter(|a| a.provider == p.provider && a.op == op)
                 .count();
-            out.push_str(&format!(
-                "mspform_drift_actions{{provider=\"{}\",op=\"{name}\"}} {n}\n",
+            let _ = writeln!(
+                out,
+                "mspform_drift_actions{{provider=\"{}\",op=\"{name}\"}} {n}",
                 p.provider
-            ));
+            );
         }
     }
-    out.push_str("# HELP mspform_unmanaged_objects Live objects nobody declared, left alone.\n# TYPE mspform_unmanaged_objects gauge\n");
+    let per_provider = |out: &mut String, name: &str, help: &str, n: &dyn Fn(&str) -> usize| {
+        gauge(out, name, help);
+        for p in &plan.providers {
+            let _ = writeln!(
+                out,
+                "{name}{{provider=\"{}\"}} {}",
+                p.provider,
+                n(&p.provider)
+            );
+        }
+    };
+    per_provider(
+        &mut out,
+        "mspform_drift_ignored",
+        "Drifted fields (or objects) an active [[ignore]] rule matched: counted, not reported.",
+        &|p| run.ignored.get(p).copied().unwrap_or(0),
+    );
+    per_provider(
+        &mut out,
+        "mspform_drift_new",
+        "Drifted fields (or objects) the previous drift run did not see.",
+        &|p| run.new.get(p).copied().unwrap_or(0),
+    );
+    per_provider(
+        &mut out,
+        "mspform_unmanaged_objects",
+        "Live objects nobody declared, left alone.",
+        &|p| plan.unmanaged.iter().filter(|u| u.provider == p).count(),
+    );
+    per_provider(
+        &mut out,
+        "mspform_protected_kept",
+        "Protected objects kept although the files no longer declare them.",
+        &|p| plan.kept.iter().filter(|k| k.provider == p).count(),
+    );
+    gauge(
+        &mut out,
+        "mspform_provider_up",
+        "Whether the provider could be read (1) or not (0).",
+    );
     for p in &plan.providers {
-        let n = plan
-            .unmanaged
-            .iter()
-            .filter(|u| u.provider == p.provider)
-            .count();
-        out.push_str(&format!(
-            "mspform_unmanaged_objects{{provider=\"{}\"}} {n}\n",
-            p.provider
-        ));
-    }
-    out.push_str("# HELP mspform_provider_up Whether the provider could be read (1) or not (0).\n# TYPE mspform_provider_up gauge\n");
-    for p in &plan.providers {
-        out.push_str(&format!(
-            "mspform_provider_up{{provider=\"{}\"}} 1\n",
-            p.provider
-        ));
+        let _ = writeln!(out, "mspform_provider_up{{provider=\"{}\"}} 1", p.provider);
     }
     for u in &plan.unavailable {
-        out.push_str(&format!(
-            "mspform_provider_up{{provider=\"{}\"}} 0\n",
-            u.provider
-        ));
+        let _ = writeln!(out, "mspform_provider_up{{provider=\"{}\"}} 0", u.provider);
     }
-    out.push_str("# HELP mspform_refresh_api_calls API calls the refresh spent.\n# TYPE mspform_refresh_api_calls gauge\n");
-    for p in &plan.providers {
-        out.push_str(&format!(
-            "mspform_refresh_api_calls{{provider=\"{}\"}} {}\n",
-            p.provider, p.calls
-        ));
-    }
-    out.push_str(&format!(
-        "# HELP mspform_drift_last_run_timestamp_seconds When the drift check ran.\n# TYPE mspform_drift_last_run_timestamp_seconds gauge\nmspform_drift_last_run_timestamp_seconds {}\n",
-        crate::clock::now_unix()
-    ));
+    per_provider(
+        &mut out,
+        "mspform_refresh_api_calls",
+        "API calls the refresh spent.",
+        &|p| {
+            plan.providers
+                .iter()
+                .find(|x| x.provider == p)
+                .map_or(0, |x| x.calls as usize)
+        },
+    );
     out
 }
 
+/// `mspform drift`: the plan as a drift report. The metrics file (if asked
+/// for) is written whatever happens, last, so it describes this run.
 pub async fn drift(cli: &Cli, args: &DriftArgs) -> Result<Status, CliError> {
+    let mut run = DriftRun::default();
+    let result = drift_run(cli, args, &mut run).await;
+    run.success = matches!(result, Ok(Status::Ok | Status::Changes));
+    if let Some(path) = &args.prometheus {
+        let metrics = prometheus(&run, crate::clock::now_unix());
+        if let Err(e) = write_atomic(path, metrics.as_bytes()) {
+            let message = format!("cannot write metrics to {}: {e}", path.display());
+            return match result {
+                // The run's own error says more; the metrics problem goes to the log.
+                Err(err) => {
+                    tracing::error!("{message}");
+                    Err(err)
+                }
+                Ok(_) => Err(CliError::Other(message)),
+            };
+        }
+    }
+    result
+}
+
+async fn drift_run(cli: &Cli, args: &DriftArgs, run: &mut DriftRun) -> Result<Status, CliError> {
     let plan_args = PlanArgs {
         format: args.format,
         out: None,
@@ -154,17 +283,35 @@ pub async fn drift(cli: &Cli, args: &DriftArgs) -> Result<Status, CliError> {
         resend_invitations: Vec::new(),
         allow_provider_removal: Vec::new(),
     };
-    let plan = make(cli, &plan_args).await?;
-    if let Some(path) = &args.prometheus {
-        write_atomic(path, prometheus(&plan).as_bytes()).map_err(|e| {
-            CliError::Other(format!("cannot write metrics to {}: {e}", path.display()))
-        })?;
+    let desired = load_config(&cli.config)?;
+    let store = read_state(cli, "drift")?;
+    let mut plan = plan_from(&desired, store.clone(), &plan_args, true).await?;
+    run.ignored = drift::ignore(&mut plan, &desired.ignore, crate::clock::today());
+    if plan.drift.is_none() {
+        plan.drift = Some(crate::plan::DriftNotes::default());
     }
+    let previous = store.last_drift()?;
+    let memory = drift::memory(&plan, previous.as_ref(), crate::clock::now_unix());
+    for (provider, seen) in &memory.seen {
+        let before = previous.as_ref().and_then(|m| m.seen.get(provider));
+        let new = seen
+            .iter()
+            .filter(|f| before.is_none_or(|b| !b.contains(*f)))
+            .count();
+        run.new.insert(provider.clone(), new);
+    }
+    let mut shown = plan.clone();
+    if args.new_only {
+        drift::new_only(&mut shown, previous.as_ref());
+    }
+    run.plan = Some(plan);
+    print(&shown, args.format);
+    store.set_last_drift(&memory)?;
     // Drift that could not look at a provider is not "no drift" (0) nor "drift" (2).
-    if !plan.unavailable.is_empty() {
-        return Err(CliError::Unavailable(plan.unavailable));
+    if !shown.unavailable.is_empty() {
+        return Err(CliError::Unavailable(shown.unavailable));
     }
-    Ok(if plan.has_changes() {
+    Ok(if shown.has_changes() {
         Status::Changes
     } else {
         Status::Ok

@@ -1,9 +1,9 @@
-//! `mspform state list|show|rm|journal|export|import|migrate|force-unlock`:
-//! what mspform owns, the versioned JSON form of it for backups and recovery,
+//! `mspform state list|show|rm|unprotect|journal|export|import|migrate|force-unlock`:
+//! what mspform owns, lifting a protection, the versioned JSON form of it for backups and recovery,
 //! moving a state between a directory and PostgreSQL, and clearing a lock left
 //! behind. Credentials are never shown or exported (`migrate` carries them).
-//! The listings read a snapshot without the lock; `rm`, `import` and `migrate`
-//! take it (waiting up to `--lock-timeout`).
+//! The listings read a snapshot without the lock; `rm`, `unprotect`, `import`
+//! and `migrate` take it (waiting up to `--lock-timeout`).
 
 use std::path::PathBuf;
 
@@ -21,6 +21,10 @@ pub enum StateCommand {
     Show { address: String },
     /// Forget an address: mspform stops owning it; nothing is changed at the vendor.
     Rm { address: String },
+    /// Lift the protection an apply recorded for an object declared
+    /// `protect = true`: its delete or replacement is planned again (e.g. a
+    /// customer whose file was removed is deleted by the next apply).
+    Unprotect { address: String },
     /// Show the write journal (pending entries are settled by the next plan/apply).
     Journal,
     /// Write every owned record and journal entry as versioned JSON (no credentials).
@@ -59,6 +63,7 @@ fn operation(cmd: &StateCommand) -> &'static str {
         StateCommand::List => "state list",
         StateCommand::Show { .. } => "state show",
         StateCommand::Rm { .. } => "state rm",
+        StateCommand::Unprotect { .. } => "state unprotect",
         StateCommand::Journal => "state journal",
         StateCommand::Export { .. } => "state export",
         StateCommand::Import { .. } => "state import",
@@ -98,8 +103,9 @@ fn migrate(cli: &Cli, to: &str, to_schema: Option<&str>, force: bool) -> Result<
             other => CliError::Other(format!("cannot migrate the state to {dest}: {other}")),
         })?;
     println!(
-        "Copied {} owned record(s), {} journal entr(y/ies) and {} saved credential(s) from {from} to {dest}; both hold the same records. Use --state {dest_arg} (or MSPFORM_STATE) from now on; {from} is left as it was.",
+        "Copied {} owned record(s), {} protection(s), {} journal entr(y/ies) and {} saved credential(s) from {from} to {dest}; both hold the same records. Use --state {dest_arg} (or MSPFORM_STATE) from now on; {from} is left as it was.",
         copied.owned,
+        copied.protected,
         copied.journal,
         copied.credentials,
         dest_arg = match &dest {
@@ -136,7 +142,9 @@ pub fn run(cli: &Cli, cmd: &StateCommand) -> Result<Status, CliError> {
             );
             return Ok(Status::Ok);
         }
-        StateCommand::Rm { .. } | StateCommand::Import { .. } => open_state(cli, operation(cmd))?,
+        StateCommand::Rm { .. } | StateCommand::Unprotect { .. } | StateCommand::Import { .. } => {
+            open_state(cli, operation(cmd))?
+        }
         // Listings read a snapshot without the lock: they run beside an apply.
         _ => read_state(cli, operation(cmd))?,
     };
@@ -166,6 +174,22 @@ pub fn run(cli: &Cli, cmd: &StateCommand) -> Result<Status, CliError> {
                 return Err(CliError::Other(format!("{address} is not in the state")));
             }
             println!("Forgot {address}; the live object is untouched.");
+        }
+        StateCommand::Unprotect { address } => {
+            if !store.remove_protection(address)? {
+                let protected: Vec<String> = store.protections()?.into_keys().collect();
+                return Err(CliError::Other(format!(
+                    "{address} is not protected in the state; nothing was changed. Protected: {}",
+                    if protected.is_empty() {
+                        "none".to_string()
+                    } else {
+                        protected.join(", ")
+                    }
+                )));
+            }
+            println!(
+                "Lifted the protection of {address}. The next plan shows its delete or replacement, if the files ask for one; remove `protect = true` from its file too, or the next apply records it again."
+            );
         }
         StateCommand::Journal => {
             for (id, e) in store.journal()? {
@@ -197,8 +221,9 @@ pub fn run(cli: &Cli, cmd: &StateCommand) -> Result<Status, CliError> {
                 other => CliError::Other(format!("cannot import {}: {other}", file.display())),
             })?;
             println!(
-                "Imported {} owned record(s) and {} journal entr(y/ies) from {} (written {}). Credentials are not part of it; run `mspform plan` to check the result.",
+                "Imported {} owned record(s), {} protection(s) and {} journal entr(y/ies) from {} (written {}). Credentials are not part of it; run `mspform plan` to check the result.",
                 summary.owned,
+                summary.protected,
                 summary.journal,
                 file.display(),
                 crate::clock::fmt_utc(import.written_at)

@@ -11,7 +11,7 @@ use super::provider::{Parsed, check_key};
 use super::refs::Refs;
 use super::source::{Node, Sink, Table};
 
-const COMMON_KEYS: &[&str] = &["provider", "name"];
+const COMMON_KEYS: &[&str] = &["provider", "name", "protect"];
 const SITE_KEYS: &[&str] = &["name", "address", "geolocation"];
 const SITE_ADDRESS_KEYS: &[&str] = &["street", "city", "state", "country", "zip"];
 const GEO_KEYS: &[&str] = &["latitude", "longitude"];

@@ -1,6 +1,8 @@
 //! Merges the top-level tables of every file into one set of providers,
 //! customers and devices, reporting keys defined twice (also across files, and
 //! device serials differing only in case) at the second place, naming the first.
+//! `[[ignore]]` rules of every file are taken in load order; `[safety]` may be
+//! defined in one file only.
 
 use std::collections::BTreeMap;
 
@@ -9,7 +11,16 @@ use toml::de::DeTable;
 use super::source::{Node, Sink, SourceFile, Table};
 use super::text::list;
 
-const ROOT_KEYS: &[&str] = &["providers", "customers", "devices", "partners"];
+const ROOT_KEYS: &[&str] = &[
+    "providers",
+    "customers",
+    "devices",
+    "partners",
+    "ignore",
+    "safety",
+];
+/// The root keys holding one table of definitions each.
+const SECTIONS: usize = 4;
 
 /// Every definition, by key; each key defined once.
 #[derive(Default)]
@@ -18,6 +29,10 @@ pub(super) struct Merged<'a> {
     pub customers: BTreeMap<String, Node<'a>>,
     pub devices: BTreeMap<String, Node<'a>>,
     pub partners: BTreeMap<String, Node<'a>>,
+    /// `[[ignore]]` (the array of each file), in load order.
+    pub ignore: Vec<Node<'a>>,
+    /// `[safety]`, defined once.
+    pub safety: Option<Node<'a>>,
 }
 
 impl Merged<'_> {
@@ -35,7 +50,9 @@ pub(super) fn merge<'a>(
     files: &[(&'a SourceFile, &'a DeTable<'a>)],
     sink: &mut Sink,
 ) -> Merged<'a> {
-    let mut sections: [Vec<(String, Node<'a>)>; 4] = Default::default();
+    let mut sections: [Vec<(String, Node<'a>)>; SECTIONS] = Default::default();
+    let mut ignore = Vec::new();
+    let mut safety: Option<Node<'a>> = None;
     for (src, table) in files {
         let root = Table {
             src,
@@ -44,7 +61,16 @@ pub(super) fn merge<'a>(
             table,
         };
         check_root_keys(&root, sink);
-        for (slot, name) in ROOT_KEYS.iter().enumerate() {
+        if let Some(rules) = root.get("ignore") {
+            ignore.push(rules);
+        }
+        if let Some(node) = root.get("safety") {
+            match &safety {
+                Some(first) => report_twice(&node, first, "`[safety]`", sink),
+                None => safety = Some(node),
+            }
+        }
+        for (slot, name) in ROOT_KEYS.iter().take(SECTIONS).enumerate() {
             let Some(section) = root.get(name) else {
                 continue;
             };
@@ -63,6 +89,8 @@ pub(super) fn merge<'a>(
         customers: insert_all(customers, "customer", sink),
         devices: insert_devices(devices, sink),
         partners: insert_all(partners, "partner", sink),
+        ignore,
+        safety,
     }
 }
 

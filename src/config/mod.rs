@@ -17,6 +17,7 @@ mod merge;
 mod partner;
 mod provider;
 mod refs;
+mod rules;
 mod secrets;
 mod source;
 pub(crate) mod text;
@@ -196,6 +197,24 @@ fn build(
         }
     }
     partner::check_claims(claimed, &refs, &mut sink);
+    for (key, node) in &merged.customers {
+        rules::protect(
+            node,
+            crate::address::Address::customer(key),
+            &mut desired.protected,
+            &mut sink,
+        );
+    }
+    for (key, node) in &merged.partners {
+        rules::protect(
+            node,
+            crate::address::Address::partner(key),
+            &mut desired.protected,
+            &mut sink,
+        );
+    }
+    desired.ignore = rules::ignore_rules(&merged.ignore, crate::clock::today(), &mut sink);
+    desired.bulk = rules::safety(merged.safety.as_ref(), &mut sink);
     for (key, parsed) in providers {
         let spec = parsed.builder.finish(&mut sink);
         if let (Some(base_url), Some(ownership), Some(spec)) =

@@ -173,6 +173,47 @@ pub struct Partner {
     pub customers: Vec<String>,
 }
 
+/// `[safety]`: when apply refuses a plan as a bulk change (see `plan::bulk`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BulkThreshold {
+    /// Deletes and replacements above this share (in percent) of the objects of
+    /// one kind a provider owns are a bulk change.
+    pub percent: u32,
+    /// ... when the provider owns at least this many of them.
+    pub minimum: usize,
+}
+
+impl Default for BulkThreshold {
+    fn default() -> Self {
+        BulkThreshold {
+            percent: 30,
+            minimum: 10,
+        }
+    }
+}
+
+/// `[[ignore]]`: drift `drift` counts but does not report.
+#[derive(Debug, Clone)]
+pub struct IgnoreRule {
+    /// The address glob (`customer.acme-*`).
+    pub address: crate::address::AddressGlob,
+    /// The fields it covers; empty: every field (and the object's own drift:
+    /// a delete, create or forget).
+    pub fields: Vec<String>,
+    pub reason: String,
+    /// The last day it applies (UTC), as days since 1970-01-01.
+    pub until: Option<i64>,
+    /// Where the files declare it (`file:line:column`).
+    pub place: String,
+}
+
+impl IgnoreRule {
+    /// Whether it applies on `day` (days since 1970-01-01, UTC).
+    pub fn active_on(&self, day: i64) -> bool {
+        self.until.is_none_or(|until| day <= until)
+    }
+}
+
 /// The whole validated desired state.
 #[derive(Debug, Clone, Default)]
 pub struct Desired {
@@ -180,6 +221,12 @@ pub struct Desired {
     pub customers: BTreeMap<String, Customer>,
     pub devices: BTreeMap<String, Device>,
     pub partners: BTreeMap<String, Partner>,
+    /// Customers and partners declared `protect = true`, with where (`file:line:column`).
+    pub protected: BTreeMap<crate::address::Address, String>,
+    /// `[[ignore]]` rules, in file order.
+    pub ignore: Vec<IgnoreRule>,
+    /// `[safety]`.
+    pub bulk: BulkThreshold,
     /// Every secret reference of the files, with its place, in load order. The
     /// loader fills it; a `Desired` built in code may leave it empty.
     pub secrets: Vec<SecretUse>,

@@ -1,12 +1,19 @@
 //! The plan as data: ordered actions with before/after values, unmanaged notes,
-//! and what the refresh cost. Serialisable (JSON schema `format_version` 1, see
-//! docs/plan-json.md); rendering lives in `render`. Pure: no I/O.
+//! protections (kept objects, protections to record), bulk changes over the
+//! threshold, and what the refresh cost. Serialisable (JSON schema
+//! `format_version` 1, see docs/plan-json.md); rendering lives in `render`,
+//! the drift filters (ignore rules, new-only) in `drift`, the bulk check in
+//! `bulk`. Pure: no I/O.
 
+pub mod bulk;
+pub mod drift;
+pub mod protect;
 pub mod render;
 
 use serde::{Deserialize, Serialize};
 
-use crate::diff::{Action, Op, Unmanaged};
+use crate::address::Address;
+use crate::diff::{Action, Kind, Op, Unmanaged};
 
 pub const FORMAT_VERSION: u32 = 1;
 
@@ -40,6 +47,62 @@ pub struct Summary {
     pub replace: usize,
     pub unmanaged: usize,
     pub refresh_calls: u64,
+    /// Protected objects kept although the files no longer declare them
+    /// (omitted when none).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub kept: usize,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
+}
+
+/// A protected object whose delete the plan leaves out: the files no longer
+/// declare it, but state keeps its protection (`state unprotect` lifts it).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Kept {
+    pub address: Address,
+    pub kind: Kind,
+    pub provider: String,
+    /// When the protection was recorded (Unix seconds).
+    pub protected_since: u64,
+    /// Objects inside it whose delete is left out with it (sites, devices).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub with: Vec<Address>,
+}
+
+/// A declared `protect = true` object whose protection the apply records in
+/// state (once it exists and is owned).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Protect {
+    pub address: Address,
+    pub provider: String,
+    /// Where the files declare it (`file:line:column`).
+    pub declared_at: String,
+}
+
+/// Deletes and replacements of one provider and kind over the bulk threshold:
+/// apply refuses the plan unless `--force-bulk`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BulkChange {
+    pub provider: String,
+    pub kind: Kind,
+    /// Deletes plus replacements of this kind.
+    pub changes: usize,
+    /// Objects of this kind the provider owns in state.
+    pub owned: usize,
+    /// The threshold, in percent of `owned`.
+    pub threshold_percent: u32,
+}
+
+/// What a drift report left out (set on drift reports only).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DriftNotes {
+    /// Drifted fields (or objects) an active `[[ignore]]` rule matched: counted, not shown.
+    pub ignored: usize,
+    /// With `--new-only`: drifted fields (or objects) the previous drift run saw already.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seen_before: Option<usize>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -61,6 +124,22 @@ pub struct Plan {
     pub unavailable: Vec<Unavailable>,
     pub actions: Vec<Action>,
     pub unmanaged: Vec<Unmanaged>,
+    /// Declared `protect = true` objects whose protection this apply records in state.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub protect: Vec<Protect>,
+    /// Protected objects kept although the files no longer declare them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub kept: Vec<Kept>,
+    /// Deletes and replacements over the bulk threshold (apply needs `--force-bulk`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub bulk: Vec<BulkChange>,
+    /// Things to know that are not changes (an expired ignore rule, a protection
+    /// the files no longer declare).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
+    /// On a drift report: what it left out.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub drift: Option<DriftNotes>,
     pub summary: Summary,
 }
 
@@ -72,18 +151,11 @@ impl Plan {
     ) -> Plan {
         crate::diff::sort_actions(&mut actions);
         unmanaged.sort_by_cached_key(|u| (u.kind.rank(), u.address.to_string()));
-        let count = |op: Op| actions.iter().filter(|a| a.op == op).count();
         let summary = Summary {
-            create: count(Op::Create),
-            update: count(Op::Update),
-            delete: count(Op::Delete),
-            adopt: count(Op::Adopt),
-            forget: count(Op::Forget),
-            replace: count(Op::Replace),
-            unmanaged: unmanaged.len(),
             refresh_calls: providers.iter().map(|p| p.calls).sum(),
+            ..Summary::default()
         };
-        Plan {
+        let mut plan = Plan {
             format_version: FORMAT_VERSION,
             mspform_version: env!("CARGO_PKG_VERSION").to_string(),
             providers,
@@ -93,13 +165,36 @@ impl Plan {
             unavailable: Vec::new(),
             actions,
             unmanaged,
+            protect: Vec::new(),
+            kept: Vec::new(),
+            bulk: Vec::new(),
+            warnings: Vec::new(),
+            drift: None,
             summary,
-        }
+        };
+        plan.recount();
+        plan
+    }
+
+    /// Recounts the summary after the actions, unmanaged or kept lists changed.
+    pub fn recount(&mut self) {
+        let count = |op: Op| self.actions.iter().filter(|a| a.op == op).count();
+        self.summary = Summary {
+            create: count(Op::Create),
+            update: count(Op::Update),
+            delete: count(Op::Delete),
+            adopt: count(Op::Adopt),
+            forget: count(Op::Forget),
+            replace: count(Op::Replace),
+            unmanaged: self.unmanaged.len(),
+            refresh_calls: self.summary.refresh_calls,
+            kept: self.kept.len(),
+        };
     }
 
     /// Whether applying would change anything at a vendor or in state.
     pub fn has_changes(&self) -> bool {
-        !self.actions.is_empty()
+        !self.actions.is_empty() || !self.protect.is_empty()
     }
 
     /// Drops the actions of these providers (e.g. ones a reviewed plan could not
@@ -121,6 +216,15 @@ impl Plan {
         fresh.resend_invitations = std::mem::take(&mut self.resend_invitations);
         fresh.unavailable = std::mem::take(&mut self.unavailable);
         fresh.allow_provider_removal = std::mem::take(&mut self.allow_provider_removal);
+        fresh.protect = std::mem::take(&mut self.protect);
+        fresh.kept = std::mem::take(&mut self.kept);
+        fresh.bulk = std::mem::take(&mut self.bulk);
+        fresh.warnings = std::mem::take(&mut self.warnings);
+        fresh.drift = self.drift.take();
+        fresh.kept.retain(|k| !providers.contains(&k.provider));
+        fresh.protect.retain(|p| !providers.contains(&p.provider));
+        fresh.bulk.retain(|b| !providers.contains(&b.provider));
+        fresh.recount();
         *self = fresh;
     }
 }

@@ -143,9 +143,12 @@ pub fn text(plan: &Plan) -> String {
             u.error
         );
     }
-    if plan.actions.is_empty() && !plan.unavailable.is_empty() {
+    for w in &plan.warnings {
+        let _ = writeln!(out, "{} {w}\n", paint("!", style(AnsiColor::Yellow).bold()));
+    }
+    if !plan.has_changes() && !plan.unavailable.is_empty() {
         out.push_str("No changes for the providers that could be read.\n");
-    } else if plan.actions.is_empty() {
+    } else if !plan.has_changes() {
         out.push_str("No changes. The live state matches the configuration.\n");
     } else {
         out.push_str("mspform will perform these actions:\n\n");
@@ -162,6 +165,41 @@ pub fn text(plan: &Plan) -> String {
                 change_lines(&mut out, a, c);
             }
         }
+        for p in &plan.protect {
+            let _ = writeln!(
+                out,
+                "  {} {}  (record its protection in state: protect = true at {})",
+                paint("#", style(AnsiColor::Blue).bold()),
+                paint(&p.address.to_string(), Style::new().bold()),
+                p.declared_at
+            );
+        }
+    }
+    if !plan.kept.is_empty() {
+        out.push_str(
+            "\nProtected, kept (the files no longer declare them; `mspform state unprotect ADDRESS` lets the next plan delete them):\n",
+        );
+        for k in &plan.kept {
+            let _ = writeln!(
+                out,
+                "  {} {}{}",
+                paint("#", style(AnsiColor::Blue).bold()),
+                k.address,
+                kept_inside(k)
+            );
+        }
+    }
+    for b in &plan.bulk {
+        let _ = writeln!(
+            out,
+            "\n{} Bulk change: {} of the {} {} objects provider {} owns would be deleted or replaced (more than {} %); apply refuses this plan without --force-bulk.",
+            paint("!", style(AnsiColor::Red).bold()),
+            b.changes,
+            b.owned,
+            b.kind.word(),
+            b.provider,
+            b.threshold_percent
+        );
     }
     if !plan.unmanaged.is_empty() {
         out.push_str("\nUnmanaged (live, not declared, not owned by mspform; left alone):\n");
@@ -174,8 +212,41 @@ pub fn text(plan: &Plan) -> String {
             );
         }
     }
+    if let Some(d) = &plan.drift {
+        out.push('\n');
+        out.push_str(&drift_line(d));
+        out.push('\n');
+    }
     let _ = writeln!(out, "\n{}", summary_line(plan));
     out
+}
+
+fn kept_inside(k: &super::Kept) -> String {
+    match k.with.len() {
+        0 => String::new(),
+        n => format!(
+            " and {n} object(s) inside it ({})",
+            k.with
+                .iter()
+                .map(|a| a.to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    }
+}
+
+/// What a drift report left out, in words.
+fn drift_line(d: &super::DriftNotes) -> String {
+    let mut parts = vec![format!(
+        "{} drifted field(s) or object(s) matched an [[ignore]] rule: counted, not shown.",
+        d.ignored
+    )];
+    if let Some(n) = d.seen_before {
+        parts.push(format!(
+            "{n} the previous drift run saw already are not shown (--new-only; `mspform drift` shows everything)."
+        ));
+    }
+    parts.join(" ")
 }
 
 pub fn summary_line(plan: &Plan) -> String {
@@ -185,12 +256,21 @@ pub fn summary_line(plan: &Plan) -> String {
     } else {
         String::new()
     };
+    let protect = match plan.protect.len() {
+        0 => String::new(),
+        n => format!(", {n} protection(s) to record"),
+    };
+    let kept = if s.kept > 0 {
+        format!(", {} protected and kept", s.kept)
+    } else {
+        String::new()
+    };
     let unavailable = match plan.unavailable.len() {
         0 => String::new(),
         n => format!(" {n} provider(s) could not be read."),
     };
     format!(
-        "Plan: {} to create, {} to update, {} to delete{replace}, {} to adopt, {} to forget; {} unmanaged. Refresh spent {} API call{}.{unavailable}",
+        "Plan: {} to create, {} to update, {} to delete{replace}, {} to adopt, {} to forget{protect}{kept}; {} unmanaged. Refresh spent {} API call{}.{unavailable}",
         s.create,
         s.update,
         s.delete,
@@ -206,59 +286,319 @@ pub fn json(plan: &Plan) -> String {
     serde_json::to_string_pretty(plan).unwrap_or_default() + "\n"
 }
 
-/// Markdown for a pull-request comment.
-pub fn markdown(plan: &Plan) -> String {
-    let mut out = String::from("### mspform plan\n\n");
-    for u in &plan.unavailable {
-        let _ = writeln!(
-            out,
-            "> [!CAUTION]\n> Provider `{}` ({}) could not be read: nothing is planned for it.\n> `{}`\n",
-            u.provider,
-            u.kind,
-            u.error.replace('`', "'")
-        );
-    }
-    if plan.actions.is_empty() {
-        out.push_str("No changes.\n");
-    } else {
-        out.push_str("| | address | what | fields |\n|---|---|---|---|\n");
-        for a in &plan.actions {
-            let fields: Vec<String> = a
-                .changes
-                .iter()
-                .map(|c| match a.op {
-                    Op::Update | Op::Adopt => format!(
-                        "`{}`: `{}` → `{}`",
-                        c.field,
-                        show(&c.before),
-                        show(&c.after)
-                    ),
-                    Op::Create => format!("`{}` = `{}`", c.field, show(&c.after)),
-                    _ => format!("`{}`", c.field),
-                })
-                .collect();
-            let _ = writeln!(
-                out,
-                "| {} | `{}` | {} | {} |",
-                marker(a.op).0,
-                a.address,
-                meaning(plan, a),
-                fields.join("<br>").replace('|', "\\|")
-            );
+/// GitHub refuses a comment longer than 65,536 characters; a Markdown plan is
+/// cut to at most this many bytes (a character is at least one byte).
+pub const MARKDOWN_CAP: usize = 65_000;
+/// Deletes and replacements listed in the warning block at the top; the rest
+/// are in the provider sections below it.
+const WARNING_ROWS: usize = 50;
+
+/// How a Markdown plan is written.
+#[derive(Debug, Clone)]
+pub struct MarkdownOptions {
+    /// The most bytes it may have (see [`MARKDOWN_CAP`]).
+    pub cap: usize,
+    /// Where the JSON plan is kept (e.g. the CI run holding the artifact), for
+    /// the note on a plan that was cut.
+    pub artifact: Option<String>,
+}
+
+impl Default for MarkdownOptions {
+    fn default() -> Self {
+        MarkdownOptions {
+            cap: MARKDOWN_CAP,
+            artifact: None,
         }
+    }
+}
+
+/// Text for a Markdown code span: no backtick, no line break.
+fn code(text: &str) -> String {
+    format!("`{}`", text.replace('`', "'").replace(['\n', '\r'], " "))
+}
+
+/// Text for a table cell or a blockquote line.
+fn cell(text: &str) -> String {
+    text.replace('|', "\\|").replace(['\n', '\r'], " ")
+}
+
+/// The customer an action belongs to, for grouping (`None`: a partner).
+fn customer_of(a: &Action) -> Option<String> {
+    match &a.address {
+        crate::address::Address::Device(_) => a
+            .changed("customer")
+            .and_then(|c| c.after.as_str().or(c.before.as_str()))
+            .map(str::to_string),
+        other => other.customer_key().map(str::to_string),
+    }
+}
+
+/// One line of the Markdown plan; `action` marks a table row of one action.
+struct Line {
+    text: String,
+    action: bool,
+}
+
+fn line(text: impl Into<String>) -> Line {
+    Line {
+        text: text.into(),
+        action: false,
+    }
+}
+
+fn action_row(plan: &Plan, a: &Action) -> Line {
+    let fields: Vec<String> = a
+        .changes
+        .iter()
+        .map(|c| match a.op {
+            Op::Update | Op::Adopt | Op::Replace => format!(
+                "{}: {} → {}",
+                code(&c.field),
+                code(&show(&c.before)),
+                code(&show(&c.after))
+            ),
+            Op::Create => format!("{} = {}", code(&c.field), code(&show(&c.after))),
+            _ => code(&c.field),
+        })
+        .collect();
+    Line {
+        text: format!(
+            "| {} | {} | {} | {} |",
+            marker(a.op).0,
+            code(&a.address.to_string()),
+            cell(&meaning(plan, a)),
+            cell(&fields.join("<br>"))
+        ),
+        action: true,
+    }
+}
+
+/// The warning block at the top: deletes, replacements, bulk changes and
+/// protected objects kept, before anything else.
+fn warning_block(plan: &Plan, out: &mut Vec<Line>) {
+    let removing: Vec<&Action> = plan
+        .actions
+        .iter()
+        .filter(|a| matches!(a.op, Op::Delete | Op::Replace))
+        .collect();
+    if removing.is_empty() && plan.bulk.is_empty() && plan.kept.is_empty() {
+        return;
+    }
+    out.push(line("> [!WARNING]"));
+    if !removing.is_empty() {
+        out.push(line(format!(
+            "> **This plan deletes or replaces {} object(s):**",
+            removing.len()
+        )));
+        for a in removing.iter().take(WARNING_ROWS) {
+            out.push(line(format!(
+                "> - `{}` {} — {} (provider {})",
+                marker(a.op).0,
+                code(&a.address.to_string()),
+                cell(&meaning(plan, a)),
+                code(&a.provider)
+            )));
+        }
+        if removing.len() > WARNING_ROWS {
+            out.push(line(format!(
+                "> - … and {} more, listed below",
+                removing.len() - WARNING_ROWS
+            )));
+        }
+    }
+    for b in &plan.bulk {
+        out.push(line(format!(
+            "> **Bulk change:** {} of the {} {} objects provider {} owns would be deleted or replaced (more than {} %); `apply` refuses this plan without `--force-bulk`.",
+            b.changes,
+            b.owned,
+            b.kind.word(),
+            code(&b.provider),
+            b.threshold_percent
+        )));
+    }
+    if !plan.kept.is_empty() {
+        out.push(line(
+            "> **Protected, kept:** the files no longer declare these, but state keeps them protected, so they are not deleted (`mspform state unprotect ADDRESS` lets the next plan delete one):",
+        ));
+        for k in plan.kept.iter().take(WARNING_ROWS) {
+            out.push(line(format!(
+                "> - {}{}",
+                code(&k.address.to_string()),
+                cell(&kept_inside(k))
+            )));
+        }
+        if plan.kept.len() > WARNING_ROWS {
+            out.push(line(format!(
+                "> - … and {} more",
+                plan.kept.len() - WARNING_ROWS
+            )));
+        }
+    }
+    out.push(line(""));
+}
+
+const TABLE_HEAD: [&str; 2] = ["| | address | what | fields |", "|---|---|---|---|"];
+
+/// The actions, grouped by provider, then by customer (partners last).
+fn sections(plan: &Plan, out: &mut Vec<Line>) {
+    let mut providers: Vec<&str> = plan.actions.iter().map(|a| a.provider.as_str()).collect();
+    providers.extend(plan.protect.iter().map(|p| p.provider.as_str()));
+    providers.sort();
+    providers.dedup();
+    for provider in providers {
+        let kind = plan
+            .providers
+            .iter()
+            .find(|p| p.provider == provider)
+            .map(|p| format!(" ({})", p.kind))
+            .unwrap_or_default();
+        out.push(line(format!("#### Provider {}{kind}", code(provider))));
+        out.push(line(""));
+        let mine: Vec<&Action> = plan
+            .actions
+            .iter()
+            .filter(|a| a.provider == provider)
+            .collect();
+        let mut groups: Vec<Option<String>> = mine.iter().map(|a| customer_of(a)).collect();
+        groups.extend(
+            plan.protect
+                .iter()
+                .filter(|p| p.provider == provider)
+                .map(|p| p.address.customer_key().map(str::to_string)),
+        );
+        // Customers in order of their keys, partners (None) last.
+        groups.sort_by(|a, b| (a.is_none(), a).cmp(&(b.is_none(), b)));
+        groups.dedup();
+        for group in groups {
+            out.push(line(match &group {
+                Some(c) => format!("**{}**", code(&format!("customer.{c}"))),
+                None => "**Partners**".to_string(),
+            }));
+            out.push(line(""));
+            out.extend(TABLE_HEAD.iter().map(|h| line(*h)));
+            for a in mine.iter().filter(|a| customer_of(a) == group) {
+                out.push(action_row(plan, a));
+            }
+            for p in plan.protect.iter().filter(|p| {
+                p.provider == provider && p.address.customer_key().map(str::to_string) == group
+            }) {
+                out.push(Line {
+                    text: format!(
+                        "| 🔒 | {} | record its protection in state (`protect = true` at {}) | |",
+                        code(&p.address.to_string()),
+                        cell(&p.declared_at)
+                    ),
+                    action: true,
+                });
+            }
+            out.push(line(""));
+        }
+    }
+}
+
+/// Markdown for a pull-request comment (see [`markdown_with`]).
+pub fn markdown(plan: &Plan) -> String {
+    markdown_with(plan, &MarkdownOptions::default())
+}
+
+/// Markdown for a pull-request comment: the summary first, then deletes,
+/// replacements, bulk changes and kept protected objects in a warning block,
+/// then the actions grouped by provider and customer. Cut to `options.cap`
+/// bytes, with a note saying where the whole plan is.
+pub fn markdown_with(plan: &Plan, options: &MarkdownOptions) -> String {
+    let mut out: Vec<Line> = vec![
+        line("### mspform plan"),
+        line(""),
+        line(format!("**{}**", summary_line(plan))),
+        line(""),
+    ];
+    for u in &plan.unavailable {
+        out.push(line("> [!CAUTION]"));
+        out.push(line(format!(
+            "> Provider {} ({}) could not be read: nothing is planned for it.",
+            code(&u.provider),
+            u.kind
+        )));
+        out.push(line(format!("> {}", code(&u.error))));
+        out.push(line(""));
+    }
+    warning_block(plan, &mut out);
+    if !plan.warnings.is_empty() {
+        out.push(line("> [!NOTE]"));
+        for w in &plan.warnings {
+            out.push(line(format!("> - {}", cell(w))));
+        }
+        out.push(line(""));
+    }
+    if !plan.has_changes() {
+        out.push(line("No changes."));
+        out.push(line(""));
+    } else {
+        sections(plan, &mut out);
+    }
+    if let Some(d) = &plan.drift {
+        out.push(line(drift_line(d)));
+        out.push(line(""));
     }
     if !plan.unmanaged.is_empty() {
-        let _ = writeln!(
-            out,
-            "\n<details><summary>{} unmanaged objects left alone</summary>\n",
+        out.push(line(format!(
+            "<details><summary>{} unmanaged objects left alone</summary>",
             plan.unmanaged.len()
-        );
+        )));
+        out.push(line(""));
         for u in &plan.unmanaged {
-            let _ = writeln!(out, "- `{}`", u.address);
+            out.push(line(format!("- {}", code(&u.address.to_string()))));
         }
-        out.push_str("\n</details>\n");
+        out.push(line(""));
+        out.push(line("</details>"));
     }
-    let _ = writeln!(out, "\n{}", summary_line(plan));
+    // One newline at the end, not a blank line.
+    while out.last().is_some_and(|l| l.text.is_empty()) {
+        out.pop();
+    }
+    cap(out, plan, options)
+}
+
+/// Joins the lines; when they are longer than the cap, keeps the first ones
+/// that fit with a note (and closes an open `<details>`).
+fn cap(lines: Vec<Line>, plan: &Plan, options: &MarkdownOptions) -> String {
+    let whole: usize = lines.iter().map(|l| l.text.len() + 1).sum();
+    if whole <= options.cap {
+        return lines.into_iter().map(|l| l.text + "\n").collect();
+    }
+    let total = plan.actions.len() + plan.protect.len();
+    let note = |shown: usize| {
+        format!(
+            "\n> [!NOTE]\n> This plan is too long for a comment: {shown} of its {total} actions are shown. The whole plan is the JSON plan (`mspform plan --out plan.json`), kept as this run's artifact{}.\n",
+            options
+                .artifact
+                .as_deref()
+                .map(|url| format!(": {url}"))
+                .unwrap_or_default()
+        )
+    };
+    let room = options
+        .cap
+        .saturating_sub(note(total).len() + "</details>\n".len());
+    let mut out = String::new();
+    let (mut shown, mut open) = (0, false);
+    for l in lines {
+        if out.len() + l.text.len() + 1 > room {
+            break;
+        }
+        shown += usize::from(l.action);
+        if l.text.starts_with("<details>") {
+            open = true;
+        } else if l.text == "</details>" {
+            open = false;
+        }
+        out.push_str(&l.text);
+        out.push('\n');
+    }
+    if open {
+        out.push_str("</details>\n");
+    }
+    out.push_str(&note(shown));
     out
 }
 
@@ -267,5 +607,201 @@ pub fn render(plan: &Plan, format: Format) -> String {
         Format::Text => text(plan),
         Format::Json => json(plan),
         Format::Markdown => markdown(plan),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::address::Address;
+    use crate::diff::{FieldChange, Kind};
+    use crate::plan::{BulkChange, Kept, Protect, ProviderRead};
+    use serde_json::json;
+
+    fn action(provider: &str, address: &str, op: Op, fields: &[(&str, &str)]) -> Action {
+        let address: Address = address.parse().unwrap();
+        Action {
+            kind: address.kind(),
+            address,
+            provider: provider.into(),
+            op,
+            changes: fields
+                .iter()
+                .map(|(f, v)| FieldChange {
+                    field: f.to_string(),
+                    before: json!("old"),
+                    after: json!(v),
+                })
+                .collect(),
+            replace_because: if op == Op::Replace {
+                vec!["short_name".into()]
+            } else {
+                Vec::new()
+            },
+            note: None,
+        }
+    }
+
+    fn read(provider: &str, kind: &str) -> ProviderRead {
+        ProviderRead {
+            provider: provider.into(),
+            kind: kind.into(),
+            calls: 3,
+        }
+    }
+
+    fn sample() -> Plan {
+        let mut plan = Plan::new(
+            vec![
+                read("ext", "extremecloud"),
+                read("voice", "audiocodes-live"),
+            ],
+            vec![
+                action("ext", "customer.zeta", Op::Update, &[("name", "Zeta")]),
+                action("ext", "partner.west", Op::Update, &[("customers", "x")]),
+                action("ext", "customer.alpha", Op::Create, &[("name", "Alpha")]),
+                action("voice", "customer.old", Op::Delete, &[]),
+                action(
+                    "voice",
+                    "customer.phone",
+                    Op::Replace,
+                    &[("short_name", "P2")],
+                ),
+            ],
+            Vec::new(),
+        );
+        plan.kept.push(Kept {
+            address: Address::customer("keepme"),
+            kind: Kind::Customer,
+            provider: "ext".into(),
+            protected_since: 1,
+            with: Vec::new(),
+        });
+        plan.protect.push(Protect {
+            address: Address::customer("alpha"),
+            provider: "ext".into(),
+            declared_at: "alpha.toml:4:1".into(),
+        });
+        plan.bulk.push(BulkChange {
+            provider: "voice".into(),
+            kind: Kind::Customer,
+            changes: 2,
+            owned: 3,
+            threshold_percent: 30,
+        });
+        plan.recount();
+        plan
+    }
+
+    fn at(text: &str, needle: &str) -> usize {
+        text.find(needle)
+            .unwrap_or_else(|| panic!("{needle:?} missing from:\n{text}"))
+    }
+
+    #[test]
+    fn markdown_puts_the_summary_then_the_warnings_then_providers_and_customers() {
+        let md = markdown(&sample());
+        let lines: Vec<&str> = md.lines().collect();
+        assert_eq!(lines[0], "### mspform plan");
+        assert!(
+            lines[2].starts_with("**Plan: 1 to create, 2 to update, 1 to delete, 1 to replace"),
+            "the summary comes first: {}",
+            lines[2]
+        );
+        assert!(lines[2].contains("1 protection(s) to record, 1 protected and kept"));
+        // The warning block, before any provider section, names every delete and replacement.
+        let warning = at(&md, "> [!WARNING]");
+        let first_section = at(&md, "#### Provider");
+        assert!(warning < first_section);
+        let block = &md[warning..first_section];
+        assert!(block.contains("deletes or replaces 2 object(s)"), "{block}");
+        assert!(block.contains("`customer.old`") && block.contains("`customer.phone`"));
+        assert!(block.contains("--allow-replace customer.phone"), "{block}");
+        assert!(
+            block.contains("**Bulk change:** 2 of the 3 customer objects"),
+            "{block}"
+        );
+        assert!(block.contains("--force-bulk"), "{block}");
+        assert!(block.contains("**Protected, kept:**") && block.contains("`customer.keepme`"));
+        assert!(
+            !block.contains("customer.zeta"),
+            "updates stay out of the warning block"
+        );
+        // Grouped by provider (ext, then voice), then customer (alpha, zeta), partners last.
+        let ext = at(&md, "#### Provider `ext` (extremecloud)");
+        let voice = at(&md, "#### Provider `voice` (audiocodes-live)");
+        let alpha = at(&md, "**`customer.alpha`**");
+        let zeta = at(&md, "**`customer.zeta`**");
+        let partners = at(&md, "**Partners**");
+        assert!(
+            ext < alpha && alpha < zeta && zeta < partners && partners < voice,
+            "{md}"
+        );
+        assert!(md[alpha..zeta].contains("| 🔒 | `customer.alpha` | record its protection"));
+        assert!(md[partners..voice].contains("`partner.west`"));
+    }
+
+    #[test]
+    fn a_long_markdown_plan_is_cut_below_the_comment_limit_with_a_note() {
+        let actions: Vec<Action> = (0..3000)
+            .map(|i| {
+                action(
+                    "ext",
+                    &format!("customer.c{i:04}"),
+                    Op::Update,
+                    &[("description", &"a long description ".repeat(3))],
+                )
+            })
+            .collect();
+        let plan = Plan::new(vec![read("ext", "extremecloud")], actions, Vec::new());
+        let whole = markdown_with(
+            &plan,
+            &MarkdownOptions {
+                cap: usize::MAX,
+                artifact: None,
+            },
+        );
+        assert!(
+            whole.len() > 65_536,
+            "the sample is long enough: {}",
+            whole.len()
+        );
+        let options = MarkdownOptions {
+            artifact: Some("https://ci.example/runs/7".into()),
+            ..MarkdownOptions::default()
+        };
+        let md = markdown_with(&plan, &options);
+        assert!(
+            md.len() <= MARKDOWN_CAP && MARKDOWN_CAP < 65_536,
+            "{}",
+            md.len()
+        );
+        assert!(md.starts_with("### mspform plan\n\n**Plan: 0 to create, 3000 to update"));
+        let shown = md.lines().filter(|l| l.starts_with("| ~ |")).count();
+        assert!(shown > 100 && shown < 3000, "{shown}");
+        assert!(
+            md.contains(&format!(
+                "{shown} of its 3000 actions are shown. The whole plan is the JSON plan"
+            )) && md.contains("artifact: https://ci.example/runs/7"),
+            "{}",
+            &md[md.len() - 400..]
+        );
+        // A plan that fits is not cut.
+        let small = markdown(&sample());
+        assert!(!small.contains("too long for a comment"));
+    }
+
+    #[test]
+    fn markdown_values_cannot_break_the_table() {
+        let mut a = action("ext", "customer.x", Op::Update, &[("name", "a|b`c")]);
+        a.changes[0].before = json!("line\nbreak");
+        let plan = Plan::new(vec![read("ext", "extremecloud")], vec![a], Vec::new());
+        let md = markdown(&plan);
+        let row = md
+            .lines()
+            .find(|l| l.starts_with("| ~ |"))
+            .expect("the row");
+        assert!(row.contains("a\\|b'c"), "{row}");
+        assert!(row.ends_with(" |"), "one line: {row}");
     }
 }

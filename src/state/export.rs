@@ -1,5 +1,6 @@
-//! The versioned JSON form of a state: every owned record (with its facts) and
-//! every journal entry, oldest first. It is the backup written before each apply
+//! The versioned JSON form of a state: every owned record (with its facts),
+//! every protection, every journal entry (oldest first), and what the last
+//! drift run saw. It is the backup written before each apply
 //! and what `mspform state export|import` read and write.
 //!
 //! Credentials are left out on purpose: a backup is taken before an apply, and
@@ -11,12 +12,15 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::{JournalEntry, OwnedRecord, StateResult, StateStore, now_unix};
+use super::{
+    DriftMemory, JournalEntry, OwnedRecord, Protection, StateResult, StateStore, now_unix,
+};
 
 /// Names the kind of file, so a plan or some other JSON is refused by name.
 pub const FORMAT: &str = "mspform-state";
 /// Bumped when the shape changes; a newer file is refused, never half-read.
-pub const VERSION: u32 = 1;
+/// Version 2 added `protected` and `last_drift` (a version 1 file has neither).
+pub const VERSION: u32 = 2;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct StateExport {
@@ -27,8 +31,14 @@ pub struct StateExport {
     /// The mspform that wrote it.
     pub written_by: String,
     pub owned: BTreeMap<String, OwnedRecord>,
+    /// Protected objects by address (version 2).
+    #[serde(default)]
+    pub protected: BTreeMap<String, Protection>,
     /// Oldest first; ids are not kept (the importing store numbers them anew, in order).
     pub journal: Vec<JournalEntry>,
+    /// What the last drift run saw (version 2; absent before the first one).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_drift: Option<DriftMemory>,
 }
 
 /// What an import wrote.
@@ -36,6 +46,7 @@ pub struct StateExport {
 pub struct ImportSummary {
     pub owned: usize,
     pub journal: usize,
+    pub protected: usize,
 }
 
 /// Why a file cannot be imported.
@@ -52,9 +63,13 @@ pub enum ImportError {
     #[error("after the copy, the two states differ in {0}; check both with `mspform state export`")]
     Differs(String),
     #[error(
-        "the target state is not empty ({owned} owned record(s), {journal} journal entr(y/ies)); nothing was imported. Import into an empty state directory, or pass --force to replace what it holds"
+        "the target state is not empty ({owned} owned record(s), {protected} protection(s), {journal} journal entr(y/ies)); nothing was imported. Import into an empty state directory, or pass --force to replace what it holds"
     )]
-    NotEmpty { owned: usize, journal: usize },
+    NotEmpty {
+        owned: usize,
+        protected: usize,
+        journal: usize,
+    },
 }
 
 pub fn export(store: &dyn StateStore) -> StateResult<StateExport> {
@@ -64,7 +79,9 @@ pub fn export(store: &dyn StateStore) -> StateResult<StateExport> {
         written_at: now_unix(),
         written_by: format!("mspform {}", env!("CARGO_PKG_VERSION")),
         owned: store.owned()?,
+        protected: store.protections()?,
         journal: store.journal()?.into_iter().map(|(_, e)| e).collect(),
+        last_drift: store.last_drift()?,
     })
 }
 
@@ -95,15 +112,26 @@ pub fn import(
     force: bool,
 ) -> Result<ImportSummary, ImportError> {
     let owned = store.owned()?.len();
+    let protected = store.protections()?.len();
     let journal = store.journal()?.len();
-    if owned + journal > 0 {
+    if owned + protected + journal > 0 {
         if !force {
-            return Err(ImportError::NotEmpty { owned, journal });
+            return Err(ImportError::NotEmpty {
+                owned,
+                protected,
+                journal,
+            });
         }
         store.reset()?;
     }
     for (address, record) in &export.owned {
         store.put_owned(address, record)?;
+    }
+    for (address, protection) in &export.protected {
+        store.set_protection(address, protection)?;
+    }
+    if let Some(drift) = &export.last_drift {
+        store.set_last_drift(drift)?;
     }
     // `journal_begin` stores the entry as given (status, times, detail) and
     // numbers it after everything before it, so the order is kept.
@@ -113,6 +141,7 @@ pub fn import(
     Ok(ImportSummary {
         owned: export.owned.len(),
         journal: export.journal.len(),
+        protected: export.protected.len(),
     })
 }
 
@@ -138,6 +167,12 @@ mod tests {
             r#"{{"format":"{FORMAT}","version":{VERSION},"written_at":1,"written_by":"x","owned":{{}},"journal":[]}}"#
         );
         assert!(parse(&current).is_ok());
+        // A version 1 file (before protections) still reads, with none.
+        let v1 = format!(
+            r#"{{"format":"{FORMAT}","version":1,"written_at":1,"written_by":"x","owned":{{}},"journal":[]}}"#
+        );
+        let old = parse(&v1).unwrap();
+        assert!(old.protected.is_empty() && old.last_drift.is_none());
     }
 
     #[test]

@@ -3,7 +3,10 @@
 use std::collections::BTreeMap;
 use std::sync::Mutex;
 
-use super::{JournalEntry, JournalStatus, OwnedRecord, StateResult, StateStore, now_unix};
+use super::{
+    DriftMemory, JournalEntry, JournalStatus, OwnedRecord, Protection, StateResult, StateStore,
+    now_unix,
+};
 
 #[derive(Default)]
 pub struct MemStore {
@@ -16,6 +19,8 @@ struct Inner {
     journal: BTreeMap<u64, JournalEntry>,
     next: u64,
     credentials: BTreeMap<(String, String), String>,
+    protected: BTreeMap<String, Protection>,
+    last_drift: Option<DriftMemory>,
 }
 
 impl MemStore {
@@ -96,10 +101,28 @@ impl StateStore for MemStore {
                 .collect()
         }))
     }
+    fn protections(&self) -> StateResult<BTreeMap<String, Protection>> {
+        Ok(self.with(|i| i.protected.clone()))
+    }
+    fn set_protection(&self, address: &str, protection: &Protection) -> StateResult<()> {
+        self.with(|i| i.protected.insert(address.to_string(), protection.clone()));
+        Ok(())
+    }
+    fn remove_protection(&self, address: &str) -> StateResult<bool> {
+        Ok(self.with(|i| i.protected.remove(address).is_some()))
+    }
+    fn last_drift(&self) -> StateResult<Option<DriftMemory>> {
+        Ok(self.with(|i| i.last_drift.clone()))
+    }
+    fn set_last_drift(&self, memory: &DriftMemory) -> StateResult<()> {
+        self.with(|i| i.last_drift = Some(memory.clone()));
+        Ok(())
+    }
     fn reset(&self) -> StateResult<()> {
         self.with(|i| {
             i.owned.clear();
             i.journal.clear();
+            i.protected.clear();
         });
         Ok(())
     }

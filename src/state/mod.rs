@@ -1,11 +1,14 @@
 //! Local state: what the portals cannot tell us. Ownership and vendor IDs, the
-//! write journal, rotated refresh tokens. [`StateStore`] is the small trait every
+//! write journal, rotated refresh tokens, the protections of objects declared
+//! `protect = true` (kept when their file is removed), and what the last drift
+//! run saw (for `drift --new-only`). [`StateStore`] is the small trait every
 //! store implements; [`SledStore`] is the real one (a private directory under a
 //! lock), [`MemStore`] serves tests; [`export`] is the versioned JSON form of a
 //! store (backups, `state export|import`).
 //! Must not know about HTTP, TOML or vendors.
 
 mod credentials;
+mod drift;
 pub mod export;
 mod files;
 pub mod location;
@@ -20,7 +23,7 @@ mod seal;
 mod sled_store;
 pub mod snapshot;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
@@ -29,11 +32,11 @@ pub use export::StateExport;
 /// Writes a file atomically with mode 0600 (exports hold vendor ids and names).
 pub use files::write_private as write_private_file;
 pub use location::StateLocation;
-pub use lock::{LockInfo, StateLock};
+pub use lock::{LockInfo, StateLock, ci_job_url};
 pub use mem::MemStore;
 pub use pg::PgStore;
 pub use sled_store::SledStore;
-pub use snapshot::{Snapshot, SnapshotStore};
+pub use snapshot::{LiveStore, Snapshot, SnapshotStore};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StateError {
@@ -116,6 +119,30 @@ pub struct OwnedRecord {
     pub facts: BTreeMap<String, serde_json::Value>,
 }
 
+/// An object declared `protect = true`, recorded by the apply that saw it: its
+/// delete or replacement is refused, and removing its file does not delete it,
+/// until `mspform state unprotect ADDRESS` lifts the protection.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Protection {
+    pub provider: String,
+    /// Unix seconds when it was recorded.
+    pub since: u64,
+    /// Where the files declared it (`file:line:column`) when it was recorded.
+    #[serde(default)]
+    pub declared_at: Option<String>,
+}
+
+/// What the last drift run saw, for `drift --new-only`: per provider, the
+/// fingerprint of every drifted field (or object). Not a record of the state:
+/// drift writes it without the state's lock, beside a running apply.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DriftMemory {
+    /// Unix seconds of the run.
+    pub at: u64,
+    /// Provider key → fingerprints (see `crate::plan::drift`).
+    pub seen: BTreeMap<String, BTreeSet<String>>,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum JournalStatus {
@@ -172,7 +199,19 @@ pub trait StateStore: Send + Sync {
     /// Every saved credential as (provider, name, value), for `state migrate`
     /// only: never printed, exported or logged.
     fn all_credentials(&self) -> StateResult<Vec<(String, String, String)>>;
-    /// Removes every owned record and journal entry (credentials stay).
+    /// Protections by address (see [`Protection`]).
+    fn protections(&self) -> StateResult<BTreeMap<String, Protection>>;
+    /// Records (or replaces) the protection of `address`; a commit point.
+    fn set_protection(&self, address: &str, protection: &Protection) -> StateResult<()>;
+    /// Lifts the protection of `address`; false when it had none.
+    fn remove_protection(&self, address: &str) -> StateResult<bool>;
+    /// What the last drift run saw (`None` before the first one).
+    fn last_drift(&self) -> StateResult<Option<DriftMemory>>;
+    /// Replaces what the last drift run saw. Like a credential, it is written
+    /// live, also through a read-only snapshot (drift takes no lock).
+    fn set_last_drift(&self, memory: &DriftMemory) -> StateResult<()>;
+    /// Removes every owned record, protection and journal entry (credentials
+    /// and the last drift run stay).
     fn reset(&self) -> StateResult<()>;
     /// Writes a backup of the records where this store keeps it, before an
     /// apply's first vendor write; returns where. Stores without a place for one
@@ -220,6 +259,21 @@ impl<T: StateStore + ?Sized> StateStore for std::sync::Arc<T> {
     }
     fn all_credentials(&self) -> StateResult<Vec<(String, String, String)>> {
         (**self).all_credentials()
+    }
+    fn protections(&self) -> StateResult<BTreeMap<String, Protection>> {
+        (**self).protections()
+    }
+    fn set_protection(&self, address: &str, protection: &Protection) -> StateResult<()> {
+        (**self).set_protection(address, protection)
+    }
+    fn remove_protection(&self, address: &str) -> StateResult<bool> {
+        (**self).remove_protection(address)
+    }
+    fn last_drift(&self) -> StateResult<Option<DriftMemory>> {
+        (**self).last_drift()
+    }
+    fn set_last_drift(&self, memory: &DriftMemory) -> StateResult<()> {
+        (**self).set_last_drift(memory)
     }
     fn reset(&self) -> StateResult<()> {
         (**self).reset()
@@ -353,12 +407,70 @@ pub(crate) mod conformance {
         let want = |p: &str, v: &str| (p.to_string(), "refresh_token".to_string(), v.to_string());
         assert_eq!(all, vec![want("aruba", "r3"), want("other", "o1")]);
 
+        assert!(store.protections().unwrap().is_empty());
+        let guard = Protection {
+            provider: "aruba".into(),
+            since: 5,
+            declared_at: Some("a.toml:3:1".into()),
+        };
+        store.set_protection("customer.b", &guard).unwrap();
+        store
+            .set_protection(
+                "partner.p",
+                &Protection {
+                    declared_at: None,
+                    ..guard.clone()
+                },
+            )
+            .unwrap();
+        let kept = store.protections().unwrap();
+        assert_eq!(kept.len(), 2);
+        assert_eq!(kept["customer.b"], guard);
+        assert_eq!(kept["partner.p"].declared_at, None);
+        assert!(store.remove_protection("partner.p").unwrap());
+        assert!(!store.remove_protection("partner.p").unwrap());
+        assert_eq!(
+            store.protections().unwrap().keys().collect::<Vec<_>>(),
+            ["customer.b"],
+            "a protection outlives nothing but its removal"
+        );
+
+        assert_eq!(store.last_drift().unwrap(), None);
+        let mut drift = DriftMemory {
+            at: 7,
+            ..DriftMemory::default()
+        };
+        drift
+            .seen
+            .entry("aruba".into())
+            .or_default()
+            .insert("update customer.b description".into());
+        store.set_last_drift(&drift).unwrap();
+        assert_eq!(store.last_drift().unwrap().as_ref(), Some(&drift));
+        drift.at = 8;
+        drift.seen.clear();
+        store.set_last_drift(&drift).unwrap();
+        assert_eq!(
+            store.last_drift().unwrap().as_ref(),
+            Some(&drift),
+            "the last run replaces the one before"
+        );
+
         store
             .put_owned("customer.b", &record("aruba", "c2"))
             .unwrap();
         store.reset().unwrap();
         assert!(store.owned().unwrap().is_empty());
         assert!(store.journal().unwrap().is_empty());
+        assert!(
+            store.protections().unwrap().is_empty(),
+            "reset drops protections"
+        );
+        assert_eq!(
+            store.last_drift().unwrap().as_ref(),
+            Some(&drift),
+            "reset keeps the last drift run"
+        );
         assert_eq!(
             store
                 .credential("other", "refresh_token")
@@ -397,6 +509,25 @@ pub(crate) mod conformance {
         a.journal_begin(&entry).unwrap();
         a.set_credential("aruba", "refresh_token", "secret-r")
             .unwrap();
+        a.set_protection(
+            "customer.a",
+            &Protection {
+                provider: "aruba".into(),
+                since: 9,
+                declared_at: Some("acme.toml:1:1".into()),
+            },
+        )
+        .unwrap();
+        let mut drift = DriftMemory {
+            at: 11,
+            ..DriftMemory::default()
+        };
+        drift
+            .seen
+            .entry("aruba".into())
+            .or_default()
+            .insert("update customer.a name".into());
+        a.set_last_drift(&drift).unwrap();
 
         let exported = export::export(a).unwrap();
         let text = serde_json::to_string(&exported).unwrap();
@@ -408,6 +539,8 @@ pub(crate) mod conformance {
         let summary = export::import(b, &parsed, false).unwrap();
         assert_eq!((summary.owned, summary.journal), (2, 2));
         assert_eq!(b.owned().unwrap(), a.owned().unwrap());
+        assert_eq!(b.protections().unwrap(), a.protections().unwrap());
+        assert_eq!(b.last_drift().unwrap(), Some(drift));
         let entries = |s: &dyn StateStore| -> Vec<JournalEntry> {
             s.journal().unwrap().into_iter().map(|(_, e)| e).collect()
         };
@@ -422,7 +555,21 @@ pub(crate) mod conformance {
         assert!(err.contains("--force"), "{err}");
         b.put_owned("customer.extra", &record("aruba", "x"))
             .unwrap();
+        b.set_protection(
+            "customer.extra",
+            &Protection {
+                provider: "aruba".into(),
+                since: 1,
+                declared_at: None,
+            },
+        )
+        .unwrap();
         export::import(b, &parsed, true).unwrap();
         assert_eq!(b.owned().unwrap(), a.owned().unwrap(), "--force replaces");
+        assert_eq!(
+            b.protections().unwrap(),
+            a.protections().unwrap(),
+            "--force replaces the protections too"
+        );
     }
 }

@@ -67,11 +67,13 @@ pub fn force_unlock(location: &StateLocation, id: &str) -> StateResult<String> {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Copied {
     pub owned: usize,
+    pub protected: usize,
     pub journal: usize,
     pub credentials: usize,
 }
 
-/// Copies every record, journal entry and credential of `from` into `to`
+/// Copies every record, protection, journal entry, credential and the last
+/// drift run of `from` into `to`
 /// (empty, unless `force`), then checks that both hold the same.
 pub fn copy(
     from: &dyn StateStore,
@@ -87,6 +89,12 @@ pub fn copy(
     let mut differences = Vec::new();
     if to.owned()? != from.owned()? {
         differences.push("the owned records");
+    }
+    if to.protections()? != from.protections()? {
+        differences.push("the protections");
+    }
+    if to.last_drift()? != from.last_drift()? {
+        differences.push("the last drift run");
     }
     let entries = |s: &dyn StateStore| -> StateResult<Vec<super::JournalEntry>> {
         Ok(s.journal()?.into_iter().map(|(_, e)| e).collect())
@@ -106,6 +114,7 @@ pub fn copy(
     }
     Ok(Copied {
         owned: summary.owned,
+        protected: summary.protected,
         journal: summary.journal,
         credentials: credentials.len(),
     })
@@ -125,6 +134,7 @@ mod tests {
             copied,
             Copied {
                 owned: 2,
+                protected: 1,
                 journal: 2,
                 credentials: 1
             }

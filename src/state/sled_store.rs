@@ -3,9 +3,10 @@
 //! and loses them on kill -9 unless flushed, so every mutating method flushes
 //! before it returns: each one is a commit point.
 //!
-//! Layout of the directory: `db/` (sled: owned records, journal, and `meta` with
-//! the lineage and commit serial), `seal.json` (see `seal`), `credentials.json`
-//! (see `credentials`), `backup.json` (written before each apply),
+//! Layout of the directory: `db/` (sled: owned records, protections, journal,
+//! and `meta` with the lineage and commit serial), `seal.json` (see `seal`),
+//! `credentials.json` (see `credentials`), `drift.json` (what the last drift
+//! run saw, see `drift`), `backup.json` (written before each apply),
 //! `snapshot.json` (the records as of the last commit, republished after every
 //! commit, for readers: see `snapshot`), and the lock files (see `lock`).
 //!
@@ -27,10 +28,10 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use super::credentials::CredentialFile;
-use super::snapshot::{self, CredentialStore, LoadError, Snapshot, SnapshotStore};
+use super::snapshot::{self, LiveStore, LoadError, Snapshot, SnapshotStore};
 use super::{
-    JournalEntry, JournalStatus, OwnedRecord, StateError, StateLock, StateResult, StateStore,
-    export, files, now_unix, recovery, seal,
+    DriftMemory, JournalEntry, JournalStatus, OwnedRecord, Protection, StateError, StateLock,
+    StateResult, StateStore, drift, export, files, now_unix, recovery, seal,
 };
 
 /// The tree in which mspform before 0.1 kept credentials; moved out on open.
@@ -46,6 +47,7 @@ const SNAPSHOT_WAIT: Duration = Duration::from_secs(5);
 struct Sled {
     db: sled::Db,
     owned: sled::Tree,
+    protected: sled::Tree,
     journal: sled::Tree,
     meta: sled::Tree,
 }
@@ -127,6 +129,7 @@ impl Sled {
         };
         Ok(Sled {
             owned: tree("owned")?,
+            protected: tree("protected")?,
             journal: tree("journal")?,
             meta: tree("meta")?,
             db,
@@ -177,20 +180,24 @@ impl Sled {
 
     /// Reads and decodes every record, so damage shows now, before any vendor call.
     fn check_records(&self, dir: &Path, path: &Path) -> StateResult<()> {
-        for (name, tree) in [("owned", &self.owned), ("journal", &self.journal)] {
+        for (name, tree) in [
+            ("owned", &self.owned),
+            ("protection", &self.protected),
+            ("journal", &self.journal),
+        ] {
             for item in tree.iter() {
                 let (k, v) =
                     item.map_err(|e| StateError::unreadable(dir, sled_problem(path, &e)))?;
-                let decoded = if name == "owned" {
-                    decode::<OwnedRecord>(&k, &v).map(drop)
-                } else {
-                    decode::<JournalEntry>(&k, &v).map(drop)
+                let decoded = match name {
+                    "owned" => decode::<OwnedRecord>(&k, &v).map(drop),
+                    "protection" => decode::<Protection>(&k, &v).map(drop),
+                    _ => decode::<JournalEntry>(&k, &v).map(drop),
                 };
                 if let Err(e) = decoded {
-                    let key = if name == "owned" {
-                        String::from_utf8_lossy(&k).into_owned()
-                    } else {
+                    let key = if name == "journal" {
                         format!("#{}", be_u64(&k))
+                    } else {
+                        String::from_utf8_lossy(&k).into_owned()
                     };
                     return Err(StateError::unreadable(
                         dir,
@@ -274,6 +281,7 @@ fn move_credentials_out(
         let new = Sled::open(dir, &new_path)?;
         for (from, to) in [
             (&old.owned, &new.owned),
+            (&old.protected, &new.protected),
             (&old.journal, &new.journal),
             (&old.meta, &new.meta),
         ] {
@@ -410,10 +418,12 @@ impl SledStore {
     /// opens, which is waited for (bounded). A state that does not exist yet
     /// is an empty one (nothing is created).
     pub fn read(dir: &Path, operation: &str) -> StateResult<SnapshotStore> {
-        let credentials = || -> StateResult<Box<dyn CredentialStore>> {
-            Ok(Box::new(
-                CredentialFile::load(dir).map_err(|p| StateError::unreadable(dir, p))?,
-            ))
+        let credentials = || -> StateResult<Box<dyn LiveStore>> {
+            Ok(Box::new(SledLive {
+                credentials: CredentialFile::load(dir)
+                    .map_err(|p| StateError::unreadable(dir, p))?,
+                dir: dir.to_path_buf(),
+            }))
         };
         if !dir.join("db").exists() && !dir.join(snapshot::FILE_NAME).exists() {
             return Ok(SnapshotStore::new(Snapshot::default(), credentials()?));
@@ -489,18 +499,33 @@ impl SledStore {
     }
 }
 
-impl CredentialStore for CredentialFile {
+/// The live side of a snapshot of a state directory: `credentials.json` and
+/// `drift.json`, read and written without the state's lock.
+struct SledLive {
+    credentials: CredentialFile,
+    dir: PathBuf,
+}
+
+impl LiveStore for SledLive {
     fn get(&self, provider: &str, name: &str) -> StateResult<Option<String>> {
-        Ok(CredentialFile::get(self, provider, name))
+        Ok(self.credentials.get(provider, name))
     }
     fn set(&self, provider: &str, name: &str, value: &str) -> StateResult<()> {
-        CredentialFile::set(self, provider, name, value).map_err(|e| StateError::Io {
-            operation: "write credentials.json",
-            message: format!("{}: {e}", self.path().display()),
-        })
+        self.credentials
+            .set(provider, name, value)
+            .map_err(|e| StateError::Io {
+                operation: "write credentials.json",
+                message: format!("{}: {e}", self.credentials.path().display()),
+            })
     }
     fn all(&self) -> StateResult<Vec<(String, String, String)>> {
-        Ok(CredentialFile::all(self))
+        Ok(self.credentials.all())
+    }
+    fn last_drift(&self) -> StateResult<Option<DriftMemory>> {
+        drift::load(&self.dir)
+    }
+    fn set_last_drift(&self, memory: &DriftMemory) -> StateResult<()> {
+        drift::save(&self.dir, memory)
     }
 }
 
@@ -636,8 +661,50 @@ impl StateStore for SledStore {
         Ok(self.credentials.all())
     }
 
+    fn protections(&self) -> StateResult<BTreeMap<String, Protection>> {
+        let mut out = BTreeMap::new();
+        for item in self.sled.protected.iter() {
+            let (k, v) = item.map_err(io("read protections"))?;
+            out.insert(String::from_utf8_lossy(&k).into_owned(), decode(&k, &v)?);
+        }
+        Ok(out)
+    }
+
+    fn set_protection(&self, address: &str, protection: &Protection) -> StateResult<()> {
+        self.sled
+            .protected
+            .insert(address, encode(protection))
+            .map_err(io("write protection"))?;
+        self.sled.bump()?;
+        self.commit()
+    }
+
+    fn remove_protection(&self, address: &str) -> StateResult<bool> {
+        let existed = self
+            .sled
+            .protected
+            .remove(address)
+            .map_err(io("remove protection"))?
+            .is_some();
+        self.sled.bump()?;
+        self.commit()?;
+        Ok(existed)
+    }
+
+    fn last_drift(&self) -> StateResult<Option<DriftMemory>> {
+        drift::load(&self.dir)
+    }
+
+    fn set_last_drift(&self, memory: &DriftMemory) -> StateResult<()> {
+        drift::save(&self.dir, memory)
+    }
+
     fn reset(&self) -> StateResult<()> {
         self.sled.owned.clear().map_err(io("reset owned"))?;
+        self.sled
+            .protected
+            .clear()
+            .map_err(io("reset protections"))?;
         self.sled.journal.clear().map_err(io("reset journal"))?;
         self.sled.bump()?;
         self.commit()

@@ -408,3 +408,32 @@ fn entry() -> JournalEntry {
         detail: None,
     }
 }
+
+/// Protections reach readers with the snapshot; a reader (drift) records the
+/// drift run in drift.json beside the writer holding the lock.
+#[test]
+fn readers_see_protections_and_record_the_drift_run_beside_a_writer() {
+    let dir = tempfile::tempdir().unwrap();
+    let writer = SledStore::open_for(dir.path(), "apply").unwrap();
+    let guard = Protection {
+        provider: "ac".into(),
+        since: 4,
+        declared_at: None,
+    };
+    writer.set_protection("customer.acme", &guard).unwrap();
+    let reader = SledStore::read(dir.path(), "drift").unwrap();
+    assert_eq!(reader.protections().unwrap()["customer.acme"], guard);
+    let memory = DriftMemory {
+        at: 12,
+        ..DriftMemory::default()
+    };
+    reader.set_last_drift(&memory).unwrap();
+    assert_eq!(writer.last_drift().unwrap(), Some(memory));
+    drop(writer);
+    let reopened = SledStore::open(dir.path()).unwrap();
+    assert_eq!(
+        reopened.protections().unwrap().len(),
+        1,
+        "kept across reopen"
+    );
+}

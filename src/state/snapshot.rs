@@ -4,9 +4,10 @@
 //!
 //! - [`Snapshot`] is the records at one commit (lineage and serial included).
 //! - [`SnapshotStore`] serves a snapshot through [`StateStore`]: reads only; a
-//!   write to the records is [`StateError::ReadOnly`]. Credentials are not part
-//!   of the picture: they are read and written live through a
-//!   [`CredentialStore`] (a plan may rotate a refresh token).
+//!   write to the records is [`StateError::ReadOnly`]. Credentials and the
+//!   memory of the last drift run are not part of the picture: they are read
+//!   and written live through a [`LiveStore`] (a plan may rotate a refresh
+//!   token; a drift run records what it saw).
 //! - The sled store publishes its snapshot as `snapshot.json` in the state
 //!   directory after every commit ([`publish`]), because sled lets only one
 //!   process open its database; readers load it ([`load`]) without the lock.
@@ -19,7 +20,9 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use super::{JournalEntry, OwnedRecord, StateError, StateResult, StateStore, files};
+use super::{
+    DriftMemory, JournalEntry, OwnedRecord, Protection, StateError, StateResult, StateStore, files,
+};
 
 pub const FILE_NAME: &str = "snapshot.json";
 const FORMAT: &str = "mspform-snapshot";
@@ -31,6 +34,9 @@ pub struct Snapshot {
     pub lineage: String,
     pub serial: u64,
     pub owned: BTreeMap<String, OwnedRecord>,
+    /// Protected objects by address (absent in snapshots of older mspform: none).
+    #[serde(default)]
+    pub protected: BTreeMap<String, Protection>,
     /// Oldest first, with their ids.
     pub journal: Vec<(u64, JournalEntry)>,
 }
@@ -44,21 +50,24 @@ struct OnDisk {
     snapshot: Snapshot,
 }
 
-/// Live credentials beside a snapshot.
-pub trait CredentialStore: Send + Sync {
+/// What is read and written live beside a snapshot, without the lock: the
+/// credentials, and the memory of the last drift run.
+pub trait LiveStore: Send + Sync {
     fn get(&self, provider: &str, name: &str) -> StateResult<Option<String>>;
     fn set(&self, provider: &str, name: &str, value: &str) -> StateResult<()>;
     fn all(&self) -> StateResult<Vec<(String, String, String)>>;
+    fn last_drift(&self) -> StateResult<Option<DriftMemory>>;
+    fn set_last_drift(&self, memory: &DriftMemory) -> StateResult<()>;
 }
 
 /// A [`Snapshot`] behind the [`StateStore`] trait, read-only.
 pub struct SnapshotStore {
     snapshot: Snapshot,
-    credentials: Box<dyn CredentialStore>,
+    credentials: Box<dyn LiveStore>,
 }
 
 impl SnapshotStore {
-    pub fn new(snapshot: Snapshot, credentials: Box<dyn CredentialStore>) -> SnapshotStore {
+    pub fn new(snapshot: Snapshot, credentials: Box<dyn LiveStore>) -> SnapshotStore {
         SnapshotStore {
             snapshot,
             credentials,
@@ -112,6 +121,21 @@ impl StateStore for SnapshotStore {
     }
     fn all_credentials(&self) -> StateResult<Vec<(String, String, String)>> {
         self.credentials.all()
+    }
+    fn protections(&self) -> StateResult<BTreeMap<String, Protection>> {
+        Ok(self.snapshot.protected.clone())
+    }
+    fn set_protection(&self, _: &str, _: &Protection) -> StateResult<()> {
+        read_only("record a protection")
+    }
+    fn remove_protection(&self, _: &str) -> StateResult<bool> {
+        read_only("lift a protection")
+    }
+    fn last_drift(&self) -> StateResult<Option<DriftMemory>> {
+        self.credentials.last_drift()
+    }
+    fn set_last_drift(&self, memory: &DriftMemory) -> StateResult<()> {
+        self.credentials.set_last_drift(memory)
     }
     fn reset(&self) -> StateResult<()> {
         read_only("reset the state")
@@ -181,6 +205,7 @@ pub fn take(store: &dyn StateStore, lineage: &str, serial: u64) -> StateResult<S
         lineage: lineage.to_string(),
         serial,
         owned: store.owned()?,
+        protected: store.protections()?,
         journal: store.journal()?,
     })
 }
@@ -190,7 +215,7 @@ mod tests {
     use super::*;
 
     struct NoCredentials;
-    impl CredentialStore for NoCredentials {
+    impl LiveStore for NoCredentials {
         fn get(&self, _: &str, _: &str) -> StateResult<Option<String>> {
             Ok(None)
         }
@@ -199,6 +224,12 @@ mod tests {
         }
         fn all(&self) -> StateResult<Vec<(String, String, String)>> {
             Ok(Vec::new())
+        }
+        fn last_drift(&self) -> StateResult<Option<DriftMemory>> {
+            Ok(None)
+        }
+        fn set_last_drift(&self, _: &DriftMemory) -> StateResult<()> {
+            Ok(())
         }
     }
 
@@ -226,12 +257,24 @@ mod tests {
             files::mode_of(&dir.path().join(FILE_NAME)),
             Some(files::FILE_MODE)
         );
+        snap.protected.insert(
+            "customer.a".into(),
+            Protection {
+                provider: "ac".into(),
+                since: 2,
+                declared_at: None,
+            },
+        );
+        publish(dir.path(), &snap).unwrap();
         let back = load(dir.path()).unwrap();
         assert_eq!(back, snap);
         let store = SnapshotStore::new(back, Box::new(NoCredentials));
         assert_eq!(store.owned().unwrap().len(), 1);
+        assert_eq!(store.protections().unwrap().len(), 1);
         let err = store.remove_owned("customer.a").unwrap_err().to_string();
         assert!(err.contains("read-only"), "{err}");
+        let err = store.remove_protection("customer.a").unwrap_err();
+        assert!(matches!(err, StateError::ReadOnly { .. }), "{err}");
         std::fs::write(dir.path().join(FILE_NAME), b"{").unwrap();
         assert!(matches!(load(dir.path()), Err(LoadError::Unusable(_))));
     }

@@ -327,6 +327,27 @@ mod tests {
         fn all_credentials(&self) -> crate::state::StateResult<Vec<(String, String, String)>> {
             self.inner.all_credentials()
         }
+        fn protections(
+            &self,
+        ) -> crate::state::StateResult<BTreeMap<String, crate::state::Protection>> {
+            self.inner.protections()
+        }
+        fn set_protection(
+            &self,
+            a: &str,
+            p: &crate::state::Protection,
+        ) -> crate::state::StateResult<()> {
+            self.inner.set_protection(a, p)
+        }
+        fn remove_protection(&self, a: &str) -> crate::state::StateResult<bool> {
+            self.inner.remove_protection(a)
+        }
+        fn last_drift(&self) -> crate::state::StateResult<Option<crate::state::DriftMemory>> {
+            self.inner.last_drift()
+        }
+        fn set_last_drift(&self, m: &crate::state::DriftMemory) -> crate::state::StateResult<()> {
+            self.inner.set_last_drift(m)
+        }
         fn reset(&self) -> crate::state::StateResult<()> {
             self.inner.reset()
         }

@@ -341,14 +341,31 @@ async fn large_deletes_need_an_explicit_override() {
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
-        err.contains("deletes 13 objects") && err.contains("--max-deletes 13"),
-        "{err}"
+        err.contains("deletes 13 objects")
+            && err.contains("--max-deletes 13")
+            && err.contains("bulk change")
+            && err.contains("--force-bulk"),
+        "both guards, in one message: {err}"
     );
     assert_eq!(sim.write_calls("aruba"), 0);
     let out = run(args(
         &conf,
         &state,
         &["apply", "--auto-approve", "--max-deletes", "13"],
+    ))
+    .await;
+    assert_eq!(out.status.code(), Some(1), "the bulk guard still holds");
+    assert_eq!(sim.write_calls("aruba"), 0);
+    let out = run(args(
+        &conf,
+        &state,
+        &[
+            "apply",
+            "--auto-approve",
+            "--max-deletes",
+            "13",
+            "--force-bulk",
+        ],
     ))
     .await;
     assert_eq!(

@@ -15,6 +15,7 @@ mod e2e;
 mod extreme_client;
 mod extreme_import;
 mod extreme_wire;
+mod gitops;
 mod golden;
 mod golden_mixed;
 mod hostile;

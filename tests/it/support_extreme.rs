@@ -9,7 +9,7 @@ use crate::support::repo;
 
 /// The `[…]` sections of a TOML text, each from its header to the next one
 /// (the text before the first header is left out).
-fn sections(text: &str) -> Vec<String> {
+pub fn sections(text: &str) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
     for line in text.lines() {
         if line.starts_with('[') {

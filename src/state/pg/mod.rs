@@ -1,9 +1,10 @@
 //! The PostgreSQL [`StateStore`]: shared state for teams and CI runners.
 //!
 //! - **Tables** (see `schema`): `owned` + `facts` (ownership and what the
-//!   vendors cannot tell), `journal` (the write journal), `credentials`
-//!   (rotated tokens), `meta` (lineage and serial), `lock_holder`; created by
-//!   versioned migrations on first use.
+//!   vendors cannot tell), `protected` (protections), `journal` (the write
+//!   journal), `credentials` (rotated tokens), `drift` (what the last drift
+//!   run saw; written without the lock, like credentials), `meta` (lineage and
+//!   serial), `lock_holder`; created by versioned migrations on first use.
 //! - **Lock**: a session-level advisory lock held on a dedicated connection for
 //!   the whole run, plus a `lock_holder` row naming the holder (pid, host, user,
 //!   operation, start, CI job URL, the lock session's backend pid). When the
@@ -36,9 +37,10 @@ use self::conn::{Clients, Worker, db_error, describe};
 use self::schema::{LOCK_CLASS, MigrateError, Names};
 use super::location::PgTarget;
 use super::lock::{LockInfo, WAIT_POLL_MAX, waited};
-use super::snapshot::{CredentialStore, Snapshot, SnapshotStore};
+use super::snapshot::{LiveStore, Snapshot, SnapshotStore};
 use super::{
-    JournalEntry, JournalStatus, OwnedRecord, StateError, StateResult, StateStore, now_unix,
+    DriftMemory, JournalEntry, JournalStatus, OwnedRecord, Protection, StateError, StateResult,
+    StateStore, now_unix,
 };
 
 const LOCK_HINT: &str = "wait for it to finish, or pass --lock-timeout to wait for it. The lock is a PostgreSQL session lock: it goes away as soon as PostgreSQL notices that the holder's connection is gone (at once when the process dies on a reachable machine; after the server's TCP keepalive when the machine vanished). If the holder is hung, or its holder row outlived it, run `mspform state force-unlock ID` with the lock ID above";
@@ -154,6 +156,65 @@ async fn read_one_owned(
         origin: row.get(4),
         facts,
     }))
+}
+
+async fn read_protections(
+    c: &Client,
+    n: &Names,
+) -> Result<BTreeMap<String, Protection>, tokio_postgres::Error> {
+    Ok(c.query(
+        &format!(
+            "SELECT address, provider, since, declared_at FROM {} ORDER BY address",
+            n.protected
+        ),
+        &[],
+    )
+    .await?
+    .into_iter()
+    .map(|r| {
+        (
+            r.get(0),
+            Protection {
+                provider: r.get(1),
+                since: to_u64(r.get(2)),
+                declared_at: r.get(3),
+            },
+        )
+    })
+    .collect())
+}
+
+async fn read_drift(c: &Client, n: &Names) -> StateResult<Option<DriftMemory>> {
+    let Some(row) = c
+        .query_opt(&format!("SELECT at, seen FROM {}", n.drift), &[])
+        .await
+        .map_err(db_error("read the last drift run"))?
+    else {
+        return Ok(None);
+    };
+    let seen: serde_json::Value = row.get(1);
+    let seen = serde_json::from_value(seen).map_err(|e| StateError::Corrupt {
+        key: n.drift.clone(),
+        message: e.to_string(),
+    })?;
+    Ok(Some(DriftMemory {
+        at: to_u64(row.get(0)),
+        seen,
+    }))
+}
+
+async fn write_drift(c: &Client, n: &Names, m: &DriftMemory) -> StateResult<()> {
+    let seen = serde_json::to_value(&m.seen).unwrap_or_default();
+    c.execute(
+        &format!(
+            "INSERT INTO {} (id, at, seen) VALUES (1, $1, $2) ON CONFLICT (id) DO UPDATE SET at = EXCLUDED.at, seen = EXCLUDED.seen",
+            n.drift
+        ),
+        &[&to_i64(m.at), &seen],
+    )
+    .await
+    .map_err(db_error("record the drift run"))?;
+    Ok(())
 }
 
 async fn read_journal(c: &Client, n: &Names) -> StateResult<Vec<(u64, JournalEntry)>> {
@@ -398,11 +459,15 @@ impl PgStore {
                 let owned = read_owned(&c.data, &n)
                     .await
                     .map_err(db_error("read owned records"))?;
+                let protected = read_protections(&c.data, &n)
+                    .await
+                    .map_err(db_error("read protections"))?;
                 let journal = read_journal(&c.data, &n).await?;
                 Ok(Snapshot {
                     lineage,
                     serial,
                     owned,
+                    protected,
                     journal,
                 })
             }
@@ -662,7 +727,7 @@ struct PgCredentials {
     names: Arc<Names>,
 }
 
-impl CredentialStore for PgCredentials {
+impl LiveStore for PgCredentials {
     fn get(&self, provider: &str, name: &str) -> StateResult<Option<String>> {
         let (n, p, k) = (self.names.clone(), provider.to_string(), name.to_string());
         self.worker.call("read a credential", move |c| async move {
@@ -685,6 +750,20 @@ impl CredentialStore for PgCredentials {
         self.worker.call("read credentials", move |c| async move {
             all_credentials(&c.data, &n).await
         })
+    }
+    fn last_drift(&self) -> StateResult<Option<DriftMemory>> {
+        let n = self.names.clone();
+        self.worker
+            .call("read the last drift run", move |c| async move {
+                read_drift(&c.data, &n).await
+            })
+    }
+    fn set_last_drift(&self, memory: &DriftMemory) -> StateResult<()> {
+        let (n, m) = (self.names.clone(), memory.clone());
+        self.worker
+            .call("record the drift run", move |c| async move {
+                write_drift(&c.data, &n, &m).await
+            })
     }
 }
 
@@ -836,12 +915,63 @@ impl StateStore for PgStore {
         })
     }
 
+    fn protections(&self) -> StateResult<BTreeMap<String, Protection>> {
+        self.query("read protections", |c, n| async move {
+            read_protections(&c.data, &n)
+                .await
+                .map_err(db_error("read protections"))
+        })
+    }
+
+    fn set_protection(&self, address: &str, protection: &Protection) -> StateResult<()> {
+        let (address, p) = (address.to_string(), protection.clone());
+        self.commit("record a protection", move |c, n, _| async move {
+            c.data
+                .execute(
+                    &format!(
+                        "INSERT INTO {} (address, provider, since, declared_at) VALUES ($1, $2, $3, $4) ON CONFLICT (address) DO UPDATE SET provider = EXCLUDED.provider, since = EXCLUDED.since, declared_at = EXCLUDED.declared_at",
+                        n.protected
+                    ),
+                    &[&address, &p.provider, &to_i64(p.since), &p.declared_at],
+                )
+                .await?;
+            Ok(())
+        })
+    }
+
+    fn remove_protection(&self, address: &str) -> StateResult<bool> {
+        let address = address.to_string();
+        self.commit("lift a protection", move |c, n, _| async move {
+            let removed = c
+                .data
+                .execute(
+                    &format!("DELETE FROM {} WHERE address = $1", n.protected),
+                    &[&address],
+                )
+                .await?;
+            Ok(removed > 0)
+        })
+    }
+
+    fn last_drift(&self) -> StateResult<Option<DriftMemory>> {
+        self.query("read the last drift run", |c, n| async move {
+            read_drift(&c.data, &n).await
+        })
+    }
+
+    fn set_last_drift(&self, memory: &DriftMemory) -> StateResult<()> {
+        let m = memory.clone();
+        self.query("record the drift run", move |c, n| async move {
+            write_drift(&c.data, &n, &m).await
+        })
+    }
+
     fn reset(&self) -> StateResult<()> {
         self.commit("reset the state", |c, n, _| async move {
             c.data
                 .batch_execute(&format!(
-                    "DELETE FROM {}; DELETE FROM {}; DELETE FROM {}",
-                    n.facts, n.owned, n.journal
+                    "DELETE FROM {}; DELETE FROM {}; DELETE FROM {}; DELETE FROM {}",
+                    n.facts, n.owned, n.protected, n.journal
                 ))
                 .await
         })

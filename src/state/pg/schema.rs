@@ -17,9 +17,10 @@ pub const LOCK_CLASS: i32 = 0x6d73_7066; // "mspf"
 pub const MIGRATE_CLASS: i32 = 0x6d73_7067;
 
 /// The migrations, in order. Never edit one that has shipped: add the next.
-const MIGRATIONS: &[(i32, &str)] = &[(
-    1,
-    r#"
+const MIGRATIONS: &[(i32, &str)] = &[
+    (
+        1,
+        r#"
 CREATE TABLE {s}.meta (
     id integer PRIMARY KEY CHECK (id = 1),
     lineage text NOT NULL,
@@ -69,7 +70,24 @@ CREATE TABLE {s}.lock_holder (
     backend_pid integer NOT NULL
 );
 "#,
-)];
+    ),
+    (
+        2,
+        r#"
+CREATE TABLE {s}.protected (
+    address text PRIMARY KEY,
+    provider text NOT NULL,
+    since bigint NOT NULL,
+    declared_at text
+);
+CREATE TABLE {s}.drift (
+    id integer PRIMARY KEY CHECK (id = 1),
+    at bigint NOT NULL,
+    seen jsonb NOT NULL
+);
+"#,
+    ),
+];
 
 /// The newest schema version this mspform knows.
 pub fn latest() -> i32 {
@@ -88,6 +106,8 @@ pub struct Names {
     pub journal: String,
     pub credentials: String,
     pub holder: String,
+    pub protected: String,
+    pub drift: String,
     pub migrations: String,
     /// The second advisory-lock key: a stable hash of the schema name.
     pub key: i32,
@@ -105,6 +125,8 @@ impl Names {
             journal: t("journal"),
             credentials: t("credentials"),
             holder: t("lock_holder"),
+            protected: t("protected"),
+            drift: t("drift"),
             migrations: t("schema_migrations"),
             key: schema_key(schema),
             quoted,

@@ -253,3 +253,36 @@ fn a_schema_newer_than_this_mspform_is_refused_untouched() {
     );
     assert!(holders.is_empty(), "the refused run took no lock");
 }
+
+/// Protections reach readers with the snapshot; a reader (drift) records the
+/// drift run live, beside the writer holding the lock.
+#[test]
+fn readers_see_protections_and_record_the_drift_run_beside_a_writer() {
+    let Some(t) = target("protect_drift") else {
+        return;
+    };
+    let writer = PgStore::open(&t, "apply", Duration::ZERO).unwrap();
+    let guard = Protection {
+        provider: "ac".into(),
+        since: 4,
+        declared_at: Some("acme.toml:5:1".into()),
+    };
+    writer.set_protection("customer.acme", &guard).unwrap();
+    let reader = PgStore::read(&t, "drift").unwrap();
+    assert_eq!(reader.protections().unwrap()["customer.acme"], guard);
+    assert!(matches!(
+        reader.remove_protection("customer.acme"),
+        Err(StateError::ReadOnly { .. })
+    ));
+    let mut memory = DriftMemory {
+        at: 12,
+        ..DriftMemory::default()
+    };
+    memory
+        .seen
+        .entry("ac".into())
+        .or_default()
+        .insert("delete customer.x".into());
+    reader.set_last_drift(&memory).unwrap();
+    assert_eq!(writer.last_drift().unwrap(), Some(memory));
+}
