@@ -189,6 +189,7 @@ pub async fn plan_and_apply(
     let options = engine::PlanOptions {
         resend_invitations: opts.resend_invitations.iter().cloned().collect(),
         allow_provider_removal: opts.allow_provider_removal.iter().cloned().collect(),
+        ..Default::default()
     };
     let mut prepared = engine::plan_with(desired, store.clone(), opts.targets, &options)
         .await?

@@ -118,6 +118,7 @@ async fn plan_from(
     let options = engine::PlanOptions {
         resend_invitations: args.resend_invitations.iter().cloned().collect(),
         allow_provider_removal: args.allow_provider_removal.iter().cloned().collect(),
+        ..Default::default()
     };
     let mut prepared = engine::plan_with(desired, store, &args.target, &options).await?;
     if report_refused {

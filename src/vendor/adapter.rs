@@ -12,11 +12,8 @@ use super::{
     ApplyCtx, Ctx, Imported, Ledger, Owned, PlanOptions, Provider, ProviderError, Refreshed,
     Resolved, Spec, StepReport, Vendor, VendorInfo,
 };
+use crate::diff::Action;
 use crate::model::Desired;
-
-/// How many steps of one provider run at once. One until every vendor's run
-/// has been proven safe under concurrency (the scheduler is ready for more).
-const STEPS_IN_FLIGHT: usize = 1;
 
 /// A configured provider account of vendor `V`.
 pub struct Adapter<V: Vendor> {
@@ -119,6 +116,26 @@ impl<V: Vendor> Refreshed for Refresh<V> {
     fn calls(&self) -> u64 {
         self.calls
     }
+    fn estimate(
+        &self,
+        desired: &Desired,
+        owned: &Owned,
+        options: &PlanOptions,
+        actions: &[Action],
+    ) -> u64 {
+        if actions.is_empty() {
+            return 0;
+        }
+        let inner = &self.inner;
+        let ctx = Ctx {
+            key: &inner.key,
+            spec: &inner.spec,
+            desired,
+            owned,
+            options,
+        };
+        V::estimate(&V::compile(ctx, &self.snapshot, &self.resolved, actions))
+    }
     fn apply<'a>(&'a self, ctx: ApplyCtx<'a>) -> BoxFuture<'a, (Vec<StepReport>, bool)> {
         Box::pin(async move {
             let inner = &self.inner;
@@ -144,7 +161,7 @@ impl<V: Vendor> Refreshed for Refresh<V> {
                 &steps,
                 |step| Box::pin(V::run(client, env, step)),
                 &ctx.stop,
-                STEPS_IN_FLIGHT,
+                V::INFO.steps_in_flight,
             )
             .await
         })

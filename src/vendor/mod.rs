@@ -18,6 +18,7 @@ pub mod config;
 pub mod http;
 pub mod import;
 pub mod ledger;
+pub mod scope;
 pub mod steps;
 pub mod transport;
 
@@ -39,6 +40,7 @@ pub use config::{CustomerInput, ProviderInput, Spec};
 pub use http::ProviderError;
 pub use import::{ImportCtx, Imported};
 pub use ledger::Ledger;
+pub use scope::Scope;
 pub use steps::{Outcome, Step, StepReport, Steps, Stop};
 
 /// Ownership records by address, as read from state at the start of a run.
@@ -51,6 +53,8 @@ pub struct PlanOptions {
     pub resend_invitations: BTreeSet<Address>,
     /// Providers the files no longer declare whose owned objects are to be forgotten.
     pub allow_provider_removal: BTreeSet<String>,
+    /// What the refresh reads: everything, or a targeted part.
+    pub scope: Scope,
 }
 
 /// What a vendor can do, for the engine, the config checks and the docs table.
@@ -86,6 +90,10 @@ pub struct VendorInfo {
     /// The vendor's page, relative to the repository.
     pub docs: &'static str,
     pub capabilities: Capabilities,
+    /// How many of one provider's steps may run at once (the transport's rate
+    /// limit still paces the calls). 1 runs them one after another; more is
+    /// for vendors whose `run` is proven safe when steps overlap.
+    pub steps_in_flight: usize,
 }
 
 /// A provider's live state mapped onto stable addresses, ready to diff.
@@ -107,6 +115,10 @@ pub struct Resolved {
     pub replace_on: BTreeMap<Address, Vec<String>>,
     /// Address → what a change of it means, when the fields alone do not tell.
     pub explain: BTreeMap<Address, String>,
+    /// Objects in scope whose live state this refresh did not read (e.g. the
+    /// sites of customers a rolling drift check reads another time): nothing
+    /// is planned for them, and they are reported as not checked.
+    pub unread: BTreeSet<Address>,
 }
 
 /// What a vendor's refresh, resolve and compile see: its own provider's typed
@@ -128,6 +140,11 @@ impl<V: Vendor> Clone for Ctx<'_, V> {
 impl<V: Vendor> Copy for Ctx<'_, V> {}
 
 impl<'a, V: Vendor> Ctx<'a, V> {
+    /// What this refresh reads.
+    pub fn scope(&self) -> &'a Scope {
+        &self.options.scope
+    }
+
     /// This provider's customers: key, the common part, the vendor's part.
     pub fn customers(
         &self,
@@ -241,6 +258,11 @@ pub trait Vendor: Sized + Send + Sync + 'static {
         resolved: &Resolved,
         actions: &[Action],
     ) -> Vec<Step<Self::Op>>;
+    /// How many API calls these steps are expected to make (for the plan's
+    /// cost estimate and `--max-calls`); by default one per step.
+    fn estimate(steps: &[Step<Self::Op>]) -> u64 {
+        steps.len() as u64
+    }
     /// What the steps of one apply share.
     fn env(
         client: &Self::Client,
@@ -303,6 +325,14 @@ pub trait Refreshed: Send + Sync {
     fn resolved(&self) -> &Resolved;
     /// API calls the refresh spent.
     fn calls(&self) -> u64;
+    /// API calls applying these actions is expected to make.
+    fn estimate(
+        &self,
+        desired: &Desired,
+        owned: &Owned,
+        options: &PlanOptions,
+        actions: &[Action],
+    ) -> u64;
     /// Runs this provider's actions. Independent steps carry on past a failure;
     /// steps depending on a failed one are skipped. Returns the step reports and
     /// whether Ctrl-C stopped it early.

@@ -36,6 +36,7 @@ impl Vendor for Aruba {
             // Customers provision, device moves and licence jobs settle later.
             async_jobs: true,
         },
+        steps_in_flight: 1,
     };
 
     type Settings = ArubaSettings;

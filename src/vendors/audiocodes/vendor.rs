@@ -37,6 +37,7 @@ impl Vendor for Audiocodes {
             partner_exclusive: false,
             async_jobs: false,
         },
+        steps_in_flight: 1,
     };
 
     type Settings = AudiocodesSettings;

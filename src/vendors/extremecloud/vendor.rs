@@ -40,6 +40,7 @@ impl Vendor for ExtremeCloud {
             partner_exclusive: true,
             async_jobs: false,
         },
+        steps_in_flight: 1,
     };
 
     type Settings = ExtremeSettings;

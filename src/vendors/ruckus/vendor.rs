@@ -38,6 +38,7 @@ impl Vendor for Ruckus {
             // Writes answer 202 + requestId; activities are polled.
             async_jobs: true,
         },
+        steps_in_flight: 1,
     };
 
     type Settings = RuckusSettings;

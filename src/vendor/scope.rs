@@ -1,0 +1,111 @@
+//! What a refresh reads. Everything, by default; only some objects for a
+//! targeted plan (`--target`, `--exclude`) or for re-checking a saved plan's
+//! inputs; and, for a rolling drift check, which customers get their
+//! per-customer ("deep") reads this time. Pure data: vendors consult it to
+//! narrow their calls, the engine to narrow the diff.
+
+use std::collections::BTreeSet;
+
+use crate::address::Address;
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Scope {
+    /// Only these objects (closed under what they depend on); `None`: all.
+    only: Option<BTreeSet<Address>>,
+    /// Customers whose per-customer parts are read; `None`: every one read.
+    deep: Option<BTreeSet<String>>,
+}
+
+impl Scope {
+    /// Read everything.
+    pub fn everything() -> Scope {
+        Scope::default()
+    }
+
+    /// Read only these objects (the caller has added what they depend on).
+    pub fn only(addresses: BTreeSet<Address>) -> Scope {
+        Scope {
+            only: Some(addresses),
+            deep: None,
+        }
+    }
+
+    /// Read the per-customer parts of these customers only.
+    pub fn with_deep(mut self, customers: BTreeSet<String>) -> Scope {
+        self.deep = Some(customers);
+        self
+    }
+
+    /// Nothing is left out.
+    pub fn is_everything(&self) -> bool {
+        self.only.is_none() && self.deep.is_none()
+    }
+
+    /// The objects read, when not everything.
+    pub fn addresses(&self) -> Option<&BTreeSet<Address>> {
+        self.only.as_ref()
+    }
+
+    /// Whether the object at `address` is read (an object inside a wanted one
+    /// is wanted too: `site.X/Y` when `customer.X` is).
+    pub fn wants(&self, address: &Address) -> bool {
+        match &self.only {
+            None => true,
+            Some(set) => {
+                set.contains(address)
+                    || address
+                        .customer_key()
+                        .is_some_and(|k| set.contains(&Address::customer(k)))
+            }
+        }
+    }
+
+    /// Whether customer `key` is read at all (itself, or anything inside it).
+    pub fn wants_customer(&self, key: &str) -> bool {
+        self.wants(&Address::customer(key))
+    }
+
+    /// Whether customer `key`'s per-customer parts (e.g. its sites) are read.
+    pub fn deep(&self, key: &str) -> bool {
+        self.wants_customer(key) && self.deep.as_ref().is_none_or(|d| d.contains(key))
+    }
+
+    /// The customers whose deep parts are read, when not all.
+    pub fn deep_customers(&self) -> Option<&BTreeSet<String>> {
+        self.deep.as_ref()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn everything_wants_everything() {
+        let s = Scope::everything();
+        assert!(s.is_everything());
+        assert!(s.wants(&Address::device("X")) && s.deep("acme"));
+    }
+
+    #[test]
+    fn only_wants_its_objects_and_what_lies_inside_them() {
+        let s = Scope::only(BTreeSet::from([
+            Address::customer("acme"),
+            Address::device("AP1"),
+        ]));
+        assert!(s.wants(&Address::customer("acme")));
+        assert!(s.wants(&Address::site("acme", "hq")));
+        assert!(s.wants(&Address::device("AP1")));
+        assert!(!s.wants(&Address::device("AP2")));
+        assert!(!s.wants(&Address::customer("other")));
+        assert!(s.wants_customer("acme") && !s.wants_customer("other"));
+    }
+
+    #[test]
+    fn deep_reads_are_a_subset_of_the_customers_read() {
+        let s = Scope::everything().with_deep(BTreeSet::from(["acme".to_string()]));
+        assert!(!s.is_everything());
+        assert!(s.deep("acme") && !s.deep("other"));
+        assert!(s.wants_customer("other"), "its cheap parts are still read");
+    }
+}
