@@ -18,8 +18,11 @@ pub struct Scope {
 
 impl Scope {
     /// Read everything.
-    pub fn everything() -> Scope {
-        Scope::default()
+    pub const fn everything() -> Scope {
+        Scope {
+            only: None,
+            deep: None,
+        }
     }
 
     /// Read only these objects (the caller has added what they depend on).

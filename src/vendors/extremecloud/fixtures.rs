@@ -25,6 +25,7 @@ login = { user = "msp-admin@example.net", password = { env = "EXTREME_PASSWORD" 
 static OPTIONS: PlanOptions = PlanOptions {
     resend_invitations: BTreeSet::new(),
     allow_provider_removal: BTreeSet::new(),
+    scope: crate::vendor::Scope::everything(),
 };
 
 /// A declared customer `key` named `name` in the TOML of [`desired`].
