@@ -80,7 +80,9 @@ async fn main() {
     let stop = engine::Stop::new();
 
     let t = Instant::now();
-    let first = engine::plan(&desired, store.clone(), &[]).await.unwrap();
+    let first = engine::plan(&desired, store.clone(), &Default::default())
+        .await
+        .unwrap();
     let plan_ms = t.elapsed().as_millis();
     let t = Instant::now();
     let report = engine::apply(&first, &desired, store.clone(), &stop).await;
@@ -89,7 +91,9 @@ async fn main() {
     let writes = sim.write_calls("aruba");
     sim.reset_calls();
     let t = Instant::now();
-    let again = engine::plan(&desired, store.clone(), &[]).await.unwrap();
+    let again = engine::plan(&desired, store.clone(), &Default::default())
+        .await
+        .unwrap();
     let replan_ms = t.elapsed().as_millis();
     assert!(!again.plan.has_changes());
 

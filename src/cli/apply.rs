@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use clap::Args;
 
-use super::{Cli, CliError, Status, load_config, open_state};
+use super::{Cli, CliError, SelectArgs, Status, load_config, open_state};
 use crate::address::Address;
 use crate::engine::{self, ApplyReport, Outcome};
 use crate::model::Desired;
@@ -15,15 +15,20 @@ use crate::state::StateStore;
 
 #[derive(Debug, Args)]
 pub struct ApplyArgs {
-    /// A plan saved with `plan --out FILE`: applied without asking, and refused if
-    /// the configuration or the live state changed since it was made.
+    /// A plan saved with `plan --out FILE`: applied without asking. Only the
+    /// objects its actions rest on are read again; an action whose objects or
+    /// planned change differ now is refused by name (and, without
+    /// --allow-partial, nothing is applied).
     pub plan_file: Option<PathBuf>,
+    /// With a saved plan: apply the actions that still hold when others are
+    /// refused (the run still exits 1 and names the refused ones).
+    #[arg(long, requires = "plan_file")]
+    pub allow_partial: bool,
     /// Do not ask for confirmation.
     #[arg(long)]
     pub auto_approve: bool,
-    /// Only apply these addresses. Repeatable.
-    #[arg(long)]
-    pub target: Vec<String>,
+    #[command(flatten)]
+    pub select: SelectArgs,
     /// Refuse a plan that deletes more objects than this.
     #[arg(long, default_value_t = 10)]
     pub max_deletes: usize,
@@ -52,7 +57,8 @@ pub struct ApplyArgs {
 
 /// How `plan_and_apply` decides whether to go ahead.
 pub struct ApplyOptions<'a> {
-    pub targets: &'a [String],
+    /// `--target` / `--exclude` (a saved plan selects exactly its own inputs).
+    pub selection: engine::Selection,
     pub auto_approve: bool,
     /// The plan the user reviewed; the fresh plan must match it.
     pub saved: Option<Plan>,
@@ -65,6 +71,8 @@ pub struct ApplyOptions<'a> {
     /// Apply the readable providers when some cannot be read.
     pub skip_unavailable: bool,
     pub allow_provider_removal: &'a [String],
+    /// With a saved plan: apply what still holds when some actions are refused.
+    pub allow_partial: bool,
 }
 
 fn load_plan(path: &Path) -> Result<Plan, CliError> {
@@ -86,30 +94,61 @@ fn load_plan(path: &Path) -> Result<Plan, CliError> {
     Ok(plan)
 }
 
-/// The saved plan must describe exactly the changes the fresh one would make.
-fn check_saved(saved: &Plan, fresh: &Plan) -> Result<(), CliError> {
-    let protect = |p: &Plan| {
-        p.protect
-            .iter()
-            .map(|x| x.address.clone())
-            .collect::<Vec<_>>()
-    };
-    if saved.actions == fresh.actions && protect(saved) == protect(fresh) {
-        return Ok(());
+/// Keeps the actions of a saved plan that still hold (see `engine::saved`):
+/// refuses the plan when any is refused, unless `allow_partial`, and says
+/// what the fresh read found that the plan does not have.
+fn check_saved(
+    saved: &Plan,
+    prepared: &mut engine::Prepared,
+    desired: &Desired,
+    allow_partial: bool,
+) -> Result<(Vec<String>, bool), CliError> {
+    let deps = engine::Dependencies::new(desired, &prepared.owned);
+    let check = engine::saved::recheck(saved, &prepared.plan, &prepared.live, &deps);
+    let refused: Vec<String> = check
+        .refused
+        .iter()
+        .map(|r| format!("{}: {}", r.address, r.why))
+        .collect();
+    if !refused.is_empty() && !allow_partial {
+        return Err(CliError::Other(format!(
+            "the saved plan is stale for {} of its {} action(s); nothing was applied:\n{}\nRun `mspform plan --out` again and review it, or re-run with --allow-partial to apply the {} action(s) that still hold.",
+            refused.len(),
+            saved.actions.len(),
+            refused
+                .iter()
+                .map(|r| format!("  - {r}"))
+                .collect::<Vec<_>>()
+                .join("\n"),
+            check.holds.len()
+        )));
     }
-    let describe = |p: &Plan| {
-        p.actions
-            .iter()
-            .map(|a| format!("{:?} {}", a.op, a.address))
-            .chain(p.protect.iter().map(|x| format!("Protect {}", x.address)))
-            .collect::<Vec<_>>()
-    };
-    let (old, new) = (describe(saved), describe(fresh));
-    let gone: Vec<&String> = old.iter().filter(|a| !new.contains(a)).collect();
-    let added: Vec<&String> = new.iter().filter(|a| !old.contains(a)).collect();
-    Err(CliError::Other(format!(
-        "the saved plan is stale: the configuration or the live state changed since it was made (no longer planned: {gone:?}; newly planned: {added:?}; or changed values). Nothing was applied; run `mspform plan --out` again and review it."
-    )))
+    let any_refused = !refused.is_empty();
+    let mut notes: Vec<String> = refused
+        .into_iter()
+        .map(|r| format!("not applied: {r}"))
+        .collect();
+    if !check.unplanned.is_empty() {
+        notes.push(format!(
+            "not applied, not in the saved plan (changed since it was made; the next plan shows them): {}",
+            check
+                .unplanned
+                .iter()
+                .map(|a| a.to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+    }
+    let keep = |a: &crate::diff::Action| check.holds.contains(&a.address);
+    prepared.plan.actions.retain(keep);
+    let protect: std::collections::BTreeSet<&Address> =
+        saved.protect.iter().map(|p| &p.address).collect();
+    prepared
+        .plan
+        .protect
+        .retain(|p| protect.contains(&p.address));
+    prepared.plan.recount();
+    Ok((notes, any_refused))
 }
 
 fn confirm() -> Result<bool, CliError> {
@@ -191,7 +230,22 @@ pub async fn plan_and_apply(
         allow_provider_removal: opts.allow_provider_removal.iter().cloned().collect(),
         ..Default::default()
     };
-    let mut prepared = engine::plan_with(desired, store.clone(), opts.targets, &options)
+    // A saved plan re-reads only what its actions rest on.
+    let selection = match &opts.saved {
+        Some(saved) if !saved.has_changes() => {
+            println!("The saved plan has no changes; nothing to apply.");
+            return Ok(Status::Ok);
+        }
+        Some(saved) => engine::Selection::exact(
+            saved
+                .actions
+                .iter()
+                .map(|a| a.address.clone())
+                .chain(saved.protect.iter().map(|p| p.address.clone())),
+        ),
+        None => opts.selection.clone(),
+    };
+    let mut prepared = engine::plan_with(desired, store.clone(), &selection, &options)
         .await?
         .refuse_protected()?;
     // The reviewed plan covered only the providers it could read: apply no more.
@@ -201,9 +255,17 @@ pub async fn plan_and_apply(
         .flat_map(|s| s.unavailable.iter().map(|u| u.provider.clone()))
         .collect();
     prepared.plan.drop_providers(&unreviewed);
-    anstream::print!("{}", render::text(&prepared.plan));
+    let (mut stale, mut partial) = (Vec::new(), false);
     if let Some(saved) = &opts.saved {
-        check_saved(saved, &prepared.plan)?;
+        (stale, partial) = check_saved(saved, &mut prepared, desired, opts.allow_partial)?;
+    }
+    anstream::print!("{}", render::text(&prepared.plan));
+    for note in &stale {
+        anstream::println!(
+            "{}Warning:{} {note}",
+            anstyle::AnsiColor::Yellow.render_fg(),
+            anstyle::Reset
+        );
     }
     let mut skipped = prepared.plan.unavailable.clone();
     for u in opts.saved.iter().flat_map(|s| &s.unavailable) {
@@ -223,7 +285,7 @@ pub async fn plan_and_apply(
         )));
     }
     if !prepared.plan.has_changes() {
-        return Ok(finish_status(None, &skipped));
+        return Ok(finish_status(None, &skipped, partial));
     }
     let refused: Vec<String> = prepared
         .plan
@@ -284,7 +346,7 @@ pub async fn plan_and_apply(
     let report = engine::apply(&prepared, desired, store, &stop).await;
     watcher.abort();
     print_report(&report);
-    Ok(finish_status(Some(&report), &skipped))
+    Ok(finish_status(Some(&report), &skipped, partial))
 }
 
 /// The bulk changes in words, joined.
@@ -304,9 +366,14 @@ pub fn bulk_text(bulk: &[crate::plan::BulkChange]) -> String {
         .join("; ")
 }
 
-/// How an apply ends: interrupted (130), incomplete or with skipped providers
-/// (1), or complete (0). Skipped providers are named last, so they are seen.
-fn finish_status(report: Option<&ApplyReport>, skipped: &[crate::plan::Unavailable]) -> Status {
+/// How an apply ends: interrupted (130), incomplete, with skipped providers or
+/// with refused saved-plan actions (1), or complete (0). Skipped providers are
+/// named last, so they are seen.
+fn finish_status(
+    report: Option<&ApplyReport>,
+    skipped: &[crate::plan::Unavailable],
+    refused: bool,
+) -> Status {
     for u in skipped {
         anstream::println!(
             "{}Skipped provider {}{}: it could not be read, so nothing was applied to it ({}).",
@@ -319,7 +386,7 @@ fn finish_status(report: Option<&ApplyReport>, skipped: &[crate::plan::Unavailab
     match report {
         Some(r) if r.interrupted => Status::Interrupted,
         Some(r) if !r.ok() => Status::Failed,
-        _ if !skipped.is_empty() => Status::Failed,
+        _ if !skipped.is_empty() || refused => Status::Failed,
         _ => Status::Ok,
     }
 }
@@ -331,11 +398,11 @@ pub async fn run(cli: &Cli, args: &ApplyArgs) -> Result<Status, CliError> {
         Some(path) => Some(load_plan(path)?),
         None => None,
     };
-    // A saved plan carries its own targets.
-    let targets = saved
-        .as_ref()
-        .map(|p| p.targets.clone())
-        .unwrap_or_else(|| args.target.clone());
+    if saved.is_some() && !(args.select.target.is_empty() && args.select.exclude.is_empty()) {
+        return Err(CliError::Other(
+            "--target and --exclude do not go with a saved plan: it applies exactly its own actions (make the plan with them instead)".into(),
+        ));
+    }
     let resend = saved
         .as_ref()
         .map(|p| p.resend_invitations.clone())
@@ -345,7 +412,7 @@ pub async fn run(cli: &Cli, args: &ApplyArgs) -> Result<Status, CliError> {
         .map(|p| p.allow_provider_removal.clone())
         .unwrap_or_else(|| args.allow_provider_removal.clone());
     let opts = ApplyOptions {
-        targets: &targets,
+        selection: args.select.selection()?,
         auto_approve: args.auto_approve,
         saved,
         max_deletes: args.max_deletes,
@@ -354,6 +421,7 @@ pub async fn run(cli: &Cli, args: &ApplyArgs) -> Result<Status, CliError> {
         resend_invitations: &resend,
         skip_unavailable: args.skip_unavailable,
         allow_provider_removal: &removal,
+        allow_partial: args.allow_partial,
     };
     plan_and_apply(&desired, store, opts).await
 }

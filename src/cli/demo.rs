@@ -86,7 +86,7 @@ pub fn run(cli: &Cli, args: &DemoArgs) -> Result<Status, CliError> {
                 cli.config.display()
             );
             let opts = ApplyOptions {
-                targets: &[],
+                selection: engine::Selection::default(),
                 auto_approve: true,
                 saved: None,
                 force_bulk: false,
@@ -95,13 +95,14 @@ pub fn run(cli: &Cli, args: &DemoArgs) -> Result<Status, CliError> {
                 resend_invitations: &[],
                 skip_unavailable: false,
                 allow_provider_removal: &[],
+                allow_partial: false,
             };
             let status = plan_and_apply(&desired, store.clone(), opts).await?;
             if matches!(status, Status::Failed | Status::Interrupted) {
                 return Ok(status);
             }
             println!("\n== 2. plan again: nothing should be left to change\n");
-            let again = engine::plan(&desired, store, &[]).await?;
+            let again = engine::plan(&desired, store, &engine::Selection::default()).await?;
             anstream::print!("{}", render::text(&again.plan));
             let mut vendors: Vec<&str> = desired
                 .providers

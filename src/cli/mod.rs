@@ -87,6 +87,27 @@ pub struct Cli {
     pub command: Command,
 }
 
+/// `--target` and `--exclude`: the part of the portfolio a run reads and plans.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct SelectArgs {
+    /// Only read and plan the objects matching this address glob (e.g.
+    /// customer.acme, 'customer.acme-*', device.AP0000001), what lies inside
+    /// them (a customer's sites and devices) and what they depend on (a
+    /// device's customer and site). Repeatable.
+    #[arg(long, value_name = "GLOB")]
+    pub target: Vec<String>,
+    /// Leave out the objects matching this address glob, what lies inside
+    /// them and what depends on them. Repeatable.
+    #[arg(long, value_name = "GLOB")]
+    pub exclude: Vec<String>,
+}
+
+impl SelectArgs {
+    pub fn selection(&self) -> Result<crate::engine::Selection, CliError> {
+        crate::engine::Selection::parse(&self.target, &self.exclude).map_err(CliError::Other)
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum FormatArg {
     Text,

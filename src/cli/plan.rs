@@ -12,7 +12,7 @@ use std::sync::Arc;
 
 use clap::Args;
 
-use super::{Cli, CliError, FormatArg, Status, load_config, read_state};
+use super::{Cli, CliError, FormatArg, SelectArgs, Status, load_config, read_state};
 use crate::engine;
 use crate::model::Desired;
 use crate::plan::{Plan, drift, render};
@@ -29,9 +29,8 @@ pub struct PlanArgs {
     /// Exit 2 when there are changes (0 none, 1 error).
     #[arg(long)]
     pub detailed_exitcode: bool,
-    /// Only plan these addresses (e.g. customer.acme, device.AP0000001). Repeatable.
-    #[arg(long)]
-    pub target: Vec<String>,
+    #[command(flatten)]
+    pub select: SelectArgs,
     /// Send the administrator invitation of this customer again (for vendors
     /// that invite administrators). Repeatable.
     #[arg(long = "resend-invitation", value_name = "ADDRESS")]
@@ -57,6 +56,8 @@ pub struct DriftArgs {
     /// everything, and the metrics always count everything.
     #[arg(long)]
     pub new_only: bool,
+    #[command(flatten)]
+    pub select: SelectArgs,
 }
 
 /// Writes a file others may read (a plan, metrics, imported files) crash-safely.
@@ -120,7 +121,8 @@ async fn plan_from(
         allow_provider_removal: args.allow_provider_removal.iter().cloned().collect(),
         ..Default::default()
     };
-    let mut prepared = engine::plan_with(desired, store, &args.target, &options).await?;
+    let mut prepared =
+        engine::plan_with(desired, store, &args.select.selection()?, &options).await?;
     if report_refused {
         let refused = std::mem::take(&mut prepared.refused);
         prepared.plan.warnings.extend(refused);
@@ -280,7 +282,7 @@ async fn drift_run(cli: &Cli, args: &DriftArgs, run: &mut DriftRun) -> Result<St
         format: args.format,
         out: None,
         detailed_exitcode: true,
-        target: Vec::new(),
+        select: args.select.clone(),
         resend_invitations: Vec::new(),
         allow_provider_removal: Vec::new(),
     };

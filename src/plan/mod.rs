@@ -10,12 +10,14 @@ pub mod drift;
 pub mod protect;
 pub mod render;
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 
 use crate::address::Address;
 use crate::diff::{Action, Kind, Op, Unmanaged};
 
-pub const FORMAT_VERSION: u32 = 1;
+pub const FORMAT_VERSION: u32 = 2;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ProviderRead {
@@ -110,9 +112,28 @@ pub struct Plan {
     pub format_version: u32,
     pub mspform_version: String,
     pub providers: Vec<ProviderRead>,
-    /// The `--target` addresses the plan was restricted to (empty: everything).
+    /// The `--target` globs the plan was restricted to (empty: everything).
     #[serde(default)]
     pub targets: Vec<String>,
+    /// The `--exclude` globs the plan left out.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub excludes: Vec<String>,
+    /// Objects a target depends on, read and planned with it.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub pulled_in: Vec<Address>,
+    /// Objects left out because they depend on an excluded one.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub dragged_out: Vec<Address>,
+    /// Objects this run did not read (a rolling drift check reads some
+    /// customers' per-customer parts another time): nothing is planned for them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub unchecked: Vec<Address>,
+    /// Fingerprints of the live objects the actions depend on (the action's
+    /// own object and what it depends on; `absent` when it does not exist):
+    /// `apply PLANFILE` re-reads only these and applies the actions whose
+    /// inputs are unchanged.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub inputs: BTreeMap<Address, String>,
     /// The `--resend-invitation` addresses the plan was made with.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub resend_invitations: Vec<crate::address::Address>,
@@ -160,6 +181,11 @@ impl Plan {
             mspform_version: env!("CARGO_PKG_VERSION").to_string(),
             providers,
             targets: Vec::new(),
+            excludes: Vec::new(),
+            pulled_in: Vec::new(),
+            dragged_out: Vec::new(),
+            unchecked: Vec::new(),
+            inputs: BTreeMap::new(),
             resend_invitations: Vec::new(),
             allow_provider_removal: Vec::new(),
             unavailable: Vec::new(),
@@ -213,6 +239,11 @@ impl Plan {
             std::mem::take(&mut self.unmanaged),
         );
         fresh.targets = std::mem::take(&mut self.targets);
+        fresh.excludes = std::mem::take(&mut self.excludes);
+        fresh.pulled_in = std::mem::take(&mut self.pulled_in);
+        fresh.dragged_out = std::mem::take(&mut self.dragged_out);
+        fresh.unchecked = std::mem::take(&mut self.unchecked);
+        fresh.inputs = std::mem::take(&mut self.inputs);
         fresh.resend_invitations = std::mem::take(&mut self.resend_invitations);
         fresh.unavailable = std::mem::take(&mut self.unavailable);
         fresh.allow_provider_removal = std::mem::take(&mut self.allow_provider_removal);

@@ -8,6 +8,7 @@ use serde_json::Value;
 use similar::{ChangeTag, TextDiff};
 
 use super::Plan;
+use crate::address::Address;
 use crate::diff::{Action, FieldChange, Kind, Op};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -146,6 +147,13 @@ pub fn text(plan: &Plan) -> String {
     for w in &plan.warnings {
         let _ = writeln!(out, "{} {w}\n", paint("!", style(AnsiColor::Yellow).bold()));
     }
+    if let Some(selection) = selection_note(plan) {
+        let _ = writeln!(
+            out,
+            "{} {selection}\n",
+            paint("!", style(AnsiColor::Yellow).bold())
+        );
+    }
     if !plan.has_changes() && !plan.unavailable.is_empty() {
         out.push_str("No changes for the providers that could be read.\n");
     } else if !plan.has_changes() {
@@ -219,6 +227,55 @@ pub fn text(plan: &Plan) -> String {
     }
     let _ = writeln!(out, "\n{}", summary_line(plan));
     out
+}
+
+/// A few addresses, and how many more.
+fn some(addresses: &[Address], most: usize) -> String {
+    let mut text = addresses
+        .iter()
+        .take(most)
+        .map(|a| a.to_string())
+        .collect::<Vec<_>>()
+        .join(", ");
+    if addresses.len() > most {
+        let _ = write!(text, " and {} more", addresses.len() - most);
+    }
+    text
+}
+
+/// What a targeted plan (`--target`, `--exclude`) left out, in words.
+pub fn selection_note(plan: &Plan) -> Option<String> {
+    if plan.targets.is_empty() && plan.excludes.is_empty() {
+        return None;
+    }
+    let mut parts = Vec::new();
+    if !plan.targets.is_empty() {
+        parts.push(format!(
+            "Targeted plan (--target {}): only those objects, what lies inside them and what they depend on were read and planned.",
+            plan.targets.join(", ")
+        ));
+    }
+    if !plan.pulled_in.is_empty() {
+        parts.push(format!(
+            "Pulled in as dependencies: {}.",
+            some(&plan.pulled_in, 5)
+        ));
+    }
+    if !plan.excludes.is_empty() {
+        parts.push(format!(
+            "Excluded (--exclude {}): not read, not planned.",
+            plan.excludes.join(", ")
+        ));
+    }
+    if !plan.dragged_out.is_empty() {
+        parts.push(format!(
+            "Left out because they depend on an excluded object: {}.",
+            some(&plan.dragged_out, 5)
+        ));
+    }
+    parts
+        .push("The rest of the portfolio may differ; a plan without them shows everything.".into());
+    Some(parts.join(" "))
 }
 
 fn kept_inside(k: &super::Kept) -> String {

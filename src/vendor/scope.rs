@@ -33,6 +33,12 @@ impl Scope {
         }
     }
 
+    /// This scope, narrowed to these objects.
+    pub fn restricted(mut self, addresses: BTreeSet<Address>) -> Scope {
+        self.only = Some(addresses);
+        self
+    }
+
     /// Read the per-customer parts of these customers only.
     pub fn with_deep(mut self, customers: BTreeSet<String>) -> Scope {
         self.deep = Some(customers);
@@ -49,28 +55,47 @@ impl Scope {
         self.only.as_ref()
     }
 
-    /// Whether the object at `address` is read (an object inside a wanted one
-    /// is wanted too: `site.X/Y` when `customer.X` is).
+    /// Whether the object at `address` is read. The set is exact: the engine
+    /// has already added what lies inside a targeted object (a customer's
+    /// declared sites and devices) and what it depends on. An object nobody
+    /// declares is read when the object it sits in is.
     pub fn wants(&self, address: &Address) -> bool {
-        match &self.only {
-            None => true,
-            Some(set) => {
-                set.contains(address)
-                    || address
-                        .customer_key()
-                        .is_some_and(|k| set.contains(&Address::customer(k)))
-            }
+        match (&self.only, address) {
+            (None, _) => true,
+            (
+                Some(_),
+                Address::Unmanaged {
+                    parent: Some(parent),
+                    ..
+                },
+            ) => self.wants(parent),
+            (Some(_), Address::Unmanaged { parent: None, .. }) => false,
+            (Some(set), address) => set.contains(address),
         }
     }
 
-    /// Whether customer `key` is read at all (itself, or anything inside it).
+    /// Whether customer `key` itself is read.
     pub fn wants_customer(&self, key: &str) -> bool {
         self.wants(&Address::customer(key))
     }
 
-    /// Whether customer `key`'s per-customer parts (e.g. its sites) are read.
+    /// Whether the sites of customer `key` are read (always, unless targeted:
+    /// then when one of them is wanted).
+    pub fn wants_sites(&self, key: &str) -> bool {
+        match &self.only {
+            None => true,
+            Some(set) => set
+                .iter()
+                .any(|a| matches!(a, Address::Site(c, _) if c == key)),
+        }
+    }
+
+    /// Whether customer `key`'s per-customer reads (its site list, its
+    /// auto-licence setting: whatever the API only answers one customer at a
+    /// time) are made this run. A rolling drift check makes them for a slice
+    /// of the customers per run; every other run makes them for all.
     pub fn deep(&self, key: &str) -> bool {
-        self.wants_customer(key) && self.deep.as_ref().is_none_or(|d| d.contains(key))
+        self.deep.as_ref().is_none_or(|d| d.contains(key))
     }
 
     /// The customers whose deep parts are read, when not all.
@@ -91,13 +116,22 @@ mod tests {
     }
 
     #[test]
-    fn only_wants_its_objects_and_what_lies_inside_them() {
+    fn only_wants_exactly_its_objects() {
         let s = Scope::only(BTreeSet::from([
             Address::customer("acme"),
+            Address::site("acme", "hq"),
             Address::device("AP1"),
         ]));
         assert!(s.wants(&Address::customer("acme")));
         assert!(s.wants(&Address::site("acme", "hq")));
+        assert!(!s.wants(&Address::site("acme", "branch")));
+        assert!(s.wants_sites("acme") && !s.wants_sites("other"));
+        assert!(s.wants(&Address::unmanaged_in(
+            Address::customer("acme"),
+            crate::diff::Kind::Site,
+            "Depot"
+        )));
+        assert!(!s.wants(&Address::unmanaged(crate::diff::Kind::Customer, "Stray")));
         assert!(s.wants(&Address::device("AP1")));
         assert!(!s.wants(&Address::device("AP2")));
         assert!(!s.wants(&Address::customer("other")));
@@ -109,6 +143,7 @@ mod tests {
         let s = Scope::everything().with_deep(BTreeSet::from(["acme".to_string()]));
         assert!(!s.is_everything());
         assert!(s.deep("acme") && !s.deep("other"));
+        assert!(Scope::only(BTreeSet::new()).deep("other"));
         assert!(s.wants_customer("other"), "its cheap parts are still read");
     }
 }

@@ -84,7 +84,7 @@ async fn a_rejected_static_token_is_an_auth_error_without_the_token() {
     aruba_settings(&mut desired, |s| {
         s.auth = ArubaAuth::Token(SecretRef::File(bad.clone()));
     });
-    let err = engine::plan(&desired, store(dir.path()), &[])
+    let err = engine::plan(&desired, store(dir.path()), &Default::default())
         .await
         .err()
         .expect("auth fails");
@@ -120,7 +120,7 @@ async fn per_second_429_is_waited_out_and_daily_quota_stops_with_the_reset_time(
     );
 
     sim.inject_fault(fault("GET /msp_api/v1/devices", FaultKind::RateLimitDay, 1));
-    let err = engine::plan(&desired, store.clone(), &[])
+    let err = engine::plan(&desired, store.clone(), &Default::default())
         .await
         .err()
         .expect("quota error");
@@ -164,7 +164,7 @@ async fn server_errors_on_reads_are_retried_and_a_failed_read_never_means_empty(
         count: None,
         rate: None,
     });
-    let err = engine::plan(&desired, store.clone(), &[])
+    let err = engine::plan(&desired, store.clone(), &Default::default())
         .await
         .err()
         .expect("plan fails");
@@ -361,7 +361,7 @@ async fn a_device_missing_from_the_inventory_or_with_a_wrong_mac_is_a_plan_error
     ghost.serial = "ZZ9999999".into();
     desired.devices.insert("ZZ9999999".into(), ghost);
     desired.devices.get_mut("AP0000002").unwrap().mac = "AA:AA:AA:AA:AA:AA".into();
-    let err = engine::plan(&desired, store(dir.path()), &[])
+    let err = engine::plan(&desired, store(dir.path()), &Default::default())
         .await
         .err()
         .expect("plan error");
@@ -459,7 +459,7 @@ async fn a_lost_refresh_answer_with_a_single_use_token_is_a_clear_auth_error() {
     let mut desired = portfolio(&sim, dir.path());
     oauth(&mut desired, dir.path());
     sim.inject_fault(fault("POST /oauth2/token", FaultKind::DropAfterCommit, 1));
-    let err = engine::plan(&desired, store(dir.path()), &[])
+    let err = engine::plan(&desired, store(dir.path()), &Default::default())
         .await
         .err()
         .expect("fails");
@@ -494,7 +494,7 @@ async fn a_persistent_refresh_500_is_an_error_naming_vendor_call_and_status() {
         count: None,
         rate: None,
     });
-    let err = engine::plan(&desired, store(dir.path()), &[])
+    let err = engine::plan(&desired, store(dir.path()), &Default::default())
         .await
         .err()
         .expect("fails");
@@ -591,7 +591,7 @@ async fn a_429_is_read_from_its_headers_whatever_its_body() {
         let p = plan(&desired, &store).await;
         assert_eq!(p.parts[0].client.rate_limited(), 1, "{shape:?}");
         sim.inject_fault(fault("GET /msp_api/v1/devices", FaultKind::RateLimitDay, 1));
-        let err = engine::plan(&desired, store.clone(), &[])
+        let err = engine::plan(&desired, store.clone(), &Default::default())
             .await
             .err()
             .expect("quota error");

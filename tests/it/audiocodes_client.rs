@@ -605,7 +605,7 @@ async fn bad_credentials_are_an_auth_error_without_the_secret() {
     std::fs::write(dir.path().join("conf/client-secret"), "wrong-secret-value").unwrap();
     for status in [400, 401] {
         sim.audiocodes_switches(|s| s.bad_credentials_status = status);
-        let err = engine::plan(&desired, store(dir.path()), &[])
+        let err = engine::plan(&desired, store(dir.path()), &Default::default())
             .await
             .err()
             .expect("auth fails");
@@ -637,7 +637,7 @@ async fn a_static_token_works_and_a_rejected_one_is_not_retried() {
     assert!(apply(&desired, &store).await.ok());
     assert_eq!(sim.calls("audiocodes", TOKEN_ROUTE), 0);
     std::fs::write(&token, "not-a-token-xyz").unwrap();
-    let err = engine::plan(&desired, store.clone(), &[])
+    let err = engine::plan(&desired, store.clone(), &Default::default())
         .await
         .err()
         .unwrap();
@@ -793,7 +793,7 @@ async fn a_persistent_token_500_is_an_error_naming_vendor_call_and_status() {
         count: None,
         rate: None,
     });
-    let err = engine::plan(&desired, store(dir.path()), &[])
+    let err = engine::plan(&desired, store(dir.path()), &Default::default())
         .await
         .err()
         .expect("fails");

@@ -116,7 +116,7 @@ async fn detailed_exitcode_reports_changes_and_drift() {
     .await;
     assert_eq!(out.status.code(), Some(2));
     let plan: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json on stdout");
-    assert_eq!(plan["format_version"], 1);
+    assert_eq!(plan["format_version"], 2);
     assert_eq!(plan["actions"][0]["address"], "customer.acme-retail");
     assert_eq!(plan["actions"][0]["changes"][0]["field"], "city");
     assert_eq!(plan["actions"][0]["changes"][0]["before"], "Leeds");

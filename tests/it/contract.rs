@@ -265,7 +265,7 @@ impl Run {
     }
 
     async fn plan(&self, desired: &Desired) -> Result<engine::Prepared, EngineError> {
-        engine::plan(desired, self.store.clone(), &[]).await
+        engine::plan(desired, self.store.clone(), &Default::default()).await
     }
 
     async fn actions(&self, desired: &Desired) -> Vec<Action> {

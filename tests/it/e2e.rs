@@ -481,7 +481,7 @@ async fn a_customer_holding_objects_nobody_declared_is_not_deleted() {
     desired.customers.remove("harbor-clinic");
     desired.devices.retain(|_, d| d.customer != "harbor-clinic");
     sim.reset_calls();
-    let err = engine::plan(&desired, store.clone(), &[])
+    let err = engine::plan(&desired, store.clone(), &Default::default())
         .await
         .err()
         .expect("plan refuses");

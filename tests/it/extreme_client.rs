@@ -87,13 +87,13 @@ impl Env {
     }
 
     async fn plan(&self, desired: &Desired) -> Prepared {
-        engine::plan(desired, self.store.clone(), &[])
+        engine::plan(desired, self.store.clone(), &Default::default())
             .await
             .unwrap_or_else(|e| panic!("plan: {e}"))
     }
 
     async fn plan_err(&self, desired: &Desired) -> String {
-        match engine::plan(desired, self.store.clone(), &[]).await {
+        match engine::plan(desired, self.store.clone(), &Default::default()).await {
             Ok(p) => panic!("expected a plan error, got {:?}", p.plan.actions),
             Err(e) => e.to_string(),
         }
@@ -685,7 +685,7 @@ async fn the_login_is_renewed_after_the_idle_timeout_and_after_expiry() {
 async fn bad_credentials_and_read_only_admins_get_clear_errors_without_secrets() {
     let env = start().await;
     let d = env.desired_with("bad", "", LAKESIDE_TOML);
-    let err = engine::plan(&d, env.store.clone(), &[])
+    let err = engine::plan(&d, env.store.clone(), &Default::default())
         .await
         .err()
         .expect("login fails");
@@ -979,7 +979,7 @@ async fn a_persistent_login_500_is_an_error_naming_vendor_call_and_status() {
         count: None,
         rate: None,
     });
-    let err = engine::plan(&d, env.store.clone(), &[])
+    let err = engine::plan(&d, env.store.clone(), &Default::default())
         .await
         .err()
         .expect("fails");

@@ -140,7 +140,7 @@ customers = ["acme", "beta"]
     std::fs::write(&path, text).unwrap();
     let desired = mspform::config::load(&path).expect("config loads");
     let store: Arc<dyn mspform::state::StateStore> = Arc::new(mspform::state::MemStore::default());
-    let prepared = engine::plan(&desired, store.clone(), &[])
+    let prepared = engine::plan(&desired, store.clone(), &Default::default())
         .await
         .expect("plan");
     let ops: Vec<(String, mspform::diff::Op)> = prepared
@@ -259,7 +259,7 @@ customers = ["acme", "beta"]
     );
 
     // Read back through the same shapes: nothing left to do.
-    let again = engine::plan(&desired, store.clone(), &[])
+    let again = engine::plan(&desired, store.clone(), &Default::default())
         .await
         .expect("plan");
     assert!(!again.plan.has_changes(), "{:?}", again.plan.actions);

@@ -32,3 +32,4 @@ mod strict_bodies;
 mod support;
 mod support_aruba;
 mod support_extreme;
+mod targeting;

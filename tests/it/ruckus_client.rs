@@ -190,7 +190,7 @@ async fn plan_opts(
     store: &Arc<dyn StateStore>,
     options: &PlanOptions,
 ) -> Prepared {
-    engine::plan_with(desired, store.clone(), &[], options)
+    engine::plan_with(desired, store.clone(), &Default::default(), options)
         .await
         .unwrap_or_else(|e| panic!("{e}"))
 }
@@ -389,7 +389,7 @@ async fn bad_credentials_are_an_auth_error_that_names_no_secret() {
             client_secret: SecretRef::File(wrong.clone()),
         };
     });
-    let err = engine::plan(&desired, store(dir.path()), &[])
+    let err = engine::plan(&desired, store(dir.path()), &Default::default())
         .await
         .err()
         .expect("fails");
@@ -408,7 +408,7 @@ async fn bad_credentials_are_an_auth_error_that_names_no_secret() {
     settings(&mut desired, |s| {
         s.auth = RuckusAuth::Token(SecretRef::File(wrong.clone()));
     });
-    let err = engine::plan(&desired, store(dir.path()), &[])
+    let err = engine::plan(&desired, store(dir.path()), &Default::default())
         .await
         .err()
         .expect("fails");
@@ -454,7 +454,7 @@ async fn server_errors_and_429s_on_reads_are_retried_and_a_failed_read_is_never_
         count: None,
         rate: None,
     });
-    let err = engine::plan(&desired, store.clone(), &[])
+    let err = engine::plan(&desired, store.clone(), &Default::default())
         .await
         .err()
         .expect("fails");
@@ -777,7 +777,7 @@ async fn resend_invitation_posts_once_with_resend_true() {
         resend_invitations: BTreeSet::from([addr("customer.seaside")]),
         ..Default::default()
     };
-    let err = engine::plan_with(&changed, store.clone(), &[], &options)
+    let err = engine::plan_with(&changed, store.clone(), &Default::default(), &options)
         .await
         .err()
         .expect("plan error");
@@ -900,7 +900,7 @@ async fn an_unknown_tech_partner_is_a_plan_error_without_writes() {
         "{PORTFOLIO}\n[partners.x]\nprovider = \"r1\"\nname = \"Nobody Ltd\"\ncustomers = [\"harbor\"]\n"
     );
     let desired = load(&sim, dir.path(), &text);
-    let err = engine::plan(&desired, store(dir.path()), &[])
+    let err = engine::plan(&desired, store(dir.path()), &Default::default())
         .await
         .err()
         .expect("plan error");
@@ -1340,7 +1340,7 @@ async fn a_persistent_token_500_is_an_error_naming_vendor_call_and_status() {
         count: None,
         rate: None,
     });
-    let err = engine::plan(&desired, store(dir.path()), &[])
+    let err = engine::plan(&desired, store(dir.path()), &Default::default())
         .await
         .err()
         .expect("fails");
@@ -1369,7 +1369,7 @@ async fn a_persistent_token_500_is_an_error_naming_vendor_call_and_status() {
     sim.clear_faults();
     sim.ruckus_switches(|s| s.token_bad_secret_status = 401);
     std::fs::write(dir.path().join("r1-secret"), "not-the-secret").unwrap();
-    let err = engine::plan(&desired, store(dir.path()), &[])
+    let err = engine::plan(&desired, store(dir.path()), &Default::default())
         .await
         .err()
         .expect("fails");
@@ -1427,7 +1427,7 @@ async fn tech_partners_come_from_the_documented_query_and_fall_back_only_on_404(
         count: None,
         rate: None,
     });
-    let err = engine::plan(&desired, store.clone(), &[])
+    let err = engine::plan(&desired, store.clone(), &Default::default())
         .await
         .err()
         .expect("fails");

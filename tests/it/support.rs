@@ -47,7 +47,7 @@ pub fn store(dir: &Path) -> Arc<dyn StateStore> {
 }
 
 pub async fn plan(desired: &Desired, store: &Arc<dyn StateStore>) -> Prepared {
-    engine::plan(desired, store.clone(), &[])
+    engine::plan(desired, store.clone(), &Default::default())
         .await
         .expect("plan")
 }

@@ -2,6 +2,9 @@
 //! resolve and diff into a [`Plan`], and (for apply) run the compiled steps.
 //! The one place that ties config, providers, state, diff and plan together.
 
+pub mod saved;
+mod select;
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
@@ -13,6 +16,7 @@ use crate::plan::{Plan, ProviderRead, Unavailable, protect};
 use crate::state::{JournalStatus, StateError, StateStore, pending};
 use crate::vendor::{ApplyCtx, Owned, Provider, ProviderError, Refreshed};
 pub use crate::vendor::{Outcome, PlanOptions, StepReport, Stop};
+pub use select::{Dependencies, Selected, Selection};
 
 #[derive(Debug, thiserror::Error)]
 pub enum EngineError {
@@ -51,6 +55,8 @@ pub struct Prepared {
     /// What state owned and the options the plan was made with (the apply compiles against them).
     pub owned: Owned,
     pub options: PlanOptions,
+    /// The live objects the plan was made from (within its selection), by address.
+    pub live: BTreeMap<Address, diff::Record>,
 }
 
 impl Prepared {
@@ -77,29 +83,6 @@ impl Prepared {
             )),
         }
     }
-}
-
-/// Restricts a plan to addresses (an address also takes what lies inside it:
-/// `customer.acme` takes its sites). A target that is not an address takes
-/// nothing.
-pub fn target(actions: Vec<Action>, targets: &[String]) -> Vec<Action> {
-    if targets.is_empty() {
-        return actions;
-    }
-    let targets: Vec<Address> = targets.iter().filter_map(|t| t.parse().ok()).collect();
-    actions
-        .into_iter()
-        .filter(|a| targets.iter().any(|t| a.address.is_within(t)))
-        .collect()
-}
-
-/// Whether `address` is within the `--target` addresses (all when none).
-fn targeted(address: &Address, targets: &[String]) -> bool {
-    targets.is_empty()
-        || targets
-            .iter()
-            .filter_map(|t| t.parse::<Address>().ok())
-            .any(|t| address.is_within(&t))
 }
 
 /// The customers and partners the files declare `protect = true`.
@@ -157,9 +140,9 @@ pub fn owned(store: &dyn StateStore) -> Result<Owned, StateError> {
 pub async fn plan(
     desired: &Desired,
     store: Arc<dyn StateStore>,
-    targets: &[String],
+    selection: &Selection,
 ) -> Result<Prepared, EngineError> {
-    plan_with(desired, store, targets, &PlanOptions::default())
+    plan_with(desired, store, selection, &PlanOptions::default())
         .await?
         .require_all()?
         .refuse_protected()
@@ -168,14 +151,24 @@ pub async fn plan(
 /// Refreshes every provider and computes the plan, with options beyond the
 /// files (e.g. invitations to send again). A provider that cannot be read does
 /// not stop the others: the plan covers the readable ones and lists it in
-/// `plan.unavailable` (never planning a delete or a forget for it).
+/// `plan.unavailable` (never planning a delete or a forget for it). A
+/// selection (`--target`, `--exclude`) narrows what is read as well as what
+/// is planned.
 pub async fn plan_with(
     desired: &Desired,
     store: Arc<dyn StateStore>,
-    targets: &[String],
+    selection: &Selection,
     options: &PlanOptions,
 ) -> Result<Prepared, EngineError> {
     let owned = owned(store.as_ref())?;
+    let selected = selection
+        .resolve(desired, &owned)
+        .map_err(EngineError::Plan)?;
+    let mut options = options.clone();
+    if let Some(only) = &selected.only {
+        options.scope = options.scope.clone().restricted(only.clone());
+    }
+    let options = &options;
     let open = pending(store.as_ref())?;
     if !open.is_empty() {
         tracing::warn!(
@@ -186,7 +179,14 @@ pub async fn plan_with(
     let removed = removed_providers(desired, &owned, options)?;
     let mut clients = Vec::new();
     let mut unreadable = Vec::new();
-    for p in desired.providers.values() {
+    // A selection that covers nothing of a provider does not read it.
+    let providers = desired.providers.values().filter(|p| {
+        selected
+            .providers
+            .as_ref()
+            .is_none_or(|set| set.contains(&p.key))
+    });
+    for p in providers {
         match p.spec.clone().connect(&p.key, &p.base_url, store.clone()) {
             Ok(client) => clients.push(client),
             Err(error) => unreadable.push(Unreadable {
@@ -222,6 +222,7 @@ pub async fn plan_with(
     let mut notes = Vec::new();
     let mut replace_on = BTreeMap::new();
     let mut explain = BTreeMap::new();
+    let mut unread = BTreeSet::new();
     for part in &parts {
         let resolved = part.refreshed.resolved();
         replace_on.extend(resolved.replace_on.clone());
@@ -229,7 +230,15 @@ pub async fn plan_with(
         desired_records.extend(resolved.desired.iter().cloned());
         live.extend(resolved.live.iter().map(|(k, v)| (k.clone(), v.clone())));
         notes.extend(resolved.notes.iter().cloned());
+        unread.extend(resolved.unread.iter().cloned());
     }
+    // Outside the selection, or not read this run: nothing is planned. A
+    // vendor may read more than it was asked (a page holds other customers
+    // too); what it read beyond the selection is not looked at.
+    let covered = |a: &Address| selected.covers(a) && !unread.contains(a);
+    desired_records.retain(|r| covered(&r.address));
+    live.retain(|a, _| covered(a));
+    notes.retain(|n| covered(&n.address));
     let owned_set: BTreeSet<Address> = owned.keys().cloned().collect();
     let exclusive: BTreeSet<String> = desired
         .providers
@@ -256,7 +265,7 @@ pub async fn plan_with(
         return Err(EngineError::Plan(stranded));
     }
     let declared: BTreeSet<&Address> = desired_records.iter().map(|r| &r.address).collect();
-    for (address, record) in &owned {
+    for (address, record) in owned.iter().filter(|(a, _)| covered(a)) {
         // Gone from the files and the vendor (as read), or left behind by a
         // provider the files no longer declare (allowed by the user).
         let gone = read.contains(record.provider.as_str())
@@ -266,7 +275,8 @@ pub async fn plan_with(
             actions.push(forget(address, &record.provider));
         }
     }
-    let actions = target(actions, targets);
+    actions.retain(|a| covered(&a.address));
+    unmanaged.retain(|u| covered(&u.address));
     let bulk = crate::plan::bulk::check(&actions, &owned, desired.bulk);
     let reads = parts
         .iter()
@@ -277,8 +287,15 @@ pub async fn plan_with(
         })
         .collect();
     let mut plan = Plan::new(reads, actions, unmanaged);
-    plan.targets = targets.to_vec();
-    let wanted = |a: &Address| targeted(a, targets);
+    (plan.targets, plan.excludes) = selection.texts();
+    plan.pulled_in = selected.pulled_in.iter().cloned().collect();
+    plan.dragged_out = selected.dragged_out.iter().cloned().collect();
+    plan.unchecked = unread
+        .iter()
+        .filter(|a| selected.covers(a))
+        .cloned()
+        .collect();
+    let wanted = |a: &Address| selected.covers(a);
     plan.kept = guarded
         .kept
         .into_iter()
@@ -291,6 +308,7 @@ pub async fn plan_with(
         .collect();
     plan.warnings = guarded.warnings;
     plan.bulk = bulk;
+    plan.inputs = saved::inputs(&plan.actions, &live, &Dependencies::new(desired, &owned));
     plan.recount();
     plan.resend_invitations = options.resend_invitations.iter().cloned().collect();
     plan.allow_provider_removal = options.allow_provider_removal.iter().cloned().collect();
@@ -313,6 +331,7 @@ pub async fn plan_with(
         unreadable,
         owned,
         options: options.clone(),
+        live,
     })
 }
 
