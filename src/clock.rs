@@ -1,7 +1,15 @@
 //! Wall-clock helpers shared by every layer: Unix seconds and their UTC rendering.
 
-/// Seconds since the Unix epoch.
+/// Seconds since the Unix epoch. `MSPFORM_NOW` (Unix seconds), when set,
+/// is taken as the time instead: for tests and benchmarks that simulate a
+/// day of scheduled runs (e.g. hourly rolling drift checks) in minutes.
 pub fn now_unix() -> u64 {
+    if let Some(now) = std::env::var("MSPFORM_NOW")
+        .ok()
+        .and_then(|v| v.trim().parse().ok())
+    {
+        return now;
+    }
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_secs())

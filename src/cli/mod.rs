@@ -187,15 +187,16 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
     let (number, unit) = t.split_at(split);
     let n: u64 = number
         .parse()
-        .map_err(|_| format!("{text:?} is not a duration: use e.g. 0, 30s, 5m or 1h"))?;
+        .map_err(|_| format!("{text:?} is not a duration: use e.g. 0, 30s, 5m, 1h or 1d"))?;
     let d = match unit.trim() {
         "" | "s" => Duration::from_secs(n),
         "ms" => Duration::from_millis(n),
         "m" => Duration::from_secs(n.saturating_mul(60)),
         "h" => Duration::from_secs(n.saturating_mul(3600)),
+        "d" => Duration::from_secs(n.saturating_mul(86_400)),
         other => {
             return Err(format!(
-                "{text:?}: unknown unit {other:?}; use ms, s, m or h"
+                "{text:?}: unknown unit {other:?}; use ms, s, m, h or d"
             ));
         }
     };
@@ -334,7 +335,8 @@ mod tests {
         assert_eq!(parse_duration("1h"), Ok(Duration::from_secs(3600)));
         assert_eq!(parse_duration("250ms"), Ok(Duration::from_millis(250)));
         assert!(parse_duration("soon").is_err());
-        assert!(parse_duration("5d").is_err());
+        assert_eq!(parse_duration("2d"), Ok(Duration::from_secs(172_800)));
+        assert!(parse_duration("5w").is_err());
         let locked = Err(CliError::State(StateError::LockUnclear {
             location: "x".into(),
             reason: "y".into(),

@@ -5,7 +5,7 @@
 //! like a rotated credential) for `--new-only`, and writes the Prometheus
 //! textfile after every run, failed ones included.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 use std::path::Path;
 use std::sync::Arc;
@@ -15,7 +15,7 @@ use clap::Args;
 use super::{Cli, CliError, FormatArg, SelectArgs, Status, load_config, read_state};
 use crate::engine;
 use crate::model::Desired;
-use crate::plan::{Plan, drift, render};
+use crate::plan::{Plan, drift, render, rolling};
 use crate::state::StateStore;
 
 #[derive(Debug, Args)]
@@ -56,6 +56,13 @@ pub struct DriftArgs {
     /// everything, and the metrics always count everything.
     #[arg(long)]
     pub new_only: bool,
+    /// A rolling check: read every customer fully at least once per this
+    /// period (e.g. 24h), and each run only a slice of the per-customer reads
+    /// (an Aruba tenant's sites and auto-licence setting), least recently
+    /// read first. The MSP-wide lists (customers, device inventory) are read
+    /// every run. The first run reads everything.
+    #[arg(long, value_name = "DURATION", value_parser = super::parse_duration)]
+    pub full_every: Option<std::time::Duration>,
     #[command(flatten)]
     pub select: SelectArgs,
 }
@@ -105,7 +112,7 @@ async fn make(cli: &Cli, args: &PlanArgs) -> Result<Plan, CliError> {
     let desired = load_config(&cli.config)?;
     // A snapshot, without the lock: a plan or drift check runs beside an apply.
     let store = read_state(cli, "plan")?;
-    plan_from(&desired, store, args, false).await
+    plan_from(&desired, store, args, false, Default::default()).await
 }
 
 /// The plan; a replacement of a protected object is an error, unless
@@ -115,11 +122,12 @@ async fn plan_from(
     store: Arc<dyn StateStore>,
     args: &PlanArgs,
     report_refused: bool,
+    scope: crate::vendor::Scope,
 ) -> Result<Plan, CliError> {
     let options = engine::PlanOptions {
         resend_invitations: args.resend_invitations.iter().cloned().collect(),
         allow_provider_removal: args.allow_provider_removal.iter().cloned().collect(),
-        ..Default::default()
+        scope,
     };
     let mut prepared =
         engine::plan_with(desired, store, &args.select.selection()?, &options).await?;
@@ -141,6 +149,8 @@ pub struct DriftRun {
     pub new: BTreeMap<String, usize>,
     /// Whether the run completed and read every provider.
     pub success: bool,
+    /// Provider → when every customer had last been fully read.
+    pub last_full: BTreeMap<String, u64>,
 }
 
 fn gauge(out: &mut String, name: &str, help: &str) {
@@ -165,6 +175,19 @@ pub fn prometheus(run: &DriftRun, now: u64) -> String {
         "When the last drift run ended (Unix seconds), successful or not.",
     );
     let _ = writeln!(out, "mspform_drift_last_run_timestamp_seconds {now}");
+    if !run.last_full.is_empty() {
+        gauge(
+            &mut out,
+            "mspform_drift_last_full_check_timestamp",
+            "When every customer of the provider had last been fully read (Unix seconds): the oldest full read of any of its customers.",
+        );
+        for (provider, at) in &run.last_full {
+            let _ = writeln!(
+                out,
+                "mspform_drift_last_full_check_timestamp{{provider=\"{provider}\"}} {at}"
+            );
+        }
+    }
     let Some(plan) = &run.plan else {
         return out;
     };
@@ -254,6 +277,30 @@ pub fn prometheus(run: &DriftRun, now: u64) -> String {
     out
 }
 
+/// Every provider's declared customers and what its vendor reads one
+/// customer at a time, for a rolling check.
+fn rolling_customers(desired: &Desired) -> Vec<rolling::ProviderCustomers> {
+    desired
+        .providers
+        .values()
+        .map(|p| rolling::ProviderCustomers {
+            provider: p.key.clone(),
+            customers: desired
+                .customers
+                .iter()
+                .filter(|(_, c)| c.provider == p.key)
+                .map(|(k, _)| k.clone())
+                .collect(),
+            reads: p
+                .info()
+                .per_customer_reads
+                .iter()
+                .map(|r| r.to_string())
+                .collect(),
+        })
+        .collect()
+}
+
 /// `mspform drift`: the plan as a drift report. The metrics file (if asked
 /// for) is written whatever happens, last, so it describes this run.
 pub async fn drift(cli: &Cli, args: &DriftArgs) -> Result<Status, CliError> {
@@ -288,13 +335,63 @@ async fn drift_run(cli: &Cli, args: &DriftArgs, run: &mut DriftRun) -> Result<St
     };
     let desired = load_config(&cli.config)?;
     let store = read_state(cli, "drift")?;
-    let mut plan = plan_from(&desired, store.clone(), &plan_args, true).await?;
-    run.ignored = drift::ignore(&mut plan, &desired.ignore, crate::clock::today());
-    if plan.drift.is_none() {
-        plan.drift = Some(crate::plan::DriftNotes::default());
-    }
     let previous = store.last_drift()?;
-    let memory = drift::memory(&plan, previous.as_ref(), crate::clock::now_unix());
+    let now = crate::clock::now_unix();
+    let customers = rolling_customers(&desired);
+    let checked = previous
+        .as_ref()
+        .map(|m| m.checked.clone())
+        .unwrap_or_default();
+    let slice = args.full_every.map(|period| {
+        rolling::slice(
+            &customers,
+            &checked,
+            now,
+            previous.as_ref().map(|m| m.at),
+            period.as_secs(),
+            None,
+        )
+    });
+    let scope = match &slice {
+        Some(s) => crate::vendor::Scope::everything().with_deep(s.deep.clone()),
+        None => crate::vendor::Scope::everything(),
+    };
+    let mut plan = plan_from(&desired, store.clone(), &plan_args, true, scope).await?;
+    run.ignored = drift::ignore(&mut plan, &desired.ignore, crate::clock::today());
+    let read: BTreeSet<String> = plan.providers.iter().map(|p| p.provider.clone()).collect();
+    let notes = plan.drift.get_or_insert_with(Default::default);
+    if let Some(slice) = &slice {
+        notes.coverage = slice
+            .coverage
+            .iter()
+            .filter(|c| read.contains(&c.provider))
+            .cloned()
+            .collect();
+    }
+    let mut memory = drift::memory(&plan, previous.as_ref(), now);
+    let deep: BTreeSet<String> = match &slice {
+        Some(s) => s.deep.clone(),
+        None => desired.customers.keys().cloned().collect(),
+    };
+    // A targeted drift check reads only part of the portfolio: the cursor stays.
+    memory.checked = if args.select.target.is_empty() && args.select.exclude.is_empty() {
+        rolling::advance(&checked, &customers, &read, &deep, now)
+    } else {
+        checked.clone()
+    };
+    for p in &plan.providers {
+        let per_customer = customers
+            .iter()
+            .find(|c| c.provider == p.provider)
+            .map_or(0, |c| {
+                c.reads.len() as u64
+                    * c.customers.iter().filter(|k| deep.contains(*k)).count() as u64
+            });
+        memory
+            .list_calls
+            .insert(p.provider.clone(), p.calls.saturating_sub(per_customer));
+    }
+    run.last_full = rolling::last_full_checks(&memory.checked, &customers);
     for (provider, seen) in &memory.seen {
         let before = previous.as_ref().and_then(|m| m.seen.get(provider));
         let new = seen

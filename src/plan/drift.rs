@@ -138,8 +138,24 @@ pub fn memory(plan: &Plan, previous: Option<&DriftMemory>, now: u64) -> DriftMem
                 seen.insert(u.provider.clone(), old.clone());
             }
         }
+        // What this run did not read (a rolling check's other customers)
+        // stays as seen: it is not new when the next read finds it again.
+        let unchecked: BTreeSet<String> = plan.unchecked.iter().map(|a| a.to_string()).collect();
+        for (provider, old) in &previous.seen {
+            let kept = old
+                .iter()
+                .filter(|f| f.split(' ').nth(1).is_some_and(|a| unchecked.contains(a)));
+            seen.entry(provider.clone())
+                .or_default()
+                .extend(kept.cloned());
+        }
     }
-    DriftMemory { at: now, seen }
+    DriftMemory {
+        at: now,
+        seen,
+        checked: previous.map(|p| p.checked.clone()).unwrap_or_default(),
+        list_calls: previous.map(|p| p.list_calls.clone()).unwrap_or_default(),
+    }
 }
 
 /// Keeps only the drift `previous` did not see (a field seen before is left

@@ -9,6 +9,7 @@ pub mod bulk;
 pub mod drift;
 pub mod protect;
 pub mod render;
+pub mod rolling;
 
 use std::collections::BTreeMap;
 
@@ -105,6 +106,9 @@ pub struct DriftNotes {
     /// With `--new-only`: drifted fields (or objects) the previous drift run saw already.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub seen_before: Option<usize>,
+    /// With `--full-every`: what this run read fully, per provider.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub coverage: Vec<rolling::Coverage>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

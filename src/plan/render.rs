@@ -292,12 +292,45 @@ fn kept_inside(k: &super::Kept) -> String {
     }
 }
 
+/// What a rolling drift check read of one provider, in words.
+fn coverage_line(c: &super::rolling::Coverage) -> String {
+    let mut line = format!(
+        "Rolling check of {}: {} of {} customer(s) read fully this run ({}); the customer list and device assignments of all of them are read every run.",
+        c.provider,
+        c.checked,
+        c.customers,
+        if c.reads.is_empty() {
+            "every read is MSP-wide".to_string()
+        } else {
+            c.reads.join(", ")
+        }
+    );
+    if let Some(at) = c.oldest_unchecked {
+        let _ = write!(
+            line,
+            " The others were last read fully at {} at the earliest.",
+            crate::clock::fmt_utc(at)
+        );
+    }
+    if c.overdue > 0 {
+        let _ = write!(
+            line,
+            " {} customer(s) are overdue (not read fully within the period) and were left for the next run by --max-calls.",
+            c.overdue
+        );
+    }
+    line
+}
+
 /// What a drift report left out, in words.
 fn drift_line(d: &super::DriftNotes) -> String {
     let mut parts = vec![format!(
         "{} drifted field(s) or object(s) matched an [[ignore]] rule: counted, not shown.",
         d.ignored
     )];
+    for c in &d.coverage {
+        parts.push(coverage_line(c));
+    }
     if let Some(n) = d.seen_before {
         parts.push(format!(
             "{n} the previous drift run saw already are not shown (--new-only; `mspform drift` shows everything)."

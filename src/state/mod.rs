@@ -141,6 +141,15 @@ pub struct DriftMemory {
     pub at: u64,
     /// Provider key → fingerprints (see `crate::plan::drift`).
     pub seen: BTreeMap<String, BTreeSet<String>>,
+    /// Rolling checks (`drift --full-every`): provider key → customer key →
+    /// when the customer was last fully read (Unix seconds).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub checked: BTreeMap<String, BTreeMap<String, u64>>,
+    /// Provider key → API calls the last run's MSP-wide reads cost (its refresh
+    /// without the per-customer reads): the base a `--max-calls` budget
+    /// subtracts before sizing the next slice.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub list_calls: BTreeMap<String, u64>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

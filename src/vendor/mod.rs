@@ -94,6 +94,11 @@ pub struct VendorInfo {
     /// limit still paces the calls). 1 runs them one after another; more is
     /// for vendors whose `run` is proven safe when steps overlap.
     pub steps_in_flight: usize,
+    /// What the API only answers one customer at a time (e.g. a tenant's
+    /// sites), in words; empty when every read is MSP-wide. A rolling drift
+    /// check (`drift --full-every`) makes these reads for a slice of the
+    /// customers per run, and counts one call per entry per customer.
+    pub per_customer_reads: &'static [&'static str],
 }
 
 /// A provider's live state mapped onto stable addresses, ready to diff.

@@ -19,6 +19,7 @@ mod gitops;
 mod golden;
 mod golden_mixed;
 mod hostile;
+mod rolling_drift;
 mod ruckus_client;
 mod secrets;
 mod shared_state;

@@ -186,31 +186,40 @@ async fn read_protections(
 
 async fn read_drift(c: &Client, n: &Names) -> StateResult<Option<DriftMemory>> {
     let Some(row) = c
-        .query_opt(&format!("SELECT at, seen FROM {}", n.drift), &[])
+        .query_opt(
+            &format!("SELECT at, seen, checked, list_calls FROM {}", n.drift),
+            &[],
+        )
         .await
         .map_err(db_error("read the last drift run"))?
     else {
         return Ok(None);
     };
-    let seen: serde_json::Value = row.get(1);
-    let seen = serde_json::from_value(seen).map_err(|e| StateError::Corrupt {
+    let corrupt = |e: serde_json::Error| StateError::Corrupt {
         key: n.drift.clone(),
         message: e.to_string(),
-    })?;
+    };
+    let seen = serde_json::from_value(row.get(1)).map_err(corrupt)?;
+    let checked = serde_json::from_value(row.get(2)).map_err(corrupt)?;
+    let list_calls = serde_json::from_value(row.get(3)).map_err(corrupt)?;
     Ok(Some(DriftMemory {
         at: to_u64(row.get(0)),
         seen,
+        checked,
+        list_calls,
     }))
 }
 
 async fn write_drift(c: &Client, n: &Names, m: &DriftMemory) -> StateResult<()> {
     let seen = serde_json::to_value(&m.seen).unwrap_or_default();
+    let checked = serde_json::to_value(&m.checked).unwrap_or_default();
+    let list_calls = serde_json::to_value(&m.list_calls).unwrap_or_default();
     c.execute(
         &format!(
-            "INSERT INTO {} (id, at, seen) VALUES (1, $1, $2) ON CONFLICT (id) DO UPDATE SET at = EXCLUDED.at, seen = EXCLUDED.seen",
+            "INSERT INTO {} (id, at, seen, checked, list_calls) VALUES (1, $1, $2, $3, $4) ON CONFLICT (id) DO UPDATE SET at = EXCLUDED.at, seen = EXCLUDED.seen, checked = EXCLUDED.checked, list_calls = EXCLUDED.list_calls",
             n.drift
         ),
-        &[&to_i64(m.at), &seen],
+        &[&to_i64(m.at), &seen, &checked, &list_calls],
     )
     .await
     .map_err(db_error("record the drift run"))?;

@@ -87,6 +87,14 @@ CREATE TABLE {s}.drift (
 );
 "#,
     ),
+    (
+        3,
+        r#"
+ALTER TABLE {s}.drift
+    ADD COLUMN checked jsonb NOT NULL DEFAULT '{}'::jsonb,
+    ADD COLUMN list_calls jsonb NOT NULL DEFAULT '{}'::jsonb;
+"#,
+    ),
 ];
 
 /// The newest schema version this mspform knows.

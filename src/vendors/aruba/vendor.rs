@@ -37,6 +37,7 @@ impl Vendor for Aruba {
             async_jobs: true,
         },
         steps_in_flight: 1,
+        per_customer_reads: &["sites", "auto-licence setting"],
     };
 
     type Settings = ArubaSettings;

@@ -38,6 +38,7 @@ impl Vendor for Audiocodes {
             async_jobs: false,
         },
         steps_in_flight: 1,
+        per_customer_reads: &[],
     };
 
     type Settings = AudiocodesSettings;

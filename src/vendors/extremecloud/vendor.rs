@@ -41,6 +41,7 @@ impl Vendor for ExtremeCloud {
             async_jobs: false,
         },
         steps_in_flight: 1,
+        per_customer_reads: &[],
     };
 
     type Settings = ExtremeSettings;

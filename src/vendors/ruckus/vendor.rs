@@ -39,6 +39,7 @@ impl Vendor for Ruckus {
             async_jobs: true,
         },
         steps_in_flight: 1,
+        per_customer_reads: &[],
     };
 
     type Settings = RuckusSettings;
