@@ -91,6 +91,40 @@ pub fn resolve_secret(reference: &SecretRef) -> Result<String, String> {
     Ok(value)
 }
 
+/// The secrets a client reads while it is built, kept so that the transport
+/// can scrub every one of them from the messages it shows.
+pub struct Secrets {
+    provider: String,
+    read: Vec<String>,
+}
+
+impl Secrets {
+    pub fn new(provider: &str) -> Secrets {
+        Secrets {
+            provider: provider.to_string(),
+            read: Vec::new(),
+        }
+    }
+
+    /// Reads one secret; one that cannot be read is an authentication error
+    /// naming the provider and where it looked.
+    pub fn read(&mut self, reference: &SecretRef) -> Result<String, ProviderError> {
+        let value = resolve_secret(reference).map_err(|message| ProviderError::Auth {
+            provider: self.provider.clone(),
+            message,
+        })?;
+        self.read.push(value.clone());
+        Ok(value)
+    }
+
+    /// Every secret read so far, longest first (so that a secret holding
+    /// another one is scrubbed whole).
+    pub fn into_vec(mut self) -> Vec<String> {
+        self.read.sort_by_key(|s| std::cmp::Reverse(s.len()));
+        self.read
+    }
+}
+
 /// The client side of a vendor's rate limit, in one of two shapes:
 /// - a sliding window: at most `limit` calls in any `window`, so a vendor that
 ///   counts per fixed second never sees more than `limit` in one of its windows;

@@ -25,6 +25,9 @@ const RATE_LIMIT_RETRIES: usize = 8;
 /// Longest `Retry-After` honoured.
 const MAX_RETRY_AFTER: Duration = Duration::from_secs(60);
 
+/// What a 401 tells the user to do unless the vendor's [`Auth`] knows better.
+const CHECK_CREDENTIALS: &str = "check the credentials";
+
 /// How a vendor gets a bearer token. `fresh` asks for a new one (the last was rejected).
 pub trait Auth: Send + Sync {
     fn token<'a>(
@@ -50,7 +53,7 @@ pub trait Auth: Send + Sync {
     }
     /// What a 401 error tells the user to do.
     fn advice(&self) -> &'static str {
-        "check the credentials"
+        CHECK_CREDENTIALS
     }
 }
 
@@ -252,10 +255,12 @@ impl Transport {
         self
     }
 
-    /// Never show these strings in an error message.
+    /// Never show these strings in an error message (the longest is scrubbed
+    /// first, so that a secret holding another one goes whole).
     pub fn redacting(mut self, secrets: impl IntoIterator<Item = String>) -> Transport {
         self.redact
             .extend(secrets.into_iter().filter(|s| s.len() >= 4));
+        self.redact.sort_by_key(|s| std::cmp::Reverse(s.len()));
         self
     }
 
@@ -423,7 +428,7 @@ impl Transport {
                             "{name} answered HTTP 401 ({}); {}",
                             self.scrub(&text),
                             if call.anonymous {
-                                "check the credentials"
+                                CHECK_CREDENTIALS
                             } else {
                                 auth.advice()
                             }
@@ -508,7 +513,25 @@ impl TokenCache {
 }
 
 /// An [`Auth`] that always presents the same token (no renewal possible).
-pub struct StaticToken(pub String);
+pub struct StaticToken {
+    token: String,
+    advice: &'static str,
+}
+
+impl StaticToken {
+    pub fn new(token: String) -> StaticToken {
+        StaticToken {
+            token,
+            advice: CHECK_CREDENTIALS,
+        }
+    }
+
+    /// What a 401 tells the user to do instead of the default.
+    pub fn advising(mut self, advice: &'static str) -> StaticToken {
+        self.advice = advice;
+        self
+    }
+}
 
 impl Auth for StaticToken {
     fn token<'a>(
@@ -516,10 +539,28 @@ impl Auth for StaticToken {
         _transport: &'a Transport,
         _fresh: bool,
     ) -> BoxFuture<'a, Result<String, ProviderError>> {
-        Box::pin(async move { Ok(self.0.clone()) })
+        Box::pin(async move { Ok(self.token.clone()) })
     }
     fn renewable(&self) -> bool {
         false
+    }
+    fn advice(&self) -> &'static str {
+        self.advice
+    }
+}
+
+/// A vendor client's use of its API, counted as the vendor counts it. Most
+/// clients send everything through one [`Transport`] and only name it.
+pub trait Metered {
+    /// The transport the client sends through.
+    fn transport(&self) -> &Transport;
+    /// API calls sent so far (every attempt counts, token requests included).
+    fn calls(&self) -> u64 {
+        self.transport().calls()
+    }
+    /// 429 answers received so far (each one waited out or reported).
+    fn rate_limited(&self) -> u64 {
+        self.transport().rate_limited()
     }
 }
 
@@ -577,7 +618,7 @@ mod tests {
         .redacting(["rt-NEW-SECRET-42".to_string()]);
         let token_call = Call::new(Method::POST, "/token").anonymous();
         let answer = transport
-            .send(&token_call, &StaticToken("t".into()), None)
+            .send(&token_call, &StaticToken::new("t".into()), None)
             .await
             .unwrap();
         let err = answer
@@ -590,7 +631,7 @@ mod tests {
         );
         // An ordinary answer is quoted, with the secrets it holds redacted.
         let answer = transport
-            .send(&Call::get("/x"), &StaticToken("t".into()), None)
+            .send(&Call::get("/x"), &StaticToken::new("t".into()), None)
             .await
             .unwrap();
         let err = answer

@@ -17,6 +17,7 @@ use std::time::Duration;
 
 use serde_json::json;
 
+use super::Aruba;
 use super::Client;
 use super::live::LiveSnapshot;
 use super::settle::Landing;
@@ -25,7 +26,7 @@ use super::wire::CustomerBody;
 use crate::address::Address;
 use crate::diff::Fields;
 use crate::vendor::http::ProviderError;
-use crate::vendor::{Ledger, Step};
+use crate::vendor::{Apply, Ledger, Resolved, Step};
 
 mod sites;
 
@@ -144,9 +145,17 @@ impl Move<'_> {
     }
 }
 
-impl Client {
+impl Apply<Aruba> for Client {
+    fn env(&self, snapshot: &LiveSnapshot, _resolved: &Resolved, ledger: Ledger) -> RunEnv {
+        RunEnv::new(ledger, snapshot)
+    }
+
     /// Runs one step. State is updated (and flushed) as each part succeeds.
-    pub async fn run_step(&self, step: &Step<StepOp>, env: &RunEnv) -> Result<(), ProviderError> {
+    async fn run<'a>(
+        &'a self,
+        env: &'a RunEnv,
+        step: &'a Step<StepOp>,
+    ) -> Result<(), ProviderError> {
         let ledger = &env.ledger;
         match &step.op {
             StepOp::CreateCustomer { address, body } => {
@@ -212,7 +221,9 @@ impl Client {
             }
         }
     }
+}
 
+impl Client {
     /// Updates a customer with `body`, or deletes it (and forgets it) without one.
     async fn customer_write(
         &self,

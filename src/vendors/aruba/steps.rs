@@ -254,12 +254,8 @@ pub fn compile(ctx: Ctx<'_, Aruba>, snap: &LiveSnapshot, actions: &[Action]) -> 
         removing: BTreeMap::new(),
     };
     // State clean-up of objects gone from both sides: no vendor call, any kind.
-    for a in actions.iter().filter(|a| a.op == Op::Forget) {
-        let op = StepOp::Forget {
-            address: a.address.clone(),
-        };
-        c.push(vec![], vec![a.address.clone()], op);
-    }
+    c.steps
+        .forgets(actions, |address| StepOp::Forget { address });
     let actions: Vec<&Action> = actions.iter().filter(|a| a.op != Op::Forget).collect();
     for a in actions.iter().filter(|a| a.kind == Kind::Customer) {
         c.customer(a);

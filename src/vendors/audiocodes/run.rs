@@ -7,16 +7,17 @@
 use std::collections::BTreeMap;
 use std::sync::Mutex;
 
+use super::Audiocodes;
 use super::Client;
 use super::model::{ScriptParam, check_resolved_parameter};
+use super::refresh::Snapshot;
 use super::refresh::{LiveCustomer, live_customers};
 use super::resolve::{failed_state, same_short_name};
 use super::steps::{CreateSpec, StepOp};
 use super::wire::{CreateBody, Created, SiteBody};
 use crate::address::Address;
-use crate::vendor::Ledger;
-use crate::vendor::Step;
 use crate::vendor::http::{ProviderError, resolve_secret};
+use crate::vendor::{Apply, Ledger, Resolved, Step};
 
 /// What steps share during one apply.
 pub struct RunEnv {
@@ -94,6 +95,29 @@ pub fn build_body(
         script_parameters: params,
     };
     Ok((body, secrets))
+}
+
+impl Apply<Audiocodes> for Client {
+    fn env(&self, _snapshot: &Snapshot, _resolved: &Resolved, ledger: Ledger) -> RunEnv {
+        RunEnv::new(ledger)
+    }
+
+    /// Runs one step. State is updated (and flushed) as each part succeeds.
+    async fn run<'a>(
+        &'a self,
+        env: &'a RunEnv,
+        step: &'a Step<StepOp>,
+    ) -> Result<(), ProviderError> {
+        match &step.op {
+            StepOp::Create { address, spec, .. } => self.run_create(env, address, spec).await,
+            StepOp::Delete { address, .. } => self.run_delete(env, address).await,
+            StepOp::Adopt { address, facts } => {
+                let guid = env.ledger.id(address)?;
+                env.own(address, &guid, "adopted", facts.clone())
+            }
+            StepOp::Forget { address } => env.ledger.forget(address),
+        }
+    }
 }
 
 impl Client {
@@ -247,18 +271,5 @@ impl Client {
             .unwrap_or_else(|e| e.into_inner())
             .insert(address.clone(), guid);
         Ok(())
-    }
-
-    /// Runs one step. State is updated (and flushed) as each part succeeds.
-    pub async fn run_step(&self, step: &Step<StepOp>, env: &RunEnv) -> Result<(), ProviderError> {
-        match &step.op {
-            StepOp::Create { address, spec, .. } => self.run_create(env, address, spec).await,
-            StepOp::Delete { address, .. } => self.run_delete(env, address).await,
-            StepOp::Adopt { address, facts } => {
-                let guid = env.ledger.id(address)?;
-                env.own(address, &guid, "adopted", facts.clone())
-            }
-            StepOp::Forget { address } => env.ledger.forget(address),
-        }
     }
 }

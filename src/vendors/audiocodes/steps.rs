@@ -80,15 +80,7 @@ pub fn compile(ctx: Ctx<'_, Audiocodes>, actions: &[Action]) -> Vec<Step<StepOp>
         Address::Customer(k) => Some(k.clone()),
         _ => None,
     };
-    for a in actions.iter().filter(|a| a.op == Op::Forget) {
-        let address = a.address.clone();
-        steps.push(
-            vec![],
-            vec![address.clone()],
-            format!("forget {address}"),
-            StepOp::Forget { address },
-        );
-    }
+    steps.forgets(actions, |address| StepOp::Forget { address });
     // Short name → the delete steps freeing it.
     let mut freeing: BTreeMap<String, Vec<usize>> = BTreeMap::new();
     for a in actions.iter().filter(|a| a.op == Op::Delete) {

@@ -10,9 +10,10 @@ use std::collections::BTreeSet;
 use super::Client;
 use super::steps::{Stage, StepOp};
 use super::wire::{self, TenantBody};
+use super::{ExtremeCloud, Snapshot};
 use crate::address::Address;
 use crate::vendor::http::ProviderError;
-use crate::vendor::{Ledger, Step};
+use crate::vendor::{Apply, Ledger, Resolved, Step};
 
 /// What the steps of one apply share: state, through the Ledger (ids learned
 /// as creates succeed included).
@@ -44,23 +45,17 @@ fn explain_forbidden(e: ProviderError) -> ProviderError {
     }
 }
 
-impl Client {
-    /// The one tenant named exactly `name`, if any; several is an error.
-    async fn tenant_named(&self, name: &str) -> Result<Option<String>, ProviderError> {
-        let ids = self.tenant_ids_named(name).await?;
-        match ids.as_slice() {
-            [] => Ok(None),
-            [one] => Ok(Some(one.clone())),
-            many => Err(self.other(format!(
-                "{} tenants named {name:?} exist ({}); refusing to guess which one is mspform's. Rename the extras in the portal.",
-                many.len(),
-                many.join(", ")
-            ))),
-        }
+impl Apply<ExtremeCloud> for Client {
+    fn env(&self, _snapshot: &Snapshot, _resolved: &Resolved, ledger: Ledger) -> RunEnv {
+        RunEnv::new(ledger)
     }
 
     /// Runs one step. State is updated (and flushed) as each part succeeds.
-    pub async fn run_step(&self, step: &Step<StepOp>, env: &RunEnv) -> Result<(), ProviderError> {
+    async fn run<'a>(
+        &'a self,
+        env: &'a RunEnv,
+        step: &'a Step<StepOp>,
+    ) -> Result<(), ProviderError> {
         let ledger = &env.ledger;
         match &step.op {
             StepOp::CreateTenant { address, body } => self
@@ -83,6 +78,22 @@ impl Client {
                 .put_partner_step(ledger, address, partner_id, want, managed, *stage)
                 .await
                 .map_err(explain_forbidden),
+        }
+    }
+}
+
+impl Client {
+    /// The one tenant named exactly `name`, if any; several is an error.
+    async fn tenant_named(&self, name: &str) -> Result<Option<String>, ProviderError> {
+        let ids = self.tenant_ids_named(name).await?;
+        match ids.as_slice() {
+            [] => Ok(None),
+            [one] => Ok(Some(one.clone())),
+            many => Err(self.other(format!(
+                "{} tenants named {name:?} exist ({}); refusing to guess which one is mspform's. Rename the extras in the portal.",
+                many.len(),
+                many.join(", ")
+            ))),
         }
     }
 

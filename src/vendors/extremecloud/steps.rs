@@ -87,15 +87,7 @@ pub fn compile(
     let made = customer_steps(ctx, actions, &mut steps);
     let changes = partner_changes(ctx, snap, ids, actions, &mut steps);
     partner_puts(ctx, &changes, &made, &mut steps);
-    for a in actions.iter().filter(|a| a.op == Op::Forget) {
-        let address = a.address.clone();
-        steps.push(
-            vec![],
-            vec![address.clone()],
-            format!("forget {address}"),
-            StepOp::Forget { address },
-        );
-    }
+    steps.forgets(actions, |address| StepOp::Forget { address });
     steps.into_vec()
 }
 

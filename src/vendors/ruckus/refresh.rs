@@ -17,8 +17,8 @@ use super::wire::{ActivityStatus, EcView};
 use super::{Client, Ruckus};
 use crate::address::Address;
 use crate::state::{JournalEntry, JournalStatus, OwnedRecord};
-use crate::vendor::Ctx;
 use crate::vendor::http::ProviderError;
+use crate::vendor::{Ctx, Metered};
 
 /// A managed tenant (MSP-EC) as read.
 #[derive(Debug, Clone, PartialEq)]
