@@ -38,6 +38,7 @@ use tokio::task::JoinHandle;
 
 pub use aruba::{ArubaEdit, ArubaSwitches};
 pub use audiocodes::{AudiocodesEdit, AudiocodesSwitches};
+use control::SimVendor;
 pub use control::{FaultKind, FaultSpec};
 pub use extreme::{ExtremeEdit, ExtremeSwitches};
 pub use inventory::Inventory;
@@ -404,65 +405,57 @@ impl Simulator {
 
     /// An out-of-band "portal" edit (for drift tests).
     pub fn aruba_edit(&self, edit: ArubaEdit) -> anyhow::Result<()> {
-        {
-            let mut st = self.shared.lock();
-            let now = st.now_ms();
-            st.aruba.edit(edit, now)?;
-        }
-        self.persist();
-        Ok(())
+        self.edit::<aruba::ArubaState>(edit)
     }
 
     /// Change Aruba's behaviour switches.
     pub fn aruba_switches(&self, f: impl FnOnce(&mut ArubaSwitches)) {
-        f(&mut self.shared.lock().aruba.switches);
-        self.persist();
+        self.switch::<aruba::ArubaState>(f);
     }
 
     /// An out-of-band RUCKUS One "portal" edit (for drift tests).
     pub fn ruckus_edit(&self, edit: RuckusEdit) -> anyhow::Result<()> {
-        {
-            let mut st = self.shared.lock();
-            let now = st.now_ms();
-            st.ruckus.edit(edit, now)?;
-        }
-        self.persist();
-        Ok(())
+        self.edit::<ruckus::RuckusState>(edit)
     }
 
     /// Change RUCKUS One's behaviour switches.
     pub fn ruckus_switches(&self, f: impl FnOnce(&mut RuckusSwitches)) {
-        f(&mut self.shared.lock().ruckus.switches);
-        self.persist();
+        self.switch::<ruckus::RuckusState>(f);
     }
 
     /// An out-of-band AudioCodes "portal" edit (for drift tests).
     pub fn audiocodes_edit(&self, edit: AudiocodesEdit) -> anyhow::Result<()> {
+        self.edit::<audiocodes::AudiocodesState>(edit)
+    }
+
+    /// Change AudioCodes' behaviour switches.
+    pub fn audiocodes_switches(&self, f: impl FnOnce(&mut AudiocodesSwitches)) {
+        self.switch::<audiocodes::AudiocodesState>(f);
+    }
+
+    /// An out-of-band ExtremeCloud "portal" edit (for drift tests).
+    pub fn extreme_edit(&self, edit: ExtremeEdit) -> anyhow::Result<()> {
+        self.edit::<extreme::ExtremeState>(edit)
+    }
+
+    /// Change ExtremeCloud's behaviour switches.
+    pub fn extreme_switches(&self, f: impl FnOnce(&mut ExtremeSwitches)) {
+        self.switch::<extreme::ExtremeState>(f);
+    }
+
+    /// A vendor's portal edit at the simulated clock's now, persisted when it took.
+    fn edit<V: SimVendor>(&self, edit: V::Edit) -> anyhow::Result<()> {
         {
             let mut st = self.shared.lock();
             let now = st.now_ms();
-            st.audiocodes.edit(edit, now)?;
+            V::of(&mut st).edit(edit, now)?;
         }
         self.persist();
         Ok(())
     }
 
-    /// Change AudioCodes' behaviour switches.
-    pub fn audiocodes_switches(&self, f: impl FnOnce(&mut AudiocodesSwitches)) {
-        f(&mut self.shared.lock().audiocodes.switches);
-        self.persist();
-    }
-
-    /// An out-of-band ExtremeCloud "portal" edit (for drift tests).
-    pub fn extreme_edit(&self, edit: ExtremeEdit) -> anyhow::Result<()> {
-        self.shared.lock().extreme.edit(edit)?;
-        self.persist();
-        Ok(())
-    }
-
-    /// Change ExtremeCloud's behaviour switches.
-    pub fn extreme_switches(&self, f: impl FnOnce(&mut ExtremeSwitches)) {
-        f(&mut self.shared.lock().extreme.switches);
+    fn switch<V: SimVendor>(&self, f: impl FnOnce(&mut V::Switches)) {
+        f(V::of(&mut self.shared.lock()).switches());
         self.persist();
     }
 

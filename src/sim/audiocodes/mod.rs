@@ -19,7 +19,6 @@ use std::collections::BTreeMap;
 use axum::Json;
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::State;
 use axum::http::StatusCode;
 use axum::middleware::from_fn_with_state;
 use axum::response::{IntoResponse, Response};
@@ -581,67 +580,4 @@ pub(crate) fn router(sh: Shared) -> Router<Shared> {
         .route_layer(from_fn_with_state(sh.clone(), gate::gate))
         .route_layer(from_fn_with_state((sh, "audiocodes"), control::count_layer))
         .fallback(control::not_found)
-}
-
-/// The `/_sim/audiocodes/…` control endpoints (merged into the `/_sim` router).
-pub(crate) fn control_router() -> Router<Shared> {
-    Router::new()
-        .route("/audiocodes/edit", post(sim_edit))
-        .route(
-            "/audiocodes/switches",
-            post(sim_switches).get(sim_get_switches),
-        )
-}
-
-fn control_bad(msg: impl std::fmt::Display) -> Response {
-    (
-        StatusCode::BAD_REQUEST,
-        Json(json!({"error": msg.to_string()})),
-    )
-        .into_response()
-}
-
-async fn sim_edit(State(sh): State<Shared>, body: Bytes) -> Response {
-    let edit = match serde_json::from_slice::<AudiocodesEdit>(&body) {
-        Ok(e) => e,
-        Err(e) => return control_bad(format!("invalid audiocodes edit: {e}")),
-    };
-    let mut st = sh.lock();
-    let now = st.now_ms();
-    match st.audiocodes.edit(edit, now) {
-        Ok(id) => Json(json!({"status": "ok", "id": id})).into_response(),
-        Err(e) => control_bad(e),
-    }
-}
-
-async fn sim_get_switches(State(sh): State<Shared>) -> Response {
-    Json(serde_json::to_value(&sh.lock().audiocodes.switches).unwrap_or(Value::Null))
-        .into_response()
-}
-
-async fn sim_switches(State(sh): State<Shared>, body: Bytes) -> Response {
-    let patch = match serde_json::from_slice::<Value>(&body) {
-        Ok(Value::Object(m)) => m,
-        Ok(_) => return control_bad("switches must be a JSON object"),
-        Err(e) => return control_bad(format!("invalid JSON: {e}")),
-    };
-    let mut st = sh.lock();
-    let mut current = match serde_json::to_value(&st.audiocodes.switches) {
-        Ok(Value::Object(m)) => m,
-        _ => return control_bad("switches cannot be serialized"),
-    };
-    for (k, v) in patch {
-        if !current.contains_key(&k) {
-            return control_bad(format!("unknown audiocodes switch {k:?}"));
-        }
-        current.insert(k, v);
-    }
-    match serde_json::from_value(Value::Object(current)) {
-        Ok(sw) => {
-            st.audiocodes.switches = sw;
-            Json(serde_json::to_value(&st.audiocodes.switches).unwrap_or(Value::Null))
-                .into_response()
-        }
-        Err(e) => control_bad(format!("invalid switch value: {e}")),
-    }
 }

@@ -30,7 +30,6 @@ use serde_json::{Map, Value, json};
 
 pub(crate) use bodies::documented_body;
 pub use edit::ExtremeEdit;
-pub(crate) use edit::{get_sim_switches, sim_edit, sim_switches};
 pub use inventory::{
     ExtremeEntitlement, ExtremeInventory, ExtremeInventoryPartner, ExtremeInventoryTenant,
     ExtremeUser, Role,
