@@ -10,7 +10,7 @@ use std::time::Duration;
 use axum::body::Bytes;
 use axum::extract::{MatchedPath, Request, State};
 use axum::http::{Method, StatusCode};
-use axum::middleware::Next;
+use axum::middleware::{Next, from_fn_with_state};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -23,7 +23,7 @@ use super::audiocodes::AudiocodesState;
 use super::common::merge_switches;
 use super::extreme::ExtremeState;
 use super::ruckus::RuckusState;
-use super::{Shared, SimState};
+use super::{Shared, SimState, strict};
 
 /// One fault to inject into a vendor's routes.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
@@ -360,6 +360,21 @@ pub(crate) async fn method_not_allowed(method: Method, uri: axum::http::Uri) -> 
         })),
     )
         .into_response()
+}
+
+/// The route layers every vendor's routes carry, innermost first: injected faults,
+/// the strict checks of its documented bodies, the vendor's own auth and limits
+/// (`gate` adds that layer), and the call count outermost.
+pub(crate) fn vendor_layers(
+    routes: Router<Shared>,
+    sh: &Shared,
+    vendor: &'static str,
+    gate: impl FnOnce(Router<Shared>) -> Router<Shared>,
+) -> Router<Shared> {
+    let checked = routes
+        .route_layer(from_fn_with_state((sh.clone(), vendor), fault_layer))
+        .route_layer(from_fn_with_state((sh.clone(), vendor), strict::layer));
+    gate(checked).route_layer(from_fn_with_state((sh.clone(), vendor), count_layer))
 }
 
 /// The `/_sim/` endpoints (mounted under `/_sim` by the main router).

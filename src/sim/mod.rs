@@ -6,11 +6,13 @@
 //! simulator has its own wire types so a client serde mistake fails a test.
 //!
 //! Adding a vendor: a `src/sim/<vendor>/` module with its state (a field of `SimState`,
-//! serialized into the `--data` file), a `router(shared)` whose routes carry
-//! `control::fault_layer` (innermost), `strict::layer` (content type and the documented
-//! bodies of the vendor's `bodies.rs`), the vendor's own auth/limits gate, and
-//! `control::count_layer` (outermost) as route layers with the vendor name, then one
-//! `.nest("/<vendor>", ...)` line in [`Simulator::start`] and an optional root listener.
+//! serialized into the `--data` file, implementing `control::SimVendor` for its portal
+//! edits and switches), a `router(shared)` whose routes carry `control::vendor_layers`
+//! (injected faults innermost, `strict::layer` with the documented bodies of the
+//! vendor's `bodies.rs`, the vendor's own auth/limits gate, the call count outermost)
+//! and its own fallback, then one `.nest("/<vendor>", ...)` line in
+//! [`Simulator::start`], one `vendor_routes` line in `control::router`, and an optional
+//! root listener.
 
 pub mod aruba;
 pub mod audiocodes;
@@ -282,46 +284,43 @@ impl Simulator {
             tasks: Vec::new(),
         };
         sim.addr = sim.spawn(opts.listen, main_app).await?;
+        // Each vendor router brings its own fallback.
         if let Some(listen) = opts.aruba_listen {
-            let root_app = aruba::router(shared.clone())
-                .fallback(control::not_found)
-                .layer(middleware::from_fn_with_state(
-                    shared.clone(),
-                    persist_layer,
-                ))
-                .with_state(shared.clone());
-            sim.aruba_addr = Some(sim.spawn(listen, root_app).await?);
+            sim.aruba_addr = Some(
+                sim.spawn_root(listen, aruba::router(shared.clone()))
+                    .await?,
+            );
         }
         if let Some(listen) = opts.ruckus_listen {
-            let root_app = ruckus::router(shared.clone())
-                .layer(middleware::from_fn_with_state(
-                    shared.clone(),
-                    persist_layer,
-                ))
-                .with_state(shared.clone());
-            sim.ruckus_addr = Some(sim.spawn(listen, root_app).await?);
+            sim.ruckus_addr = Some(
+                sim.spawn_root(listen, ruckus::router(shared.clone()))
+                    .await?,
+            );
         }
         if let Some(listen) = opts.audiocodes_listen {
-            let root_app = audiocodes::router(shared.clone())
-                .fallback(control::not_found)
-                .layer(middleware::from_fn_with_state(
-                    shared.clone(),
-                    persist_layer,
-                ))
-                .with_state(shared.clone());
-            sim.audiocodes_addr = Some(sim.spawn(listen, root_app).await?);
+            let router = audiocodes::router(shared.clone());
+            sim.audiocodes_addr = Some(sim.spawn_root(listen, router).await?);
         }
         if let Some(listen) = opts.extreme_listen {
-            // The extreme router brings its own fallback (the MSP-prefix dispatcher).
-            let root_app = extreme::router(shared.clone())
-                .layer(middleware::from_fn_with_state(
-                    shared.clone(),
-                    persist_layer,
-                ))
-                .with_state(shared.clone());
-            sim.extreme_addr = Some(sim.spawn(listen, root_app).await?);
+            let router = extreme::router(shared.clone());
+            sim.extreme_addr = Some(sim.spawn_root(listen, router).await?);
         }
         Ok(sim)
+    }
+
+    /// Serves one vendor at the root of its own address, as the real cloud does.
+    async fn spawn_root(
+        &mut self,
+        listen: SocketAddr,
+        router: Router<Shared>,
+    ) -> anyhow::Result<SocketAddr> {
+        let app = router
+            .layer(middleware::from_fn_with_state(
+                self.shared.clone(),
+                persist_layer,
+            ))
+            .with_state(self.shared.clone());
+        self.spawn(listen, app).await
     }
 
     async fn spawn(&mut self, listen: SocketAddr, app: Router) -> anyhow::Result<SocketAddr> {

@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::super::SimState;
+use super::super::common::text;
 use super::super::control::SimVendor;
 use super::customers::valid_country;
 use super::sites::remove_site;
@@ -33,13 +34,6 @@ pub enum ArubaEdit {
     UnlicenseDevice { serial: String, service: String },
     /// Put a device back in the MSP inventory (unlicensed, no site).
     MoveDeviceToMsp { serial: String },
-}
-
-fn text(v: &Value) -> String {
-    match v {
-        Value::String(s) => s.clone(),
-        other => other.to_string(),
-    }
 }
 
 impl SimVendor for ArubaState {

@@ -25,7 +25,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
+use serde_json::{Map, Value, json};
 
 pub(crate) use bodies::documented_body;
 pub use edit::AudiocodesEdit;
@@ -35,8 +35,8 @@ pub use switches::{
 };
 
 use super::Shared;
+pub(crate) use super::common::iso_seconds;
 use super::control;
-use super::strict;
 use inventory::{InventoryMsTenant, InventorySbc, InventoryScript, LeadConfiguration};
 
 /// A customer (a "service" in Live Platform terms) as the simulator keeps it.
@@ -118,6 +118,23 @@ pub(crate) struct Site {
     pub state: SiteState,
     /// Queued tasks that concern this site.
     pub pending_tasks: Vec<String>,
+}
+
+impl Site {
+    /// With `expose_unsourced_fields`: what the site was created with that the
+    /// documented reads never show (so a client cannot rely on it).
+    pub(crate) fn unsourced_fields(&self, sw: &AudiocodesSwitches, m: &mut Map<String, Value>) {
+        if sw.expose_unsourced_fields {
+            m.insert("ovocCustomerType".into(), json!(self.ovoc_customer_type));
+            m.insert("sbcOnboardingScript".into(), json!(self.onboarding_script));
+            m.insert("sbcCleanupScript".into(), json!(self.cleanup_script));
+            m.insert("scriptParameters".into(), json!(self.script_parameters));
+            m.insert(
+                "carrierUserPasswordSet".into(),
+                json!(self.carrier_password_fnv1a.is_some()),
+            );
+        }
+    }
 }
 
 #[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq, Eq)]
@@ -533,22 +550,9 @@ pub(crate) fn parse_body<T: DeserializeOwned>(
     serde_json::from_slice(body).map_err(|e| invalid(sw, format!("invalid JSON body: {e}")))
 }
 
-/// `YYYY-MM-DDTHH:MM:SS` (no zone, as the task example shows).
-pub(crate) fn iso_seconds(ms: u64) -> String {
-    let secs = ms / 1000;
-    let (y, m, d) = crate::clock::civil_from_days((secs / 86_400) as i64);
-    let rem = secs % 86_400;
-    format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60
-    )
-}
-
 /// The AudioCodes routes; nested under `/audiocodes` and served at a root.
 pub(crate) fn router(sh: Shared) -> Router<Shared> {
-    Router::new()
+    let routes = Router::new()
         .route("/{tenant}/oauth2/v2.0/token", post(oauth::token))
         .route("/api/v2/customer", post(customers::create))
         .route(
@@ -568,16 +572,9 @@ pub(crate) fn router(sh: Shared) -> Router<Shared> {
             get(sites::get_one).delete(sites::delete),
         )
         .route("/api/v2/task/{id}", get(sites::task))
-        .method_not_allowed_fallback(control::method_not_allowed)
-        .route_layer(from_fn_with_state(
-            (sh.clone(), "audiocodes"),
-            control::fault_layer,
-        ))
-        .route_layer(from_fn_with_state(
-            (sh.clone(), "audiocodes"),
-            strict::layer,
-        ))
-        .route_layer(from_fn_with_state(sh.clone(), gate::gate))
-        .route_layer(from_fn_with_state((sh, "audiocodes"), control::count_layer))
-        .fallback(control::not_found)
+        .method_not_allowed_fallback(control::method_not_allowed);
+    control::vendor_layers(routes, &sh, "audiocodes", |r| {
+        r.route_layer(from_fn_with_state(sh.clone(), gate::gate))
+    })
+    .fallback(control::not_found)
 }

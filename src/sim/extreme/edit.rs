@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::super::SimState;
+use super::super::common::text;
 use super::super::control::SimVendor;
 use super::validate;
 use super::{Contact, ExtremeState, ExtremeSwitches, TENANT_ID_PREFIX, Tenant};
@@ -45,13 +46,6 @@ pub enum ExtremeEdit {
         #[serde(default)]
         cust_id: Option<String>,
     },
-}
-
-fn text(v: &Value) -> String {
-    match v {
-        Value::String(s) => s.clone(),
-        other => other.to_string(),
-    }
 }
 
 impl SimVendor for ExtremeState {

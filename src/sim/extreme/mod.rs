@@ -42,7 +42,6 @@ pub use switches::{
 use super::Shared;
 use super::common::splitmix;
 use super::control;
-use super::strict;
 use validate::FieldError;
 
 pub(crate) const MSP_ID_PREFIX: &str = "Msp-tenantid-";
@@ -431,7 +430,7 @@ async fn method_not_allowed(State(sh): State<Shared>, method: Method, uri: Uri) 
 
 /// The MSP resources, registered under the canonical `/v1` prefix.
 fn msp_router(sh: Shared) -> Router {
-    Router::new()
+    let routes = Router::new()
         .route("/v1/msptenants", get(tenants::list).post(tenants::create))
         .route("/v1/msptenants/nametoidmap", get(tenants::name_to_id))
         .route(
@@ -445,19 +444,12 @@ fn msp_router(sh: Shared) -> Router {
             get(partners::list).post(partners::create),
         )
         .route("/v1/msppartners/{id}", put(partners::update))
-        .method_not_allowed_fallback(method_not_allowed)
-        .route_layer(from_fn_with_state(
-            (sh.clone(), "extreme"),
-            control::fault_layer,
-        ))
-        .route_layer(from_fn_with_state((sh.clone(), "extreme"), strict::layer))
-        .route_layer(from_fn_with_state(sh.clone(), gate::gate))
-        .route_layer(from_fn_with_state(
-            (sh.clone(), "extreme"),
-            control::count_layer,
-        ))
-        .fallback(not_found)
-        .with_state(sh)
+        .method_not_allowed_fallback(method_not_allowed);
+    control::vendor_layers(routes, &sh, "extreme", |r| {
+        r.route_layer(from_fn_with_state(sh.clone(), gate::gate))
+    })
+    .fallback(not_found)
+    .with_state(sh)
 }
 
 /// Hand a request to a router (any `tower` service). A generic bound reaches
@@ -519,15 +511,11 @@ async fn dispatch(sh: Shared, msp: Router, mut req: Request) -> Response {
 pub(crate) fn router(sh: Shared) -> Router<Shared> {
     let msp = msp_router(sh.clone());
     let dispatch_sh = sh.clone();
-    Router::new()
+    let routes = Router::new()
         .route("/management/v1/oauth2/token", post(oauth::token))
-        .method_not_allowed_fallback(method_not_allowed)
-        .route_layer(from_fn_with_state(
-            (sh.clone(), "extreme"),
-            control::fault_layer,
-        ))
-        .route_layer(from_fn_with_state((sh.clone(), "extreme"), strict::layer))
-        .route_layer(from_fn_with_state(sh.clone(), gate::gate))
-        .route_layer(from_fn_with_state((sh, "extreme"), control::count_layer))
-        .fallback(move |req: Request| dispatch(dispatch_sh.clone(), msp.clone(), req))
+        .method_not_allowed_fallback(method_not_allowed);
+    control::vendor_layers(routes, &sh, "extreme", |r| {
+        r.route_layer(from_fn_with_state(sh.clone(), gate::gate))
+    })
+    .fallback(move |req: Request| dispatch(dispatch_sh.clone(), msp.clone(), req))
 }

@@ -267,16 +267,12 @@ pub(super) async fn update(
     };
     // Everything is valid: commit.
     let p = &mut x.partners[idx];
-    p.account_name = f.account_name;
-    if let Some(c) = f.country {
-        p.country = c;
-    }
-    if let Some(tz) = f.time_zone {
-        p.time_zone = tz;
-    }
-    if f.contact.is_some() {
-        p.contact = f.contact;
-    }
+    f.update(
+        &mut p.account_name,
+        &mut p.country,
+        &mut p.time_zone,
+        &mut p.contact,
+    );
     p.entitlements = entitlements;
     set_tenants(x, idx, tenants);
     let echo_id = match x.switches.put_echo_cust_id {

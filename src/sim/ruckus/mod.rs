@@ -41,7 +41,6 @@ pub(crate) use activities::{Activity, Op};
 
 use super::Shared;
 use super::control;
-use super::strict;
 
 /// A managed tenant (MSP-EC) as the simulator keeps it.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -466,7 +465,7 @@ pub(crate) fn router(sh: Shared) -> Router<Shared> {
     };
     let invite = || post(tenants::invite).get(tenants::invite_get);
     let assign = || get(partners::get_assigned);
-    Router::new()
+    let routes = Router::new()
         .route("/oauth2/token/{tenant_id}", post(oauth::token))
         .route("/activities/{id}", get(activities::get))
         .route(
@@ -499,13 +498,9 @@ pub(crate) fn router(sh: Shared) -> Router<Shared> {
             "/tenants/{id}/tenantDelegations",
             assign().put(partners::assign),
         )
-        .method_not_allowed_fallback(method_not_allowed)
-        .route_layer(from_fn_with_state(
-            (sh.clone(), "ruckus"),
-            control::fault_layer,
-        ))
-        .route_layer(from_fn_with_state((sh.clone(), "ruckus"), strict::layer))
-        .route_layer(from_fn_with_state(sh.clone(), gate::gate))
-        .route_layer(from_fn_with_state((sh, "ruckus"), control::count_layer))
-        .fallback(route_not_found)
+        .method_not_allowed_fallback(method_not_allowed);
+    control::vendor_layers(routes, &sh, "ruckus", |r| {
+        r.route_layer(from_fn_with_state(sh.clone(), gate::gate))
+    })
+    .fallback(route_not_found)
 }
