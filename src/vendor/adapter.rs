@@ -9,8 +9,8 @@ use futures::future::BoxFuture;
 use super::import::ImportCtx;
 use super::steps::run_steps;
 use super::{
-    Apply, ApplyCtx, Ctx, Import, Imported, Ledger, Metered, Owned, PlanOptions, Provider,
-    ProviderError, Refreshed, Resolved, Spec, StepReport, Vendor, VendorInfo,
+    Apply, ApplyCtx, Ctx, Import, Imported, Ledger, Owned, PlanOptions, Provider, ProviderError,
+    Refreshed, Resolved, Spec, StepReport, Vendor, VendorClient, VendorInfo,
 };
 use crate::model::Desired;
 

@@ -40,7 +40,7 @@ pub use http::ProviderError;
 pub use import::{ImportCtx, Imported};
 pub use ledger::Ledger;
 pub use steps::{Outcome, Step, StepReport, Steps, Stop};
-pub use transport::Metered;
+pub use transport::VendorClient;
 
 /// Ownership records by address, as read from state at the start of a run.
 pub type Owned = BTreeMap<Address, OwnedRecord>;
@@ -211,7 +211,7 @@ pub trait Vendor: VendorConfig {
 
     /// The HTTP client of one provider account: it counts the calls it sends,
     /// runs this vendor's steps and reads customers for `import`.
-    type Client: Metered + Apply<Self> + Import<Self> + Send + Sync + 'static;
+    type Client: VendorClient + Apply<Self> + Import<Self> + Send + Sync + 'static;
     /// What a refresh read.
     type Snapshot: Send + Sync + 'static;
     /// One step's operation.

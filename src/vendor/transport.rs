@@ -549,11 +549,16 @@ impl Auth for StaticToken {
     }
 }
 
-/// A vendor client's use of its API, counted as the vendor counts it. Most
-/// clients send everything through one [`Transport`] and only name it.
-pub trait Metered {
+/// What every vendor client has through its [`Transport`]: the provider key,
+/// the calls it sent (counted as the vendor counts them), and errors that name
+/// the provider. A client only names its transport.
+pub trait VendorClient {
     /// The transport the client sends through.
     fn transport(&self) -> &Transport;
+    /// The key in `[providers.<key>]`.
+    fn key(&self) -> &str {
+        &self.transport().provider
+    }
     /// API calls sent so far (every attempt counts, token requests included).
     fn calls(&self) -> u64 {
         self.transport().calls()
@@ -561,6 +566,21 @@ pub trait Metered {
     /// 429 answers received so far (each one waited out or reported).
     fn rate_limited(&self) -> u64 {
         self.transport().rate_limited()
+    }
+    /// An error of this provider that is not an HTTP answer.
+    fn other(&self, message: impl Into<String>) -> ProviderError {
+        ProviderError::Other {
+            provider: self.key().to_string(),
+            message: message.into(),
+        }
+    }
+    /// An answer of `call` that does not read as documented.
+    fn undecodable(&self, call: impl Into<String>, message: impl Into<String>) -> ProviderError {
+        ProviderError::Decode {
+            provider: self.key().to_string(),
+            call: call.into(),
+            message: message.into(),
+        }
     }
 }
 

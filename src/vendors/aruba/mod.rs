@@ -27,7 +27,7 @@ pub mod wire;
 use std::sync::Arc;
 
 use crate::state::StateStore;
-use crate::vendor::Metered;
+use crate::vendor::VendorClient;
 use crate::vendor::http::{ProviderError, Secrets, WriteCtx, shared_limiter};
 use crate::vendor::transport::{Answer, Auth, Call, StaticToken, Transport};
 use model::{ArubaAuth, ArubaSettings};
@@ -36,7 +36,6 @@ pub use vendor::Aruba;
 
 /// The client of one Aruba Central provider account.
 pub struct Client {
-    key: String,
     pub(crate) settings: ArubaSettings,
     transport: Transport,
     auth: Box<dyn Auth>,
@@ -79,31 +78,19 @@ impl Client {
         .redacting(secrets.into_vec())
         .with_quota(auth::RateHeaders);
         Ok(Client {
-            key: key.to_string(),
             settings: settings.clone(),
             transport,
             auth,
         })
     }
 
-    pub fn key(&self) -> &str {
-        &self.key
-    }
-
     /// Sends one call through the shared transport (journaled when `write` is given).
     async fn send(&self, call: &Call, write: Option<&WriteCtx>) -> Result<Answer, ProviderError> {
         self.transport.send(call, self.auth.as_ref(), write).await
     }
-
-    fn other(&self, message: String) -> ProviderError {
-        ProviderError::Other {
-            provider: self.key.clone(),
-            message,
-        }
-    }
 }
 
-impl Metered for Client {
+impl VendorClient for Client {
     fn transport(&self) -> &Transport {
         &self.transport
     }

@@ -17,6 +17,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use super::live::{LiveCustomer, LiveDevice, LiveSite, LiveSnapshot};
 use super::{Client, wire};
+use crate::vendor::VendorClient;
 use crate::vendor::http::ProviderError;
 
 /// Upper-case colon form, whatever separators the vendor used.
@@ -139,7 +140,7 @@ impl Client {
     ) -> Result<LiveSnapshot, ProviderError> {
         let raw = self.list_customers().await?;
         let raw_devices = self.list_devices().await?;
-        let msp_id = msp_id_of(&self.key, &raw, &raw_devices);
+        let msp_id = msp_id_of(self.key(), &raw, &raw_devices);
         let customers: Vec<LiveCustomer> = raw.into_iter().filter_map(customer).collect();
         let devices = devices(raw_devices, &msp_id);
         let managed: Vec<String> = customers
@@ -170,7 +171,7 @@ impl Client {
         snap.sites.insert(id.to_string(), sites);
         let auto = self.autolicense(id).await?;
         if auto.is_none() {
-            tracing::warn!(provider = %self.key, customer = %id, "could not read the auto-licence settings; using what state recorded");
+            tracing::warn!(provider = %self.key(), customer = %id, "could not read the auto-licence settings; using what state recorded");
         }
         if let Some(c) = snap.customers.iter_mut().find(|c| c.id == id) {
             c.auto_license = auto;

@@ -25,6 +25,7 @@ use super::steps::StepOp;
 use super::wire::CustomerBody;
 use crate::address::Address;
 use crate::diff::Fields;
+use crate::vendor::VendorClient;
 use crate::vendor::http::ProviderError;
 use crate::vendor::{Apply, Ledger, Resolved, Step};
 
@@ -282,7 +283,7 @@ impl Client {
                 }
             }
             if attempt < polls {
-                tracing::info!(provider = %self.key, customer = %name, "waiting for the new customer to finish provisioning");
+                tracing::info!(provider = %self.key(), customer = %name, "waiting for the new customer to finish provisioning");
                 tokio::time::sleep(interval).await;
             }
         }
@@ -302,7 +303,7 @@ impl Client {
             if known.is_none()
                 && let Some(msp_id) = msp_id
             {
-                tracing::info!(provider = %self.key, "learned the MSP's own customer id from the new customer's record");
+                tracing::info!(provider = %self.key(), "learned the MSP's own customer id from the new customer's record");
                 *known = Some(msp_id);
             }
         }
@@ -321,7 +322,7 @@ impl Client {
     ) -> Result<(), ProviderError> {
         let name = body.customer_name.as_str();
         if env.ledger.open_create(address)? {
-            tracing::info!(provider = %self.key, %address, "an earlier run may have created this customer; looking for it first");
+            tracing::info!(provider = %self.key(), %address, "an earlier run may have created this customer; looking for it first");
             if let Some(one) = self.wait_for_customer(name).await? {
                 return self.found_customer(env, address, one);
             }
@@ -340,7 +341,7 @@ impl Client {
                     };
                 }
                 Err(e) if e.maybe_committed() => {
-                    tracing::warn!(provider = %self.key, %address, error = %e, "the create may have reached the vendor; looking for the customer before anything else");
+                    tracing::warn!(provider = %self.key(), %address, error = %e, "the create may have reached the vendor; looking for the customer before anything else");
                     if let Some(one) = self.wait_for_customer(name).await? {
                         return self.found_customer(env, address, one);
                     }

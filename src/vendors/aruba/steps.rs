@@ -14,8 +14,6 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use serde_json::Value;
-
 use super::Aruba;
 use super::live::LiveSnapshot;
 use super::wire::{
@@ -150,16 +148,6 @@ pub fn label(op: &StepOp) -> String {
             format!("unassociate {} device(s) from {site}", serials.len())
         }
     }
-}
-
-fn strings(v: &Value) -> BTreeSet<String> {
-    v.as_array()
-        .map(|a| {
-            a.iter()
-                .filter_map(|s| s.as_str().map(str::to_string))
-                .collect()
-        })
-        .unwrap_or_default()
 }
 
 pub fn customer_body(ctx: Ctx<'_, Aruba>, key: &str) -> Option<CustomerBody> {
@@ -586,8 +574,7 @@ impl Compiler<'_> {
 /// The auto-licence services to switch on and off for a customer action.
 fn auto_licence_change(a: &Action) -> Option<StepOp> {
     let change = a.changed("auto_license")?;
-    let before = strings(&change.before);
-    let after = strings(&change.after);
+    let (before, after) = change.string_sets();
     let enable: Vec<String> = after.difference(&before).cloned().collect();
     let disable: Vec<String> = before.difference(&after).cloned().collect();
     if enable.is_empty() && disable.is_empty() {

@@ -48,8 +48,7 @@ fn customer(c: &LiveCustomer) -> ImportedCustomer {
         name: c.full_name.clone(),
         fields,
         comments,
-        sites: Vec::new(),
-        devices: Vec::new(),
+        ..Default::default()
     }
 }
 

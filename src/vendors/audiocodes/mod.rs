@@ -21,7 +21,7 @@ pub mod wire;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use crate::vendor::Metered;
+use crate::vendor::VendorClient;
 use crate::vendor::http::{ProviderError, RateLimiter, Secrets, shared_limiter};
 use crate::vendor::transport::{Auth, StaticToken, Transport};
 use model::{AudiocodesAuth, AudiocodesSettings};
@@ -31,7 +31,6 @@ pub use vendor::Audiocodes;
 
 /// The client of one AudioCodes Live Platform provider account.
 pub struct Client {
-    key: String,
     base_url: String,
     pub(crate) settings: AudiocodesSettings,
     /// Reads and deletes, with the ordinary request timeout.
@@ -79,7 +78,6 @@ impl Client {
         )?
         .redacting(secrets.clone());
         Ok(Client {
-            key: key.to_string(),
             base_url: base_url.to_string(),
             settings: settings.clone(),
             transport,
@@ -91,16 +89,12 @@ impl Client {
         })
     }
 
-    pub fn key(&self) -> &str {
-        &self.key
-    }
-
     /// A transport for one customer create: the long `create_timeout_secs` (the
     /// vendor answers only after onboarding the SBC), and the resolved script
     /// secrets added to what is scrubbed from errors. Same rate limit.
     fn create_transport(&self, script_secrets: &[String]) -> Result<Transport, ProviderError> {
         Ok(Transport::new(
-            &self.key,
+            self.key(),
             &self.base_url,
             self.limiter.clone(),
             self.settings.create_timeout_secs,
@@ -128,7 +122,7 @@ impl Client {
 }
 
 /// The per-create transports count too.
-impl Metered for Client {
+impl VendorClient for Client {
     fn transport(&self) -> &Transport {
         &self.transport
     }

@@ -75,8 +75,7 @@ fn customer(t: &Tenant) -> ImportedCustomer {
         name: t.name.clone(),
         fields,
         comments,
-        sites: Vec::new(),
-        devices: Vec::new(),
+        ..Default::default()
     }
 }
 

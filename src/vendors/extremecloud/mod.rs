@@ -27,7 +27,7 @@ pub mod wire;
 
 use std::sync::atomic::AtomicBool;
 
-use crate::vendor::Metered;
+use crate::vendor::VendorClient;
 use crate::vendor::http::{ProviderError, Secrets, shared_limiter};
 use crate::vendor::transport::{Auth, StaticToken, Transport};
 use model::{ExtremeAuth, ExtremeSettings};
@@ -38,7 +38,6 @@ pub use vendor::ExtremeCloud;
 
 /// The client of one ExtremeCloud MSP account.
 pub struct Client {
-    key: String,
     pub(crate) settings: ExtremeSettings,
     transport: Transport,
     auth: Box<dyn Auth>,
@@ -75,27 +74,15 @@ impl Client {
         )?
         .redacting(secrets.into_vec());
         Ok(Client {
-            key: key.to_string(),
             settings: settings.clone(),
             transport,
             auth,
             put_via_msp: AtomicBool::new(false),
         })
     }
-
-    pub fn key(&self) -> &str {
-        &self.key
-    }
-
-    fn other(&self, message: String) -> ProviderError {
-        ProviderError::Other {
-            provider: self.key.clone(),
-            message,
-        }
-    }
 }
 
-impl Metered for Client {
+impl VendorClient for Client {
     fn transport(&self) -> &Transport {
         &self.transport
     }

@@ -5,7 +5,7 @@
 
 use super::Client;
 use super::wire::{Partner, Tenant};
-use crate::vendor::Metered;
+use crate::vendor::VendorClient;
 use crate::vendor::http::ProviderError;
 
 /// What one refresh read.

@@ -12,6 +12,7 @@ use super::steps::{Stage, StepOp};
 use super::wire::{self, TenantBody};
 use super::{ExtremeCloud, Snapshot};
 use crate::address::Address;
+use crate::vendor::VendorClient;
 use crate::vendor::http::ProviderError;
 use crate::vendor::{Apply, Ledger, Resolved, Step};
 
@@ -110,7 +111,7 @@ impl Client {
         let found =
             |id: String| ledger.own(address, Some(&id), None, "created", Default::default());
         if ledger.open_create(address)? {
-            tracing::info!(provider = %self.key, %address, "an earlier run may have created this tenant; looking for it first");
+            tracing::info!(provider = %self.key(), %address, "an earlier run may have created this tenant; looking for it first");
             if let Some(id) = self.tenant_named(name).await? {
                 return found(id);
             }
@@ -129,7 +130,7 @@ impl Client {
                     };
                 }
                 Err(e) if e.maybe_committed() => {
-                    tracing::warn!(provider = %self.key, %address, error = %e, "the create may have reached the vendor; looking for the tenant before anything else");
+                    tracing::warn!(provider = %self.key(), %address, error = %e, "the create may have reached the vendor; looking for the tenant before anything else");
                     if let Some(id) = self.tenant_named(name).await? {
                         return found(id);
                     }
@@ -138,7 +139,7 @@ impl Client {
                 Err(e) => return Err(e),
             }
         }
-        Err(lost.unwrap_or_else(|| self.other("the create did not complete".into())))
+        Err(lost.unwrap_or_else(|| self.other("the create did not complete")))
     }
 
     /// The tenant ids a partner must hold after this PUT, from the partner as it

@@ -155,8 +155,7 @@ fn customer(t: &Tenant, same_name: usize) -> ImportedCustomer {
         name: t.name.clone(),
         fields,
         comments,
-        sites: Vec::new(),
-        devices: Vec::new(),
+        ..Default::default()
     }
 }
 

@@ -36,7 +36,7 @@ use reqwest::Method;
 use tokio::time::Instant;
 
 use crate::state::StateStore;
-use crate::vendor::Metered;
+use crate::vendor::VendorClient;
 use crate::vendor::http::{ProviderError, Secrets, shared_bucket};
 use crate::vendor::transport::{Auth, Call, StaticToken, TokenCache, Transport};
 use model::{RuckusAuth, RuckusSettings};
@@ -112,7 +112,6 @@ impl Auth for ClientCredentials {
 
 /// The client of one RUCKUS One provider account.
 pub struct Client {
-    key: String,
     pub(crate) settings: RuckusSettings,
     transport: Transport,
     auth: Box<dyn Auth>,
@@ -164,27 +163,15 @@ impl Client {
         let transport = Transport::new(key, base_url, limiter, settings.request_timeout_secs)?
             .redacting(secrets.into_vec());
         Ok(Client {
-            key: key.to_string(),
             settings: settings.clone(),
             transport,
             auth,
             store,
         })
     }
-
-    pub fn key(&self) -> &str {
-        &self.key
-    }
-
-    fn other(&self, message: impl Into<String>) -> ProviderError {
-        ProviderError::Other {
-            provider: self.key.clone(),
-            message: message.into(),
-        }
-    }
 }
 
-impl Metered for Client {
+impl VendorClient for Client {
     fn transport(&self) -> &Transport {
         &self.transport
     }

@@ -18,6 +18,7 @@ use super::steps::{NewTenant, RuckusStep, StepOp};
 use super::wire::Accepted;
 use crate::address::Address;
 use crate::state::{JournalStatus, now_unix};
+use crate::vendor::VendorClient;
 use crate::vendor::http::ProviderError;
 use crate::vendor::{Apply, Ledger, Resolved};
 
@@ -266,7 +267,7 @@ impl Client {
         let mut to_post = Vec::new();
         for t in tenants {
             if let Some(sent_at) = t.unanswered_since {
-                tracing::info!(provider = %self.key, address = %t.address, "an earlier run's create got no answer; looking for the tenant first");
+                tracing::info!(provider = %self.key(), address = %t.address, "an earlier run's create got no answer; looking for the tenant first");
                 // Its activity cannot run longer than the timeout after it was sent.
                 let left =
                     (sent_at + self.settings.activity_timeout_secs).saturating_sub(now_unix());
@@ -346,7 +347,7 @@ impl Client {
                 Ok(()) => {}
                 // An unknown activity of a tenant that is gone is a finished delete.
                 Err(e) if self.get_ec(&id).await?.is_none() => {
-                    tracing::info!(provider = %self.key, %address, error = %e, "the tenant is gone");
+                    tracing::info!(provider = %self.key(), %address, error = %e, "the tenant is gone");
                 }
                 Err(e) => return Err(e),
             }
