@@ -1,17 +1,19 @@
-//! The vendor kit: the one trait a vendor implements ([`Vendor`], with its
-//! config, client, snapshot and step types as associated types), the generic
-//! adapter that turns it into what the engine drives ([`Provider`],
-//! [`Refreshed`]), and what every vendor shares: the HTTP transport and rate
-//! limiter (`transport`, `http`), steps and their runner (`steps`), the one
-//! "record ownership, settle the journal" path (`ledger`), and import
-//! documents (`import`). Names no vendor; the vendors live in `crate::vendors`,
-//! and `crate::vendors` (the registry) lists them.
+//! The vendor kit: the traits a vendor implements ([`Vendor`], with its
+//! client, snapshot and step types as associated types, and beside it
+//! [`VendorConfig`] for its schema, [`VendorClient`], [`Apply`] and [`Import`]
+//! for its client), the generic adapter that turns it into what the engine
+//! drives ([`Provider`], [`Refreshed`]), and what every vendor shares: the HTTP
+//! transport and rate limiter (`transport`, `http`), steps and their runner
+//! (`steps`), the one "record ownership, settle the journal" path (`ledger`),
+//! and import documents (`import`). Names no vendor; the vendors live in
+//! `crate::vendors`, and `crate::vendors` (the registry) lists them.
 //!
-//! A vendor folder implements [`Vendor`] once; everything else is generic:
-//! configuration goes through `config` (its schema hooks get the spanned TOML),
-//! the engine sees only `dyn Provider` / `dyn Refreshed`, and no vendor type
-//! is ever recovered by a downcast — the refresh result carries its own typed
-//! snapshot and client and applies itself.
+//! A vendor folder implements each trait once, in the file that holds the
+//! code (`config.rs`, `mod.rs`, `run.rs`, `import.rs`, `vendor.rs`);
+//! everything else is generic: configuration goes through `config` (its schema
+//! hooks get the spanned TOML), the engine sees only `dyn Provider` /
+//! `dyn Refreshed`, and no vendor type is ever recovered by a downcast — the
+//! refresh result carries its own typed snapshot and client and applies itself.
 
 mod adapter;
 pub mod config;

@@ -405,83 +405,104 @@ impl Transport {
                     continue;
                 }
             }
-            match status {
-                200..=299 => {
-                    if signal == Signal::WindowSpent {
-                        self.limiter.exhausted().await;
-                    }
-                    let shown = if call.anonymous {
-                        "(a token answer: not shown)".to_string()
-                    } else {
-                        self.scrub(&text)
-                    };
-                    return Ok(Answer {
-                        status,
-                        text,
-                        shown,
-                    });
-                }
-                401 => {
-                    return Err(ProviderError::Auth {
-                        provider: self.provider.clone(),
-                        message: format!(
-                            "{name} answered HTTP 401 ({}); {}",
-                            self.scrub(&text),
-                            if call.anonymous {
-                                CHECK_CREDENTIALS
-                            } else {
-                                auth.advice()
-                            }
-                        ),
-                    });
-                }
+            let wait = match status {
+                200..=299 => return Ok(self.answer(call, status, text, signal).await),
+                401 => return Err(self.unauthorized(call, auth, &text)),
                 429 => {
                     self.rate_limited.fetch_add(1, Ordering::Relaxed);
                     attempts_429 += 1;
-                    if let Signal::Exhausted { resets_at } = signal {
-                        return Err(ProviderError::DailyQuota {
-                            provider: self.provider.clone(),
-                            call: name,
-                            resets_at,
-                        });
+                    match self.rate_limit_wait(call, signal, retry_after, &mut limited)? {
+                        Some(wait) => wait,
+                        None => {
+                            return Err(ProviderError::RateLimited {
+                                provider: self.provider.clone(),
+                                call: name,
+                                attempts: attempts_429,
+                            });
+                        }
                     }
-                    let Some(next) = limited.next() else {
-                        return Err(ProviderError::RateLimited {
-                            provider: self.provider.clone(),
-                            call: name,
-                            attempts: attempts_429,
-                        });
-                    };
-                    let wait = match signal {
-                        Signal::Wait(d) => d,
-                        _ => retry_after.map(|d| d.min(MAX_RETRY_AFTER)).unwrap_or(next),
-                    };
-                    tracing::warn!(provider = %self.provider, call = %name, wait_ms = wait.as_millis() as u64, "429: waiting before retrying");
-                    tokio::time::sleep(wait).await;
                 }
                 500..=599 if call.idempotent => match transient.next() {
                     Some(wait) => {
                         tracing::warn!(provider = %self.provider, call = %name, status, "retrying after a server error");
-                        tokio::time::sleep(wait).await;
+                        wait
                     }
-                    None => {
-                        return Err(ProviderError::Http {
-                            provider: self.provider.clone(),
-                            call: name,
-                            status,
-                            body: self.scrub(&text),
-                        });
-                    }
+                    None => return Err(self.http_error(&name, status, &text)),
                 },
-                _ => {
-                    return Err(ProviderError::Http {
-                        provider: self.provider.clone(),
-                        call: name,
-                        status,
-                        body: self.scrub(&text),
-                    });
+                _ => return Err(self.http_error(&name, status, &text)),
+            };
+            tokio::time::sleep(wait).await;
+        }
+    }
+
+    /// A 2xx answer (a spent rate-limit window makes the next call wait).
+    async fn answer(&self, call: &Call, status: u16, text: String, signal: Signal) -> Answer {
+        if signal == Signal::WindowSpent {
+            self.limiter.exhausted().await;
+        }
+        let shown = if call.anonymous {
+            "(a token answer: not shown)".to_string()
+        } else {
+            self.scrub(&text)
+        };
+        Answer {
+            status,
+            text,
+            shown,
+        }
+    }
+
+    /// A 401 that a new token cannot help with, saying what to check.
+    fn unauthorized(&self, call: &Call, auth: &dyn Auth, text: &str) -> ProviderError {
+        ProviderError::Auth {
+            provider: self.provider.clone(),
+            message: format!(
+                "{} answered HTTP 401 ({}); {}",
+                call.name(),
+                self.scrub(text),
+                if call.anonymous {
+                    CHECK_CREDENTIALS
+                } else {
+                    auth.advice()
                 }
-            }
+            ),
+        }
+    }
+
+    /// How long to wait after a 429: what the vendor's quota headers say, else
+    /// its `Retry-After` (capped), else the schedule's next wait; `None` when the
+    /// schedule is spent. A used-up quota is an error at once.
+    fn rate_limit_wait(
+        &self,
+        call: &Call,
+        signal: Signal,
+        retry_after: Option<Duration>,
+        schedule: &mut backon::ExponentialBackoff,
+    ) -> Result<Option<Duration>, ProviderError> {
+        if let Signal::Exhausted { resets_at } = signal {
+            return Err(ProviderError::DailyQuota {
+                provider: self.provider.clone(),
+                call: call.name(),
+                resets_at,
+            });
+        }
+        let Some(next) = schedule.next() else {
+            return Ok(None);
+        };
+        let wait = match signal {
+            Signal::Wait(d) => d,
+            _ => retry_after.map(|d| d.min(MAX_RETRY_AFTER)).unwrap_or(next),
+        };
+        tracing::warn!(provider = %self.provider, call = %call.name(), wait_ms = wait.as_millis() as u64, "429: waiting before retrying");
+        Ok(Some(wait))
+    }
+
+    fn http_error(&self, call: &str, status: u16, text: &str) -> ProviderError {
+        ProviderError::Http {
+            provider: self.provider.clone(),
+            call: call.to_string(),
+            status,
+            body: self.scrub(text),
         }
     }
 }

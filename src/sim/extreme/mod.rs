@@ -405,27 +405,21 @@ pub(crate) fn json_status(status: u16, v: Value) -> Response {
     (status, axum::Json(v)).into_response()
 }
 
+/// An answer to a request no route takes, in the configured error shape.
+fn routing_error(sh: &Shared, status: StatusCode, message: &str, path: &str) -> Response {
+    let shape = sh.lock().extreme.switches.error_body;
+    render_error(shape, status, message, None, path)
+}
+
 /// 404 for a path no route serves.
 async fn not_found(State(sh): State<Shared>, method: Method, uri: Uri) -> Response {
-    let shape = sh.lock().extreme.switches.error_body;
-    render_error(
-        shape,
-        StatusCode::NOT_FOUND,
-        &format!("no route for {method} {}", uri.path()),
-        None,
-        uri.path(),
-    )
+    let message = format!("no route for {method} {}", uri.path());
+    routing_error(&sh, StatusCode::NOT_FOUND, &message, uri.path())
 }
 
 async fn method_not_allowed(State(sh): State<Shared>, method: Method, uri: Uri) -> Response {
-    let shape = sh.lock().extreme.switches.error_body;
-    render_error(
-        shape,
-        StatusCode::METHOD_NOT_ALLOWED,
-        &format!("{method} is not supported on {}", uri.path()),
-        None,
-        uri.path(),
-    )
+    let message = format!("{method} is not supported on {}", uri.path());
+    routing_error(&sh, StatusCode::METHOD_NOT_ALLOWED, &message, uri.path())
 }
 
 /// The MSP resources, registered under the canonical `/v1` prefix.
@@ -486,9 +480,8 @@ async fn dispatch(sh: Shared, msp: Router, mut req: Request) -> Response {
             .filter(|r| r.is_empty() || r.starts_with('/'))
     };
     let Some(rest) = rest else {
-        let shape = sh.lock().extreme.switches.error_body;
         let msg = format!("no route for {} {path}", req.method());
-        return render_error(shape, StatusCode::NOT_FOUND, &msg, None, &path);
+        return routing_error(&sh, StatusCode::NOT_FOUND, &msg, &path);
     };
     let query = req
         .uri()
@@ -498,9 +491,8 @@ async fn dispatch(sh: Shared, msp: Router, mut req: Request) -> Response {
     match format!("{CANONICAL_PREFIX}{rest}{query}").parse::<Uri>() {
         Ok(uri) => *req.uri_mut() = uri,
         Err(e) => {
-            let shape = sh.lock().extreme.switches.error_body;
             let msg = format!("invalid path: {e}");
-            return render_error(shape, StatusCode::BAD_REQUEST, &msg, None, &path);
+            return routing_error(&sh, StatusCode::BAD_REQUEST, &msg, &path);
         }
     }
     call_service(msp, req).await

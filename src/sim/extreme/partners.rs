@@ -8,12 +8,11 @@ use axum::extract::{Path, State};
 use serde_json::{Map, Value};
 
 use super::super::Shared;
-use super::tenants::{Mode, created, parse_fields};
+use super::tenants::{Mode, check_unique, created, parse_fields};
 use super::validate::{self, FieldError};
 use super::{
-    ApiError, ApiResult, DuplicateNames, ExtremeEntitlement, ExtremeState, MissingLists,
-    PARTNER_ID_PREFIX, Partner, PartnerPutPath, PutEchoCustId, TenantMove, json_status,
-    parse_object, req_str,
+    ApiError, ApiResult, ExtremeEntitlement, ExtremeState, MissingLists, PARTNER_ID_PREFIX,
+    Partner, PartnerPutPath, PutEchoCustId, TenantMove, json_status, parse_object, req_str,
 };
 
 fn must_be_array<'a>(
@@ -155,21 +154,12 @@ fn check_unique_name(
     name: &str,
     self_idx: Option<usize>,
 ) -> Result<(), ApiError> {
-    if x.switches.duplicate_names == DuplicateNames::Reject
-        && x.partners
+    check_unique(x, "partner", name, || {
+        x.partners
             .iter()
             .enumerate()
             .any(|(j, p)| p.account_name == name && Some(j) != self_idx)
-    {
-        return Err(ApiError::field(
-            x.switches.validation_status,
-            FieldError {
-                property: "accountName",
-                message: format!("a partner named {name:?} already exists"),
-            },
-        ));
-    }
-    Ok(())
+    })
 }
 
 fn present<'a>(m: &'a Map<String, Value>, key: &str) -> Option<&'a Value> {

@@ -141,22 +141,32 @@ fn required(property: &'static str, status: u16) -> ApiError {
     )
 }
 
-/// 400 (`validation_status`) when `duplicate_names = "reject"` and another tenant has the name.
-fn check_unique_name(x: &ExtremeState, name: &str, self_id: Option<&str>) -> Result<(), ApiError> {
-    if x.switches.duplicate_names == DuplicateNames::Reject
-        && x.tenants
-            .iter()
-            .any(|t| t.account_name == name && Some(t.cust_id.as_str()) != self_id)
-    {
+/// 400 (`validation_status`) when `duplicate_names = "reject"` and another
+/// account of the kind (`what`: tenant or partner) has the name (`taken`).
+pub(super) fn check_unique(
+    x: &ExtremeState,
+    what: &str,
+    name: &str,
+    taken: impl FnOnce() -> bool,
+) -> Result<(), ApiError> {
+    if x.switches.duplicate_names == DuplicateNames::Reject && taken() {
         return Err(ApiError::field(
             x.switches.validation_status,
             FieldError {
                 property: "accountName",
-                message: format!("a tenant named {name:?} already exists"),
+                message: format!("a {what} named {name:?} already exists"),
             },
         ));
     }
     Ok(())
+}
+
+fn check_unique_name(x: &ExtremeState, name: &str, self_id: Option<&str>) -> Result<(), ApiError> {
+    check_unique(x, "tenant", name, || {
+        x.tenants
+            .iter()
+            .any(|t| t.account_name == name && Some(t.cust_id.as_str()) != self_id)
+    })
 }
 
 /// The answer to a successful create.

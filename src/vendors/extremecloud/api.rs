@@ -110,9 +110,7 @@ impl Client {
             .send(&call, self.auth.as_ref(), Some(ctx))
             .await?;
         // A body that is not JSON still means success: the id is looked up by name.
-        let value = answer
-            .json(self.key(), &call.name())
-            .unwrap_or(Value::Null);
+        let value = answer.json(self.key(), &call.name()).unwrap_or(Value::Null);
         let doc = match &value {
             Value::Object(o) if o.len() == 1 => o.values().next().cloned().unwrap_or(Value::Null),
             other => other.clone(),
@@ -130,9 +128,7 @@ impl Client {
             .transport
             .send(&call, self.auth.as_ref(), Some(ctx))
             .await?;
-        Ok(answer
-            .json(self.key(), &call.name())
-            .unwrap_or(Value::Null))
+        Ok(answer.json(self.key(), &call.name()).unwrap_or(Value::Null))
     }
 
     /// `PUT {prefix}/msppartners/{custId}` with the whole partner document; returns
