@@ -398,6 +398,30 @@ mod tests {
     use super::*;
 
     #[test]
+    fn secrets_are_remembered_longest_first_and_a_missing_one_names_the_provider() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = |name: &str, value: &str| {
+            let path = dir.path().join(name);
+            std::fs::write(&path, value).unwrap();
+            SecretRef::File(path)
+        };
+        let mut secrets = Secrets::new("acme");
+        assert_eq!(
+            secrets.read(&file("id", "acme-client\n")).unwrap(),
+            "acme-client"
+        );
+        secrets.read(&file("secret", "acme-client-s3cr3t")).unwrap();
+        let err = secrets
+            .read(&SecretRef::File(dir.path().join("absent")))
+            .unwrap_err();
+        assert!(
+            matches!(&err, ProviderError::Auth { provider, .. } if provider == "acme"),
+            "{err}"
+        );
+        assert_eq!(secrets.into_vec(), ["acme-client-s3cr3t", "acme-client"]);
+    }
+
+    #[test]
     fn backoff_is_bounded() {
         assert_eq!(backoff(0), Duration::from_millis(250));
         assert_eq!(backoff(3), Duration::from_millis(2000));

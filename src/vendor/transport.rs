@@ -706,6 +706,22 @@ mod tests {
     }
 
     #[test]
+    fn a_secret_holding_another_is_redacted_whole() {
+        // A client id that is the start of the client secret, given shortest first.
+        let (id, secret) = ("acme-client", "acme-client-s3cr3t-tail");
+        let transport = Transport::new(
+            "p",
+            "http://127.0.0.1:1",
+            Arc::new(RateLimiter::new(1, Duration::from_secs(1))),
+            1,
+        )
+        .unwrap()
+        .redacting([id.to_string(), secret.to_string()]);
+        let shown = transport.scrub(&format!("invalid_client: {secret}"));
+        assert_eq!(shown, "invalid_client: [redacted]");
+    }
+
+    #[test]
     fn posts_are_not_retried_by_default() {
         assert!(!Call::new(Method::POST, "/x").idempotent);
         assert!(Call::new(Method::PUT, "/x").idempotent);
