@@ -89,6 +89,20 @@ pub struct FieldChange {
     pub after: Value,
 }
 
+impl FieldChange {
+    /// A list field's strings before and after (a value that is not a list: none).
+    pub fn string_sets(&self) -> (BTreeSet<String>, BTreeSet<String>) {
+        let set = |v: &Value| -> BTreeSet<String> {
+            v.as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|s| s.as_str().map(str::to_string))
+                .collect()
+        };
+        (set(&self.before), set(&self.after))
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Action {
     pub address: Address,

@@ -1,10 +1,14 @@
 //! Small vendor-neutral helpers the simulated clouds share: a deterministic id mixer,
-//! ISO 3166-1 alpha-2 codes, and merging a partial JSON object into a switches struct.
-//! Pure: no HTTP, no state.
+//! ISO 3166-1 alpha-2 codes, timestamps of the simulated clock, OAuth error bodies,
+//! form bodies, and merging a partial JSON object into a switches struct.
+//! Pure: no state.
 
+use axum::Json;
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
-use serde_json::Value;
+use serde_json::{Value, json};
 
 /// SplitMix64: deterministic ids from a sequence number.
 pub(crate) fn splitmix(mut x: u64) -> u64 {
@@ -52,4 +56,47 @@ pub(crate) fn merge_switches<T: Serialize + DeserializeOwned>(
         merged.insert(k, v);
     }
     serde_json::from_value(Value::Object(merged)).map_err(|e| format!("invalid switch value: {e}"))
+}
+
+/// `YYYY-MM-DDTHH:MM:SS` (UTC, no zone) of a simulated-clock reading in ms since
+/// the epoch; each vendor adds its own fraction and zone.
+pub(crate) fn iso_seconds(ms: u64) -> String {
+    let secs = ms / 1000;
+    let (y, m, d) = crate::clock::civil_from_days((secs / 86_400) as i64);
+    let rem = secs % 86_400;
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
+}
+
+/// An RFC 6749 §5.2 error answer: `{"error", "error_description"}`.
+pub(crate) fn oauth_error(status: StatusCode, error: &str, description: &str) -> Response {
+    (
+        status,
+        Json(json!({"error": error, "error_description": description})),
+    )
+        .into_response()
+}
+
+/// Whether a request says its body is `application/x-www-form-urlencoded`.
+pub(crate) fn is_form(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| {
+            v.trim()
+                .to_ascii_lowercase()
+                .starts_with("application/x-www-form-urlencoded")
+        })
+}
+
+/// A JSON value as the text a portal field shows (a string without its quotes).
+pub(crate) fn text(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
 }

@@ -1,7 +1,8 @@
 //! The simulator's control plane: per-route call counting, fault injection (status,
 //! latency, rate limits, connection dropped after commit) and the unauthenticated
-//! `/_sim/` endpoints. Vendor-neutral: vendors only call `count_layer` and
-//! `fault_layer` with their name, and read [`FaultMarker`] off fault responses.
+//! `/_sim/` endpoints. Vendor-neutral: vendors call `count_layer` and
+//! `fault_layer` with their name, read [`FaultMarker`] off fault responses, and
+//! implement [`SimVendor`] for their edits and switches.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -9,16 +10,20 @@ use std::time::Duration;
 use axum::body::Bytes;
 use axum::extract::{MatchedPath, Request, State};
 use axum::http::{Method, StatusCode};
-use axum::middleware::Next;
+use axum::middleware::{Next, from_fn_with_state};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use super::aruba::ArubaEdit;
+use super::aruba::ArubaState;
+use super::audiocodes::AudiocodesState;
 use super::common::merge_switches;
-use super::{Shared, SimState};
+use super::extreme::ExtremeState;
+use super::ruckus::RuckusState;
+use super::{Shared, SimState, strict};
 
 /// One fault to inject into a vendor's routes.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
@@ -357,6 +362,21 @@ pub(crate) async fn method_not_allowed(method: Method, uri: axum::http::Uri) -> 
         .into_response()
 }
 
+/// The route layers every vendor's routes carry, innermost first: injected faults,
+/// the strict checks of its documented bodies, the vendor's own auth and limits
+/// (`gate` adds that layer), and the call count outermost.
+pub(crate) fn vendor_layers(
+    routes: Router<Shared>,
+    sh: &Shared,
+    vendor: &'static str,
+    gate: impl FnOnce(Router<Shared>) -> Router<Shared>,
+) -> Router<Shared> {
+    let checked = routes
+        .route_layer(from_fn_with_state((sh.clone(), vendor), fault_layer))
+        .route_layer(from_fn_with_state((sh.clone(), vendor), strict::layer));
+    gate(checked).route_layer(from_fn_with_state((sh.clone(), vendor), count_layer))
+}
+
 /// The `/_sim/` endpoints (mounted under `/_sim` by the main router).
 pub(crate) fn router() -> Router<Shared> {
     Router::new()
@@ -367,23 +387,76 @@ pub(crate) fn router() -> Router<Shared> {
         .route("/calls", get(get_calls).delete(reset_calls))
         .route("/reset", post(reset))
         .route("/state", get(state))
-        .route("/aruba/edit", post(aruba_edit))
-        .route(
-            "/aruba/switches",
-            post(aruba_switches).get(get_aruba_switches),
-        )
-        .route("/extreme/edit", post(super::extreme::sim_edit))
-        .route(
-            "/extreme/switches",
-            post(super::extreme::sim_switches).get(super::extreme::get_sim_switches),
-        )
         .route("/clock", post(clock))
-        .merge(super::audiocodes::control_router())
-        .route("/ruckus/edit", post(super::ruckus::sim_edit))
+        .merge(vendor_routes::<ArubaState>())
+        .merge(vendor_routes::<AudiocodesState>())
+        .merge(vendor_routes::<ExtremeState>())
+        .merge(vendor_routes::<RuckusState>())
+}
+
+/// What the control plane (and the [`Simulator`](super::Simulator) handle) needs of
+/// one simulated vendor: its name, its part of the state, its behaviour switches and
+/// its out-of-band "portal" edits. Each vendor implements it beside its edits.
+pub(crate) trait SimVendor: Sized + 'static {
+    /// The path segment under `/_sim/` (and the vendor's prefix).
+    const NAME: &'static str;
+    type Switches: Serialize + DeserializeOwned;
+    type Edit: DeserializeOwned;
+    fn of(st: &mut SimState) -> &mut Self;
+    fn switches(&mut self) -> &mut Self::Switches;
+    /// Applies a portal edit at `now_ms` (simulated); an edit that creates an
+    /// object answers its id.
+    fn edit(&mut self, edit: Self::Edit, now_ms: u64) -> anyhow::Result<Option<String>>;
+    /// Checks a whole set of switches before it replaces the current one.
+    fn check(_switches: &Self::Switches) -> Result<(), String> {
+        Ok(())
+    }
+}
+
+/// `POST /_sim/<vendor>/edit` and `GET|POST /_sim/<vendor>/switches`.
+fn vendor_routes<V: SimVendor>() -> Router<Shared> {
+    Router::new()
+        .route(&format!("/{}/edit", V::NAME), post(edit::<V>))
         .route(
-            "/ruckus/switches",
-            post(super::ruckus::sim_switches).get(super::ruckus::get_sim_switches),
+            &format!("/{}/switches", V::NAME),
+            post(set_switches::<V>).get(get_switches::<V>),
         )
+}
+
+async fn edit<V: SimVendor>(State(sh): State<Shared>, body: Bytes) -> Response {
+    let edit = match serde_json::from_slice::<V::Edit>(&body) {
+        Ok(e) => e,
+        Err(e) => return bad_request(format!("invalid {} edit: {e}", V::NAME)),
+    };
+    let mut st = sh.lock();
+    let now = st.now_ms();
+    match V::of(&mut st).edit(edit, now) {
+        Ok(None) => ok(),
+        Ok(Some(id)) => Json(json!({"status": "ok", "id": id})).into_response(),
+        Err(e) => bad_request(e),
+    }
+}
+
+fn switches_json<V: SimVendor>(st: &mut SimState) -> Response {
+    Json(serde_json::to_value(V::of(st).switches()).unwrap_or(Value::Null)).into_response()
+}
+
+async fn get_switches<V: SimVendor>(State(sh): State<Shared>) -> Response {
+    switches_json::<V>(&mut sh.lock())
+}
+
+/// Merges a partial JSON object into the switches and answers them all.
+async fn set_switches<V: SimVendor>(State(sh): State<Shared>, body: Bytes) -> Response {
+    let mut st = sh.lock();
+    let merged = merge_switches(V::of(&mut st).switches(), &body, V::NAME)
+        .and_then(|sw| V::check(&sw).map(|()| sw));
+    match merged {
+        Ok(sw) => {
+            *V::of(&mut st).switches() = sw;
+            switches_json::<V>(&mut st)
+        }
+        Err(e) => bad_request(e),
+    }
 }
 
 fn bad_request(msg: impl std::fmt::Display) -> Response {
@@ -452,34 +525,6 @@ pub(crate) fn dump(st: &SimState) -> Value {
         "clock_offset_secs": st.clock_offset_secs,
         "now_ms": st.now_ms(),
     })
-}
-
-async fn aruba_edit(State(sh): State<Shared>, body: Bytes) -> Response {
-    let edit = match serde_json::from_slice::<ArubaEdit>(&body) {
-        Ok(e) => e,
-        Err(e) => return bad_request(format!("invalid aruba edit: {e}")),
-    };
-    let mut st = sh.lock();
-    let now = st.now_ms();
-    match st.aruba.edit(edit, now) {
-        Ok(()) => ok(),
-        Err(e) => bad_request(e),
-    }
-}
-
-async fn get_aruba_switches(State(sh): State<Shared>) -> Response {
-    Json(serde_json::to_value(&sh.lock().aruba.switches).unwrap_or(Value::Null)).into_response()
-}
-
-async fn aruba_switches(State(sh): State<Shared>, body: Bytes) -> Response {
-    let mut st = sh.lock();
-    match merge_switches(&st.aruba.switches, &body, "aruba") {
-        Ok(sw) => {
-            st.aruba.switches = sw;
-            Json(serde_json::to_value(&st.aruba.switches).unwrap_or(Value::Null)).into_response()
-        }
-        Err(e) => bad_request(e),
-    }
 }
 
 #[derive(Deserialize)]

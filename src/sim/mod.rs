@@ -6,11 +6,13 @@
 //! simulator has its own wire types so a client serde mistake fails a test.
 //!
 //! Adding a vendor: a `src/sim/<vendor>/` module with its state (a field of `SimState`,
-//! serialized into the `--data` file), a `router(shared)` whose routes carry
-//! `control::fault_layer` (innermost), `strict::layer` (content type and the documented
-//! bodies of the vendor's `bodies.rs`), the vendor's own auth/limits gate, and
-//! `control::count_layer` (outermost) as route layers with the vendor name, then one
-//! `.nest("/<vendor>", ...)` line in [`Simulator::start`] and an optional root listener.
+//! serialized into the `--data` file, implementing `control::SimVendor` for its portal
+//! edits and switches), a `router(shared)` whose routes carry `control::vendor_layers`
+//! (injected faults innermost, `strict::layer` with the documented bodies of the
+//! vendor's `bodies.rs`, the vendor's own auth/limits gate, the call count outermost)
+//! and its own fallback, then one `.nest("/<vendor>", ...)` line in
+//! [`Simulator::start`], one `vendor_routes` line in `control::router`, and an optional
+//! root listener.
 
 pub mod aruba;
 pub mod audiocodes;
@@ -38,6 +40,7 @@ use tokio::task::JoinHandle;
 
 pub use aruba::{ArubaEdit, ArubaSwitches};
 pub use audiocodes::{AudiocodesEdit, AudiocodesSwitches};
+use control::SimVendor;
 pub use control::{FaultKind, FaultSpec};
 pub use extreme::{ExtremeEdit, ExtremeSwitches};
 pub use inventory::Inventory;
@@ -281,46 +284,43 @@ impl Simulator {
             tasks: Vec::new(),
         };
         sim.addr = sim.spawn(opts.listen, main_app).await?;
+        // Each vendor router brings its own fallback.
         if let Some(listen) = opts.aruba_listen {
-            let root_app = aruba::router(shared.clone())
-                .fallback(control::not_found)
-                .layer(middleware::from_fn_with_state(
-                    shared.clone(),
-                    persist_layer,
-                ))
-                .with_state(shared.clone());
-            sim.aruba_addr = Some(sim.spawn(listen, root_app).await?);
+            sim.aruba_addr = Some(
+                sim.spawn_root(listen, aruba::router(shared.clone()))
+                    .await?,
+            );
         }
         if let Some(listen) = opts.ruckus_listen {
-            let root_app = ruckus::router(shared.clone())
-                .layer(middleware::from_fn_with_state(
-                    shared.clone(),
-                    persist_layer,
-                ))
-                .with_state(shared.clone());
-            sim.ruckus_addr = Some(sim.spawn(listen, root_app).await?);
+            sim.ruckus_addr = Some(
+                sim.spawn_root(listen, ruckus::router(shared.clone()))
+                    .await?,
+            );
         }
         if let Some(listen) = opts.audiocodes_listen {
-            let root_app = audiocodes::router(shared.clone())
-                .fallback(control::not_found)
-                .layer(middleware::from_fn_with_state(
-                    shared.clone(),
-                    persist_layer,
-                ))
-                .with_state(shared.clone());
-            sim.audiocodes_addr = Some(sim.spawn(listen, root_app).await?);
+            let router = audiocodes::router(shared.clone());
+            sim.audiocodes_addr = Some(sim.spawn_root(listen, router).await?);
         }
         if let Some(listen) = opts.extreme_listen {
-            // The extreme router brings its own fallback (the MSP-prefix dispatcher).
-            let root_app = extreme::router(shared.clone())
-                .layer(middleware::from_fn_with_state(
-                    shared.clone(),
-                    persist_layer,
-                ))
-                .with_state(shared.clone());
-            sim.extreme_addr = Some(sim.spawn(listen, root_app).await?);
+            let router = extreme::router(shared.clone());
+            sim.extreme_addr = Some(sim.spawn_root(listen, router).await?);
         }
         Ok(sim)
+    }
+
+    /// Serves one vendor at the root of its own address, as the real cloud does.
+    async fn spawn_root(
+        &mut self,
+        listen: SocketAddr,
+        router: Router<Shared>,
+    ) -> anyhow::Result<SocketAddr> {
+        let app = router
+            .layer(middleware::from_fn_with_state(
+                self.shared.clone(),
+                persist_layer,
+            ))
+            .with_state(self.shared.clone());
+        self.spawn(listen, app).await
     }
 
     async fn spawn(&mut self, listen: SocketAddr, app: Router) -> anyhow::Result<SocketAddr> {
@@ -404,65 +404,57 @@ impl Simulator {
 
     /// An out-of-band "portal" edit (for drift tests).
     pub fn aruba_edit(&self, edit: ArubaEdit) -> anyhow::Result<()> {
-        {
-            let mut st = self.shared.lock();
-            let now = st.now_ms();
-            st.aruba.edit(edit, now)?;
-        }
-        self.persist();
-        Ok(())
+        self.edit::<aruba::ArubaState>(edit)
     }
 
     /// Change Aruba's behaviour switches.
     pub fn aruba_switches(&self, f: impl FnOnce(&mut ArubaSwitches)) {
-        f(&mut self.shared.lock().aruba.switches);
-        self.persist();
+        self.switch::<aruba::ArubaState>(f);
     }
 
     /// An out-of-band RUCKUS One "portal" edit (for drift tests).
     pub fn ruckus_edit(&self, edit: RuckusEdit) -> anyhow::Result<()> {
-        {
-            let mut st = self.shared.lock();
-            let now = st.now_ms();
-            st.ruckus.edit(edit, now)?;
-        }
-        self.persist();
-        Ok(())
+        self.edit::<ruckus::RuckusState>(edit)
     }
 
     /// Change RUCKUS One's behaviour switches.
     pub fn ruckus_switches(&self, f: impl FnOnce(&mut RuckusSwitches)) {
-        f(&mut self.shared.lock().ruckus.switches);
-        self.persist();
+        self.switch::<ruckus::RuckusState>(f);
     }
 
     /// An out-of-band AudioCodes "portal" edit (for drift tests).
     pub fn audiocodes_edit(&self, edit: AudiocodesEdit) -> anyhow::Result<()> {
+        self.edit::<audiocodes::AudiocodesState>(edit)
+    }
+
+    /// Change AudioCodes' behaviour switches.
+    pub fn audiocodes_switches(&self, f: impl FnOnce(&mut AudiocodesSwitches)) {
+        self.switch::<audiocodes::AudiocodesState>(f);
+    }
+
+    /// An out-of-band ExtremeCloud "portal" edit (for drift tests).
+    pub fn extreme_edit(&self, edit: ExtremeEdit) -> anyhow::Result<()> {
+        self.edit::<extreme::ExtremeState>(edit)
+    }
+
+    /// Change ExtremeCloud's behaviour switches.
+    pub fn extreme_switches(&self, f: impl FnOnce(&mut ExtremeSwitches)) {
+        self.switch::<extreme::ExtremeState>(f);
+    }
+
+    /// A vendor's portal edit at the simulated clock's now, persisted when it took.
+    fn edit<V: SimVendor>(&self, edit: V::Edit) -> anyhow::Result<()> {
         {
             let mut st = self.shared.lock();
             let now = st.now_ms();
-            st.audiocodes.edit(edit, now)?;
+            V::of(&mut st).edit(edit, now)?;
         }
         self.persist();
         Ok(())
     }
 
-    /// Change AudioCodes' behaviour switches.
-    pub fn audiocodes_switches(&self, f: impl FnOnce(&mut AudiocodesSwitches)) {
-        f(&mut self.shared.lock().audiocodes.switches);
-        self.persist();
-    }
-
-    /// An out-of-band ExtremeCloud "portal" edit (for drift tests).
-    pub fn extreme_edit(&self, edit: ExtremeEdit) -> anyhow::Result<()> {
-        self.shared.lock().extreme.edit(edit)?;
-        self.persist();
-        Ok(())
-    }
-
-    /// Change ExtremeCloud's behaviour switches.
-    pub fn extreme_switches(&self, f: impl FnOnce(&mut ExtremeSwitches)) {
-        f(&mut self.shared.lock().extreme.switches);
+    fn switch<V: SimVendor>(&self, f: impl FnOnce(&mut V::Switches)) {
+        f(V::of(&mut self.shared.lock()).switches());
         self.persist();
     }
 

@@ -9,8 +9,8 @@ use futures::future::BoxFuture;
 use super::import::ImportCtx;
 use super::steps::run_steps;
 use super::{
-    ApplyCtx, Ctx, Imported, Ledger, Owned, PlanOptions, Provider, ProviderError, Refreshed,
-    Resolved, Spec, StepReport, Vendor, VendorInfo,
+    Apply, ApplyCtx, Ctx, Import, Imported, Ledger, Owned, PlanOptions, Provider, ProviderError,
+    Refreshed, Resolved, Spec, StepReport, Vendor, VendorClient, VendorInfo,
 };
 use crate::diff::Action;
 use crate::model::Desired;
@@ -59,10 +59,10 @@ impl<V: Vendor> Provider for Adapter<V> {
         &V::INFO
     }
     fn calls(&self) -> u64 {
-        V::calls(&self.inner.client)
+        self.inner.client.calls()
     }
     fn rate_limited(&self) -> u64 {
-        V::rate_limited(&self.inner.client)
+        self.inner.client.rate_limited()
     }
     fn refresh<'a>(
         &'a self,
@@ -79,10 +79,10 @@ impl<V: Vendor> Provider for Adapter<V> {
                 owned,
                 options,
             };
-            let start = V::calls(&inner.client);
+            let start = inner.client.calls();
             let snapshot = V::refresh(&inner.client, ctx).await?;
             let resolved = V::resolve(ctx, &snapshot);
-            let calls = V::calls(&inner.client) - start;
+            let calls = inner.client.calls() - start;
             Ok(Box::new(Refresh::<V> {
                 inner: self.inner.clone(),
                 snapshot,
@@ -104,7 +104,7 @@ impl<V: Vendor> Provider for Adapter<V> {
                 desired,
                 names,
             };
-            V::import(&inner.client, ctx).await
+            inner.client.import(ctx).await
         })
     }
 }
@@ -153,13 +153,13 @@ impl<V: Vendor> Refreshed for Refresh<V> {
                 self.resolved.ids.clone(),
                 ctx.stop.clone(),
             );
-            let env = V::env(&inner.client, &self.snapshot, &self.resolved, ledger);
+            let env = inner.client.env(&self.snapshot, &self.resolved, ledger);
             let client = &inner.client;
             let env = &env;
             run_steps(
                 &inner.key,
                 &steps,
-                |step| Box::pin(V::run(client, env, step)),
+                |step| Box::pin(client.run(env, step)),
                 &ctx.stop,
                 V::INFO.steps_in_flight,
             )

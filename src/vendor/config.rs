@@ -9,10 +9,11 @@ use std::any::Any;
 use std::collections::BTreeMap;
 use std::fmt;
 use std::marker::PhantomData;
+use std::ops::RangeInclusive;
 use std::sync::Arc;
 
 use super::{Adapter, Provider, ProviderError, Vendor, VendorInfo};
-use crate::config::{Node, Sink, Table};
+use crate::config::{Node, Sink, Table, normalize_country};
 use crate::state::StateStore;
 
 /// One provider's typed configuration: its settings and its customers' vendor parts.
@@ -60,6 +61,87 @@ pub struct CustomerInput<'a> {
     /// loader reported it, and the vendor's own keys are still checked).
     pub name: Option<Node<'a>>,
     pub name_value: Option<&'a str>,
+}
+
+impl ProviderInput<'_> {
+    /// An optional whole-number setting: `None` when absent, or when it is not
+    /// a whole number in `range` (reported at its place).
+    pub fn number(&self, sink: &mut Sink, key: &str, range: RangeInclusive<i64>) -> Option<u64> {
+        let value = self.table.get(key)?.integer_in(sink, range)?;
+        u64::try_from(value).ok()
+    }
+}
+
+impl CustomerInput<'_> {
+    /// Reports a name longer than `max` characters at the name; `limit` says
+    /// whose limit it is (e.g. "the limit is 128").
+    pub fn check_name_length(&self, max: usize, limit: &str, sink: &mut Sink) {
+        if let (Some(node), Some(name)) = (&self.name, self.name_value) {
+            let chars = name.chars().count();
+            if chars > max {
+                node.error(
+                    sink,
+                    format!("the name is {chars} characters long; {limit}"),
+                    Some("shorten the name".to_string()),
+                );
+            }
+        }
+    }
+}
+
+/// Two keys of which a table must give exactly one (credentials: `token` or
+/// `oauth`). Both is an error at the later of the two, neither an error at the
+/// table's own key with the `missing` message; each help says what to write.
+pub struct OneOf<'k> {
+    pub keys: [&'k str; 2],
+    pub missing: &'k str,
+    pub help_both: String,
+    pub help_missing: String,
+}
+
+impl<'k> OneOf<'k> {
+    /// The key given, and its entry.
+    pub fn pick<'a>(
+        self,
+        parent: &Node<'a>,
+        table: &Table<'a>,
+        sink: &mut Sink,
+    ) -> Option<(&'k str, Node<'a>)> {
+        let [first, second] = self.keys;
+        match (table.get(first), table.get(second)) {
+            (Some(a), Some(b)) => {
+                let later = if b.position() > a.position() { b } else { a };
+                later.error_at_key(
+                    sink,
+                    format!("give either `{first}` or `{second}`, not both"),
+                    Some(self.help_both),
+                );
+                None
+            }
+            (None, None) => {
+                parent.error_at_key(sink, self.missing, Some(self.help_missing));
+                None
+            }
+            (Some(a), None) => Some((first, a)),
+            (None, Some(b)) => Some((second, b)),
+        }
+    }
+}
+
+/// An ISO 3166-1 alpha-2 country code (a country name is refused with the code to write).
+pub fn country_code(node: &Node<'_>, sink: &mut Sink) -> Option<String> {
+    let value = node.string(sink)?;
+    match normalize_country(value) {
+        Ok(code) => Some(code.to_string()),
+        Err(help) => {
+            node.error(
+                sink,
+                format!("`{value}` is not an ISO 3166-1 alpha-2 country code"),
+                Some(help),
+            );
+            None
+        }
+    }
 }
 
 /// One vendor's configuration schema, as the loader sees it.

@@ -91,6 +91,40 @@ pub fn resolve_secret(reference: &SecretRef) -> Result<String, String> {
     Ok(value)
 }
 
+/// The secrets a client reads while it is built, kept so that the transport
+/// can scrub every one of them from the messages it shows.
+pub struct Secrets {
+    provider: String,
+    read: Vec<String>,
+}
+
+impl Secrets {
+    pub fn new(provider: &str) -> Secrets {
+        Secrets {
+            provider: provider.to_string(),
+            read: Vec::new(),
+        }
+    }
+
+    /// Reads one secret; one that cannot be read is an authentication error
+    /// naming the provider and where it looked.
+    pub fn read(&mut self, reference: &SecretRef) -> Result<String, ProviderError> {
+        let value = resolve_secret(reference).map_err(|message| ProviderError::Auth {
+            provider: self.provider.clone(),
+            message,
+        })?;
+        self.read.push(value.clone());
+        Ok(value)
+    }
+
+    /// Every secret read so far, longest first (so that a secret holding
+    /// another one is scrubbed whole).
+    pub fn into_vec(mut self) -> Vec<String> {
+        self.read.sort_by_key(|s| std::cmp::Reverse(s.len()));
+        self.read
+    }
+}
+
 /// The client side of a vendor's rate limit, in one of two shapes:
 /// - a sliding window: at most `limit` calls in any `window`, so a vendor that
 ///   counts per fixed second never sees more than `limit` in one of its windows;
@@ -362,6 +396,30 @@ pub fn snippet(body: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn secrets_are_remembered_longest_first_and_a_missing_one_names_the_provider() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = |name: &str, value: &str| {
+            let path = dir.path().join(name);
+            std::fs::write(&path, value).unwrap();
+            SecretRef::File(path)
+        };
+        let mut secrets = Secrets::new("acme");
+        assert_eq!(
+            secrets.read(&file("id", "acme-client\n")).unwrap(),
+            "acme-client"
+        );
+        secrets.read(&file("secret", "acme-client-s3cr3t")).unwrap();
+        let err = secrets
+            .read(&SecretRef::File(dir.path().join("absent")))
+            .unwrap_err();
+        assert!(
+            matches!(&err, ProviderError::Auth { provider, .. } if provider == "acme"),
+            "{err}"
+        );
+        assert_eq!(secrets.into_vec(), ["acme-client-s3cr3t", "acme-client"]);
+    }
 
     #[test]
     fn backoff_is_bounded() {

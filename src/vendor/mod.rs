@@ -1,17 +1,19 @@
-//! The vendor kit: the one trait a vendor implements ([`Vendor`], with its
-//! config, client, snapshot and step types as associated types), the generic
-//! adapter that turns it into what the engine drives ([`Provider`],
-//! [`Refreshed`]), and what every vendor shares: the HTTP transport and rate
-//! limiter (`transport`, `http`), steps and their runner (`steps`), the one
-//! "record ownership, settle the journal" path (`ledger`), and import
-//! documents (`import`). Names no vendor; the vendors live in `crate::vendors`,
-//! and `crate::vendors` (the registry) lists them.
+//! The vendor kit: the traits a vendor implements ([`Vendor`], with its
+//! client, snapshot and step types as associated types, and beside it
+//! [`VendorConfig`] for its schema, [`VendorClient`], [`Apply`] and [`Import`]
+//! for its client), the generic adapter that turns it into what the engine
+//! drives ([`Provider`], [`Refreshed`]), and what every vendor shares: the HTTP
+//! transport and rate limiter (`transport`, `http`), steps and their runner
+//! (`steps`), the one "record ownership, settle the journal" path (`ledger`),
+//! and import documents (`import`). Names no vendor; the vendors live in
+//! `crate::vendors`, and `crate::vendors` (the registry) lists them.
 //!
-//! A vendor folder implements [`Vendor`] once; everything else is generic:
-//! configuration goes through `config` (its schema hooks get the spanned TOML),
-//! the engine sees only `dyn Provider` / `dyn Refreshed`, and no vendor type
-//! is ever recovered by a downcast — the refresh result carries its own typed
-//! snapshot and client and applies itself.
+//! A vendor folder implements each trait once, in the file that holds the
+//! code (`config.rs`, `mod.rs`, `run.rs`, `import.rs`, `vendor.rs`);
+//! everything else is generic: configuration goes through `config` (its schema
+//! hooks get the spanned TOML), the engine sees only `dyn Provider` /
+//! `dyn Refreshed`, and no vendor type is ever recovered by a downcast — the
+//! refresh result carries its own typed snapshot and client and applies itself.
 
 mod adapter;
 pub mod config;
@@ -42,6 +44,7 @@ pub use import::{ImportCtx, Imported};
 pub use ledger::Ledger;
 pub use scope::Scope;
 pub use steps::{Outcome, Step, StepReport, Steps, Stop};
+pub use transport::VendorClient;
 
 /// Ownership records by address, as read from state at the start of a run.
 pub type Owned = BTreeMap<Address, OwnedRecord>;
@@ -189,28 +192,14 @@ impl<'a, V: Vendor> Ctx<'a, V> {
     }
 }
 
-/// One vendor: its configuration schema, its client, and how it reads, resolves,
-/// compiles and runs. Implemented once per vendor folder; the generic
-/// [`Adapter`] and the config loader do the rest.
-///
-/// Contract for [`Vendor::run`]: a step must tolerate running twice or being
-/// cut off part-way (a crash, Ctrl-C); every vendor write goes through the
-/// transport with a journal context (journaled and flushed before it is sent).
-pub trait Vendor: Sized + Send + Sync + 'static {
-    const INFO: VendorInfo;
-
+/// A vendor's configuration schema: what its `[providers.<key>]` and
+/// `[customers.<key>]` tables may hold and how they parse. Implemented in the
+/// vendor folder's `config.rs`; the loader reaches it through [`Vendor`].
+pub trait VendorConfig: Sized + Send + Sync + 'static {
     /// `[providers.<key>]` beyond `type`, `base_url` and `ownership`.
     type Settings: Debug + Clone + Send + Sync + 'static;
     /// The vendor's part of a `[customers.<key>]` (beyond `provider`, `name`, `sites`).
     type Customer: Debug + Clone + Send + Sync + 'static;
-    /// The HTTP client of one provider account.
-    type Client: Send + Sync + 'static;
-    /// What a refresh read.
-    type Snapshot: Send + Sync + 'static;
-    /// One step's operation.
-    type Op: Debug + Send + Sync + 'static;
-    /// What the steps of one apply share (ids learned as creates succeed, …).
-    type Env: Send + Sync + 'static;
 
     /// Keys `[providers.<key>]` may hold beyond the common ones.
     const PROVIDER_KEYS: &'static [&'static str];
@@ -235,6 +224,24 @@ pub trait Vendor: Sized + Send + Sync + 'static {
     /// Rewrites the URLs in the settings besides `base_url` (e.g. a token URL)
     /// with `map`; the demo points them at its embedded simulator this way.
     fn repoint(_settings: &mut Self::Settings, _map: &dyn Fn(&str) -> String) {}
+}
+
+/// One vendor: its registration, its configuration schema ([`VendorConfig`]),
+/// its client, and how it reads, resolves and compiles. Its client applies
+/// steps ([`Apply`]) and imports ([`Import`]). Implemented once per vendor
+/// folder; the generic [`Adapter`] and the config loader do the rest.
+pub trait Vendor: VendorConfig {
+    const INFO: VendorInfo;
+
+    /// The HTTP client of one provider account: it counts the calls it sends,
+    /// runs this vendor's steps and reads customers for `import`.
+    type Client: VendorClient + Apply<Self> + Import<Self> + Send + Sync + 'static;
+    /// What a refresh read.
+    type Snapshot: Send + Sync + 'static;
+    /// One step's operation.
+    type Op: Debug + Send + Sync + 'static;
+    /// What the steps of one apply share (ids learned as creates succeed, …).
+    type Env: Send + Sync + 'static;
 
     /// Builds the client; reads the credentials it names. Makes no call.
     fn connect(
@@ -243,12 +250,6 @@ pub trait Vendor: Sized + Send + Sync + 'static {
         spec: &Spec<Self>,
         store: Arc<dyn StateStore>,
     ) -> Result<Self::Client, ProviderError>;
-    /// API calls sent so far (every attempt counts, as vendors count them).
-    fn calls(client: &Self::Client) -> u64;
-    /// 429 answers received so far.
-    fn rate_limited(_client: &Self::Client) -> u64 {
-        0
-    }
     /// Reads live state. Never writes; a failed read is an error, never "empty".
     fn refresh<'a>(
         client: &'a Self::Client,
@@ -268,23 +269,31 @@ pub trait Vendor: Sized + Send + Sync + 'static {
     fn estimate(steps: &[Step<Self::Op>]) -> u64 {
         steps.len() as u64
     }
+}
+
+/// How a vendor's client applies the steps its compile produced. Implemented
+/// in the vendor folder's `run.rs`.
+///
+/// Contract for [`Apply::run`]: a step must tolerate running twice or being
+/// cut off part-way (a crash, Ctrl-C); every vendor write goes through the
+/// transport with a journal context (journaled and flushed before it is sent).
+pub trait Apply<V: Vendor> {
     /// What the steps of one apply share.
-    fn env(
-        client: &Self::Client,
-        snapshot: &Self::Snapshot,
-        resolved: &Resolved,
-        ledger: Ledger,
-    ) -> Self::Env;
+    fn env(&self, snapshot: &V::Snapshot, resolved: &Resolved, ledger: Ledger) -> V::Env;
     /// Runs one step.
     fn run<'a>(
-        client: &'a Self::Client,
-        env: &'a Self::Env,
-        step: &'a Step<Self::Op>,
+        &'a self,
+        env: &'a V::Env,
+        step: &'a Step<V::Op>,
     ) -> impl Future<Output = Result<(), ProviderError>> + Send + 'a;
-    /// Reads every live customer (or those named) as configuration, for `import`.
+}
+
+/// How a vendor's client reads every live customer (or those named) as
+/// configuration, for `mspform import`. Implemented in the vendor folder's `import.rs`.
+pub trait Import<V: Vendor> {
     fn import<'a>(
-        client: &'a Self::Client,
-        ctx: ImportCtx<'a, Self>,
+        &'a self,
+        ctx: ImportCtx<'a, V>,
     ) -> impl Future<Output = Result<Imported, ProviderError>> + Send + 'a;
 }
 

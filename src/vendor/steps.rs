@@ -13,6 +13,7 @@ use tracing::Instrument;
 
 use super::ProviderError;
 use crate::address::Address;
+use crate::diff::{Action, Op};
 
 /// Ctrl-C: once set, nothing new starts, and waits (activities, moves,
 /// provisioning) end early. Cheap to clone; every clone sees the same flag.
@@ -81,6 +82,16 @@ impl<O> Steps<O> {
             op,
         });
         id
+    }
+
+    /// One independent step per `forget` action (state lets go of an object
+    /// gone from both the files and the vendor: no vendor call).
+    pub fn forgets(&mut self, actions: &[Action], op: impl Fn(Address) -> O) {
+        for a in actions.iter().filter(|a| a.op == Op::Forget) {
+            let address = a.address.clone();
+            let label = format!("forget {address}");
+            self.push([], vec![address.clone()], label, op(address));
+        }
     }
 
     pub fn into_vec(self) -> Vec<Step<O>> {

@@ -25,6 +25,9 @@ const RATE_LIMIT_RETRIES: usize = 8;
 /// Longest `Retry-After` honoured.
 const MAX_RETRY_AFTER: Duration = Duration::from_secs(60);
 
+/// What a 401 tells the user to do unless the vendor's [`Auth`] knows better.
+const CHECK_CREDENTIALS: &str = "check the credentials";
+
 /// How a vendor gets a bearer token. `fresh` asks for a new one (the last was rejected).
 pub trait Auth: Send + Sync {
     fn token<'a>(
@@ -50,7 +53,7 @@ pub trait Auth: Send + Sync {
     }
     /// What a 401 error tells the user to do.
     fn advice(&self) -> &'static str {
-        "check the credentials"
+        CHECK_CREDENTIALS
     }
 }
 
@@ -252,10 +255,12 @@ impl Transport {
         self
     }
 
-    /// Never show these strings in an error message.
+    /// Never show these strings in an error message (the longest is scrubbed
+    /// first, so that a secret holding another one goes whole).
     pub fn redacting(mut self, secrets: impl IntoIterator<Item = String>) -> Transport {
         self.redact
             .extend(secrets.into_iter().filter(|s| s.len() >= 4));
+        self.redact.sort_by_key(|s| std::cmp::Reverse(s.len()));
         self
     }
 
@@ -400,83 +405,104 @@ impl Transport {
                     continue;
                 }
             }
-            match status {
-                200..=299 => {
-                    if signal == Signal::WindowSpent {
-                        self.limiter.exhausted().await;
-                    }
-                    let shown = if call.anonymous {
-                        "(a token answer: not shown)".to_string()
-                    } else {
-                        self.scrub(&text)
-                    };
-                    return Ok(Answer {
-                        status,
-                        text,
-                        shown,
-                    });
-                }
-                401 => {
-                    return Err(ProviderError::Auth {
-                        provider: self.provider.clone(),
-                        message: format!(
-                            "{name} answered HTTP 401 ({}); {}",
-                            self.scrub(&text),
-                            if call.anonymous {
-                                "check the credentials"
-                            } else {
-                                auth.advice()
-                            }
-                        ),
-                    });
-                }
+            let wait = match status {
+                200..=299 => return Ok(self.answer(call, status, text, signal).await),
+                401 => return Err(self.unauthorized(call, auth, &text)),
                 429 => {
                     self.rate_limited.fetch_add(1, Ordering::Relaxed);
                     attempts_429 += 1;
-                    if let Signal::Exhausted { resets_at } = signal {
-                        return Err(ProviderError::DailyQuota {
-                            provider: self.provider.clone(),
-                            call: name,
-                            resets_at,
-                        });
+                    match self.rate_limit_wait(call, signal, retry_after, &mut limited)? {
+                        Some(wait) => wait,
+                        None => {
+                            return Err(ProviderError::RateLimited {
+                                provider: self.provider.clone(),
+                                call: name,
+                                attempts: attempts_429,
+                            });
+                        }
                     }
-                    let Some(next) = limited.next() else {
-                        return Err(ProviderError::RateLimited {
-                            provider: self.provider.clone(),
-                            call: name,
-                            attempts: attempts_429,
-                        });
-                    };
-                    let wait = match signal {
-                        Signal::Wait(d) => d,
-                        _ => retry_after.map(|d| d.min(MAX_RETRY_AFTER)).unwrap_or(next),
-                    };
-                    tracing::warn!(provider = %self.provider, call = %name, wait_ms = wait.as_millis() as u64, "429: waiting before retrying");
-                    tokio::time::sleep(wait).await;
                 }
                 500..=599 if call.idempotent => match transient.next() {
                     Some(wait) => {
                         tracing::warn!(provider = %self.provider, call = %name, status, "retrying after a server error");
-                        tokio::time::sleep(wait).await;
+                        wait
                     }
-                    None => {
-                        return Err(ProviderError::Http {
-                            provider: self.provider.clone(),
-                            call: name,
-                            status,
-                            body: self.scrub(&text),
-                        });
-                    }
+                    None => return Err(self.http_error(&name, status, &text)),
                 },
-                _ => {
-                    return Err(ProviderError::Http {
-                        provider: self.provider.clone(),
-                        call: name,
-                        status,
-                        body: self.scrub(&text),
-                    });
+                _ => return Err(self.http_error(&name, status, &text)),
+            };
+            tokio::time::sleep(wait).await;
+        }
+    }
+
+    /// A 2xx answer (a spent rate-limit window makes the next call wait).
+    async fn answer(&self, call: &Call, status: u16, text: String, signal: Signal) -> Answer {
+        if signal == Signal::WindowSpent {
+            self.limiter.exhausted().await;
+        }
+        let shown = if call.anonymous {
+            "(a token answer: not shown)".to_string()
+        } else {
+            self.scrub(&text)
+        };
+        Answer {
+            status,
+            text,
+            shown,
+        }
+    }
+
+    /// A 401 that a new token cannot help with, saying what to check.
+    fn unauthorized(&self, call: &Call, auth: &dyn Auth, text: &str) -> ProviderError {
+        ProviderError::Auth {
+            provider: self.provider.clone(),
+            message: format!(
+                "{} answered HTTP 401 ({}); {}",
+                call.name(),
+                self.scrub(text),
+                if call.anonymous {
+                    CHECK_CREDENTIALS
+                } else {
+                    auth.advice()
                 }
-            }
+            ),
+        }
+    }
+
+    /// How long to wait after a 429: what the vendor's quota headers say, else
+    /// its `Retry-After` (capped), else the schedule's next wait; `None` when the
+    /// schedule is spent. A used-up quota is an error at once.
+    fn rate_limit_wait(
+        &self,
+        call: &Call,
+        signal: Signal,
+        retry_after: Option<Duration>,
+        schedule: &mut backon::ExponentialBackoff,
+    ) -> Result<Option<Duration>, ProviderError> {
+        if let Signal::Exhausted { resets_at } = signal {
+            return Err(ProviderError::DailyQuota {
+                provider: self.provider.clone(),
+                call: call.name(),
+                resets_at,
+            });
+        }
+        let Some(next) = schedule.next() else {
+            return Ok(None);
+        };
+        let wait = match signal {
+            Signal::Wait(d) => d,
+            _ => retry_after.map(|d| d.min(MAX_RETRY_AFTER)).unwrap_or(next),
+        };
+        tracing::warn!(provider = %self.provider, call = %call.name(), wait_ms = wait.as_millis() as u64, "429: waiting before retrying");
+        Ok(Some(wait))
+    }
+
+    fn http_error(&self, call: &str, status: u16, text: &str) -> ProviderError {
+        ProviderError::Http {
+            provider: self.provider.clone(),
+            call: call.to_string(),
+            status,
+            body: self.scrub(text),
         }
     }
 }
@@ -508,7 +534,25 @@ impl TokenCache {
 }
 
 /// An [`Auth`] that always presents the same token (no renewal possible).
-pub struct StaticToken(pub String);
+pub struct StaticToken {
+    token: String,
+    advice: &'static str,
+}
+
+impl StaticToken {
+    pub fn new(token: String) -> StaticToken {
+        StaticToken {
+            token,
+            advice: CHECK_CREDENTIALS,
+        }
+    }
+
+    /// What a 401 tells the user to do instead of the default.
+    pub fn advising(mut self, advice: &'static str) -> StaticToken {
+        self.advice = advice;
+        self
+    }
+}
 
 impl Auth for StaticToken {
     fn token<'a>(
@@ -516,10 +560,48 @@ impl Auth for StaticToken {
         _transport: &'a Transport,
         _fresh: bool,
     ) -> BoxFuture<'a, Result<String, ProviderError>> {
-        Box::pin(async move { Ok(self.0.clone()) })
+        Box::pin(async move { Ok(self.token.clone()) })
     }
     fn renewable(&self) -> bool {
         false
+    }
+    fn advice(&self) -> &'static str {
+        self.advice
+    }
+}
+
+/// What every vendor client has through its [`Transport`]: the provider key,
+/// the calls it sent (counted as the vendor counts them), and errors that name
+/// the provider. A client only names its transport.
+pub trait VendorClient {
+    /// The transport the client sends through.
+    fn transport(&self) -> &Transport;
+    /// The key in `[providers.<key>]`.
+    fn key(&self) -> &str {
+        &self.transport().provider
+    }
+    /// API calls sent so far (every attempt counts, token requests included).
+    fn calls(&self) -> u64 {
+        self.transport().calls()
+    }
+    /// 429 answers received so far (each one waited out or reported).
+    fn rate_limited(&self) -> u64 {
+        self.transport().rate_limited()
+    }
+    /// An error of this provider that is not an HTTP answer.
+    fn other(&self, message: impl Into<String>) -> ProviderError {
+        ProviderError::Other {
+            provider: self.key().to_string(),
+            message: message.into(),
+        }
+    }
+    /// An answer of `call` that does not read as documented.
+    fn undecodable(&self, call: impl Into<String>, message: impl Into<String>) -> ProviderError {
+        ProviderError::Decode {
+            provider: self.key().to_string(),
+            call: call.into(),
+            message: message.into(),
+        }
     }
 }
 
@@ -577,7 +659,7 @@ mod tests {
         .redacting(["rt-NEW-SECRET-42".to_string()]);
         let token_call = Call::new(Method::POST, "/token").anonymous();
         let answer = transport
-            .send(&token_call, &StaticToken("t".into()), None)
+            .send(&token_call, &StaticToken::new("t".into()), None)
             .await
             .unwrap();
         let err = answer
@@ -590,7 +672,7 @@ mod tests {
         );
         // An ordinary answer is quoted, with the secrets it holds redacted.
         let answer = transport
-            .send(&Call::get("/x"), &StaticToken("t".into()), None)
+            .send(&Call::get("/x"), &StaticToken::new("t".into()), None)
             .await
             .unwrap();
         let err = answer
@@ -621,6 +703,22 @@ mod tests {
             assert!(!shown.contains(&secret[..4]), "at {at}: {shown}");
             assert!(shown.chars().count() <= 301, "at {at}: still cut short");
         }
+    }
+
+    #[test]
+    fn a_secret_holding_another_is_redacted_whole() {
+        // A client id that is the start of the client secret, given shortest first.
+        let (id, secret) = ("acme-client", "acme-client-s3cr3t-tail");
+        let transport = Transport::new(
+            "p",
+            "http://127.0.0.1:1",
+            Arc::new(RateLimiter::new(1, Duration::from_secs(1))),
+            1,
+        )
+        .unwrap()
+        .redacting([id.to_string(), secret.to_string()]);
+        let shown = transport.scrub(&format!("invalid_client: {secret}"));
+        assert_eq!(shown, "invalid_client: [redacted]");
     }
 
     #[test]

@@ -95,6 +95,10 @@ async fn a_rejected_static_token_is_an_auth_error_without_the_token() {
     );
     assert!(text.contains("401"), "{text}");
     assert!(
+        text.contains("configure `oauth` so mspform can refresh it"),
+        "says what to do about a static token: {text}"
+    );
+    assert!(
         !text.contains("not-a-valid-token-xyz"),
         "the token never appears: {text}"
     );

@@ -15,7 +15,7 @@ use mspform::plan::render::{Format, render};
 use mspform::sim::Simulator;
 use mspform::sim::aruba::MspDeviceCustomerId;
 use mspform::state::StateStore;
-use mspform::vendor::{Ctx, Ledger, Owned, PlanOptions, Step, Stop};
+use mspform::vendor::{Apply, Ctx, Ledger, Owned, PlanOptions, Step, Stop};
 use mspform::vendors::aruba::run::RunEnv;
 use mspform::vendors::aruba::steps::{StepOp, customer_body, label};
 use mspform::vendors::aruba::{Aruba, Client};
@@ -269,7 +269,7 @@ async fn a_device_goes_back_to_the_inventory_once_the_run_has_learned_the_msp_id
         for (id, op) in steps.into_iter().enumerate() {
             let step = step(id, op);
             client
-                .run_step(&step, &env)
+                .run(&env, &step)
                 .await
                 .unwrap_or_else(|e| panic!("{shape:?}: {}: {e}", step.label));
         }
@@ -316,7 +316,7 @@ async fn an_unknown_msp_id_is_reported_as_moving_in_or_moving_back() {
             },
         );
         let err = client
-            .run_step(&step, &env)
+            .run(&env, &step)
             .await
             .expect_err("no MSP id, no move back")
             .to_string();

@@ -25,6 +25,7 @@ mod secrets;
 mod shared_state;
 mod sim_aruba;
 mod sim_audiocodes;
+mod sim_control;
 mod sim_extreme;
 mod sim_http;
 mod sim_ruckus;

@@ -5,9 +5,12 @@ use anyhow::{Context, anyhow, bail};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::ArubaState;
+use super::super::SimState;
+use super::super::common::text;
+use super::super::control::SimVendor;
 use super::customers::valid_country;
 use super::sites::remove_site;
+use super::{ArubaState, ArubaSwitches};
 
 /// One portal edit (`POST /_sim/aruba/edit`, tagged by `"op"`).
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
@@ -33,23 +36,18 @@ pub enum ArubaEdit {
     MoveDeviceToMsp { serial: String },
 }
 
-fn text(v: &Value) -> String {
-    match v {
-        Value::String(s) => s.clone(),
-        other => other.to_string(),
+impl SimVendor for ArubaState {
+    const NAME: &'static str = "aruba";
+    type Switches = ArubaSwitches;
+    type Edit = ArubaEdit;
+    fn of(st: &mut SimState) -> &mut Self {
+        &mut st.aruba
     }
-}
-
-impl ArubaState {
-    fn customer_by_name(&self, name: &str) -> anyhow::Result<usize> {
-        self.customers
-            .iter()
-            .position(|c| c.customer_name == name)
-            .ok_or_else(|| anyhow!("no customer named {name:?}"))
+    fn switches(&mut self) -> &mut ArubaSwitches {
+        &mut self.switches
     }
-
     /// Apply a portal edit.
-    pub(crate) fn edit(&mut self, edit: ArubaEdit, now_ms: u64) -> anyhow::Result<()> {
+    fn edit(&mut self, edit: ArubaEdit, now_ms: u64) -> anyhow::Result<Option<String>> {
         self.settle(now_ms);
         match edit {
             ArubaEdit::CustomerField {
@@ -131,6 +129,15 @@ impl ArubaState {
                 self.place_device(&serial, None);
             }
         }
-        Ok(())
+        Ok(None)
+    }
+}
+
+impl ArubaState {
+    fn customer_by_name(&self, name: &str) -> anyhow::Result<usize> {
+        self.customers
+            .iter()
+            .position(|c| c.customer_name == name)
+            .ok_or_else(|| anyhow!("no customer named {name:?}"))
     }
 }

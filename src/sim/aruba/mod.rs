@@ -34,10 +34,9 @@ pub use switches::{
 };
 
 use super::Shared;
-use super::common::splitmix;
+use super::common::{iso_seconds, splitmix};
 use super::control;
 use super::inventory::{ArubaInventory, OauthClient};
-use super::strict;
 
 /// A customer (tenant) as the simulator keeps it.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -527,7 +526,7 @@ pub(crate) fn query_u64(
 /// The Aruba routes; the same router is nested under `/aruba` and served at a root.
 pub(crate) fn router(sh: Shared) -> Router<Shared> {
     const AUTOLICENSE: &str = "/platform/licensing/v1/msp/customer/settings/autolicense";
-    Router::new()
+    let routes = Router::new()
         .route("/oauth2/token", post(oauth::token))
         .route("/msp_api/v1/customers", get(customers::list))
         .route(
@@ -575,27 +574,14 @@ pub(crate) fn router(sh: Shared) -> Router<Shared> {
                 .patch(sites::update)
                 .delete(sites::delete),
         )
-        .method_not_allowed_fallback(control::method_not_allowed)
-        .route_layer(from_fn_with_state(
-            (sh.clone(), "aruba"),
-            control::fault_layer,
-        ))
-        .route_layer(from_fn_with_state((sh.clone(), "aruba"), strict::layer))
-        .route_layer(from_fn_with_state(sh.clone(), gate::gate))
-        .route_layer(from_fn_with_state((sh, "aruba"), control::count_layer))
-        .fallback(control::not_found)
+        .method_not_allowed_fallback(control::method_not_allowed);
+    control::vendor_layers(routes, &sh, "aruba", |r| {
+        r.route_layer(from_fn_with_state(sh.clone(), gate::gate))
+    })
+    .fallback(control::not_found)
 }
 
 /// `2024-01-02T03:04:05.123000`: ISO-8601, no zone, microseconds.
 pub(crate) fn iso_micros(ms: u64) -> String {
-    let secs = ms / 1000;
-    let (y, m, d) = crate::clock::civil_from_days((secs / 86_400) as i64);
-    let rem = secs % 86_400;
-    format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{:06}",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60,
-        (ms % 1000) * 1000
-    )
+    format!("{}.{:06}", iso_seconds(ms), (ms % 1000) * 1000)
 }

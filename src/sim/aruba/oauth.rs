@@ -9,9 +9,9 @@ use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
-use serde_json::json;
 
 use super::super::Shared;
+use super::super::common::oauth_error;
 
 /// The token JSON.
 #[derive(Serialize)]
@@ -20,14 +20,6 @@ struct TokenResponse {
     refresh_token: String,
     expires_in: u64,
     token_type: &'static str,
-}
-
-fn oauth_err(status: StatusCode, error: &str, description: &str) -> Response {
-    (
-        status,
-        Json(json!({"error": error, "error_description": description})),
-    )
-        .into_response()
 }
 
 pub(super) async fn token(
@@ -40,7 +32,7 @@ pub(super) async fn token(
     let a = &mut st.aruba;
     for k in ["client_id", "client_secret", "grant_type"] {
         if param(k).is_empty() {
-            return oauth_err(
+            return oauth_error(
                 StatusCode::BAD_REQUEST,
                 "invalid_request",
                 &format!(
@@ -50,14 +42,14 @@ pub(super) async fn token(
         }
     }
     if param("client_id") != a.oauth.client_id || param("client_secret") != a.oauth.client_secret {
-        return oauth_err(
+        return oauth_error(
             StatusCode::UNAUTHORIZED,
             "invalid_client",
             "Invalid client_id or client_secret",
         );
     }
     if param("grant_type") != "refresh_token" {
-        return oauth_err(
+        return oauth_error(
             StatusCode::BAD_REQUEST,
             "unsupported_grant_type",
             "only grant_type=refresh_token is simulated",
@@ -65,7 +57,7 @@ pub(super) async fn token(
     }
     let old = param("refresh_token").to_string();
     let Some(paired) = a.tokens.refresh.get(&old).cloned() else {
-        return oauth_err(
+        return oauth_error(
             StatusCode::BAD_REQUEST,
             "invalid_grant",
             "Invalid refresh token",

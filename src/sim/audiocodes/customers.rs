@@ -490,16 +490,7 @@ pub(super) fn site_item(a: &AudiocodesState, s: &Site, v3: bool) -> Value {
             .unwrap_or_else(|| "SipTrunk".into());
         m.insert("sbcConfigurationType".into(), json!(kind));
     }
-    if sw.expose_unsourced_fields {
-        m.insert("ovocCustomerType".into(), json!(s.ovoc_customer_type));
-        m.insert("sbcOnboardingScript".into(), json!(s.onboarding_script));
-        m.insert("sbcCleanupScript".into(), json!(s.cleanup_script));
-        m.insert("scriptParameters".into(), json!(s.script_parameters));
-        m.insert(
-            "carrierUserPasswordSet".into(),
-            json!(s.carrier_password_fnv1a.is_some()),
-        );
-    }
+    s.unsourced_fields(sw, &mut m);
     Value::Object(m)
 }
 

@@ -6,8 +6,10 @@ use std::collections::BTreeMap;
 use anyhow::{anyhow, bail};
 use serde::{Deserialize, Serialize};
 
+use super::super::SimState;
+use super::super::control::SimVendor;
 use super::inventory::OVOC_TYPES;
-use super::{AudiocodesState, Customer, Site, SiteState};
+use super::{AudiocodesState, AudiocodesSwitches, Customer, Site, SiteState};
 
 /// One portal edit (`POST /_sim/audiocodes/edit`, tagged by `"op"`). `customer` is the
 /// customer GUID or its shortName (case-insensitive; must be unambiguous); `site` is a
@@ -54,45 +56,18 @@ pub enum AudiocodesEdit {
     },
 }
 
-impl AudiocodesState {
-    fn find_customer(&self, key: &str) -> anyhow::Result<String> {
-        let key = key.trim();
-        if let Some(c) = self.customer(key) {
-            return Ok(c.id.clone());
-        }
-        let hits: Vec<&Customer> = self
-            .customers
-            .iter()
-            .filter(|c| c.short_name.eq_ignore_ascii_case(key))
-            .collect();
-        match hits.as_slice() {
-            [c] => Ok(c.id.clone()),
-            [] => Err(anyhow!("no customer {key:?}")),
-            _ => Err(anyhow!(
-                "{} customers are named {key:?}; use the GUID",
-                hits.len()
-            )),
-        }
+impl SimVendor for AudiocodesState {
+    const NAME: &'static str = "audiocodes";
+    type Switches = AudiocodesSwitches;
+    type Edit = AudiocodesEdit;
+    fn of(st: &mut SimState) -> &mut Self {
+        &mut st.audiocodes
     }
-
-    fn find_site(&self, customer_id: &str, site: Option<&str>) -> anyhow::Result<usize> {
-        self.sites
-            .iter()
-            .position(|s| {
-                s.customer_id == customer_id
-                    && site.is_none_or(|k| {
-                        s.id.eq_ignore_ascii_case(k.trim()) || s.name.eq_ignore_ascii_case(k.trim())
-                    })
-            })
-            .ok_or_else(|| anyhow!("the customer has no site {}", site.unwrap_or("at all")))
+    fn switches(&mut self) -> &mut AudiocodesSwitches {
+        &mut self.switches
     }
-
     /// Apply a portal edit; returns the new customer's id for `create_customer`.
-    pub(crate) fn edit(
-        &mut self,
-        edit: AudiocodesEdit,
-        now_ms: u64,
-    ) -> anyhow::Result<Option<String>> {
+    fn edit(&mut self, edit: AudiocodesEdit, now_ms: u64) -> anyhow::Result<Option<String>> {
         self.settle(now_ms);
         match edit {
             AudiocodesEdit::SetFullName {
@@ -183,5 +158,39 @@ impl AudiocodesState {
             }
         }
         Ok(None)
+    }
+}
+
+impl AudiocodesState {
+    fn find_customer(&self, key: &str) -> anyhow::Result<String> {
+        let key = key.trim();
+        if let Some(c) = self.customer(key) {
+            return Ok(c.id.clone());
+        }
+        let hits: Vec<&Customer> = self
+            .customers
+            .iter()
+            .filter(|c| c.short_name.eq_ignore_ascii_case(key))
+            .collect();
+        match hits.as_slice() {
+            [c] => Ok(c.id.clone()),
+            [] => Err(anyhow!("no customer {key:?}")),
+            _ => Err(anyhow!(
+                "{} customers are named {key:?}; use the GUID",
+                hits.len()
+            )),
+        }
+    }
+
+    fn find_site(&self, customer_id: &str, site: Option<&str>) -> anyhow::Result<usize> {
+        self.sites
+            .iter()
+            .position(|s| {
+                s.customer_id == customer_id
+                    && site.is_none_or(|k| {
+                        s.id.eq_ignore_ascii_case(k.trim()) || s.name.eq_ignore_ascii_case(k.trim())
+                    })
+            })
+            .ok_or_else(|| anyhow!("the customer has no site {}", site.unwrap_or("at all")))
     }
 }

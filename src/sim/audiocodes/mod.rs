@@ -19,14 +19,13 @@ use std::collections::BTreeMap;
 use axum::Json;
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::State;
 use axum::http::StatusCode;
 use axum::middleware::from_fn_with_state;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
+use serde_json::{Map, Value, json};
 
 pub(crate) use bodies::documented_body;
 pub use edit::AudiocodesEdit;
@@ -36,8 +35,8 @@ pub use switches::{
 };
 
 use super::Shared;
+pub(crate) use super::common::iso_seconds;
 use super::control;
-use super::strict;
 use inventory::{InventoryMsTenant, InventorySbc, InventoryScript, LeadConfiguration};
 
 /// A customer (a "service" in Live Platform terms) as the simulator keeps it.
@@ -119,6 +118,23 @@ pub(crate) struct Site {
     pub state: SiteState,
     /// Queued tasks that concern this site.
     pub pending_tasks: Vec<String>,
+}
+
+impl Site {
+    /// With `expose_unsourced_fields`: what the site was created with that the
+    /// documented reads never show (so a client cannot rely on it).
+    pub(crate) fn unsourced_fields(&self, sw: &AudiocodesSwitches, m: &mut Map<String, Value>) {
+        if sw.expose_unsourced_fields {
+            m.insert("ovocCustomerType".into(), json!(self.ovoc_customer_type));
+            m.insert("sbcOnboardingScript".into(), json!(self.onboarding_script));
+            m.insert("sbcCleanupScript".into(), json!(self.cleanup_script));
+            m.insert("scriptParameters".into(), json!(self.script_parameters));
+            m.insert(
+                "carrierUserPasswordSet".into(),
+                json!(self.carrier_password_fnv1a.is_some()),
+            );
+        }
+    }
 }
 
 #[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq, Eq)]
@@ -534,22 +550,9 @@ pub(crate) fn parse_body<T: DeserializeOwned>(
     serde_json::from_slice(body).map_err(|e| invalid(sw, format!("invalid JSON body: {e}")))
 }
 
-/// `YYYY-MM-DDTHH:MM:SS` (no zone, as the task example shows).
-pub(crate) fn iso_seconds(ms: u64) -> String {
-    let secs = ms / 1000;
-    let (y, m, d) = crate::clock::civil_from_days((secs / 86_400) as i64);
-    let rem = secs % 86_400;
-    format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60
-    )
-}
-
 /// The AudioCodes routes; nested under `/audiocodes` and served at a root.
 pub(crate) fn router(sh: Shared) -> Router<Shared> {
-    Router::new()
+    let routes = Router::new()
         .route("/{tenant}/oauth2/v2.0/token", post(oauth::token))
         .route("/api/v2/customer", post(customers::create))
         .route(
@@ -569,79 +572,9 @@ pub(crate) fn router(sh: Shared) -> Router<Shared> {
             get(sites::get_one).delete(sites::delete),
         )
         .route("/api/v2/task/{id}", get(sites::task))
-        .method_not_allowed_fallback(control::method_not_allowed)
-        .route_layer(from_fn_with_state(
-            (sh.clone(), "audiocodes"),
-            control::fault_layer,
-        ))
-        .route_layer(from_fn_with_state(
-            (sh.clone(), "audiocodes"),
-            strict::layer,
-        ))
-        .route_layer(from_fn_with_state(sh.clone(), gate::gate))
-        .route_layer(from_fn_with_state((sh, "audiocodes"), control::count_layer))
-        .fallback(control::not_found)
-}
-
-/// The `/_sim/audiocodes/…` control endpoints (merged into the `/_sim` router).
-pub(crate) fn control_router() -> Router<Shared> {
-    Router::new()
-        .route("/audiocodes/edit", post(sim_edit))
-        .route(
-            "/audiocodes/switches",
-            post(sim_switches).get(sim_get_switches),
-        )
-}
-
-fn control_bad(msg: impl std::fmt::Display) -> Response {
-    (
-        StatusCode::BAD_REQUEST,
-        Json(json!({"error": msg.to_string()})),
-    )
-        .into_response()
-}
-
-async fn sim_edit(State(sh): State<Shared>, body: Bytes) -> Response {
-    let edit = match serde_json::from_slice::<AudiocodesEdit>(&body) {
-        Ok(e) => e,
-        Err(e) => return control_bad(format!("invalid audiocodes edit: {e}")),
-    };
-    let mut st = sh.lock();
-    let now = st.now_ms();
-    match st.audiocodes.edit(edit, now) {
-        Ok(id) => Json(json!({"status": "ok", "id": id})).into_response(),
-        Err(e) => control_bad(e),
-    }
-}
-
-async fn sim_get_switches(State(sh): State<Shared>) -> Response {
-    Json(serde_json::to_value(&sh.lock().audiocodes.switches).unwrap_or(Value::Null))
-        .into_response()
-}
-
-async fn sim_switches(State(sh): State<Shared>, body: Bytes) -> Response {
-    let patch = match serde_json::from_slice::<Value>(&body) {
-        Ok(Value::Object(m)) => m,
-        Ok(_) => return control_bad("switches must be a JSON object"),
-        Err(e) => return control_bad(format!("invalid JSON: {e}")),
-    };
-    let mut st = sh.lock();
-    let mut current = match serde_json::to_value(&st.audiocodes.switches) {
-        Ok(Value::Object(m)) => m,
-        _ => return control_bad("switches cannot be serialized"),
-    };
-    for (k, v) in patch {
-        if !current.contains_key(&k) {
-            return control_bad(format!("unknown audiocodes switch {k:?}"));
-        }
-        current.insert(k, v);
-    }
-    match serde_json::from_value(Value::Object(current)) {
-        Ok(sw) => {
-            st.audiocodes.switches = sw;
-            Json(serde_json::to_value(&st.audiocodes.switches).unwrap_or(Value::Null))
-                .into_response()
-        }
-        Err(e) => control_bad(format!("invalid switch value: {e}")),
-    }
+        .method_not_allowed_fallback(control::method_not_allowed);
+    control::vendor_layers(routes, &sh, "audiocodes", |r| {
+        r.route_layer(from_fn_with_state(sh.clone(), gate::gate))
+    })
+    .fallback(control::not_found)
 }

@@ -5,11 +5,12 @@
 
 use axum::Json;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
 use super::super::Shared;
+use super::super::common::is_form;
 use super::{fnv1a, iso_seconds};
 
 fn entra_err(status: StatusCode, error: &str, code: u32, text: &str, now_ms: u64) -> Response {
@@ -70,15 +71,7 @@ pub(super) async fn token(
     let mut st = sh.lock();
     let now = st.now_ms();
     let a = &mut st.audiocodes;
-    let is_form = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| {
-            v.trim()
-                .to_ascii_lowercase()
-                .starts_with("application/x-www-form-urlencoded")
-        });
-    let form = if is_form {
+    let form = if is_form(&headers) {
         parse_form(&body)
     } else {
         Vec::new()

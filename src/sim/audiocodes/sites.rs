@@ -118,16 +118,7 @@ pub(super) async fn get_one(State(sh): State<Shared>, Path(id): Path<String>) ->
         "sbcConfigurationType".into(),
         json!(sbc.map(|b| b.configuration_type.clone())),
     );
-    if sw.expose_unsourced_fields {
-        sbc_info.insert("ovocCustomerType".into(), json!(s.ovoc_customer_type));
-        sbc_info.insert("sbcOnboardingScript".into(), json!(s.onboarding_script));
-        sbc_info.insert("sbcCleanupScript".into(), json!(s.cleanup_script));
-        sbc_info.insert("scriptParameters".into(), json!(s.script_parameters));
-        sbc_info.insert(
-            "carrierUserPasswordSet".into(),
-            json!(s.carrier_password_fnv1a.is_some()),
-        );
-    }
+    s.unsourced_fields(sw, &mut sbc_info);
     let domain = tenant
         .as_deref()
         .and_then(|t| a.ms_tenant(t))

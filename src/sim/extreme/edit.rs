@@ -1,17 +1,13 @@
 //! Out-of-band "portal" edits to the simulated ExtremeCloud account (for drift tests),
-//! and the `/_sim/extreme/edit` and `/_sim/extreme/switches` control handlers.
+//! and its [`SimVendor`] registration for the `/_sim/extreme/…` control endpoints.
 
 use anyhow::{anyhow, bail};
-use axum::Json;
-use axum::body::Bytes;
-use axum::extract::State;
-use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
+use serde_json::Value;
 
-use super::super::Shared;
-use super::super::common::merge_switches;
+use super::super::SimState;
+use super::super::common::text;
+use super::super::control::SimVendor;
 use super::validate;
 use super::{Contact, ExtremeState, ExtremeSwitches, TENANT_ID_PREFIX, Tenant};
 
@@ -52,44 +48,18 @@ pub enum ExtremeEdit {
     },
 }
 
-fn text(v: &Value) -> String {
-    match v {
-        Value::String(s) => s.clone(),
-        other => other.to_string(),
+impl SimVendor for ExtremeState {
+    const NAME: &'static str = "extreme";
+    type Switches = ExtremeSwitches;
+    type Edit = ExtremeEdit;
+    fn of(st: &mut SimState) -> &mut Self {
+        &mut st.extreme
     }
-}
-
-impl ExtremeState {
-    fn find_tenant(&self, key: &str) -> anyhow::Result<usize> {
-        if let Some(i) = self.tenant_index(key) {
-            return Ok(i);
-        }
-        let hits: Vec<usize> = (0..self.tenants.len())
-            .filter(|&i| self.tenants[i].account_name == key)
-            .collect();
-        match hits.as_slice() {
-            [i] => Ok(*i),
-            [] => bail!("no tenant with custId or accountName {key:?}"),
-            _ => bail!("several tenants are named {key:?}; use the custId"),
-        }
+    fn switches(&mut self) -> &mut ExtremeSwitches {
+        &mut self.switches
     }
-
-    fn find_partner(&self, key: &str) -> anyhow::Result<usize> {
-        if let Some(i) = self.partner_index(key) {
-            return Ok(i);
-        }
-        let hits: Vec<usize> = (0..self.partners.len())
-            .filter(|&i| self.partners[i].account_name == key)
-            .collect();
-        match hits.as_slice() {
-            [i] => Ok(*i),
-            [] => bail!("no partner with custId or accountName {key:?}"),
-            _ => bail!("several partners are named {key:?}; use the custId"),
-        }
-    }
-
     /// Apply a portal edit.
-    pub(crate) fn edit(&mut self, edit: ExtremeEdit) -> anyhow::Result<()> {
+    fn edit(&mut self, edit: ExtremeEdit, _now_ms: u64) -> anyhow::Result<Option<String>> {
         match edit {
             ExtremeEdit::RemoveTenantFromPartner { partner, tenant } => {
                 let p = self.find_partner(&partner)?;
@@ -201,46 +171,39 @@ impl ExtremeState {
                 });
             }
         }
-        Ok(())
+        Ok(None)
+    }
+    fn check(switches: &ExtremeSwitches) -> Result<(), String> {
+        switches.validate()
     }
 }
 
-fn bad_request(msg: impl std::fmt::Display) -> Response {
-    (
-        StatusCode::BAD_REQUEST,
-        Json(json!({"error": msg.to_string()})),
-    )
-        .into_response()
-}
-
-/// `POST /_sim/extreme/edit`.
-pub(crate) async fn sim_edit(State(sh): State<Shared>, body: Bytes) -> Response {
-    let edit = match serde_json::from_slice::<ExtremeEdit>(&body) {
-        Ok(e) => e,
-        Err(e) => return bad_request(format!("invalid extreme edit: {e}")),
-    };
-    let result = sh.lock().extreme.edit(edit);
-    match result {
-        Ok(()) => Json(json!({"status": "ok"})).into_response(),
-        Err(e) => bad_request(e),
+impl ExtremeState {
+    fn find_tenant(&self, key: &str) -> anyhow::Result<usize> {
+        if let Some(i) = self.tenant_index(key) {
+            return Ok(i);
+        }
+        let hits: Vec<usize> = (0..self.tenants.len())
+            .filter(|&i| self.tenants[i].account_name == key)
+            .collect();
+        match hits.as_slice() {
+            [i] => Ok(*i),
+            [] => bail!("no tenant with custId or accountName {key:?}"),
+            _ => bail!("several tenants are named {key:?}; use the custId"),
+        }
     }
-}
 
-/// `GET /_sim/extreme/switches`.
-pub(crate) async fn get_sim_switches(State(sh): State<Shared>) -> Response {
-    Json(serde_json::to_value(&sh.lock().extreme.switches).unwrap_or(Value::Null)).into_response()
-}
-
-/// `POST /_sim/extreme/switches`: merge a partial object into the switches.
-pub(crate) async fn sim_switches(State(sh): State<Shared>, body: Bytes) -> Response {
-    let mut st = sh.lock();
-    let sw: ExtremeSwitches = match merge_switches(&st.extreme.switches, &body, "extreme") {
-        Ok(sw) => sw,
-        Err(e) => return bad_request(e),
-    };
-    if let Err(e) = sw.validate() {
-        return bad_request(e);
+    fn find_partner(&self, key: &str) -> anyhow::Result<usize> {
+        if let Some(i) = self.partner_index(key) {
+            return Ok(i);
+        }
+        let hits: Vec<usize> = (0..self.partners.len())
+            .filter(|&i| self.partners[i].account_name == key)
+            .collect();
+        match hits.as_slice() {
+            [i] => Ok(*i),
+            [] => bail!("no partner with custId or accountName {key:?}"),
+            _ => bail!("several partners are named {key:?}; use the custId"),
+        }
     }
-    st.extreme.switches = sw;
-    Json(serde_json::to_value(&st.extreme.switches).unwrap_or(Value::Null)).into_response()
 }

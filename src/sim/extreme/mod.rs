@@ -30,7 +30,6 @@ use serde_json::{Map, Value, json};
 
 pub(crate) use bodies::documented_body;
 pub use edit::ExtremeEdit;
-pub(crate) use edit::{get_sim_switches, sim_edit, sim_switches};
 pub use inventory::{
     ExtremeEntitlement, ExtremeInventory, ExtremeInventoryPartner, ExtremeInventoryTenant,
     ExtremeUser, Role,
@@ -43,7 +42,6 @@ pub use switches::{
 use super::Shared;
 use super::common::splitmix;
 use super::control;
-use super::strict;
 use validate::FieldError;
 
 pub(crate) const MSP_ID_PREFIX: &str = "Msp-tenantid-";
@@ -407,32 +405,26 @@ pub(crate) fn json_status(status: u16, v: Value) -> Response {
     (status, axum::Json(v)).into_response()
 }
 
+/// An answer to a request no route takes, in the configured error shape.
+fn routing_error(sh: &Shared, status: StatusCode, message: &str, path: &str) -> Response {
+    let shape = sh.lock().extreme.switches.error_body;
+    render_error(shape, status, message, None, path)
+}
+
 /// 404 for a path no route serves.
 async fn not_found(State(sh): State<Shared>, method: Method, uri: Uri) -> Response {
-    let shape = sh.lock().extreme.switches.error_body;
-    render_error(
-        shape,
-        StatusCode::NOT_FOUND,
-        &format!("no route for {method} {}", uri.path()),
-        None,
-        uri.path(),
-    )
+    let message = format!("no route for {method} {}", uri.path());
+    routing_error(&sh, StatusCode::NOT_FOUND, &message, uri.path())
 }
 
 async fn method_not_allowed(State(sh): State<Shared>, method: Method, uri: Uri) -> Response {
-    let shape = sh.lock().extreme.switches.error_body;
-    render_error(
-        shape,
-        StatusCode::METHOD_NOT_ALLOWED,
-        &format!("{method} is not supported on {}", uri.path()),
-        None,
-        uri.path(),
-    )
+    let message = format!("{method} is not supported on {}", uri.path());
+    routing_error(&sh, StatusCode::METHOD_NOT_ALLOWED, &message, uri.path())
 }
 
 /// The MSP resources, registered under the canonical `/v1` prefix.
 fn msp_router(sh: Shared) -> Router {
-    Router::new()
+    let routes = Router::new()
         .route("/v1/msptenants", get(tenants::list).post(tenants::create))
         .route("/v1/msptenants/nametoidmap", get(tenants::name_to_id))
         .route(
@@ -446,19 +438,12 @@ fn msp_router(sh: Shared) -> Router {
             get(partners::list).post(partners::create),
         )
         .route("/v1/msppartners/{id}", put(partners::update))
-        .method_not_allowed_fallback(method_not_allowed)
-        .route_layer(from_fn_with_state(
-            (sh.clone(), "extreme"),
-            control::fault_layer,
-        ))
-        .route_layer(from_fn_with_state((sh.clone(), "extreme"), strict::layer))
-        .route_layer(from_fn_with_state(sh.clone(), gate::gate))
-        .route_layer(from_fn_with_state(
-            (sh.clone(), "extreme"),
-            control::count_layer,
-        ))
-        .fallback(not_found)
-        .with_state(sh)
+        .method_not_allowed_fallback(method_not_allowed);
+    control::vendor_layers(routes, &sh, "extreme", |r| {
+        r.route_layer(from_fn_with_state(sh.clone(), gate::gate))
+    })
+    .fallback(not_found)
+    .with_state(sh)
 }
 
 /// Hand a request to a router (any `tower` service). A generic bound reaches
@@ -495,9 +480,8 @@ async fn dispatch(sh: Shared, msp: Router, mut req: Request) -> Response {
             .filter(|r| r.is_empty() || r.starts_with('/'))
     };
     let Some(rest) = rest else {
-        let shape = sh.lock().extreme.switches.error_body;
         let msg = format!("no route for {} {path}", req.method());
-        return render_error(shape, StatusCode::NOT_FOUND, &msg, None, &path);
+        return routing_error(&sh, StatusCode::NOT_FOUND, &msg, &path);
     };
     let query = req
         .uri()
@@ -507,9 +491,8 @@ async fn dispatch(sh: Shared, msp: Router, mut req: Request) -> Response {
     match format!("{CANONICAL_PREFIX}{rest}{query}").parse::<Uri>() {
         Ok(uri) => *req.uri_mut() = uri,
         Err(e) => {
-            let shape = sh.lock().extreme.switches.error_body;
             let msg = format!("invalid path: {e}");
-            return render_error(shape, StatusCode::BAD_REQUEST, &msg, None, &path);
+            return routing_error(&sh, StatusCode::BAD_REQUEST, &msg, &path);
         }
     }
     call_service(msp, req).await
@@ -520,15 +503,11 @@ async fn dispatch(sh: Shared, msp: Router, mut req: Request) -> Response {
 pub(crate) fn router(sh: Shared) -> Router<Shared> {
     let msp = msp_router(sh.clone());
     let dispatch_sh = sh.clone();
-    Router::new()
+    let routes = Router::new()
         .route("/management/v1/oauth2/token", post(oauth::token))
-        .method_not_allowed_fallback(method_not_allowed)
-        .route_layer(from_fn_with_state(
-            (sh.clone(), "extreme"),
-            control::fault_layer,
-        ))
-        .route_layer(from_fn_with_state((sh.clone(), "extreme"), strict::layer))
-        .route_layer(from_fn_with_state(sh.clone(), gate::gate))
-        .route_layer(from_fn_with_state((sh, "extreme"), control::count_layer))
-        .fallback(move |req: Request| dispatch(dispatch_sh.clone(), msp.clone(), req))
+        .method_not_allowed_fallback(method_not_allowed);
+    control::vendor_layers(routes, &sh, "extreme", |r| {
+        r.route_layer(from_fn_with_state(sh.clone(), gate::gate))
+    })
+    .fallback(move |req: Request| dispatch(dispatch_sh.clone(), msp.clone(), req))
 }

@@ -8,12 +8,11 @@ use axum::extract::{Path, State};
 use serde_json::{Map, Value};
 
 use super::super::Shared;
-use super::tenants::{Mode, created, parse_fields};
+use super::tenants::{Mode, check_unique, created, parse_fields};
 use super::validate::{self, FieldError};
 use super::{
-    ApiError, ApiResult, DuplicateNames, ExtremeEntitlement, ExtremeState, MissingLists,
-    PARTNER_ID_PREFIX, Partner, PartnerPutPath, PutEchoCustId, TenantMove, json_status,
-    parse_object, req_str,
+    ApiError, ApiResult, ExtremeEntitlement, ExtremeState, MissingLists, PARTNER_ID_PREFIX,
+    Partner, PartnerPutPath, PutEchoCustId, TenantMove, json_status, parse_object, req_str,
 };
 
 fn must_be_array<'a>(
@@ -155,21 +154,12 @@ fn check_unique_name(
     name: &str,
     self_idx: Option<usize>,
 ) -> Result<(), ApiError> {
-    if x.switches.duplicate_names == DuplicateNames::Reject
-        && x.partners
+    check_unique(x, "partner", name, || {
+        x.partners
             .iter()
             .enumerate()
             .any(|(j, p)| p.account_name == name && Some(j) != self_idx)
-    {
-        return Err(ApiError::field(
-            x.switches.validation_status,
-            FieldError {
-                property: "accountName",
-                message: format!("a partner named {name:?} already exists"),
-            },
-        ));
-    }
-    Ok(())
+    })
 }
 
 fn present<'a>(m: &'a Map<String, Value>, key: &str) -> Option<&'a Value> {
@@ -267,16 +257,12 @@ pub(super) async fn update(
     };
     // Everything is valid: commit.
     let p = &mut x.partners[idx];
-    p.account_name = f.account_name;
-    if let Some(c) = f.country {
-        p.country = c;
-    }
-    if let Some(tz) = f.time_zone {
-        p.time_zone = tz;
-    }
-    if f.contact.is_some() {
-        p.contact = f.contact;
-    }
+    f.update(
+        &mut p.account_name,
+        &mut p.country,
+        &mut p.time_zone,
+        &mut p.contact,
+    );
     p.entitlements = entitlements;
     set_tenants(x, idx, tenants);
     let echo_id = match x.switches.put_echo_cust_id {

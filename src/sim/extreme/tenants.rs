@@ -26,6 +26,28 @@ pub(super) struct Fields {
     pub user_id: Option<String>,
 }
 
+impl Fields {
+    /// An update of an account's fields: the name always, the others when given.
+    pub(super) fn update(
+        self,
+        account_name: &mut String,
+        country: &mut String,
+        time_zone: &mut String,
+        contact: &mut Option<Contact>,
+    ) {
+        *account_name = self.account_name;
+        if let Some(c) = self.country {
+            *country = c;
+        }
+        if let Some(tz) = self.time_zone {
+            *time_zone = tz;
+        }
+        if self.contact.is_some() {
+            *contact = self.contact;
+        }
+    }
+}
+
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub(super) enum Mode {
     Create,
@@ -119,22 +141,32 @@ fn required(property: &'static str, status: u16) -> ApiError {
     )
 }
 
-/// 400 (`validation_status`) when `duplicate_names = "reject"` and another tenant has the name.
-fn check_unique_name(x: &ExtremeState, name: &str, self_id: Option<&str>) -> Result<(), ApiError> {
-    if x.switches.duplicate_names == DuplicateNames::Reject
-        && x.tenants
-            .iter()
-            .any(|t| t.account_name == name && Some(t.cust_id.as_str()) != self_id)
-    {
+/// 400 (`validation_status`) when `duplicate_names = "reject"` and another
+/// account of the kind (`what`: tenant or partner) has the name (`taken`).
+pub(super) fn check_unique(
+    x: &ExtremeState,
+    what: &str,
+    name: &str,
+    taken: impl FnOnce() -> bool,
+) -> Result<(), ApiError> {
+    if x.switches.duplicate_names == DuplicateNames::Reject && taken() {
         return Err(ApiError::field(
             x.switches.validation_status,
             FieldError {
                 property: "accountName",
-                message: format!("a tenant named {name:?} already exists"),
+                message: format!("a {what} named {name:?} already exists"),
             },
         ));
     }
     Ok(())
+}
+
+fn check_unique_name(x: &ExtremeState, name: &str, self_id: Option<&str>) -> Result<(), ApiError> {
+    check_unique(x, "tenant", name, || {
+        x.tenants
+            .iter()
+            .any(|t| t.account_name == name && Some(t.cust_id.as_str()) != self_id)
+    })
 }
 
 /// The answer to a successful create.
@@ -228,16 +260,12 @@ pub(super) async fn update(
     let f = parse_fields(x, &m, Mode::Update)?;
     check_unique_name(x, &f.account_name, Some(&id))?;
     let t = &mut x.tenants[i];
-    t.account_name = f.account_name;
-    if let Some(c) = f.country {
-        t.country = c;
-    }
-    if let Some(tz) = f.time_zone {
-        t.time_zone = tz;
-    }
-    if f.contact.is_some() {
-        t.contact = f.contact;
-    }
+    f.update(
+        &mut t.account_name,
+        &mut t.country,
+        &mut t.time_zone,
+        &mut t.contact,
+    );
     let doc = x.tenant_wire(&x.tenants[i]);
     Ok(json_status(200, doc))
 }

@@ -1,6 +1,8 @@
 //! Small encoders the RUCKUS simulator needs without extra dependencies: EC service
 //! dates, ISO timestamps, base64url (JWT-looking tokens) and form-body decoding.
 
+use super::super::common::iso_seconds;
+
 /// An EC service date as the EC view shows it (`2019-09-14 01:12:51Z`), from the
 /// request forms `2019-09-14 01:12:51.805Z`, `2019-09-14T01:12:51Z`, `…+00:00` or a bare
 /// `2019-09-14`; `None` when it is not a date.
@@ -66,16 +68,7 @@ fn days_in_month(y: u32, m: u32) -> u32 {
 
 /// `2024-01-02T03:04:05.123Z`.
 pub(crate) fn iso_millis(ms: u64) -> String {
-    let secs = ms / 1000;
-    let (y, m, d) = crate::clock::civil_from_days((secs / 86_400) as i64);
-    let rem = secs % 86_400;
-    format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{:03}Z",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60,
-        ms % 1000
-    )
+    format!("{}.{:03}Z", iso_seconds(ms), ms % 1000)
 }
 
 /// Unpadded base64url.

@@ -6,8 +6,10 @@ use anyhow::{anyhow, bail};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use super::super::SimState;
+use super::super::control::SimVendor;
 use super::activities::USE_CASES;
-use super::{FailRule, RuckusState};
+use super::{FailRule, RuckusState, RuckusSwitches};
 
 /// One portal edit (`POST /_sim/ruckus/edit`, tagged by `"op"`). `tenant` names an EC by
 /// tenant id or exact name; `tech_partner` a tech partner by id or exact name.
@@ -48,26 +50,18 @@ pub enum RuckusEdit {
     },
 }
 
-impl RuckusState {
-    fn ec_by_ref(&self, r: &str) -> anyhow::Result<usize> {
-        self.ecs
-            .iter()
-            .position(|e| e.tenant_id == r)
-            .or_else(|| self.ecs.iter().position(|e| e.name == r))
-            .ok_or_else(|| anyhow!("no MSP-EC with id or name {r:?}"))
+impl SimVendor for RuckusState {
+    const NAME: &'static str = "ruckus";
+    type Switches = RuckusSwitches;
+    type Edit = RuckusEdit;
+    fn of(st: &mut SimState) -> &mut Self {
+        &mut st.ruckus
     }
-
-    fn partner_by_ref(&self, r: &str) -> anyhow::Result<(String, String)> {
-        self.tech_partners
-            .iter()
-            .find(|p| p.id == r)
-            .or_else(|| self.tech_partners.iter().find(|p| p.name == r))
-            .map(|p| (p.id.clone(), p.partner_type.clone()))
-            .ok_or_else(|| anyhow!("no tech partner with id or name {r:?}"))
+    fn switches(&mut self) -> &mut RuckusSwitches {
+        &mut self.switches
     }
-
     /// Apply a portal edit.
-    pub(crate) fn edit(&mut self, edit: RuckusEdit, now: u64) -> anyhow::Result<()> {
+    fn edit(&mut self, edit: RuckusEdit, now: u64) -> anyhow::Result<Option<String>> {
         self.settle(now);
         match edit {
             RuckusEdit::EcField {
@@ -146,6 +140,25 @@ impl RuckusState {
                 }
             }
         }
-        Ok(())
+        Ok(None)
+    }
+}
+
+impl RuckusState {
+    fn ec_by_ref(&self, r: &str) -> anyhow::Result<usize> {
+        self.ecs
+            .iter()
+            .position(|e| e.tenant_id == r)
+            .or_else(|| self.ecs.iter().position(|e| e.name == r))
+            .ok_or_else(|| anyhow!("no MSP-EC with id or name {r:?}"))
+    }
+
+    fn partner_by_ref(&self, r: &str) -> anyhow::Result<(String, String)> {
+        self.tech_partners
+            .iter()
+            .find(|p| p.id == r)
+            .or_else(|| self.tech_partners.iter().find(|p| p.name == r))
+            .map(|p| (p.id.clone(), p.partner_type.clone()))
+            .ok_or_else(|| anyhow!("no tech partner with id or name {r:?}"))
     }
 }

@@ -21,7 +21,6 @@ use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use axum::body::Bytes;
-use axum::extract::State;
 use axum::http::{Method, StatusCode, Uri};
 use axum::middleware::from_fn_with_state;
 use axum::response::{IntoResponse, Response};
@@ -42,7 +41,6 @@ pub(crate) use activities::{Activity, Op};
 
 use super::Shared;
 use super::control;
-use super::strict;
 
 /// A managed tenant (MSP-EC) as the simulator keeps it.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -467,7 +465,7 @@ pub(crate) fn router(sh: Shared) -> Router<Shared> {
     };
     let invite = || post(tenants::invite).get(tenants::invite_get);
     let assign = || get(partners::get_assigned);
-    Router::new()
+    let routes = Router::new()
         .route("/oauth2/token/{tenant_id}", post(oauth::token))
         .route("/activities/{id}", get(activities::get))
         .route(
@@ -500,70 +498,9 @@ pub(crate) fn router(sh: Shared) -> Router<Shared> {
             "/tenants/{id}/tenantDelegations",
             assign().put(partners::assign),
         )
-        .method_not_allowed_fallback(method_not_allowed)
-        .route_layer(from_fn_with_state(
-            (sh.clone(), "ruckus"),
-            control::fault_layer,
-        ))
-        .route_layer(from_fn_with_state((sh.clone(), "ruckus"), strict::layer))
-        .route_layer(from_fn_with_state(sh.clone(), gate::gate))
-        .route_layer(from_fn_with_state((sh, "ruckus"), control::count_layer))
-        .fallback(route_not_found)
-}
-
-/// `POST /_sim/ruckus/edit`.
-pub(crate) async fn sim_edit(State(sh): State<Shared>, body: Bytes) -> Response {
-    let edit = match serde_json::from_slice::<RuckusEdit>(&body) {
-        Ok(e) => e,
-        Err(e) => return sim_bad(format!("invalid ruckus edit: {e}")),
-    };
-    let result = {
-        let mut st = sh.lock();
-        let now = st.now_ms();
-        st.ruckus.edit(edit, now)
-    };
-    match result {
-        Ok(()) => Json(json!({"status": "ok"})).into_response(),
-        Err(e) => sim_bad(e),
-    }
-}
-
-/// `GET /_sim/ruckus/switches`.
-pub(crate) async fn get_sim_switches(State(sh): State<Shared>) -> Response {
-    Json(serde_json::to_value(&sh.lock().ruckus.switches).unwrap_or(Value::Null)).into_response()
-}
-
-/// `POST /_sim/ruckus/switches`: merge a partial JSON object into the switches.
-pub(crate) async fn sim_switches(State(sh): State<Shared>, body: Bytes) -> Response {
-    let patch = match serde_json::from_slice::<Value>(&body) {
-        Ok(Value::Object(m)) => m,
-        Ok(_) => return sim_bad("switches must be a JSON object"),
-        Err(e) => return sim_bad(format!("invalid JSON: {e}")),
-    };
-    let mut st = sh.lock();
-    let mut current = match serde_json::to_value(&st.ruckus.switches) {
-        Ok(Value::Object(m)) => m,
-        _ => return sim_bad("switches cannot be serialized"),
-    };
-    for (k, v) in patch {
-        if !current.contains_key(&k) {
-            return sim_bad(format!("unknown ruckus switch {k:?}"));
-        }
-        current.insert(k, v);
-    }
-    match serde_json::from_value(Value::Object(current)) {
-        Ok(sw) => {
-            st.ruckus.switches = sw;
-            Json(serde_json::to_value(&st.ruckus.switches).unwrap_or(Value::Null)).into_response()
-        }
-        Err(e) => sim_bad(format!("invalid switch value: {e}")),
-    }
-}
-
-fn sim_bad(msg: impl std::fmt::Display) -> Response {
-    (
-        StatusCode::BAD_REQUEST,
-        Json(json!({"error": msg.to_string()})),
-    )
-        .into_response()
+        .method_not_allowed_fallback(method_not_allowed);
+    control::vendor_layers(routes, &sh, "ruckus", |r| {
+        r.route_layer(from_fn_with_state(sh.clone(), gate::gate))
+    })
+    .fallback(route_not_found)
 }

@@ -5,21 +5,14 @@
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
 use super::super::Shared;
+use super::super::common::{is_form, oauth_error};
 use super::dates::{base64url, parse_form};
 use super::{IssuedToken, TokenFormat, status_or};
-
-fn oauth_err(status: StatusCode, error: &str, description: &str) -> Response {
-    (
-        status,
-        Json(json!({"error": error, "error_description": description})),
-    )
-        .into_response()
-}
 
 pub(super) async fn token(
     State(sh): State<Shared>,
@@ -32,23 +25,15 @@ pub(super) async fn token(
     let r = &mut st.ruckus;
     let bad_request = status_or(r.switches.token_bad_request_status, StatusCode::BAD_REQUEST);
     let bad_secret = status_or(r.switches.token_bad_secret_status, StatusCode::UNAUTHORIZED);
-    let is_form = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| {
-            v.trim()
-                .to_ascii_lowercase()
-                .starts_with("application/x-www-form-urlencoded")
-        });
-    if !is_form {
-        return oauth_err(
+    if !is_form(&headers) {
+        return oauth_error(
             bad_request,
             "invalid_request",
             "the body must be application/x-www-form-urlencoded",
         );
     }
     let Some(form) = parse_form(&body) else {
-        return oauth_err(bad_request, "invalid_request", "malformed form body");
+        return oauth_error(bad_request, "invalid_request", "malformed form body");
     };
     let param = |k: &str| {
         form.iter()
@@ -58,7 +43,7 @@ pub(super) async fn token(
     };
     for k in ["grant_type", "client_id", "client_secret"] {
         if param(k).is_empty() {
-            return oauth_err(
+            return oauth_error(
                 bad_request,
                 "invalid_request",
                 &format!("form field {k} is required"),
@@ -66,7 +51,7 @@ pub(super) async fn token(
         }
     }
     if param("grant_type") != "client_credentials" {
-        return oauth_err(
+        return oauth_error(
             bad_request,
             "unsupported_grant_type",
             "only grant_type=client_credentials is supported",
@@ -76,7 +61,7 @@ pub(super) async fn token(
         || param("client_secret") != r.oauth.client_secret
         || tenant_id != r.msp_id
     {
-        return oauth_err(
+        return oauth_error(
             bad_secret,
             "invalid_client",
             "client authentication failed for this tenant",

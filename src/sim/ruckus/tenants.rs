@@ -18,31 +18,8 @@ use super::{
     UpdateSemantics, accepted, bad, err, forbidden, not_found, ok_json, parse_json, status_or,
 };
 
-/// Fields a create item may set (the other documented ones, e.g. `delegations`, are
-/// accepted and ignored; undocumented ones never get here: `strict::layer` refuses them).
-const CREATE_FIELDS: [&str; 19] = [
-    "name",
-    "street_address",
-    "city",
-    "state",
-    "country",
-    "postal_code",
-    "phone_number",
-    "fax_number",
-    "mapping_url",
-    "service_effective_date",
-    "service_expiration_date",
-    "licenses",
-    "tier",
-    "privacyFeatures",
-    "admin_email",
-    "admin_firstname",
-    "admin_lastname",
-    "admin_role",
-    "tenant_type",
-];
-
-/// Fields an update sets (with `replace` semantics, absent ones are cleared).
+/// Fields an update sets (with `replace` semantics, absent ones are cleared); a
+/// create item may set them too.
 const UPDATE_FIELDS: [&str; 14] = [
     "name",
     "street_address",
@@ -58,6 +35,17 @@ const UPDATE_FIELDS: [&str; 14] = [
     "licenses",
     "tier",
     "privacyFeatures",
+];
+
+/// Fields only a create item may set besides [`UPDATE_FIELDS`] (the other documented
+/// ones, e.g. `delegations`, are accepted and ignored; undocumented ones never get
+/// here: `strict::layer` refuses them).
+const CREATE_ONLY_FIELDS: [&str; 5] = [
+    "admin_email",
+    "admin_firstname",
+    "admin_lastname",
+    "admin_role",
+    "tenant_type",
 ];
 
 const UPDATE_REQUIRED: [&str; 3] = ["name", "service_effective_date", "service_expiration_date"];
@@ -306,7 +294,7 @@ pub(super) async fn create(
         }
         let mut ec = blank_ec();
         for (k, val) in obj {
-            if CREATE_FIELDS.contains(&k.as_str()) {
+            if UPDATE_FIELDS.contains(&k.as_str()) || CREATE_ONLY_FIELDS.contains(&k.as_str()) {
                 set_field(&mut ec, k, val).map_err(|m| bad(format!("data[{i}]: {m}")))?;
             }
         }

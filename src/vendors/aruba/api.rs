@@ -8,6 +8,7 @@ use serde_json::{Value, json};
 
 use super::Client;
 use super::wire::{self, AssociationResult};
+use crate::vendor::VendorClient;
 use crate::vendor::http::{ProviderError, WriteCtx, snippet};
 use crate::vendor::transport::{Answer, Call};
 
@@ -39,10 +40,11 @@ fn write(method: Method, path: impl Into<String>, body: Option<Value>) -> Call {
 
 impl Client {
     fn decode<T: DeserializeOwned>(&self, call: &str, answer: &Answer) -> Result<T, ProviderError> {
-        serde_json::from_value(lenient(answer)).map_err(|e| ProviderError::Decode {
-            provider: self.key.clone(),
-            call: call.to_string(),
-            message: format!("{e}; body: {}", snippet(&answer.text)),
+        serde_json::from_value(lenient(answer)).map_err(|e| {
+            self.undecodable(
+                call.to_string(),
+                format!("{e}; body: {}", snippet(&answer.text)),
+            )
         })
     }
 
@@ -68,7 +70,7 @@ impl Client {
                         && out.is_empty()
                         && size + 1 < sizes.len() =>
                 {
-                    tracing::info!(provider = %self.key, limit = sizes[size], "page size refused; trying a smaller one");
+                    tracing::info!(provider = %self.key(), limit = sizes[size], "page size refused; trying a smaller one");
                     size += 1;
                     continue;
                 }
@@ -82,10 +84,7 @@ impl Client {
                 return Ok(out);
             }
         }
-        Err(ProviderError::Other {
-            provider: self.key.clone(),
-            message: format!("a list did not end after {MAX_PAGES} pages"),
-        })
+        Err(self.other(format!("a list did not end after {MAX_PAGES} pages")))
     }
 
     pub async fn list_customers(&self) -> Result<Vec<wire::Customer>, ProviderError> {
@@ -198,7 +197,7 @@ impl Client {
             |this, body| {
                 let env: wire::DeviceListEnvelope = this.decode(&call, body)?;
                 let list = env.device_list.ok_or_else(|| ProviderError::Decode {
-                    provider: this.key.clone(),
+                    provider: this.key().to_string(),
                     call: call.clone(),
                     message: "no deviceList in the answer".into(),
                 })?;
@@ -226,7 +225,7 @@ impl Client {
         let path = format!("/msp_api/v1/customers/{customer_id}/devices");
         let call = write(Method::PUT, path.clone(), Some(json!(body)));
         let answer = self.send(&call, Some(ctx)).await?;
-        in_band_status(&self.key, &format!("PUT {path}"), &lenient(&answer))
+        in_band_status(self.key(), &format!("PUT {path}"), &lenient(&answer))
     }
 
     pub async fn assign_licenses(
@@ -397,10 +396,9 @@ impl Client {
         associate: bool,
         ctx: &WriteCtx,
     ) -> Result<Vec<String>, ProviderError> {
-        let site_num: i64 = site_id.parse().map_err(|_| ProviderError::Other {
-            provider: self.key.clone(),
-            message: format!("site id {site_id:?} is not a number"),
-        })?;
+        let site_num: i64 = site_id
+            .parse()
+            .map_err(|_| self.other(format!("site id {site_id:?} is not a number")))?;
         let method = if associate {
             Method::POST
         } else {

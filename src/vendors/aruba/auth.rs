@@ -34,25 +34,6 @@ const RATE_LIMIT_RETRIES: usize = 10;
 const RATE_LIMIT_WAIT: Duration = Duration::from_secs(2);
 pub const TOKEN_PATH: &str = "/oauth2/token";
 
-/// A static access token: a 401 cannot be helped by asking again.
-pub struct StaticToken(pub String);
-
-impl Auth for StaticToken {
-    fn token<'a>(
-        &'a self,
-        _transport: &'a Transport,
-        _fresh: bool,
-    ) -> BoxFuture<'a, Result<String, ProviderError>> {
-        Box::pin(async move { Ok(self.0.clone()) })
-    }
-    fn renewable(&self) -> bool {
-        false
-    }
-    fn advice(&self) -> &'static str {
-        "check the token, or configure `oauth` so mspform can refresh it"
-    }
-}
-
 /// The OAuth refresh flow.
 pub struct OAuth {
     client_id: String,

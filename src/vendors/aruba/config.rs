@@ -5,12 +5,12 @@
 //! `provider`, `name` and `sites`, the devices, and unknown keys; every error
 //! here names file, line, column and key.
 
+use super::Aruba;
 use super::model::{ArubaAuth, ArubaCustomer, ArubaSettings, CustomerAddress};
-use crate::config::{
-    Node, Repeats, Sink, Table, check_licenses, env_name, normalize_country, secret, string_list,
-};
+use crate::config::{Node, Repeats, Sink, Table, check_licenses, env_name, secret, string_list};
 use crate::model::SecretRef;
-use crate::vendor::{CustomerInput, ProviderInput};
+use crate::vendor::config::{OneOf, country_code};
+use crate::vendor::{CustomerInput, ProviderInput, VendorConfig};
 
 /// What the embedded simulator accepts (`examples/sim-inventory.toml`); the demo
 /// supplies these for unset variables.
@@ -19,33 +19,11 @@ pub(super) const DEMO_CLIENT_ID: &str = "sim-client";
 pub(super) const DEMO_CLIENT_SECRET: &str = "sim-secret";
 pub(super) const DEMO_REFRESH_TOKEN: &str = "sim-refresh";
 
-/// Provider keys besides `type`, `base_url` and `ownership`.
-pub(super) const PROVIDER_KEYS: &[&str] = &[
-    "token",
-    "oauth",
-    "license_services",
-    "calls_per_second",
-    "poll_interval_ms",
-    "provision_timeout_secs",
-    "move_timeout_secs",
-    "request_timeout_secs",
-];
-
 const OAUTH_KEYS: &[&str] = &[
     "client_id",
     "client_secret",
     "refresh_token",
     "access_token",
-];
-
-/// Customer keys besides `provider`, `name` and `sites`.
-pub(super) const CUSTOMER_KEYS: &[&str] = &[
-    "country",
-    "address",
-    "group",
-    "description",
-    "lock_msp_ssids",
-    "auto_license",
 ];
 
 const ADDRESS_KEYS: &[&str] = &["street", "city", "state", "zip"];
@@ -54,79 +32,133 @@ const ADDRESS_KEYS: &[&str] = &["street", "city", "state", "zip"];
 /// long are surely a mistake, and are refused before any call).
 const MAX_NAME_CHARS: usize = 128;
 
-pub(super) fn settings(input: &ProviderInput<'_>, sink: &mut Sink) -> Option<ArubaSettings> {
-    let (node, table) = (input.node, input.table);
-    let before = sink.errors.len();
-    let auth = auth(node, table, sink);
-    let license_services = table
-        .get("license_services")
-        .and_then(|n| string_list(&n, sink, Repeats::Error))
-        .map(|items| {
-            let mut names: Vec<String> = items.into_iter().map(|(s, _)| s).collect();
-            names.sort();
-            names
-        });
-    let int = |sink: &mut Sink, key: &str, range: std::ops::RangeInclusive<i64>, default: u64| {
-        match table.get(key) {
-            None => default,
-            Some(n) => n
-                .integer_in(sink, range)
-                .and_then(|v| u64::try_from(v).ok())
-                .unwrap_or(default),
+impl VendorConfig for Aruba {
+    type Settings = ArubaSettings;
+    type Customer = ArubaCustomer;
+
+    /// Provider keys besides `type`, `base_url` and `ownership`.
+    const PROVIDER_KEYS: &'static [&'static str] = &[
+        "token",
+        "oauth",
+        "license_services",
+        "calls_per_second",
+        "poll_interval_ms",
+        "provision_timeout_secs",
+        "move_timeout_secs",
+        "request_timeout_secs",
+    ];
+    /// Customer keys besides `provider`, `name` and `sites`.
+    const CUSTOMER_KEYS: &'static [&'static str] = &[
+        "country",
+        "address",
+        "group",
+        "description",
+        "lock_msp_ssids",
+        "auto_license",
+    ];
+
+    fn settings(input: &ProviderInput<'_>, sink: &mut Sink) -> Option<ArubaSettings> {
+        let before = sink.errors.len();
+        let auth = auth(input.node, input.table, sink);
+        let license_services = input
+            .table
+            .get("license_services")
+            .and_then(|n| string_list(&n, sink, Repeats::Error))
+            .map(|items| {
+                let mut names: Vec<String> = items.into_iter().map(|(s, _)| s).collect();
+                names.sort();
+                names
+            });
+        let mut int = |key: &str, range, default| input.number(sink, key, range).unwrap_or(default);
+        let calls_per_second = int("calls_per_second", 1..=7, 7);
+        let poll_interval_ms = int("poll_interval_ms", 0..=600_000, 10_000);
+        let provision_timeout_secs = int("provision_timeout_secs", 1..=86_400, 600);
+        let move_timeout_secs = int("move_timeout_secs", 1..=86_400, 300);
+        let request_timeout_secs = int("request_timeout_secs", 1..=600, 30);
+        if sink.errors.len() > before {
+            return None;
         }
-    };
-    let calls_per_second = int(sink, "calls_per_second", 1..=7, 7);
-    let poll_interval_ms = int(sink, "poll_interval_ms", 0..=600_000, 10_000);
-    let provision_timeout_secs = int(sink, "provision_timeout_secs", 1..=86_400, 600);
-    let move_timeout_secs = int(sink, "move_timeout_secs", 1..=86_400, 300);
-    let request_timeout_secs = int(sink, "request_timeout_secs", 1..=600, 30);
-    if sink.errors.len() > before {
-        return None;
+        let mut settings = ArubaSettings::new(auth?);
+        settings.license_services = license_services;
+        settings.calls_per_second = u32::try_from(calls_per_second).ok()?;
+        settings.poll_interval_ms = poll_interval_ms;
+        settings.provision_timeout_secs = provision_timeout_secs;
+        settings.move_timeout_secs = move_timeout_secs;
+        settings.request_timeout_secs = request_timeout_secs;
+        Some(settings)
     }
-    let mut settings = ArubaSettings::new(auth?);
-    settings.license_services = license_services;
-    settings.calls_per_second = u32::try_from(calls_per_second).ok()?;
-    settings.poll_interval_ms = poll_interval_ms;
-    settings.provision_timeout_secs = provision_timeout_secs;
-    settings.move_timeout_secs = move_timeout_secs;
-    settings.request_timeout_secs = request_timeout_secs;
-    Some(settings)
+
+    fn customer(
+        settings: Option<&ArubaSettings>,
+        input: &CustomerInput<'_>,
+        sink: &mut Sink,
+    ) -> Option<ArubaCustomer> {
+        let table = &input.table;
+        let before = sink.errors.len();
+        input.check_name_length(
+            MAX_NAME_CHARS,
+            &format!("the limit is {MAX_NAME_CHARS}"),
+            sink,
+        );
+        let country = table
+            .required(sink, "country", "country = \"US\"")
+            .and_then(|n| country_code(&n, sink));
+        let address = table
+            .required(
+                sink,
+                "address",
+                "address = { street = \"…\", city = \"…\", state = \"…\", zip = \"…\" }",
+            )
+            .and_then(|n| address(&n, sink));
+        let group = table.opt_nonempty_string(sink, "group");
+        let description = table.get("description").and_then(|n| n.string(sink));
+        let lock_msp_ssids = table.get("lock_msp_ssids").and_then(|n| n.boolean(sink));
+        let mut auto_license = Vec::new();
+        if let Some(n) = table.get("auto_license")
+            && let Some(items) = string_list(&n, sink, Repeats::Error)
+        {
+            if let Some(offered) = settings.and_then(|s| s.license_services.as_ref()) {
+                check_licenses(input.provider, offered, &items, sink);
+            }
+            auto_license = items.into_iter().map(|(s, _)| s).collect();
+            auto_license.sort();
+        }
+        if sink.errors.len() > before {
+            return None;
+        }
+        Some(ArubaCustomer {
+            country: country?,
+            address: address?,
+            group: group.map(str::to_string),
+            description: description.unwrap_or_default().to_string(),
+            lock_msp_ssids: lock_msp_ssids.unwrap_or(false),
+            auto_license,
+        })
+    }
+
+    fn license_names(settings: &ArubaSettings) -> Option<Vec<String>> {
+        settings.license_services.clone()
+    }
 }
 
 /// `token` or `oauth`: exactly one of them.
 fn auth(provider: &Node<'_>, table: &Table<'_>, sink: &mut Sink) -> Option<ArubaAuth> {
-    match (table.get("token"), table.get("oauth")) {
-        (Some(token), Some(oauth)) => {
-            let second = if oauth.position() > token.position() {
-                &oauth
-            } else {
-                &token
-            };
-            second.error_at_key(
-                sink,
-                "give either `token` or `oauth`, not both",
-                Some(format!(
-                    "keep token = {{ env = \"{}\" }} for a static token, or the oauth table for the refresh flow",
-                    env_name(provider.name, "token")
-                )),
-            );
-            None
-        }
-        (None, None) => {
-            provider.error_at_key(
-                sink,
-                "missing credentials: give `token` or `oauth`",
-                Some(format!(
-                    "add token = {{ env = \"{}\" }}, or oauth = {{ client_id = …, client_secret = …, refresh_token = … }}",
-                    env_name(provider.name, "token")
-                )),
-            );
-            None
-        }
-        (Some(token), None) => {
+    let token_env = env_name(provider.name, "token");
+    let credentials = OneOf {
+        keys: ["token", "oauth"],
+        missing: "missing credentials: give `token` or `oauth`",
+        help_both: format!(
+            "keep token = {{ env = \"{token_env}\" }} for a static token, or the oauth table for the refresh flow"
+        ),
+        help_missing: format!(
+            "add token = {{ env = \"{token_env}\" }}, or oauth = {{ client_id = …, client_secret = …, refresh_token = … }}"
+        ),
+    };
+    match credentials.pick(provider, table, sink)? {
+        ("token", token) => {
             secret(&token, provider.name, Some(DEMO_TOKEN), sink).map(ArubaAuth::Token)
         }
-        (None, Some(oauth)) => oauth_auth(provider, &oauth, sink),
+        (_, oauth) => oauth_auth(provider, &oauth, sink),
     }
 }
 
@@ -155,75 +187,6 @@ fn oauth_auth(provider: &Node<'_>, oauth: &Node<'_>, sink: &mut Sink) -> Option<
         refresh_token: refresh_token??,
         access_token: access_token?,
     })
-}
-
-pub(super) fn customer(
-    settings: Option<&ArubaSettings>,
-    input: &CustomerInput<'_>,
-    sink: &mut Sink,
-) -> Option<ArubaCustomer> {
-    let table = &input.table;
-    let before = sink.errors.len();
-    if let (Some(n), Some(name)) = (&input.name, input.name_value) {
-        let chars = name.chars().count();
-        if chars > MAX_NAME_CHARS {
-            n.error(
-                sink,
-                format!("the name is {chars} characters long; the limit is {MAX_NAME_CHARS}"),
-                Some("shorten the name".to_string()),
-            );
-        }
-    }
-    let country = table
-        .required(sink, "country", "country = \"US\"")
-        .and_then(|n| country(&n, sink));
-    let address = table
-        .required(
-            sink,
-            "address",
-            "address = { street = \"…\", city = \"…\", state = \"…\", zip = \"…\" }",
-        )
-        .and_then(|n| address(&n, sink));
-    let group = table.opt_nonempty_string(sink, "group");
-    let description = table.get("description").and_then(|n| n.string(sink));
-    let lock_msp_ssids = table.get("lock_msp_ssids").and_then(|n| n.boolean(sink));
-    let mut auto_license = Vec::new();
-    if let Some(n) = table.get("auto_license")
-        && let Some(items) = string_list(&n, sink, Repeats::Error)
-    {
-        if let Some(offered) = settings.and_then(|s| s.license_services.as_ref()) {
-            check_licenses(input.provider, offered, &items, sink);
-        }
-        auto_license = items.into_iter().map(|(s, _)| s).collect();
-        auto_license.sort();
-    }
-    if sink.errors.len() > before {
-        return None;
-    }
-    Some(ArubaCustomer {
-        country: country?,
-        address: address?,
-        group: group.map(str::to_string),
-        description: description.unwrap_or_default().to_string(),
-        lock_msp_ssids: lock_msp_ssids.unwrap_or(false),
-        auto_license,
-    })
-}
-
-/// ISO 3166-1 alpha-2 (a country name is refused with the code to write).
-fn country(n: &Node<'_>, sink: &mut Sink) -> Option<String> {
-    let value = n.string(sink)?;
-    match normalize_country(value) {
-        Ok(code) => Some(code.to_string()),
-        Err(help) => {
-            n.error(
-                sink,
-                format!("`{value}` is not an ISO 3166-1 alpha-2 country code"),
-                Some(help),
-            );
-            None
-        }
-    }
 }
 
 fn address(n: &Node<'_>, sink: &mut Sink) -> Option<CustomerAddress> {

@@ -7,7 +7,7 @@
 use super::live::{LiveCustomer, LiveDevice, LiveSite, LiveSnapshot};
 use super::{Aruba, Client};
 use crate::vendor::import::{Field, ImportedCustomer, ImportedDevice, ImportedSite, Value};
-use crate::vendor::{ImportCtx, Imported, ProviderError};
+use crate::vendor::{Import, ImportCtx, Imported, ProviderError};
 
 /// Said above every imported device.
 pub const NO_SITE: &str = "no `site`: Aruba does not say which site a device is in; add it if you want mspform to manage the association";
@@ -91,22 +91,21 @@ fn customer(c: &LiveCustomer, snap: &LiveSnapshot) -> ImportedCustomer {
     }
 }
 
-pub(super) async fn import(
-    client: &Client,
-    ctx: ImportCtx<'_, Aruba>,
-) -> Result<Imported, ProviderError> {
-    let wanted = |c: &LiveCustomer| ctx.names.is_empty() || ctx.names.contains(&c.name);
-    let snap = client.snapshot(wanted).await?;
-    let customers = snap
-        .customers
-        .iter()
-        .filter(|c| wanted(c))
-        .map(|c| customer(c, &snap))
-        .collect();
-    Ok(Imported {
-        customers,
-        partners: Vec::new(),
-    })
+impl Import<Aruba> for Client {
+    async fn import<'a>(&'a self, ctx: ImportCtx<'a, Aruba>) -> Result<Imported, ProviderError> {
+        let wanted = |c: &LiveCustomer| ctx.names.is_empty() || ctx.names.contains(&c.name);
+        let snap = self.snapshot(wanted).await?;
+        let customers = snap
+            .customers
+            .iter()
+            .filter(|c| wanted(c))
+            .map(|c| customer(c, &snap))
+            .collect();
+        Ok(Imported {
+            customers,
+            partners: Vec::new(),
+        })
+    }
 }
 
 #[cfg(test)]

@@ -27,15 +27,15 @@ pub mod wire;
 use std::sync::Arc;
 
 use crate::state::StateStore;
-use crate::vendor::http::{ProviderError, WriteCtx, resolve_secret, shared_limiter};
-use crate::vendor::transport::{Answer, Auth, Call, Transport};
+use crate::vendor::VendorClient;
+use crate::vendor::http::{ProviderError, Secrets, WriteCtx, shared_limiter};
+use crate::vendor::transport::{Answer, Auth, Call, StaticToken, Transport};
 use model::{ArubaAuth, ArubaSettings};
 
 pub use vendor::Aruba;
 
 /// The client of one Aruba Central provider account.
 pub struct Client {
-    key: String,
     pub(crate) settings: ArubaSettings,
     transport: Transport,
     auth: Box<dyn Auth>,
@@ -50,32 +50,23 @@ impl Client {
         settings: &ArubaSettings,
         store: Arc<dyn StateStore>,
     ) -> Result<Client, ProviderError> {
-        let auth_err = |message: String| ProviderError::Auth {
-            provider: key.to_string(),
-            message,
-        };
-        let (auth, secrets): (Box<dyn Auth>, Vec<String>) = match &settings.auth {
-            ArubaAuth::Token(r) => {
-                let token = resolve_secret(r).map_err(auth_err)?;
-                (Box::new(auth::StaticToken(token.clone())), vec![token])
-            }
+        let mut secrets = Secrets::new(key);
+        let auth: Box<dyn Auth> = match &settings.auth {
+            ArubaAuth::Token(r) => Box::new(
+                StaticToken::new(secrets.read(r)?)
+                    .advising("check the token, or configure `oauth` so mspform can refresh it"),
+            ),
             ArubaAuth::OAuth {
                 client_id,
                 client_secret,
                 refresh_token,
                 access_token,
             } => {
-                let access = match access_token {
-                    Some(r) => Some(resolve_secret(r).map_err(auth_err)?),
-                    None => None,
-                };
-                let id = resolve_secret(client_id).map_err(auth_err)?;
-                let secret = resolve_secret(client_secret).map_err(auth_err)?;
-                let refresh = resolve_secret(refresh_token).map_err(auth_err)?;
-                let mut secrets = vec![id.clone(), secret.clone(), refresh.clone()];
-                secrets.extend(access.clone());
-                let oauth = auth::OAuth::new(id, secret, refresh, access, store);
-                (Box::new(oauth), secrets)
+                let access = access_token.as_ref().map(|r| secrets.read(r)).transpose()?;
+                let id = secrets.read(client_id)?;
+                let secret = secrets.read(client_secret)?;
+                let refresh = secrets.read(refresh_token)?;
+                Box::new(auth::OAuth::new(id, secret, refresh, access, store))
             }
         };
         let transport = Transport::new(
@@ -84,39 +75,23 @@ impl Client {
             shared_limiter(base_url, settings.calls_per_second),
             settings.request_timeout_secs,
         )?
-        .redacting(secrets)
+        .redacting(secrets.into_vec())
         .with_quota(auth::RateHeaders);
         Ok(Client {
-            key: key.to_string(),
             settings: settings.clone(),
             transport,
             auth,
         })
     }
 
-    pub fn key(&self) -> &str {
-        &self.key
-    }
-
-    /// API calls sent so far (every attempt counts, as the vendor counts them).
-    pub fn calls(&self) -> u64 {
-        self.transport.calls()
-    }
-
-    /// 429 answers received so far (each one waited out or reported).
-    pub fn rate_limited(&self) -> u64 {
-        self.transport.rate_limited()
-    }
-
     /// Sends one call through the shared transport (journaled when `write` is given).
     async fn send(&self, call: &Call, write: Option<&WriteCtx>) -> Result<Answer, ProviderError> {
         self.transport.send(call, self.auth.as_ref(), write).await
     }
+}
 
-    fn other(&self, message: String) -> ProviderError {
-        ProviderError::Other {
-            provider: self.key.clone(),
-            message,
-        }
+impl VendorClient for Client {
+    fn transport(&self) -> &Transport {
+        &self.transport
     }
 }

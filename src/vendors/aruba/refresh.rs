@@ -16,9 +16,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::live::{LiveCustomer, LiveDevice, LiveSite, LiveSnapshot};
-use super::{Aruba, Client, wire};
-use crate::address::Address;
-use crate::vendor::Ctx;
+use super::{Client, wire};
+use crate::vendor::VendorClient;
 use crate::vendor::http::ProviderError;
 
 /// Upper-case colon form, whatever separators the vendor used.
@@ -132,19 +131,6 @@ fn devices(raw: Vec<wire::Device>, msp_id: &Option<String>) -> BTreeMap<String, 
 }
 
 impl Client {
-    /// Reads what the plan needs: the customers declared by name and those state
-    /// owns by id are read in full (sites, auto-licence).
-    pub async fn refresh(&self, ctx: Ctx<'_, Aruba>) -> Result<LiveSnapshot, ProviderError> {
-        let names: BTreeSet<&str> = ctx.customers().map(|(_, c, _)| c.name.as_str()).collect();
-        let owned_ids: BTreeSet<&str> = ctx
-            .owned()
-            .filter(|(a, _)| matches!(a, Address::Customer(_)))
-            .filter_map(|(_, r)| r.vendor_id.as_deref())
-            .collect();
-        self.snapshot(|c| names.contains(c.name.as_str()) || owned_ids.contains(c.id.as_str()))
-            .await
-    }
-
     /// One paged customer list, one paged MSP inventory (devices with their
     /// licences), then the sites and auto-licence settings of the customers
     /// `manage` picks, and only those. A failed read is an error, never "empty".
@@ -154,7 +140,7 @@ impl Client {
     ) -> Result<LiveSnapshot, ProviderError> {
         let raw = self.list_customers().await?;
         let raw_devices = self.list_devices().await?;
-        let msp_id = msp_id_of(&self.key, &raw, &raw_devices);
+        let msp_id = msp_id_of(self.key(), &raw, &raw_devices);
         let customers: Vec<LiveCustomer> = raw.into_iter().filter_map(customer).collect();
         let devices = devices(raw_devices, &msp_id);
         let managed: Vec<String> = customers
@@ -185,7 +171,7 @@ impl Client {
         snap.sites.insert(id.to_string(), sites);
         let auto = self.autolicense(id).await?;
         if auto.is_none() {
-            tracing::warn!(provider = %self.key, customer = %id, "could not read the auto-licence settings; using what state recorded");
+            tracing::warn!(provider = %self.key(), customer = %id, "could not read the auto-licence settings; using what state recorded");
         }
         if let Some(c) = snap.customers.iter_mut().find(|c| c.id == id) {
             c.auto_license = auto;

@@ -17,6 +17,7 @@ use std::time::Duration;
 
 use serde_json::json;
 
+use super::Aruba;
 use super::Client;
 use super::live::LiveSnapshot;
 use super::settle::Landing;
@@ -24,8 +25,9 @@ use super::steps::StepOp;
 use super::wire::CustomerBody;
 use crate::address::Address;
 use crate::diff::Fields;
+use crate::vendor::VendorClient;
 use crate::vendor::http::ProviderError;
-use crate::vendor::{Ledger, Step};
+use crate::vendor::{Apply, Ledger, Resolved, Step};
 
 mod sites;
 
@@ -144,9 +146,17 @@ impl Move<'_> {
     }
 }
 
-impl Client {
+impl Apply<Aruba> for Client {
+    fn env(&self, snapshot: &LiveSnapshot, _resolved: &Resolved, ledger: Ledger) -> RunEnv {
+        RunEnv::new(ledger, snapshot)
+    }
+
     /// Runs one step. State is updated (and flushed) as each part succeeds.
-    pub async fn run_step(&self, step: &Step<StepOp>, env: &RunEnv) -> Result<(), ProviderError> {
+    async fn run<'a>(
+        &'a self,
+        env: &'a RunEnv,
+        step: &'a Step<StepOp>,
+    ) -> Result<(), ProviderError> {
         let ledger = &env.ledger;
         match &step.op {
             StepOp::CreateCustomer { address, body } => {
@@ -212,7 +222,9 @@ impl Client {
             }
         }
     }
+}
 
+impl Client {
     /// Updates a customer with `body`, or deletes it (and forgets it) without one.
     async fn customer_write(
         &self,
@@ -271,7 +283,7 @@ impl Client {
                 }
             }
             if attempt < polls {
-                tracing::info!(provider = %self.key, customer = %name, "waiting for the new customer to finish provisioning");
+                tracing::info!(provider = %self.key(), customer = %name, "waiting for the new customer to finish provisioning");
                 tokio::time::sleep(interval).await;
             }
         }
@@ -291,7 +303,7 @@ impl Client {
             if known.is_none()
                 && let Some(msp_id) = msp_id
             {
-                tracing::info!(provider = %self.key, "learned the MSP's own customer id from the new customer's record");
+                tracing::info!(provider = %self.key(), "learned the MSP's own customer id from the new customer's record");
                 *known = Some(msp_id);
             }
         }
@@ -310,7 +322,7 @@ impl Client {
     ) -> Result<(), ProviderError> {
         let name = body.customer_name.as_str();
         if env.ledger.open_create(address)? {
-            tracing::info!(provider = %self.key, %address, "an earlier run may have created this customer; looking for it first");
+            tracing::info!(provider = %self.key(), %address, "an earlier run may have created this customer; looking for it first");
             if let Some(one) = self.wait_for_customer(name).await? {
                 return self.found_customer(env, address, one);
             }
@@ -329,7 +341,7 @@ impl Client {
                     };
                 }
                 Err(e) if e.maybe_committed() => {
-                    tracing::warn!(provider = %self.key, %address, error = %e, "the create may have reached the vendor; looking for the customer before anything else");
+                    tracing::warn!(provider = %self.key(), %address, error = %e, "the create may have reached the vendor; looking for the customer before anything else");
                     if let Some(one) = self.wait_for_customer(name).await? {
                         return self.found_customer(env, address, one);
                     }

@@ -14,6 +14,7 @@ use tokio::time::Instant;
 
 use super::{Client, wire};
 use crate::vendor::Stop;
+use crate::vendor::VendorClient;
 use crate::vendor::http::ProviderError;
 
 /// Hard upper bound on polls of one wait, whatever the settings say.
@@ -103,13 +104,10 @@ impl Client {
             let left = timeout.saturating_sub(start.elapsed());
             let wait = pause(polls, self.settings.poll_interval_ms, self.min_pause());
             if !nap(wait.min(left), stop).await {
-                return Err(ProviderError::Other {
-                    provider: self.key.clone(),
-                    message: format!(
+                return Err(self.other(format!(
                         "interrupted while waiting for {what} to show ({} not there yet); the next apply reads where the devices are and carries on",
                         missing.join(", ")
-                    ),
-                });
+                    )));
             }
             let listed = match landing {
                 Landing::Customer(id) => self.tenant_devices(id).await?,
@@ -137,18 +135,15 @@ impl Client {
             if start.elapsed() >= timeout {
                 break;
             }
-            tracing::info!(provider = %self.key, step = %what, waiting_for = missing.len(), "the move is not reflected yet; polling again");
+            tracing::info!(provider = %self.key(), step = %what, waiting_for = missing.len(), "the move is not reflected yet; polling again");
         }
-        Err(ProviderError::Other {
-            provider: self.key.clone(),
-            message: format!(
+        Err(self.other(format!(
                 "{what} was accepted, but {} did not show there in {} s ({polls} reads of {}; move_timeout_secs = {}); what depends on it (their licences and site associations, or the delete of the customer they left) was not attempted. Re-run apply: it reads where the devices are and carries on (raise move_timeout_secs if moves take longer)",
                 missing.join(", "),
                 start.elapsed().as_secs(),
                 landing.call(),
                 self.settings.move_timeout_secs,
-            ),
-        })
+            )))
     }
 }
 

@@ -14,8 +14,6 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use serde_json::Value;
-
 use super::Aruba;
 use super::live::LiveSnapshot;
 use super::wire::{
@@ -152,16 +150,6 @@ pub fn label(op: &StepOp) -> String {
     }
 }
 
-fn strings(v: &Value) -> BTreeSet<String> {
-    v.as_array()
-        .map(|a| {
-            a.iter()
-                .filter_map(|s| s.as_str().map(str::to_string))
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
 pub fn customer_body(ctx: Ctx<'_, Aruba>, key: &str) -> Option<CustomerBody> {
     let full = ctx.desired.customers.get(key)?;
     let c = ctx.spec.customers.get(key)?;
@@ -254,12 +242,8 @@ pub fn compile(ctx: Ctx<'_, Aruba>, snap: &LiveSnapshot, actions: &[Action]) -> 
         removing: BTreeMap::new(),
     };
     // State clean-up of objects gone from both sides: no vendor call, any kind.
-    for a in actions.iter().filter(|a| a.op == Op::Forget) {
-        let op = StepOp::Forget {
-            address: a.address.clone(),
-        };
-        c.push(vec![], vec![a.address.clone()], op);
-    }
+    c.steps
+        .forgets(actions, |address| StepOp::Forget { address });
     let actions: Vec<&Action> = actions.iter().filter(|a| a.op != Op::Forget).collect();
     for a in actions.iter().filter(|a| a.kind == Kind::Customer) {
         c.customer(a);
@@ -590,8 +574,7 @@ impl Compiler<'_> {
 /// The auto-licence services to switch on and off for a customer action.
 fn auto_licence_change(a: &Action) -> Option<StepOp> {
     let change = a.changed("auto_license")?;
-    let before = strings(&change.before);
-    let after = strings(&change.after);
+    let (before, after) = change.string_sets();
     let enable: Vec<String> = after.difference(&before).cloned().collect();
     let disable: Vec<String> = before.difference(&after).cloned().collect();
     if enable.is_empty() && disable.is_empty() {

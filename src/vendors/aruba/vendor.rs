@@ -1,20 +1,19 @@
-//! Aruba Central as a [`Vendor`]: its registration (capabilities, docs), its
-//! schema hooks, and the calls into this folder's client, resolve, steps and run.
+//! Aruba Central as a [`Vendor`]: its registration (capabilities, docs), what
+//! a plan reads, and the calls into this folder's client, resolve and steps. Its
+//! schema is in `config` ([`VendorConfig`](crate::vendor::VendorConfig)), its
+//! steps run in `run` and its import in `import`.
 
+use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use super::Client;
 use super::live::LiveSnapshot;
-use super::model::{ArubaCustomer, ArubaSettings};
 use super::run::RunEnv;
 use super::steps::StepOp;
-use crate::config::Sink;
+use crate::address::Address;
 use crate::diff::Action;
 use crate::state::StateStore;
-use crate::vendor::{
-    Capabilities, Ctx, CustomerInput, ImportCtx, Imported, Ledger, ProviderError, ProviderInput,
-    Resolved, Spec, Step, Vendor, VendorInfo,
-};
+use crate::vendor::{Capabilities, Ctx, ProviderError, Resolved, Spec, Step, Vendor, VendorInfo};
 
 /// The HPE Aruba Networking Central vendor (`type = "aruba-central"`).
 pub struct Aruba;
@@ -40,31 +39,10 @@ impl Vendor for Aruba {
         per_customer_reads: &["sites", "auto-licence setting"],
     };
 
-    type Settings = ArubaSettings;
-    type Customer = ArubaCustomer;
     type Client = Client;
     type Snapshot = LiveSnapshot;
     type Op = StepOp;
     type Env = RunEnv;
-
-    const PROVIDER_KEYS: &'static [&'static str] = super::config::PROVIDER_KEYS;
-    const CUSTOMER_KEYS: &'static [&'static str] = super::config::CUSTOMER_KEYS;
-
-    fn settings(input: &ProviderInput<'_>, sink: &mut Sink) -> Option<ArubaSettings> {
-        super::config::settings(input, sink)
-    }
-
-    fn customer(
-        settings: Option<&ArubaSettings>,
-        input: &CustomerInput<'_>,
-        sink: &mut Sink,
-    ) -> Option<ArubaCustomer> {
-        super::config::customer(settings, input, sink)
-    }
-
-    fn license_names(settings: &ArubaSettings) -> Option<Vec<String>> {
-        settings.license_services.clone()
-    }
 
     fn connect(
         key: &str,
@@ -75,19 +53,21 @@ impl Vendor for Aruba {
         Client::new(key, base_url, &spec.settings, store)
     }
 
-    fn calls(client: &Client) -> u64 {
-        client.calls()
-    }
-
-    fn rate_limited(client: &Client) -> u64 {
-        client.rate_limited()
-    }
-
+    /// Reads what the plan needs: the customers declared by name and those state
+    /// owns by id are read in full (sites, auto-licence).
     async fn refresh<'a>(
         client: &'a Client,
         ctx: Ctx<'a, Self>,
     ) -> Result<LiveSnapshot, ProviderError> {
-        client.refresh(ctx).await
+        let names: BTreeSet<&str> = ctx.customers().map(|(_, c, _)| c.name.as_str()).collect();
+        let owned_ids: BTreeSet<&str> = ctx
+            .owned()
+            .filter(|(a, _)| matches!(a, Address::Customer(_)))
+            .filter_map(|(_, r)| r.vendor_id.as_deref())
+            .collect();
+        client
+            .snapshot(|c| names.contains(c.name.as_str()) || owned_ids.contains(c.id.as_str()))
+            .await
     }
 
     fn resolve(ctx: Ctx<'_, Self>, snapshot: &LiveSnapshot) -> Resolved {
@@ -101,29 +81,5 @@ impl Vendor for Aruba {
         actions: &[Action],
     ) -> Vec<Step<StepOp>> {
         super::steps::compile(ctx, snapshot, actions)
-    }
-
-    fn env(
-        _client: &Client,
-        snapshot: &LiveSnapshot,
-        _resolved: &Resolved,
-        ledger: Ledger,
-    ) -> RunEnv {
-        RunEnv::new(ledger, snapshot)
-    }
-
-    async fn run<'a>(
-        client: &'a Client,
-        env: &'a RunEnv,
-        step: &'a Step<StepOp>,
-    ) -> Result<(), ProviderError> {
-        client.run_step(step, env).await
-    }
-
-    async fn import<'a>(
-        client: &'a Client,
-        ctx: ImportCtx<'a, Self>,
-    ) -> Result<Imported, ProviderError> {
-        super::import::import(client, ctx).await
     }
 }

@@ -7,6 +7,7 @@ use serde_json::Value;
 
 use super::Client;
 use super::wire::{self, CreateBody, Created};
+use crate::vendor::VendorClient;
 use crate::vendor::http::{ProviderError, WriteCtx, snippet};
 use crate::vendor::transport::Call;
 
@@ -40,14 +41,15 @@ impl Client {
     pub(super) async fn list_customers(&self) -> Result<Vec<wire::Customer>, ProviderError> {
         let call = Call::get(LIST).query("allDetails", "true");
         let answer = self.transport.send(&call, self.auth.as_ref(), None).await?;
-        let body = answer.json(&self.key, &call.name())?;
-        wire::customers(body).ok_or_else(|| ProviderError::Decode {
-            provider: self.key.clone(),
-            call: call.name(),
-            message: format!(
-                "expected an array of customers; body: {}",
-                self.scrub(&snippet(&answer.text), &[])
-            ),
+        let body = answer.json(self.key(), &call.name())?;
+        wire::customers(body).ok_or_else(|| {
+            self.undecodable(
+                call.name(),
+                format!(
+                    "expected an array of customers; body: {}",
+                    self.scrub(&snippet(&answer.text), &[])
+                ),
+            )
         })
     }
 
@@ -60,10 +62,8 @@ impl Client {
         secrets: &[String],
         ctx: &WriteCtx,
     ) -> Result<Created, ProviderError> {
-        let json = serde_json::to_value(body).map_err(|e| ProviderError::Other {
-            provider: self.key.clone(),
-            message: format!("cannot encode the create body: {e}"),
-        })?;
+        let json = serde_json::to_value(body)
+            .map_err(|e| self.other(format!("cannot encode the create body: {e}")))?;
         let call = Call::new(Method::POST, CREATE).json(json);
         let transport = self.create_transport(secrets)?;
         let result = transport.send(&call, self.auth.as_ref(), Some(ctx)).await;

@@ -6,6 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use toml::de::DeValue;
 
+use super::Audiocodes;
 use super::model::{
     AudiocodesAuth, AudiocodesCustomer, AudiocodesSettings, AudiocodesSite, MAX_USER_NAME_CHARS,
     PASSWORD_PARAMETER, ScriptParam, check_resolved_parameter,
@@ -14,22 +15,14 @@ use crate::config::{
     Node, Sink, Table, closest, env_name, forbidden_char, list, secret, secret_with,
 };
 use crate::model::SecretRule;
-use crate::vendor::{CustomerInput, ProviderInput};
+use crate::vendor::config::OneOf;
+use crate::vendor::{CustomerInput, ProviderInput, VendorConfig};
 
 /// What the embedded simulator accepts (the demo supplies these for unset variables).
 pub(super) const DEMO_TOKEN: &str = "sim-token";
 pub(super) const DEMO_CLIENT_ID: &str = "5a9e2c7f-1b4d-4f6a-8e3c-9d0b7a6f5e12";
 pub(super) const DEMO_CLIENT_SECRET: &str = "sim-ac-secret";
 pub(super) const DEMO_SCRIPT_SECRET: &str = "demo-carrier-secret";
-
-/// Provider keys besides `type`, `base_url` and `ownership`.
-pub(super) const PROVIDER_KEYS: &[&str] = &[
-    "token",
-    "oauth",
-    "calls_per_second",
-    "create_timeout_secs",
-    "request_timeout_secs",
-];
 
 const OAUTH_KEYS: &[&str] = &[
     "tenant_id",
@@ -42,17 +35,6 @@ const OAUTH_KEYS: &[&str] = &[
 /// Microsoft's token endpoint; `{tenant_id}` is replaced.
 pub const DEFAULT_TOKEN_URL: &str =
     "https://login.microsoftonline.com/{tenant_id}/oauth2/v2.0/token";
-
-/// Customer keys besides `provider` and `name`.
-pub(super) const CUSTOMER_KEYS: &[&str] = &[
-    "short_name",
-    "customer_type",
-    "ms_tenant_id",
-    "channel_id",
-    "lc_customer_id",
-    "site",
-    "script_parameters",
-];
 
 const SITE_KEYS: &[&str] = &["sbc_id", "onboarding_script", "cleanup_script"];
 
@@ -75,30 +57,99 @@ const MAX_FULL_NAME_CHARS: usize = 200;
 /// Characters no customer name may hold (besides `.` and blanks).
 const FORBIDDEN: &[char] = &['\\', '/', ':', '*', '?', '"', '<', '>', '|'];
 
-pub(super) fn settings(input: &ProviderInput<'_>, sink: &mut Sink) -> Option<AudiocodesSettings> {
-    let (node, table) = (input.node, input.table);
-    let before = sink.errors.len();
-    let auth = auth(node, table, sink);
-    let int = |sink: &mut Sink, key: &str, range: std::ops::RangeInclusive<i64>, default: u64| {
-        match table.get(key) {
-            None => default,
-            Some(n) => n
-                .integer_in(sink, range)
-                .and_then(|v| u64::try_from(v).ok())
-                .unwrap_or(default),
+impl VendorConfig for Audiocodes {
+    type Settings = AudiocodesSettings;
+    type Customer = AudiocodesCustomer;
+
+    /// Provider keys besides `type`, `base_url` and `ownership`.
+    const PROVIDER_KEYS: &'static [&'static str] = &[
+        "token",
+        "oauth",
+        "calls_per_second",
+        "create_timeout_secs",
+        "request_timeout_secs",
+    ];
+    /// Customer keys besides `provider` and `name`.
+    const CUSTOMER_KEYS: &'static [&'static str] = &[
+        "short_name",
+        "customer_type",
+        "ms_tenant_id",
+        "channel_id",
+        "lc_customer_id",
+        "site",
+        "script_parameters",
+    ];
+
+    fn settings(input: &ProviderInput<'_>, sink: &mut Sink) -> Option<AudiocodesSettings> {
+        let before = sink.errors.len();
+        let auth = auth(input.node, input.table, sink);
+        let mut int = |key: &str, range, default| input.number(sink, key, range).unwrap_or(default);
+        let calls_per_second = int("calls_per_second", 1..=1000, 10);
+        let create_timeout_secs = int("create_timeout_secs", 1..=3600, 300);
+        let request_timeout_secs = int("request_timeout_secs", 1..=600, 30);
+        if sink.errors.len() > before {
+            return None;
         }
-    };
-    let calls_per_second = int(sink, "calls_per_second", 1..=1000, 10);
-    let create_timeout_secs = int(sink, "create_timeout_secs", 1..=3600, 300);
-    let request_timeout_secs = int(sink, "request_timeout_secs", 1..=600, 30);
-    if sink.errors.len() > before {
-        return None;
+        let mut settings = AudiocodesSettings::new(auth?);
+        settings.calls_per_second = u32::try_from(calls_per_second).ok()?;
+        settings.create_timeout_secs = create_timeout_secs;
+        settings.request_timeout_secs = request_timeout_secs;
+        Some(settings)
     }
-    let mut settings = AudiocodesSettings::new(auth?);
-    settings.calls_per_second = u32::try_from(calls_per_second).ok()?;
-    settings.create_timeout_secs = create_timeout_secs;
-    settings.request_timeout_secs = request_timeout_secs;
-    Some(settings)
+
+    fn customer(
+        _settings: Option<&AudiocodesSettings>,
+        input: &CustomerInput<'_>,
+        sink: &mut Sink,
+    ) -> Option<AudiocodesCustomer> {
+        let table = &input.table;
+        let before = sink.errors.len();
+        if let Some(name) = &input.name {
+            full_name(name, sink);
+        }
+        let short_name = table
+            .required(sink, "short_name", "short_name = \"Acme\"")
+            .and_then(|n| short_name(&n, sink));
+        let customer_type = table
+            .required(sink, "customer_type", "customer_type = \"IPGROUP_TYPE\"")
+            .and_then(|n| customer_type(&n, sink));
+        let ms_tenant_id = ms_tenant_id(table, customer_type.as_deref(), sink);
+        let channel_id = optional(table, "channel_id", sink);
+        let lc_customer_id = optional(table, "lc_customer_id", sink);
+        let site = table
+            .required(
+                sink,
+                "site",
+                "site = { sbc_id = 1, onboarding_script = 10, cleanup_script = 11 }",
+            )
+            .and_then(|n| site(&n, sink));
+        let script_parameters = match table.get("script_parameters") {
+            None => Some(BTreeMap::new()),
+            Some(n) => script_parameters(&n, input.provider, sink),
+        };
+        if sink.errors.len() > before {
+            return None;
+        }
+        Some(AudiocodesCustomer {
+            short_name: short_name?,
+            customer_type: customer_type?,
+            ms_tenant_id: ms_tenant_id?,
+            channel_id: channel_id?,
+            lc_customer_id: lc_customer_id?,
+            site: site?,
+            script_parameters: script_parameters?,
+        })
+    }
+
+    fn check_customers(customers: &[(&CustomerInput<'_>, &AudiocodesCustomer)], sink: &mut Sink) {
+        check_unique_short_names(customers, sink);
+    }
+
+    fn repoint(settings: &mut AudiocodesSettings, map: &dyn Fn(&str) -> String) {
+        if let AudiocodesAuth::ClientCredentials { token_url, .. } = &mut settings.auth {
+            *token_url = map(token_url);
+        }
+    }
 }
 
 /// `token` (a static bearer) or `oauth` (Entra ID client credentials): exactly one.
@@ -108,106 +159,108 @@ fn auth(provider: &Node<'_>, table: &Table<'_>, sink: &mut Sink) -> Option<Audio
         env_name(provider.name, "client_id"),
         env_name(provider.name, "client_secret")
     );
-    match (table.get("token"), table.get("oauth")) {
-        (Some(token), Some(oauth)) => {
-            let second = if oauth.position() > token.position() {
-                oauth
-            } else {
-                token
-            };
-            second.error_at_key(
-                sink,
-                "give either `token` or `oauth`, not both",
-                Some(format!(
-                    "keep token = {{ env = \"{}\" }} for a static bearer token, or the oauth table for Entra ID client credentials",
-                    env_name(provider.name, "token")
-                )),
-            );
-            None
-        }
-        (None, None) => {
-            provider.error_at_key(
-                sink,
-                "missing credentials: give `oauth` or `token`",
-                Some(format!(
-                    "add {oauth_example}, or token = {{ env = \"{}\" }}",
-                    env_name(provider.name, "token")
-                )),
-            );
-            None
-        }
-        (Some(token), None) => {
+    let token_env = env_name(provider.name, "token");
+    let credentials = OneOf {
+        keys: ["token", "oauth"],
+        missing: "missing credentials: give `oauth` or `token`",
+        help_both: format!(
+            "keep token = {{ env = \"{token_env}\" }} for a static bearer token, or the oauth table for Entra ID client credentials"
+        ),
+        help_missing: format!("add {oauth_example}, or token = {{ env = \"{token_env}\" }}"),
+    };
+    match credentials.pick(provider, table, sink)? {
+        ("token", token) => {
             secret(&token, provider.name, Some(DEMO_TOKEN), sink).map(AudiocodesAuth::Token)
         }
-        (None, Some(oauth)) => {
-            let t = oauth.table(sink, OAUTH_KEYS)?;
-            let tenant_id = t
-                .nonempty_string(sink, "tenant_id", "tenant_id = \"<your Entra tenant id>\"")
-                .and_then(|v| {
-                    let node = t.get("tenant_id")?;
-                    if v.contains(|c: char| c == '/' || c.is_whitespace() || c == '?' || c == '#') {
-                        node.error(
-                            sink,
-                            "not an Entra tenant id",
-                            Some("give the directory (tenant) id of the app registration, a GUID such as \"4bf50a33-a383-4d3f-9403-220c898bc1b2\" (or its domain, e.g. \"contoso.onmicrosoft.com\")".to_string()),
-                        );
-                        return None;
-                    }
-                    Some(v.to_string())
-                });
-            let mut cred = |key: &str, demo: &'static str| match t.get(key) {
-                Some(n) => secret(&n, provider.name, Some(demo), sink),
-                None => {
-                    t.missing(
-                        sink,
-                        key,
-                        &format!("{key} = {{ env = \"{}\" }}", env_name(provider.name, key)),
-                    );
-                    None
-                }
-            };
-            let client_id = cred("client_id", DEMO_CLIENT_ID);
-            let client_secret = cred("client_secret", DEMO_CLIENT_SECRET);
-            let scope = t
-                .nonempty_string(sink, "scope", "scope = \"api://<LiveCloud app id>/.default\"")
-                .and_then(|v| {
-                    if v.ends_with("/.default") && !v.contains(char::is_whitespace) {
-                        return Some(v.to_string());
-                    }
-                    t.get("scope")?.error(
-                        sink,
-                        "a client-credentials scope is the API's id followed by `/.default`",
-                        Some("write scope = \"api://<LiveCloud app id>/.default\" (the LiveCloud-APIToken app registration)".to_string()),
-                    );
-                    None
-                });
-            let token_url = match t.get("token_url") {
-                None => Some(DEFAULT_TOKEN_URL.to_string()),
-                Some(n) => n.nonempty_string(sink).and_then(|v| {
-                    let ok = (v.starts_with("https://") || v.starts_with("http://"))
-                        && !v.contains(char::is_whitespace);
-                    if !ok {
-                        n.error(
-                            sink,
-                            format!("`{v}` is not an http:// or https:// URL"),
-                            Some(format!(
-                                "remove token_url to use Microsoft's ({DEFAULT_TOKEN_URL}); `{{tenant_id}}` in it is replaced"
-                            )),
-                        );
-                        return None;
-                    }
-                    Some(v.to_string())
-                }),
-            };
-            Some(AudiocodesAuth::ClientCredentials {
-                tenant_id: tenant_id?,
-                client_id: client_id?,
-                client_secret: client_secret?,
-                scope: scope?,
-                token_url: token_url?,
-            })
-        }
+        (_, oauth) => client_credentials(provider, &oauth, sink),
     }
+}
+
+/// The `oauth` table: an Entra ID app registration's client credentials.
+fn client_credentials(
+    provider: &Node<'_>,
+    oauth: &Node<'_>,
+    sink: &mut Sink,
+) -> Option<AudiocodesAuth> {
+    let t = oauth.table(sink, OAUTH_KEYS)?;
+    let tenant_id = t
+        .nonempty_string(sink, "tenant_id", "tenant_id = \"<your Entra tenant id>\"")
+        .and_then(|v| entra_tenant_id(&t, v, sink));
+    let mut cred = |key: &str, demo: &'static str| match t.get(key) {
+        Some(n) => secret(&n, provider.name, Some(demo), sink),
+        None => {
+            t.missing(
+                sink,
+                key,
+                &format!("{key} = {{ env = \"{}\" }}", env_name(provider.name, key)),
+            );
+            None
+        }
+    };
+    let client_id = cred("client_id", DEMO_CLIENT_ID);
+    let client_secret = cred("client_secret", DEMO_CLIENT_SECRET);
+    let scope = t
+        .nonempty_string(
+            sink,
+            "scope",
+            "scope = \"api://<LiveCloud app id>/.default\"",
+        )
+        .and_then(|v| scope(&t, v, sink));
+    let token_url = match t.get("token_url") {
+        None => Some(DEFAULT_TOKEN_URL.to_string()),
+        Some(n) => token_url(&n, sink),
+    };
+    Some(AudiocodesAuth::ClientCredentials {
+        tenant_id: tenant_id?,
+        client_id: client_id?,
+        client_secret: client_secret?,
+        scope: scope?,
+        token_url: token_url?,
+    })
+}
+
+/// `tenant_id`: a directory id or domain, nothing that would bend the token URL.
+fn entra_tenant_id(t: &Table<'_>, v: &str, sink: &mut Sink) -> Option<String> {
+    if v.contains(|c: char| c == '/' || c.is_whitespace() || c == '?' || c == '#') {
+        t.get("tenant_id")?.error(
+            sink,
+            "not an Entra tenant id",
+            Some("give the directory (tenant) id of the app registration, a GUID such as \"4bf50a33-a383-4d3f-9403-220c898bc1b2\" (or its domain, e.g. \"contoso.onmicrosoft.com\")".to_string()),
+        );
+        return None;
+    }
+    Some(v.to_string())
+}
+
+/// `scope`: the API's id followed by `/.default` (client credentials).
+fn scope(t: &Table<'_>, v: &str, sink: &mut Sink) -> Option<String> {
+    if v.ends_with("/.default") && !v.contains(char::is_whitespace) {
+        return Some(v.to_string());
+    }
+    t.get("scope")?.error(
+        sink,
+        "a client-credentials scope is the API's id followed by `/.default`",
+        Some("write scope = \"api://<LiveCloud app id>/.default\" (the LiveCloud-APIToken app registration)".to_string()),
+    );
+    None
+}
+
+/// `token_url`: an http(s) URL (`{tenant_id}` in it is replaced).
+fn token_url(n: &Node<'_>, sink: &mut Sink) -> Option<String> {
+    let v = n.nonempty_string(sink)?;
+    let ok =
+        (v.starts_with("https://") || v.starts_with("http://")) && !v.contains(char::is_whitespace);
+    if !ok {
+        n.error(
+            sink,
+            format!("`{v}` is not an http:// or https:// URL"),
+            Some(format!(
+                "remove token_url to use Microsoft's ({DEFAULT_TOKEN_URL}); `{{tenant_id}}` in it is replaced"
+            )),
+        );
+        return None;
+    }
+    Some(v.to_string())
 }
 
 /// The character rules of customer names, or the offending character.
@@ -269,123 +322,96 @@ pub fn parameter_suggestion(name: &str) -> Option<String> {
     closest(name, SCRIPT_PARAMETERS.iter().copied()).map(str::to_string)
 }
 
-pub(super) fn customer(input: &CustomerInput<'_>, sink: &mut Sink) -> Option<AudiocodesCustomer> {
-    let table = &input.table;
-    let before = sink.errors.len();
-    if let Some(name) = &input.name {
-        full_name(name, sink);
-    }
-    let short_name = table
-        .required(sink, "short_name", "short_name = \"Acme\"")
-        .and_then(|n| {
-            let v = n.nonempty_string(sink)?;
-            let chars = v.chars().count();
-            if !(3..=15).contains(&chars) {
-                n.error(
-                    sink,
-                    format!("short_name is {chars} characters long; AudioCodes takes 3 to 15"),
-                    Some(
-                        "give a short name of 3 to 15 characters, e.g. short_name = \"Acme\""
-                            .to_string(),
-                    ),
-                );
-                return None;
-            }
-            if let Some(c) = bad_name_char(v) {
-                n.error(
-                    sink,
-                    format!("short_name contains {c:?}"),
-                    Some(name_rule_help("short_name")),
-                );
-                return None;
-            }
-            Some(v.to_string())
-        });
-    let customer_type = table
-        .required(sink, "customer_type", "customer_type = \"IPGROUP_TYPE\"")
-        .and_then(|n| {
-            let v = n.string(sink)?;
-            if CUSTOMER_TYPES.contains(&v) {
-                return Some(v.to_string());
-            }
-            let hint = CUSTOMER_TYPES
-                .iter()
-                .find(|t| t.eq_ignore_ascii_case(v.trim()))
-                .copied()
-                .or_else(|| closest(v, CUSTOMER_TYPES.iter().copied()))
-                .map(|t| format!("did you mean `{t}`? "))
-                .unwrap_or_default();
-            n.error(
-                sink,
-                format!("unknown customer_type `{v}`"),
-                Some(format!(
-                    "{hint}IPGROUP_TYPE: one IP group per customer (SIP registration or access trunk); TENANT_TYPE: linked by the customer's Microsoft tenant id"
-                )),
-            );
-            None
-        });
-    let ms_tenant_id = match table.get("ms_tenant_id") {
-        None => {
-            if customer_type.as_deref() == Some("TENANT_TYPE") {
-                table.missing(
-                    sink,
-                    "ms_tenant_id",
-                    "ms_tenant_id = \"4bf50a33-a383-4d3f-9403-220c898bc1b2\"",
-                );
-            }
-            Some(None)
-        }
-        Some(n) => n.nonempty_string(sink).and_then(|v| {
-            if is_guid(v) {
-                return Some(Some(v.to_string()));
-            }
-            n.error(
-                sink,
-                format!("`{v}` is not a Microsoft tenant id"),
-                Some("give the customer's Microsoft Entra tenant id, a GUID such as \"4bf50a33-a383-4d3f-9403-220c898bc1b2\"".to_string()),
-            );
-            None
-        }),
-    };
-    let channel_id = optional(table, "channel_id", sink);
-    let lc_customer_id = optional(table, "lc_customer_id", sink);
-    let site = table
-        .required(
+/// `short_name`: 3 to 15 characters, the name rules.
+fn short_name(n: &Node<'_>, sink: &mut Sink) -> Option<String> {
+    let v = n.nonempty_string(sink)?;
+    let chars = v.chars().count();
+    if !(3..=15).contains(&chars) {
+        n.error(
             sink,
-            "site",
-            "site = { sbc_id = 1, onboarding_script = 10, cleanup_script = 11 }",
-        )
-        .and_then(|n| n.table(sink, SITE_KEYS))
-        .and_then(|t| {
-            let mut id = |key: &str| {
-                t.required(sink, key, &format!("{key} = 1"))
-                    .and_then(|n| n.integer_in(sink, 0..=i64::from(i32::MAX)))
-                    .and_then(|v| u64::try_from(v).ok())
-            };
-            let sbc_id = id("sbc_id");
-            let onboarding_script = id("onboarding_script");
-            let cleanup_script = id("cleanup_script");
-            Some(AudiocodesSite {
-                sbc_id: sbc_id?,
-                onboarding_script: onboarding_script?,
-                cleanup_script: cleanup_script?,
-            })
-        });
-    let script_parameters = match table.get("script_parameters") {
-        None => Some(BTreeMap::new()),
-        Some(n) => script_parameters(&n, input.provider, sink),
-    };
-    if sink.errors.len() > before {
+            format!("short_name is {chars} characters long; AudioCodes takes 3 to 15"),
+            Some("give a short name of 3 to 15 characters, e.g. short_name = \"Acme\"".to_string()),
+        );
         return None;
     }
-    Some(AudiocodesCustomer {
-        short_name: short_name?,
-        customer_type: customer_type?,
-        ms_tenant_id: ms_tenant_id?,
-        channel_id: channel_id?,
-        lc_customer_id: lc_customer_id?,
-        site: site?,
-        script_parameters: script_parameters?,
+    if let Some(c) = bad_name_char(v) {
+        n.error(
+            sink,
+            format!("short_name contains {c:?}"),
+            Some(name_rule_help("short_name")),
+        );
+        return None;
+    }
+    Some(v.to_string())
+}
+
+/// `customer_type`: one of [`CUSTOMER_TYPES`], with a suggestion for a near miss.
+fn customer_type(n: &Node<'_>, sink: &mut Sink) -> Option<String> {
+    let v = n.string(sink)?;
+    if CUSTOMER_TYPES.contains(&v) {
+        return Some(v.to_string());
+    }
+    let hint = CUSTOMER_TYPES
+        .iter()
+        .find(|t| t.eq_ignore_ascii_case(v.trim()))
+        .copied()
+        .or_else(|| closest(v, CUSTOMER_TYPES.iter().copied()))
+        .map(|t| format!("did you mean `{t}`? "))
+        .unwrap_or_default();
+    n.error(
+        sink,
+        format!("unknown customer_type `{v}`"),
+        Some(format!(
+            "{hint}IPGROUP_TYPE: one IP group per customer (SIP registration or access trunk); TENANT_TYPE: linked by the customer's Microsoft tenant id"
+        )),
+    );
+    None
+}
+
+/// `ms_tenant_id`: a GUID, required for `TENANT_TYPE`. `Some(None)` when absent
+/// (and not required), `None` when invalid.
+fn ms_tenant_id(
+    table: &Table<'_>,
+    customer_type: Option<&str>,
+    sink: &mut Sink,
+) -> Option<Option<String>> {
+    let Some(n) = table.get("ms_tenant_id") else {
+        if customer_type == Some("TENANT_TYPE") {
+            table.missing(
+                sink,
+                "ms_tenant_id",
+                "ms_tenant_id = \"4bf50a33-a383-4d3f-9403-220c898bc1b2\"",
+            );
+        }
+        return Some(None);
+    };
+    let v = n.nonempty_string(sink)?;
+    if is_guid(v) {
+        return Some(Some(v.to_string()));
+    }
+    n.error(
+        sink,
+        format!("`{v}` is not a Microsoft tenant id"),
+        Some("give the customer's Microsoft Entra tenant id, a GUID such as \"4bf50a33-a383-4d3f-9403-220c898bc1b2\"".to_string()),
+    );
+    None
+}
+
+/// `site = { sbc_id, onboarding_script, cleanup_script }`: all three required.
+fn site(n: &Node<'_>, sink: &mut Sink) -> Option<AudiocodesSite> {
+    let t = n.table(sink, SITE_KEYS)?;
+    let mut id = |key: &str| {
+        t.required(sink, key, &format!("{key} = 1"))
+            .and_then(|n| n.integer_in(sink, 0..=i64::from(i32::MAX)))
+            .and_then(|v| u64::try_from(v).ok())
+    };
+    let sbc_id = id("sbc_id");
+    let onboarding_script = id("onboarding_script");
+    let cleanup_script = id("cleanup_script");
+    Some(AudiocodesSite {
+        sbc_id: sbc_id?,
+        onboarding_script: onboarding_script?,
+        cleanup_script: cleanup_script?,
     })
 }
 
@@ -545,7 +571,7 @@ fn secret_rule(name: &str) -> Option<SecretRule> {
 /// the later use: it is how mspform finds a customer, so it must be unique, and
 /// the platform refuses short names that differ only in case, so they are
 /// compared without regard to case.
-pub(super) fn check_unique_short_names(
+fn check_unique_short_names(
     customers: &[(&CustomerInput<'_>, &AudiocodesCustomer)],
     sink: &mut Sink,
 ) {

@@ -9,7 +9,7 @@ use super::Client;
 use super::refresh::LiveCustomer;
 use super::resolve::main_site;
 use crate::vendor::import::{Field, ImportedCustomer, Value};
-use crate::vendor::{ImportCtx, Imported, ProviderError};
+use crate::vendor::{Import, ImportCtx, Imported, ProviderError};
 
 use super::Audiocodes;
 
@@ -48,24 +48,25 @@ fn customer(c: &LiveCustomer) -> ImportedCustomer {
         name: c.full_name.clone(),
         fields,
         comments,
-        sites: Vec::new(),
-        devices: Vec::new(),
+        ..Default::default()
     }
 }
 
-pub(super) async fn import(
-    client: &Client,
-    ctx: ImportCtx<'_, Audiocodes>,
-) -> Result<Imported, ProviderError> {
-    let snapshot = client.snapshot().await?;
-    let customers = snapshot
-        .customers
-        .iter()
-        .filter(|c| ctx.names.is_empty() || ctx.names.contains(&c.full_name))
-        .map(customer)
-        .collect();
-    Ok(Imported {
-        customers,
-        partners: Vec::new(),
-    })
+impl Import<Audiocodes> for Client {
+    async fn import<'a>(
+        &'a self,
+        ctx: ImportCtx<'a, Audiocodes>,
+    ) -> Result<Imported, ProviderError> {
+        let snapshot = self.snapshot().await?;
+        let customers = snapshot
+            .customers
+            .iter()
+            .filter(|c| ctx.names.is_empty() || ctx.names.contains(&c.full_name))
+            .map(customer)
+            .collect();
+        Ok(Imported {
+            customers,
+            partners: Vec::new(),
+        })
+    }
 }

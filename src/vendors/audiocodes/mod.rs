@@ -21,7 +21,8 @@ pub mod wire;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use crate::vendor::http::{ProviderError, RateLimiter, resolve_secret, shared_limiter};
+use crate::vendor::VendorClient;
+use crate::vendor::http::{ProviderError, RateLimiter, Secrets, shared_limiter};
 use crate::vendor::transport::{Auth, StaticToken, Transport};
 use model::{AudiocodesAuth, AudiocodesSettings};
 
@@ -30,7 +31,6 @@ pub use vendor::Audiocodes;
 
 /// The client of one AudioCodes Live Platform provider account.
 pub struct Client {
-    key: String,
     base_url: String,
     pub(crate) settings: AudiocodesSettings,
     /// Reads and deletes, with the ordinary request timeout.
@@ -52,15 +52,9 @@ impl Client {
         base_url: &str,
         settings: &AudiocodesSettings,
     ) -> Result<Client, ProviderError> {
-        let auth_err = |message: String| ProviderError::Auth {
-            provider: key.to_string(),
-            message,
-        };
-        let (auth, secrets): (Box<dyn Auth>, Vec<String>) = match &settings.auth {
-            AudiocodesAuth::Token(r) => {
-                let token = resolve_secret(r).map_err(auth_err)?;
-                (Box::new(StaticToken(token.clone())), vec![token])
-            }
+        let mut secrets = Secrets::new(key);
+        let auth: Box<dyn Auth> = match &settings.auth {
+            AudiocodesAuth::Token(r) => Box::new(StaticToken::new(secrets.read(r)?)),
             AudiocodesAuth::ClientCredentials {
                 tenant_id,
                 client_id,
@@ -68,13 +62,13 @@ impl Client {
                 scope,
                 token_url,
             } => {
-                let id = resolve_secret(client_id).map_err(auth_err)?;
-                let secret = resolve_secret(client_secret).map_err(auth_err)?;
+                let id = secrets.read(client_id)?;
+                let secret = secrets.read(client_secret)?;
                 let url = token_url.replace("{tenant_id}", tenant_id);
-                let secrets = vec![secret.clone(), id.clone()];
-                (Box::new(EntraAuth::new(&url, &id, &secret, scope)), secrets)
+                Box::new(EntraAuth::new(&url, &id, &secret, scope))
             }
         };
+        let secrets = secrets.into_vec();
         let limiter = shared_limiter(base_url, settings.calls_per_second);
         let transport = Transport::new(
             key,
@@ -84,7 +78,6 @@ impl Client {
         )?
         .redacting(secrets.clone());
         Ok(Client {
-            key: key.to_string(),
             base_url: base_url.to_string(),
             settings: settings.clone(),
             transport,
@@ -96,25 +89,12 @@ impl Client {
         })
     }
 
-    pub fn key(&self) -> &str {
-        &self.key
-    }
-
-    /// API calls sent so far (token requests included; every attempt counts).
-    pub fn calls(&self) -> u64 {
-        self.transport.calls() + self.create_calls.load(Ordering::Relaxed)
-    }
-
-    pub fn rate_limited(&self) -> u64 {
-        self.transport.rate_limited() + self.create_rate_limited.load(Ordering::Relaxed)
-    }
-
     /// A transport for one customer create: the long `create_timeout_secs` (the
     /// vendor answers only after onboarding the SBC), and the resolved script
     /// secrets added to what is scrubbed from errors. Same rate limit.
     fn create_transport(&self, script_secrets: &[String]) -> Result<Transport, ProviderError> {
         Ok(Transport::new(
-            &self.key,
+            self.key(),
             &self.base_url,
             self.limiter.clone(),
             self.settings.create_timeout_secs,
@@ -138,5 +118,18 @@ impl Client {
             .fold(text.to_string(), |acc, s| {
                 acc.replace(s.as_str(), "[redacted]")
             })
+    }
+}
+
+/// The per-create transports count too.
+impl VendorClient for Client {
+    fn transport(&self) -> &Transport {
+        &self.transport
+    }
+    fn calls(&self) -> u64 {
+        self.transport.calls() + self.create_calls.load(Ordering::Relaxed)
+    }
+    fn rate_limited(&self) -> u64 {
+        self.transport.rate_limited() + self.create_rate_limited.load(Ordering::Relaxed)
     }
 }

@@ -5,6 +5,7 @@ use serde_json::Value;
 
 use super::Client;
 use super::wire;
+use crate::vendor::VendorClient;
 use crate::vendor::http::ProviderError;
 
 /// A live customer (service), as far as the API shows it.

@@ -47,9 +47,7 @@ pub fn secret_display(param: &ScriptParam) -> String {
 }
 
 /// The declared customers of this provider, by key.
-pub fn declared<'a>(
-    ctx: Ctx<'a, Audiocodes>,
-) -> BTreeMap<&'a str, (&'a Customer, &'a AudiocodesCustomer)> {
+pub fn declared<'a>(ctx: Ctx<'a, Audiocodes>) -> Declared<'a> {
     ctx.customers().map(|(k, c, a)| (k, (c, a))).collect()
 }
 
@@ -160,99 +158,26 @@ pub fn same_short_name<'a>(
     }
 }
 
+type Declared<'a> = BTreeMap<&'a str, (&'a Customer, &'a AudiocodesCustomer)>;
+
 pub fn resolve(ctx: Ctx<'_, Audiocodes>, snap: &Snapshot) -> Resolved {
-    let provider = ctx.key;
-    let owned = ctx.owned;
     let mut out = Resolved::default();
     let customers = declared(ctx);
-
-    // By owned GUID first, then by exact short name.
-    let mut key_of: BTreeMap<String, String> = BTreeMap::new();
-    for (address, record) in ctx.owned() {
-        let Address::Customer(key) = address else {
-            continue;
-        };
-        if let Some(c) = record.vendor_id.as_deref().and_then(|id| snap.by_guid(id)) {
-            key_of.insert(c.guid.clone(), key.to_string());
-        }
-    }
-    for (key, (_, a)) in &customers {
-        if key_of.values().any(|k| k == key) {
-            continue;
-        }
-        let free = snap
-            .customers
-            .iter()
-            .filter(|c| !key_of.contains_key(&c.guid));
-        match same_short_name(free, &a.short_name, a.ms_tenant_id.as_deref()).as_slice() {
-            [] => {}
-            [one] => {
-                key_of.insert(one.guid.clone(), key.to_string());
-            }
-            many => out.errors.push(format!(
-                "customer.{key}: {} live AudioCodes customers have the short name {:?} ({}); mspform will not guess which to adopt. Set ms_tenant_id to tell them apart, or delete the extras in the portal.",
-                many.len(),
-                a.short_name,
-                many.iter().map(|c| c.guid.as_str()).collect::<Vec<_>>().join(", ")
-            )),
-        }
-    }
-
-    // Live records.
+    let key_of = match_customers(ctx, snap, &customers, &mut out.errors);
     for c in &snap.customers {
         let mut fields = live_fields(c);
         let address = match key_of.get(&c.guid) {
             Some(key) => {
-                let address = Address::customer(key);
                 out.managed_customers.insert(c.guid.clone());
+                let address = Address::customer(key);
                 let want = customers
                     .get(key.as_str())
                     .map(|(c, a)| desired_fields(c, a));
                 if let Some(want) = &want {
                     fields.insert("deployment".into(), deployment(c, want.get("deployment")));
                 }
-                // Write-only fields: recorded facts of this very customer, else the desired values.
-                let facts = owned
-                    .get(&address)
-                    .filter(|r| {
-                        r.provider == provider
-                            && r.vendor_id
-                                .as_deref()
-                                .is_some_and(|id| id.eq_ignore_ascii_case(&c.guid))
-                            && !r.facts.is_empty()
-                    })
-                    .map(|r| &r.facts);
-                match (facts, &want) {
-                    (Some(facts), want) => {
-                        let names: BTreeSet<&String> = facts
-                            .keys()
-                            .chain(want.iter().flat_map(|w| w.keys()))
-                            .filter(|k| is_write_only(k))
-                            .collect();
-                        for name in names {
-                            let v = facts.get(name).cloned().unwrap_or(Value::Null);
-                            fields.insert(name.clone(), v);
-                        }
-                    }
-                    (None, Some(want)) => {
-                        for (k, v) in want.iter().filter(|(k, _)| is_write_only(k)) {
-                            fields.insert(k.clone(), v.clone());
-                        }
-                    }
-                    (None, None) => {}
-                }
-                for extra in c.sites.iter().skip(1) {
-                    let name = if extra.name.is_empty() {
-                        extra.id.clone().unwrap_or_default()
-                    } else {
-                        extra.name.clone()
-                    };
-                    out.notes.push(Unmanaged {
-                        address: Address::unmanaged_in(Address::customer(key), Kind::Site, name),
-                        kind: Kind::Site,
-                        provider: provider.to_string(),
-                    });
-                }
+                write_only_fields(ctx, &address, c, want.as_ref(), &mut fields);
+                out.notes.extend(extra_sites(ctx.key, &address, c));
                 address
             }
             None => {
@@ -266,24 +191,126 @@ pub fn resolve(ctx: Ctx<'_, Audiocodes>, snap: &Snapshot) -> Resolved {
         };
         out.ids.insert(address.clone(), c.guid.clone());
         out.live
-            .insert(address.clone(), Record::new(address, provider, fields));
+            .insert(address.clone(), Record::new(address, ctx.key, fields));
     }
-
     // Desired records: a write-only value recorded at create but no longer
     // declared is wanted gone (null), so the plan shows it.
     for (key, (c, a)) in &customers {
         let address = Address::customer(*key);
         let mut fields = desired_fields(c, a);
-        if let Some(record) = owned.get(&address).filter(|r| r.provider == provider) {
+        if let Some(record) = ctx.owned.get(&address).filter(|r| r.provider == ctx.key) {
             for name in record.facts.keys().filter(|k| is_write_only(k)) {
                 fields.entry(name.clone()).or_insert(Value::Null);
             }
         }
         out.replace_on
             .insert(address.clone(), fields.keys().cloned().collect());
-        out.desired.push(Record::new(address, provider, fields));
+        out.desired.push(Record::new(address, ctx.key, fields));
     }
     out
+}
+
+/// Live GUID → declared customer key: by the GUID state owns first, then by
+/// exact short name (several matches are an error, never a guess).
+fn match_customers(
+    ctx: Ctx<'_, Audiocodes>,
+    snap: &Snapshot,
+    customers: &Declared<'_>,
+    errors: &mut Vec<String>,
+) -> BTreeMap<String, String> {
+    let mut key_of: BTreeMap<String, String> = BTreeMap::new();
+    for (address, record) in ctx.owned() {
+        let Address::Customer(key) = address else {
+            continue;
+        };
+        if let Some(c) = record.vendor_id.as_deref().and_then(|id| snap.by_guid(id)) {
+            key_of.insert(c.guid.clone(), key.to_string());
+        }
+    }
+    for (key, (_, a)) in customers {
+        if key_of.values().any(|k| k == key) {
+            continue;
+        }
+        let free = snap
+            .customers
+            .iter()
+            .filter(|c| !key_of.contains_key(&c.guid));
+        match same_short_name(free, &a.short_name, a.ms_tenant_id.as_deref()).as_slice() {
+            [] => {}
+            [one] => {
+                key_of.insert(one.guid.clone(), key.to_string());
+            }
+            many => errors.push(format!(
+                "customer.{key}: {} live AudioCodes customers have the short name {:?} ({}); mspform will not guess which to adopt. Set ms_tenant_id to tell them apart, or delete the extras in the portal.",
+                many.len(),
+                a.short_name,
+                many.iter().map(|c| c.guid.as_str()).collect::<Vec<_>>().join(", ")
+            )),
+        }
+    }
+    key_of
+}
+
+/// The write-only fields of a managed live customer (the vendor never returns
+/// them): the facts recorded for this very customer, else the desired values.
+fn write_only_fields(
+    ctx: Ctx<'_, Audiocodes>,
+    address: &Address,
+    c: &LiveCustomer,
+    want: Option<&Fields>,
+    fields: &mut Fields,
+) {
+    let facts = ctx
+        .owned
+        .get(address)
+        .filter(|r| {
+            r.provider == ctx.key
+                && r.vendor_id
+                    .as_deref()
+                    .is_some_and(|id| id.eq_ignore_ascii_case(&c.guid))
+                && !r.facts.is_empty()
+        })
+        .map(|r| &r.facts);
+    match (facts, want) {
+        (Some(facts), want) => {
+            let names: BTreeSet<&String> = facts
+                .keys()
+                .chain(want.iter().flat_map(|w| w.keys()))
+                .filter(|k| is_write_only(k))
+                .collect();
+            for name in names {
+                let v = facts.get(name).cloned().unwrap_or(Value::Null);
+                fields.insert(name.clone(), v);
+            }
+        }
+        (None, Some(want)) => {
+            for (k, v) in want.iter().filter(|(k, _)| is_write_only(k)) {
+                fields.insert(k.clone(), v.clone());
+            }
+        }
+        (None, None) => {}
+    }
+}
+
+/// The site locations of a managed customer beyond its first: unmanaged,
+/// reported with the plan and left alone.
+fn extra_sites(provider: &str, customer: &Address, c: &LiveCustomer) -> Vec<Unmanaged> {
+    c.sites
+        .iter()
+        .skip(1)
+        .map(|extra| {
+            let name = if extra.name.is_empty() {
+                extra.id.clone().unwrap_or_default()
+            } else {
+                extra.name.clone()
+            };
+            Unmanaged {
+                address: Address::unmanaged_in(customer.clone(), Kind::Site, name),
+                kind: Kind::Site,
+                provider: provider.to_string(),
+            }
+        })
+        .collect()
 }
 
 #[cfg(test)]

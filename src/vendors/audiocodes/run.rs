@@ -7,16 +7,18 @@
 use std::collections::BTreeMap;
 use std::sync::Mutex;
 
+use super::Audiocodes;
 use super::Client;
 use super::model::{ScriptParam, check_resolved_parameter};
+use super::refresh::Snapshot;
 use super::refresh::{LiveCustomer, live_customers};
 use super::resolve::{failed_state, same_short_name};
 use super::steps::{CreateSpec, StepOp};
 use super::wire::{CreateBody, Created, SiteBody};
 use crate::address::Address;
-use crate::vendor::Ledger;
-use crate::vendor::Step;
+use crate::vendor::VendorClient;
 use crate::vendor::http::{ProviderError, resolve_secret};
+use crate::vendor::{Apply, Ledger, Resolved, Step};
 
 /// What steps share during one apply.
 pub struct RunEnv {
@@ -61,7 +63,7 @@ pub fn build_body(
 ) -> Result<(CreateBody, Vec<String>), ProviderError> {
     let mut params = BTreeMap::new();
     let mut secrets = Vec::new();
-    for (name, p) in &spec.script_parameters {
+    for (name, p) in &spec.customer.script_parameters {
         let value = match p {
             ScriptParam::Value(v) => v.clone(),
             ScriptParam::Secret(r) => {
@@ -80,30 +82,46 @@ pub fn build_body(
         params.insert(name.clone(), value);
     }
     let body = CreateBody {
-        short_name: spec.short_name.clone(),
+        short_name: spec.customer.short_name.clone(),
         full_name: spec.full_name.clone(),
         site_location: SiteBody {
-            sbc_id: spec.site.sbc_id,
-            sbc_onboarding_script: spec.site.onboarding_script,
-            sbc_cleanup_script: spec.site.cleanup_script,
+            sbc_id: spec.customer.site.sbc_id,
+            sbc_onboarding_script: spec.customer.site.onboarding_script,
+            sbc_cleanup_script: spec.customer.site.cleanup_script,
         },
-        ovoc_customer_type: spec.customer_type.clone(),
-        ms_tenant_id: spec.ms_tenant_id.clone(),
-        channel_id: spec.channel_id.clone(),
-        lc_customer_id: spec.lc_customer_id.clone(),
+        ovoc_customer_type: spec.customer.customer_type.clone(),
+        ms_tenant_id: spec.customer.ms_tenant_id.clone(),
+        channel_id: spec.customer.channel_id.clone(),
+        lc_customer_id: spec.customer.lc_customer_id.clone(),
         script_parameters: params,
     };
     Ok((body, secrets))
 }
 
-impl Client {
-    fn other(&self, message: String) -> ProviderError {
-        ProviderError::Other {
-            provider: self.key.clone(),
-            message,
-        }
+impl Apply<Audiocodes> for Client {
+    fn env(&self, _snapshot: &Snapshot, _resolved: &Resolved, ledger: Ledger) -> RunEnv {
+        RunEnv::new(ledger)
     }
 
+    /// Runs one step. State is updated (and flushed) as each part succeeds.
+    async fn run<'a>(
+        &'a self,
+        env: &'a RunEnv,
+        step: &'a Step<StepOp>,
+    ) -> Result<(), ProviderError> {
+        match &step.op {
+            StepOp::Create { address, spec, .. } => self.run_create(env, address, spec).await,
+            StepOp::Delete { address, .. } => self.run_delete(env, address).await,
+            StepOp::Adopt { address, facts } => {
+                let guid = env.ledger.id(address)?;
+                env.own(address, &guid, "adopted", facts.clone())
+            }
+            StepOp::Forget { address } => env.ledger.forget(address),
+        }
+    }
+}
+
+impl Client {
     /// The live customer with this short name (narrowed by tenant), leaving out
     /// one just deleted. Several → an error: never guess.
     async fn find(
@@ -115,7 +133,7 @@ impl Client {
         let candidates = all
             .iter()
             .filter(|c| exclude.is_none_or(|g| !c.guid.eq_ignore_ascii_case(g)));
-        match same_short_name(candidates, &spec.short_name, spec.ms_tenant_id.as_deref())
+        match same_short_name(candidates, &spec.customer.short_name, spec.customer.ms_tenant_id.as_deref())
             .as_slice()
         {
             [] => Ok(None),
@@ -123,7 +141,7 @@ impl Client {
             many => Err(self.other(format!(
                 "{} customers with the short name {:?} exist ({}); refusing to guess which one mspform created",
                 many.len(),
-                spec.short_name,
+                spec.customer.short_name,
                 many.iter()
                     .map(|c| c.guid.as_str())
                     .collect::<Vec<_>>()
@@ -140,7 +158,7 @@ impl Client {
         spec: &CreateSpec,
         c: &LiveCustomer,
     ) -> Result<(), ProviderError> {
-        tracing::info!(provider = %self.key, %address, guid = %c.guid, "found the customer an earlier attempt created");
+        tracing::info!(provider = %self.key(), %address, guid = %c.guid, "found the customer an earlier attempt created");
         env.own(address, &c.guid, "created", spec.facts.clone())?;
         match failed_state(c) {
             None => Ok(()),
@@ -156,22 +174,24 @@ impl Client {
         address: &Address,
         spec: &CreateSpec,
     ) -> Result<(), ProviderError> {
-        let (body, secrets) = build_body(&self.key, address, spec)?;
+        let (body, secrets) = build_body(self.key(), address, spec)?;
         let exclude = env.deleted(address);
         let exclude = exclude.as_deref();
         if env.ledger.open_create(address)? {
-            tracing::info!(provider = %self.key, %address, "an earlier run may have created this customer; looking for it first");
+            tracing::info!(provider = %self.key(), %address, "an earlier run may have created this customer; looking for it first");
             if let Some(c) = self.find(spec, exclude).await? {
                 return self.found(env, address, spec, &c);
             }
         }
-        let ctx = env.ledger.write(address, "create", Some(&spec.short_name));
+        let ctx = env
+            .ledger
+            .write(address, "create", Some(&spec.customer.short_name));
         let mut lost: Option<ProviderError> = None;
         for _ in 0..2 {
             match self.create_customer(&body, &secrets, &ctx).await {
                 Ok(created) => return self.created(env, address, spec, created, exclude).await,
                 Err(e) if e.maybe_committed() => {
-                    tracing::warn!(provider = %self.key, %address, error = %e, "the create may have reached the vendor; looking for the customer before anything else");
+                    tracing::warn!(provider = %self.key(), %address, error = %e, "the create may have reached the vendor; looking for the customer before anything else");
                     if let Some(c) = self.find(spec, exclude).await? {
                         return self.found(env, address, spec, &c);
                     }
@@ -239,7 +259,7 @@ impl Client {
             .delete_customer(&guid, &env.ledger.write(address, "delete", None))
             .await?;
         if gone == super::api::Deleted::AlreadyGone {
-            tracing::info!(provider = %self.key, %address, "already deleted");
+            tracing::info!(provider = %self.key(), %address, "already deleted");
         }
         env.ledger.forget(address)?;
         env.deleted
@@ -247,18 +267,5 @@ impl Client {
             .unwrap_or_else(|e| e.into_inner())
             .insert(address.clone(), guid);
         Ok(())
-    }
-
-    /// Runs one step. State is updated (and flushed) as each part succeeds.
-    pub async fn run_step(&self, step: &Step<StepOp>, env: &RunEnv) -> Result<(), ProviderError> {
-        match &step.op {
-            StepOp::Create { address, spec, .. } => self.run_create(env, address, spec).await,
-            StepOp::Delete { address, .. } => self.run_delete(env, address).await,
-            StepOp::Adopt { address, facts } => {
-                let guid = env.ledger.id(address)?;
-                env.own(address, &guid, "adopted", facts.clone())
-            }
-            StepOp::Forget { address } => env.ledger.forget(address),
-        }
     }
 }

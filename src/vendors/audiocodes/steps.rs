@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 use serde_json::Value;
 
 use super::Audiocodes;
-use super::model::{AudiocodesSite, ScriptParam};
+use super::model::AudiocodesCustomer;
 use super::resolve::{declared, desired_fields, facts_of};
 use crate::address::Address;
 use crate::diff::{Action, Op};
@@ -20,14 +20,8 @@ use crate::vendor::{Ctx, Step, Steps};
 /// body is built, at run time).
 #[derive(Debug, Clone, PartialEq)]
 pub struct CreateSpec {
-    pub short_name: String,
     pub full_name: String,
-    pub customer_type: String,
-    pub ms_tenant_id: Option<String>,
-    pub channel_id: Option<String>,
-    pub lc_customer_id: Option<String>,
-    pub site: AudiocodesSite,
-    pub script_parameters: BTreeMap<String, ScriptParam>,
+    pub customer: AudiocodesCustomer,
     /// The write-only values to record with ownership (secrets as references).
     pub facts: BTreeMap<String, Value>,
 }
@@ -55,14 +49,8 @@ pub fn create_spec(ctx: Ctx<'_, Audiocodes>, key: &str) -> Option<CreateSpec> {
     let all = declared(ctx);
     let (c, a) = all.get(key)?;
     Some(CreateSpec {
-        short_name: a.short_name.clone(),
         full_name: c.name.clone(),
-        customer_type: a.customer_type.clone(),
-        ms_tenant_id: a.ms_tenant_id.clone(),
-        channel_id: a.channel_id.clone(),
-        lc_customer_id: a.lc_customer_id.clone(),
-        site: a.site.clone(),
-        script_parameters: a.script_parameters.clone(),
+        customer: (*a).clone(),
         facts: facts_of(&desired_fields(c, a)),
     })
 }
@@ -80,15 +68,7 @@ pub fn compile(ctx: Ctx<'_, Audiocodes>, actions: &[Action]) -> Vec<Step<StepOp>
         Address::Customer(k) => Some(k.clone()),
         _ => None,
     };
-    for a in actions.iter().filter(|a| a.op == Op::Forget) {
-        let address = a.address.clone();
-        steps.push(
-            vec![],
-            vec![address.clone()],
-            format!("forget {address}"),
-            StepOp::Forget { address },
-        );
-    }
+    steps.forgets(actions, |address| StepOp::Forget { address });
     // Short name → the delete steps freeing it.
     let mut freeing: BTreeMap<String, Vec<usize>> = BTreeMap::new();
     for a in actions.iter().filter(|a| a.op == Op::Delete) {
@@ -124,7 +104,7 @@ pub fn compile(ctx: Ctx<'_, Audiocodes>, actions: &[Action]) -> Vec<Step<StepOp>
             },
         );
         let mut deps = vec![delete];
-        deps.extend(freeing.get(&spec.short_name).into_iter().flatten());
+        deps.extend(freeing.get(&spec.customer.short_name).into_iter().flatten());
         steps.push(
             deps,
             vec![address.clone()],
@@ -156,7 +136,10 @@ pub fn compile(ctx: Ctx<'_, Audiocodes>, actions: &[Action]) -> Vec<Step<StepOp>
             continue;
         };
         let address = a.address.clone();
-        let deps = freeing.get(&spec.short_name).cloned().unwrap_or_default();
+        let deps = freeing
+            .get(&spec.customer.short_name)
+            .cloned()
+            .unwrap_or_default();
         steps.push(
             deps,
             vec![address.clone()],
@@ -234,7 +217,7 @@ mod tests {
             panic!("create expected");
         };
         assert!(*replacing);
-        assert_eq!(spec.short_name, "Acme");
+        assert_eq!(spec.customer.short_name, "Acme");
         assert_eq!(spec.full_name, "AcmeCorp");
         // Facts hold the secret's reference, never a value.
         assert_eq!(

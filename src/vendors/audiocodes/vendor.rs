@@ -1,21 +1,17 @@
 //! AudioCodes Live Platform as a [`Vendor`]: its registration (capabilities,
-//! docs), its schema hooks, and the calls into this folder's client, resolve,
-//! steps and run.
+//! docs), what a plan reads, and the calls into this folder's client, resolve
+//! and steps. Its schema is in `config` ([`VendorConfig`](crate::vendor::VendorConfig)),
+//! its steps run in `run` and its import in `import`.
 
 use std::sync::Arc;
 
 use super::Client;
-use super::model::{AudiocodesAuth, AudiocodesCustomer, AudiocodesSettings};
 use super::refresh::Snapshot;
 use super::run::RunEnv;
 use super::steps::StepOp;
-use crate::config::Sink;
 use crate::diff::Action;
 use crate::state::StateStore;
-use crate::vendor::{
-    Capabilities, Ctx, CustomerInput, ImportCtx, Imported, Ledger, ProviderError, ProviderInput,
-    Resolved, Spec, Step, Vendor, VendorInfo,
-};
+use crate::vendor::{Capabilities, Ctx, ProviderError, Resolved, Spec, Step, Vendor, VendorInfo};
 
 /// The AudioCodes Live Platform vendor (`type = "audiocodes-live"`).
 pub struct Audiocodes;
@@ -41,37 +37,10 @@ impl Vendor for Audiocodes {
         per_customer_reads: &[],
     };
 
-    type Settings = AudiocodesSettings;
-    type Customer = AudiocodesCustomer;
     type Client = Client;
     type Snapshot = Snapshot;
     type Op = StepOp;
     type Env = RunEnv;
-
-    const PROVIDER_KEYS: &'static [&'static str] = super::config::PROVIDER_KEYS;
-    const CUSTOMER_KEYS: &'static [&'static str] = super::config::CUSTOMER_KEYS;
-
-    fn settings(input: &ProviderInput<'_>, sink: &mut Sink) -> Option<AudiocodesSettings> {
-        super::config::settings(input, sink)
-    }
-
-    fn customer(
-        _settings: Option<&AudiocodesSettings>,
-        input: &CustomerInput<'_>,
-        sink: &mut Sink,
-    ) -> Option<AudiocodesCustomer> {
-        super::config::customer(input, sink)
-    }
-
-    fn check_customers(customers: &[(&CustomerInput<'_>, &AudiocodesCustomer)], sink: &mut Sink) {
-        super::config::check_unique_short_names(customers, sink);
-    }
-
-    fn repoint(settings: &mut AudiocodesSettings, map: &dyn Fn(&str) -> String) {
-        if let AudiocodesAuth::ClientCredentials { token_url, .. } = &mut settings.auth {
-            *token_url = map(token_url);
-        }
-    }
 
     fn connect(
         key: &str,
@@ -80,14 +49,6 @@ impl Vendor for Audiocodes {
         _store: Arc<dyn StateStore>,
     ) -> Result<Client, ProviderError> {
         Client::new(key, base_url, &spec.settings)
-    }
-
-    fn calls(client: &Client) -> u64 {
-        client.calls()
-    }
-
-    fn rate_limited(client: &Client) -> u64 {
-        client.rate_limited()
     }
 
     async fn refresh<'a>(
@@ -108,24 +69,5 @@ impl Vendor for Audiocodes {
         actions: &[Action],
     ) -> Vec<Step<StepOp>> {
         super::steps::compile(ctx, actions)
-    }
-
-    fn env(_client: &Client, _snapshot: &Snapshot, _resolved: &Resolved, ledger: Ledger) -> RunEnv {
-        RunEnv::new(ledger)
-    }
-
-    async fn run<'a>(
-        client: &'a Client,
-        env: &'a RunEnv,
-        step: &'a Step<StepOp>,
-    ) -> Result<(), ProviderError> {
-        client.run_step(step, env).await
-    }
-
-    async fn import<'a>(
-        client: &'a Client,
-        ctx: ImportCtx<'a, Self>,
-    ) -> Result<Imported, ProviderError> {
-        super::import::import(client, ctx).await
     }
 }

@@ -9,6 +9,7 @@ use reqwest::Method;
 use serde_json::Value;
 
 use super::{Client, wire};
+use crate::vendor::VendorClient;
 use crate::vendor::http::{ProviderError, WriteCtx, snippet};
 use crate::vendor::transport::Call;
 
@@ -21,7 +22,7 @@ impl Client {
         let call = Call::get(self.path(rest));
         let name = call.name();
         let answer = self.transport.send(&call, self.auth.as_ref(), None).await?;
-        let value = answer.json(&self.key, &name)?;
+        let value = answer.json(self.key(), &name)?;
         Ok((name, value))
     }
 
@@ -39,17 +40,18 @@ impl Client {
         value: &Value,
         parse: impl Fn(&Value) -> Option<T>,
     ) -> Result<Vec<T>, ProviderError> {
-        let items = wire::items(value).ok_or_else(|| ProviderError::Decode {
-            provider: self.key.clone(),
-            call: name.to_string(),
-            message: format!("expected a JSON array, got {}", snippet(&value.to_string())),
+        let items = wire::items(value).ok_or_else(|| {
+            self.undecodable(
+                name.to_string(),
+                format!("expected a JSON array, got {}", snippet(&value.to_string())),
+            )
         })?;
         let mut out = Vec::new();
         for item in items {
             match parse(item) {
                 Some(x) => out.push(x),
                 None => {
-                    tracing::warn!(provider = %self.key, call = %name, "skipping an entry without custId/id")
+                    tracing::warn!(provider = %self.key(), call = %name, "skipping an entry without custId/id")
                 }
             }
         }
@@ -82,7 +84,7 @@ impl Client {
                 return Ok(ids);
             }
         } else {
-            tracing::debug!(provider = %self.key, "nametoidmap has a shape mspform cannot read; using the tenant list");
+            tracing::debug!(provider = %self.key(), "nametoidmap has a shape mspform cannot read; using the tenant list");
         }
         Ok(self
             .list_tenants()
@@ -100,17 +102,15 @@ impl Client {
         body: &wire::TenantBody,
         ctx: &WriteCtx,
     ) -> Result<Option<String>, ProviderError> {
-        let body = serde_json::to_value(body).map_err(|e| ProviderError::Other {
-            provider: self.key.clone(),
-            message: format!("cannot encode the tenant: {e}"),
-        })?;
+        let body = serde_json::to_value(body)
+            .map_err(|e| self.other(format!("cannot encode the tenant: {e}")))?;
         let call = Self::write(Method::POST, self.path("/msptenants"), body);
         let answer = self
             .transport
             .send(&call, self.auth.as_ref(), Some(ctx))
             .await?;
         // A body that is not JSON still means success: the id is looked up by name.
-        let value = answer.json(&self.key, &call.name()).unwrap_or(Value::Null);
+        let value = answer.json(self.key(), &call.name()).unwrap_or(Value::Null);
         let doc = match &value {
             Value::Object(o) if o.len() == 1 => o.values().next().cloned().unwrap_or(Value::Null),
             other => other.clone(),
@@ -128,7 +128,7 @@ impl Client {
             .transport
             .send(&call, self.auth.as_ref(), Some(ctx))
             .await?;
-        Ok(answer.json(&self.key, &call.name()).unwrap_or(Value::Null))
+        Ok(answer.json(self.key(), &call.name()).unwrap_or(Value::Null))
     }
 
     /// `PUT {prefix}/msppartners/{custId}` with the whole partner document; returns
@@ -148,17 +148,14 @@ impl Client {
         match (self.put_to(id, doc, ctx).await, &self.settings.msp_id) {
             (Ok(echo), _) => Ok(echo),
             (Err(e), Some(msp)) if e.status() == Some(404) && !via_msp => {
-                tracing::info!(provider = %self.key, "the partner PUT by partner id answered 404; trying the MSP id in the path");
+                tracing::info!(provider = %self.key(), "the partner PUT by partner id answered 404; trying the MSP id in the path");
                 let echo = self.put_to(msp, doc, ctx).await?;
                 self.put_via_msp.store(true, Ordering::Relaxed);
                 Ok(echo)
             }
-            (Err(e), None) if e.status() == Some(404) => Err(ProviderError::Other {
-                provider: self.key.clone(),
-                message: format!(
+            (Err(e), None) if e.status() == Some(404) => Err(self.other(format!(
                     "{e} (if this account expects the MSP's own id in the path of the partner PUT, set msp_id = \"Msp-tenantid-…\" in the provider)"
-                ),
-            }),
+                ))),
             (Err(e), _) => Err(e),
         }
     }

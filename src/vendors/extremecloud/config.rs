@@ -2,29 +2,19 @@
 //! fields, with every field rule of the fact sheet (§2.2) checked here, so a bad
 //! file fails before any vendor call.
 
+use super::ExtremeCloud;
 use super::model::{ExtremeAuth, ExtremeContact, ExtremeCustomer, ExtremeSettings};
-use crate::config::{Node, Sink, Table, closest, env_name, normalize_country, secret};
-use crate::vendor::{CustomerInput, ProviderInput};
+use crate::config::{Node, Sink, Table, closest, env_name, secret};
+use crate::vendor::config::{OneOf, country_code};
+use crate::vendor::{CustomerInput, ProviderInput, VendorConfig};
 
 /// What the embedded simulator accepts (the demo supplies these for unset
 /// variables): the password of its inventory's administrators, and its static token.
 pub(super) const DEMO_PASSWORD: &str = "sim-password";
 pub(super) const DEMO_TOKEN: &str = "sim-token";
 
-/// Provider keys besides `type`, `base_url` and `ownership`.
-pub(super) const PROVIDER_KEYS: &[&str] = &[
-    "token",
-    "login",
-    "msp_prefix",
-    "token_path",
-    "msp_id",
-    "calls_per_second",
-    "request_timeout_secs",
-];
 const LOGIN_KEYS: &[&str] = &["user", "password", "scope"];
 
-/// Customer keys besides `provider` and `name`.
-pub(super) const CUSTOMER_KEYS: &[&str] = &["country", "time_zone", "contact", "admin_user"];
 const CONTACT_KEYS: &[&str] = &["email", "name", "phone"];
 
 /// `accountName`: 1–64 characters.
@@ -48,47 +38,117 @@ const TZ_AREAS: &[&str] = &[
     "Etc",
 ];
 
-pub(super) fn settings(input: &ProviderInput<'_>, sink: &mut Sink) -> Option<ExtremeSettings> {
-    let (node, table) = (input.node, input.table);
-    let before = sink.errors.len();
-    let auth = auth(node, table, sink);
-    let path = |sink: &mut Sink, key: &str, default: &str, url_ok: bool| -> Option<String> {
-        let Some(n) = table.get(key) else {
-            return Some(default.to_string());
-        };
-        let value = n.string(sink)?;
-        match check_path(value, url_ok) {
-            Ok(v) => Some(v),
-            Err(help) => {
-                n.error(sink, format!("`{value}` is not a usable path"), Some(help));
-                None
+impl VendorConfig for ExtremeCloud {
+    type Settings = ExtremeSettings;
+    type Customer = ExtremeCustomer;
+
+    /// Provider keys besides `type`, `base_url` and `ownership`.
+    const PROVIDER_KEYS: &'static [&'static str] = &[
+        "token",
+        "login",
+        "msp_prefix",
+        "token_path",
+        "msp_id",
+        "calls_per_second",
+        "request_timeout_secs",
+    ];
+    /// Customer keys besides `provider` and `name`.
+    const CUSTOMER_KEYS: &'static [&'static str] =
+        &["country", "time_zone", "contact", "admin_user"];
+
+    fn settings(input: &ProviderInput<'_>, sink: &mut Sink) -> Option<ExtremeSettings> {
+        let table = input.table;
+        let before = sink.errors.len();
+        let auth = auth(input.node, table, sink);
+        let path = |sink: &mut Sink, key: &str, default: &str, url_ok: bool| -> Option<String> {
+            let Some(n) = table.get(key) else {
+                return Some(default.to_string());
+            };
+            let value = n.string(sink)?;
+            match check_path(value, url_ok) {
+                Ok(v) => Some(v),
+                Err(help) => {
+                    n.error(sink, format!("`{value}` is not a usable path"), Some(help));
+                    None
+                }
             }
+        };
+        let msp_prefix = path(sink, "msp_prefix", "/v1", false);
+        let token_path = path(sink, "token_path", "/management/v1/oauth2/token", true);
+        let msp_id = match table.get("msp_id") {
+            None => Some(None),
+            Some(n) => n.nonempty_string(sink).map(|s| Some(s.to_string())),
+        };
+        let calls_per_second = input.number(sink, "calls_per_second", 1..=1000);
+        let request_timeout_secs = input.number(sink, "request_timeout_secs", 1..=600);
+        if sink.errors.len() > before {
+            return None;
         }
-    };
-    let msp_prefix = path(sink, "msp_prefix", "/v1", false);
-    let token_path = path(sink, "token_path", "/management/v1/oauth2/token", true);
-    let msp_id = match table.get("msp_id") {
-        None => Some(None),
-        Some(n) => n.nonempty_string(sink).map(|s| Some(s.to_string())),
-    };
-    let int = |sink: &mut Sink, key: &str, range: std::ops::RangeInclusive<i64>, default: i64| {
-        match table.get(key) {
-            None => Some(default),
-            Some(n) => n.integer_in(sink, range),
-        }
-    };
-    let calls_per_second = int(sink, "calls_per_second", 1..=1000, 10);
-    let request_timeout_secs = int(sink, "request_timeout_secs", 1..=600, 30);
-    if sink.errors.len() > before {
-        return None;
+        let mut settings = ExtremeSettings::new(auth?);
+        settings.msp_prefix = msp_prefix?;
+        settings.token_path = token_path?;
+        settings.msp_id = msp_id?;
+        settings.calls_per_second = u32::try_from(calls_per_second.unwrap_or(10)).ok()?;
+        settings.request_timeout_secs = request_timeout_secs.unwrap_or(30);
+        Some(settings)
     }
-    let mut settings = ExtremeSettings::new(auth?);
-    settings.msp_prefix = msp_prefix?;
-    settings.token_path = token_path?;
-    settings.msp_id = msp_id?;
-    settings.calls_per_second = u32::try_from(calls_per_second?).ok()?;
-    settings.request_timeout_secs = u64::try_from(request_timeout_secs?).ok()?;
-    Some(settings)
+
+    fn customer(
+        _settings: Option<&ExtremeSettings>,
+        input: &CustomerInput<'_>,
+        sink: &mut Sink,
+    ) -> Option<ExtremeCustomer> {
+        let table = &input.table;
+        let before = sink.errors.len();
+        input.check_name_length(
+            MAX_ACCOUNT_NAME,
+            &format!("ExtremeCloud allows at most {MAX_ACCOUNT_NAME} (accountName)"),
+            sink,
+        );
+        let country = table
+            .required(sink, "country", "country = \"NL\"")
+            .and_then(|n| country_code(&n, sink));
+        let time_zone = table
+            .required(sink, "time_zone", "time_zone = \"Europe/Amsterdam\"")
+            .and_then(|n| {
+                let value = n.nonempty_string(sink)?;
+                match check_time_zone(value) {
+                    Ok(()) => Some(value),
+                    Err(help) => {
+                        n.error(
+                            sink,
+                            format!("`{value}` is not an IANA time zone name"),
+                            Some(help),
+                        );
+                        None
+                    }
+                }
+            });
+        let contact = match table.get("contact") {
+            None => Some(None),
+            Some(n) => contact(&n, sink).map(Some),
+        };
+        let admin_user = table
+            .required(sink, "admin_user", "admin_user = \"admin@acme.example\"")
+            .and_then(|n| checked(&n, sink, check_user_id));
+        if sink.errors.len() > before {
+            return None;
+        }
+        Some(ExtremeCustomer {
+            country: country?,
+            time_zone: time_zone?.to_string(),
+            contact: contact?,
+            admin_user: admin_user?.to_string(),
+        })
+    }
+
+    fn repoint(settings: &mut ExtremeSettings, map: &dyn Fn(&str) -> String) {
+        // A full token URL (a path is relative to `base_url`, repointed already).
+        if settings.token_path.starts_with("http://") || settings.token_path.starts_with("https://")
+        {
+            settings.token_path = map(&settings.token_path);
+        }
+    }
 }
 
 /// A path prefix (`/v1`, or empty for the root) or the token path; with `url_ok`,
@@ -113,40 +173,23 @@ fn check_path(value: &str, url_ok: bool) -> Result<String, String> {
 
 /// `token` or `login`: exactly one of them.
 fn auth(provider: &Node<'_>, table: &Table<'_>, sink: &mut Sink) -> Option<ExtremeAuth> {
-    match (table.get("token"), table.get("login")) {
-        (Some(token), Some(login)) => {
-            let second = if login.position() > token.position() {
-                login
-            } else {
-                token
-            };
-            second.error_at_key(
-                sink,
-                "give either `token` or `login`, not both",
-                Some(format!(
-                    "keep login = {{ user = \"…\", password = {{ env = \"{}\" }} }} so mspform can log in again when the token expires, or token = {{ env = \"{}\" }} for a static token",
-                    env_name(provider.name, "password"),
-                    env_name(provider.name, "token")
-                )),
-            );
-            None
-        }
-        (None, None) => {
-            provider.error_at_key(
-                sink,
-                "missing credentials: give `login` or `token`",
-                Some(format!(
-                    "add login = {{ user = \"msp-admin@example.net\", password = {{ env = \"{}\" }} }} (an MSP Power Admin account), or token = {{ env = \"{}\" }}",
-                    env_name(provider.name, "password"),
-                    env_name(provider.name, "token")
-                )),
-            );
-            None
-        }
-        (Some(token), None) => {
+    let password_env = env_name(provider.name, "password");
+    let token_env = env_name(provider.name, "token");
+    let credentials = OneOf {
+        keys: ["token", "login"],
+        missing: "missing credentials: give `login` or `token`",
+        help_both: format!(
+            "keep login = {{ user = \"…\", password = {{ env = \"{password_env}\" }} }} so mspform can log in again when the token expires, or token = {{ env = \"{token_env}\" }} for a static token"
+        ),
+        help_missing: format!(
+            "add login = {{ user = \"msp-admin@example.net\", password = {{ env = \"{password_env}\" }} }} (an MSP Power Admin account), or token = {{ env = \"{token_env}\" }}"
+        ),
+    };
+    match credentials.pick(provider, table, sink)? {
+        ("token", token) => {
             secret(&token, provider.name, Some(DEMO_TOKEN), sink).map(ExtremeAuth::Token)
         }
-        (None, Some(login)) => {
+        (_, login) => {
             let t = login.table(sink, LOGIN_KEYS)?;
             let user = t.nonempty_string(sink, "user", "user = \"msp-admin@example.net\"");
             let password = match t.get("password") {
@@ -155,10 +198,7 @@ fn auth(provider: &Node<'_>, table: &Table<'_>, sink: &mut Sink) -> Option<Extre
                     t.missing(
                         sink,
                         "password",
-                        &format!(
-                            "password = {{ env = \"{}\" }}",
-                            env_name(provider.name, "password")
-                        ),
+                        &format!("password = {{ env = \"{password_env}\" }}"),
                     );
                     None
                 }
@@ -176,84 +216,23 @@ fn auth(provider: &Node<'_>, table: &Table<'_>, sink: &mut Sink) -> Option<Extre
     }
 }
 
-pub(super) fn customer(input: &CustomerInput<'_>, sink: &mut Sink) -> Option<ExtremeCustomer> {
-    let table = &input.table;
-    let before = sink.errors.len();
-    if let (Some(name), Some(value)) = (&input.name, input.name_value) {
-        let chars = value.chars().count();
-        if chars > MAX_ACCOUNT_NAME {
-            name.error(
-                sink,
-                format!(
-                    "the name is {chars} characters long; ExtremeCloud allows at most {MAX_ACCOUNT_NAME} (accountName)"
-                ),
-                Some("shorten the name".to_string()),
-            );
-        }
-    }
-    let country = table
-        .required(sink, "country", "country = \"NL\"")
-        .and_then(|n| {
-            let value = n.string(sink)?;
-            match normalize_country(value) {
-                Ok(code) => Some(code),
-                Err(help) => {
-                    n.error(
-                        sink,
-                        format!("`{value}` is not an ISO 3166-1 alpha-2 country code"),
-                        Some(help),
-                    );
-                    None
-                }
-            }
-        });
-    let time_zone = table
-        .required(sink, "time_zone", "time_zone = \"Europe/Amsterdam\"")
-        .and_then(|n| {
-            let value = n.nonempty_string(sink)?;
-            match check_time_zone(value) {
-                Ok(()) => Some(value),
-                Err(help) => {
-                    n.error(
-                        sink,
-                        format!("`{value}` is not an IANA time zone name"),
-                        Some(help),
-                    );
-                    None
-                }
-            }
-        });
-    let contact = match table.get("contact") {
-        None => Some(None),
-        Some(n) => n.table(sink, CONTACT_KEYS).and_then(|t| {
-            let email = t
-                .required(sink, "email", "email = \"noc@acme.example\"")
-                .and_then(|n| checked(&n, sink, check_email));
-            let name = t
-                .required(sink, "name", "name = \"Acme NOC\"")
-                .and_then(|n| checked(&n, sink, check_contact_name));
-            let phone = match t.get("phone") {
-                None => Some(""),
-                Some(n) => n.string(sink),
-            };
-            Some(Some(ExtremeContact {
-                email: email?.to_string(),
-                name: name?.to_string(),
-                phone: phone?.to_string(),
-            }))
-        }),
+/// `contact = { email, name, phone }`: email and name required.
+fn contact(n: &Node<'_>, sink: &mut Sink) -> Option<ExtremeContact> {
+    let t = n.table(sink, CONTACT_KEYS)?;
+    let email = t
+        .required(sink, "email", "email = \"noc@acme.example\"")
+        .and_then(|n| checked(&n, sink, check_email));
+    let name = t
+        .required(sink, "name", "name = \"Acme NOC\"")
+        .and_then(|n| checked(&n, sink, check_contact_name));
+    let phone = match t.get("phone") {
+        None => Some(""),
+        Some(n) => n.string(sink),
     };
-    let admin_user = table
-        .required(sink, "admin_user", "admin_user = \"admin@acme.example\"")
-        .and_then(|n| checked(&n, sink, check_user_id));
-    if sink.errors.len() > before {
-        return None;
-    }
-    Some(ExtremeCustomer {
-        country: country?.to_string(),
-        time_zone: time_zone?.to_string(),
-        contact: contact?,
-        admin_user: admin_user?.to_string(),
+    Some(ExtremeContact {
+        email: email?.to_string(),
+        name: name?.to_string(),
+        phone: phone?.to_string(),
     })
 }
 

@@ -13,7 +13,7 @@ use super::wire::{Partner, Tenant};
 use super::{Client, ExtremeCloud};
 use crate::config::normalize_country;
 use crate::vendor::import::{Field, ImportedCustomer, ImportedPartner};
-use crate::vendor::{ImportCtx, Imported, ProviderError};
+use crate::vendor::{Import, ImportCtx, Imported, ProviderError};
 
 /// What `admin_user` is when ExtremeCloud does not show it.
 pub const UNREADABLE_ADMIN: &str = "unknown@admin-user.invalid";
@@ -75,8 +75,7 @@ fn customer(t: &Tenant) -> ImportedCustomer {
         name: t.name.clone(),
         fields,
         comments,
-        sites: Vec::new(),
-        devices: Vec::new(),
+        ..Default::default()
     }
 }
 
@@ -95,27 +94,29 @@ fn partner(p: &Partner, imported: &[&Tenant]) -> ImportedPartner {
     }
 }
 
-pub(super) async fn import(
-    client: &Client,
-    ctx: ImportCtx<'_, ExtremeCloud>,
-) -> Result<Imported, ProviderError> {
-    let snapshot = client.snapshot(true).await?;
-    let chosen: Vec<&Tenant> = snapshot
-        .tenants
-        .iter()
-        .filter(|t| ctx.names.is_empty() || ctx.names.contains(&t.name))
-        .collect();
-    // Every partner when everything is imported; else those holding an imported tenant.
-    let partners = snapshot
-        .partners()
-        .iter()
-        .map(|p| partner(p, &chosen))
-        .filter(|p| ctx.names.is_empty() || !p.customers.is_empty())
-        .collect();
-    Ok(Imported {
-        customers: chosen.into_iter().map(customer).collect(),
-        partners,
-    })
+impl Import<ExtremeCloud> for Client {
+    async fn import<'a>(
+        &'a self,
+        ctx: ImportCtx<'a, ExtremeCloud>,
+    ) -> Result<Imported, ProviderError> {
+        let snapshot = self.snapshot(true).await?;
+        let chosen: Vec<&Tenant> = snapshot
+            .tenants
+            .iter()
+            .filter(|t| ctx.names.is_empty() || ctx.names.contains(&t.name))
+            .collect();
+        // Every partner when everything is imported; else those holding an imported tenant.
+        let partners = snapshot
+            .partners()
+            .iter()
+            .map(|p| partner(p, &chosen))
+            .filter(|p| ctx.names.is_empty() || !p.customers.is_empty())
+            .collect();
+        Ok(Imported {
+            customers: chosen.into_iter().map(customer).collect(),
+            partners,
+        })
+    }
 }
 
 #[cfg(test)]

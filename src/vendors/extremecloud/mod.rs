@@ -27,7 +27,8 @@ pub mod wire;
 
 use std::sync::atomic::AtomicBool;
 
-use crate::vendor::http::{ProviderError, resolve_secret, shared_limiter};
+use crate::vendor::VendorClient;
+use crate::vendor::http::{ProviderError, Secrets, shared_limiter};
 use crate::vendor::transport::{Auth, StaticToken, Transport};
 use model::{ExtremeAuth, ExtremeSettings};
 
@@ -37,7 +38,6 @@ pub use vendor::ExtremeCloud;
 
 /// The client of one ExtremeCloud MSP account.
 pub struct Client {
-    key: String,
     pub(crate) settings: ExtremeSettings,
     transport: Transport,
     auth: Box<dyn Auth>,
@@ -52,29 +52,19 @@ impl Client {
         base_url: &str,
         settings: &ExtremeSettings,
     ) -> Result<Client, ProviderError> {
-        let auth_err = |message: String| ProviderError::Auth {
-            provider: key.to_string(),
-            message,
-        };
-        let (auth, secret): (Box<dyn Auth>, String) = match &settings.auth {
-            ExtremeAuth::Token(r) => {
-                let token = resolve_secret(r).map_err(auth_err)?;
-                (Box::new(StaticToken(token.clone())), token)
-            }
+        let mut secrets = Secrets::new(key);
+        let auth: Box<dyn Auth> = match &settings.auth {
+            ExtremeAuth::Token(r) => Box::new(StaticToken::new(secrets.read(r)?)),
             ExtremeAuth::Password {
                 user_id,
                 password,
                 scope,
-            } => {
-                let password = resolve_secret(password).map_err(auth_err)?;
-                let auth = PasswordAuth::new(
-                    user_id.clone(),
-                    password.clone(),
-                    scope.clone(),
-                    settings.token_path.clone(),
-                );
-                (Box::new(auth), password)
-            }
+            } => Box::new(PasswordAuth::new(
+                user_id.clone(),
+                secrets.read(password)?,
+                scope.clone(),
+                settings.token_path.clone(),
+            )),
         };
         let transport = Transport::new(
             key,
@@ -82,33 +72,18 @@ impl Client {
             shared_limiter(base_url, settings.calls_per_second),
             settings.request_timeout_secs,
         )?
-        .redacting([secret]);
+        .redacting(secrets.into_vec());
         Ok(Client {
-            key: key.to_string(),
             settings: settings.clone(),
             transport,
             auth,
             put_via_msp: AtomicBool::new(false),
         })
     }
+}
 
-    pub fn key(&self) -> &str {
-        &self.key
-    }
-
-    /// API calls sent so far (logins included; every attempt counts).
-    pub fn calls(&self) -> u64 {
-        self.transport.calls()
-    }
-
-    pub fn rate_limited(&self) -> u64 {
-        self.transport.rate_limited()
-    }
-
-    fn other(&self, message: String) -> ProviderError {
-        ProviderError::Other {
-            provider: self.key.clone(),
-            message,
-        }
+impl VendorClient for Client {
+    fn transport(&self) -> &Transport {
+        &self.transport
     }
 }

@@ -3,9 +3,9 @@
 //! provider. Neither is paged (none documented). A failed read is an error, never
 //! "empty".
 
+use super::Client;
 use super::wire::{Partner, Tenant};
-use super::{Client, ExtremeCloud};
-use crate::vendor::Ctx;
+use crate::vendor::VendorClient;
 use crate::vendor::http::ProviderError;
 
 /// What one refresh read.
@@ -43,12 +43,5 @@ impl Client {
             partners,
             calls: self.calls() - start,
         })
-    }
-
-    pub(super) async fn refresh(
-        &self,
-        ctx: Ctx<'_, ExtremeCloud>,
-    ) -> Result<Snapshot, ProviderError> {
-        self.snapshot(ctx.partners().next().is_some()).await
     }
 }

@@ -11,7 +11,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use serde_json::{Value, json};
+use serde_json::json;
 
 use super::ExtremeCloud;
 use super::model::ExtremeCustomer;
@@ -393,17 +393,6 @@ fn check_other_holders(
             }
         }
     }
-}
-
-/// The keys in a `customers` field value.
-pub fn keys(v: &Value) -> BTreeSet<String> {
-    v.as_array()
-        .map(|a| {
-            a.iter()
-                .filter_map(|s| s.as_str().map(str::to_string))
-                .collect()
-        })
-        .unwrap_or_default()
 }
 
 #[cfg(test)]

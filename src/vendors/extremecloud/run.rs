@@ -10,9 +10,11 @@ use std::collections::BTreeSet;
 use super::Client;
 use super::steps::{Stage, StepOp};
 use super::wire::{self, TenantBody};
+use super::{ExtremeCloud, Snapshot};
 use crate::address::Address;
+use crate::vendor::VendorClient;
 use crate::vendor::http::ProviderError;
-use crate::vendor::{Ledger, Step};
+use crate::vendor::{Apply, Ledger, Resolved, Step};
 
 /// What the steps of one apply share: state, through the Ledger (ids learned
 /// as creates succeed included).
@@ -44,23 +46,17 @@ fn explain_forbidden(e: ProviderError) -> ProviderError {
     }
 }
 
-impl Client {
-    /// The one tenant named exactly `name`, if any; several is an error.
-    async fn tenant_named(&self, name: &str) -> Result<Option<String>, ProviderError> {
-        let ids = self.tenant_ids_named(name).await?;
-        match ids.as_slice() {
-            [] => Ok(None),
-            [one] => Ok(Some(one.clone())),
-            many => Err(self.other(format!(
-                "{} tenants named {name:?} exist ({}); refusing to guess which one is mspform's. Rename the extras in the portal.",
-                many.len(),
-                many.join(", ")
-            ))),
-        }
+impl Apply<ExtremeCloud> for Client {
+    fn env(&self, _snapshot: &Snapshot, _resolved: &Resolved, ledger: Ledger) -> RunEnv {
+        RunEnv::new(ledger)
     }
 
     /// Runs one step. State is updated (and flushed) as each part succeeds.
-    pub async fn run_step(&self, step: &Step<StepOp>, env: &RunEnv) -> Result<(), ProviderError> {
+    async fn run<'a>(
+        &'a self,
+        env: &'a RunEnv,
+        step: &'a Step<StepOp>,
+    ) -> Result<(), ProviderError> {
         let ledger = &env.ledger;
         match &step.op {
             StepOp::CreateTenant { address, body } => self
@@ -85,6 +81,22 @@ impl Client {
                 .map_err(explain_forbidden),
         }
     }
+}
+
+impl Client {
+    /// The one tenant named exactly `name`, if any; several is an error.
+    async fn tenant_named(&self, name: &str) -> Result<Option<String>, ProviderError> {
+        let ids = self.tenant_ids_named(name).await?;
+        match ids.as_slice() {
+            [] => Ok(None),
+            [one] => Ok(Some(one.clone())),
+            many => Err(self.other(format!(
+                "{} tenants named {name:?} exist ({}); refusing to guess which one is mspform's. Rename the extras in the portal.",
+                many.len(),
+                many.join(", ")
+            ))),
+        }
+    }
 
     /// Creates a tenant. A create whose answer was lost is never repeated
     /// blindly: the tenant is looked for by name first, and posted a second time
@@ -99,7 +111,7 @@ impl Client {
         let found =
             |id: String| ledger.own(address, Some(&id), None, "created", Default::default());
         if ledger.open_create(address)? {
-            tracing::info!(provider = %self.key, %address, "an earlier run may have created this tenant; looking for it first");
+            tracing::info!(provider = %self.key(), %address, "an earlier run may have created this tenant; looking for it first");
             if let Some(id) = self.tenant_named(name).await? {
                 return found(id);
             }
@@ -118,7 +130,7 @@ impl Client {
                     };
                 }
                 Err(e) if e.maybe_committed() => {
-                    tracing::warn!(provider = %self.key, %address, error = %e, "the create may have reached the vendor; looking for the tenant before anything else");
+                    tracing::warn!(provider = %self.key(), %address, error = %e, "the create may have reached the vendor; looking for the tenant before anything else");
                     if let Some(id) = self.tenant_named(name).await? {
                         return found(id);
                     }
@@ -127,7 +139,7 @@ impl Client {
                 Err(e) => return Err(e),
             }
         }
-        Err(lost.unwrap_or_else(|| self.other("the create did not complete".into())))
+        Err(lost.unwrap_or_else(|| self.other("the create did not complete")))
     }
 
     /// The tenant ids a partner must hold after this PUT, from the partner as it

@@ -13,7 +13,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use super::ExtremeCloud;
 use super::refresh::Snapshot;
-use super::resolve::{declared, declared_partners, keys};
+use super::resolve::{declared, declared_partners};
 use super::wire::{ContactBody, TenantBody};
 use crate::address::Address;
 use crate::diff::{Action, Kind, Op};
@@ -87,15 +87,7 @@ pub fn compile(
     let made = customer_steps(ctx, actions, &mut steps);
     let changes = partner_changes(ctx, snap, ids, actions, &mut steps);
     partner_puts(ctx, &changes, &made, &mut steps);
-    for a in actions.iter().filter(|a| a.op == Op::Forget) {
-        let address = a.address.clone();
-        steps.push(
-            vec![],
-            vec![address.clone()],
-            format!("forget {address}"),
-            StepOp::Forget { address },
-        );
-    }
+    steps.forgets(actions, |address| StepOp::Forget { address });
     steps.into_vec()
 }
 
@@ -232,7 +224,7 @@ fn partner_changes<'a>(
         let Some(change) = a.changed("customers") else {
             continue;
         };
-        let (before, after) = (keys(&change.before), keys(&change.after));
+        let (before, after) = change.string_sets();
         let adds: Vec<String> = after.difference(&before).cloned().collect();
         let contested = adds
             .iter()

@@ -1,20 +1,17 @@
-//! ExtremeCloud as a [`Vendor`]: its registration (capabilities, docs), its
-//! schema hooks, and the calls into this folder's client, resolve, steps and run.
+//! ExtremeCloud as a [`Vendor`]: its registration (capabilities, docs), what a
+//! plan reads, and the calls into this folder's client, resolve and steps. Its
+//! schema is in `config` ([`VendorConfig`](crate::vendor::VendorConfig)), its
+//! steps run in `run` and its import in `import`.
 
 use std::sync::Arc;
 
 use super::Client;
-use super::model::{ExtremeCustomer, ExtremeSettings};
 use super::refresh::Snapshot;
 use super::run::RunEnv;
 use super::steps::StepOp;
-use crate::config::Sink;
 use crate::diff::Action;
 use crate::state::StateStore;
-use crate::vendor::{
-    Capabilities, Ctx, CustomerInput, ImportCtx, Imported, Ledger, ProviderError, ProviderInput,
-    Resolved, Spec, Step, Vendor, VendorInfo,
-};
+use crate::vendor::{Capabilities, Ctx, ProviderError, Resolved, Spec, Step, Vendor, VendorInfo};
 
 /// The ExtremeCloud vendor (`type = "extremecloud"`).
 pub struct ExtremeCloud;
@@ -44,35 +41,10 @@ impl Vendor for ExtremeCloud {
         per_customer_reads: &[],
     };
 
-    type Settings = ExtremeSettings;
-    type Customer = ExtremeCustomer;
     type Client = Client;
     type Snapshot = Snapshot;
     type Op = StepOp;
     type Env = RunEnv;
-
-    const PROVIDER_KEYS: &'static [&'static str] = super::config::PROVIDER_KEYS;
-    const CUSTOMER_KEYS: &'static [&'static str] = super::config::CUSTOMER_KEYS;
-
-    fn settings(input: &ProviderInput<'_>, sink: &mut Sink) -> Option<ExtremeSettings> {
-        super::config::settings(input, sink)
-    }
-
-    fn customer(
-        _settings: Option<&ExtremeSettings>,
-        input: &CustomerInput<'_>,
-        sink: &mut Sink,
-    ) -> Option<ExtremeCustomer> {
-        super::config::customer(input, sink)
-    }
-
-    fn repoint(settings: &mut ExtremeSettings, map: &dyn Fn(&str) -> String) {
-        // A full token URL (a path is relative to `base_url`, repointed already).
-        if settings.token_path.starts_with("http://") || settings.token_path.starts_with("https://")
-        {
-            settings.token_path = map(&settings.token_path);
-        }
-    }
 
     fn connect(
         key: &str,
@@ -83,19 +55,12 @@ impl Vendor for ExtremeCloud {
         Client::new(key, base_url, &spec.settings)
     }
 
-    fn calls(client: &Client) -> u64 {
-        client.calls()
-    }
-
-    fn rate_limited(client: &Client) -> u64 {
-        client.rate_limited()
-    }
-
     async fn refresh<'a>(
         client: &'a Client,
         ctx: Ctx<'a, Self>,
     ) -> Result<Snapshot, ProviderError> {
-        client.refresh(ctx).await
+        // The partners only when the files declare some.
+        client.snapshot(ctx.partners().next().is_some()).await
     }
 
     fn resolve(ctx: Ctx<'_, Self>, snapshot: &Snapshot) -> Resolved {
@@ -109,24 +74,5 @@ impl Vendor for ExtremeCloud {
         actions: &[Action],
     ) -> Vec<Step<StepOp>> {
         super::steps::compile(ctx, snapshot, &resolved.ids, actions)
-    }
-
-    fn env(_client: &Client, _snapshot: &Snapshot, _resolved: &Resolved, ledger: Ledger) -> RunEnv {
-        RunEnv::new(ledger)
-    }
-
-    async fn run<'a>(
-        client: &'a Client,
-        env: &'a RunEnv,
-        step: &'a Step<StepOp>,
-    ) -> Result<(), ProviderError> {
-        client.run_step(step, env).await
-    }
-
-    async fn import<'a>(
-        client: &'a Client,
-        ctx: ImportCtx<'a, Self>,
-    ) -> Result<Imported, ProviderError> {
-        super::import::import(client, ctx).await
     }
 }

@@ -11,6 +11,7 @@ use tokio::time::Instant;
 use super::Client;
 use super::wire::{self, Accepted, ActivityStatus, EcView, Page, Row};
 use crate::vendor::Stop;
+use crate::vendor::VendorClient;
 use crate::vendor::http::{ProviderError, WriteCtx, snippet};
 use crate::vendor::transport::{Answer, Call};
 
@@ -58,7 +59,7 @@ impl Client {
     }
 
     fn json(&self, answer: &Answer, call: &Call) -> Result<Value, ProviderError> {
-        answer.json(&self.key, &call.name())
+        answer.json(self.key(), &call.name())
     }
 
     /// The R1 query body.
@@ -95,7 +96,7 @@ impl Client {
             .await
         {
             Err(e) if e.status() == Some(404) => {
-                tracing::info!(provider = %self.key, "POST {TECHPARTNERS_QUERY} is not served here; reading the tech partners from POST {TENANTS_QUERY}");
+                tracing::info!(provider = %self.key(), "POST {TECHPARTNERS_QUERY} is not served here; reading the tech partners from POST {TENANTS_QUERY}");
                 self.query_rows(TENANTS_QUERY, &PARTNER_TYPES, None).await
             }
             other => other,
@@ -132,10 +133,11 @@ impl Client {
                 Err(e) => return Err(e),
             };
             let body = self.json(&answer, &call)?;
-            let parsed = Page::from_value(&body).ok_or_else(|| ProviderError::Decode {
-                provider: self.key.clone(),
-                call: call.name(),
-                message: format!("no `data` list in the answer: {}", snippet(&answer.text)),
+            let parsed = Page::from_value(&body).ok_or_else(|| {
+                self.undecodable(
+                    call.name(),
+                    format!("no `data` list in the answer: {}", snippet(&answer.text)),
+                )
             })?;
             let before = rows.len();
             for r in parsed.rows.iter().filter_map(Row::from_value) {
@@ -168,7 +170,7 @@ impl Client {
                 .map(|row| Listed { row, view: None })
                 .collect()),
             Err(e) if e.status() == Some(404) => {
-                tracing::info!(provider = %self.key, "POST /tenants/query is not served here; reading the legacy GET /mspCustomers list");
+                tracing::info!(provider = %self.key(), "POST /tenants/query is not served here; reading the legacy GET /mspCustomers list");
                 self.list_legacy().await
             }
             Err(e) => Err(e),
@@ -179,10 +181,8 @@ impl Client {
         let call = Call::get("/mspCustomers");
         let answer = self.send(&call, None).await?;
         let body = self.json(&answer, &call)?;
-        let page = Page::from_value(&body).ok_or_else(|| ProviderError::Decode {
-            provider: self.key.clone(),
-            call: call.name(),
-            message: "expected a JSON array of MSP-EC accounts".into(),
+        let page = Page::from_value(&body).ok_or_else(|| {
+            self.undecodable(call.name(), "expected a JSON array of MSP-EC accounts")
         })?;
         let mut out = Vec::new();
         for v in &page.rows {
@@ -220,7 +220,7 @@ impl Client {
     pub async fn get_ec(&self, id: &str) -> Result<Option<EcView>, ProviderError> {
         let call = Call::get(format!("/tenants/{id}"));
         match self.send(&call, None).await {
-            Ok(answer) => Ok(Some(answer.decode(&self.key, &call.name())?)),
+            Ok(answer) => Ok(Some(answer.decode(self.key(), &call.name())?)),
             Err(e) if e.status() == Some(404) => Ok(None),
             Err(e) => Err(e),
         }
@@ -287,7 +287,7 @@ impl Client {
         let answer = match self.send(&call, None).await {
             Ok(a) => a,
             Err(e) if matches!(e.status(), Some(403..=405)) => {
-                tracing::debug!(provider = %self.key, error = %e, "the tenant's administrators cannot be read");
+                tracing::debug!(provider = %self.key(), error = %e, "the tenant's administrators cannot be read");
                 return Ok(None);
             }
             Err(e) => return Err(e),
@@ -296,7 +296,7 @@ impl Client {
             .ok()
             .and_then(|body| parse(&body));
         if list.is_none() {
-            tracing::warn!(provider = %self.key, call = %call.name(), body = %snippet(&answer.text), "no list of administrators in the answer");
+            tracing::warn!(provider = %self.key(), call = %call.name(), body = %snippet(&answer.text), "no list of administrators in the answer");
         }
         Ok(list)
     }
@@ -323,13 +323,14 @@ impl Client {
             Call::get(format!("/mspIntegrators/{id}")).query("delegationType", delegation_type);
         let answer = self.send(&call, None).await?;
         let body = self.json(&answer, &call)?;
-        wire::assigned_ids(&body).ok_or_else(|| ProviderError::Decode {
-            provider: self.key.clone(),
-            call: call.name(),
-            message: format!(
-                "no list of MSP-EC ids in the answer: {}",
-                snippet(&answer.text)
-            ),
+        wire::assigned_ids(&body).ok_or_else(|| {
+            self.undecodable(
+                call.name(),
+                format!(
+                    "no list of MSP-EC ids in the answer: {}",
+                    snippet(&answer.text)
+                ),
+            )
         })
     }
 
@@ -413,7 +414,7 @@ impl Client {
                     "interrupted while activity {request_id} was still {last}; its request id is in the journal, so the next apply resumes waiting for it"
                 )));
             }
-            tracing::debug!(provider = %self.key, request_id, status = %last, "activity not finished yet");
+            tracing::debug!(provider = %self.key(), request_id, status = %last, "activity not finished yet");
             tokio::time::sleep(interval.min(deadline - now)).await;
             interval = (interval * 2).min(MAX_POLL_INTERVAL);
         }

@@ -4,11 +4,12 @@
 
 use toml::de::DeValue;
 
+use super::Ruckus;
 use super::model::{
     RuckusAddress, RuckusAdmin, RuckusAuth, RuckusCustomer, RuckusSettings, parse_day,
 };
 use crate::config::{Node, Sink, Table, env_name, secret};
-use crate::vendor::{CustomerInput, ProviderInput};
+use crate::vendor::{CustomerInput, ProviderInput, VendorConfig};
 
 /// What the embedded simulator accepts (the demo supplies these for unset
 /// variables): the client credentials of its inventory's `[ruckus.oauth]`, and
@@ -17,85 +18,128 @@ pub(super) const DEMO_CLIENT_ID: &str = "sim-r1-client";
 pub(super) const DEMO_CLIENT_SECRET: &str = "sim-r1-secret";
 pub(super) const DEMO_TOKEN: &str = "sim-token";
 
-/// Provider keys besides `type`, `base_url` and `ownership`.
-pub(super) const PROVIDER_KEYS: &[&str] = &[
-    "tenant_id",
-    "client_id",
-    "client_secret",
-    "token",
-    "token_url",
-    "burst",
-    "calls_per_second",
-    "poll_interval_ms",
-    "activity_timeout_secs",
-    "request_timeout_secs",
-];
-
-/// Customer keys besides `provider` and `name`.
-pub(super) const CUSTOMER_KEYS: &[&str] = &[
-    "address",
-    "phone",
-    "service_start",
-    "service_end",
-    "tier",
-    "admin",
-];
-
 const ADDRESS_KEYS: &[&str] = &["street", "city", "state", "country", "zip"];
 const ADMIN_KEYS: &[&str] = &["email", "first_name", "last_name", "role"];
 
 /// The vendor's limit for every MSP-EC string field ([0 .. 255] characters).
 const MAX_CHARS: usize = 255;
 
-pub(super) fn settings(input: &ProviderInput<'_>, sink: &mut Sink) -> Option<RuckusSettings> {
-    let (node, table) = (input.node, input.table);
-    let before = sink.errors.len();
-    let tenant_id = table
-        .required(sink, "tenant_id", "tenant_id = \"<32 hex characters>\"")
-        .and_then(|n| {
-            let id = n.nonempty_string(sink)?;
-            let id = id.trim().to_ascii_lowercase();
-            if id.len() != 32 || !id.chars().all(|c| c.is_ascii_hexdigit()) {
-                n.error(
-                    sink,
-                    format!("`{id}` is not a RUCKUS One tenant id"),
-                    Some(
-                        "give the MSP's own tenant id: 32 hexadecimal characters, as shown under Administration → Account Management or in the token URL".to_string(),
-                    ),
-                );
-                return None;
-            }
-            Some(id)
-        });
-    let auth = auth(node, table, sink);
-    let token_url = table.get("token_url").and_then(|n| url(&n, sink));
-    // `None` when absent (the default applies), checked against the range when given.
-    let mut int = |key: &str, range: std::ops::RangeInclusive<i64>| -> Option<u64> {
-        table
-            .get(key)
-            .and_then(|n| n.integer_in(sink, range))
-            .and_then(|v| u64::try_from(v).ok())
-    };
-    let burst = int("burst", 1..=10_000);
-    let calls_per_second = int("calls_per_second", 1..=100);
-    let poll_interval_ms = int("poll_interval_ms", 10..=60_000);
-    let activity_timeout_secs = int("activity_timeout_secs", 1..=86_400);
-    let request_timeout_secs = int("request_timeout_secs", 1..=600);
-    if sink.errors.len() > before {
+impl VendorConfig for Ruckus {
+    type Settings = RuckusSettings;
+    type Customer = RuckusCustomer;
+
+    /// Provider keys besides `type`, `base_url` and `ownership`.
+    const PROVIDER_KEYS: &'static [&'static str] = &[
+        "tenant_id",
+        "client_id",
+        "client_secret",
+        "token",
+        "token_url",
+        "burst",
+        "calls_per_second",
+        "poll_interval_ms",
+        "activity_timeout_secs",
+        "request_timeout_secs",
+    ];
+    /// Customer keys besides `provider` and `name`.
+    const CUSTOMER_KEYS: &'static [&'static str] = &[
+        "address",
+        "phone",
+        "service_start",
+        "service_end",
+        "tier",
+        "admin",
+    ];
+
+    fn settings(input: &ProviderInput<'_>, sink: &mut Sink) -> Option<RuckusSettings> {
+        let table = input.table;
+        let before = sink.errors.len();
+        let tenant_id = table
+            .required(sink, "tenant_id", "tenant_id = \"<32 hex characters>\"")
+            .and_then(|n| tenant_id(&n, sink));
+        let auth = auth(input.node, table, sink);
+        let token_url = table.get("token_url").and_then(|n| url(&n, sink));
+        // `None` when absent (the default applies), checked against the range when given.
+        let burst = input.number(sink, "burst", 1..=10_000);
+        let calls_per_second = input.number(sink, "calls_per_second", 1..=100);
+        let poll_interval_ms = input.number(sink, "poll_interval_ms", 10..=60_000);
+        let activity_timeout_secs = input.number(sink, "activity_timeout_secs", 1..=86_400);
+        let request_timeout_secs = input.number(sink, "request_timeout_secs", 1..=600);
+        if sink.errors.len() > before {
+            return None;
+        }
+        let mut s = RuckusSettings::new(tenant_id?, auth?);
+        s.token_url = token_url;
+        if let Some(v) = burst {
+            s.burst = u32::try_from(v).ok()?;
+        }
+        if let Some(v) = calls_per_second {
+            s.calls_per_second = u32::try_from(v).ok()?;
+        }
+        s.poll_interval_ms = poll_interval_ms.unwrap_or(s.poll_interval_ms);
+        s.activity_timeout_secs = activity_timeout_secs.unwrap_or(s.activity_timeout_secs);
+        s.request_timeout_secs = request_timeout_secs.unwrap_or(s.request_timeout_secs);
+        Some(s)
+    }
+
+    fn customer(
+        _settings: Option<&RuckusSettings>,
+        input: &CustomerInput<'_>,
+        sink: &mut Sink,
+    ) -> Option<RuckusCustomer> {
+        let table = &input.table;
+        let before = sink.errors.len();
+        input.check_name_length(
+            MAX_CHARS,
+            &format!("RUCKUS One allows at most {MAX_CHARS}"),
+            sink,
+        );
+        let address = match table.get("address") {
+            None => Some(None),
+            Some(n) => address(&n, sink).map(Some),
+        };
+        let phone = opt_text(table, "phone", sink);
+        let tier = opt_text(table, "tier", sink);
+        let (service_start, service_end) = service_dates(table, sink);
+        let admin = match table.get("admin") {
+            None => Some(None),
+            Some(n) => admin(&n, sink).map(Some),
+        };
+        if sink.errors.len() > before {
+            return None;
+        }
+        Some(RuckusCustomer {
+            address: address?,
+            phone: phone?,
+            service_start: service_start?,
+            service_end: service_end?,
+            tier: tier?,
+            admin: admin?,
+        })
+    }
+
+    fn repoint(settings: &mut RuckusSettings, map: &dyn Fn(&str) -> String) {
+        if let Some(url) = &mut settings.token_url {
+            *url = map(url);
+        }
+    }
+}
+
+/// The MSP's own tenant id: 32 hexadecimal characters (lower-cased).
+fn tenant_id(n: &Node<'_>, sink: &mut Sink) -> Option<String> {
+    let id = n.nonempty_string(sink)?;
+    let id = id.trim().to_ascii_lowercase();
+    if id.len() != 32 || !id.chars().all(|c| c.is_ascii_hexdigit()) {
+        n.error(
+            sink,
+            format!("`{id}` is not a RUCKUS One tenant id"),
+            Some(
+                "give the MSP's own tenant id: 32 hexadecimal characters, as shown under Administration → Account Management or in the token URL".to_string(),
+            ),
+        );
         return None;
     }
-    let mut s = RuckusSettings::new(tenant_id?, auth?);
-    s.token_url = token_url;
-    if let Some(v) = burst {
-        s.burst = u32::try_from(v).ok()?;
-    }
-    if let Some(v) = calls_per_second {
-        s.calls_per_second = u32::try_from(v).ok()?;
-    }
-    s.poll_interval_ms = poll_interval_ms.unwrap_or(s.poll_interval_ms);
-    s.activity_timeout_secs = activity_timeout_secs.unwrap_or(s.activity_timeout_secs);
-    s.request_timeout_secs = request_timeout_secs.unwrap_or(s.request_timeout_secs);
-    Some(s)
+    Some(id)
 }
 
 /// `token`, or `client_id` + `client_secret`: exactly one way.
@@ -233,45 +277,6 @@ fn date(node: &Node<'_>, sink: &mut Sink) -> Option<String> {
             None
         }
     }
-}
-
-pub(super) fn customer(input: &CustomerInput<'_>, sink: &mut Sink) -> Option<RuckusCustomer> {
-    let table = &input.table;
-    let before = sink.errors.len();
-    if let (Some(name), Some(value)) = (&input.name, input.name_value) {
-        let chars = value.chars().count();
-        if chars > MAX_CHARS {
-            name.error(
-                sink,
-                format!(
-                    "the name is {chars} characters long; RUCKUS One allows at most {MAX_CHARS}"
-                ),
-                Some("shorten the name".to_string()),
-            );
-        }
-    }
-    let address = match table.get("address") {
-        None => Some(None),
-        Some(n) => address(&n, sink).map(Some),
-    };
-    let phone = opt_text(table, "phone", sink);
-    let tier = opt_text(table, "tier", sink);
-    let (service_start, service_end) = service_dates(table, sink);
-    let admin = match table.get("admin") {
-        None => Some(None),
-        Some(n) => admin(&n, sink).map(Some),
-    };
-    if sink.errors.len() > before {
-        return None;
-    }
-    Some(RuckusCustomer {
-        address: address?,
-        phone: phone?,
-        service_start: service_start?,
-        service_end: service_end?,
-        tier: tier?,
-        admin: admin?,
-    })
 }
 
 /// `address = { street, city, state, country, zip }`: at least one part.

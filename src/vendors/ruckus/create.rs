@@ -16,6 +16,7 @@ use super::run::{INVITE, Posted, RunEnv};
 use super::steps::NewTenant;
 use crate::address::Address;
 use crate::state::JournalStatus;
+use crate::vendor::VendorClient;
 use crate::vendor::http::ProviderError;
 
 /// What one tenant's create waits for.
@@ -47,7 +48,7 @@ impl Client {
         let mut entries = Vec::new();
         for t in tenants {
             let ctx = env.ledger.write(&t.address, "create", Some(&t.name));
-            entries.push(ctx.begin(&self.key, "POST /tenants")?);
+            entries.push(ctx.begin(self.key(), "POST /tenants")?);
         }
         let bodies: Vec<Value> = tenants.iter().map(|t| t.body.clone()).collect();
         match self.create_ecs(&bodies).await {
@@ -63,7 +64,7 @@ impl Client {
                 Ok(())
             }
             Ok(list) => {
-                tracing::warn!(provider = %self.key, items = tenants.len(), answered = list.len(), "POST /tenants answered without one request id per tenant; looking the tenants up by name");
+                tracing::warn!(provider = %self.key(), items = tenants.len(), answered = list.len(), "POST /tenants answered without one request id per tenant; looking the tenants up by name");
                 self.find_lost(
                     tenants,
                     env,
@@ -72,7 +73,7 @@ impl Client {
                 .await
             }
             Err(e) if e.maybe_committed() => {
-                tracing::warn!(provider = %self.key, error = %e, "the create may have reached RUCKUS One; looking the tenants up by name");
+                tracing::warn!(provider = %self.key(), error = %e, "the create may have reached RUCKUS One; looking the tenants up by name");
                 self.find_lost(tenants, env, &e.to_string()).await
             }
             Err(e) => self.refused(tenants, entries, e, env, split).await,
@@ -137,7 +138,7 @@ impl Client {
             && e.status()
                 .is_some_and(|s| (400..500).contains(&s) && !matches!(s, 401 | 403 | 404 | 429));
         if per_tenant {
-            tracing::warn!(provider = %self.key, error = %e, "the batch was refused; posting its tenants one by one to find the one at fault");
+            tracing::warn!(provider = %self.key(), error = %e, "the batch was refused; posting its tenants one by one to find the one at fault");
             for t in tenants {
                 Box::pin(self.post_batch(std::slice::from_ref(t), env, false)).await?;
             }
@@ -215,7 +216,7 @@ impl Client {
         let jid = env
             .ledger
             .write(address, INVITE, Some(email))
-            .begin(&self.key, &call)?;
+            .begin(self.key(), &call)?;
         let store = env.ledger.store();
         let accepted = match self.invite(id, email, resend).await {
             Ok(accepted) => accepted,
@@ -230,7 +231,7 @@ impl Client {
                 if listed != Some(true) {
                     tracing::warn!(
                         "{}",
-                        unproven_invitation(&self.key, address, email, &why, listed)
+                        unproven_invitation(self.key(), address, email, &why, listed)
                     );
                 }
                 return self.settle_invitation(address, id, email, listed, &why, env);
@@ -297,7 +298,7 @@ impl Client {
         env: &RunEnv,
     ) -> Result<(), ProviderError> {
         let detail = if listed == Some(true) {
-            tracing::info!(provider = %self.key, %address, %email, "the invitation's answer was lost; the tenant lists the administrator, so it went out");
+            tracing::info!(provider = %self.key(), %address, %email, "the invitation's answer was lost; the tenant lists the administrator, so it went out");
             format!("answer lost ({why}); {email} is listed among the tenant's administrators")
         } else {
             format!("answer lost ({why}); not proven, not sent again")
@@ -399,7 +400,7 @@ impl Client {
                     t.address
                 )));
             }
-            tracing::warn!(provider = %self.key, address = %t.address, %message, "an earlier run's create failed; creating the tenant again");
+            tracing::warn!(provider = %self.key(), address = %t.address, %message, "an earlier run's create failed; creating the tenant again");
             self.post_batch(std::slice::from_ref(t), env, false).await?;
         }
         Err(self.other(format!("{}: the create did not complete", t.address)))

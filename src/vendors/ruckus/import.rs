@@ -14,7 +14,7 @@ use super::model::partner_role;
 use super::wire::{Admin, EcView, day_of};
 use super::{Client, Ruckus};
 use crate::vendor::import::{Field, ImportedCustomer, ImportedPartner, Value};
-use crate::vendor::{ImportCtx, Imported, ProviderError};
+use crate::vendor::{Import, ImportCtx, Imported, ProviderError};
 
 /// A tenant as import read it.
 struct Tenant {
@@ -155,8 +155,7 @@ fn customer(t: &Tenant, same_name: usize) -> ImportedCustomer {
         name: t.name.clone(),
         fields,
         comments,
-        sites: Vec::new(),
-        devices: Vec::new(),
+        ..Default::default()
     }
 }
 
@@ -218,41 +217,40 @@ fn listed_name(l: &Listed) -> String {
         .unwrap_or_else(|| l.row.name.clone())
 }
 
-pub(super) async fn import(
-    client: &Client,
-    ctx: ImportCtx<'_, Ruckus>,
-) -> Result<Imported, ProviderError> {
-    let listed = client.list_ecs().await?;
-    let names: BTreeMap<String, String> = listed
-        .iter()
-        .map(|l| (l.row.id.clone(), listed_name(l)))
-        .collect();
-    let mut count: BTreeMap<&str, usize> = BTreeMap::new();
-    for name in names.values() {
-        *count.entry(name.as_str()).or_default() += 1;
-    }
-    let mut customers = Vec::new();
-    let mut imported = BTreeSet::new();
-    for l in listed {
-        let name = listed_name(&l);
-        if !ctx.names.is_empty() && !ctx.names.contains(&name) {
-            continue;
+impl Import<Ruckus> for Client {
+    async fn import<'a>(&'a self, ctx: ImportCtx<'a, Ruckus>) -> Result<Imported, ProviderError> {
+        let listed = self.list_ecs().await?;
+        let names: BTreeMap<String, String> = listed
+            .iter()
+            .map(|l| (l.row.id.clone(), listed_name(l)))
+            .collect();
+        let mut count: BTreeMap<&str, usize> = BTreeMap::new();
+        for name in names.values() {
+            *count.entry(name.as_str()).or_default() += 1;
         }
-        let same_name = count.get(name.as_str()).copied().unwrap_or(1);
-        if let Some(t) = client.import_tenant(l).await? {
-            customers.push(customer(&t, same_name));
-            imported.insert(t.id);
+        let mut customers = Vec::new();
+        let mut imported = BTreeSet::new();
+        for l in listed {
+            let name = listed_name(&l);
+            if !ctx.names.is_empty() && !ctx.names.contains(&name) {
+                continue;
+            }
+            let same_name = count.get(name.as_str()).copied().unwrap_or(1);
+            if let Some(t) = self.import_tenant(l).await? {
+                customers.push(customer(&t, same_name));
+                imported.insert(t.id);
+            }
         }
+        let partners = if imported.is_empty() {
+            Vec::new()
+        } else {
+            self.import_partners(&imported, &names).await?
+        };
+        Ok(Imported {
+            customers,
+            partners,
+        })
     }
-    let partners = if imported.is_empty() {
-        Vec::new()
-    } else {
-        client.import_partners(&imported, &names).await?
-    };
-    Ok(Imported {
-        customers,
-        partners,
-    })
 }
 
 #[cfg(test)]

@@ -36,7 +36,8 @@ use reqwest::Method;
 use tokio::time::Instant;
 
 use crate::state::StateStore;
-use crate::vendor::http::{ProviderError, resolve_secret, shared_bucket};
+use crate::vendor::VendorClient;
+use crate::vendor::http::{ProviderError, Secrets, shared_bucket};
 use crate::vendor::transport::{Auth, Call, StaticToken, TokenCache, Transport};
 use model::{RuckusAuth, RuckusSettings};
 
@@ -111,7 +112,6 @@ impl Auth for ClientCredentials {
 
 /// The client of one RUCKUS One provider account.
 pub struct Client {
-    key: String,
     pub(crate) settings: RuckusSettings,
     transport: Transport,
     auth: Box<dyn Auth>,
@@ -127,33 +127,26 @@ impl Client {
         settings: &RuckusSettings,
         store: Arc<dyn StateStore>,
     ) -> Result<Client, ProviderError> {
-        let auth_err = |message: String| ProviderError::Auth {
-            provider: key.to_string(),
-            message,
-        };
-        let (auth, secrets): (Box<dyn Auth>, Vec<String>) = match &settings.auth {
-            RuckusAuth::Token(r) => {
-                let token = resolve_secret(r).map_err(auth_err)?;
-                (Box::new(StaticToken(token.clone())), vec![token])
-            }
+        let mut secrets = Secrets::new(key);
+        let auth: Box<dyn Auth> = match &settings.auth {
+            RuckusAuth::Token(r) => Box::new(StaticToken::new(secrets.read(r)?)),
             RuckusAuth::ClientCredentials {
                 client_id,
                 client_secret,
             } => {
-                let client_id = resolve_secret(client_id).map_err(auth_err)?;
-                let client_secret = resolve_secret(client_secret).map_err(auth_err)?;
+                let client_id = secrets.read(client_id)?;
+                let client_secret = secrets.read(client_secret)?;
                 let host = settings
                     .token_url
                     .as_deref()
                     .unwrap_or(base_url)
                     .trim_end_matches('/');
-                let creds = ClientCredentials {
+                Box::new(ClientCredentials {
                     url: format!("{host}/oauth2/token/{}", settings.tenant_id),
-                    client_id: client_id.clone(),
-                    client_secret: client_secret.clone(),
+                    client_id,
+                    client_secret,
                     cached: TokenCache::default(),
-                };
-                (Box::new(creds), vec![client_secret, client_id])
+                })
             }
         };
         // The vendor's own shape: a bucket `burst` deep, refilled at `rate` per
@@ -168,33 +161,18 @@ impl Client {
             settings.calls_per_second,
         );
         let transport = Transport::new(key, base_url, limiter, settings.request_timeout_secs)?
-            .redacting(secrets);
+            .redacting(secrets.into_vec());
         Ok(Client {
-            key: key.to_string(),
             settings: settings.clone(),
             transport,
             auth,
             store,
         })
     }
+}
 
-    pub fn key(&self) -> &str {
-        &self.key
-    }
-
-    /// API calls sent so far (every attempt counts, token requests included).
-    pub fn calls(&self) -> u64 {
-        self.transport.calls()
-    }
-
-    pub fn rate_limited(&self) -> u64 {
-        self.transport.rate_limited()
-    }
-
-    fn other(&self, message: impl Into<String>) -> ProviderError {
-        ProviderError::Other {
-            provider: self.key.clone(),
-            message: message.into(),
-        }
+impl VendorClient for Client {
+    fn transport(&self) -> &Transport {
+        &self.transport
     }
 }

@@ -17,8 +17,8 @@ use super::wire::{ActivityStatus, EcView};
 use super::{Client, Ruckus};
 use crate::address::Address;
 use crate::state::{JournalEntry, JournalStatus, OwnedRecord};
-use crate::vendor::Ctx;
 use crate::vendor::http::ProviderError;
+use crate::vendor::{Ctx, VendorClient};
 
 /// A managed tenant (MSP-EC) as read.
 #[derive(Debug, Clone, PartialEq)]
@@ -231,7 +231,7 @@ impl Client {
             }
         }
         for (_, entry) in self.store.journal()? {
-            let Some(address) = journal_customer(&entry, &self.key, "create") else {
+            let Some(address) = journal_customer(&entry, self.key(), "create") else {
                 continue;
             };
             snap.journaled.insert(address.clone());
@@ -315,7 +315,7 @@ impl Client {
             }
         }
         for (_, entry) in self.store.journal()? {
-            let Some(address) = journal_customer(&entry, &self.key, INVITE) else {
+            let Some(address) = journal_customer(&entry, self.key(), INVITE) else {
                 continue;
             };
             let Some(record) = owned_ecs.get(&address) else {
@@ -350,7 +350,7 @@ impl Client {
                 tracing::warn!(
                     "{}",
                     unproven_invitation(
-                        &self.key,
+                        self.key(),
                         &address,
                         &email,
                         "an earlier run never saw the answer",

@@ -11,13 +11,16 @@ use std::time::Duration;
 use serde_json::{Value, json};
 
 use super::Client;
+use super::Ruckus;
 use super::api::Settled;
+use super::refresh::Snapshot;
 use super::steps::{NewTenant, RuckusStep, StepOp};
 use super::wire::Accepted;
 use crate::address::Address;
 use crate::state::{JournalStatus, now_unix};
-use crate::vendor::Ledger;
+use crate::vendor::VendorClient;
 use crate::vendor::http::ProviderError;
+use crate::vendor::{Apply, Ledger, Resolved};
 
 /// Fact of an owned customer: the administrator email mspform invited.
 pub const INVITED: &str = "invited";
@@ -156,36 +159,20 @@ impl RunEnv {
     }
 }
 
-impl Client {
-    /// Waits for the activity of an accepted write; `Ok` on SUCCESS (or when the
-    /// write answered without a request id: synchronous).
-    pub(super) async fn settle(
-        &self,
-        env: &RunEnv,
-        address: &Address,
-        call: &str,
-        accepted: &Accepted,
-    ) -> Result<(), ProviderError> {
-        let Some(rid) = &accepted.request_id else {
-            return Ok(());
-        };
-        match self.await_activity(rid, env.ledger.stop()).await? {
-            Settled::Success => Ok(()),
-            Settled::Fail(m) => Err(self.other(format!(
-                "{address}: {call} was accepted but its activity {rid} ended in FAIL: {m}"
-            ))),
-            Settled::Unknown => Err(self.other(format!(
-                "{address}: {call} was accepted but GET /activities/{rid} does not know the activity; re-run plan to see whether it took effect"
-            ))),
-            Settled::TimedOut(s) => Err(self.other(format!(
-                "{address}: {call} was accepted but its activity {rid} is still {s} after {} s; re-run plan to see whether it took effect (raise activity_timeout_secs if this is normal)",
-                self.settings.activity_timeout_secs
-            ))),
+impl Apply<Ruckus> for Client {
+    /// Also records the invitations an earlier run posted without seeing the
+    /// answer, as the refresh read them (the plan treated them as sent); on
+    /// failure they stay in doubt for the next run.
+    fn env(&self, snapshot: &Snapshot, _resolved: &Resolved, ledger: Ledger) -> RunEnv {
+        let env = RunEnv::new(ledger);
+        if let Err(e) = self.settle_doubtful_invitations(snapshot, &env) {
+            tracing::error!(provider = %self.key(), error = %e, "could not record the invitations in doubt; the next run settles them");
         }
+        env
     }
 
     /// Runs one step. State is updated (and flushed) as each part succeeds.
-    pub async fn run_step(&self, step: &RuckusStep, env: &RunEnv) -> Result<(), ProviderError> {
+    async fn run<'a>(&'a self, env: &'a RunEnv, step: &'a RuckusStep) -> Result<(), ProviderError> {
         match &step.op {
             StepOp::CreateBatch { tenants } => self.run_batch(tenants, env).await,
             StepOp::AwaitCreate { tenant, resume } => {
@@ -243,6 +230,35 @@ impl Client {
             StepOp::Refuse { address, message } => Err(self.other(format!("{address}: {message}"))),
         }
     }
+}
+
+impl Client {
+    /// Waits for the activity of an accepted write; `Ok` on SUCCESS (or when the
+    /// write answered without a request id: synchronous).
+    pub(super) async fn settle(
+        &self,
+        env: &RunEnv,
+        address: &Address,
+        call: &str,
+        accepted: &Accepted,
+    ) -> Result<(), ProviderError> {
+        let Some(rid) = &accepted.request_id else {
+            return Ok(());
+        };
+        match self.await_activity(rid, env.ledger.stop()).await? {
+            Settled::Success => Ok(()),
+            Settled::Fail(m) => Err(self.other(format!(
+                "{address}: {call} was accepted but its activity {rid} ended in FAIL: {m}"
+            ))),
+            Settled::Unknown => Err(self.other(format!(
+                "{address}: {call} was accepted but GET /activities/{rid} does not know the activity; re-run plan to see whether it took effect"
+            ))),
+            Settled::TimedOut(s) => Err(self.other(format!(
+                "{address}: {call} was accepted but its activity {rid} is still {s} after {} s; re-run plan to see whether it took effect (raise activity_timeout_secs if this is normal)",
+                self.settings.activity_timeout_secs
+            ))),
+        }
+    }
 
     /// Looks for the tenants an earlier run's unanswered create may have made,
     /// then posts the others in one `POST /tenants`. Fails only when no tenant
@@ -251,7 +267,7 @@ impl Client {
         let mut to_post = Vec::new();
         for t in tenants {
             if let Some(sent_at) = t.unanswered_since {
-                tracing::info!(provider = %self.key, address = %t.address, "an earlier run's create got no answer; looking for the tenant first");
+                tracing::info!(provider = %self.key(), address = %t.address, "an earlier run's create got no answer; looking for the tenant first");
                 // Its activity cannot run longer than the timeout after it was sent.
                 let left =
                     (sent_at + self.settings.activity_timeout_secs).saturating_sub(now_unix());
@@ -331,7 +347,7 @@ impl Client {
                 Ok(()) => {}
                 // An unknown activity of a tenant that is gone is a finished delete.
                 Err(e) if self.get_ec(&id).await?.is_none() => {
-                    tracing::info!(provider = %self.key, %address, error = %e, "the tenant is gone");
+                    tracing::info!(provider = %self.key(), %address, error = %e, "the tenant is gone");
                 }
                 Err(e) => return Err(e),
             }

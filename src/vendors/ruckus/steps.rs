@@ -269,15 +269,7 @@ pub fn compile(
             StepOp::Delete { address },
         );
     }
-    for a in actions.iter().filter(|a| a.op == Op::Forget) {
-        let address = a.address.clone();
-        s.push(
-            vec![],
-            vec![address.clone()],
-            format!("forget {address}"),
-            StepOp::Forget { address },
-        );
-    }
+    s.forgets(actions, |address| StepOp::Forget { address });
     s.into_vec()
 }
 

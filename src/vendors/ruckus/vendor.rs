@@ -1,20 +1,17 @@
-//! RUCKUS One as a [`Vendor`]: its registration (capabilities, docs), its
-//! schema hooks, and the calls into this folder's client, resolve, steps and run.
+//! RUCKUS One as a [`Vendor`]: its registration (capabilities, docs), what a
+//! plan reads, and the calls into this folder's client, resolve and steps. Its
+//! schema is in `config` ([`VendorConfig`](crate::vendor::VendorConfig)), its
+//! steps run in `run` and its import in `import`.
 
 use std::sync::Arc;
 
 use super::Client;
-use super::model::{RuckusCustomer, RuckusSettings};
 use super::refresh::Snapshot;
 use super::run::RunEnv;
 use super::steps::StepOp;
-use crate::config::Sink;
 use crate::diff::Action;
 use crate::state::StateStore;
-use crate::vendor::{
-    Capabilities, Ctx, CustomerInput, ImportCtx, Imported, Ledger, ProviderError, ProviderInput,
-    Resolved, Spec, Step, Vendor, VendorInfo,
-};
+use crate::vendor::{Capabilities, Ctx, ProviderError, Resolved, Spec, Step, Vendor, VendorInfo};
 
 /// The RUCKUS One vendor (`type = "ruckus-one"`).
 pub struct Ruckus;
@@ -42,33 +39,10 @@ impl Vendor for Ruckus {
         per_customer_reads: &[],
     };
 
-    type Settings = RuckusSettings;
-    type Customer = RuckusCustomer;
     type Client = Client;
     type Snapshot = Snapshot;
     type Op = StepOp;
     type Env = RunEnv;
-
-    const PROVIDER_KEYS: &'static [&'static str] = super::config::PROVIDER_KEYS;
-    const CUSTOMER_KEYS: &'static [&'static str] = super::config::CUSTOMER_KEYS;
-
-    fn settings(input: &ProviderInput<'_>, sink: &mut Sink) -> Option<RuckusSettings> {
-        super::config::settings(input, sink)
-    }
-
-    fn customer(
-        _settings: Option<&RuckusSettings>,
-        input: &CustomerInput<'_>,
-        sink: &mut Sink,
-    ) -> Option<RuckusCustomer> {
-        super::config::customer(input, sink)
-    }
-
-    fn repoint(settings: &mut RuckusSettings, map: &dyn Fn(&str) -> String) {
-        if let Some(url) = &mut settings.token_url {
-            *url = map(url);
-        }
-    }
 
     fn connect(
         key: &str,
@@ -77,14 +51,6 @@ impl Vendor for Ruckus {
         store: Arc<dyn StateStore>,
     ) -> Result<Client, ProviderError> {
         Client::new(key, base_url, &spec.settings, store)
-    }
-
-    fn calls(client: &Client) -> u64 {
-        client.calls()
-    }
-
-    fn rate_limited(client: &Client) -> u64 {
-        client.rate_limited()
     }
 
     async fn refresh<'a>(
@@ -105,55 +71,5 @@ impl Vendor for Ruckus {
         actions: &[Action],
     ) -> Vec<Step<StepOp>> {
         super::steps::compile(ctx, snapshot, resolved, actions)
-    }
-
-    /// Also records the invitations an earlier run posted without seeing the
-    /// answer, as the refresh read them (the plan treated them as sent); on
-    /// failure they stay in doubt for the next run.
-    fn env(client: &Client, snapshot: &Snapshot, _resolved: &Resolved, ledger: Ledger) -> RunEnv {
-        let env = RunEnv::new(ledger);
-        if let Err(e) = client.settle_doubtful_invitations(snapshot, &env) {
-            tracing::error!(provider = %client.key(), error = %e, "could not record the invitations in doubt; the next run settles them");
-        }
-        env
-    }
-
-    async fn run<'a>(
-        client: &'a Client,
-        env: &'a RunEnv,
-        step: &'a Step<StepOp>,
-    ) -> Result<(), ProviderError> {
-        client.run_step(step, env).await
-    }
-
-    async fn import<'a>(
-        client: &'a Client,
-        ctx: ImportCtx<'a, Self>,
-    ) -> Result<Imported, ProviderError> {
-        super::import::import(client, ctx).await
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::model::SecretRef;
-    use crate::vendors::ruckus::model::RuckusAuth;
-
-    #[test]
-    fn the_demo_repoints_a_token_url_and_leaves_none_alone() {
-        let mut s = RuckusSettings::new(
-            "8d1f0c7e2b4a4f6c9e3d5a7b1c2e4f60".into(),
-            RuckusAuth::Token(SecretRef::Env("T".into())),
-        );
-        let map = |url: &str| url.replace("http://127.0.0.1:8080", "http://127.0.0.1:9");
-        Ruckus::repoint(&mut s, &map);
-        assert_eq!(
-            s.token_url, None,
-            "the base URL is used: nothing to rewrite"
-        );
-        s.token_url = Some("http://127.0.0.1:8080/ruckus".into());
-        Ruckus::repoint(&mut s, &map);
-        assert_eq!(s.token_url.as_deref(), Some("http://127.0.0.1:9/ruckus"));
     }
 }

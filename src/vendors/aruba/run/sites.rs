@@ -7,6 +7,7 @@ use super::{RunEnv, locked};
 use crate::address::Address;
 use crate::diff::Fields;
 use crate::vendor::Ledger;
+use crate::vendor::VendorClient;
 use crate::vendor::http::ProviderError;
 use crate::vendors::aruba::Client;
 use crate::vendors::aruba::steps::StepOp;

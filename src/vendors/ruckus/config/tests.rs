@@ -4,8 +4,9 @@ use std::path::PathBuf;
 
 use crate::config::{ConfigError, ConfigErrors, load_sources};
 use crate::model::{Desired, SecretRef};
+use crate::vendor::VendorConfig;
 use crate::vendors::ruckus::Ruckus;
-use crate::vendors::ruckus::model::{RuckusAddress, RuckusAdmin, RuckusAuth};
+use crate::vendors::ruckus::model::{RuckusAddress, RuckusAdmin, RuckusAuth, RuckusSettings};
 
 const PROVIDER: &str = r#"[providers.r1]
 type = "ruckus-one"
@@ -282,4 +283,21 @@ fn secrets_carry_the_embedded_simulators_credentials_for_the_demo() {
         d.secrets[0].demo,
         inventory.tokens
     );
+}
+
+#[test]
+fn the_demo_repoints_a_token_url_and_leaves_none_alone() {
+    let mut s = RuckusSettings::new(
+        "8d1f0c7e2b4a4f6c9e3d5a7b1c2e4f60".into(),
+        RuckusAuth::Token(SecretRef::Env("T".into())),
+    );
+    let map = |url: &str| url.replace("http://127.0.0.1:8080", "http://127.0.0.1:9");
+    Ruckus::repoint(&mut s, &map);
+    assert_eq!(
+        s.token_url, None,
+        "the base URL is used: nothing to rewrite"
+    );
+    s.token_url = Some("http://127.0.0.1:8080/ruckus".into());
+    Ruckus::repoint(&mut s, &map);
+    assert_eq!(s.token_url.as_deref(), Some("http://127.0.0.1:9/ruckus"));
 }

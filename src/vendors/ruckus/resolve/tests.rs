@@ -25,6 +25,12 @@ pub(crate) fn desired(rest: &str) -> Desired {
         .unwrap_or_else(|e| panic!("{e}"))
 }
 
+/// The desired state with `customer.acme` (provider `r1`, named "Acme") and
+/// `more` after its keys.
+pub(crate) fn acme(more: &str) -> Desired {
+    desired(&format!("{ACME}{more}"))
+}
+
 pub(crate) fn ec(id: &str, name: &str) -> LiveEc {
     LiveEc {
         id: id.into(),
@@ -98,7 +104,7 @@ name = "Acme"
 
 #[test]
 fn owned_id_wins_over_name_and_a_portal_rename_is_an_update() {
-    let d = desired(ACME);
+    let d = acme("");
     let s = snap(vec![ec("a1", "Acme Renamed"), ec("a2", "Acme")]);
     let own = BTreeMap::from([owned("customer.acme", "a1", &[])]);
     let (r, actions) = plan(&d, &s, &own, &PlanOptions::default());
@@ -116,7 +122,7 @@ fn owned_id_wins_over_name_and_a_portal_rename_is_an_update() {
 
 #[test]
 fn an_unowned_tenant_of_the_same_name_is_adopted_and_duplicates_are_an_error() {
-    let d = desired(ACME);
+    let d = acme("");
     let (r, actions) = plan(
         &d,
         &snap(vec![ec("a1", "Acme")]),
@@ -144,11 +150,8 @@ fn an_unowned_tenant_of_the_same_name_is_adopted_and_duplicates_are_an_error() {
 
 #[test]
 fn dates_compare_by_day_and_a_partial_address_manages_the_whole_address() {
-    let d = desired(
-        r#"[customers.acme]
-provider = "r1"
-name = "Acme"
-service_start = "2025-01-01"
+    let d = acme(
+        r#"service_start = "2025-01-01"
 service_end = "2027-01-01"
 address = { street = "1 Main St" }
 "#,
@@ -178,11 +181,8 @@ address = { street = "1 Main St" }
 
 #[test]
 fn the_administrator_is_tracked_through_state_and_adopted_tenants_are_not_invited() {
-    let d = desired(
-        r#"[customers.acme]
-provider = "r1"
-name = "Acme"
-admin = { email = "new@acme.example" }
+    let d = acme(
+        r#"admin = { email = "new@acme.example" }
 "#,
     );
     let s = snap(vec![ec("a1", "Acme")]);
@@ -229,7 +229,7 @@ fn resending_needs_a_declared_administrator() {
         ..Default::default()
     };
     let r = resolve_for(
-        &desired(ACME),
+        &acme(""),
         &snap(vec![ec("a1", "Acme")]),
         &BTreeMap::new(),
         &options,
@@ -369,7 +369,7 @@ fn partners_must_be_found_once_with_the_declared_role() {
 
 #[test]
 fn an_owned_partner_no_longer_declared_is_deleted_and_a_vanished_one_forgotten() {
-    let d = desired(ACME);
+    let d = acme("");
     let mut s = snap(vec![ec("a1", "Acme")]);
     s.partners = vec![partner("p1", "Wire Masters", "MSP_INTEGRATOR", &["a1"])];
     let own = BTreeMap::from([

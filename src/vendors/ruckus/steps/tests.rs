@@ -9,7 +9,7 @@ use crate::diff::diff;
 use crate::model::Desired;
 use crate::vendor::{Owned, PlanOptions};
 use crate::vendors::ruckus::refresh::{Assigned, LivePartner};
-use crate::vendors::ruckus::resolve::tests::{ctx, desired, ec, owned, resolve_for};
+use crate::vendors::ruckus::resolve::tests::{acme, ctx, desired, ec, owned, resolve_for};
 
 fn compile_for(d: &Desired, s: &Snapshot, own: &Owned, options: &PlanOptions) -> Vec<RuckusStep> {
     let r = resolve_for(d, s, own, options);
@@ -71,11 +71,8 @@ fn creates_go_out_in_batches_of_at_most_100_each_tenant_awaited_on_its_own() {
 
 #[test]
 fn a_create_body_carries_declared_fields_and_default_service_dates() {
-    let d = desired(
-        r#"[customers.acme]
-provider = "r1"
-name = "Acme"
-address = { city = "Sunnyvale", zip = "94089" }
+    let d = acme(
+        r#"address = { city = "Sunnyvale", zip = "94089" }
 tier = "GOLD"
 admin = { email = "it@acme.example", last_name = "Lovelace" }
 "#,
@@ -207,11 +204,8 @@ service_start = "2025-01-01"
 
 #[test]
 fn adoption_records_first_and_invitations_follow_the_admin_field() {
-    let d = desired(
-        r#"[customers.acme]
-provider = "r1"
-name = "Acme"
-tier = "GOLD"
+    let d = acme(
+        r#"tier = "GOLD"
 admin = { email = "new@acme.example" }
 "#,
     );
@@ -270,11 +264,8 @@ admin = { email = "new@acme.example" }
 
 #[test]
 fn partner_assignments_keep_unmanaged_tenants_and_wait_for_new_customers() {
-    let d = desired(
-        r#"[customers.acme]
-provider = "r1"
-name = "Acme"
-
+    let d = acme(
+        r#"
 [customers.newco]
 provider = "r1"
 name = "NewCo"
@@ -338,12 +329,7 @@ customers = ["acme", "newco"]
 
 #[test]
 fn a_partner_no_longer_declared_gives_back_what_mspform_assigned() {
-    let d = desired(
-        r#"[customers.acme]
-provider = "r1"
-name = "Acme"
-"#,
-    );
+    let d = acme("");
     let mut s = snap();
     s.ecs = vec![ec("a1", "Acme"), ec("x1", "Stranger")];
     s.partners = vec![LivePartner {
