@@ -388,6 +388,13 @@ impl Simulator {
         self.shared.lock().calls.get(vendor, route)
     }
 
+    /// Calls to a vendor by route (`METHOD /pattern`, as [`Simulator::calls`] takes it),
+    /// OAuth included: the whole call log of one vendor, e.g. for a benchmark's
+    /// calls-by-endpoint table.
+    pub fn calls_by_route(&self, vendor: &str) -> std::collections::BTreeMap<String, u64> {
+        self.shared.lock().calls.routes(vendor)
+    }
+
     /// Non-GET calls to a vendor, excluding OAuth.
     pub fn write_calls(&self, vendor: &str) -> u64 {
         self.shared.lock().calls.writes(vendor)
