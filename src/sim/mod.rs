@@ -19,6 +19,7 @@ pub mod control;
 pub mod extreme;
 pub mod inventory;
 pub mod ruckus;
+pub mod scale;
 mod strict;
 
 use std::net::SocketAddr;
