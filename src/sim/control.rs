@@ -220,6 +220,11 @@ impl CallLog {
         self.routes.get(vendor).map_or(0, |r| r.values().sum())
     }
 
+    /// Every route of a vendor that was called, with its count (empty when none).
+    pub fn routes(&self, vendor: &str) -> BTreeMap<String, u64> {
+        self.routes.get(vendor).cloned().unwrap_or_default()
+    }
+
     /// Non-GET calls, OAuth excluded.
     pub fn writes(&self, vendor: &str) -> u64 {
         self.routes.get(vendor).map_or(0, |r| {

@@ -21,6 +21,7 @@ pub mod control;
 pub mod extreme;
 pub mod inventory;
 pub mod ruckus;
+pub mod scale;
 mod strict;
 
 use std::net::SocketAddr;
@@ -386,6 +387,13 @@ impl Simulator {
     /// Calls to one route pattern, e.g. `calls("aruba", "PUT /msp_api/v1/customers/*/devices")`.
     pub fn calls(&self, vendor: &str, route: &str) -> u64 {
         self.shared.lock().calls.get(vendor, route)
+    }
+
+    /// Calls to a vendor by route (`METHOD /pattern`, as [`Simulator::calls`] takes it),
+    /// OAuth included: the whole call log of one vendor, e.g. for a benchmark's
+    /// calls-by-endpoint table.
+    pub fn calls_by_route(&self, vendor: &str) -> std::collections::BTreeMap<String, u64> {
+        self.shared.lock().calls.routes(vendor)
     }
 
     /// Non-GET calls to a vendor, excluding OAuth.

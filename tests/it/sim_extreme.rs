@@ -490,6 +490,42 @@ async fn tokens_expire_and_idle_out_on_the_sim_clock() {
 }
 
 #[tokio::test]
+async fn hourly_limit_is_a_switch_on_the_sim_clock() {
+    let h = start().await;
+    h.sim.freeze_clock();
+    // Off by default: many calls in one hour pass.
+    for _ in 0..5 {
+        assert_eq!(h.get("/v1/msptenants").await.status, 200);
+    }
+    h.switches(json!({"limit_per_hour": 3})).await;
+    // The window starts over at the next clock hour (calls before the switch counted too).
+    let now = h.sim.dump()["now_ms"].as_u64().expect("now_ms");
+    h.sim.advance_clock(3600 - (now / 1000) % 3600);
+    for _ in 0..3 {
+        assert_eq!(h.get("/v1/msptenants").await.status, 200);
+    }
+    let refused = h.get("/v1/msppartners").await;
+    assert_eq!(refused.status, 429, "{:?}", refused.body);
+    assert_eq!(
+        refused.body["errors"][0]["errorMessage"],
+        "API rate limit exceeded"
+    );
+    // The token endpoint is not counted, nor refused.
+    assert_eq!(h.login(ADMIN, PASSWORD).await.status, 200);
+    // The next hour starts a new window.
+    h.sim.advance_clock(3599);
+    assert_eq!(h.get("/v1/msptenants").await.status, 429);
+    h.sim.advance_clock(1);
+    assert_eq!(h.get("/v1/msptenants").await.status, 200);
+    // The call log counts refused calls too, route by route.
+    let calls = h.sim.calls_by_route("extreme");
+    assert_eq!(calls.get("GET /v1/msptenants"), Some(&10));
+    assert_eq!(calls.get("GET /v1/msppartners"), Some(&1));
+    assert_eq!(calls.get(&format!("POST {TOKEN}")), Some(&1));
+    assert_eq!(calls.values().sum::<u64>(), h.sim.total_calls("extreme"));
+}
+
+#[tokio::test]
 async fn refresh_grant_and_its_switches() {
     let h = start().await;
     let first = h.login(ADMIN, PASSWORD).await;

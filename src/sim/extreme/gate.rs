@@ -45,6 +45,23 @@ impl ExtremeState {
         a.last_used_ms = now_ms;
         Ok(a.role)
     }
+
+    /// Counts a call in the `limit_per_hour` window; false when the window is full.
+    fn admit_hourly(&mut self, now_ms: u64) -> bool {
+        let limit = self.switches.limit_per_hour;
+        if limit == 0 {
+            return true;
+        }
+        let hour = now_ms / 3_600_000;
+        if self.hour_calls.0 != hour {
+            self.hour_calls = (hour, 0);
+        }
+        if self.hour_calls.1 >= limit {
+            return false;
+        }
+        self.hour_calls.1 += 1;
+        true
+    }
 }
 
 fn bearer(req: &Request) -> Option<String> {
@@ -92,6 +109,11 @@ pub(super) async fn gate(State(sh): State<Shared>, req: Request, next: Next) -> 
                 };
                 Some((StatusCode::UNAUTHORIZED, msg.to_string(), true))
             }
+            Ok(_) if !is_oauth && !x.admit_hourly(now) => Some((
+                StatusCode::TOO_MANY_REQUESTS,
+                "API rate limit exceeded".to_string(),
+                false,
+            )),
             Ok(Role::ReadOnly) if writes => Some((
                 StatusCode::from_u16(x.switches.read_only_write_status)
                     .unwrap_or(StatusCode::FORBIDDEN),

@@ -115,6 +115,9 @@ pub(crate) struct ExtremeState {
     pub access: BTreeMap<String, Access>,
     pub refresh: BTreeMap<String, Refresh>,
     pub seq: u64,
+    /// The `limit_per_hour` window: (hour on the simulator clock, calls in it).
+    #[serde(skip)]
+    pub hour_calls: (u64, u32),
 }
 
 fn contact_of(name: &str, email: &str, phone: &str) -> Option<Contact> {
@@ -164,6 +167,7 @@ impl ExtremeState {
             access: BTreeMap::new(),
             refresh: BTreeMap::new(),
             seq: 0,
+            hour_calls: (0, 0),
         }
     }
 

@@ -67,6 +67,10 @@ pub struct ExtremeSwitches {
     /// A partner PUT without `tenants` or `entitlements` (or with null): the PUT replaces
     /// the whole document, so they become empty, or the PUT is refused.
     pub partner_put_missing_lists: MissingLists,
+    /// Calls per clock hour (a fixed window on the simulator clock; the token endpoint
+    /// is not counted), then 429; 0 turns the limit off. The fact sheet documents no
+    /// limit (§2.1); ExtremeCloud is said to allow about 7,500 an hour.
+    pub limit_per_hour: u32,
 }
 
 impl Default for ExtremeSwitches {
@@ -99,6 +103,7 @@ impl Default for ExtremeSwitches {
             partner_put_path: PartnerPutPath::Partner,
             put_echo_cust_id: PutEchoCustId::Stored,
             partner_put_missing_lists: MissingLists::Empty,
+            limit_per_hour: 0,
         }
     }
 }
