@@ -281,6 +281,11 @@ pub async fn plan_with(
         }
     }
     actions.retain(|a| covered(&a.address));
+    let held = select::hold_back_deletes(
+        &mut actions,
+        &selected,
+        &select::Dependencies::new(desired, &owned),
+    );
     unmanaged.retain(|u| covered(&u.address));
     let bulk = crate::plan::bulk::check(&actions, &owned, desired.bulk);
     let reads = parts
@@ -325,6 +330,7 @@ pub async fn plan_with(
         .filter(|p| wanted(&p.address))
         .collect();
     plan.warnings = guarded.warnings;
+    plan.warnings.extend(held);
     plan.bulk = bulk;
     plan.inputs = saved::inputs(&plan.actions, &live, &Dependencies::new(desired, &owned));
     plan.recount();

@@ -146,6 +146,25 @@ impl Selection {
         if !errors.is_empty() {
             return Err(errors);
         }
+        let out = graph.close(&excluded, |a| graph.dependents(a));
+        // A target the excludes leave nothing of would plan only what it pulls in.
+        for glob in &self.targets {
+            let kept = graph
+                .all
+                .iter()
+                .filter(|a| glob.matches(a))
+                .flat_map(|hit| graph.inside(hit))
+                .any(|a| !out.contains(&a));
+            if !kept {
+                errors.push(format!(
+                    "--target {}: every object it matches is left out by --exclude (itself, or something it depends on); drop one of the two",
+                    glob.as_str()
+                ));
+            }
+        }
+        if !errors.is_empty() {
+            return Err(errors);
+        }
         let mut selected = Selected::default();
         let mut only = if self.targets.is_empty() {
             graph.all.clone()
@@ -154,7 +173,6 @@ impl Selection {
             selected.pulled_in = closed.difference(&targeted).cloned().collect();
             closed
         };
-        let out = graph.close(&excluded, |a| graph.dependents(a));
         selected.dragged_out = out
             .difference(&excluded)
             .filter(|a| only.contains(*a))
@@ -184,6 +202,64 @@ impl Dependencies {
         all.remove(address);
         all
     }
+
+    /// What depends on `address`, directly or not (a customer: its sites and
+    /// devices, declared or owned; a site: its devices), itself excluded.
+    pub fn on(&self, address: &Address) -> BTreeSet<Address> {
+        let start = BTreeSet::from([address.clone()]);
+        let mut all = self.0.close(&start, |a| self.0.dependents(a));
+        all.remove(address);
+        all
+    }
+}
+
+/// Deletes and replacements a selection must not carry out: one of an object
+/// pulled in only as a dependency of the targets, or of one that has objects
+/// depending on it (its sites, its devices) outside the selection — deleting
+/// a customer with excluded devices still in it would strip them. Removes
+/// them from `actions` and says why, one line each.
+pub fn hold_back_deletes(
+    actions: &mut Vec<crate::diff::Action>,
+    selected: &Selected,
+    dependencies: &Dependencies,
+) -> Vec<String> {
+    use crate::diff::Op;
+    if selected.only.is_none() {
+        return Vec::new();
+    }
+    let mut held = Vec::new();
+    actions.retain(|a| {
+        if !matches!(a.op, Op::Delete | Op::Replace) {
+            return true;
+        }
+        let verb = if a.op == Op::Delete { "delete" } else { "replacement" };
+        if selected.pulled_in.contains(&a.address) {
+            held.push(format!(
+                "{}: its {verb} is left out: it is in the plan only as a dependency of the targets; target it to {}",
+                a.address,
+                if a.op == Op::Delete { "delete it" } else { "replace it" }
+            ));
+            return false;
+        }
+        let outside: Vec<Address> = dependencies
+            .on(&a.address)
+            .into_iter()
+            .filter(|d| !selected.covers(d))
+            .collect();
+        if outside.is_empty() {
+            return true;
+        }
+        held.push(format!(
+            "{}: its {verb} is left out: {} depend{} on it and {} outside the selection (--target/--exclude); include {} or plan without a selection",
+            a.address,
+            crate::plan::render::some(&outside, 5),
+            if outside.len() == 1 { "s" } else { "" },
+            if outside.len() == 1 { "is" } else { "are" },
+            if outside.len() == 1 { "it" } else { "them" },
+        ));
+        false
+    });
+    held
 }
 
 /// The error of a glob that matches nothing, with the closest address.

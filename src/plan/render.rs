@@ -276,7 +276,7 @@ fn duration_words(secs: u64) -> String {
 }
 
 /// A few addresses, and how many more.
-fn some(addresses: &[Address], most: usize) -> String {
+pub fn some(addresses: &[Address], most: usize) -> String {
     let mut text = addresses
         .iter()
         .take(most)

@@ -247,3 +247,76 @@ async fn a_saved_plan_without_changes_reads_nothing() {
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     assert_eq!(sim.total_calls("aruba"), 0);
 }
+
+/// A customer whose file is gone is deleted with its sites and devices; a
+/// selection that leaves some of those out (an exclude, or a target of its
+/// sites only) must not delete the customer with them still inside it — the
+/// vendor would strip their assignment and licences. The delete is held back
+/// with a warning; the rest of the selection goes ahead.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_selection_never_deletes_a_customer_with_objects_of_it_left_out() {
+    let sim = sim(false).await;
+    let dir = tempfile::tempdir().unwrap();
+    let (conf, state) = applied(&sim, dir.path()).await;
+    std::fs::remove_file(conf.join("coffee-shop.toml")).unwrap();
+
+    let (code, plan, out) = plan_json(&conf, &state, &[]).await;
+    assert_eq!(code, Some(0), "{out}");
+    assert!(addresses(&plan).contains(&"customer.coffee-shop".to_string()));
+
+    for selection in [
+        ["--exclude", "device.AP000000*"],
+        ["--target", "site.coffee-shop/*"],
+    ] {
+        let (code, plan, out) = plan_json(&conf, &state, &selection).await;
+        assert_eq!(code, Some(0), "{out}");
+        let planned = addresses(&plan);
+        assert!(
+            !planned.contains(&"customer.coffee-shop".to_string()),
+            "{selection:?}: {planned:?}"
+        );
+        let warnings = plan["warnings"].to_string();
+        assert!(
+            warnings.contains("customer.coffee-shop: its delete is left out"),
+            "{selection:?}: {warnings}"
+        );
+    }
+    // Applied: the devices stay assigned and licensed in their customer.
+    let out = run(args(
+        &conf,
+        &state,
+        &["apply", "--auto-approve", "--exclude", "device.AP000000*"],
+    ))
+    .await;
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(
+        live_names(&sim, "aruba", "customers", "customer_name").contains(&"Coffee Shop".into()),
+        "the customer is still there"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_target_its_excludes_leave_nothing_of_is_an_error() {
+    let sim = sim(false).await;
+    let dir = tempfile::tempdir().unwrap();
+    let (conf, state) = applied(&sim, dir.path()).await;
+    sim.reset_calls();
+    for exclude in ["device.AP0000001", "customer.coffee-shop"] {
+        let (code, _, out) = plan_json(
+            &conf,
+            &state,
+            &["--target", "device.AP0000001", "--exclude", exclude],
+        )
+        .await;
+        assert_eq!(code, Some(1), "{out}");
+        assert!(
+            out.contains("--target device.AP0000001: every object it matches is left out"),
+            "{out}"
+        );
+    }
+    assert_eq!(
+        sim.total_calls("aruba"),
+        0,
+        "no vendor call for a bad selection"
+    );
+}
