@@ -54,10 +54,11 @@ impl ChildRun {
             .to_string()
     }
 
-    /// A clap usage error: the flag or subcommand does not exist (yet).
+    /// A clap usage error (exit 1, with clap's usage text): the flag or
+    /// subcommand does not exist (yet).
     pub fn is_usage_error(&self) -> bool {
         let err = self.stderr_text();
-        self.code == Some(2)
+        self.code == Some(1)
             && (err.contains("\nUsage:") || err.starts_with("Usage:"))
             && (err.contains("unexpected argument")
                 || err.contains("unrecognized subcommand")

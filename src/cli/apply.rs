@@ -108,15 +108,42 @@ fn check_saved(
     allow_partial: bool,
 ) -> Result<(Vec<String>, bool), CliError> {
     let deps = engine::Dependencies::new(desired, &prepared.owned);
-    let check = engine::saved::recheck(saved, &prepared.plan, &prepared.live, &deps);
-    let refused: Vec<String> = check
-        .refused
+    // An action whose provider could not be read again is not stale: it is unchecked.
+    let unread: std::collections::BTreeMap<&str, &str> = prepared
+        .plan
+        .unavailable
         .iter()
-        .map(|r| format!("{}: {}", r.address, r.why))
+        .map(|u| (u.provider.as_str(), u.error.as_str()))
+        .collect();
+    let (unchecked, checkable): (Vec<_>, Vec<_>) = saved
+        .actions
+        .iter()
+        .cloned()
+        .partition(|a| unread.contains_key(a.provider.as_str()));
+    let readable = Plan {
+        actions: checkable,
+        ..saved.clone()
+    };
+    let check = engine::saved::recheck(&readable, &prepared.plan, &prepared.live, &deps);
+    let refused: Vec<String> = unchecked
+        .iter()
+        .map(|a| {
+            format!(
+                "{}: not checked: its provider could not be read again ({})",
+                a.address,
+                unread[a.provider.as_str()]
+            )
+        })
+        .chain(
+            check
+                .refused
+                .iter()
+                .map(|r| format!("{}: {}", r.address, r.why)),
+        )
         .collect();
     if !refused.is_empty() && !allow_partial {
         return Err(CliError::Other(format!(
-            "the saved plan is stale for {} of its {} action(s); nothing was applied:\n{}\nRun `mspform plan --out` again and review it, or re-run with --allow-partial to apply the {} action(s) that still hold.",
+            "the saved plan cannot be applied as it is: {} of its {} action(s) do not hold or could not be checked; nothing was applied:\n{}\nRun `mspform plan --out` again and review it, or re-run with --allow-partial to apply the {} action(s) that still hold.",
             refused.len(),
             saved.actions.len(),
             refused
@@ -200,9 +227,9 @@ pub fn print_report(report: &ApplyReport) {
             ),
         }
     }
-    for (provider, (why, done, left)) in halted(report) {
+    for (provider, (why, done, failed, left)) in halted(report) {
         anstream::println!(
-            "\n{}Stopped early:{} {provider} — {why}\n  {done} step(s) of {provider} done, {left} not started; nothing more was sent to it.",
+            "\n{}Stopped early:{} {provider} — {why}\n  {done} step(s) of {provider} done, {failed} failed, {left} not started; nothing more was sent to it.",
             anstyle::AnsiColor::Yellow.render_fg(),
             anstyle::Reset
         );
@@ -232,7 +259,9 @@ pub fn print_report(report: &ApplyReport) {
 
 /// Providers whose run stopped early (daily quota, `--max-calls`): why, and
 /// how many of their steps were done and not started.
-fn halted(report: &ApplyReport) -> std::collections::BTreeMap<String, (String, usize, usize)> {
+fn halted(
+    report: &ApplyReport,
+) -> std::collections::BTreeMap<String, (String, usize, usize, usize)> {
     let mut out = std::collections::BTreeMap::new();
     for step in &report.steps {
         if let Outcome::Skipped(why) = &step.outcome
@@ -240,15 +269,17 @@ fn halted(report: &ApplyReport) -> std::collections::BTreeMap<String, (String, u
         {
             let entry = out
                 .entry(step.provider.clone())
-                .or_insert_with(|| (why.to_string(), 0, 0));
-            entry.2 += 1;
+                .or_insert_with(|| (why.to_string(), 0, 0, 0));
+            entry.3 += 1;
         }
     }
     for step in &report.steps {
-        if step.outcome == Outcome::Done
-            && let Some(entry) = out.get_mut(&step.provider)
-        {
-            entry.1 += 1;
+        if let Some(entry) = out.get_mut(&step.provider) {
+            match step.outcome {
+                Outcome::Done => entry.1 += 1,
+                Outcome::Failed(_) => entry.2 += 1,
+                _ => {}
+            }
         }
     }
     out

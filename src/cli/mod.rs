@@ -307,7 +307,15 @@ fn runtime() -> Result<tokio::runtime::Runtime, CliError> {
 
 /// Entry point: returns the process exit code.
 pub fn main() -> i32 {
-    let cli = Cli::parse();
+    // A usage error exits 1, like every other error: clap's own code (2) is
+    // the "changes present" of plan and drift, which a cron job treats as fine.
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return if e.use_stderr() { 1 } else { 0 };
+        }
+    };
     init_logging(cli.verbose);
     let result = run(cli);
     if let Err(e) = &result {

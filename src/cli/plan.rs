@@ -346,25 +346,31 @@ async fn drift_run(cli: &Cli, args: &DriftArgs, run: &mut DriftRun) -> Result<St
     let previous = store.last_drift()?;
     let now = crate::clock::now_unix();
     let limits = args.calls.limits()?;
-    let listed = |provider: &str| {
+    // `--max-calls`: what the per-customer reads may spend is the limit less
+    // what the MSP-wide lists cost last time (the first time: a tenth of the
+    // limit, at least 5 calls, is kept for them).
+    let listed = |provider: &str, limit: u64| {
         previous
             .as_ref()
             .and_then(|m| m.list_calls.get(provider))
             .copied()
-            .unwrap_or(0)
+            .unwrap_or_else(|| (limit / 10).max(5))
     };
-    // `--max-calls`: what the per-customer reads may spend is the limit less
-    // what the MSP-wide lists cost last time.
     let mut customers = rolling_customers(&desired);
     for p in &mut customers {
         p.budget = limits
             .per_provider
             .get(&p.provider)
-            .map(|n| n.saturating_sub(listed(&p.provider)));
+            .map(|n| n.saturating_sub(listed(&p.provider, *n)));
     }
-    let total_budget = limits
-        .total
-        .map(|n| n.saturating_sub(customers.iter().map(|p| listed(&p.provider)).sum::<u64>()));
+    let total_budget = limits.total.map(|n| {
+        n.saturating_sub(
+            customers
+                .iter()
+                .map(|p| listed(&p.provider, n))
+                .sum::<u64>(),
+        )
+    });
     let checked = previous
         .as_ref()
         .map(|m| m.checked.clone())

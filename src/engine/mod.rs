@@ -160,6 +160,22 @@ pub async fn plan_with(
     selection: &Selection,
     options: &PlanOptions,
 ) -> Result<Prepared, EngineError> {
+    let unknown: Vec<String> = options
+        .max_calls
+        .per_provider
+        .keys()
+        .filter(|k| !desired.providers.contains_key(*k))
+        .map(|k| {
+            let hint = crate::config::text::did_you_mean(
+                k,
+                desired.providers.keys().map(String::as_str),
+            );
+            format!("--max-calls {k}=…: no provider `{k}` in the files; {hint}the keys are those of [providers.KEY]")
+        })
+        .collect();
+    if !unknown.is_empty() {
+        return Err(EngineError::Plan(unknown));
+    }
     let owned = owned(store.as_ref())?;
     let selected = selection
         .resolve(desired, &owned)

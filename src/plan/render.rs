@@ -244,9 +244,14 @@ pub fn cost_line(plan: &Plan) -> Option<String> {
         .map(|p| {
             let left = p
                 .day_quota
-                .map(|d| match d.limit {
-                    Some(limit) => format!("; {} of {limit} calls left today", d.remaining),
-                    None => format!("; {} calls left today", d.remaining),
+                .map(|d| {
+                    let of = d.limit.map(|l| format!(" of {l}")).unwrap_or_default();
+                    let short = if d.remaining < p.apply_calls {
+                        " — fewer than the apply needs: it will stop when they run out, and the next run after the reset resumes"
+                    } else {
+                        ""
+                    };
+                    format!("; {}{of} calls left today{short}", d.remaining)
                 })
                 .unwrap_or_default();
             let rate = if p.calls_per_second.fract().abs() < 0.05 {

@@ -126,6 +126,12 @@ impl<V: Vendor> Refreshed for Refresh<V> {
         options: &PlanOptions,
         actions: &[Action],
     ) -> u64 {
+        // A forget only drops a state record: no vendor call.
+        let actions: Vec<Action> = actions
+            .iter()
+            .filter(|a| a.op != crate::diff::Op::Forget)
+            .cloned()
+            .collect();
         if actions.is_empty() {
             return 0;
         }
@@ -137,7 +143,7 @@ impl<V: Vendor> Refreshed for Refresh<V> {
             owned,
             options,
         };
-        V::estimate(&V::compile(ctx, &self.snapshot, &self.resolved, actions))
+        V::estimate(&V::compile(ctx, &self.snapshot, &self.resolved, &actions))
     }
     fn apply<'a>(&'a self, ctx: ApplyCtx<'a>) -> BoxFuture<'a, (Vec<StepReport>, bool)> {
         Box::pin(async move {

@@ -90,7 +90,8 @@ async fn max_calls_refuses_an_apply_over_its_estimate_and_stops_a_refresh_at_the
         "{}",
         sim.total_calls("aruba")
     );
-    // A bad value is a usage error naming the value.
+    // A bad value is a usage error naming the value; so is a provider key the
+    // files do not declare (a typo would otherwise mean no limit at all).
     let out = run(args(&conf, &state, &["plan", "--max-calls", "aruba=many"])).await;
     assert_eq!(out.status.code(), Some(1));
     assert!(
@@ -98,6 +99,51 @@ async fn max_calls_refuses_an_apply_over_its_estimate_and_stops_a_refresh_at_the
         "{}",
         text(&out)
     );
+    sim.reset_calls();
+    let out = run(args(&conf, &state, &["plan", "--max-calls", "arubba=50"])).await;
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(
+        text(&out).contains("no provider `arubba`") && text(&out).contains("did you mean `aruba`"),
+        "{}",
+        text(&out)
+    );
+    assert_eq!(sim.total_calls("aruba"), 0);
+    // Clap's usage errors exit 1 too, never 2 ("changes" to a drift cron).
+    let out = run(args(&conf, &state, &["drift", "--max-calls"])).await;
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+}
+
+/// A saved plan whose re-read cannot finish (here: the call budget) is not
+/// called stale: its actions are "not checked", naming why.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_saved_plan_that_cannot_be_read_again_says_so_instead_of_stale() {
+    let sim = quiet_sim().await;
+    let dir = tempfile::tempdir().unwrap();
+    let conf = write_portfolio(&sim, dir.path());
+    let state = dir.path().join("state");
+    let plan = dir.path().join("p.json");
+    let out = run(args(
+        &conf,
+        &state,
+        &["plan", "--out", plan.to_str().unwrap()],
+    ))
+    .await;
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let out = run(args(
+        &conf,
+        &state,
+        &["apply", plan.to_str().unwrap(), "--max-calls", "aruba=1"],
+    ))
+    .await;
+    let shown = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{shown}");
+    assert!(
+        shown.contains("not checked: its provider could not be read again")
+            && shown.contains("--max-calls 1 for aruba")
+            && !shown.contains("changed since the plan was made"),
+        "{shown}"
+    );
+    assert_eq!(sim.write_calls("aruba"), 0);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
