@@ -53,9 +53,77 @@ fn point_at(desired: &mut Desired, sim: &Simulator) {
     }
 }
 
+/// The four-vendor example (`examples/msp`), for `mspform demo` without `-c`.
+const BUNDLED: &[(&str, &str)] = &[
+    (
+        "providers.toml",
+        include_str!("../../examples/msp/providers.toml"),
+    ),
+    (
+        "partners.toml",
+        include_str!("../../examples/msp/partners.toml"),
+    ),
+    (
+        "acme-retail.toml",
+        include_str!("../../examples/msp/acme-retail.toml"),
+    ),
+    (
+        "bayview-resort.toml",
+        include_str!("../../examples/msp/bayview-resort.toml"),
+    ),
+    (
+        "coffee-shop.toml",
+        include_str!("../../examples/msp/coffee-shop.toml"),
+    ),
+    (
+        "coffee-voice.toml",
+        include_str!("../../examples/msp/coffee-voice.toml"),
+    ),
+    (
+        "harbor-clinic.toml",
+        include_str!("../../examples/msp/harbor-clinic.toml"),
+    ),
+    (
+        "harbor-logistics.toml",
+        include_str!("../../examples/msp/harbor-logistics.toml"),
+    ),
+    (
+        "lakeside-dental.toml",
+        include_str!("../../examples/msp/lakeside-dental.toml"),
+    ),
+    (
+        "metro-library.toml",
+        include_str!("../../examples/msp/metro-library.toml"),
+    ),
+    (
+        "retail-voice.toml",
+        include_str!("../../examples/msp/retail-voice.toml"),
+    ),
+];
+
+/// The configuration the demo runs: `-c` when given (or `./mspform.toml`
+/// exists), else the bundled example written to `scratch`.
+fn demo_config(cli: &Cli, scratch: &std::path::Path) -> Result<PathBuf, CliError> {
+    if cli.config != std::path::Path::new(super::DEFAULT_CONFIG) || cli.config.exists() {
+        return Ok(cli.config.clone());
+    }
+    let dir = scratch.join("examples-msp");
+    std::fs::create_dir_all(&dir)
+        .map_err(|e| CliError::Other(format!("cannot write the bundled example: {e}")))?;
+    for (name, text) in BUNDLED {
+        std::fs::write(dir.join(name), text)
+            .map_err(|e| CliError::Other(format!("cannot write the bundled example: {e}")))?;
+    }
+    println!("== no -c given: using the bundled four-vendor example (examples/msp)\n");
+    Ok(dir)
+}
+
 pub fn run(cli: &Cli, args: &DemoArgs) -> Result<Status, CliError> {
+    let scratch = std::env::temp_dir().join(format!("mspform-demo-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&scratch);
+    let config = demo_config(cli, &scratch)?;
     // The secrets are checked once the simulator's are supplied.
-    let mut desired = crate::config::load(&cli.config)?;
+    let mut desired = crate::config::load(&config)?;
     let inventory = match &args.inventory {
         Some(path) => Inventory::from_file(path).map_err(|e| CliError::Other(format!("{e:#}")))?,
         None => Inventory::embedded(),
@@ -71,8 +139,7 @@ pub fn run(cli: &Cli, args: &DemoArgs) -> Result<Status, CliError> {
             .await
             .map_err(|e| CliError::Other(format!("simulator: {e:#}")))?;
         point_at(&mut desired, &sim);
-        let dir = std::env::temp_dir().join(format!("mspform-demo-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
+        let dir = scratch.join("state");
         let result = async {
             let store: std::sync::Arc<dyn StateStore> =
                 std::sync::Arc::new(SledStore::open_for(&dir, "demo")?);
@@ -83,7 +150,7 @@ pub fn run(cli: &Cli, args: &DemoArgs) -> Result<Status, CliError> {
             );
             println!(
                 "== 1. plan + apply: everything in {} is new to the simulated cloud\n",
-                cli.config.display()
+                config.display()
             );
             let opts = ApplyOptions {
                 selection: engine::Selection::default(),
@@ -128,7 +195,25 @@ pub fn run(cli: &Cli, args: &DemoArgs) -> Result<Status, CliError> {
         }
         .await;
         sim.shutdown().await;
-        let _ = std::fs::remove_dir_all(&dir);
+        let _ = std::fs::remove_dir_all(&scratch);
         result
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_bundled_example_is_every_file_of_examples_msp() {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/msp");
+        let mut on_disk: Vec<String> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        on_disk.sort();
+        let mut bundled: Vec<String> = BUNDLED.iter().map(|(n, _)| n.to_string()).collect();
+        bundled.sort();
+        assert_eq!(bundled, on_disk);
+    }
 }

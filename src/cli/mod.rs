@@ -32,10 +32,23 @@ pub const EXIT_LOCKED: i32 = 3;
 /// An apply stopped by Ctrl-C (after finishing the calls in flight).
 pub const EXIT_INTERRUPTED: i32 = 130;
 
+/// `-c` when not given.
+pub const DEFAULT_CONFIG: &str = "mspform.toml";
+
+/// `mspform --version`: the version, the git commit and the build date.
+pub const VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (commit ",
+    env!("MSPFORM_COMMIT"),
+    ", built ",
+    env!("MSPFORM_BUILD_DATE"),
+    ")"
+);
+
 #[derive(Debug, Parser)]
 #[command(
     name = "mspform",
-    version,
+    version = VERSION,
     about = "Desired-state management of MSP customer portfolios (Terraform for MSPs)"
 )]
 pub struct Cli {
@@ -44,7 +57,7 @@ pub struct Cli {
         short = 'c',
         long = "config",
         global = true,
-        default_value = "mspform.toml",
+        default_value = DEFAULT_CONFIG,
         env = "MSPFORM_CONFIG"
     )]
     pub config: PathBuf,
@@ -166,6 +179,50 @@ pub enum Command {
     /// Run plan → apply → plan against an embedded simulator with the example files.
     #[cfg(feature = "sim")]
     Demo(demo::DemoArgs),
+    /// Print a shell completion script (bash, zsh, fish, powershell, elvish).
+    #[command(
+        after_help = "Examples:\n  mspform completions bash > ~/.local/share/bash-completion/completions/mspform\n  mspform completions zsh > \"${fpath[1]}/_mspform\"\n  mspform completions fish > ~/.config/fish/completions/mspform.fish"
+    )]
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Write man pages: one for mspform and one per subcommand (mspform-plan.1, …).
+    #[command(
+        after_help = "Examples:\n  mspform man --out ~/.local/share/man/man1 && man mspform-apply\n  mspform man | man -l -"
+    )]
+    Man {
+        /// The directory to write the pages into (created if missing);
+        /// without it, the main page goes to stdout.
+        #[arg(long, value_name = "DIR")]
+        out: Option<PathBuf>,
+    },
+}
+
+/// `mspform completions SHELL`: the script on stdout.
+fn completions(shell: clap_complete::Shell) -> Result<Status, CliError> {
+    use clap::CommandFactory;
+    let mut cmd = Cli::command();
+    clap_complete::generate(shell, &mut cmd, "mspform", &mut std::io::stdout());
+    Ok(Status::Ok)
+}
+
+/// `mspform man [--out DIR]`: roff pages.
+fn man(out: Option<&Path>) -> Result<Status, CliError> {
+    use clap::CommandFactory;
+    let cmd = Cli::command();
+    let failed = |e: std::io::Error| CliError::Other(format!("cannot write the man pages: {e}"));
+    match out {
+        Some(dir) => {
+            std::fs::create_dir_all(dir).map_err(failed)?;
+            clap_mangen::generate_to(cmd, dir).map_err(failed)?;
+            println!("Wrote the man pages into {}", dir.display());
+        }
+        None => clap_mangen::Man::new(cmd)
+            .render(&mut std::io::stdout())
+            .map_err(failed)?,
+    }
+    Ok(Status::Ok)
 }
 
 /// Why a command failed; decides the message and the exit code.
@@ -345,6 +402,8 @@ fn run(cli: Cli) -> Result<Status, CliError> {
         Command::Import(args) => runtime()?.block_on(import::run(&cli, args)),
         #[cfg(feature = "sim")]
         Command::Demo(args) => demo::run(&cli, args),
+        Command::Completions { shell } => completions(*shell),
+        Command::Man { out } => man(out.as_deref()),
     }
 }
 

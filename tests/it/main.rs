@@ -7,6 +7,7 @@ mod audiocodes_client;
 mod availability;
 mod cli;
 mod cli_mixed;
+mod cli_tools;
 mod config;
 mod config_files;
 mod config_rules;

@@ -1,0 +1,110 @@
+//! The CLI's ecosystem commands through the binary: `--version` names the
+//! commit and build date, `completions` prints scripts the shells accept,
+//! `man` writes one page per subcommand, and `demo` without `-c` runs the
+//! bundled example.
+
+use std::process::Command;
+
+use crate::cli::bin;
+
+fn ok(out: &std::process::Output) -> String {
+    assert!(
+        out.status.success(),
+        "{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+#[test]
+fn version_names_the_commit_and_build_date() {
+    let text = ok(&bin().arg("--version").output().unwrap());
+    let re_date = text
+        .split("built ")
+        .nth(1)
+        .map(|d| d.trim().trim_end_matches(')').to_string())
+        .unwrap_or_default();
+    assert!(text.starts_with("mspform 0."), "{text}");
+    assert!(text.contains("(commit "), "{text}");
+    assert_eq!(re_date.len(), 10, "YYYY-MM-DD: {text}");
+    assert_eq!(&re_date[4..5], "-", "{text}");
+}
+
+#[test]
+fn bash_accepts_the_completion_script_and_every_shell_gets_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let script = ok(&bin().args(["completions", "bash"]).output().unwrap());
+    assert!(script.contains("mspform") && script.contains("--max-calls"));
+    let path = dir.path().join("mspform.bash");
+    std::fs::write(&path, &script).unwrap();
+    let check = Command::new("bash").arg("-n").arg(&path).output().unwrap();
+    assert!(
+        check.status.success(),
+        "{}",
+        String::from_utf8_lossy(&check.stderr)
+    );
+    for shell in ["zsh", "fish", "powershell", "elvish"] {
+        let text = ok(&bin().args(["completions", shell]).output().unwrap());
+        assert!(text.contains("drift"), "{shell}");
+    }
+    let out = bin().args(["completions", "tcsh"]).output().unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "an unknown shell is a usage error"
+    );
+}
+
+#[test]
+fn man_writes_one_page_per_subcommand() {
+    let dir = tempfile::tempdir().unwrap();
+    ok(&bin()
+        .args(["man", "--out"])
+        .arg(dir.path())
+        .output()
+        .unwrap());
+    for page in [
+        "mspform.1",
+        "mspform-plan.1",
+        "mspform-apply.1",
+        "mspform-drift.1",
+        "mspform-state-migrate.1",
+    ] {
+        let text = std::fs::read_to_string(dir.path().join(page)).unwrap();
+        assert!(text.contains(".TH"), "{page} is a roff page");
+    }
+    let plan = std::fs::read_to_string(dir.path().join("mspform-plan.1")).unwrap();
+    assert!(plan.contains("max\\-calls"), "options are documented");
+    // Rendered by man itself where it is installed.
+    if Command::new("man").arg("--version").output().is_ok() {
+        let shown = Command::new("man")
+            .arg("-l")
+            .arg(dir.path().join("mspform-apply.1"))
+            .env("MANPAGER", "cat")
+            .env("PAGER", "cat")
+            .output()
+            .unwrap();
+        assert!(shown.status.success());
+        assert!(String::from_utf8_lossy(&shown.stdout).contains("mspform-apply"));
+    }
+}
+
+#[test]
+fn demo_without_a_config_runs_the_bundled_example() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = bin()
+        .arg("demo")
+        .current_dir(dir.path())
+        .env_remove("MSPFORM_CONFIG")
+        .output()
+        .unwrap();
+    let text = ok(&out);
+    assert!(text.contains("bundled four-vendor example"), "{text}");
+    assert!(text.contains("Apply complete"), "{text}");
+    assert_eq!(
+        std::fs::read_dir(dir.path()).unwrap().count(),
+        0,
+        "nothing is written to the working directory"
+    );
+}
