@@ -55,6 +55,7 @@ pub struct Cli {
     /// Configuration: a TOML file or a directory of them.
     #[arg(
         short = 'c',
+        help_heading = "Global options",
         long = "config",
         global = true,
         default_value = DEFAULT_CONFIG,
@@ -66,6 +67,7 @@ pub struct Cli {
     /// comes from the URL, PGPASSWORD or ~/.pgpass.
     #[arg(
         long = "state",
+        help_heading = "Global options",
         global = true,
         default_value = "state",
         env = "MSPFORM_STATE",
@@ -76,6 +78,7 @@ pub struct Cli {
     /// portfolios can share one database; also `?schema=NAME` in the URL.
     #[arg(
         long = "state-schema",
+        help_heading = "Global options",
         global = true,
         env = "MSPFORM_STATE_SCHEMA",
         value_name = "NAME"
@@ -86,6 +89,7 @@ pub struct Cli {
     /// 30s, 5m, 1h.
     #[arg(
         long = "lock-timeout",
+        help_heading = "Global options",
         global = true,
         default_value = "0",
         env = "MSPFORM_LOCK_TIMEOUT",
@@ -94,7 +98,7 @@ pub struct Cli {
     )]
     pub lock_timeout: Duration,
     /// More log output on stderr (-v info, -vv debug). MSPFORM_LOG overrides.
-    #[arg(short = 'v', long = "verbose", global = true, action = clap::ArgAction::Count)]
+    #[arg(short = 'v', long = "verbose", global = true, action = clap::ArgAction::Count, help_heading = "Global options")]
     pub verbose: u8,
     #[command(subcommand)]
     pub command: Command,
@@ -158,26 +162,50 @@ impl From<FormatArg> for crate::plan::render::Format {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Check the configuration and every secret it references, without calling any vendor.
+    #[command(
+        after_help = "Examples:\n  mspform validate -c portfolio/\n  mspform validate --offline -c portfolio/   # in CI without credentials: the files only"
+    )]
     Validate(validate::ValidateArgs),
     /// Read live state and show what apply would change.
+    #[command(
+        after_help = "Examples:\n  mspform plan -c portfolio/\n  mspform plan --out plan.json --format markdown > plan.md   # a pull request: comment + artifact\n  mspform plan --target 'customer.acme-*' --detailed-exitcode"
+    )]
     Plan(plan::PlanArgs),
     /// Make the changes, after showing the plan and asking.
+    #[command(
+        after_help = "Examples:\n  mspform apply -c portfolio/\n  mspform apply plan.json --lock-timeout 10m   # a saved plan, on merge\n  mspform apply --target customer.acme-retail --max-calls aruba=500"
+    )]
     Apply(apply::ApplyArgs),
     /// Report drift from the configuration; exit code 2 when there is any.
+    #[command(
+        after_help = "Examples:\n  mspform drift --new-only --prometheus /var/lib/node_exporter/textfile_collector/mspform.prom\n  mspform drift --full-every 24h --max-calls aruba=200   # hourly, within Aruba's daily quota"
+    )]
     Drift(plan::DriftArgs),
     /// Inspect or edit the state; move it between a directory and PostgreSQL.
     #[command(subcommand)]
     State(state::StateCommand),
     /// Clear a state lock left behind (the same as `state force-unlock ID`).
-    ForceUnlock { id: String },
+    #[command(
+        after_help = "Examples:\n  mspform force-unlock 7f3c2a91   # the lock ID a \"locked by\" message names"
+    )]
+    ForceUnlock {
+        /// The lock ID the "locked by" message names.
+        id: String,
+    },
     /// The vendor simulator.
     #[command(subcommand)]
     #[cfg(feature = "sim")]
     Sim(sim::SimCommand),
     /// Print desired-state TOML for live customers (start managing an existing portfolio).
+    #[command(
+        after_help = "Examples:\n  mspform import -c providers.toml --out portfolio/\n  mspform import -c providers.toml --provider aruba --customer \"Acme Retail\""
+    )]
     Import(import::ImportArgs),
     /// Run plan → apply → plan against an embedded simulator with the example files.
     #[cfg(feature = "sim")]
+    #[command(
+        after_help = "Examples:\n  mspform demo                      # the bundled four-vendor example\n  mspform demo -c examples/portfolio"
+    )]
     Demo(demo::DemoArgs),
     /// Print a shell completion script (bash, zsh, fish, powershell, elvish).
     #[command(
@@ -409,6 +437,29 @@ fn run(cli: Cli) -> Result<Status, CliError> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn every_command_s_help_ends_with_examples() {
+        use clap::CommandFactory;
+        fn walk(cmd: &clap::Command, path: &str, missing: &mut Vec<String>) {
+            let here = format!("{path} {}", cmd.get_name());
+            if cmd.get_subcommands().next().is_none() {
+                let examples = cmd
+                    .get_after_help()
+                    .map(|h| h.to_string())
+                    .unwrap_or_default();
+                if !examples.starts_with("Examples:") || examples.lines().count() < 2 {
+                    missing.push(here.clone());
+                }
+            }
+            for sub in cmd.get_subcommands().filter(|s| s.get_name() != "help") {
+                walk(sub, &here, missing);
+            }
+        }
+        let mut missing = Vec::new();
+        walk(&Cli::command(), "", &mut missing);
+        assert!(missing.is_empty(), "without examples: {missing:?}");
+    }
+
     use super::*;
 
     #[test]

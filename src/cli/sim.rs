@@ -11,6 +11,9 @@ use crate::sim::{Inventory, SimOptions};
 #[derive(Debug, Subcommand)]
 pub enum SimCommand {
     /// Serve the simulated vendor APIs until Ctrl-C.
+    #[command(
+        after_help = "Examples:\n  mspform sim serve --listen 127.0.0.1:8080 --data ./simdata\n  mspform sim serve --listen 127.0.0.1:8080 --inventory examples/sim-inventory.toml"
+    )]
     Serve(ServeArgs),
 }
 

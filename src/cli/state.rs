@@ -16,23 +16,53 @@ use crate::state::export::{self, ImportError};
 #[derive(Debug, Subcommand)]
 pub enum StateCommand {
     /// List the addresses mspform owns.
+    #[command(
+        after_help = "Examples:\n  mspform state list\n  mspform state list --state postgres://mspform@db.example.net/mspform"
+    )]
     List,
     /// Show one owned record (vendor ids, facts).
-    Show { address: String },
+    #[command(
+        after_help = "Examples:\n  mspform state show customer.acme-retail\n  mspform state show device.CN12345678"
+    )]
+    Show {
+        /// The address: customer.KEY, site.CUSTOMER/SITE, device.SERIAL or partner.KEY (`state list` shows them).
+        address: String,
+    },
     /// Forget an address: mspform stops owning it; nothing is changed at the vendor.
-    Rm { address: String },
+    #[command(
+        after_help = "Examples:\n  mspform state rm customer.old-client      # the next plan shows it as unmanaged\n  mspform state rm site.acme-retail/warehouse"
+    )]
+    Rm {
+        /// The address to forget: customer.KEY, site.CUSTOMER/SITE, device.SERIAL or partner.KEY.
+        address: String,
+    },
     /// Lift the protection an apply recorded for an object declared
     /// `protect = true`: its delete or replacement is planned again (e.g. a
     /// customer whose file was removed is deleted by the next apply).
-    Unprotect { address: String },
+    #[command(
+        after_help = "Examples:\n  mspform state unprotect customer.acme-retail && mspform plan"
+    )]
+    Unprotect {
+        /// The protected address (as `plan` lists it under "Protected, kept").
+        address: String,
+    },
     /// Show the write journal (pending entries are settled by the next plan/apply).
+    #[command(
+        after_help = "Examples:\n  mspform state journal\n  mspform state journal | grep pending   # writes whose answer never came"
+    )]
     Journal,
     /// Write every owned record and journal entry as versioned JSON (no credentials).
+    #[command(
+        after_help = "Examples:\n  mspform state export backup-$(date +%F).json\n  mspform state export | jq '.owned | length'"
+    )]
     Export {
         /// Write here (atomically, mode 0600) instead of to stdout.
         file: Option<PathBuf>,
     },
     /// Restore records from `state export` or an apply's backup (`backup.json`).
+    #[command(
+        after_help = "Examples:\n  mspform --state ./new-state state import backup-2026-12-01.json\n  mspform state import state/backup.json --force"
+    )]
     Import {
         file: PathBuf,
         /// Replace what a non-empty state holds.
@@ -42,6 +72,9 @@ pub enum StateCommand {
     /// Copy the whole state (records, journal, saved credentials) to another
     /// place, e.g. from a directory into PostgreSQL or back, and check that both
     /// hold the same records. The source is left as it was.
+    #[command(
+        after_help = "Examples:\n  PGPASSWORD=… mspform --state ./state state migrate --to postgres://mspform@db.example.net/mspform\n  mspform --state postgres://mspform@db.example.net/mspform state migrate --to ./state-copy"
+    )]
     Migrate {
         /// The destination: a directory or a postgres:// URL (`?schema=NAME` optional).
         #[arg(long, value_name = "DIR_OR_URL")]
@@ -55,7 +88,13 @@ pub enum StateCommand {
     },
     /// Clear a lock left behind, by the lock ID its holder is named with. On
     /// PostgreSQL, a holder that still holds it has its lock session ended.
-    ForceUnlock { id: String },
+    #[command(
+        after_help = "Examples:\n  mspform state force-unlock 7f3c2a91   # the lock ID a \"locked by\" message names"
+    )]
+    ForceUnlock {
+        /// The lock ID the "locked by" message names.
+        id: String,
+    },
 }
 
 fn operation(cmd: &StateCommand) -> &'static str {
