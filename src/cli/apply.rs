@@ -27,6 +27,9 @@ pub struct ApplyArgs {
     /// Do not ask for confirmation.
     #[arg(long)]
     pub auto_approve: bool,
+    /// List every unmanaged object with its provider, instead of a count per provider.
+    #[arg(long)]
+    pub show_unmanaged: bool,
     #[command(flatten)]
     pub select: SelectArgs,
     #[command(flatten)]
@@ -77,6 +80,8 @@ pub struct ApplyOptions<'a> {
     pub allow_partial: bool,
     /// `--max-calls`.
     pub max_calls: crate::vendor::CallLimits,
+    /// `--show-unmanaged`.
+    pub show_unmanaged: bool,
 }
 
 fn load_plan(path: &Path) -> Result<Plan, CliError> {
@@ -143,7 +148,7 @@ fn check_saved(
         .collect();
     if !refused.is_empty() && !allow_partial {
         return Err(CliError::Other(format!(
-            "the saved plan cannot be applied as it is: {} of its {} action(s) do not hold or could not be checked; nothing was applied:\n{}\nRun `mspform plan --out` again and review it, or re-run with --allow-partial to apply the {} action(s) that still hold.",
+            "the saved plan is stale: {} of its {} action(s) do not hold or could not be checked; nothing was applied:\n{}\nRun `mspform plan --out` again and review it, or re-run with --allow-partial to apply the {} action(s) that still hold.",
             refused.len(),
             saved.actions.len(),
             refused
@@ -326,7 +331,10 @@ pub async fn plan_and_apply(
     if let Some(saved) = &opts.saved {
         (stale, partial) = check_saved(saved, &mut prepared, desired, opts.allow_partial)?;
     }
-    anstream::print!("{}", render::text(&prepared.plan));
+    anstream::print!(
+        "{}",
+        render::text_with(&prepared.plan, &super::text_options(opts.show_unmanaged))
+    );
     for note in &stale {
         anstream::println!(
             "{}Warning:{} {note}",
@@ -516,6 +524,7 @@ pub async fn run(cli: &Cli, args: &ApplyArgs) -> Result<Status, CliError> {
         allow_provider_removal: &removal,
         allow_partial: args.allow_partial,
         max_calls: args.calls.limits()?,
+        show_unmanaged: args.show_unmanaged,
     };
     plan_and_apply(&desired, store, opts).await
 }

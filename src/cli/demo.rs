@@ -164,6 +164,7 @@ pub fn run(cli: &Cli, args: &DemoArgs) -> Result<Status, CliError> {
                 allow_provider_removal: &[],
                 allow_partial: false,
                 max_calls: Default::default(),
+                show_unmanaged: false,
             };
             let status = plan_and_apply(&desired, store.clone(), opts).await?;
             if matches!(status, Status::Failed | Status::Interrupted) {
@@ -171,7 +172,10 @@ pub fn run(cli: &Cli, args: &DemoArgs) -> Result<Status, CliError> {
             }
             println!("\n== 2. plan again: nothing should be left to change\n");
             let again = engine::plan(&desired, store, &engine::Selection::default()).await?;
-            anstream::print!("{}", render::text(&again.plan));
+            anstream::print!(
+                "{}",
+                render::text_with(&again.plan, &super::text_options(false))
+            );
             let mut vendors: Vec<&str> = desired
                 .providers
                 .values()

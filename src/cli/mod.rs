@@ -227,6 +227,16 @@ pub enum Command {
     },
 }
 
+/// How a plan is shown on stdout: word diffs only where colour is on (their
+/// markers are unreadable without it), the unmanaged list on request.
+pub fn text_options(show_unmanaged: bool) -> crate::plan::render::TextOptions {
+    let colour = anstream::AutoStream::choice(&std::io::stdout()) != anstream::ColorChoice::Never;
+    crate::plan::render::TextOptions {
+        word_diff: colour,
+        list_unmanaged: show_unmanaged,
+    }
+}
+
 /// `mspform completions SHELL`: the script on stdout.
 fn completions(shell: clap_complete::Shell) -> Result<Status, CliError> {
     use clap::CommandFactory;

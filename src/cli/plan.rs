@@ -29,6 +29,10 @@ pub struct PlanArgs {
     /// Exit 2 when there are changes (0 none, 1 error).
     #[arg(long)]
     pub detailed_exitcode: bool,
+    /// List every unmanaged object (live, not declared, not owned) with its
+    /// provider, instead of a count per provider.
+    #[arg(long)]
+    pub show_unmanaged: bool,
     #[command(flatten)]
     pub select: SelectArgs,
     #[command(flatten)]
@@ -58,6 +62,9 @@ pub struct DriftArgs {
     /// everything, and the metrics always count everything.
     #[arg(long)]
     pub new_only: bool,
+    /// List every unmanaged object with its provider, instead of a count per provider.
+    #[arg(long)]
+    pub show_unmanaged: bool,
     /// A rolling check: read every customer fully at least once per this
     /// period (e.g. 24h), and each run only a slice of the per-customer reads
     /// (an Aruba tenant's sites and auto-licence setting), least recently
@@ -86,9 +93,10 @@ fn markdown_options() -> render::MarkdownOptions {
     }
 }
 
-fn print(plan: &Plan, format: FormatArg) {
+fn print(plan: &Plan, format: FormatArg, show_unmanaged: bool) {
     let text = match format {
         FormatArg::Markdown => render::markdown_with(plan, &markdown_options()),
+        FormatArg::Text => render::text_with(plan, &super::text_options(show_unmanaged)),
         other => render::render(plan, other.into()),
     };
     anstream::print!("{text}");
@@ -96,7 +104,7 @@ fn print(plan: &Plan, format: FormatArg) {
 
 pub async fn run(cli: &Cli, args: &PlanArgs) -> Result<Status, CliError> {
     let plan = make(cli, args).await?;
-    print(&plan, args.format);
+    print(&plan, args.format, args.show_unmanaged);
     if let Some(out) = &args.out {
         write_atomic(out, render::json(&plan).as_bytes()).map_err(|e| {
             CliError::Other(format!("cannot write the plan to {}: {e}", out.display()))
@@ -336,6 +344,7 @@ async fn drift_run(cli: &Cli, args: &DriftArgs, run: &mut DriftRun) -> Result<St
         format: args.format,
         out: None,
         detailed_exitcode: true,
+        show_unmanaged: args.show_unmanaged,
         select: args.select.clone(),
         calls: args.calls.clone(),
         resend_invitations: Vec::new(),
@@ -438,7 +447,7 @@ async fn drift_run(cli: &Cli, args: &DriftArgs, run: &mut DriftRun) -> Result<St
         drift::new_only(&mut shown, previous.as_ref());
     }
     run.plan = Some(plan);
-    print(&shown, args.format);
+    print(&shown, args.format, args.show_unmanaged);
     store.set_last_drift(&memory)?;
     // Drift that could not look at a provider is not "no drift" (0) nor "drift" (2).
     if !shown.unavailable.is_empty() {

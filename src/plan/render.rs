@@ -26,12 +26,33 @@ fn paint(text: &str, s: Style) -> String {
     format!("{s}{text}{s:#}")
 }
 
-fn marker(op: Op) -> (&'static str, Style) {
-    match op {
+/// What the text rendering shows beyond the actions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TextOptions {
+    /// Word diffs under long changed values (only readable in colour: the
+    /// CLI turns them off when its output is not coloured).
+    pub word_diff: bool,
+    /// Every unmanaged object, one line each (else a count per provider and kind).
+    pub list_unmanaged: bool,
+}
+
+impl Default for TextOptions {
+    /// Everything: word diffs and the whole unmanaged list.
+    fn default() -> Self {
+        TextOptions {
+            word_diff: true,
+            list_unmanaged: true,
+        }
+    }
+}
+
+fn marker(a: &Action) -> (&'static str, Style) {
+    match a.op {
         Op::Create => ("+", style(AnsiColor::Green)),
         Op::Update => ("~", style(AnsiColor::Yellow)),
         Op::Delete => ("-", style(AnsiColor::Red)),
-        Op::Adopt => ("=", style(AnsiColor::Cyan)),
+        Op::Adopt if a.changes.is_empty() => ("=", style(AnsiColor::Cyan)),
+        Op::Adopt => ("=~", style(AnsiColor::Cyan)),
         Op::Forget => ("x", style(AnsiColor::BrightBlack)),
         Op::Replace => ("-/+", style(AnsiColor::Magenta)),
     }
@@ -76,7 +97,7 @@ fn meaning(plan: &Plan, a: &Action) -> String {
     }
 }
 
-fn change_lines(out: &mut String, a: &Action, c: &FieldChange) {
+fn change_lines(out: &mut String, a: &Action, c: &FieldChange, word_diff: bool) {
     let width = a.changes.iter().map(|c| c.field.len()).max().unwrap_or(0);
     let name = format!("{:width$}", c.field);
     match a.op {
@@ -100,7 +121,7 @@ fn change_lines(out: &mut String, a: &Action, c: &FieldChange) {
                 paint(&after, style(AnsiColor::Green))
             );
             // A word diff helps when long values differ in a few words.
-            if before.len() + after.len() > 40 && !c.before.is_null() {
+            if word_diff && before.len() + after.len() > 40 && !c.before.is_null() {
                 let diff = TextDiff::from_words(before.as_str(), after.as_str());
                 let mut line = String::new();
                 let mut run: Option<(ChangeTag, String)> = None;
@@ -133,6 +154,11 @@ fn change_lines(out: &mut String, a: &Action, c: &FieldChange) {
 
 /// Text rendering with ANSI styles; the caller's stream strips them when colour is off.
 pub fn text(plan: &Plan) -> String {
+    text_with(plan, &TextOptions::default())
+}
+
+/// Text rendering with the given options.
+pub fn text_with(plan: &Plan, options: &TextOptions) -> String {
     let mut out = String::new();
     for u in &plan.unavailable {
         let _ = writeln!(
@@ -161,7 +187,7 @@ pub fn text(plan: &Plan) -> String {
     } else {
         out.push_str("mspform will perform these actions:\n\n");
         for a in &plan.actions {
-            let (m, s) = marker(a.op);
+            let (m, s) = marker(a);
             let _ = writeln!(
                 out,
                 "  {} {}  ({})",
@@ -170,7 +196,7 @@ pub fn text(plan: &Plan) -> String {
                 meaning(plan, a)
             );
             for c in &a.changes {
-                change_lines(&mut out, a, c);
+                change_lines(&mut out, a, c, options.word_diff);
             }
         }
         for p in &plan.protect {
@@ -209,16 +235,23 @@ pub fn text(plan: &Plan) -> String {
             b.threshold_percent
         );
     }
-    if !plan.unmanaged.is_empty() {
+    if !plan.unmanaged.is_empty() && options.list_unmanaged {
         out.push_str("\nUnmanaged (live, not declared, not owned by mspform; left alone):\n");
         for u in &plan.unmanaged {
             let _ = writeln!(
                 out,
-                "  {} {}",
+                "  {} {}  ({})",
                 paint("?", style(AnsiColor::BrightBlack)),
-                u.address
+                u.address,
+                u.provider
             );
         }
+    } else if !plan.unmanaged.is_empty() {
+        let _ = writeln!(
+            out,
+            "\nUnmanaged (live, not declared, not owned by mspform; left alone): {}. --show-unmanaged lists them.",
+            unmanaged_counts(plan)
+        );
     }
     if let Some(d) = &plan.drift {
         out.push('\n');
@@ -231,6 +264,33 @@ pub fn text(plan: &Plan) -> String {
         let _ = writeln!(out, "{cost}");
     }
     out
+}
+
+/// "aruba: 7 customers, 2 devices; extreme: 1 customer".
+fn unmanaged_counts(plan: &Plan) -> String {
+    let mut counts: std::collections::BTreeMap<
+        &str,
+        std::collections::BTreeMap<u8, (Kind, usize)>,
+    > = std::collections::BTreeMap::new();
+    for u in &plan.unmanaged {
+        counts
+            .entry(u.provider.as_str())
+            .or_default()
+            .entry(u.kind.rank())
+            .or_insert((u.kind, 0))
+            .1 += 1;
+    }
+    counts
+        .iter()
+        .map(|(provider, kinds)| {
+            let kinds: Vec<String> = kinds
+                .values()
+                .map(|(kind, n)| format!("{n} {}{}", kind.word(), if *n == 1 { "" } else { "s" }))
+                .collect();
+            format!("{provider}: {}", kinds.join(", "))
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
 /// The apply's estimated cost per provider: calls, and their time at the
@@ -505,7 +565,7 @@ fn action_row(plan: &Plan, a: &Action) -> Line {
     Line {
         text: format!(
             "| {} | {} | {} | {} |",
-            marker(a.op).0,
+            marker(a).0,
             code(&a.address.to_string()),
             cell(&meaning(plan, a)),
             cell(&fields.join("<br>"))
@@ -534,7 +594,7 @@ fn warning_block(plan: &Plan, out: &mut Vec<Line>) {
         for a in removing.iter().take(WARNING_ROWS) {
             out.push(line(format!(
                 "> - `{}` {} — {} (provider {})",
-                marker(a.op).0,
+                marker(a).0,
                 code(&a.address.to_string()),
                 cell(&meaning(plan, a)),
                 code(&a.provider)
@@ -833,6 +893,62 @@ mod tests {
     fn at(text: &str, needle: &str) -> usize {
         text.find(needle)
             .unwrap_or_else(|| panic!("{needle:?} missing from:\n{text}"))
+    }
+
+    #[test]
+    fn unmanaged_objects_are_counted_per_provider_unless_listed() {
+        let mut plan = sample();
+        for (provider, address, kind) in [
+            ("ext", "customer[\"A\"]", Kind::Customer),
+            ("ext", "customer[\"B\"]", Kind::Customer),
+            ("voice", "customer[\"C\"]", Kind::Customer),
+        ] {
+            plan.unmanaged.push(crate::diff::Unmanaged {
+                address: address.parse().unwrap(),
+                kind,
+                provider: provider.into(),
+            });
+        }
+        let short = anstream::adapter::strip_str(&text_with(
+            &plan,
+            &TextOptions {
+                word_diff: false,
+                list_unmanaged: false,
+            },
+        ))
+        .to_string();
+        assert!(
+            short.contains(
+                "left alone): ext: 2 customers; voice: 1 customer. --show-unmanaged lists them."
+            ),
+            "{short}"
+        );
+        assert!(!short.contains("customer[\"A\"]"));
+        let long = anstream::adapter::strip_str(&text(&plan)).to_string();
+        assert!(long.contains("? customer[\"A\"]  (ext)"), "{long}");
+    }
+
+    #[test]
+    fn an_adoption_that_also_updates_has_its_own_marker_and_word_diffs_follow_colour() {
+        let long = "the old description of this customer, which is long";
+        let mut a = action("ext", "customer.zeta", Op::Adopt, &[]);
+        assert_eq!(marker(&a).0, "=");
+        a.changes.push(FieldChange {
+            field: "description".into(),
+            before: serde_json::json!(long),
+            after: serde_json::json!(long.replace("old", "new")),
+        });
+        assert_eq!(marker(&a).0, "=~");
+        let plan = Plan::new(vec![read("ext", "extremecloud")], vec![a], Vec::new());
+        let plain = text_with(
+            &plan,
+            &TextOptions {
+                word_diff: false,
+                list_unmanaged: true,
+            },
+        );
+        assert!(!plain.contains("[-old-]"), "{plain}");
+        assert!(text(&plan).contains("[-old-]"));
     }
 
     #[test]

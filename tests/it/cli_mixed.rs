@@ -45,8 +45,21 @@ async fn mixed_portfolio_converges_reports_drift_everywhere_and_guards_replaceme
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     assert!(text(&out).contains("No changes."), "{}", text(&out));
     assert_eq!(writes(&sim), after_first, "a second apply writes nothing");
+    // By default the unmanaged objects are counted per provider; listed on request.
     assert!(
-        text(&out).contains("partner.northwind/customer[\"Old Mill Hotel\"]"),
+        text(&out).contains("--show-unmanaged lists them") && text(&out).contains("extreme: "),
+        "{}",
+        text(&out)
+    );
+    let out = run(args(
+        &conf,
+        &state,
+        &["apply", "--auto-approve", "--show-unmanaged"],
+    ))
+    .await;
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(
+        text(&out).contains("partner.northwind/customer[\"Old Mill Hotel\"]  (extreme)"),
         "an undeclared tenant in a declared partner is reported: {}",
         text(&out)
     );
