@@ -80,6 +80,20 @@ pub enum Op {
     Replace,
 }
 
+impl Op {
+    /// The word the plan JSON uses: `create`, `adopt`, `update`, `delete`, `forget`, `replace`.
+    pub fn word(self) -> &'static str {
+        match self {
+            Op::Create => "create",
+            Op::Adopt => "adopt",
+            Op::Update => "update",
+            Op::Delete => "delete",
+            Op::Forget => "forget",
+            Op::Replace => "replace",
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FieldChange {
     pub field: String,

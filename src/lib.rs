@@ -12,6 +12,7 @@ pub mod clock;
 pub mod config;
 pub mod diff;
 pub mod engine;
+pub mod events;
 pub mod import;
 pub mod model;
 pub mod plan;

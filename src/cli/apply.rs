@@ -31,6 +31,8 @@ pub struct ApplyArgs {
     #[arg(long)]
     pub show_unmanaged: bool,
     #[command(flatten)]
+    pub watch: super::progress::WatchArgs,
+    #[command(flatten)]
     pub select: SelectArgs,
     #[command(flatten)]
     pub calls: CallArgs,
@@ -493,6 +495,15 @@ fn finish_status(
 }
 
 pub async fn run(cli: &Cli, args: &ApplyArgs) -> Result<Status, CliError> {
+    args.watch.start()?;
+    super::progress::print_progress(false);
+    let started = super::run_started("apply", cli);
+    let result = apply_run(cli, args).await;
+    super::run_finished(&result, started);
+    result
+}
+
+async fn apply_run(cli: &Cli, args: &ApplyArgs) -> Result<Status, CliError> {
     let desired = load_config(&cli.config)?;
     let store = open_state(cli, "apply")?;
     let saved = match &args.plan_file {

@@ -122,6 +122,7 @@ pub fn run(cli: &Cli, args: &DemoArgs) -> Result<Status, CliError> {
     let scratch = std::env::temp_dir().join(format!("mspform-demo-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&scratch);
     let config = demo_config(cli, &scratch)?;
+    super::progress::print_progress(false);
     // The secrets are checked once the simulator's are supplied.
     let mut desired = crate::config::load(&config)?;
     let inventory = match &args.inventory {

@@ -6,6 +6,7 @@ mod apply;
 mod demo;
 mod import;
 mod plan;
+mod progress;
 #[cfg(feature = "sim")]
 mod sim;
 mod state;
@@ -235,6 +236,31 @@ pub fn text_options(show_unmanaged: bool) -> crate::plan::render::TextOptions {
         word_diff: colour,
         list_unmanaged: show_unmanaged,
     }
+}
+
+/// Emits `run_started` (with the providers the configuration declares, when
+/// it loads) and returns the start time for [`run_finished`].
+fn run_started(command: &str, cli: &Cli) -> std::time::Instant {
+    if crate::events::wanted() {
+        let providers = crate::config::load(&cli.config)
+            .map(|d| d.providers.keys().cloned().collect())
+            .unwrap_or_default();
+        crate::events::emit(crate::events::Event::RunStarted {
+            command: command.into(),
+            providers,
+        });
+    }
+    std::time::Instant::now()
+}
+
+/// Emits `run_finished`: whether the command succeeded, the API calls it
+/// sent, and how long it took.
+fn run_finished(result: &Result<Status, CliError>, started: std::time::Instant) {
+    crate::events::emit(crate::events::Event::RunFinished {
+        ok: matches!(result, Ok(Status::Ok | Status::Changes)),
+        calls: crate::vendor::transport::calls_in_process(),
+        seconds: started.elapsed().as_secs_f64(),
+    });
 }
 
 /// `mspform completions SHELL`: the script on stdout.

@@ -34,6 +34,8 @@ pub struct PlanArgs {
     #[arg(long)]
     pub show_unmanaged: bool,
     #[command(flatten)]
+    pub watch: super::progress::WatchArgs,
+    #[command(flatten)]
     pub select: SelectArgs,
     #[command(flatten)]
     pub calls: CallArgs,
@@ -65,6 +67,8 @@ pub struct DriftArgs {
     /// List every unmanaged object with its provider, instead of a count per provider.
     #[arg(long)]
     pub show_unmanaged: bool,
+    #[command(flatten)]
+    pub watch: super::progress::WatchArgs,
     /// A rolling check: read every customer fully at least once per this
     /// period (e.g. 24h), and each run only a slice of the per-customer reads
     /// (an Aruba tenant's sites and auto-licence setting), least recently
@@ -103,6 +107,15 @@ fn print(plan: &Plan, format: FormatArg, show_unmanaged: bool) {
 }
 
 pub async fn run(cli: &Cli, args: &PlanArgs) -> Result<Status, CliError> {
+    args.watch.start()?;
+    super::progress::print_progress(true);
+    let started = super::run_started("plan", cli);
+    let result = plan_run(cli, args).await;
+    super::run_finished(&result, started);
+    result
+}
+
+async fn plan_run(cli: &Cli, args: &PlanArgs) -> Result<Status, CliError> {
     let plan = make(cli, args).await?;
     print(&plan, args.format, args.show_unmanaged);
     if let Some(out) = &args.out {
@@ -319,8 +332,12 @@ fn rolling_customers(desired: &Desired) -> Vec<rolling::ProviderCustomers> {
 /// `mspform drift`: the plan as a drift report. The metrics file (if asked
 /// for) is written whatever happens, last, so it describes this run.
 pub async fn drift(cli: &Cli, args: &DriftArgs) -> Result<Status, CliError> {
+    args.watch.start()?;
+    super::progress::print_progress(true);
+    let started = super::run_started("drift", cli);
     let mut run = DriftRun::default();
     let result = drift_run(cli, args, &mut run).await;
+    super::run_finished(&result, started);
     run.success = matches!(result, Ok(Status::Ok | Status::Changes));
     if let Some(path) = &args.prometheus {
         let metrics = prometheus(&run, crate::clock::now_unix());
@@ -345,6 +362,7 @@ async fn drift_run(cli: &Cli, args: &DriftArgs, run: &mut DriftRun) -> Result<St
         out: None,
         detailed_exitcode: true,
         show_unmanaged: args.show_unmanaged,
+        watch: Default::default(),
         select: args.select.clone(),
         calls: args.calls.clone(),
         resend_invitations: Vec::new(),

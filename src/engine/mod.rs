@@ -217,7 +217,15 @@ pub async fn plan_with(
         budgets.attach(c.transport());
     }
     // Every vendor is read at once, each under its own rate limit.
-    let reads = clients.iter().map(|c| c.refresh(desired, &owned, options));
+    let reads = clients.iter().map(|c| async {
+        let result = c.refresh(desired, &owned, options).await;
+        crate::events::emit(crate::events::Event::RefreshProgress {
+            provider: c.key().to_string(),
+            calls: c.calls(),
+            ok: result.is_ok(),
+        });
+        result
+    });
     let refreshes = futures::future::join_all(reads).await;
     let mut parts = Vec::new();
     let mut errors = Vec::new();

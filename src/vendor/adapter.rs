@@ -165,12 +165,18 @@ impl<V: Vendor> Refreshed for Refresh<V> {
             let env = inner.client.env(&self.snapshot, &self.resolved, ledger);
             let client = &inner.client;
             let env = &env;
+            let ops = ctx
+                .actions
+                .iter()
+                .map(|a| (a.address.clone(), a.op.word().to_string()))
+                .collect();
             run_steps(
                 &inner.key,
                 &steps,
                 |step| Box::pin(client.run(env, step)),
                 &ctx.stop,
                 V::INFO.steps_in_flight,
+                &ops,
             )
             .await
         })

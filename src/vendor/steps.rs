@@ -126,14 +126,19 @@ pub struct StepReport {
 /// among those ready); a step whose dependency did not succeed is skipped with
 /// its own dependents, a failure is reported and independent work carries on,
 /// and Ctrl-C (`stop`) starts nothing new while the steps in flight finish.
+/// A step that finds the provider's daily quota or the run's call budget
+/// spent stops it: nothing new starts, the rest is reported as not started.
 /// Reports come in the order steps finished (or were skipped). Returns them
-/// and whether it stopped.
+/// and whether it stopped. `ops` names each action's operation for the
+/// progress events (`crate::events`): an action starts with its first step
+/// and finishes with its last.
 pub async fn run_steps<'a, O: Sync>(
     provider: &str,
     steps: &'a [Step<O>],
     mut run: impl FnMut(&'a Step<O>) -> BoxFuture<'a, Result<(), ProviderError>>,
     stop: &Stop,
     max_in_flight: usize,
+    ops: &BTreeMap<Address, String>,
 ) -> (Vec<StepReport>, bool) {
     use futures::stream::{FuturesUnordered, StreamExt};
     use std::collections::BTreeSet;
@@ -145,52 +150,52 @@ pub async fn run_steps<'a, O: Sync>(
         for d in &s.deps {
             match index.get(d) {
                 Some(&j) => dependents[j].push(i),
-                // A dependency that is not a step can never succeed.
                 None => waiting[i] = usize::MAX,
             }
         }
     }
-    let mut settled = vec![false; steps.len()];
     let mut ready: BTreeSet<usize> = (0..steps.len()).filter(|i| waiting[*i] == 0).collect();
     let mut running = FuturesUnordered::new();
-    let mut reports = Vec::new();
+    let mut t = Tracker::new(provider, steps, ops);
     let mut interrupted = false;
     // Set when a step found the provider's daily quota or the run's budget
     // spent: nothing new starts, and the rest is reported as not started.
     let mut halted: Option<String> = None;
-    let report = |i: usize, outcome: Outcome| StepReport {
-        provider: provider.to_string(),
-        step: steps[i].label.clone(),
-        addresses: steps[i].addresses.clone(),
-        outcome,
-    };
+    let mut tick = tokio::time::interval(WAITING_EVERY);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    tick.reset();
     loop {
         if stop.is_set() {
-            interrupted |= !ready.is_empty() || settled.iter().any(|s| !s);
+            interrupted |= !ready.is_empty() || t.settled.iter().any(|s| !s);
             for i in std::mem::take(&mut ready) {
-                settled[i] = true;
-                reports.push(report(
-                    i,
-                    Outcome::Skipped("interrupted before it started".into()),
-                ));
+                t.settle(i, Outcome::Skipped("interrupted before it started".into()));
             }
         }
         if let Some(why) = &halted {
             for i in std::mem::take(&mut ready) {
-                settled[i] = true;
-                reports.push(report(i, Outcome::Skipped(format!("not started: {why}"))));
+                t.settle(i, Outcome::Skipped(format!("not started: {why}")));
             }
         }
         while running.len() < max_in_flight.max(1) && !stop.is_set() && halted.is_none() {
             let Some(i) = ready.pop_first() else { break };
+            t.start(i);
             let span = tracing::info_span!("step", provider = %provider, step = %steps[i].label);
             let fut = run(&steps[i]).instrument(span);
             running.push(async move { (i, fut.await) });
         }
-        let Some((i, result)) = running.next().await else {
+        if running.is_empty() {
             break;
+        }
+        let (i, result) = tokio::select! {
+            next = running.next() => match next {
+                Some(done) => done,
+                None => break,
+            },
+            _ = tick.tick() => {
+                t.still_running();
+                continue;
+            }
         };
-        settled[i] = true;
         let ok = result.is_ok();
         if let Err(e) = &result
             && e.halts_provider()
@@ -198,28 +203,26 @@ pub async fn run_steps<'a, O: Sync>(
         {
             halted = Some(e.to_string());
         }
-        reports.push(report(
+        t.settle(
             i,
             match result {
                 Ok(()) => Outcome::Done,
                 Err(e) => Outcome::Failed(e.to_string()),
             },
-        ));
+        );
         if ok {
             for &j in &dependents[i] {
                 waiting[j] = waiting[j].saturating_sub(1);
-                if waiting[j] == 0 && !settled[j] {
+                if waiting[j] == 0 && !t.settled[j] {
                     ready.insert(j);
                 }
             }
         } else {
-            skip_dependents(steps, &dependents, i, &mut settled, &mut reports, &report);
+            skip_dependents(steps, &dependents, i, &mut t);
         }
     }
-    // Whatever never became ready waited on a step that did not succeed.
-    for (i, done) in settled.iter_mut().enumerate() {
-        if !*done {
-            *done = true;
+    for i in 0..steps.len() {
+        if !t.settled[i] {
             let outcome = if stop.is_set() {
                 interrupted = true;
                 Outcome::Skipped("interrupted before it started".into())
@@ -228,41 +231,164 @@ pub async fn run_steps<'a, O: Sync>(
             } else {
                 Outcome::Skipped(blocked_by(steps, &index, i))
             };
-            reports.push(report(i, outcome));
+            t.settle(i, outcome);
         }
     }
-    (reports, interrupted)
+    (t.reports, interrupted)
 }
 
-/// Skips every step that (transitively) depends on step `failed`, naming the
-/// dependency each one waited for.
+/// How often an action still running is reported (`Event::Waiting`).
+const WAITING_EVERY: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// The runner's book-keeping: which steps settled, their reports, and the
+/// actions they serve (for the progress events).
+struct Tracker<'a, O> {
+    provider: &'a str,
+    steps: &'a [Step<O>],
+    ops: &'a BTreeMap<Address, String>,
+    settled: Vec<bool>,
+    reports: Vec<StepReport>,
+    /// Address → steps serving it not settled yet.
+    left: BTreeMap<&'a Address, usize>,
+    /// Address → when its first step started.
+    started: BTreeMap<&'a Address, std::time::Instant>,
+    /// Address → its steps' outcomes so far (done, failed: the first failure).
+    outcomes: BTreeMap<&'a Address, (usize, usize, Option<String>)>,
+}
+
+impl<'a, O> Tracker<'a, O> {
+    fn new(provider: &'a str, steps: &'a [Step<O>], ops: &'a BTreeMap<Address, String>) -> Self {
+        let mut left = BTreeMap::new();
+        for s in steps {
+            for a in &s.addresses {
+                *left.entry(a).or_insert(0) += 1;
+            }
+        }
+        Tracker {
+            provider,
+            steps,
+            ops,
+            settled: vec![false; steps.len()],
+            reports: Vec::new(),
+            left,
+            started: BTreeMap::new(),
+            outcomes: BTreeMap::new(),
+        }
+    }
+
+    fn op(&self, address: &Address) -> String {
+        self.ops.get(address).cloned().unwrap_or_default()
+    }
+
+    fn start(&mut self, i: usize) {
+        for a in &self.steps[i].addresses {
+            if !self.started.contains_key(a) {
+                self.started.insert(a, std::time::Instant::now());
+                crate::events::emit(crate::events::Event::ActionStarted {
+                    provider: self.provider.to_string(),
+                    address: a.clone(),
+                    op: self.op(a),
+                });
+            }
+        }
+    }
+
+    fn still_running(&self) {
+        for (a, at) in &self.started {
+            if self.left.get(a).copied().unwrap_or(0) > 0 {
+                crate::events::emit(crate::events::Event::Waiting {
+                    provider: self.provider.to_string(),
+                    address: (*a).clone(),
+                    op: self.op(a),
+                    seconds: at.elapsed().as_secs_f64(),
+                });
+            }
+        }
+    }
+
+    fn settle(&mut self, i: usize, outcome: Outcome) {
+        if self.settled[i] {
+            return;
+        }
+        self.settled[i] = true;
+        let step = &self.steps[i];
+        for a in &step.addresses {
+            let seen = self.outcomes.entry(a).or_insert((0, 0, None));
+            match &outcome {
+                Outcome::Done => seen.0 += 1,
+                Outcome::Failed(e) => {
+                    seen.1 += 1;
+                    seen.2.get_or_insert_with(|| e.clone());
+                }
+                Outcome::Skipped(why) => {
+                    seen.2.get_or_insert_with(|| why.clone());
+                }
+                Outcome::Partial { .. } => {}
+            }
+            let left = self.left.entry(a).or_insert(1);
+            *left = left.saturating_sub(1);
+            if *left == 0 {
+                let (done, failed, why) = self.outcomes.get(a).cloned().unwrap_or_default();
+                let total = self
+                    .steps
+                    .iter()
+                    .filter(|s| s.addresses.contains(a))
+                    .count();
+                let word = if failed > 0 {
+                    "failed"
+                } else if done == total {
+                    "done"
+                } else if done == 0 {
+                    "skipped"
+                } else {
+                    "partial"
+                };
+                crate::events::emit(crate::events::Event::ActionFinished {
+                    provider: self.provider.to_string(),
+                    address: a.clone(),
+                    op: self.op(a),
+                    outcome: word.into(),
+                    detail: if word == "done" { None } else { why },
+                    seconds: self
+                        .started
+                        .get(a)
+                        .map_or(0.0, |at| at.elapsed().as_secs_f64()),
+                });
+            }
+        }
+        self.reports.push(StepReport {
+            provider: self.provider.to_string(),
+            step: step.label.clone(),
+            addresses: step.addresses.clone(),
+            outcome,
+        });
+    }
+}
+
+/// Skips, transitively, what depends on the failed step.
 fn skip_dependents<O>(
     steps: &[Step<O>],
     dependents: &[Vec<usize>],
     failed: usize,
-    settled: &mut [bool],
-    reports: &mut Vec<StepReport>,
-    report: &impl Fn(usize, Outcome) -> StepReport,
+    t: &mut Tracker<'_, O>,
 ) {
     let mut queue = vec![failed];
     while let Some(k) = queue.pop() {
         for &j in &dependents[k] {
-            if !settled[j] {
-                settled[j] = true;
-                reports.push(report(
+            if !t.settled[j] {
+                t.settle(
                     j,
                     Outcome::Skipped(format!(
                         "depends on \"{}\", which did not succeed",
                         steps[k].label
                     )),
-                ));
+                );
                 queue.push(j);
             }
         }
     }
 }
 
-/// Why a step never started: its first dependency that is not a step.
 fn blocked_by<O>(steps: &[Step<O>], index: &BTreeMap<usize, usize>, i: usize) -> String {
     let what = steps[i]
         .deps
@@ -315,6 +441,7 @@ mod tests {
                 s
             },
             1,
+            &BTreeMap::new(),
         )
         .await;
         (reports, interrupted, ran.into_inner().unwrap())
@@ -361,6 +488,7 @@ mod tests {
             },
             &Stop::new(),
             1,
+            &BTreeMap::new(),
         )
         .await;
         assert!(!interrupted);

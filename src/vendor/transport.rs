@@ -96,6 +96,14 @@ pub trait Quota: Send + Sync {
     }
 }
 
+/// Calls every transport of this process sent (for the run's final event).
+static PROCESS_CALLS: AtomicU64 = AtomicU64::new(0);
+
+/// Calls every transport of this process sent so far.
+pub fn calls_in_process() -> u64 {
+    PROCESS_CALLS.load(Ordering::Relaxed)
+}
+
 /// A number of calls a run may send (`--max-calls`), shared by the
 /// transports that count against it.
 #[derive(Debug)]
@@ -460,6 +468,7 @@ impl Transport {
             }
         }
         self.calls.fetch_add(1, Ordering::Relaxed);
+        PROCESS_CALLS.fetch_add(1, Ordering::Relaxed);
         Ok(())
     }
 
@@ -690,6 +699,11 @@ impl Transport {
             _ => retry_after.map(|d| d.min(MAX_RETRY_AFTER)).unwrap_or(next),
         };
         tracing::warn!(provider = %self.provider, call = %call.name(), wait_ms = wait.as_millis() as u64, "429: waiting before retrying");
+        crate::events::emit(crate::events::Event::RateLimited {
+            provider: self.provider.clone(),
+            call: call.name(),
+            wait_ms: wait.as_millis() as u64,
+        });
         Ok(Some(wait))
     }
 

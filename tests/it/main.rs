@@ -13,6 +13,7 @@ mod config_files;
 mod config_rules;
 mod contract;
 mod e2e;
+mod events;
 mod extreme_client;
 mod extreme_import;
 mod extreme_wire;

@@ -1,0 +1,143 @@
+//! Watching a run: `--events FILE` (NDJSON, docs/events.md) and the progress
+//! lines an apply prints while it runs, in a pseudo-terminal and off one.
+
+use std::collections::BTreeSet;
+use std::time::Duration;
+
+use serde_json::Value;
+
+use crate::cli::{args, bin, run, write_portfolio};
+use crate::support::*;
+
+fn text(out: &std::process::Output) -> String {
+    format!(
+        "stdout:\n{}\nstderr:\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_events_of_an_apply_start_and_end_the_run_and_finish_every_action_once() {
+    let sim = sim(false).await;
+    let dir = tempfile::tempdir().unwrap();
+    let conf = write_mixed(&sim, dir.path());
+    let state = dir.path().join("state");
+    let out = run(args(&conf, &state, &["plan", "--format", "json"])).await;
+    let plan: Value = serde_json::from_slice(&out.stdout).expect("a JSON plan");
+    let planned: BTreeSet<String> = plan["actions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["address"].as_str().unwrap().to_string())
+        .collect();
+    assert!(planned.len() > 20);
+
+    let events = dir.path().join("events.ndjson");
+    let out = run(args(
+        &conf,
+        &state,
+        &[
+            "apply",
+            "--auto-approve",
+            "--events",
+            events.to_str().unwrap(),
+        ],
+    ))
+    .await;
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let lines: Vec<Value> = std::fs::read_to_string(&events)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+        .collect();
+    for e in &lines {
+        assert_eq!(e["version"], 1, "{e}");
+        assert!(e["ts"].as_f64().unwrap() > 1.7e9, "{e}");
+    }
+    assert_eq!(lines.first().unwrap()["event"], "run_started");
+    assert_eq!(lines.first().unwrap()["command"], "apply");
+    let last = lines.last().unwrap();
+    assert_eq!(last["event"], "run_finished");
+    assert_eq!(last["ok"], true);
+    assert!(last["calls"].as_u64().unwrap() > 20, "{last}");
+    let finished: Vec<&Value> = lines
+        .iter()
+        .filter(|e| e["event"] == "action_finished")
+        .collect();
+    let addresses: BTreeSet<String> = finished
+        .iter()
+        .map(|e| e["address"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(
+        finished.len(),
+        addresses.len(),
+        "one action_finished per action"
+    );
+    assert_eq!(addresses, planned);
+    for e in &finished {
+        assert_eq!(e["outcome"], "done", "{e}");
+        assert!(e["provider"].is_string() && e["op"].is_string() && e["seconds"].is_number());
+    }
+    let refreshed: BTreeSet<&str> = lines
+        .iter()
+        .filter(|e| e["event"] == "refresh_progress")
+        .map(|e| e["provider"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        refreshed.len(),
+        4,
+        "every provider's refresh: {refreshed:?}"
+    );
+}
+
+/// Off a terminal (a CI log), with NO_COLOR: the same progress lines, plain.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_apply_off_a_terminal_prints_plain_progress_lines() {
+    let sim = sim(false).await;
+    let dir = tempfile::tempdir().unwrap();
+    let conf = write_portfolio(&sim, dir.path());
+    let state = dir.path().join("state");
+    let out = run(args(&conf, &state, &["apply", "--auto-approve"])).await;
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("customer.coffee-shop: creating…"), "{err}");
+    assert!(
+        err.contains("customer.coffee-shop: created after "),
+        "{err}"
+    );
+    assert!(!err.contains('\u{1b}'), "no escape codes: {err}");
+}
+
+/// In a terminal, the progress lines appear while the apply is still
+/// running (Aruba provisioning takes seconds here), not only at the end.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_apply_in_a_terminal_shows_progress_while_it_runs() {
+    let sim = sim(false).await;
+    sim.aruba_switches(|s| s.provision_delay_ms = 3000);
+    let dir = tempfile::tempdir().unwrap();
+    let conf = write_portfolio(&sim, dir.path());
+    let state = dir.path().join("state");
+    let mut command = std::process::Command::new(bin().get_program());
+    command
+        .args(args(&conf, &state, &["apply", "--auto-approve"]))
+        .env("NO_COLOR", "1");
+    let (alive, rest) = tokio::task::spawn_blocking(move || {
+        use expectrl::Expect;
+        let mut session = expectrl::Session::spawn(command).expect("a pseudo-terminal");
+        session.set_expect_timeout(Some(Duration::from_secs(120)));
+        session
+            .expect("customer.coffee-shop: creating…")
+            .expect("the create is announced");
+        let alive = session.get_process().is_alive().unwrap_or(false);
+        let rest = session.expect("Apply complete").expect("the apply ends");
+        (alive, String::from_utf8_lossy(rest.before()).into_owned())
+    })
+    .await
+    .unwrap();
+    assert!(alive, "the line came while the apply was still running");
+    assert!(
+        rest.contains("customer.coffee-shop: created after"),
+        "{rest}"
+    );
+}
