@@ -21,6 +21,7 @@ mod golden_mixed;
 mod hostile;
 mod rolling_drift;
 mod ruckus_client;
+mod scale_others;
 mod secrets;
 mod shared_state;
 mod sim_aruba;

@@ -22,6 +22,27 @@ const MAX_PAGES: u32 = 1000;
 /// Longest wait between two activity polls.
 const MAX_POLL_INTERVAL: Duration = Duration::from_secs(8);
 
+/// The fields a tenant query asks for: the row's identity, and the EC view's
+/// fields in the rows' camelCase (a server that does not carry them answers
+/// without them; the view is then read per tenant where needed).
+const QUERY_FIELDS: [&str; 15] = [
+    "id",
+    "name",
+    "tenantType",
+    "streetAddress",
+    "city",
+    "state",
+    "country",
+    "postalCode",
+    "phoneNumber",
+    "faxNumber",
+    "mappingUrl",
+    "serviceEffectiveDate",
+    "serviceExpirationDate",
+    "tier",
+    "privacyFeatures",
+];
+
 /// The query of every managed tenant, and the (deprecated) one of tech partners.
 const TENANTS_QUERY: &str = "/tenants/query";
 const TECHPARTNERS_QUERY: &str = "/techpartners/mspecs/query";
@@ -65,7 +86,7 @@ impl Client {
     /// The R1 query body.
     fn query_body(types: &[&str], search: Option<&str>, page: u64) -> Value {
         json!({
-            "fields": ["id", "name", "tenantType"],
+            "fields": QUERY_FIELDS,
             "searchString": search.unwrap_or(""),
             "searchTargetFields": ["name"],
             "filters": {"tenantType": types},
