@@ -242,3 +242,96 @@ async fn ruckus_reads_a_tenant_on_its_own_only_when_its_row_lacks_a_declared_fie
         "{calls:?}"
     );
 }
+
+// -------------------------------------------------------------- ExtremeCloud
+
+const X_N: usize = 24;
+const X_PARTNERS: usize = 3;
+
+fn x_config(dir: &Path, sim: &Simulator, partners: bool) -> String {
+    let mut t = format!(
+        "[providers.x]\ntype = \"extremecloud\"\nbase_url = \"{}\"\n\
+         login = {{ user = \"msp-admin@example.net\", password = {{ file = \"{}\" }} }}\n\
+         calls_per_second = 100\n\n",
+        sim.base_url("extreme"),
+        secret(dir, "password", "sim-password"),
+    );
+    for i in 0..X_N {
+        t.push_str(&format!(
+            "[customers.t{i:03}]\nprovider = \"x\"\nname = \"Scale Tenant {i:03}\"\ncountry = \"US\"\n\
+             time_zone = \"America/Chicago\"\n\
+             contact = {{ email = \"it@t{i}.scale.example\", name = \"IT Desk {i}\", phone = \"+1 312 555 0199\" }}\n\
+             admin_user = \"admin@t{i}.scale.example\"\n\n"
+        ));
+    }
+    if partners {
+        for p in 0..X_PARTNERS {
+            let (_, name) = mspform::sim::scale::extreme_partner(p);
+            let members: Vec<String> = (0..X_N)
+                .filter(|i| i % X_PARTNERS == p)
+                .map(|i| format!("\"t{i:03}\""))
+                .collect();
+            t.push_str(&format!(
+                "[partners.p{p}]\nprovider = \"x\"\nname = \"{name}\"\ncustomers = [{}]\n\n",
+                members.join(", ")
+            ));
+        }
+    }
+    t
+}
+
+/// The refresh's minimum (§2.2, no pagination): the login, the tenant list
+/// and the partner list.
+fn x_refresh(calls: &BTreeMap<String, u64>) {
+    assert_eq!(calls.get("GET /v1/msptenants"), Some(&1), "{calls:?}");
+    assert_eq!(calls.get("GET /v1/msppartners"), Some(&1), "{calls:?}");
+    assert_eq!(total(calls), 3, "login + tenants + partners: {calls:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn extreme_reads_two_lists_and_puts_each_partner_once() {
+    let sim = start(&GeneratedAccount {
+        extreme_partners: X_PARTNERS,
+        ..GeneratedAccount::default()
+    })
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    let desired = load(dir.path(), x_config(dir.path(), &sim, true));
+    let store = store(dir.path());
+
+    let (first, calls) = counted(&sim, "extreme", plan_all(&desired, &store)).await;
+    x_refresh(&calls);
+    assert_eq!(first.plan.actions.len(), X_N + X_PARTNERS);
+
+    let ((), calls) = counted(&sim, "extreme", apply(&first, &desired, &store)).await;
+    // N creates (each answers its id), one partner list read for all the
+    // partner steps, one PUT per partner.
+    assert_eq!(
+        calls.get("POST /v1/msptenants"),
+        Some(&(X_N as u64)),
+        "{calls:?}"
+    );
+    assert_eq!(
+        calls.get("PUT /v1/msppartners/*"),
+        Some(&(X_PARTNERS as u64)),
+        "{calls:?}"
+    );
+    assert_eq!(calls.get("GET /v1/msppartners"), Some(&1), "{calls:?}");
+    assert_eq!(total(&calls), (X_N + X_PARTNERS + 1) as u64, "{calls:?}");
+
+    let (second, calls) = counted(&sim, "extreme", plan_all(&desired, &store)).await;
+    x_refresh(&calls);
+    assert!(second.plan.actions.is_empty(), "{:?}", second.plan.actions);
+    let ((), calls) = counted(&sim, "extreme", apply(&second, &desired, &store)).await;
+    assert_eq!(writes(&calls), 0, "{calls:?}");
+
+    // A target or a saved plan's customer: the partner list is not read.
+    let target = Selection::parse(&["customer.t007".into()], &[]).unwrap();
+    let (p, calls) = counted(&sim, "extreme", plan_sel(&desired, &store, &target)).await;
+    assert!(p.plan.actions.is_empty(), "{:?}", p.plan.actions);
+    assert_eq!(calls.get("GET /v1/msppartners"), None, "{calls:?}");
+    assert_eq!(total(&calls), 2, "login + tenants: {calls:?}");
+    let exact = Selection::exact([Address::partner("p1")]);
+    let (_, calls) = counted(&sim, "extreme", plan_sel(&desired, &store, &exact)).await;
+    x_refresh(&calls);
+}

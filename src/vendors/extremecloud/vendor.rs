@@ -59,8 +59,11 @@ impl Vendor for ExtremeCloud {
         client: &'a Client,
         ctx: Ctx<'a, Self>,
     ) -> Result<Snapshot, ProviderError> {
-        // The partners only when the files declare some.
-        client.snapshot(ctx.partners().next().is_some()).await
+        // The partners only when the files declare some the run's scope wants.
+        let partners = ctx
+            .partners()
+            .any(|p| ctx.scope().wants(&crate::address::Address::partner(&p.key)));
+        client.snapshot(partners).await
     }
 
     fn resolve(ctx: Ctx<'_, Self>, snapshot: &Snapshot) -> Resolved {
