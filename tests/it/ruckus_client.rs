@@ -1036,11 +1036,17 @@ async fn kill_9_while_an_activity_is_pending_then_apply_again_creates_nothing_tw
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
+    // Killed while both creates' activities are being waited on at once
+    // (steps in flight together), each polled more than once.
+    let both_polled = || {
+        let polls = sim.ruckus_activity_polls();
+        polls.len() == 2 && polls.values().all(|n| *n >= 2)
+    };
     let start = Instant::now();
-    while sim.calls("ruckus", "GET /activities/*") < 3 && start.elapsed() < Duration::from_secs(60)
-    {
+    while !both_polled() && start.elapsed() < Duration::from_secs(20) {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
+    let polled = sim.ruckus_activity_polls();
     child.kill().unwrap(); // SIGKILL
     let status = child.wait().unwrap();
     assert_eq!(status.code(), None, "killed, not finished: {status:?}");
@@ -1048,6 +1054,10 @@ async fn kill_9_while_an_activity_is_pending_then_apply_again_creates_nothing_tw
         sim.calls("ruckus", "POST /tenants"),
         1,
         "the batch went out before the kill"
+    );
+    assert!(
+        polled.len() == 2 && polled.values().all(|n| *n >= 2),
+        "both activities waited on together before the kill: {polled:?}"
     );
     assert_eq!(ec_names(&sim).len(), 2, "still pending");
 
@@ -1611,12 +1621,13 @@ async fn kill_9_after_an_invitation_went_out_then_apply_again_sends_it_once() {
     child.kill().unwrap(); // SIGKILL
     let status = child.wait().unwrap();
     assert_eq!(status.code(), None, "killed, not finished: {status:?}");
-    assert_eq!(
-        invitations(&sim).len(),
-        1,
-        "one invitation went out before the kill"
+    // The invitations go out side by side: the one whose answer was lost,
+    // and maybe the other.
+    let before = invitations(&sim);
+    assert!(
+        !before.is_empty() && before.len() <= 2,
+        "the invitation whose answer was lost went out before the kill: {before:?}"
     );
-    let sent = invitations(&sim)[0].1.clone();
 
     let out = tokio::task::spawn_blocking(move || {
         Command::new(bin)
@@ -1635,7 +1646,9 @@ async fn kill_9_after_an_invitation_went_out_then_apply_again_sends_it_once() {
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     );
-    assert_eq!(invitations_to(&sim, &sent), 1, "not sent again");
+    for (_, email, _) in &before {
+        assert_eq!(invitations_to(&sim, email), 1, "{email} not sent again");
+    }
     assert_eq!(invitations_to(&sim, "it@harbor.example"), 1);
     assert_eq!(invitations_to(&sim, "ops@orchard.example"), 1);
 }

@@ -335,3 +335,76 @@ async fn extreme_reads_two_lists_and_puts_each_partner_once() {
     let (_, calls) = counted(&sim, "extreme", plan_sel(&desired, &store, &exact)).await;
     x_refresh(&calls);
 }
+
+// ----------------------------------------------------------------- AudioCodes
+
+const AC_N: usize = 20;
+
+fn ac_config(dir: &Path, sim: &Simulator) -> String {
+    let url = sim.base_url("audiocodes");
+    let mut t = format!(
+        "[providers.voice]\ntype = \"audiocodes-live\"\nbase_url = \"{url}\"\n\
+         oauth = {{ tenant_id = \"8d2f5c1e-3b7a-4c9e-a1f0-6e4b2d7c9a53\", \
+         client_id = {{ file = \"{}\" }}, client_secret = {{ file = \"{}\" }}, \
+         scope = \"api://c7e1a4b2-9f3d-4e8a-b6c5-2d1f0e9a8b74/.default\", \
+         token_url = \"{url}/{{tenant_id}}/oauth2/v2.0/token\" }}\n\
+         calls_per_second = 100\n\n",
+        secret(dir, "ac-id", "5a9e2c7f-1b4d-4f6a-8e3c-9d0b7a6f5e12"),
+        secret(dir, "ac-secret", "sim-ac-secret"),
+    );
+    for i in 0..AC_N {
+        t.push_str(&format!(
+            "[customers.v{i:03}]\nprovider = \"voice\"\nname = \"Scale-Voice-{i:03}\"\nshort_name = \"ScaleV{i:03}\"\n\
+             customer_type = \"TENANT_TYPE\"\nms_tenant_id = \"{}\"\n\
+             site = {{ sbc_id = 5, onboarding_script = 10008, cleanup_script = 10701 }}\n\
+             script_parameters = {{ CacProfile = \"5 sessions\" }}\n\n",
+            mspform::sim::scale::ms_tenant(i)
+        ));
+    }
+    t
+}
+
+/// The refresh's minimum (§4.2): the token and one unpaginated list that
+/// carries every customer with its site (`allDetails=true`).
+fn ac_refresh(calls: &BTreeMap<String, u64>) {
+    assert_eq!(calls.get("GET /api/v3/customer"), Some(&1), "{calls:?}");
+    assert_eq!(total(calls), 2, "token + the list: {calls:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn audiocodes_reads_one_list_and_creates_each_customer_once() {
+    let sim = start(&GeneratedAccount {
+        audiocodes_ms_tenants: AC_N,
+        ..GeneratedAccount::default()
+    })
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    let desired = load(dir.path(), ac_config(dir.path(), &sim));
+    let store = store(dir.path());
+
+    let (first, calls) = counted(&sim, "audiocodes", plan_all(&desired, &store)).await;
+    ac_refresh(&calls);
+    assert_eq!(first.plan.actions.len(), AC_N);
+
+    let ((), calls) = counted(&sim, "audiocodes", apply(&first, &desired, &store)).await;
+    assert_eq!(
+        calls.get("POST /api/v2/customer"),
+        Some(&(AC_N as u64)),
+        "{calls:?}"
+    );
+    assert_eq!(total(&calls), AC_N as u64, "one create each: {calls:?}");
+
+    let (second, calls) = counted(&sim, "audiocodes", plan_all(&desired, &store)).await;
+    ac_refresh(&calls);
+    assert!(second.plan.actions.is_empty(), "{:?}", second.plan.actions);
+    let ((), calls) = counted(&sim, "audiocodes", apply(&second, &desired, &store)).await;
+    assert_eq!(writes(&calls), 0, "{calls:?}");
+
+    // One customer: the list is one call, as cheap as reading it by id.
+    let target = Selection::parse(&["customer.v007".into()], &[]).unwrap();
+    let (_, calls) = counted(&sim, "audiocodes", plan_sel(&desired, &store, &target)).await;
+    ac_refresh(&calls);
+    let exact = Selection::exact([Address::customer("v007")]);
+    let (_, calls) = counted(&sim, "audiocodes", plan_sel(&desired, &store, &exact)).await;
+    ac_refresh(&calls);
+}

@@ -33,7 +33,7 @@ impl Vendor for Audiocodes {
             partner_exclusive: false,
             async_jobs: false,
         },
-        steps_in_flight: 1,
+        steps_in_flight: 8,
         per_customer_reads: &[],
     };
 

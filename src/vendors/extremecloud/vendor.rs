@@ -37,7 +37,7 @@ impl Vendor for ExtremeCloud {
             partner_exclusive: true,
             async_jobs: false,
         },
-        steps_in_flight: 1,
+        steps_in_flight: 8,
         per_customer_reads: &[],
     };
 

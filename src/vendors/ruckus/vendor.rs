@@ -35,7 +35,7 @@ impl Vendor for Ruckus {
             // Writes answer 202 + requestId; activities are polled.
             async_jobs: true,
         },
-        steps_in_flight: 1,
+        steps_in_flight: 16,
         per_customer_reads: &[],
     };
 
