@@ -51,6 +51,25 @@ fn writes(calls: &BTreeMap<String, u64>) -> u64 {
         .sum()
 }
 
+/// The plan's estimate of the apply's calls for `provider`.
+fn estimate(p: &Prepared, provider: &str) -> u64 {
+    p.plan
+        .providers
+        .iter()
+        .find(|r| r.provider == provider)
+        .map(|r| r.apply_calls)
+        .unwrap_or_else(|| panic!("no read of {provider}"))
+}
+
+/// The estimate is within a tenth of what the apply made.
+fn close(estimate: u64, calls: &BTreeMap<String, u64>) {
+    let made = total(calls);
+    assert!(
+        estimate * 10 >= made * 9 && estimate * 10 <= made * 11,
+        "estimated {estimate}, made {made}: {calls:?}"
+    );
+}
+
 async fn start(account: &GeneratedAccount) -> Simulator {
     Simulator::start(SimOptions::new(
         "127.0.0.1:0".parse().unwrap(),
@@ -92,11 +111,15 @@ const R1_N: usize = 30;
 const R1_PARTNERS: usize = 3;
 
 fn r1_config(dir: &Path, sim: &Simulator) -> String {
+    r1_config_polling(dir, sim, 10)
+}
+
+fn r1_config_polling(dir: &Path, sim: &Simulator, poll_ms: u64) -> String {
     let mut t = format!(
         "[providers.r1]\ntype = \"ruckus-one\"\nbase_url = \"{}\"\n\
          tenant_id = \"8d1f0c7e2b4a4f6c9e3d5a7b1c2e4f60\"\n\
          client_id = {{ file = \"{}\" }}\nclient_secret = {{ file = \"{}\" }}\n\
-         poll_interval_ms = 10\n\n",
+         poll_interval_ms = {poll_ms}\n\n",
         sim.base_url("ruckus"),
         secret(dir, "id", "sim-r1-client"),
         secret(dir, "secret", "sim-r1-secret"),
@@ -213,6 +236,24 @@ async fn ruckus_reads_every_tenant_in_one_query_and_batches_its_creates() {
     );
 }
 
+/// The plan's estimate against the apply, with the simulator's default
+/// activities (pending for two polls, done after 2 s at the latest) and the
+/// default polling (at once, after 500 ms, then doubling).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ruckus_estimates_its_apply_within_a_tenth() {
+    let sim = start(&GeneratedAccount {
+        ruckus_partners: R1_PARTNERS,
+        ..GeneratedAccount::default()
+    })
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    let desired = load(dir.path(), r1_config_polling(dir.path(), &sim, 500));
+    let store = store(dir.path());
+    let first = plan_all(&desired, &store).await;
+    let ((), calls) = counted(&sim, "ruckus", apply(&first, &desired, &store)).await;
+    close(estimate(&first, "r1"), &calls);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ruckus_reads_a_tenant_on_its_own_only_when_its_row_lacks_a_declared_field() {
     let sim = start(&GeneratedAccount::default()).await;
@@ -304,6 +345,7 @@ async fn extreme_reads_two_lists_and_puts_each_partner_once() {
     assert_eq!(first.plan.actions.len(), X_N + X_PARTNERS);
 
     let ((), calls) = counted(&sim, "extreme", apply(&first, &desired, &store)).await;
+    assert_eq!(estimate(&first, "x"), total(&calls), "the plan's estimate");
     // N creates (each answers its id), one partner list read for all the
     // partner steps, one PUT per partner.
     assert_eq!(
@@ -387,6 +429,11 @@ async fn audiocodes_reads_one_list_and_creates_each_customer_once() {
     assert_eq!(first.plan.actions.len(), AC_N);
 
     let ((), calls) = counted(&sim, "audiocodes", apply(&first, &desired, &store)).await;
+    assert_eq!(
+        estimate(&first, "voice"),
+        total(&calls),
+        "the plan's estimate"
+    );
     assert_eq!(
         calls.get("POST /api/v2/customer"),
         Some(&(AC_N as u64)),

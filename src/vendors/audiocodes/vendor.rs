@@ -70,4 +70,14 @@ impl Vendor for Audiocodes {
     ) -> Vec<Step<StepOp>> {
         super::steps::compile(ctx, actions)
     }
+
+    /// The calls of these steps: one per create (synchronous: it answers once
+    /// the site is onboarded) and one per delete; adoptions and forgets call
+    /// nothing.
+    fn estimate(steps: &[Step<StepOp>]) -> u64 {
+        steps
+            .iter()
+            .filter(|s| matches!(s.op, StepOp::Create { .. } | StepOp::Delete { .. }))
+            .count() as u64
+    }
 }

@@ -78,4 +78,24 @@ impl Vendor for ExtremeCloud {
     ) -> Vec<Step<StepOp>> {
         super::steps::compile(ctx, snapshot, &resolved.ids, actions)
     }
+
+    /// The calls of these steps: one `POST` per tenant create (its answer
+    /// carries the id), one `PUT` per partner step, and one partner-list read
+    /// for all the partner steps of the apply. Adoptions, forgets and
+    /// refusals call nothing.
+    fn estimate(steps: &[Step<StepOp>]) -> u64 {
+        let mut calls = 0;
+        let mut partners = false;
+        for s in steps {
+            match &s.op {
+                StepOp::CreateTenant { .. } => calls += 1,
+                StepOp::PutPartner { .. } => {
+                    calls += 1;
+                    partners = true;
+                }
+                StepOp::Own { .. } | StepOp::Refuse { .. } | StepOp::Forget { .. } => {}
+            }
+        }
+        calls + u64::from(partners)
+    }
 }

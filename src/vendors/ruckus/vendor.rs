@@ -35,7 +35,7 @@ impl Vendor for Ruckus {
             // Writes answer 202 + requestId; activities are polled.
             async_jobs: true,
         },
-        steps_in_flight: 16,
+        steps_in_flight: 100,
         per_customer_reads: &[],
     };
 
@@ -71,5 +71,39 @@ impl Vendor for Ruckus {
         actions: &[Action],
     ) -> Vec<Step<StepOp>> {
         super::steps::compile(ctx, snapshot, resolved, actions)
+    }
+
+    /// The calls of these steps: a `POST /tenants` per ≤100 creates, the
+    /// activity reads of every asynchronous write ([`ACTIVITY_READS`] each),
+    /// an invitation per new tenant with an administrator, one call per
+    /// update, invitation, delete and changed partner assignment. Adoptions,
+    /// forgets and refusals call nothing.
+    fn estimate(steps: &[Step<StepOp>]) -> u64 {
+        steps.iter().map(|s| step_calls(&s.op)).sum()
+    }
+}
+
+/// Reads of one activity: polled at once, then after `poll_interval_ms`,
+/// doubling; an activity of a second or two (how long the vendor's take is
+/// not documented [assumed]; the simulator's default) is seen done on the third.
+pub const ACTIVITY_READS: u64 = 3;
+
+fn step_calls(op: &StepOp) -> u64 {
+    match op {
+        StepOp::CreateBatch { tenants } => {
+            tenants.len().div_ceil(super::steps::BATCH).max(1) as u64
+        }
+        StepOp::AwaitCreate { tenant, .. } => ACTIVITY_READS + u64::from(tenant.admin.is_some()),
+        StepOp::Adopt { admin, ours, .. } => u64::from(*ours && admin.is_some()),
+        StepOp::Update { .. } | StepOp::Delete { .. } => 1 + ACTIVITY_READS,
+        StepOp::Invite { .. } => 1,
+        StepOp::Assign { patch, .. } => {
+            if *patch {
+                1 + ACTIVITY_READS
+            } else {
+                0
+            }
+        }
+        StepOp::Forget { .. } | StepOp::Refuse { .. } => 0,
     }
 }
