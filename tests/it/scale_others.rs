@@ -236,9 +236,10 @@ async fn ruckus_reads_every_tenant_in_one_query_and_batches_its_creates() {
     );
 }
 
-/// The plan's estimate against the apply, with the simulator's default
-/// activities (pending for two polls, done after 2 s at the latest) and the
-/// default polling (at once, after 500 ms, then doubling).
+/// The plan's estimate against the apply, with activities that take their
+/// time however often they are polled (300 ms here), polled at once, after
+/// 100 ms, then doubling: the first is seen done on its fourth read, and the
+/// others, read once it is known how long one takes, on their first.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ruckus_estimates_its_apply_within_a_tenth() {
     let sim = start(&GeneratedAccount {
@@ -246,12 +247,22 @@ async fn ruckus_estimates_its_apply_within_a_tenth() {
         ..GeneratedAccount::default()
     })
     .await;
+    sim.ruckus_switches(|s| {
+        s.activity_pending_polls = u32::MAX;
+        s.activity_settle_ms = 300;
+    });
     let dir = tempfile::tempdir().unwrap();
-    let desired = load(dir.path(), r1_config_polling(dir.path(), &sim, 500));
+    let desired = load(dir.path(), r1_config_polling(dir.path(), &sim, 100));
     let store = store(dir.path());
     let first = plan_all(&desired, &store).await;
     let ((), calls) = counted(&sim, "ruckus", apply(&first, &desired, &store)).await;
     close(estimate(&first, "r1"), &calls);
+    // One read per activity, and the first one's polls while its time was unknown.
+    let activities = (R1_N + R1_PARTNERS) as u64;
+    assert!(
+        calls.get("GET /activities/*").copied().unwrap_or(0) <= activities + 4,
+        "{calls:?}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
