@@ -430,6 +430,18 @@ impl Simulator {
         self.switch::<ruckus::RuckusState>(f);
     }
 
+    /// RUCKUS One activities by request id → how many times each was polled
+    /// (`GET /activities/{id}`), e.g. to see several waited on at once.
+    pub fn ruckus_activity_polls(&self) -> std::collections::BTreeMap<String, u32> {
+        self.shared
+            .lock()
+            .ruckus
+            .activities
+            .iter()
+            .map(|a| (a.request_id.clone(), a.polls))
+            .collect()
+    }
+
     /// An out-of-band AudioCodes "portal" edit (for drift tests).
     pub fn audiocodes_edit(&self, edit: AudiocodesEdit) -> anyhow::Result<()> {
         self.edit::<audiocodes::AudiocodesState>(edit)

@@ -24,6 +24,7 @@ mod hostile;
 mod quota;
 mod rolling_drift;
 mod ruckus_client;
+mod scale_others;
 mod secrets;
 mod shared_state;
 mod sim_aruba;

@@ -433,8 +433,14 @@ fn fault(route: &str, kind: FaultKind, count: u32) -> FaultSpec {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn server_errors_and_429s_on_reads_are_retried_and_a_failed_read_is_never_empty() {
     let sim = r1_sim().await;
+    // Rows without the view's fields: a tenant declaring one is read on its own.
+    sim.ruckus_switches(|s| s.query_rows_detailed = false);
     let dir = tempfile::tempdir().unwrap();
-    let desired = load(&sim, dir.path(), PORTFOLIO);
+    let desired = load(
+        &sim,
+        dir.path(),
+        concat!(harbor!(), orchard!(), seaside!(), "tier = \"GOLD\"\n"),
+    );
     let store = store(dir.path());
     sim.inject_fault(fault(
         "POST /tenants/query",
@@ -923,6 +929,7 @@ async fn every_assumed_alternative_is_tolerated() {
         s.query_total_key = mspform::sim::ruckus::TotalKey::Total;
         s.query_page_base = 1;
         s.query_max_page_size = 1;
+        s.query_rows_detailed = false;
         s.numbers_in_string_fields = true;
         s.is_active_as_string = true;
         s.delete_status = 202;
@@ -995,8 +1002,22 @@ async fn without_the_query_endpoint_the_legacy_list_is_read() {
     assert!(!plan(&desired, &store).await.plan.has_changes());
 }
 
+/// Six more tenants beside the portfolio's, each with an administrator.
+fn more_tenants() -> String {
+    (0..6)
+        .map(|i| {
+            format!(
+                "[customers.more{i}]\nprovider = \"r1\"\nname = \"More Tenant {i}\"\n\
+                 admin = {{ email = \"it@more{i}.example\" }}\n"
+            )
+        })
+        .collect()
+}
+
 /// `mspform apply` as a child process, killed with SIGKILL while the create
-/// activities are still pending; the next apply must not create again.
+/// activities of a batch of eight are still pending (their steps run side by
+/// side: the first activity is polled, the others wait to learn how long one
+/// takes); the next apply must not create again.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn kill_9_while_an_activity_is_pending_then_apply_again_creates_nothing_twice() {
     let sim = r1_sim().await;
@@ -1010,7 +1031,11 @@ async fn kill_9_while_an_activity_is_pending_then_apply_again_creates_nothing_tw
     std::fs::create_dir_all(&conf).unwrap();
     std::fs::write(
         conf.join("r1.toml"),
-        format!("{}\n{PORTFOLIO}", provider_toml(&sim, dir.path(), 600)),
+        format!(
+            "{}\n{PORTFOLIO}\n{}",
+            provider_toml(&sim, dir.path(), 600),
+            more_tenants()
+        ),
     )
     .unwrap();
     let state = dir.path().join("state");
@@ -1029,6 +1054,7 @@ async fn kill_9_while_an_activity_is_pending_then_apply_again_creates_nothing_tw
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
+    // Killed once the first activity has been polled a few times.
     let start = Instant::now();
     while sim.calls("ruckus", "GET /activities/*") < 3 && start.elapsed() < Duration::from_secs(60)
     {
@@ -1041,6 +1067,13 @@ async fn kill_9_while_an_activity_is_pending_then_apply_again_creates_nothing_tw
         sim.calls("ruckus", "POST /tenants"),
         1,
         "the batch went out before the kill"
+    );
+    let polled = sim.ruckus_activity_polls();
+    assert_eq!(polled.len(), 8, "one activity per tenant: {polled:?}");
+    assert_eq!(
+        polled.values().filter(|n| **n > 0).count(),
+        1,
+        "only the first is polled while its time is unknown: {polled:?}"
     );
     assert_eq!(ec_names(&sim).len(), 2, "still pending");
 
@@ -1075,11 +1108,22 @@ async fn kill_9_while_an_activity_is_pending_then_apply_again_creates_nothing_tw
         [
             "Harbor Clinic",
             "Lakeview School",
+            "More Tenant 0",
+            "More Tenant 1",
+            "More Tenant 2",
+            "More Tenant 3",
+            "More Tenant 4",
+            "More Tenant 5",
             "Orchard Farms",
             "Seaside Hotel"
         ]
     );
-    assert_eq!(invitations(&sim).len(), 2);
+    assert_eq!(
+        invitations(&sim).len(),
+        8,
+        "one each: {:?}",
+        invitations(&sim)
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -1604,12 +1648,13 @@ async fn kill_9_after_an_invitation_went_out_then_apply_again_sends_it_once() {
     child.kill().unwrap(); // SIGKILL
     let status = child.wait().unwrap();
     assert_eq!(status.code(), None, "killed, not finished: {status:?}");
-    assert_eq!(
-        invitations(&sim).len(),
-        1,
-        "one invitation went out before the kill"
+    // The invitations go out side by side: the one whose answer was lost,
+    // and maybe the other.
+    let before = invitations(&sim);
+    assert!(
+        !before.is_empty() && before.len() <= 2,
+        "the invitation whose answer was lost went out before the kill: {before:?}"
     );
-    let sent = invitations(&sim)[0].1.clone();
 
     let out = tokio::task::spawn_blocking(move || {
         Command::new(bin)
@@ -1628,7 +1673,9 @@ async fn kill_9_after_an_invitation_went_out_then_apply_again_sends_it_once() {
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     );
-    assert_eq!(invitations_to(&sim, &sent), 1, "not sent again");
+    for (_, email, _) in &before {
+        assert_eq!(invitations_to(&sim, email), 1, "{email} not sent again");
+    }
     assert_eq!(invitations_to(&sim, "it@harbor.example"), 1);
     assert_eq!(invitations_to(&sim, "ops@orchard.example"), 1);
 }

@@ -263,8 +263,9 @@ async fn kill_9_of_the_holder_then_the_next_apply_takes_the_lock_and_converges()
     loop {
         let out = run(args(&conf, &state, &["state", "journal"])).await;
         assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+        // AudioCodes creates run side by side: one or both may be in flight.
         if String::from_utf8_lossy(&out.stdout).contains("Pending")
-            && sim.calls("audiocodes", CREATE) == 1
+            && sim.calls("audiocodes", CREATE) >= 1
         {
             break;
         }
@@ -277,10 +278,11 @@ async fn kill_9_of_the_holder_then_the_next_apply_takes_the_lock_and_converges()
     child.kill().unwrap(); // SIGKILL
     let status = child.wait().unwrap();
     assert_eq!(status.code(), None, "killed by a signal: {status:?}");
+    let sent = sim.calls("audiocodes", CREATE);
     assert_eq!(
-        short_names(&sim).len(),
-        1,
-        "the killed create committed at the vendor"
+        short_names(&sim).len() as u64,
+        sent,
+        "the killed creates committed at the vendor"
     );
 
     sim.audiocodes_switches(|s| s.create_latency_ms = 0);
@@ -297,7 +299,7 @@ async fn kill_9_of_the_holder_then_the_next_apply_takes_the_lock_and_converges()
     assert_eq!(
         sim.calls("audiocodes", CREATE),
         2,
-        "the killed create was not sent again"
+        "the killed creates were not sent again"
     );
     let journal = PgStore::read(&pg_target(&state), "test")
         .unwrap()

@@ -272,7 +272,7 @@ fn active_partner(st: &RuckusState, ec: &Ec, dtype: &str) -> Vec<String> {
 fn ec_row(st: &RuckusState, ec: &Ec) -> Map<String, Value> {
     let integrators = active_partner(st, ec, "MSP_INTEGRATOR");
     let installers = active_partner(st, ec, "MSP_INSTALLER");
-    obj(json!({
+    let mut row = obj(json!({
         "id": ec.tenant_id,
         "name": ec.name,
         "tenantType": ec.tenant_type,
@@ -290,7 +290,25 @@ fn ec_row(st: &RuckusState, ec: &Ec) -> Map<String, Value> {
         "integratorCount": integrators.len(),
         "installerCount": installers.len(),
         "entitlements": [],
-    }))
+    }));
+    if st.switches.query_rows_detailed {
+        for (k, v) in [
+            ("city", json!(ec.city)),
+            ("state", json!(ec.state)),
+            ("country", json!(ec.country)),
+            ("postalCode", json!(ec.postal_code)),
+            ("phoneNumber", json!(ec.phone_number)),
+            ("faxNumber", json!(ec.fax_number)),
+            ("mappingUrl", json!(ec.mapping_url)),
+            ("serviceEffectiveDate", json!(ec.service_effective_date)),
+            ("serviceExpirationDate", json!(ec.service_expiration_date)),
+            ("tier", json!(ec.tier)),
+            ("privacyFeatures", json!(ec.privacy_features)),
+        ] {
+            row.insert(k.into(), v);
+        }
+    }
+    row
 }
 
 /// A tech partner as a query row.

@@ -61,6 +61,12 @@ pub struct RuckusSwitches {
     pub query_default_page_size: u32,
     /// Largest `pageSize` honoured; larger values are capped.
     pub query_max_page_size: u32,
+    /// Tenant query rows of ECs also carry the EC view's fields in camelCase
+    /// (`city`, `state`, `country`, `postalCode`, `phoneNumber`, `faxNumber`,
+    /// `mappingUrl`, `serviceEffectiveDate`, `serviceExpirationDate`, `tier`,
+    /// `privacyFeatures`), projected by the body's `fields` like any other; false:
+    /// only the row fields the fact sheet lists (§3.4, acx-ui `MspEc`) [assumed].
+    pub query_rows_detailed: bool,
     /// EC views render all-digit `street_address` / `postal_code` values as JSON numbers,
     /// as the seed's examples do (`"postal_code": 95089`).
     pub numbers_in_string_fields: bool,
@@ -118,6 +124,7 @@ impl Default for RuckusSwitches {
             query_page_base: 0,
             query_default_page_size: 10,
             query_max_page_size: 10_000,
+            query_rows_detailed: true,
             numbers_in_string_fields: false,
             is_active_as_string: false,
             undelegated_tenant_status: 403,

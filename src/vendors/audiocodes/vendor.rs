@@ -33,7 +33,7 @@ impl Vendor for Audiocodes {
             partner_exclusive: false,
             async_jobs: false,
         },
-        steps_in_flight: 1,
+        steps_in_flight: 8,
         per_customer_reads: &[],
     };
 
@@ -69,5 +69,15 @@ impl Vendor for Audiocodes {
         actions: &[Action],
     ) -> Vec<Step<StepOp>> {
         super::steps::compile(ctx, actions)
+    }
+
+    /// The calls of these steps: one per create (synchronous: it answers once
+    /// the site is onboarded) and one per delete; adoptions and forgets call
+    /// nothing.
+    fn estimate(steps: &[Step<StepOp>]) -> u64 {
+        steps
+            .iter()
+            .filter(|s| matches!(s.op, StepOp::Create { .. } | StepOp::Delete { .. }))
+            .count() as u64
     }
 }

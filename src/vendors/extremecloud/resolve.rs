@@ -266,7 +266,8 @@ fn resolve_partners(
     out: &mut Resolved,
 ) {
     let partners = declared_partners(ctx);
-    if partners.is_empty() {
+    // Not read: outside the run's scope (the engine plans nothing for them).
+    if partners.is_empty() || snap.partners.is_none() {
         return;
     }
     let key_of_id = match_partners(ctx, snap.partners(), &partners, out);

@@ -17,14 +17,22 @@ use crate::vendor::http::ProviderError;
 use crate::vendor::{Apply, Ledger, Resolved, Step};
 
 /// What the steps of one apply share: state, through the Ledger (ids learned
-/// as creates succeed included).
+/// as creates succeed included), and the partner list as this apply read it.
 pub struct RunEnv {
     pub ledger: Ledger,
+    /// Every partner, read once by the first partner step of the apply (after
+    /// the creates it waits for) and kept up to date by each PUT: the steps of
+    /// one partner never overlap (they depend on each other), so each keeps
+    /// its own entry right, and one list read serves every partner.
+    partners: tokio::sync::Mutex<Option<Vec<wire::Partner>>>,
 }
 
 impl RunEnv {
     pub fn new(ledger: Ledger) -> RunEnv {
-        RunEnv { ledger }
+        RunEnv {
+            ledger,
+            partners: tokio::sync::Mutex::new(None),
+        }
     }
 }
 
@@ -76,7 +84,7 @@ impl Apply<ExtremeCloud> for Client {
                 managed,
                 stage,
             } => self
-                .put_partner_step(ledger, address, partner_id, want, managed, *stage)
+                .put_partner_step(env, address, partner_id, want, managed, *stage)
                 .await
                 .map_err(explain_forbidden),
         }
@@ -172,27 +180,38 @@ impl Client {
         Ok(partner_tenants(live, &want_ids, &managed_ids, stage))
     }
 
+    /// Partner `id` as this apply knows it: from the partner list read by the
+    /// apply's first partner step (fresh: someone in the portal may have
+    /// changed it since the plan), with this apply's PUTs applied.
+    async fn partner_now(&self, env: &RunEnv, id: &str) -> Result<wire::Partner, ProviderError> {
+        let mut cached = env.partners.lock().await;
+        if cached.is_none() {
+            *cached = Some(self.list_partners().await?);
+        }
+        cached
+            .as_ref()
+            .and_then(|all| all.iter().find(|p| p.id == id))
+            .cloned()
+            .ok_or_else(|| {
+                self.other(format!(
+                    "partner {id} is no longer in the account (GET {}/msppartners)",
+                    self.settings.msp_prefix
+                ))
+            })
+    }
+
     async fn put_partner_step(
         &self,
-        ledger: &Ledger,
+        env: &RunEnv,
         address: &Address,
         partner_id: &str,
         want: &[String],
         managed: &[String],
         stage: Stage,
     ) -> Result<(), ProviderError> {
-        // Fresh: another partner's PUT in this run (or someone in the portal) may
-        // have changed it since the plan.
-        let partners = self.list_partners().await?;
-        let live = partners
-            .iter()
-            .find(|p| p.id == partner_id)
-            .ok_or_else(|| {
-                self.other(format!(
-                    "partner {partner_id} is no longer in the account (GET {}/msppartners)",
-                    self.settings.msp_prefix
-                ))
-            })?;
+        let ledger = &env.ledger;
+        let live = self.partner_now(env, partner_id).await?;
+        let live = &live;
         let tenants = self.tenant_list(ledger, &live.tenants, want, managed, stage)?;
         if !same(&tenants, &live.tenants) {
             let doc = wire::partner_with_tenants(&live.doc, &tenants);
@@ -210,12 +229,24 @@ impl Client {
                     .unwrap_or_default(),
             };
             if !same(&echoed, &tenants) {
+                // What the partner holds now is unknown: the next step on it reads again.
+                *env.partners.lock().await = None;
                 return Err(self.other(format!(
                     "PUT of partner {:?} answered with tenants [{}] instead of [{}]; re-run plan to see where it stands",
                     live.name,
                     echoed.join(", "),
                     tenants.join(", ")
                 )));
+            }
+            if let Some(p) = env
+                .partners
+                .lock()
+                .await
+                .as_mut()
+                .and_then(|all| all.iter_mut().find(|p| p.id == partner_id))
+            {
+                p.doc = doc;
+                p.tenants = tenants;
             }
         }
         if stage == Stage::Final {

@@ -37,7 +37,7 @@ impl Vendor for ExtremeCloud {
             partner_exclusive: true,
             async_jobs: false,
         },
-        steps_in_flight: 1,
+        steps_in_flight: 8,
         per_customer_reads: &[],
     };
 
@@ -59,8 +59,11 @@ impl Vendor for ExtremeCloud {
         client: &'a Client,
         ctx: Ctx<'a, Self>,
     ) -> Result<Snapshot, ProviderError> {
-        // The partners only when the files declare some.
-        client.snapshot(ctx.partners().next().is_some()).await
+        // The partners only when the files declare some the run's scope wants.
+        let partners = ctx
+            .partners()
+            .any(|p| ctx.scope().wants(&crate::address::Address::partner(&p.key)));
+        client.snapshot(partners).await
     }
 
     fn resolve(ctx: Ctx<'_, Self>, snapshot: &Snapshot) -> Resolved {
@@ -74,5 +77,25 @@ impl Vendor for ExtremeCloud {
         actions: &[Action],
     ) -> Vec<Step<StepOp>> {
         super::steps::compile(ctx, snapshot, &resolved.ids, actions)
+    }
+
+    /// The calls of these steps: one `POST` per tenant create (its answer
+    /// carries the id), one `PUT` per partner step, and one partner-list read
+    /// for all the partner steps of the apply. Adoptions, forgets and
+    /// refusals call nothing.
+    fn estimate(steps: &[Step<StepOp>]) -> u64 {
+        let mut calls = 0;
+        let mut partners = false;
+        for s in steps {
+            match &s.op {
+                StepOp::CreateTenant { .. } => calls += 1,
+                StepOp::PutPartner { .. } => {
+                    calls += 1;
+                    partners = true;
+                }
+                StepOp::Own { .. } | StepOp::Refuse { .. } | StepOp::Forget { .. } => {}
+            }
+        }
+        calls + u64::from(partners)
     }
 }

@@ -22,6 +22,27 @@ const MAX_PAGES: u32 = 1000;
 /// Longest wait between two activity polls.
 const MAX_POLL_INTERVAL: Duration = Duration::from_secs(8);
 
+/// The fields a tenant query asks for: the row's identity, and the EC view's
+/// fields in the rows' camelCase (a server that does not carry them answers
+/// without them; the view is then read per tenant where needed).
+const QUERY_FIELDS: [&str; 15] = [
+    "id",
+    "name",
+    "tenantType",
+    "streetAddress",
+    "city",
+    "state",
+    "country",
+    "postalCode",
+    "phoneNumber",
+    "faxNumber",
+    "mappingUrl",
+    "serviceEffectiveDate",
+    "serviceExpirationDate",
+    "tier",
+    "privacyFeatures",
+];
+
 /// The query of every managed tenant, and the (deprecated) one of tech partners.
 const TENANTS_QUERY: &str = "/tenants/query";
 const TECHPARTNERS_QUERY: &str = "/techpartners/mspecs/query";
@@ -36,6 +57,29 @@ pub const PARTNER_TYPES: [&str; 2] = ["MSP_INTEGRATOR", "MSP_INSTALLER"];
 pub struct Listed {
     pub row: Row,
     pub view: Option<EcView>,
+}
+
+/// How long activities take, learned from the first one a run waits for: the
+/// others wait for it (`leader`), then first read theirs after as long.
+#[derive(Debug, Default)]
+pub struct ActivityPace {
+    pub(crate) leader: tokio::sync::Mutex<()>,
+    took: std::sync::Mutex<Option<Duration>>,
+}
+
+impl ActivityPace {
+    fn slot(&self) -> std::sync::MutexGuard<'_, Option<Duration>> {
+        self.took.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// How long an activity of this run took (until it was seen done).
+    pub fn learned(&self) -> Option<Duration> {
+        *self.slot()
+    }
+
+    pub fn learn(&self, took: Duration) {
+        *self.slot() = Some(took);
+    }
 }
 
 /// How an activity ended, as far as polling could tell.
@@ -65,7 +109,7 @@ impl Client {
     /// The R1 query body.
     fn query_body(types: &[&str], search: Option<&str>, page: u64) -> Value {
         json!({
-            "fields": ["id", "name", "tenantType"],
+            "fields": QUERY_FIELDS,
             "searchString": search.unwrap_or(""),
             "searchTargetFields": ["name"],
             "filters": {"tenantType": types},
@@ -385,13 +429,44 @@ impl Client {
         request_id: &str,
         stop: &Stop,
     ) -> Result<Settled, ProviderError> {
-        let deadline =
-            Instant::now() + Duration::from_secs(self.settings.activity_timeout_secs.max(1));
+        let start = Instant::now();
+        let deadline = start + Duration::from_secs(self.settings.activity_timeout_secs.max(1));
+        // The first activity of a run is polled from the start; the others
+        // wait for it, then sleep as long as it took before their first read
+        // (activities of one account take about as long as each other), so
+        // a batch of N costs about N reads instead of one per poll interval each.
+        let leading = match self.pace.learned() {
+            Some(_) => None,
+            None => match self.pace.leader.try_lock() {
+                Ok(guard) => Some(guard),
+                Err(_) => {
+                    drop(self.pace.leader.lock().await);
+                    None
+                }
+            },
+        };
+        if leading.is_none()
+            && let Some(took) = self.pace.learned()
+        {
+            let until = (start + took).min(deadline);
+            while Instant::now() < until && !stop.is_set() {
+                let step = (until - Instant::now()).min(Duration::from_secs(1));
+                tokio::time::sleep(step).await;
+            }
+        }
         let mut interval = Duration::from_millis(self.settings.poll_interval_ms.max(10));
         let mut unknown = 0;
+        let mut reads = 0u32;
         loop {
+            reads += 1;
             let last = match self.activity(request_id).await? {
-                Some(ActivityStatus::Success) => return Ok(Settled::Success),
+                Some(ActivityStatus::Success) => {
+                    // The first to finish, or one that took longer than learned.
+                    if leading.is_some() || reads > 1 {
+                        self.pace.learn(start.elapsed());
+                    }
+                    return Ok(Settled::Success);
+                }
                 Some(ActivityStatus::Fail(m)) => return Ok(Settled::Fail(m)),
                 Some(ActivityStatus::Pending(s)) => {
                     unknown = 0;

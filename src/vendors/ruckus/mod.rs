@@ -117,6 +117,8 @@ pub struct Client {
     auth: Box<dyn Auth>,
     /// For the journal: creates and invitations an earlier run left open.
     store: Arc<dyn StateStore>,
+    /// How long this run's activities take, as learned from the first one.
+    pace: api::ActivityPace,
 }
 
 impl Client {
@@ -167,6 +169,7 @@ impl Client {
             transport,
             auth,
             store,
+            pace: api::ActivityPace::default(),
         })
     }
 }

@@ -1,6 +1,7 @@
 //! Reads RUCKUS One's live state into a [`Snapshot`] with few calls: one paged
-//! query of the managed tenants, the full view of the tenants mspform manages
-//! only, and (when partners are declared or owned) one query of the tech
+//! query of the managed tenants (its rows carry the view's fields where the
+//! server allows; a managed tenant's full view is read on its own only where
+//! its row lacks a field its customer declares), and (when partners are declared or owned) one query of the tech
 //! partners (`POST /techpartners/mspecs/query`, or `POST /tenants/query` where
 //! that is gone) plus the assignment list of the partners in question. Creates an
 //! earlier run left in flight are looked up through their activity, invitations
@@ -25,8 +26,26 @@ use crate::vendor::{Ctx, VendorClient};
 pub struct LiveEc {
     pub id: String,
     pub name: String,
-    /// The full view, read for the tenants mspform manages.
+    /// The EC view, for the tenants mspform manages: from `GET /tenants/{id}`
+    /// or a query row carrying every field (full), or from a row carrying only
+    /// some (`carried`).
     pub view: Option<EcView>,
+    /// The view keys `view` holds when it came from a row carrying only some
+    /// fields; `None` when the view is full. An update is never built from a
+    /// partial view.
+    pub carried: Option<BTreeSet<&'static str>>,
+}
+
+impl LiveEc {
+    /// Whether the view field `key` was read.
+    pub fn has(&self, key: &str) -> bool {
+        self.view.is_some() && self.carried.as_ref().is_none_or(|c| c.contains(key))
+    }
+
+    /// Whether `view` is the full EC view (an update can be built from it).
+    pub fn full_view(&self) -> Option<&EcView> {
+        self.view.as_ref().filter(|_| self.carried.is_none())
+    }
 }
 
 /// A tech partner (integrator or installer) and, when read, its assigned ECs.
@@ -143,25 +162,69 @@ fn journal_customer(entry: &JournalEntry, provider: &str, action: &str) -> Optio
         .filter(|a| matches!(a, Address::Customer(_)))
 }
 
+/// The view key each customer field is read from.
+const VIEW_KEYS: [(&str, &str); 9] = [
+    ("street", "street_address"),
+    ("city", "city"),
+    ("state", "state"),
+    ("country", "country"),
+    ("zip", "postal_code"),
+    ("phone", "phone_number"),
+    ("tier", "tier"),
+    ("service_start", "service_effective_date"),
+    ("service_end", "service_expiration_date"),
+];
+
+/// Whether the managed tenant at `address`, as a query row showed it
+/// (`partial`), needs its full view: a declared field the row does not carry,
+/// or a declared field that differs (an update follows, and it sends every
+/// field back). A tenant no file declares (owned: it is deleted) never does.
+fn needs_view(ctx: Ctx<'_, Ruckus>, address: &Address, partial: &LiveEc) -> bool {
+    let Some((c, r)) = ctx
+        .spec
+        .customers
+        .get(address.key())
+        .and_then(|r| Some((ctx.desired.customers.get(address.key())?, r)))
+    else {
+        return false;
+    };
+    let desired = super::resolve::desired_fields(c, r);
+    let live = super::resolve::live_fields(partial);
+    desired.iter().any(|(field, want)| {
+        let view_key = VIEW_KEYS.iter().find(|(f, _)| f == field).map(|(_, k)| *k);
+        match view_key {
+            Some(k) if !partial.has(k) => true,
+            Some(_) => live.get(field) != Some(want),
+            None => field == "name" && live.get(field) != Some(want),
+        }
+    })
+}
+
 impl Client {
     /// Reads everything the plan needs. A failed read is an error, never "empty".
     pub async fn snapshot(&self, ctx: Ctx<'_, Ruckus>) -> Result<Snapshot, ProviderError> {
         let start = self.calls();
+        // Owned tenants outside the scope are not looked after (the list
+        // still shows them, so nothing is mistaken for unmanaged).
         let owned_ecs: OwnedEcs<'_> = ctx
             .owned()
-            .filter(|(a, _)| matches!(a, Address::Customer(_)))
+            .filter(|(a, _)| matches!(a, Address::Customer(_)) && ctx.scope().wants(a))
             .collect();
         let mut snap = Snapshot {
             today: today(),
             ..Snapshot::default()
         };
         self.read_ecs(&mut snap, ctx, &owned_ecs).await?;
-        let in_flight = self.in_flight(&mut snap, &owned_ecs).await?;
+        let in_flight = self.in_flight(&mut snap, ctx, &owned_ecs).await?;
         self.check_in_flight(&mut snap, in_flight).await?;
         self.read_doubtful_invitations(&mut snap, ctx, &owned_ecs)
             .await?;
-        let partners_wanted = ctx.partners().next().is_some()
-            || ctx.owned().any(|(a, _)| matches!(a, Address::Partner(_)));
+        let partners_wanted = ctx
+            .partners()
+            .any(|p| ctx.scope().wants(&Address::partner(&p.key)))
+            || ctx
+                .owned()
+                .any(|(a, _)| matches!(a, Address::Partner(_)) && ctx.scope().wants(a));
         if partners_wanted {
             self.read_partners(&mut snap, ctx).await?;
         }
@@ -169,39 +232,69 @@ impl Client {
         Ok(snap)
     }
 
-    /// Every managed tenant, with the full view of those mspform manages
-    /// (declared by name, or owned).
+    /// Every managed tenant, with what mspform manages of those it manages
+    /// (declared by name, or owned) and the read wants. The tenant query's
+    /// rows carry the view's fields where the server allows it; a managed
+    /// tenant's `GET /tenants/{id}` is made only when its row lacks a field the
+    /// files declare, or shows a difference without every field an update
+    /// sends back.
     async fn read_ecs(
         &self,
         snap: &mut Snapshot,
         ctx: Ctx<'_, Ruckus>,
         owned_ecs: &OwnedEcs<'_>,
     ) -> Result<(), ProviderError> {
-        let names: BTreeSet<&str> = ctx.customers().map(|(_, c, _)| c.name.as_str()).collect();
-        let owned_ids: BTreeSet<&str> = owned_ecs
-            .values()
-            .filter_map(|r| r.vendor_id.as_deref())
+        let mut by_name: BTreeMap<&str, &str> = BTreeMap::new();
+        for (key, c, _) in ctx.customers() {
+            by_name.entry(c.name.as_str()).or_insert(key);
+        }
+        let by_id: BTreeMap<&str, &Address> = owned_ecs
+            .iter()
+            .filter_map(|(a, r)| Some((r.vendor_id.as_deref()?, *a)))
             .collect();
         for listed in self.list_ecs().await? {
-            let managed = names.contains(listed.row.name.as_str())
-                || owned_ids.contains(listed.row.id.as_str());
-            let view = match listed.view {
-                Some(v) => Some(v),
-                None if managed => match self.get_ec(&listed.row.id).await? {
-                    Some(v) => Some(v),
-                    // Deleted between the list and the read.
-                    None => continue,
-                },
-                None => None,
+            let address = by_id
+                .get(listed.row.id.as_str())
+                .map(|a| (*a).clone())
+                .or_else(|| {
+                    by_name
+                        .get(listed.row.name.as_str())
+                        .map(|k| Address::customer(*k))
+                });
+            let wanted = address.as_ref().filter(|a| ctx.scope().wants(a));
+            let row = listed.row;
+            let (view, carried) = match listed.view {
+                Some(v) => (Some(v), None),
+                // Not managed: only its name matters (as before the rows had more).
+                None if address.is_none() => (None, None),
+                None if row.complete() => (Some(row.detail.clone()), None),
+                None => {
+                    let partial = LiveEc {
+                        id: row.id.clone(),
+                        name: row.name.clone(),
+                        view: Some(row.detail.clone()),
+                        carried: Some(row.carried.clone()),
+                    };
+                    if wanted.is_some_and(|a| needs_view(ctx, a, &partial)) {
+                        match self.get_ec(&row.id).await? {
+                            Some(v) => (Some(v), None),
+                            // Deleted between the list and the read.
+                            None => continue,
+                        }
+                    } else {
+                        (partial.view, partial.carried)
+                    }
+                }
             };
             let name = view
                 .as_ref()
                 .and_then(|v| v.name.clone())
-                .unwrap_or(listed.row.name);
+                .unwrap_or(row.name);
             snap.ecs.push(LiveEc {
-                id: listed.row.id,
+                id: row.id,
                 name,
                 view,
+                carried,
             });
         }
         Ok(())
@@ -213,6 +306,7 @@ impl Client {
     async fn in_flight(
         &self,
         snap: &mut Snapshot,
+        ctx: Ctx<'_, Ruckus>,
         owned_ecs: &OwnedEcs<'_>,
     ) -> Result<InFlight, ProviderError> {
         let mut in_flight = InFlight::new();
@@ -231,7 +325,9 @@ impl Client {
             }
         }
         for (_, entry) in self.store.journal()? {
-            let Some(address) = journal_customer(&entry, self.key(), "create") else {
+            let Some(address) =
+                journal_customer(&entry, self.key(), "create").filter(|a| ctx.scope().wants(a))
+            else {
                 continue;
             };
             snap.journaled.insert(address.clone());
@@ -382,6 +478,7 @@ impl Client {
                 id: id.to_string(),
                 name: view.name.clone().unwrap_or_default(),
                 view: Some(view),
+                carried: None,
             });
         }
         Ok(())
@@ -432,7 +529,10 @@ impl Client {
         snap.partners = self.tech_partners().await?;
         // Partner id → the delegation type to read it with.
         let mut reads: BTreeMap<String, String> = BTreeMap::new();
-        for p in ctx.partners() {
+        for p in ctx
+            .partners()
+            .filter(|p| ctx.scope().wants(&Address::partner(&p.key)))
+        {
             let role = p.role.as_deref().and_then(partner_type);
             let found: Vec<&LivePartner> = snap
                 .partners
@@ -444,7 +544,7 @@ impl Client {
             }
         }
         for (address, r) in ctx.owned() {
-            if !matches!(address, Address::Partner(_)) {
+            if !matches!(address, Address::Partner(_)) || !ctx.scope().wants(address) {
                 continue;
             }
             let Some(live) = r

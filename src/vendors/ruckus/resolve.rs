@@ -44,8 +44,8 @@ fn opt(v: &Option<String>) -> Value {
     }
 }
 
-/// What mspform knows about a managed tenant's live fields.
-fn live_fields(ec: &LiveEc) -> Fields {
+/// What mspform knows about a managed tenant's live fields (those read).
+pub(crate) fn live_fields(ec: &LiveEc) -> Fields {
     let mut fields = BTreeMap::from([("name".to_string(), json!(ec.name))]);
     let Some(v) = &ec.view else {
         return fields;
@@ -55,18 +55,28 @@ fn live_fields(ec: &LiveEc) -> Fields {
             .and_then(day_of)
             .map_or(Value::Null, Value::String)
     };
-    for (k, val) in [
-        ("street", opt(&v.street_address)),
-        ("city", opt(&v.city)),
-        ("state", opt(&v.state)),
-        ("country", opt(&v.country)),
-        ("zip", opt(&v.postal_code)),
-        ("phone", opt(&v.phone_number)),
-        ("tier", opt(&v.tier)),
-        ("service_start", day(&v.service_effective_date)),
-        ("service_end", day(&v.service_expiration_date)),
+    for (k, view_key, val) in [
+        ("street", "street_address", opt(&v.street_address)),
+        ("city", "city", opt(&v.city)),
+        ("state", "state", opt(&v.state)),
+        ("country", "country", opt(&v.country)),
+        ("zip", "postal_code", opt(&v.postal_code)),
+        ("phone", "phone_number", opt(&v.phone_number)),
+        ("tier", "tier", opt(&v.tier)),
+        (
+            "service_start",
+            "service_effective_date",
+            day(&v.service_effective_date),
+        ),
+        (
+            "service_end",
+            "service_expiration_date",
+            day(&v.service_expiration_date),
+        ),
     ] {
-        fields.insert(k.to_string(), val);
+        if ec.has(view_key) {
+            fields.insert(k.to_string(), val);
+        }
     }
     fields
 }
@@ -327,7 +337,11 @@ fn partners(
 ) {
     let provider = ctx.key;
     let mut claimed: BTreeMap<String, Address> = BTreeMap::new();
-    for p in ctx.partners() {
+    // Partners outside the scope were not read: nothing is said about them.
+    for p in ctx
+        .partners()
+        .filter(|p| ctx.scope().wants(&Address::partner(&p.key)))
+    {
         let address = Address::partner(&p.key);
         match find_partner(snap, p, &address) {
             Err(e) => out.errors.push(e),
@@ -348,7 +362,10 @@ fn partners(
 
     let declared: BTreeSet<Address> = ctx.partners().map(|p| Address::partner(&p.key)).collect();
     for (address, r) in ctx.owned() {
-        if !matches!(address, Address::Partner(_)) || declared.contains(address) {
+        if !matches!(address, Address::Partner(_))
+            || declared.contains(address)
+            || !ctx.scope().wants(address)
+        {
             continue;
         }
         if let Some(id) = &r.vendor_id

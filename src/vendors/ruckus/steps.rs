@@ -378,7 +378,7 @@ fn customer_changes(
             .ids
             .get(address)
             .and_then(|id| snap.ec(id))
-            .and_then(|e| e.view.as_ref());
+            .and_then(|e| e.full_view());
         let op = match live {
             Some(live) => StepOp::Update {
                 address: address.clone(),

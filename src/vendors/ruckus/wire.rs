@@ -3,6 +3,8 @@
 //! examples do both), key spellings vary between endpoints (`totalCount` /
 //! `total`, `tenantId` / `tenant_id` / `id`). Pure data and parsing; no I/O.
 
+use std::collections::BTreeSet;
+
 use serde::{Deserialize, Deserializer};
 use serde_json::{Map, Value};
 
@@ -86,24 +88,71 @@ pub struct EcView {
     pub privacy_features: Option<Value>,
 }
 
+/// The EC view fields a query row may carry, as (row key, view key). The
+/// fact sheet (§3.4) lists `streetAddress` among the rows' fields and the
+/// body's `fields` picks what a row holds; whether the other view fields can
+/// be asked for is not documented [assumed], so a row is read for what it
+/// carries and the rest comes from `GET /tenants/{id}`.
+pub const ROW_DETAIL: [(&str, &str); 11] = [
+    ("streetAddress", "street_address"),
+    ("city", "city"),
+    ("state", "state"),
+    ("country", "country"),
+    ("postalCode", "postal_code"),
+    ("phoneNumber", "phone_number"),
+    ("faxNumber", "fax_number"),
+    ("mappingUrl", "mapping_url"),
+    ("serviceEffectiveDate", "service_effective_date"),
+    ("serviceExpirationDate", "service_expiration_date"),
+    ("tier", "tier"),
+];
+/// The row key of the EC's privacy features (sent back unchanged by an update).
+pub const ROW_PRIVACY: &str = "privacyFeatures";
+
 /// One row of a query answer (camelCase), or an EC view of the legacy list.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Row {
     pub id: String,
     pub name: String,
     pub tenant_type: Option<String>,
+    /// The EC view fields the row carried (view keys of [`ROW_DETAIL`], and
+    /// `privacyFeatures`), a `null` included: `detail` holds their values.
+    pub carried: BTreeSet<&'static str>,
+    pub detail: EcView,
 }
 
 impl Row {
     pub fn from_value(v: &Value) -> Option<Row> {
         let obj = v.as_object()?;
+        let mut carried = BTreeSet::new();
+        let mut view = Map::new();
+        for (row_key, view_key) in ROW_DETAIL {
+            if let Some(val) = obj.get(row_key).or_else(|| obj.get(view_key)) {
+                carried.insert(view_key);
+                view.insert(view_key.to_string(), val.clone());
+            }
+        }
+        if let Some(val) = obj.get(ROW_PRIVACY) {
+            carried.insert(ROW_PRIVACY);
+            view.insert(ROW_PRIVACY.to_string(), val.clone());
+        }
+        let detail = serde_json::from_value(Value::Object(view)).unwrap_or_default();
         Some(Row {
             id: nonempty(first(obj, &["id", "tenantId", "tenant_id"]))?,
             name: first(obj, &["name", "tenantName"])
                 .and_then(text)
                 .unwrap_or_default(),
             tenant_type: nonempty(first(obj, &["tenantType", "tenant_type"])),
+            carried,
+            detail,
         })
+    }
+
+    /// Whether the row carries every field an update sends back (it can stand
+    /// in for `GET /tenants/{id}`).
+    pub fn complete(&self) -> bool {
+        ROW_DETAIL.iter().all(|(_, k)| self.carried.contains(k))
+            && self.carried.contains(ROW_PRIVACY)
     }
 }
 

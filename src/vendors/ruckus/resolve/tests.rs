@@ -42,6 +42,7 @@ pub(crate) fn ec(id: &str, name: &str) -> LiveEc {
             service_expiration_date: Some("2026-01-01 13:45:00Z".into()),
             ..EcView::default()
         }),
+        carried: None,
     }
 }
 
