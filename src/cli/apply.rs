@@ -206,9 +206,42 @@ fn confirm() -> Result<bool, CliError> {
     Ok(line.trim() == "yes")
 }
 
+/// The actions in the order they finished (their last step), each with how
+/// long it ran (first step started to last step settled); actions none of
+/// whose steps ran come last, in address order.
+fn in_run_order(report: &ApplyReport) -> Vec<(&Address, &Outcome, Option<f64>)> {
+    let mut last: std::collections::BTreeMap<&Address, (usize, Option<f64>, f64)> =
+        std::collections::BTreeMap::new();
+    for (i, step) in report.steps.iter().enumerate() {
+        for a in &step.addresses {
+            let e = last.entry(a).or_insert((i, None, step.settled));
+            e.0 = i;
+            e.2 = e.2.max(step.settled);
+            if let Some(started) = step.started {
+                e.1 = Some(e.1.map_or(started, |s: f64| s.min(started)));
+            }
+        }
+    }
+    let mut rows: Vec<(usize, &Address, &Outcome, Option<f64>)> = report
+        .actions
+        .iter()
+        .map(|(a, o)| match last.get(a) {
+            Some((i, Some(started), settled)) => (*i, a, o, Some(settled - started)),
+            Some((i, None, _)) => (*i, a, o, None),
+            None => (usize::MAX, a, o, None),
+        })
+        .collect();
+    rows.sort_by_key(|(i, a, _, _)| (*i, (*a).clone()));
+    rows.into_iter().map(|(_, a, o, s)| (a, o, s)).collect()
+}
+
 pub fn print_report(report: &ApplyReport) {
     println!();
-    for (address, outcome) in &report.actions {
+    for (address, outcome, seconds) in in_run_order(report) {
+        let took = seconds
+            .map(|s| format!(" ({s:.1}s)"))
+            .unwrap_or_default();
+        let address = format!("{address}{took}");
         match outcome {
             Outcome::Done => anstream::println!(
                 "  {}ok{}      {address}",

@@ -98,9 +98,20 @@ pub struct Cli {
         value_parser = parse_duration
     )]
     pub lock_timeout: Duration,
-    /// More log output on stderr (-v info, -vv debug). MSPFORM_LOG overrides.
+    /// More log output on stderr (-v info: every vendor call with its status
+    /// and time; -vv debug). MSPFORM_LOG overrides.
     #[arg(short = 'v', long = "verbose", global = true, action = clap::ArgAction::Count, help_heading = "Global options")]
     pub verbose: u8,
+    /// The log lines' format on stderr: text, or json for log shippers.
+    #[arg(
+        long = "log-format",
+        global = true,
+        value_enum,
+        default_value = "text",
+        env = "MSPFORM_LOG_FORMAT",
+        help_heading = "Global options"
+    )]
+    pub log_format: LogFormat,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -353,7 +364,7 @@ pub fn exit_code(result: &Result<Status, CliError>) -> i32 {
     }
 }
 
-fn init_logging(verbose: u8) {
+fn init_logging(verbose: u8, format: LogFormat) {
     let default = match verbose {
         0 => "warn",
         1 => "info",
@@ -377,12 +388,23 @@ fn init_logging(verbose: u8) {
     use std::io::IsTerminal;
     let ansi = std::io::stderr().is_terminal()
         && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
-    let _ = tracing_subscriber::fmt()
+    let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_ansi(ansi)
         .with_writer(std::io::stderr)
-        .with_target(false)
-        .try_init();
+        .with_target(false);
+    let _ = match format {
+        LogFormat::Text => builder.with_ansi(ansi).try_init(),
+        LogFormat::Json => builder.json().with_ansi(false).try_init(),
+    };
+}
+
+/// `--log-format`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    /// Lines for people.
+    Text,
+    /// One JSON object per line, for log shippers.
+    Json,
 }
 
 /// Loads the configuration, then checks every secret it references (all in one
@@ -437,7 +459,7 @@ pub fn main() -> i32 {
             return if e.use_stderr() { 1 } else { 0 };
         }
     };
-    init_logging(cli.verbose);
+    init_logging(cli.verbose, cli.log_format);
     let result = run(cli);
     if let Err(e) = &result {
         anstream::eprintln!(

@@ -596,6 +596,8 @@ fn forget_removed(prepared: &Prepared, store: &dyn StateStore, report: &mut Appl
             step: format!("forget {}", a.address),
             addresses: vec![a.address.clone()],
             outcome,
+            started: None,
+            settled: crate::vendor::steps::unix_now(),
         });
     }
 }
@@ -643,6 +645,8 @@ fn record_protections(prepared: &Prepared, store: &dyn StateStore, report: &mut 
             step: format!("protect {}", p.address),
             addresses: vec![p.address.clone()],
             outcome: outcome.clone(),
+            started: None,
+            settled: crate::vendor::steps::unix_now(),
         });
         match report.actions.get(&p.address) {
             // The action's own outcome (e.g. its failed create) says more.

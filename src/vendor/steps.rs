@@ -119,6 +119,18 @@ pub struct StepReport {
     pub step: String,
     pub addresses: Vec<Address>,
     pub outcome: Outcome,
+    /// When it started and settled (Unix seconds); `started` is `None` for a
+    /// step that never ran.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub started: Option<f64>,
+    pub settled: f64,
+}
+
+/// The time now in Unix seconds (for step reports).
+pub fn unix_now() -> f64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0.0, |d| d.as_secs_f64())
 }
 
 /// Runs steps as a dependency graph: a step starts once every step it
@@ -252,6 +264,8 @@ struct Tracker<'a, O> {
     left: BTreeMap<&'a Address, usize>,
     /// Address → when its first step started.
     started: BTreeMap<&'a Address, std::time::Instant>,
+    /// Step → when it started (Unix seconds).
+    step_started: BTreeMap<usize, f64>,
     /// Address → its steps' outcomes so far (done, failed: the first failure).
     outcomes: BTreeMap<&'a Address, (usize, usize, Option<String>)>,
 }
@@ -272,6 +286,7 @@ impl<'a, O> Tracker<'a, O> {
             reports: Vec::new(),
             left,
             started: BTreeMap::new(),
+            step_started: BTreeMap::new(),
             outcomes: BTreeMap::new(),
         }
     }
@@ -281,6 +296,7 @@ impl<'a, O> Tracker<'a, O> {
     }
 
     fn start(&mut self, i: usize) {
+        self.step_started.insert(i, unix_now());
         for a in &self.steps[i].addresses {
             if !self.started.contains_key(a) {
                 self.started.insert(a, std::time::Instant::now());
@@ -361,6 +377,8 @@ impl<'a, O> Tracker<'a, O> {
             step: step.label.clone(),
             addresses: step.addresses.clone(),
             outcome,
+            started: self.step_started.get(&i).copied(),
+            settled: unix_now(),
         });
     }
 }

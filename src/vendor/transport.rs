@@ -570,6 +570,7 @@ impl Transport {
                 .map_or(RATE_LIMIT_RETRIES, |q| q.retries()),
         );
         let mut attempts_429 = 0u32;
+        let mut attempt = 0u32;
         let mut renewed = false;
         loop {
             let token = if call.anonymous {
@@ -579,9 +580,21 @@ impl Transport {
             };
             self.admit(call)?;
             self.limiter.acquire().await;
+            attempt += 1;
+            let sent_at = std::time::Instant::now();
             let builder = self.request(call, &url, token.as_deref());
             tracing::debug!(provider = %self.provider, call = %name, "sending");
-            let (status, text, retry_after, signal) = match self.receive(builder).await {
+            let received = self.receive(builder).await;
+            // -v: every call, as the vendor saw it (the name has no host or query).
+            tracing::info!(
+                provider = %self.provider,
+                call = %name,
+                status = received.as_ref().map_or(0, |r| r.0),
+                ms = sent_at.elapsed().as_millis() as u64,
+                attempt,
+                "vendor call"
+            );
+            let (status, text, retry_after, signal) = match received {
                 Ok(parts) => parts,
                 Err(message) => {
                     if call.idempotent

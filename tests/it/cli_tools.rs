@@ -108,3 +108,32 @@ fn demo_without_a_config_runs_the_bundled_example() {
         "nothing is written to the working directory"
     );
 }
+
+/// `-v` logs every vendor call (provider, call without host or query, status,
+/// milliseconds, attempt); `--log-format json` makes each log line a JSON object.
+#[test]
+fn verbose_json_logs_carry_every_vendor_call() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = bin()
+        .args(["-v", "--log-format", "json", "demo"])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    ok(&out);
+    let err = String::from_utf8_lossy(&out.stderr);
+    let calls: Vec<serde_json::Value> = err
+        .lines()
+        .filter(|l| l.starts_with('{'))
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+        .filter(|v: &serde_json::Value| v["fields"]["message"] == "vendor call")
+        .collect();
+    assert!(calls.len() > 20, "{err}");
+    for c in &calls {
+        let f = &c["fields"];
+        assert!(
+            f["provider"].is_string() && f["status"].is_u64() && f["ms"].is_u64(),
+            "{c}"
+        );
+        assert!(!f["call"].as_str().unwrap().contains("http"), "{c}");
+    }
+}
