@@ -238,9 +238,7 @@ fn in_run_order(report: &ApplyReport) -> Vec<(&Address, &Outcome, Option<f64>)> 
 pub fn print_report(report: &ApplyReport) {
     println!();
     for (address, outcome, seconds) in in_run_order(report) {
-        let took = seconds
-            .map(|s| format!(" ({s:.1}s)"))
-            .unwrap_or_default();
+        let took = seconds.map(|s| format!(" ({s:.1}s)")).unwrap_or_default();
         let address = format!("{address}{took}");
         match outcome {
             Outcome::Done => anstream::println!(

@@ -5,6 +5,7 @@ mod apply;
 #[cfg(feature = "sim")]
 mod demo;
 mod import;
+mod init;
 mod plan;
 mod progress;
 #[cfg(feature = "sim")]
@@ -219,6 +220,11 @@ pub enum Command {
         after_help = "Examples:\n  mspform demo                      # the bundled four-vendor example\n  mspform demo -c examples/portfolio"
     )]
     Demo(demo::DemoArgs),
+    /// Write a starter configuration: providers.toml and one example customer per vendor.
+    #[command(
+        after_help = "Examples:\n  mspform init --dir portfolio\n  mspform init --provider aruba-central --provider ruckus-one --dir portfolio"
+    )]
+    Init(init::InitArgs),
     /// Print a shell completion script (bash, zsh, fish, powershell, elvish).
     #[command(
         after_help = "Examples:\n  mspform completions bash > ~/.local/share/bash-completion/completions/mspform\n  mspform completions zsh > \"${fpath[1]}/_mspform\"\n  mspform completions fish > ~/.config/fish/completions/mspform.fish"
@@ -489,6 +495,7 @@ fn run(cli: Cli) -> Result<Status, CliError> {
         #[cfg(feature = "sim")]
         Command::Demo(args) => demo::run(&cli, args),
         Command::Completions { shell } => completions(*shell),
+        Command::Init(args) => init::run(args),
         Command::Man { out } => man(out.as_deref()),
     }
 }

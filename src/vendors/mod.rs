@@ -19,6 +19,49 @@ static RUCKUS: SchemaOf<ruckus::Ruckus> = SchemaOf::new();
 
 static SCHEMAS: &[&(dyn Schema + 'static)] = &[&ARUBA, &EXTREMECLOUD, &RUCKUS, &AUDIOCODES];
 
+/// A vendor's starter files for `mspform init`: its `[providers.KEY]` table
+/// and one example customer, with comments (each vendor folder's
+/// `starter.toml` and `starter-customer.toml`).
+pub struct Starter {
+    pub type_name: &'static str,
+    pub provider: &'static str,
+    pub customer: &'static str,
+    /// The example customer's file name.
+    pub customer_file: &'static str,
+}
+
+static STARTERS: &[Starter] = &[
+    Starter {
+        type_name: "aruba-central",
+        provider: include_str!("aruba/starter.toml"),
+        customer: include_str!("aruba/starter-customer.toml"),
+        customer_file: "example-aruba.toml",
+    },
+    Starter {
+        type_name: "extremecloud",
+        provider: include_str!("extremecloud/starter.toml"),
+        customer: include_str!("extremecloud/starter-customer.toml"),
+        customer_file: "example-extreme.toml",
+    },
+    Starter {
+        type_name: "ruckus-one",
+        provider: include_str!("ruckus/starter.toml"),
+        customer: include_str!("ruckus/starter-customer.toml"),
+        customer_file: "example-ruckus.toml",
+    },
+    Starter {
+        type_name: "audiocodes-live",
+        provider: include_str!("audiocodes/starter.toml"),
+        customer: include_str!("audiocodes/starter-customer.toml"),
+        customer_file: "example-voice.toml",
+    },
+];
+
+/// The starter files of every vendor, in registry order.
+pub fn starters() -> &'static [Starter] {
+    STARTERS
+}
+
 /// Every vendor mspform supports, in the order docs and messages list them.
 pub fn schemas() -> &'static [&'static dyn Schema] {
     SCHEMAS

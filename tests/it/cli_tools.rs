@@ -137,3 +137,56 @@ fn verbose_json_logs_carry_every_vendor_call() {
         assert!(!f["call"].as_str().unwrap().contains("http"), "{c}");
     }
 }
+
+/// `init` writes a starter the loader accepts, for all vendors or those
+/// named, and never overwrites a file.
+#[test]
+fn init_writes_a_valid_starter_and_never_overwrites() {
+    let dir = tempfile::tempdir().unwrap();
+    let all = dir.path().join("all");
+    ok(&bin().args(["init", "--dir"]).arg(&all).output().unwrap());
+    let text = ok(&bin()
+        .args(["validate", "--offline", "-c"])
+        .arg(&all)
+        .output()
+        .unwrap());
+    assert!(text.contains("4 provider(s)"), "{text}");
+    for vendor in [
+        "aruba-central",
+        "extremecloud",
+        "ruckus-one",
+        "audiocodes-live",
+    ] {
+        let one = dir.path().join(vendor);
+        ok(&bin()
+            .args(["init", "--provider", vendor, "--dir"])
+            .arg(&one)
+            .output()
+            .unwrap());
+        let text = ok(&bin()
+            .args(["validate", "--offline", "-c"])
+            .arg(&one)
+            .output()
+            .unwrap());
+        assert!(
+            text.contains("1 provider(s), 1 customer(s)"),
+            "{vendor}: {text}"
+        );
+    }
+    let before = std::fs::read_to_string(all.join("providers.toml")).unwrap();
+    let again = bin().args(["init", "--dir"]).arg(&all).output().unwrap();
+    assert_eq!(again.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&again.stderr).contains("not overwriting"));
+    assert_eq!(
+        std::fs::read_to_string(all.join("providers.toml")).unwrap(),
+        before
+    );
+    let bad = bin()
+        .args(["init", "--provider", "aruba", "--dir"])
+        .arg(dir.path().join("bad"))
+        .output()
+        .unwrap();
+    assert_eq!(bad.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("did you mean `aruba-central`"));
+    assert!(!dir.path().join("bad").exists(), "nothing written");
+}
