@@ -20,16 +20,6 @@ use crate::diff::{Action, Op};
 use crate::model::IgnoreRule;
 use crate::state::DriftMemory;
 
-fn op_word(op: Op) -> &'static str {
-    match op {
-        Op::Create => "create",
-        Op::Adopt => "adopt",
-        Op::Update => "update",
-        Op::Delete => "delete",
-        Op::Forget => "forget",
-        Op::Replace => "replace",
-    }
-}
 
 /// Whether a change of this operation is reported field by field (else the
 /// object is one drift item).
@@ -102,7 +92,7 @@ pub fn fingerprints(a: &Action) -> Vec<String> {
             .map(|c| {
                 format!(
                     "{} {} {}: {} -> {}",
-                    op_word(a.op),
+                    a.op.word(),
                     a.address,
                     c.field,
                     c.before,
@@ -111,7 +101,7 @@ pub fn fingerprints(a: &Action) -> Vec<String> {
             })
             .collect()
     } else {
-        vec![format!("{} {}", op_word(a.op), a.address)]
+        vec![format!("{} {}", a.op.word(), a.address)]
     }
 }
 

@@ -9,14 +9,6 @@ use serde_json::Value;
 use crate::cli::{args, bin, run, write_portfolio};
 use crate::support::*;
 
-fn text(out: &std::process::Output) -> String {
-    format!(
-        "stdout:\n{}\nstderr:\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_events_of_an_apply_start_and_end_the_run_and_finish_every_action_once() {
     let sim = sim(false).await;

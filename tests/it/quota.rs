@@ -18,14 +18,6 @@ async fn quiet_sim() -> mspform::sim::Simulator {
     sim
 }
 
-fn text(out: &std::process::Output) -> String {
-    format!(
-        "stdout:\n{}\nstderr:\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_plan_shows_the_estimated_apply_cost_and_the_quota_left() {
     let sim = quiet_sim().await;

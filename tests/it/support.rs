@@ -119,3 +119,12 @@ pub fn live_names(sim: &Simulator, vendor: &str, list: &str, key: &str) -> Vec<S
     names.sort();
     names
 }
+
+/// A child's stdout and stderr, labelled, for assertion messages.
+pub fn text(out: &std::process::Output) -> String {
+    format!(
+        "stdout:\n{}\nstderr:\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}

@@ -10,14 +10,6 @@ use serde_json::Value;
 use crate::cli::{args, run, write_portfolio};
 use crate::support::*;
 
-fn text(out: &std::process::Output) -> String {
-    format!(
-        "stdout:\n{}\nstderr:\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
-}
-
 /// The example portfolio, applied; returns (config dir, state dir).
 async fn applied(sim: &Simulator, dir: &Path) -> (PathBuf, PathBuf) {
     sim.aruba_switches(|s| {
