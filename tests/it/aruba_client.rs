@@ -757,13 +757,16 @@ async fn concurrent_401s_refresh_the_token_once() {
         store.clone(),
     )
     .unwrap();
-    client.snapshot(|_| false).await.expect("first read");
+    client
+        .snapshot(None, |_| Default::default())
+        .await
+        .expect("first read");
     assert_eq!(sim.calls("aruba", "POST /oauth2/token"), 1);
     sim.advance_clock(7201);
     let (a, b, c) = tokio::join!(
-        client.snapshot(|_| false),
-        client.snapshot(|_| false),
-        client.snapshot(|_| false)
+        client.snapshot(None, |_| Default::default()),
+        client.snapshot(None, |_| Default::default()),
+        client.snapshot(None, |_| Default::default())
     );
     for r in [a, b, c] {
         r.expect("read after the token expired");

@@ -1,0 +1,205 @@
+//! Aruba at MSP scale, counted in calls (issue 10): a generated portfolio of N
+//! customers × 2 sites × 10 APs against a generated simulator account, and the
+//! exact calls per endpoint of a refresh, an onboarding apply and a targeted
+//! plan, against the API minimum (counts, never times).
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::path::Path;
+use std::sync::Arc;
+
+use mspform::engine::{self, Selection};
+use mspform::model::Desired;
+use mspform::sim::scale::{self, GeneratedAccount};
+use mspform::sim::{Inventory, SimOptions, Simulator};
+use mspform::state::StateStore;
+
+use crate::support::*;
+
+const SERVICE: &str = "FOUNDATION_AP";
+const SITES: usize = 2;
+const APS: usize = 10;
+
+const CUSTOMERS: &str = "GET /msp_api/v1/customers";
+const DEVICES: &str = "GET /msp_api/v1/devices";
+const SITE_LIST: &str = "GET /central/v2/sites";
+const AUTO: &str = "/platform/licensing/v1/msp/customer/settings/autolicense";
+
+/// Customer `i` declares `auto_license` (one in ten, as the benchmark).
+fn declares_auto(i: usize) -> bool {
+    i % 10 == 5
+}
+
+/// A simulator account holding `n * APS` access points, nothing onboarded,
+/// instant provisioning and moves, no per-second limit.
+async fn account(n: usize) -> Simulator {
+    let inventory = Inventory::generated(&GeneratedAccount {
+        aruba_aps: n * APS,
+        aruba_service: SERVICE.into(),
+        aruba_tokens: u32::try_from(n * APS * 2).unwrap(),
+        ..GeneratedAccount::default()
+    });
+    let sim = Simulator::start(SimOptions::new("127.0.0.1:0".parse().unwrap(), inventory))
+        .await
+        .expect("simulator starts");
+    sim.aruba_switches(|s| {
+        s.limit_per_second = 0;
+        s.limit_per_day = 0;
+        s.provision_invisible_polls = 0;
+        s.provision_delay_ms = 0;
+        s.device_move_delay_ms = 0;
+        s.autolicense_delay_ms = 0;
+    });
+    sim
+}
+
+/// `n` customers (`c000`…) with two sites and ten licensed APs each, one file each.
+fn portfolio(sim: &Simulator, dir: &Path, n: usize) -> Desired {
+    let conf = dir.join("conf");
+    std::fs::create_dir_all(&conf).unwrap();
+    std::fs::write(
+        conf.join("providers.toml"),
+        format!(
+            "[providers.aruba]\ntype = \"aruba-central\"\nbase_url = \"{}\"\ntoken = {{ env = \"UNUSED_ARUBA_TOKEN\" }}\n",
+            sim.base_url("aruba")
+        ),
+    )
+    .unwrap();
+    for i in 0..n {
+        let mut t = format!(
+            "[customers.c{i:03}]\nprovider = \"aruba\"\nname = \"Scale Customer {i:03}\"\ncountry = \"US\"\n\
+             address = {{ street = \"{i} Main St\", city = \"Austin\", state = \"Texas\", zip = \"73301\" }}\n"
+        );
+        if declares_auto(i) {
+            writeln!(t, "auto_license = [\"{SERVICE}\"]").unwrap();
+        }
+        for s in 0..SITES {
+            writeln!(
+                t,
+                "\n[customers.c{i:03}.sites.s{s}]\nname = \"Site {s}\"\n\
+                 address = {{ street = \"{s} Site Rd\", city = \"Austin\", state = \"Texas\", country = \"United States\", zip = \"73301\" }}"
+            )
+            .unwrap();
+        }
+        for d in 0..APS {
+            let index = i * APS + d;
+            writeln!(
+                t,
+                "\n[devices.{}]\ncustomer = \"c{i:03}\"\nmac = \"{}\"\nsite = \"s{}\"\nlicenses = [\"{SERVICE}\"]",
+                scale::ap_serial(index),
+                scale::ap_mac(index),
+                d % SITES
+            )
+            .unwrap();
+        }
+        std::fs::write(conf.join(format!("c{i:03}.toml")), t).unwrap();
+    }
+    // The token comes from a file (point_at), so the env reference is replaced.
+    let mut desired = mspform::config::load(&conf).expect("the generated portfolio loads");
+    point_at(&mut desired, sim, dir);
+    desired
+}
+
+/// The calls since the last reset, by route, without the ones of no interest (none).
+fn calls(sim: &Simulator) -> BTreeMap<String, u64> {
+    sim.calls_by_route("aruba")
+}
+
+fn get(calls: &BTreeMap<String, u64>, route: &str) -> u64 {
+    calls.get(route).copied().unwrap_or(0)
+}
+
+async fn onboarded(n: usize, dir: &Path) -> (Simulator, Desired, Arc<dyn StateStore>) {
+    let sim = account(n).await;
+    let desired = portfolio(&sim, dir, n);
+    let store = store(dir);
+    let report = apply(&desired, &store).await;
+    assert!(report.ok(), "{report:?}");
+    (sim, desired, store)
+}
+
+/// A plan of the onboarded portfolio reads the customer list and the MSP
+/// inventory once (one page each), each customer's sites once, and the
+/// auto-licence setting only of the customers that declare it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refresh_reads_the_lists_one_site_list_per_customer_and_only_declared_auto_licences() {
+    for n in [20, 45] {
+        let dir = tempfile::tempdir().unwrap();
+        let (sim, desired, store) = onboarded(n, dir.path()).await;
+        sim.reset_calls();
+        let prepared = plan(&desired, &store).await;
+        assert!(
+            prepared.plan.actions.is_empty(),
+            "n = {n}: {:?}",
+            prepared.plan.actions
+        );
+        let c = calls(&sim);
+        let declaring = (0..n).filter(|i| declares_auto(*i)).count() as u64;
+        let minimum = 1 + 1 + n as u64 + declaring;
+        assert_eq!(get(&c, CUSTOMERS), 1, "n = {n}: {c:?}");
+        assert_eq!(get(&c, DEVICES), 1, "n = {n}: {c:?}");
+        assert_eq!(get(&c, SITE_LIST), n as u64, "n = {n}: {c:?}");
+        assert_eq!(get(&c, &format!("GET {AUTO}")), declaring, "n = {n}: {c:?}");
+        assert_eq!(sim.total_calls("aruba"), minimum, "n = {n}: {c:?}");
+    }
+}
+
+/// `plan --target customer.X` on an account of 300 customers reads that customer
+/// by name, its devices, its sites and its auto-licence: never the whole account.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_targeted_plan_reads_only_its_customer_on_a_large_account() {
+    let dir = tempfile::tempdir().unwrap();
+    let (sim, desired, store) = onboarded(6, dir.path()).await;
+    for i in 0..300 {
+        assert_eq!(
+            create_by_hand(&sim, &format!("Other Customer {i:03}"), "US").await,
+            200
+        );
+    }
+    // A field edited by hand in the target shows; one in another customer does not.
+    sim.aruba_edit(mspform::sim::ArubaEdit::CustomerField {
+        customer_name: "Scale Customer 005".into(),
+        field: "city".into(),
+        value: "Dallas".into(),
+    })
+    .unwrap();
+    sim.aruba_edit(mspform::sim::ArubaEdit::CustomerField {
+        customer_name: "Scale Customer 001".into(),
+        field: "city".into(),
+        value: "Dallas".into(),
+    })
+    .unwrap();
+    sim.reset_calls();
+    let selection = Selection::parse(&["customer.c005".into()], &[]).unwrap();
+    let prepared = engine::plan(&desired, store.clone(), &selection)
+        .await
+        .expect("plan");
+    let c = calls(&sim);
+    let addresses: Vec<String> = prepared
+        .plan
+        .actions
+        .iter()
+        .map(|a| a.address.to_string())
+        .collect();
+    assert_eq!(addresses, ["customer.c005"], "{c:?}");
+    assert_eq!(get(&c, CUSTOMERS), 1, "one name lookup: {c:?}");
+    assert_eq!(get(&c, DEVICES), 1, "its devices: {c:?}");
+    assert_eq!(get(&c, SITE_LIST), 1, "its sites: {c:?}");
+    assert_eq!(get(&c, &format!("GET {AUTO}")), 1, "it declares one: {c:?}");
+    assert!(sim.total_calls("aruba") <= 10, "{c:?}");
+
+    // A targeted device pulls in its customer, and nothing else is read.
+    let selection = Selection::parse(&["device.BN00000051".into()], &[]).unwrap();
+    sim.reset_calls();
+    let prepared = engine::plan(&desired, store.clone(), &selection)
+        .await
+        .expect("plan");
+    let addresses: Vec<String> = prepared
+        .plan
+        .actions
+        .iter()
+        .map(|a| a.address.to_string())
+        .collect();
+    assert_eq!(addresses, ["customer.c005"]);
+    assert!(sim.total_calls("aruba") <= 10, "{:?}", calls(&sim));
+}
