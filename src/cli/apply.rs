@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use clap::Args;
 
-use super::{Cli, CliError, SelectArgs, Status, load_config, open_state};
+use super::{CallArgs, Cli, CliError, SelectArgs, Status, load_config, open_state};
 use crate::address::Address;
 use crate::engine::{self, ApplyReport, Outcome};
 use crate::model::Desired;
@@ -29,6 +29,8 @@ pub struct ApplyArgs {
     pub auto_approve: bool,
     #[command(flatten)]
     pub select: SelectArgs,
+    #[command(flatten)]
+    pub calls: CallArgs,
     /// Refuse a plan that deletes more objects than this.
     #[arg(long, default_value_t = 10)]
     pub max_deletes: usize,
@@ -73,6 +75,8 @@ pub struct ApplyOptions<'a> {
     pub allow_provider_removal: &'a [String],
     /// With a saved plan: apply what still holds when some actions are refused.
     pub allow_partial: bool,
+    /// `--max-calls`.
+    pub max_calls: crate::vendor::CallLimits,
 }
 
 fn load_plan(path: &Path) -> Result<Plan, CliError> {
@@ -196,6 +200,13 @@ pub fn print_report(report: &ApplyReport) {
             ),
         }
     }
+    for (provider, (why, done, left)) in halted(report) {
+        anstream::println!(
+            "\n{}Stopped early:{} {provider} — {why}\n  {done} step(s) of {provider} done, {left} not started; nothing more was sent to it.",
+            anstyle::AnsiColor::Yellow.render_fg(),
+            anstyle::Reset
+        );
+    }
     let ok = report.actions.len() - report.failed() - report.skipped() - report.partial();
     let partial = match report.partial() {
         0 => String::new(),
@@ -219,6 +230,30 @@ pub fn print_report(report: &ApplyReport) {
     );
 }
 
+/// Providers whose run stopped early (daily quota, `--max-calls`): why, and
+/// how many of their steps were done and not started.
+fn halted(report: &ApplyReport) -> std::collections::BTreeMap<String, (String, usize, usize)> {
+    let mut out = std::collections::BTreeMap::new();
+    for step in &report.steps {
+        if let Outcome::Skipped(why) = &step.outcome
+            && let Some(why) = why.strip_prefix("not started: ")
+        {
+            let entry = out
+                .entry(step.provider.clone())
+                .or_insert_with(|| (why.to_string(), 0, 0));
+            entry.2 += 1;
+        }
+    }
+    for step in &report.steps {
+        if step.outcome == Outcome::Done
+            && let Some(entry) = out.get_mut(&step.provider)
+        {
+            entry.1 += 1;
+        }
+    }
+    out
+}
+
 /// Plan, then (when approved) apply; shared by `apply` and `demo`.
 pub async fn plan_and_apply(
     desired: &Desired,
@@ -228,6 +263,7 @@ pub async fn plan_and_apply(
     let options = engine::PlanOptions {
         resend_invitations: opts.resend_invitations.iter().cloned().collect(),
         allow_provider_removal: opts.allow_provider_removal.iter().cloned().collect(),
+        max_calls: opts.max_calls.clone(),
         ..Default::default()
     };
     // A saved plan re-reads only what its actions rest on.
@@ -309,6 +345,7 @@ pub async fn plan_and_apply(
             opts.max_deletes
         ));
     }
+    refusals.extend(over_budget(&prepared.plan, &opts.max_calls));
     if !prepared.plan.bulk.is_empty() && !opts.force_bulk {
         refusals.push(format!(
             "the plan is a bulk change: {} — a directory renamed or files lost in a merge look like this (re-run with --force-bulk if it is intended; the threshold is [safety] bulk_percent)",
@@ -317,7 +354,7 @@ pub async fn plan_and_apply(
     }
     if !refusals.is_empty() {
         return Err(CliError::Other(format!(
-            "{}; nothing was applied. Review the deletes above.",
+            "{}; nothing was applied. Review the plan above.",
             refusals.join("; and ")
         )));
     }
@@ -347,6 +384,31 @@ pub async fn plan_and_apply(
     watcher.abort();
     print_report(&report);
     Ok(finish_status(Some(&report), &skipped, partial))
+}
+
+/// Where the plan's refresh and estimated apply exceed `--max-calls`, in words.
+pub fn over_budget(plan: &Plan, limits: &crate::vendor::CallLimits) -> Vec<String> {
+    let mut over = Vec::new();
+    for p in &plan.providers {
+        let needed = p.calls + p.apply_calls;
+        if let Some(&limit) = limits.per_provider.get(&p.provider)
+            && needed > limit
+        {
+            over.push(format!(
+                "{}: the refresh spent {} call(s) and the apply is estimated at {}, {needed} in all, more than --max-calls {}={limit}",
+                p.provider, p.calls, p.apply_calls, p.provider
+            ));
+        }
+    }
+    let needed: u64 = plan.providers.iter().map(|p| p.calls + p.apply_calls).sum();
+    if let Some(limit) = limits.total
+        && needed > limit
+    {
+        over.push(format!(
+            "the refresh and the estimated apply come to {needed} call(s) in all, more than --max-calls {limit}"
+        ));
+    }
+    over
 }
 
 /// The bulk changes in words, joined.
@@ -422,6 +484,7 @@ pub async fn run(cli: &Cli, args: &ApplyArgs) -> Result<Status, CliError> {
         skip_unavailable: args.skip_unavailable,
         allow_provider_removal: &removal,
         allow_partial: args.allow_partial,
+        max_calls: args.calls.limits()?,
     };
     plan_and_apply(&desired, store, opts).await
 }

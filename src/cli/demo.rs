@@ -96,6 +96,7 @@ pub fn run(cli: &Cli, args: &DemoArgs) -> Result<Status, CliError> {
                 skip_unavailable: false,
                 allow_provider_removal: &[],
                 allow_partial: false,
+                max_calls: Default::default(),
             };
             let status = plan_and_apply(&desired, store.clone(), opts).await?;
             if matches!(status, Status::Failed | Status::Interrupted) {

@@ -102,6 +102,23 @@ pub struct SelectArgs {
     pub exclude: Vec<String>,
 }
 
+/// `--max-calls`: what a run may spend.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct CallArgs {
+    /// Send at most N API calls in this run (refresh and apply together), or
+    /// PROVIDER=N for one provider. A run whose estimate exceeds it is refused
+    /// before any write; a run that reaches it stops cleanly (nothing more is
+    /// sent) and says what remains. Repeatable.
+    #[arg(long = "max-calls", value_name = "N|PROVIDER=N")]
+    pub max_calls: Vec<String>,
+}
+
+impl CallArgs {
+    pub fn limits(&self) -> Result<crate::vendor::CallLimits, CliError> {
+        crate::vendor::CallLimits::parse(&self.max_calls).map_err(CliError::Other)
+    }
+}
+
 impl SelectArgs {
     pub fn selection(&self) -> Result<crate::engine::Selection, CliError> {
         crate::engine::Selection::parse(&self.target, &self.exclude).map_err(CliError::Other)

@@ -12,7 +12,7 @@ use std::sync::Arc;
 
 use clap::Args;
 
-use super::{Cli, CliError, FormatArg, SelectArgs, Status, load_config, read_state};
+use super::{CallArgs, Cli, CliError, FormatArg, SelectArgs, Status, load_config, read_state};
 use crate::engine;
 use crate::model::Desired;
 use crate::plan::{Plan, drift, render, rolling};
@@ -31,6 +31,8 @@ pub struct PlanArgs {
     pub detailed_exitcode: bool,
     #[command(flatten)]
     pub select: SelectArgs,
+    #[command(flatten)]
+    pub calls: CallArgs,
     /// Send the administrator invitation of this customer again (for vendors
     /// that invite administrators). Repeatable.
     #[arg(long = "resend-invitation", value_name = "ADDRESS")]
@@ -65,6 +67,9 @@ pub struct DriftArgs {
     pub full_every: Option<std::time::Duration>,
     #[command(flatten)]
     pub select: SelectArgs,
+    /// With --full-every, the slice of per-customer reads is cut to fit.
+    #[command(flatten)]
+    pub calls: CallArgs,
 }
 
 /// Writes a file others may read (a plan, metrics, imported files) crash-safely.
@@ -128,6 +133,7 @@ async fn plan_from(
         resend_invitations: args.resend_invitations.iter().cloned().collect(),
         allow_provider_removal: args.allow_provider_removal.iter().cloned().collect(),
         scope,
+        max_calls: args.calls.limits()?,
     };
     let mut prepared =
         engine::plan_with(desired, store, &args.select.selection()?, &options).await?;
@@ -297,6 +303,7 @@ fn rolling_customers(desired: &Desired) -> Vec<rolling::ProviderCustomers> {
                 .iter()
                 .map(|r| r.to_string())
                 .collect(),
+            budget: None,
         })
         .collect()
 }
@@ -330,6 +337,7 @@ async fn drift_run(cli: &Cli, args: &DriftArgs, run: &mut DriftRun) -> Result<St
         out: None,
         detailed_exitcode: true,
         select: args.select.clone(),
+        calls: args.calls.clone(),
         resend_invitations: Vec::new(),
         allow_provider_removal: Vec::new(),
     };
@@ -337,7 +345,26 @@ async fn drift_run(cli: &Cli, args: &DriftArgs, run: &mut DriftRun) -> Result<St
     let store = read_state(cli, "drift")?;
     let previous = store.last_drift()?;
     let now = crate::clock::now_unix();
-    let customers = rolling_customers(&desired);
+    let limits = args.calls.limits()?;
+    let listed = |provider: &str| {
+        previous
+            .as_ref()
+            .and_then(|m| m.list_calls.get(provider))
+            .copied()
+            .unwrap_or(0)
+    };
+    // `--max-calls`: what the per-customer reads may spend is the limit less
+    // what the MSP-wide lists cost last time.
+    let mut customers = rolling_customers(&desired);
+    for p in &mut customers {
+        p.budget = limits
+            .per_provider
+            .get(&p.provider)
+            .map(|n| n.saturating_sub(listed(&p.provider)));
+    }
+    let total_budget = limits
+        .total
+        .map(|n| n.saturating_sub(customers.iter().map(|p| listed(&p.provider)).sum::<u64>()));
     let checked = previous
         .as_ref()
         .map(|m| m.checked.clone())
@@ -349,7 +376,7 @@ async fn drift_run(cli: &Cli, args: &DriftArgs, run: &mut DriftRun) -> Result<St
             now,
             previous.as_ref().map(|m| m.at),
             period.as_secs(),
-            None,
+            total_budget,
         )
     });
     let scope = match &slice {

@@ -195,6 +195,11 @@ pub async fn plan_with(
             }),
         }
     }
+    // `--max-calls`: every call of the run (refresh and apply) counts.
+    let budgets = options.max_calls.budgets();
+    for c in &clients {
+        budgets.attach(c.transport());
+    }
     // Every vendor is read at once, each under its own rate limit.
     let reads = clients.iter().map(|c| c.refresh(desired, &owned, options));
     let refreshes = futures::future::join_all(reads).await;
@@ -280,10 +285,23 @@ pub async fn plan_with(
     let bulk = crate::plan::bulk::check(&actions, &owned, desired.bulk);
     let reads = parts
         .iter()
-        .map(|p| ProviderRead {
-            provider: p.client.key().to_string(),
-            kind: p.client.info().type_name.into(),
-            calls: p.refreshed.calls(),
+        .map(|p| {
+            let mine: Vec<Action> = actions
+                .iter()
+                .filter(|a| a.provider == p.client.key())
+                .cloned()
+                .collect();
+            let apply_calls = p.refreshed.estimate(desired, &owned, options, &mine);
+            let transport = p.client.transport();
+            ProviderRead {
+                provider: p.client.key().to_string(),
+                kind: p.client.info().type_name.into(),
+                calls: p.refreshed.calls(),
+                apply_calls,
+                apply_seconds: transport.limiter().time_for(apply_calls).as_secs(),
+                calls_per_second: transport.limiter().per_second(),
+                day_quota: transport.day_quota(),
+            }
         })
         .collect();
     let mut plan = Plan::new(reads, actions, unmanaged);

@@ -249,11 +249,7 @@ mod tests {
 
     fn plan(actions: Vec<Action>) -> Plan {
         Plan::new(
-            vec![ProviderRead {
-                provider: "ext".into(),
-                kind: "extremecloud".into(),
-                calls: 1,
-            }],
+            vec![ProviderRead::new("ext", "extremecloud", 1)],
             actions,
             Vec::new(),
         )

@@ -27,6 +27,33 @@ pub struct ProviderRead {
     pub kind: String,
     /// API calls the refresh of this provider spent.
     pub calls: u64,
+    /// API calls applying this plan is expected to make at this provider.
+    #[serde(default)]
+    pub apply_calls: u64,
+    /// Seconds those calls take at the provider's rate limit (waits for
+    /// provisioning and activities not counted).
+    #[serde(default)]
+    pub apply_seconds: u64,
+    /// The provider's sustained rate limit, in calls per second.
+    #[serde(default)]
+    pub calls_per_second: f64,
+    /// What the vendor's headers last said about the day's quota.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub day_quota: Option<crate::vendor::DayQuota>,
+}
+
+impl ProviderRead {
+    pub fn new(provider: &str, kind: &str, calls: u64) -> ProviderRead {
+        ProviderRead {
+            provider: provider.into(),
+            kind: kind.into(),
+            calls,
+            apply_calls: 0,
+            apply_seconds: 0,
+            calls_per_second: 0.0,
+            day_quota: None,
+        }
+    }
 }
 
 /// A provider whose live state could not be read: nothing is planned for it.

@@ -226,7 +226,53 @@ pub fn text(plan: &Plan) -> String {
         out.push('\n');
     }
     let _ = writeln!(out, "\n{}", summary_line(plan));
+    // A drift report is not a plan to apply: its repair is priced by `plan`.
+    if let Some(cost) = cost_line(plan).filter(|_| plan.drift.is_none()) {
+        let _ = writeln!(out, "{cost}");
+    }
     out
+}
+
+/// The apply's estimated cost per provider: calls, and their time at the
+/// provider's rate limit (waits for provisioning not counted), with what the
+/// vendor said is left of its daily quota. `None` when nothing is to be sent.
+pub fn cost_line(plan: &Plan) -> Option<String> {
+    let parts: Vec<String> = plan
+        .providers
+        .iter()
+        .filter(|p| p.apply_calls > 0)
+        .map(|p| {
+            let left = p
+                .day_quota
+                .map(|d| match d.limit {
+                    Some(limit) => format!("; {} of {limit} calls left today", d.remaining),
+                    None => format!("; {} calls left today", d.remaining),
+                })
+                .unwrap_or_default();
+            let rate = if p.calls_per_second.fract().abs() < 0.05 {
+                format!("{:.0}", p.calls_per_second)
+            } else {
+                format!("{:.1}", p.calls_per_second)
+            };
+            format!(
+                "{} {} call{} ≈ {} at {rate} calls/s{left}",
+                p.provider,
+                p.apply_calls,
+                if p.apply_calls == 1 { "" } else { "s" },
+                duration_words(p.apply_seconds),
+            )
+        })
+        .collect();
+    (!parts.is_empty()).then(|| format!("Apply cost (estimated): {}.", parts.join("; ")))
+}
+
+/// Seconds as "45s", "3m05s", "2h01m".
+fn duration_words(secs: u64) -> String {
+    match secs {
+        0..60 => format!("{secs}s"),
+        60..3600 => format!("{}m{:02}s", secs / 60, secs % 60),
+        _ => format!("{}h{:02}m", secs / 3600, secs % 3600 / 60),
+    }
 }
 
 /// A few addresses, and how many more.
@@ -733,11 +779,7 @@ mod tests {
     }
 
     fn read(provider: &str, kind: &str) -> ProviderRead {
-        ProviderRead {
-            provider: provider.into(),
-            kind: kind.into(),
-            calls: 3,
-        }
+        ProviderRead::new(provider, kind, 3)
     }
 
     fn sample() -> Plan {

@@ -20,6 +20,9 @@ pub struct ProviderCustomers {
     /// What the vendor only reads one customer at a time, one call each
     /// (empty: every run reads every customer fully).
     pub reads: Vec<String>,
+    /// Calls this provider's per-customer reads may spend in this run
+    /// (`--max-calls PROVIDER=N` minus its MSP-wide lists), if limited.
+    pub budget: Option<u64>,
 }
 
 impl ProviderCustomers {
@@ -107,10 +110,12 @@ pub fn slice(
                 .filter(|k| last(k).is_none_or(|at| at + period < now + interval))
                 .count();
             let wanted = share.max(due).min(order.len());
-            let affordable = match left {
-                Some(calls) => (calls / p.calls_per_customer().max(1)) as usize,
-                None => usize::MAX,
-            };
+            let affordable = [left, p.budget]
+                .into_iter()
+                .flatten()
+                .map(|calls| (calls / p.calls_per_customer().max(1)) as usize)
+                .min()
+                .unwrap_or(usize::MAX);
             let take = wanted.min(affordable);
             overdue = due.saturating_sub(take);
             chosen = order.into_iter().take(take).collect();
@@ -209,6 +214,7 @@ mod tests {
             provider: "aruba".into(),
             customers: (0..n).map(|i| format!("c{i:04}")).collect(),
             reads: vec!["sites".into(), "auto-licence setting".into()],
+            budget: None,
         }
     }
 
@@ -263,6 +269,16 @@ mod tests {
     fn a_budget_cuts_the_slice_and_reports_overdue_customers() {
         let p = [aruba(100)];
         let s = slice(&p, &BTreeMap::new(), 10 * DAY, None, DAY, Some(20));
+        let own = ProviderCustomers {
+            budget: Some(8),
+            ..aruba(100)
+        };
+        let cut = slice(&[own], &BTreeMap::new(), 10 * DAY, None, DAY, Some(20));
+        assert_eq!(
+            cut.deep.len(),
+            4,
+            "the provider's own budget cuts deeper than the total"
+        );
         assert_eq!(s.deep.len(), 10, "20 calls at 2 per customer");
         assert_eq!(s.coverage[0].overdue, 90);
         assert_eq!(s.coverage[0].last_full_check, None, "some were never read");
@@ -274,6 +290,7 @@ mod tests {
             provider: "ext".into(),
             customers: vec!["a".into(), "b".into()],
             reads: Vec::new(),
+            budget: None,
         }];
         let s = slice(&p, &BTreeMap::new(), DAY, Some(DAY - HOUR), DAY, Some(0));
         assert_eq!(s.deep.len(), 2);

@@ -7,8 +7,10 @@
 //! and `meta` with the lineage and commit serial), `seal.json` (see `seal`),
 //! `credentials.json` (see `credentials`), `drift.json` (what the last drift
 //! run saw, see `drift`), `backup.json` (written before each apply),
-//! `snapshot.json` (the records as of the last commit, republished after every
-//! commit, for readers: see `snapshot`), and the lock files (see `lock`).
+//! `snapshot.json` (the records as of a recent commit, for readers: see
+//! `snapshot`; republished at most every [`PUBLISH_EVERY`] during a run and
+//! always on close, so that a commit costs the same at 10 records or 100,000),
+//! and the lock files (see `lock`).
 //!
 //! Readers (plan, drift, listings) never take the lock: [`SledStore::read`]
 //! serves them the published snapshot, so they run beside an apply.
@@ -310,10 +312,15 @@ pub struct SledStore {
     sealed_serial: u64,
     /// The serial of the last published `snapshot.json`.
     published: AtomicU64,
+    /// When `snapshot.json` was last published.
+    published_at: std::sync::Mutex<Option<Instant>>,
     /// Declared last: fields drop in declaration order, so sled is closed (and
     /// its own file lock released) before this lock is.
     _lock: StateLock,
 }
+
+/// How stale `snapshot.json` may be while a run writes (see [`SledStore::commit`]).
+pub const PUBLISH_EVERY: Duration = Duration::from_millis(500);
 
 impl SledStore {
     /// Opens (or creates) the state in `dir` under its lock, for a library user
@@ -404,6 +411,7 @@ impl SledStore {
             lineage,
             sealed_serial: serial,
             published: AtomicU64::new(u64::MAX),
+            published_at: std::sync::Mutex::new(None),
             _lock: lock,
         };
         store.publish()?;
@@ -489,12 +497,28 @@ impl SledStore {
             message: format!("{}: {e}", self.dir.join(snapshot::FILE_NAME).display()),
         })?;
         self.published.store(serial, Ordering::SeqCst);
+        if let Ok(mut at) = self.published_at.lock() {
+            *at = Some(Instant::now());
+        }
         Ok(())
     }
 
-    /// A commit point: durable in sled first, then visible to readers.
+    /// A commit point: durable in sled first, then visible to readers — at
+    /// once unless a snapshot was published less than [`PUBLISH_EVERY`] ago
+    /// (the snapshot is a full copy; publishing it on every journal write
+    /// made each write cost as much as the whole state). Closing the store
+    /// publishes the last commit.
     fn commit(&self) -> StateResult<()> {
         self.sled.flush()?;
+        let recent = self
+            .published_at
+            .lock()
+            .ok()
+            .and_then(|at| *at)
+            .is_some_and(|at| at.elapsed() < PUBLISH_EVERY);
+        if recent {
+            return Ok(());
+        }
         self.publish()
     }
 }
@@ -534,6 +558,9 @@ impl Drop for SledStore {
         if let Err(e) = self.sled.flush() {
             tracing::warn!(error = %e, "could not flush the state on close");
             return;
+        }
+        if let Err(e) = self.publish() {
+            tracing::warn!(error = %e, "could not publish the last snapshot on close");
         }
         match self.sled.serial() {
             Ok(serial) if serial != self.sealed_serial => {

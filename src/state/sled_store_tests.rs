@@ -331,15 +331,18 @@ fn a_file_that_cannot_be_read_is_an_error_with_recovery_steps() {
     assert!(msg.contains("credentials.json is damaged"), "{msg}");
 }
 
-/// plan and drift read the snapshot the writer publishes at every commit, so
-/// they run while an apply holds the lock, and see its commits.
+/// plan and drift read the snapshot the writer publishes (at a commit at most
+/// every PUBLISH_EVERY, and on close), so they run while an apply holds the
+/// lock, and see its commits.
 #[test]
 fn a_reader_sees_the_writers_commits_without_taking_its_lock() {
     let dir = tempfile::tempdir().unwrap();
     let writer = SledStore::open_for(dir.path(), "apply").unwrap();
+    std::thread::sleep(super::PUBLISH_EVERY);
     writer.put_owned("customer.a", &rec("g1")).unwrap();
     let first = SledStore::read(dir.path(), "plan").unwrap();
     assert_eq!(first.owned().unwrap().len(), 1);
+    std::thread::sleep(super::PUBLISH_EVERY);
     let id = writer.journal_begin(&entry()).unwrap();
     let second = SledStore::read(dir.path(), "drift").unwrap();
     assert_eq!(second.owned().unwrap().len(), 1);
@@ -415,6 +418,7 @@ fn entry() -> JournalEntry {
 fn readers_see_protections_and_record_the_drift_run_beside_a_writer() {
     let dir = tempfile::tempdir().unwrap();
     let writer = SledStore::open_for(dir.path(), "apply").unwrap();
+    std::thread::sleep(super::PUBLISH_EVERY);
     let guard = Protection {
         provider: "ac".into(),
         since: 4,
@@ -436,4 +440,31 @@ fn readers_see_protections_and_record_the_drift_run_beside_a_writer() {
         1,
         "kept across reopen"
     );
+}
+
+/// A burst of commits does not republish the whole state each time (that made
+/// every journal write cost as much as the state): the snapshot follows at
+/// most every PUBLISH_EVERY, and closing the store publishes the last commit.
+#[test]
+fn a_burst_of_commits_is_published_at_intervals_and_on_close() {
+    let dir = tempfile::tempdir().unwrap();
+    let writer = SledStore::open_for(dir.path(), "apply").unwrap();
+    for i in 0..200 {
+        writer
+            .put_owned(&format!("customer.c{i}"), &rec("g"))
+            .unwrap();
+    }
+    let during = SledStore::read(dir.path(), "plan")
+        .unwrap()
+        .owned()
+        .unwrap()
+        .len();
+    assert!(during < 200, "not every commit was published: {during}");
+    drop(writer);
+    let after = SledStore::read(dir.path(), "plan")
+        .unwrap()
+        .owned()
+        .unwrap()
+        .len();
+    assert_eq!(after, 200, "closing publishes the last commit");
 }

@@ -61,6 +61,9 @@ impl<V: Vendor> Provider for Adapter<V> {
     fn calls(&self) -> u64 {
         self.inner.client.calls()
     }
+    fn transport(&self) -> &super::transport::Transport {
+        self.inner.client.transport()
+    }
     fn rate_limited(&self) -> u64 {
         self.inner.client.rate_limited()
     }

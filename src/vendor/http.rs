@@ -41,6 +41,25 @@ pub enum ProviderError {
         call: String,
         resets_at: String,
     },
+    /// A call not sent: an earlier call of this run found the daily quota used up.
+    #[error(
+        "{provider}: {call} not sent: the daily API quota ran out earlier in this run; it resets at {resets_at}. Re-run after that: the run resumes from what is done."
+    )]
+    QuotaSpent {
+        provider: String,
+        call: String,
+        resets_at: String,
+    },
+    /// A call not sent: this run's call budget (`--max-calls`) is spent.
+    #[error(
+        "{provider}: {call} not sent: this run's call budget is spent (--max-calls {limit} {scope}); re-run to go on from what is done"
+    )]
+    Budget {
+        provider: String,
+        call: String,
+        limit: u64,
+        scope: String,
+    },
     #[error("{provider}: {call} kept answering 429 after {attempts} attempts; try again later")]
     RateLimited {
         provider: String,
@@ -66,6 +85,18 @@ impl ProviderError {
     pub fn maybe_committed(&self) -> bool {
         matches!(self, ProviderError::Transport { .. })
             || matches!(self, ProviderError::Http { status, .. } if *status >= 500)
+    }
+
+    /// Whether no further call of this run should go to the provider (its
+    /// daily quota or this run's call budget is spent): the runner starts no
+    /// new step of it and reports the rest as not started.
+    pub fn halts_provider(&self) -> bool {
+        matches!(
+            self,
+            ProviderError::DailyQuota { .. }
+                | ProviderError::QuotaSpent { .. }
+                | ProviderError::Budget { .. }
+        )
     }
 
     pub fn status(&self) -> Option<u16> {
@@ -168,6 +199,30 @@ impl RateLimiter {
                 refill_per_sec: f64::from(refill_per_sec.max(1)),
                 state: Mutex::new(((capacity - 1.0).max(1.0), Instant::now())),
             }),
+        }
+    }
+
+    /// How long `calls` calls take at this limit, from a standing start: a
+    /// sliding window sends `limit` at once and then `limit` per window; a
+    /// bucket spends its depth and then refills. For the plan's estimate.
+    pub fn time_for(&self, calls: u64) -> Duration {
+        match &self.bucket {
+            Some(b) => {
+                let beyond = (calls as f64 - b.capacity).max(0.0);
+                Duration::from_secs_f64(beyond / b.refill_per_sec)
+            }
+            None => {
+                let windows = calls.saturating_sub(1) / self.limit as u64;
+                self.window * u32::try_from(windows).unwrap_or(u32::MAX)
+            }
+        }
+    }
+
+    /// The sustained rate in calls per second.
+    pub fn per_second(&self) -> f64 {
+        match &self.bucket {
+            Some(b) => b.refill_per_sec,
+            None => self.limit as f64 / self.window.as_secs_f64().max(1e-3),
         }
     }
 

@@ -44,7 +44,7 @@ pub use import::{ImportCtx, Imported};
 pub use ledger::Ledger;
 pub use scope::Scope;
 pub use steps::{Outcome, Step, StepReport, Steps, Stop};
-pub use transport::VendorClient;
+pub use transport::{CallBudget, CallLimits, DayQuota, VendorClient};
 
 /// Ownership records by address, as read from state at the start of a run.
 pub type Owned = BTreeMap<Address, OwnedRecord>;
@@ -58,6 +58,8 @@ pub struct PlanOptions {
     pub allow_provider_removal: BTreeSet<String>,
     /// What the refresh reads: everything, or a targeted part.
     pub scope: Scope,
+    /// `--max-calls`: the calls this run may send (refresh and apply together).
+    pub max_calls: CallLimits,
 }
 
 /// What a vendor can do, for the engine, the config checks and the docs table.
@@ -316,6 +318,9 @@ pub trait Provider: Send + Sync {
     fn info(&self) -> &'static VendorInfo;
     /// API calls sent so far (every attempt counts, as vendors count them).
     fn calls(&self) -> u64;
+    /// The transport its calls go through: its rate limit, call budgets and
+    /// what the vendor said about its quota.
+    fn transport(&self) -> &transport::Transport;
     /// 429 answers received so far.
     fn rate_limited(&self) -> u64;
     /// Reads live state and resolves it against the desired state. Never writes.

@@ -155,6 +155,9 @@ pub async fn run_steps<'a, O: Sync>(
     let mut running = FuturesUnordered::new();
     let mut reports = Vec::new();
     let mut interrupted = false;
+    // Set when a step found the provider's daily quota or the run's budget
+    // spent: nothing new starts, and the rest is reported as not started.
+    let mut halted: Option<String> = None;
     let report = |i: usize, outcome: Outcome| StepReport {
         provider: provider.to_string(),
         step: steps[i].label.clone(),
@@ -172,7 +175,13 @@ pub async fn run_steps<'a, O: Sync>(
                 ));
             }
         }
-        while running.len() < max_in_flight.max(1) && !stop.is_set() {
+        if let Some(why) = &halted {
+            for i in std::mem::take(&mut ready) {
+                settled[i] = true;
+                reports.push(report(i, Outcome::Skipped(format!("not started: {why}"))));
+            }
+        }
+        while running.len() < max_in_flight.max(1) && !stop.is_set() && halted.is_none() {
             let Some(i) = ready.pop_first() else { break };
             let span = tracing::info_span!("step", provider = %provider, step = %steps[i].label);
             let fut = run(&steps[i]).instrument(span);
@@ -183,6 +192,12 @@ pub async fn run_steps<'a, O: Sync>(
         };
         settled[i] = true;
         let ok = result.is_ok();
+        if let Err(e) = &result
+            && e.halts_provider()
+            && halted.is_none()
+        {
+            halted = Some(e.to_string());
+        }
         reports.push(report(
             i,
             match result {
@@ -208,6 +223,8 @@ pub async fn run_steps<'a, O: Sync>(
             let outcome = if stop.is_set() {
                 interrupted = true;
                 Outcome::Skipped("interrupted before it started".into())
+            } else if let Some(why) = &halted {
+                Outcome::Skipped(format!("not started: {why}"))
             } else {
                 Outcome::Skipped(blocked_by(steps, &index, i))
             };
@@ -323,6 +340,39 @@ mod tests {
                 .iter()
                 .all(|r| matches!(r.outcome, Outcome::Skipped(_)))
         );
+    }
+
+    #[tokio::test]
+    async fn a_spent_daily_quota_starts_nothing_more_of_the_provider() {
+        let ran = Mutex::new(Vec::new());
+        let steps = steps();
+        let (reports, interrupted) = run_steps(
+            "p",
+            &steps,
+            |step| {
+                ran.lock().unwrap().push(step.id);
+                Box::pin(async move {
+                    Err(ProviderError::DailyQuota {
+                        provider: "p".into(),
+                        call: "POST /x".into(),
+                        resets_at: "2026-12-06 00:00 UTC".into(),
+                    })
+                })
+            },
+            &Stop::new(),
+            1,
+        )
+        .await;
+        assert!(!interrupted);
+        // The first step met the spent quota; the independent "create b" was not started.
+        assert_eq!(ran.into_inner().unwrap(), [0]);
+        let b = reports.iter().find(|r| r.step == "create b").unwrap();
+        assert!(
+            matches!(&b.outcome, Outcome::Skipped(why) if why.starts_with("not started: ") && why.contains("resets at")),
+            "{:?}",
+            b.outcome
+        );
+        assert_eq!(reports.len(), 3);
     }
 
     #[test]

@@ -9,6 +9,7 @@
 
 use std::future::Future;
 use std::sync::Arc;
+use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
@@ -71,13 +72,139 @@ pub enum Signal {
     Exhausted { resets_at: String },
 }
 
+/// What a vendor's headers last said about its daily quota.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct DayQuota {
+    /// Calls left today.
+    pub remaining: u64,
+    /// The day's limit, when the vendor says it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub limit: Option<u64>,
+}
+
 /// A vendor's rate-limit signals (e.g. per-second and per-day remaining
 /// headers), consulted on every answer before the transport acts on its status.
 pub trait Quota: Send + Sync {
     fn read(&self, provider: &str, status: u16, headers: &reqwest::header::HeaderMap) -> Signal;
+    /// What the headers say about the day's quota (`None`: they do not say).
+    fn day(&self, _headers: &reqwest::header::HeaderMap) -> Option<DayQuota> {
+        None
+    }
     /// 429s waited out before giving up.
     fn retries(&self) -> usize {
         RATE_LIMIT_RETRIES
+    }
+}
+
+/// A number of calls a run may send (`--max-calls`), shared by the
+/// transports that count against it.
+#[derive(Debug)]
+pub struct CallBudget {
+    pub limit: u64,
+    /// Whose budget it is, for the error ("for aruba", "for the run").
+    pub scope: String,
+    used: AtomicU64,
+}
+
+impl CallBudget {
+    pub fn new(limit: u64, scope: impl Into<String>) -> Arc<CallBudget> {
+        Arc::new(CallBudget {
+            limit,
+            scope: scope.into(),
+            used: AtomicU64::new(0),
+        })
+    }
+
+    /// Takes one call of the budget; false (and nothing taken) when it is spent.
+    fn take(&self) -> bool {
+        self.used
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |u| {
+                (u < self.limit).then_some(u + 1)
+            })
+            .is_ok()
+    }
+
+    fn give_back(&self) {
+        self.used.fetch_sub(1, Ordering::SeqCst);
+    }
+
+    pub fn used(&self) -> u64 {
+        self.used.load(Ordering::SeqCst)
+    }
+}
+
+/// `--max-calls`: a limit for the run's total, and limits per provider.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CallLimits {
+    pub total: Option<u64>,
+    pub per_provider: std::collections::BTreeMap<String, u64>,
+}
+
+impl CallLimits {
+    /// No limit.
+    pub const fn none() -> CallLimits {
+        CallLimits {
+            total: None,
+            per_provider: std::collections::BTreeMap::new(),
+        }
+    }
+
+    /// Parses `N` (the run's total) and `PROVIDER=N` values.
+    pub fn parse(values: &[String]) -> Result<CallLimits, String> {
+        let mut limits = CallLimits::default();
+        for value in values {
+            let (provider, number) = match value.split_once('=') {
+                Some((p, n)) => (Some(p.trim()), n.trim()),
+                None => (None, value.trim()),
+            };
+            let n: u64 = number.parse().map_err(|_| {
+                format!("--max-calls {value}: expected a number of calls (N) or PROVIDER=N")
+            })?;
+            match provider {
+                Some("") => return Err(format!("--max-calls {value}: the provider key is empty")),
+                Some(p) => {
+                    limits.per_provider.insert(p.to_string(), n);
+                }
+                None => limits.total = Some(n),
+            }
+        }
+        Ok(limits)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.total.is_none() && self.per_provider.is_empty()
+    }
+
+    /// The budgets one run's transports count against: the run's total (one,
+    /// shared) and each provider's own.
+    pub fn budgets(&self) -> Budgets {
+        Budgets {
+            total: self.total.map(|n| CallBudget::new(n, "for the run")),
+            per_provider: self
+                .per_provider
+                .iter()
+                .map(|(p, n)| (p.clone(), CallBudget::new(*n, format!("for {p}"))))
+                .collect(),
+        }
+    }
+}
+
+/// One run's call budgets (see [`CallLimits::budgets`]).
+#[derive(Debug, Default)]
+pub struct Budgets {
+    pub total: Option<Arc<CallBudget>>,
+    pub per_provider: std::collections::BTreeMap<String, Arc<CallBudget>>,
+}
+
+impl Budgets {
+    /// Makes `transport`'s calls count against its provider's budget and the total.
+    pub fn attach(&self, transport: &Transport) {
+        if let Some(b) = self.per_provider.get(&transport.provider) {
+            transport.add_budget(b.clone());
+        }
+        if let Some(b) = &self.total {
+            transport.add_budget(b.clone());
+        }
     }
 }
 
@@ -219,6 +346,14 @@ pub struct Transport {
     /// Strings never to show in an error (secrets that might be echoed back).
     redact: Vec<String>,
     quota: Option<Box<dyn Quota>>,
+    /// The call budgets this transport's calls count against (`--max-calls`:
+    /// the provider's own, and the run's total shared with other providers).
+    budgets: Mutex<Vec<Arc<CallBudget>>>,
+    /// When the vendor answered that its daily quota is used up: its reset
+    /// time. From then on nothing more is sent to it in this run.
+    spent: Mutex<Option<String>>,
+    /// What the vendor's headers last said about the day's quota.
+    day: Mutex<Option<DayQuota>>,
 }
 
 impl Transport {
@@ -246,6 +381,9 @@ impl Transport {
             rate_limited: AtomicU64::new(0),
             redact: Vec::new(),
             quota: None,
+            budgets: Mutex::new(Vec::new()),
+            spent: Mutex::new(None),
+            day: Mutex::new(None),
         })
     }
 
@@ -274,6 +412,55 @@ impl Transport {
 
     pub fn rate_limited(&self) -> u64 {
         self.rate_limited.load(Ordering::Relaxed)
+    }
+
+    /// The client-side rate limit this transport keeps.
+    pub fn limiter(&self) -> &RateLimiter {
+        &self.limiter
+    }
+
+    /// Counts every later call against `budget` too; once it is spent, every
+    /// further call fails without being sent.
+    pub fn add_budget(&self, budget: Arc<CallBudget>) {
+        if let Ok(mut budgets) = self.budgets.lock() {
+            budgets.push(budget);
+        }
+    }
+
+    /// The reset time, once the vendor said its daily quota is used up.
+    pub fn quota_spent(&self) -> Option<String> {
+        self.spent.lock().ok().and_then(|s| s.clone())
+    }
+
+    /// What the vendor's headers last said about the day's quota.
+    pub fn day_quota(&self) -> Option<DayQuota> {
+        self.day.lock().ok().and_then(|d| *d)
+    }
+
+    /// Whether `call` may be sent: not after the daily quota ran out, nor past
+    /// the run's budget. Takes the budget's place for the call when it may.
+    fn admit(&self, call: &Call) -> Result<(), ProviderError> {
+        if let Some(resets_at) = self.quota_spent() {
+            return Err(ProviderError::QuotaSpent {
+                provider: self.provider.clone(),
+                call: call.name(),
+                resets_at,
+            });
+        }
+        let budgets = self.budgets.lock().map(|b| b.clone()).unwrap_or_default();
+        for (i, budget) in budgets.iter().enumerate() {
+            if !budget.take() {
+                budgets[..i].iter().for_each(|b| b.give_back());
+                return Err(ProviderError::Budget {
+                    provider: self.provider.clone(),
+                    call: call.name(),
+                    limit: budget.limit,
+                    scope: budget.scope.clone(),
+                });
+            }
+        }
+        self.calls.fetch_add(1, Ordering::Relaxed);
+        Ok(())
     }
 
     /// The body for an error: secrets redacted first, then cut short (cut first, a
@@ -351,6 +538,11 @@ impl Transport {
         let signal = self.quota.as_ref().map_or(Signal::Default, |q| {
             q.read(&self.provider, status, resp.headers())
         });
+        if let Some(day) = self.quota.as_ref().and_then(|q| q.day(resp.headers()))
+            && let Ok(mut seen) = self.day.lock()
+        {
+            *seen = Some(day);
+        }
         let text = resp.text().await.map_err(|e| e.without_url().to_string())?;
         Ok((status, text, retry_after, signal))
     }
@@ -376,9 +568,9 @@ impl Transport {
             } else {
                 Some(auth.token(self, false).await?)
             };
+            self.admit(call)?;
             self.limiter.acquire().await;
             let builder = self.request(call, &url, token.as_deref());
-            self.calls.fetch_add(1, Ordering::Relaxed);
             tracing::debug!(provider = %self.provider, call = %name, "sending");
             let (status, text, retry_after, signal) = match self.receive(builder).await {
                 Ok(parts) => parts,
@@ -480,6 +672,10 @@ impl Transport {
         schedule: &mut backon::ExponentialBackoff,
     ) -> Result<Option<Duration>, ProviderError> {
         if let Signal::Exhausted { resets_at } = signal {
+            if let Ok(mut spent) = self.spent.lock() {
+                spent.get_or_insert_with(|| resets_at.clone());
+            }
+            tracing::warn!(provider = %self.provider, resets_at = %resets_at, "the daily API quota is used up: nothing more is sent to this provider in this run");
             return Err(ProviderError::DailyQuota {
                 provider: self.provider.clone(),
                 call: call.name(),
@@ -719,6 +915,124 @@ mod tests {
         .redacting([id.to_string(), secret.to_string()]);
         let shown = transport.scrub(&format!("invalid_client: {secret}"));
         assert_eq!(shown, "invalid_client: [redacted]");
+    }
+
+    /// A server on 127.0.0.1:0 that answers every request with `status` and
+    /// `headers`, counting the requests it receives.
+    async fn counting(status: &'static str, headers: &'static str) -> (String, Arc<AtomicU64>) {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let seen = Arc::new(AtomicU64::new(0));
+        let count = seen.clone();
+        tokio::spawn(async move {
+            while let Ok((mut socket, _)) = listener.accept().await {
+                let mut buf = [0u8; 4096];
+                let _ = socket.read(&mut buf).await;
+                count.fetch_add(1, Ordering::SeqCst);
+                let answer = format!(
+                    "HTTP/1.1 {status}\r\n{headers}content-type: application/json\r\ncontent-length: 2\r\nconnection: close\r\n\r\n{{}}"
+                );
+                let _ = socket.write_all(answer.as_bytes()).await;
+            }
+        });
+        (format!("http://{addr}"), seen)
+    }
+
+    struct DayHeader;
+    impl Quota for DayHeader {
+        fn read(&self, _: &str, status: u16, headers: &reqwest::header::HeaderMap) -> Signal {
+            match (status, self.day(headers)) {
+                (429, Some(DayQuota { remaining: 0, .. })) => Signal::Exhausted {
+                    resets_at: "midnight".into(),
+                },
+                _ => Signal::Default,
+            }
+        }
+        fn day(&self, headers: &reqwest::header::HeaderMap) -> Option<DayQuota> {
+            let remaining = headers.get("X-Day-Left")?.to_str().ok()?.parse().ok()?;
+            Some(DayQuota {
+                remaining,
+                limit: Some(500),
+            })
+        }
+    }
+
+    #[tokio::test]
+    async fn after_the_daily_quota_runs_out_nothing_more_is_sent() {
+        let (base, seen) = counting("429 Too Many Requests", "X-Day-Left: 0\r\n").await;
+        let transport = Transport::new(
+            "p",
+            &base,
+            Arc::new(RateLimiter::new(100, Duration::from_secs(1))),
+            5,
+        )
+        .unwrap()
+        .with_quota(DayHeader);
+        let auth = StaticToken::new("t".into());
+        let first = transport.send(&Call::get("/a"), &auth, None).await;
+        assert!(
+            matches!(first, Err(ProviderError::DailyQuota { .. })),
+            "{first:?}"
+        );
+        assert_eq!(transport.day_quota().map(|d| d.remaining), Some(0));
+        for _ in 0..5 {
+            let err = transport
+                .send(&Call::new(Method::POST, "/b"), &auth, None)
+                .await
+                .unwrap_err();
+            assert!(err.halts_provider());
+            assert!(
+                err.to_string().contains("not sent") && err.to_string().contains("midnight"),
+                "{err}"
+            );
+        }
+        assert_eq!(
+            seen.load(Ordering::SeqCst),
+            1,
+            "one request reached the vendor"
+        );
+        assert_eq!(transport.calls(), 1);
+    }
+
+    #[tokio::test]
+    async fn a_budget_stops_the_run_at_its_limit() {
+        let (base, seen) = counting("200 OK", "").await;
+        let transport = Transport::new(
+            "p",
+            &base,
+            Arc::new(RateLimiter::new(100, Duration::from_secs(1))),
+            5,
+        )
+        .unwrap();
+        transport.add_budget(CallBudget::new(3, "for p"));
+        let auth = StaticToken::new("t".into());
+        let mut sent = 0;
+        for _ in 0..6 {
+            match transport.send(&Call::get("/a"), &auth, None).await {
+                Ok(_) => sent += 1,
+                Err(e) => assert!(
+                    matches!(e, ProviderError::Budget { limit: 3, .. })
+                        && e.to_string().contains("--max-calls 3 for p"),
+                    "{e}"
+                ),
+            }
+        }
+        assert_eq!(
+            (sent, seen.load(Ordering::SeqCst), transport.calls()),
+            (3, 3, 3)
+        );
+    }
+
+    #[test]
+    fn the_time_estimate_follows_the_limit_shape() {
+        let window = RateLimiter::new(7, Duration::from_secs(1));
+        assert_eq!(window.time_for(7), Duration::ZERO);
+        assert_eq!(window.time_for(15), Duration::from_secs(2));
+        assert_eq!(window.per_second(), 7.0);
+        let bucket = RateLimiter::token_bucket(200, 100);
+        assert_eq!(bucket.time_for(150), Duration::ZERO);
+        assert_eq!(bucket.time_for(400), Duration::from_secs(2));
     }
 
     #[test]

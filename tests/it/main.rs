@@ -20,6 +20,7 @@ mod gitops;
 mod golden;
 mod golden_mixed;
 mod hostile;
+mod quota;
 mod rolling_drift;
 mod ruckus_client;
 mod secrets;

@@ -326,7 +326,25 @@ fn migrate(worker: &Worker, names: &Arc<Names>) -> StateResult<()> {
 }
 
 /// Who holds the lock of `n`, as seen from `c`: `Ok(None)` when nobody does.
+/// A holder that took the lock a moment ago may not have written its row yet:
+/// it is asked again for up to [`HOLDER_ROW_WAIT`] before being reported as
+/// unclear.
 async fn holder(c: &Client, n: &Names, location: &str) -> StateResult<Option<StateError>> {
+    let started = std::time::Instant::now();
+    loop {
+        match holder_once(c, n, location).await? {
+            Some(StateError::LockUnclear { .. }) if started.elapsed() < HOLDER_ROW_WAIT => {
+                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+            }
+            other => return Ok(other),
+        }
+    }
+}
+
+/// How long a lock holder's row may take to appear after it took the lock.
+const HOLDER_ROW_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
+
+async fn holder_once(c: &Client, n: &Names, location: &str) -> StateResult<Option<StateError>> {
     let rows = c
         .query(
             &format!(

@@ -26,7 +26,7 @@ use super::wire;
 use crate::clock::now_unix;
 use crate::state::StateStore;
 use crate::vendor::http::{ProviderError, fmt_utc};
-use crate::vendor::transport::{Auth, Call, Quota, Signal, Transport};
+use crate::vendor::transport::{Auth, Call, DayQuota, Quota, Signal, Transport};
 
 /// Per-second 429s are waited out this many times (pycentral uses 10).
 const RATE_LIMIT_RETRIES: usize = 10;
@@ -288,6 +288,20 @@ impl Quota for RateHeaders {
 
     fn retries(&self) -> usize {
         RATE_LIMIT_RETRIES
+    }
+
+    /// `X-RateLimit-Remaining-day` and `X-RateLimit-Limit-day`, on every answer.
+    fn day(&self, headers: &HeaderMap) -> Option<DayQuota> {
+        let number = |name: &str| {
+            headers
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.trim().parse::<u64>().ok())
+        };
+        Some(DayQuota {
+            remaining: number("X-RateLimit-Remaining-day")?,
+            limit: number("X-RateLimit-Limit-day"),
+        })
     }
 }
 

@@ -26,6 +26,7 @@ static OPTIONS: PlanOptions = PlanOptions {
     resend_invitations: BTreeSet::new(),
     allow_provider_removal: BTreeSet::new(),
     scope: crate::vendor::Scope::everything(),
+    max_calls: crate::vendor::CallLimits::none(),
 };
 
 /// A declared customer `key` named `name` in the TOML of [`desired`].
