@@ -212,9 +212,12 @@ pub async fn run_steps<'a, O: Sync>(
                     ready.insert(j);
                 }
             }
-        } else {
+        } else if halted.is_none() {
             skip_dependents(steps, &dependents, i, &mut settled, &mut reports, &report);
         }
+        // Once halted, what waited on a failed step is reported below as not
+        // started for the halt's reason (steps run concurrently: several may
+        // meet the spent quota at once).
     }
     // Whatever never became ready waited on a step that did not succeed.
     for (i, done) in settled.iter_mut().enumerate() {

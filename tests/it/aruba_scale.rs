@@ -60,8 +60,9 @@ fn portfolio(sim: &Simulator, dir: &Path, n: usize) -> Desired {
     std::fs::write(
         conf.join("providers.toml"),
         format!(
-            "[providers.aruba]\ntype = \"aruba-central\"\nbase_url = \"{}\"\ntoken = {{ env = \"UNUSED_ARUBA_TOKEN\" }}\n",
-            sim.base_url("aruba")
+            "[providers.aruba]\ntype = \"aruba-central\"\nbase_url = \"{}\"\ntoken = {{ file = \"{}\" }}\npoll_interval_ms = 20\nprovision_timeout_secs = 3\nmove_timeout_secs = 5\n",
+            sim.base_url("aruba"),
+            token_file(dir).display()
         ),
     )
     .unwrap();
@@ -94,7 +95,6 @@ fn portfolio(sim: &Simulator, dir: &Path, n: usize) -> Desired {
         }
         std::fs::write(conf.join(format!("c{i:03}.toml")), t).unwrap();
     }
-    // The token comes from a file (point_at), so the env reference is replaced.
     let mut desired = mspform::config::load(&conf).expect("the generated portfolio loads");
     point_at(&mut desired, sim, dir);
     desired
@@ -202,4 +202,135 @@ async fn a_targeted_plan_reads_only_its_customer_on_a_large_account() {
         .collect();
     assert_eq!(addresses, ["customer.c005"]);
     assert!(sim.total_calls("aruba") <= 10, "{:?}", calls(&sim));
+}
+
+/// Onboarding N customers makes exactly the writes the API needs — N creates,
+/// one move per customer, licences in calls of 100 devices across customers,
+/// the sites, one association call per site (5 devices each), the declared
+/// auto-licences — plus one customer-list pass for every new customer, and at
+/// most one device-list read per move; in all within 1.10 × the minimum. The
+/// second apply writes nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn onboarding_makes_the_minimum_writes_and_one_provisioning_pass() {
+    for n in [20, 45] {
+        let dir = tempfile::tempdir().unwrap();
+        let sim = account(n).await;
+        let desired = portfolio(&sim, dir.path(), n);
+        let store = store(dir.path());
+        let report = apply(&desired, &store).await;
+        assert!(report.ok(), "{report:?}");
+        let c = calls(&sim);
+        let n64 = n as u64;
+        let declaring = (0..n).filter(|i| declares_auto(*i)).count() as u64;
+        let licences = (n64 * APS as u64).div_ceil(100);
+        let expected = [
+            ("POST /msp_api/v2/customers", n64),
+            ("PUT /msp_api/v1/customers/*/devices", n64),
+            ("POST /platform/licensing/v1/subscriptions/assign", licences),
+            ("POST /central/v2/sites", 2 * n64),
+            ("POST /central/v2/sites/associations", 2 * n64),
+            (&format!("POST {AUTO}"), declaring),
+        ];
+        for (route, count) in expected {
+            assert_eq!(get(&c, route), count, "n = {n}, {route}: {c:?}");
+        }
+        // The refresh's page, then one pass finds every new customer (a second
+        // one when the first began while the last creates were in flight).
+        assert!(
+            (2..=3).contains(&get(&c, CUSTOMERS)),
+            "n = {n}: one provisioning pass for all: {c:?}"
+        );
+        let settle_reads = get(&c, "GET /msp_api/v1/customers/*/devices") + get(&c, DEVICES) - 1;
+        assert!(
+            (1..=n64).contains(&settle_reads),
+            "n = {n}: at most one read per move: {c:?}"
+        );
+        let minimum = 2 + n64 + 1 + n64 + 1 + licences + 4 * n64 + declaring;
+        let total = sim.total_calls("aruba");
+        assert!(
+            total * 100 <= minimum * 110,
+            "n = {n}: {total} calls, minimum {minimum}: {c:?}"
+        );
+        assert_eq!(
+            sim.write_calls("aruba"),
+            n64 + n64 + licences + 4 * n64 + declaring,
+            "n = {n}: {c:?}"
+        );
+        // Nothing left to do: the second apply writes nothing.
+        sim.reset_calls();
+        let report = apply(&desired, &store).await;
+        assert!(report.ok() && report.actions.is_empty(), "{report:?}");
+        assert_eq!(sim.write_calls("aruba"), 0, "n = {n}: {:?}", calls(&sim));
+    }
+}
+
+/// kill -9 while several customers' creates and moves are in flight at once,
+/// then apply again: it converges, with no customer or site made twice (the
+/// simulator would accept duplicates, so only the journal and the lookups by
+/// name prevent them).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kill_9_with_many_requests_in_flight_then_apply_again_converges_without_duplicates() {
+    use crate::cli::{args, bin, run};
+    use mspform::sim::{FaultKind, FaultSpec};
+    use std::time::{Duration, Instant};
+
+    let n = 10;
+    let sim = account(n).await;
+    allow_duplicates(&sim);
+    // Slow answers, so that many calls are in flight when the kill lands.
+    sim.inject_fault(FaultSpec {
+        vendor: "aruba".into(),
+        route: "* *".into(),
+        kind: FaultKind::Latency { ms: 300 },
+        count: None,
+        rate: None,
+    });
+    let dir = tempfile::tempdir().unwrap();
+    portfolio(&sim, dir.path(), n);
+    let conf = dir.path().join("conf");
+    let state = dir.path().join("state");
+    let mut child = bin()
+        .args(args(&conf, &state, &["apply", "--auto-approve"]))
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let start = Instant::now();
+    while sim.calls("aruba", "POST /msp_api/v2/customers") < 4
+        && start.elapsed() < Duration::from_secs(60)
+    {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    child.kill().unwrap(); // SIGKILL
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), None, "killed, not finished: {status:?}");
+    let posted = sim.calls("aruba", "POST /msp_api/v2/customers");
+    assert!(
+        (4..n as u64).contains(&posted),
+        "the kill landed among the creates: {posted}"
+    );
+    sim.clear_faults();
+
+    let out = run(args(&conf, &state, &["apply", "--auto-approve"])).await;
+    let text = format!(
+        "{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    let out = run(args(&conf, &state, &["plan", "--detailed-exitcode"])).await;
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let names = customer_names(&sim);
+    let expected: Vec<String> = (0..n).map(|i| format!("Scale Customer {i:03}")).collect();
+    assert_eq!(names, expected, "every customer once");
+    assert_eq!(
+        sim.dump()["aruba"]["sites"].as_array().unwrap().len(),
+        n * SITES,
+        "every site once"
+    );
 }

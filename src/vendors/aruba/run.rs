@@ -277,7 +277,24 @@ impl Client {
         let polls = (self.settings.provision_timeout_secs * 1000
             / (interval.as_millis() as u64).max(1))
         .clamp(1, 10_000);
-        let after = tokio::time::Instant::now();
+        // Only a read that started after the create was sent can show it.
+        let after = env
+            .provisioning
+            .posted_at(name)
+            .unwrap_or_else(tokio::time::Instant::now);
+        let found = self.poll_customer(env, name, after, interval, polls).await;
+        env.provisioning.settled(name);
+        found
+    }
+
+    async fn poll_customer(
+        &self,
+        env: &RunEnv,
+        name: &str,
+        after: tokio::time::Instant,
+        interval: Duration,
+        polls: u64,
+    ) -> Result<Option<(String, Option<String>)>, ProviderError> {
         for attempt in 0..=polls {
             let found = env.provisioning.look(self, name, after, interval).await?;
             let ready: Vec<(String, Option<String>)> = found
@@ -353,6 +370,7 @@ impl Client {
         let mut lost = None;
         for _ in 0..2 {
             let ctx = env.ledger.write(address, "create", Some(name));
+            env.provisioning.posting(name);
             match self.create_customer(body, &ctx).await {
                 Ok(()) => return Ok(()),
                 Err(e) if e.maybe_committed() => {
@@ -362,7 +380,10 @@ impl Client {
                     }
                     lost = Some(e);
                 }
-                Err(e) => return Err(e),
+                Err(e) => {
+                    env.provisioning.settled(name);
+                    return Err(e);
+                }
             }
         }
         Err(lost.unwrap_or_else(|| self.other(format!("{address}: the create did not complete"))))

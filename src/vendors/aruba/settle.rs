@@ -105,6 +105,7 @@ impl Client {
             Landing::Msp(id) => id,
             Landing::Customer(_) => msp_id,
         };
+        let _waiting = moves.waiting(target);
         while polls < MAX_POLLS {
             let left = timeout.saturating_sub(start.elapsed());
             let wait = pause(polls, self.settings.poll_interval_ms, self.min_pause());

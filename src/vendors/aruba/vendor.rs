@@ -37,7 +37,7 @@ impl Vendor for Aruba {
             // Customers provision, device moves and licence jobs settle later.
             async_jobs: true,
         },
-        steps_in_flight: 1,
+        steps_in_flight: 8,
         per_customer_reads: &["sites", "auto-licence setting"],
     };
 

@@ -45,19 +45,21 @@ impl<S: Default> Default for Shared<S> {
 }
 
 impl<S> Shared<S> {
-    /// What a pass that started after `after` and at most `max_age` ago saw:
-    /// the last one when it qualifies, otherwise a new one made with `read`.
+    /// What a pass that started after `after` saw: the last one when it is at
+    /// most `max_age` old or already `settles` the question, otherwise a new
+    /// one made with `read`.
     async fn fresh<R>(
         &self,
         after: Instant,
         max_age: Duration,
+        settles: impl Fn(&S) -> bool,
         read: impl AsyncFnOnce() -> Result<S, ProviderError>,
         answer: impl FnOnce(&S) -> R,
     ) -> Result<R, ProviderError> {
         let mut pass = self.pass.lock().await;
         let usable = pass
             .started
-            .is_some_and(|t| t >= after && t.elapsed() <= max_age);
+            .is_some_and(|t| t >= after && (t.elapsed() <= max_age || settles(&pass.seen)));
         if !usable {
             let start = Instant::now();
             pass.seen = read().await?;
@@ -80,6 +82,9 @@ pub(crate) struct Seen {
 #[derive(Default)]
 pub(crate) struct Provisioning {
     pending: Mutex<BTreeMap<String, usize>>,
+    /// Customers posted in this apply and not found yet, with when: every
+    /// pass looks for all of them, so their waits find them in one pass.
+    posted: Mutex<BTreeMap<String, Instant>>,
     /// How many customers the account has (the last full list, or the refresh).
     known: Mutex<usize>,
     shared: Shared<BTreeMap<String, Vec<Seen>>>,
@@ -100,7 +105,7 @@ pub(crate) struct Moves {
 }
 
 /// Counts a registration in a pending map; undone on drop.
-struct Registered<'a, K: Ord + Clone> {
+pub(crate) struct Registered<'a, K: Ord + Clone> {
     map: &'a Mutex<BTreeMap<K, usize>>,
     key: K,
 }
@@ -131,6 +136,21 @@ impl Provisioning {
         p
     }
 
+    /// A create of `name` is about to be sent: the next passes look for it.
+    pub(crate) fn posting(&self, name: &str) {
+        locked(&self.posted).insert(name.to_string(), Instant::now());
+    }
+
+    /// When the create of `name` was sent in this apply, if it was.
+    pub(crate) fn posted_at(&self, name: &str) -> Option<Instant> {
+        locked(&self.posted).get(name).copied()
+    }
+
+    /// `name` was found (or given up on): passes no longer look for it.
+    pub(crate) fn settled(&self, name: &str) {
+        locked(&self.posted).remove(name);
+    }
+
     /// The customers named exactly `name`, as a pass that started after
     /// `after` (and at most `max_age` ago) saw them.
     pub(crate) async fn look(
@@ -145,6 +165,7 @@ impl Provisioning {
             .fresh(
                 after,
                 max_age,
+                |seen| seen.get(name).is_some_and(|c| c.iter().any(|c| c.ready)),
                 async || self.pass(client).await,
                 |seen| seen.get(name).cloned().unwrap_or_default(),
             )
@@ -154,7 +175,8 @@ impl Provisioning {
     /// One pass for every pending name: a lookup each, or the paged list when
     /// that is no more calls.
     async fn pass(&self, client: &Client) -> Result<BTreeMap<String, Vec<Seen>>, ProviderError> {
-        let names: BTreeSet<String> = locked(&self.pending).keys().cloned().collect();
+        let mut names: BTreeSet<String> = locked(&self.pending).keys().cloned().collect();
+        names.extend(locked(&self.posted).keys().cloned());
         let known = *locked(&self.known);
         let mut out: BTreeMap<String, Vec<Seen>> = BTreeMap::new();
         let mut add = |c: wire::Customer| {
@@ -197,6 +219,12 @@ impl Moves {
         m
     }
 
+    /// A move to `target` waits from now until the guard is dropped: every
+    /// pass meanwhile reads where its devices are.
+    pub(crate) fn waiting(&self, target: Option<&str>) -> Registered<'_, Option<String>> {
+        Registered::new(&self.pending, target.map(str::to_string))
+    }
+
     /// Where `serials` are, as a pass that started after `after` (and at most
     /// `max_age` ago) saw them; `target` is where they were moved (`None`: the
     /// MSP inventory, whose own id is `msp_id`).
@@ -209,11 +237,15 @@ impl Moves {
         after: Instant,
         max_age: Duration,
     ) -> Result<Positions, ProviderError> {
-        let _registered = Registered::new(&self.pending, target.map(str::to_string));
         self.shared
             .fresh(
                 after,
                 max_age,
+                |seen| {
+                    serials
+                        .iter()
+                        .all(|s| seen.get(s).is_some_and(|(at, _)| at.as_deref() == target))
+                },
                 async || self.pass(client, msp_id).await,
                 |seen| {
                     serials
