@@ -1,6 +1,9 @@
 //! Reads Aruba's live state into a [`LiveSnapshot`] with as few calls as the API
 //! allows: one paged customer list, one paged MSP inventory (devices with their
-//! licences), then sites and auto-licence settings of the managed customers only.
+//! licences), then what the caller asks of each managed customer (its sites, its
+//! auto-licence setting: see `vendor`). A targeted refresh ([`Narrow`]) reads
+//! the wanted customers by exact name and only their devices when that is
+//! fewer calls.
 //!
 //! The MSP's own customer id (where devices go back to) is not an API of its own.
 //! It is the `msp_id` of any customer record; on an account with no customers yet,

@@ -1,4 +1,6 @@
-//! Running Aruba apply steps. Contract: every step tolerates running twice or
+//! Running Aruba apply steps, up to `VendorInfo::steps_in_flight` at once: what
+//! they share (`RunEnv`) is behind locks, and their waits share their reads
+//! (`poll`). Contract: every step tolerates running twice or
 //! being cut off part-way: creates look up by natural key first (and wait while
 //! a customer provisions), everything else is idempotent. A move step returns only
 //! once the vendor shows the move landed (`settle`), so the licences and

@@ -3,7 +3,9 @@
 //! device list), and licensing or associating a device before its move landed is
 //! refused. One read proves a whole batch landed — the customer's device list for a
 //! move in, the MSP inventory's available devices for a move back — so a batch costs
-//! one read per poll, never one per device. Every wait is bounded in polls and time;
+//! one read per poll, never one per device; and the moves waiting at the same time
+//! share each read (`run::poll`: one read per destination, or the paged MSP
+//! inventory when that is fewer calls). Every wait is bounded in polls and time;
 //! a move that does not show in time is an error naming the customer, the devices
 //! and the timeout, and the next run settles it by reading where the devices are.
 
@@ -34,6 +36,8 @@ pub(crate) enum Landing<'a> {
 }
 
 impl Landing<'_> {
+    /// The read that shows such a move on its own (a shared pass may read the
+    /// whole MSP inventory instead).
     fn call(&self) -> String {
         match self {
             Landing::Customer(id) => format!("GET /msp_api/v1/customers/{id}/devices"),
@@ -138,7 +142,7 @@ impl Client {
             tracing::info!(provider = %self.key(), step = %what, waiting_for = missing.len(), "the move is not reflected yet; polling again");
         }
         Err(self.other(format!(
-                "{what} was accepted, but {} did not show there in {} s ({polls} reads of {}; move_timeout_secs = {}); what depends on it (their licences and site associations, or the delete of the customer they left) was not attempted. Re-run apply: it reads where the devices are and carries on (raise move_timeout_secs if moves take longer)",
+                "{what} was accepted, but {} did not show there in {} s ({polls} reads of {} or the MSP inventory; move_timeout_secs = {}); what depends on it (their licences and site associations, or the delete of the customer they left) was not attempted. Re-run apply: it reads where the devices are and carries on (raise move_timeout_secs if moves take longer)",
                 missing.join(", "),
                 start.elapsed().as_secs(),
                 landing.call(),
