@@ -334,3 +334,59 @@ async fn kill_9_with_many_requests_in_flight_then_apply_again_converges_without_
         "every site once"
     );
 }
+
+/// A licence call over the vendor's request-size limit (413 or 417) is split
+/// and sent again until every chunk fits: the devices end up licensed, and
+/// the calls are the refused ones plus the halves that fit.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_licence_call_over_the_size_limit_is_split_until_it_fits() {
+    for status in [413, 417] {
+        let n = 12;
+        let dir = tempfile::tempdir().unwrap();
+        let sim = account(n).await;
+        // 120 devices: one call of 100 (refused), two of 50 (refused), four
+        // of 25 that fit, then the remaining 20 in one call that fits.
+        sim.aruba_switches(|s| {
+            s.license_max_serials = 30;
+            s.license_overflow_status = status;
+        });
+        let desired = portfolio(&sim, dir.path(), n);
+        let store = store(dir.path());
+        let report = apply(&desired, &store).await;
+        assert!(report.ok(), "{status}: {report:?}");
+        let assign = "POST /platform/licensing/v1/subscriptions/assign";
+        assert_eq!(sim.calls("aruba", assign), 1 + 2 + 4 + 1, "{status}");
+        let dump = sim.dump();
+        for i in 0..n * APS {
+            let services = &dump["aruba"]["devices"][scale::ap_serial(i)]["services"];
+            assert!(
+                services
+                    .as_array()
+                    .is_some_and(|s| s.iter().any(|x| x == SERVICE)),
+                "{status}: {} is licensed: {services}",
+                scale::ap_serial(i)
+            );
+        }
+    }
+}
+
+/// The plan's estimate of an onboarding's calls is within 10 % of what the
+/// apply then spends.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_plans_estimate_matches_the_apply_within_ten_percent() {
+    let n = 30;
+    let dir = tempfile::tempdir().unwrap();
+    let sim = account(n).await;
+    let desired = portfolio(&sim, dir.path(), n);
+    let store = store(dir.path());
+    let prepared = plan(&desired, &store).await;
+    let estimate = prepared.plan.providers[0].apply_calls;
+    let report = engine::apply(&prepared, &desired, store.clone(), &engine::Stop::new()).await;
+    assert!(report.ok(), "{report:?}");
+    let spent = report.calls;
+    assert!(
+        estimate * 100 >= spent * 90 && estimate * 100 <= spent * 110,
+        "estimated {estimate}, spent {spent}: {:?}",
+        calls(&sim)
+    );
+}
