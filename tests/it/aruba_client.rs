@@ -247,6 +247,8 @@ fn every_alternative(s: &mut ArubaSwitches) {
     s.association_conflict = AssociationConflict::Move;
     s.association_overflow_status = 400;
     s.unknown_tenant_status = 404;
+    s.license_max_serials = 3;
+    s.license_overflow_status = 417;
     error_alternatives(s);
 }
 
