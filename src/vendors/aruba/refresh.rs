@@ -18,6 +18,8 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use futures::StreamExt;
+
 use super::live::{LiveCustomer, LiveDevice, LiveSite, LiveSnapshot};
 use super::{Client, wire};
 use crate::vendor::VendorClient;
@@ -167,6 +169,9 @@ impl Narrow<'_> {
     }
 }
 
+/// Per-customer reads of one refresh in flight at once.
+const READS_IN_FLIGHT: usize = 8;
+
 /// The customer list's page size (vendor-apis.md §1.5).
 const CUSTOMER_PAGE: usize = 100;
 
@@ -205,8 +210,25 @@ impl Client {
             sites: BTreeMap::new(),
             auto_read: BTreeSet::new(),
         };
-        for (id, reads) in reads {
-            self.read_contents(&mut snap, &id, reads).await?;
+        // Per-customer reads overlap (the transport's limiter paces them), so
+        // vendor latency does not add up customer after customer.
+        let mut results = futures::stream::iter(reads)
+            .map(|(id, reads)| async move {
+                let read = self.read_contents(&id, reads).await;
+                (id, read)
+            })
+            .buffer_unordered(READS_IN_FLIGHT);
+        while let Some((id, read)) = results.next().await {
+            let (sites, auto) = read?;
+            if let Some(sites) = sites {
+                snap.sites.insert(id.clone(), sites);
+            }
+            if let Some(auto) = auto {
+                snap.auto_read.insert(id.clone());
+                if let Some(c) = snap.customers.iter_mut().find(|c| c.id == id) {
+                    c.auto_license = auto;
+                }
+            }
         }
         Ok(snap)
     }
@@ -304,33 +326,34 @@ impl Client {
         Ok((raw, devices, msp_id))
     }
 
-    /// The sites and/or the auto-licence setting of one customer.
+    /// The sites and/or the auto-licence setting of one customer (each `None`
+    /// when not asked for; the setting `Some(None)` when it could not be read).
     async fn read_contents(
         &self,
-        snap: &mut LiveSnapshot,
         id: &str,
         reads: Contents,
-    ) -> Result<(), ProviderError> {
-        if reads.sites {
-            let sites = self
-                .list_sites(id)
-                .await?
-                .into_iter()
-                .filter_map(|s| site(id, s))
-                .collect();
-            snap.sites.insert(id.to_string(), sites);
-        }
-        if reads.auto_license {
-            let auto = self.autolicense(id).await?;
-            if auto.is_none() {
-                tracing::warn!(provider = %self.key(), customer = %id, "could not read the auto-licence settings; using what state recorded");
+    ) -> Result<(Option<Vec<LiveSite>>, Option<Option<Vec<String>>>), ProviderError> {
+        let sites = match reads.sites {
+            true => Some(
+                self.list_sites(id)
+                    .await?
+                    .into_iter()
+                    .filter_map(|s| site(id, s))
+                    .collect(),
+            ),
+            false => None,
+        };
+        let auto = match reads.auto_license {
+            true => {
+                let auto = self.autolicense(id).await?;
+                if auto.is_none() {
+                    tracing::warn!(provider = %self.key(), customer = %id, "could not read the auto-licence settings; using what state recorded");
+                }
+                Some(auto)
             }
-            snap.auto_read.insert(id.to_string());
-            if let Some(c) = snap.customers.iter_mut().find(|c| c.id == id) {
-                c.auto_license = auto;
-            }
-        }
-        Ok(())
+            false => None,
+        };
+        Ok((sites, auto))
     }
 }
 
