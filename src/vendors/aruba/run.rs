@@ -297,6 +297,8 @@ impl Client {
         interval: Duration,
         polls: u64,
     ) -> Result<Option<(String, Option<String>)>, ProviderError> {
+        // Customers posted together are found by one pass once all are sent.
+        env.provisioning.after_posts(interval).await;
         for attempt in 0..=polls {
             let found = env.provisioning.look(self, name, after, interval).await?;
             let ready: Vec<(String, Option<String>)> = found
@@ -373,7 +375,9 @@ impl Client {
         for _ in 0..2 {
             let ctx = env.ledger.write(address, "create", Some(name));
             env.provisioning.posting(name);
-            match self.create_customer(body, &ctx).await {
+            let sent = self.create_customer(body, &ctx).await;
+            env.provisioning.answered();
+            match sent {
                 Ok(()) => return Ok(()),
                 Err(e) if e.maybe_committed() => {
                     tracing::warn!(provider = %self.key(), %address, error = %e, "the create may have reached the vendor; looking for the customer before anything else");

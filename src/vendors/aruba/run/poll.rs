@@ -85,6 +85,8 @@ pub(crate) struct Provisioning {
     /// Customers posted in this apply and not found yet, with when: every
     /// pass looks for all of them, so their waits find them in one pass.
     posted: Mutex<BTreeMap<String, Instant>>,
+    /// Creates sent and not answered yet.
+    sending: Mutex<usize>,
     /// How many customers the account has (the last full list, or the refresh).
     known: Mutex<usize>,
     shared: Shared<BTreeMap<String, Vec<Seen>>>,
@@ -136,9 +138,26 @@ impl Provisioning {
         p
     }
 
-    /// A create of `name` is about to be sent: the next passes look for it.
+    /// A create of `name` is about to be sent: the next passes look for it,
+    /// and a wait holds its first pass until the create was answered.
     pub(crate) fn posting(&self, name: &str) {
         locked(&self.posted).insert(name.to_string(), Instant::now());
+        *locked(&self.sending) += 1;
+    }
+
+    /// The create of `name` was answered (whatever the answer).
+    pub(crate) fn answered(&self) {
+        let mut n = locked(&self.sending);
+        *n = n.saturating_sub(1);
+    }
+
+    /// Waits (at most `limit`) while creates are being sent, so that one pass
+    /// finds the customers posted together.
+    pub(crate) async fn after_posts(&self, limit: Duration) {
+        let end = Instant::now() + limit;
+        while *locked(&self.sending) > 0 && Instant::now() < end {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
     }
 
     /// When the create of `name` was sent in this apply, if it was.
