@@ -202,6 +202,24 @@ async fn a_targeted_plan_reads_only_its_customer_on_a_large_account() {
         .collect();
     assert_eq!(addresses, ["customer.c005"]);
     assert!(sim.total_calls("aruba") <= 10, "{:?}", calls(&sim));
+
+    // Many targeted customers: the paged lists are fewer calls than a lookup
+    // and a device list per customer.
+    let selection = Selection::parse(&["customer.c00*".into()], &[]).unwrap();
+    sim.reset_calls();
+    let prepared = engine::plan(&desired, store.clone(), &selection)
+        .await
+        .expect("plan");
+    assert_eq!(
+        prepared.plan.actions.len(),
+        2,
+        "c001 and c005: {:?}",
+        prepared.plan.actions
+    );
+    let c = calls(&sim);
+    assert_eq!(get(&c, CUSTOMERS), 4, "306 customers, pages of 100: {c:?}");
+    assert_eq!(get(&c, DEVICES), 1, "one inventory page: {c:?}");
+    assert_eq!(get(&c, SITE_LIST), 6, "{c:?}");
 }
 
 /// Onboarding N customers makes exactly the writes the API needs — N creates,

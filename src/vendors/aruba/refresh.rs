@@ -159,6 +159,9 @@ pub struct Narrow<'a> {
     /// How many customers the account has at least (declared or owned), to
     /// choose between name lookups and the paged list.
     pub known_customers: usize,
+    /// How many devices the account has at least (declared), to choose between
+    /// one device list per wanted customer and the paged MSP inventory.
+    pub known_devices: usize,
 }
 
 impl Narrow<'_> {
@@ -172,8 +175,9 @@ impl Narrow<'_> {
 /// Per-customer reads of one refresh in flight at once.
 const READS_IN_FLIGHT: usize = 8;
 
-/// The customer list's page size (vendor-apis.md §1.5).
+/// The customer list's and the MSP inventory's page sizes (vendor-apis.md §1.5, §1.6).
 const CUSTOMER_PAGE: usize = 100;
+const DEVICE_PAGE: usize = 1000;
 
 impl Client {
     /// Reads live state: the customers (the paged list, or with `narrow` and few
@@ -277,6 +281,14 @@ impl Client {
             .find(|id| !id.is_empty())
             .map(str::to_string);
         let mut devices: Vec<wire::Device> = Vec::new();
+        if wanted.len() > narrow.known_devices.div_ceil(DEVICE_PAGE).max(1) {
+            // Fewer calls to read the whole inventory than each customer's devices.
+            let all = self.list_devices().await?;
+            if complete && msp_id.is_none() {
+                msp_id = msp_id_of(self.key(), &raw, &all);
+            }
+            return Ok((raw, all, msp_id));
+        }
         for (id, name) in &wanted {
             let listed = self.devices_of_customer(name).await?;
             // The filter's matching rule is not documented: keep what is really in it.

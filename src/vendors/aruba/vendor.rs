@@ -195,5 +195,6 @@ fn narrow<'a>(ctx: Ctx<'a, Aruba>, key_of_id: &BTreeMap<&'a str, &'a str>) -> Na
         }
     }
     n.known_customers = declared.max(key_of_id.len());
+    n.known_devices = ctx.devices().count();
     n
 }
