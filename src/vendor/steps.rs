@@ -229,9 +229,12 @@ pub async fn run_steps<'a, O: Sync>(
                     ready.insert(j);
                 }
             }
-        } else {
+        } else if halted.is_none() {
             skip_dependents(steps, &dependents, i, &mut t);
         }
+        // Once halted, what waited on a failed step is reported below as not
+        // started for the halt's reason (steps run concurrently: several may
+        // meet the spent quota at once).
     }
     for i in 0..steps.len() {
         if !t.settled[i] {

@@ -550,7 +550,15 @@ impl Transport {
         if let Some(day) = self.quota.as_ref().and_then(|q| q.day(resp.headers()))
             && let Ok(mut seen) = self.day.lock()
         {
-            *seen = Some(day);
+            // Answers to calls in flight together arrive in any order: within
+            // a run the lowest count the vendor reported is the current one.
+            let lower = match *seen {
+                Some(old) if old.limit == day.limit => day.remaining <= old.remaining,
+                _ => true,
+            };
+            if lower {
+                *seen = Some(day);
+            }
         }
         let text = resp.text().await.map_err(|e| e.without_url().to_string())?;
         Ok((status, text, retry_after, signal))
@@ -1020,6 +1028,51 @@ mod tests {
             "one request reached the vendor"
         );
         assert_eq!(transport.calls(), 1);
+    }
+
+    /// Answers to calls in flight together arrive in any order: an answer
+    /// counted earlier by the vendor (more left) arriving last does not raise
+    /// what the transport reports.
+    #[tokio::test]
+    async fn the_day_quota_kept_is_the_lowest_reported() {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move {
+            while let Ok((mut socket, _)) = listener.accept().await {
+                let mut buf = [0u8; 4096];
+                let n = socket.read(&mut buf).await.unwrap_or(0);
+                let request = String::from_utf8_lossy(&buf[..n]);
+                // "/late" stands for an answer the vendor counted earlier.
+                let left = if request.starts_with("GET /late") {
+                    20
+                } else {
+                    10
+                };
+                let answer = format!(
+                    "HTTP/1.1 200 OK\r\nX-Day-Left: {left}\r\ncontent-length: 2\r\nconnection: close\r\n\r\n{{}}"
+                );
+                let _ = socket.write_all(answer.as_bytes()).await;
+            }
+        });
+        let transport = Transport::new(
+            "p",
+            &format!("http://{addr}"),
+            Arc::new(RateLimiter::new(100, Duration::from_secs(1))),
+            5,
+        )
+        .unwrap()
+        .with_quota(DayHeader);
+        let auth = StaticToken::new("t".into());
+        transport
+            .send(&Call::get("/early"), &auth, None)
+            .await
+            .unwrap();
+        transport
+            .send(&Call::get("/late"), &auth, None)
+            .await
+            .unwrap();
+        assert_eq!(transport.day_quota().map(|d| d.remaining), Some(10));
     }
 
     #[tokio::test]

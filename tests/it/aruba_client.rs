@@ -247,6 +247,8 @@ fn every_alternative(s: &mut ArubaSwitches) {
     s.association_conflict = AssociationConflict::Move;
     s.association_overflow_status = 400;
     s.unknown_tenant_status = 404;
+    s.license_max_serials = 3;
+    s.license_overflow_status = 417;
     error_alternatives(s);
 }
 
@@ -757,13 +759,16 @@ async fn concurrent_401s_refresh_the_token_once() {
         store.clone(),
     )
     .unwrap();
-    client.snapshot(|_| false).await.expect("first read");
+    client
+        .snapshot(None, |_| Default::default())
+        .await
+        .expect("first read");
     assert_eq!(sim.calls("aruba", "POST /oauth2/token"), 1);
     sim.advance_clock(7201);
     let (a, b, c) = tokio::join!(
-        client.snapshot(|_| false),
-        client.snapshot(|_| false),
-        client.snapshot(|_| false)
+        client.snapshot(None, |_| Default::default()),
+        client.snapshot(None, |_| Default::default()),
+        client.snapshot(None, |_| Default::default())
     );
     for r in [a, b, c] {
         r.expect("read after the token expired");

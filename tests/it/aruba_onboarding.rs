@@ -206,7 +206,10 @@ async fn client_and_env(
     let spec = desired.spec::<Aruba>("aruba").expect("an Aruba provider");
     let p = &desired.providers["aruba"];
     let client = Client::new("aruba", &p.base_url, &spec.settings, store.clone()).unwrap();
-    let snap = client.snapshot(|_| false).await.expect("snapshot");
+    let snap = client
+        .snapshot(None, |_| Default::default())
+        .await
+        .expect("snapshot");
     let ledger = Ledger::new("aruba", store.clone(), BTreeMap::new(), Stop::new());
     (client, RunEnv::new(ledger, &snap))
 }

@@ -333,7 +333,8 @@ async fn ctrl_c_finishes_the_call_in_flight_reports_it_and_exits_130() {
     assert!(
         line.trim_start().starts_with("partly")
             && line.contains("done: create customer.coffee-shop")
-            && line.contains("not started: set auto-licence of customer.coffee-shop"),
+            && line.contains("not started: wait for customer.coffee-shop to provision")
+            && line.contains("set auto-licence of customer.coffee-shop"),
         "the created customer is reported as partly done, naming what ran: {line}"
     );
     assert!(report.contains("Interrupted"), "{report}");

@@ -184,6 +184,7 @@ fn valid_portfolio_directory_loads_exact_desired() {
                 description: "Located at 15th and T Street".into(),
                 lock_msp_ssids: false,
                 auto_license: vec!["ADVANCED_AP".into(), "FOUNDATION_AP".into()],
+                auto_license_declared: true,
             },
         ),
         (
@@ -200,6 +201,7 @@ fn valid_portfolio_directory_loads_exact_desired() {
                 description: String::new(),
                 lock_msp_ssids: true,
                 auto_license: vec![],
+                auto_license_declared: false,
             },
         ),
     ]);

@@ -3,6 +3,7 @@
 mod aruba_async;
 mod aruba_client;
 mod aruba_onboarding;
+mod aruba_scale;
 mod audiocodes_client;
 mod availability;
 mod cli;

@@ -11,6 +11,8 @@ use crate::cli::{args, bin, write_portfolio};
 use crate::support::*;
 
 const HOUR: u64 = 3600;
+const SITES: &str = "GET /central/v2/sites";
+const AUTO: &str = "GET /platform/licensing/v1/msp/customer/settings/autolicense";
 const START: u64 = 1_800_000_000;
 
 async fn drift_at(
@@ -63,7 +65,9 @@ async fn hourly_rolling_checks_read_a_slice_and_every_customer_within_the_period
     ];
 
     // The first run reads all three customers fully.
+    sim.reset_calls();
     let (code, plan, out) = drift_at(&conf, &state, START, &prom).await;
+    assert_eq!(sim.calls("aruba", SITES), 3, "one site list per customer");
     assert_eq!(code, Some(0), "{out}");
     let coverage = &plan["drift"]["coverage"][0];
     assert_eq!(coverage["provider"], "aruba", "{out}");
@@ -82,8 +86,22 @@ async fn hourly_rolling_checks_read_a_slice_and_every_customer_within_the_period
     let mut read = Vec::new();
     for run in 1..=3 {
         let now = START + run * HOUR;
+        sim.reset_calls();
         let (code, plan, out) = drift_at(&conf, &state, now, &prom).await;
         assert_eq!(code, Some(0), "{out}");
+        // Only the customer read fully this run has its sites read, and the
+        // others' sites and associations show no drift (exit 0).
+        assert_eq!(
+            sim.calls("aruba", SITES),
+            1,
+            "run {run}: {:?}",
+            sim.calls_by_route("aruba")
+        );
+        assert!(
+            sim.calls("aruba", AUTO) <= 1,
+            "run {run}: only a declaring customer's auto-licence: {:?}",
+            sim.calls_by_route("aruba")
+        );
         let coverage = &plan["drift"]["coverage"][0];
         assert_eq!(coverage["checked"], 1, "run {run}: {out}");
         read.push(coverage["checked"].as_u64().unwrap());

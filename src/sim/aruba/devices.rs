@@ -281,6 +281,17 @@ fn license_targets(
     let b: LicenseBody = parse_body(body)?;
     let serials = b.serials.unwrap_or_default();
     let services = b.services.unwrap_or_default();
+    let max = a.switches.license_max_serials as usize;
+    if max > 0 && serials.len() > max {
+        return Err(switched(
+            a.switches.license_overflow_status,
+            StatusCode::PAYLOAD_TOO_LARGE,
+            format!(
+                "Request-size limit exceeded: {} serials, at most {max}",
+                serials.len()
+            ),
+        ));
+    }
     if serials.is_empty() || services.is_empty() {
         return Err(bad(
             "serials and services are required and must not be empty",

@@ -75,6 +75,11 @@ pub struct ArubaSwitches {
     pub unknown_serial_status: u16,
     /// Status for a licence assignment without enough free tokens.
     pub no_free_license_status: u16,
+    /// Most serials one licence assign/unassign call takes (the real limit is
+    /// undocumented beyond 413/417); 0: no limit.
+    pub license_max_serials: u32,
+    /// Status for a licence call over `license_max_serials` (413 or 417).
+    pub license_overflow_status: u16,
     /// Status for a site id that is not a site of the tenant.
     pub unknown_site_status: u16,
 }
@@ -112,6 +117,8 @@ impl Default for ArubaSwitches {
             error_body: ErrorBody::Service,
             unknown_serial_status: 400,
             no_free_license_status: 409,
+            license_max_serials: 0,
+            license_overflow_status: 413,
             unknown_site_status: 404,
         }
     }

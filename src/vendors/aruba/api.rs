@@ -19,7 +19,7 @@ const DEVICE_PAGES: &[usize] = &[1000, 100, 50];
 const SITE_PAGES: &[usize] = &[1000, 100];
 /// The vendor recommends at most 20 devices per association call.
 pub const ASSOCIATION_CHUNK: usize = 20;
-const LICENSE_CHUNK: usize = 100;
+use super::steps::LICENSE_CHUNK;
 
 /// An answer's body as JSON, leniently: empty is `null`, text that is not JSON a string.
 fn lenient(answer: &Answer) -> Value {
@@ -155,13 +155,25 @@ impl Client {
 
     /// The whole MSP inventory: every device, allocated or not, with its services.
     pub async fn list_devices(&self) -> Result<Vec<wire::Device>, ProviderError> {
-        self.device_query("/msp_api/v1/devices", Some(0)).await
+        self.device_query("/msp_api/v1/devices", Some(0), None)
+            .await
+    }
+
+    /// The MSP inventory's devices of one customer (`customer_name`; how the
+    /// filter matches is undocumented, so the caller keeps the customer's own).
+    pub async fn devices_of_customer(
+        &self,
+        name: &str,
+    ) -> Result<Vec<wire::Device>, ProviderError> {
+        self.device_query("/msp_api/v1/devices", Some(0), Some(name))
+            .await
     }
 
     /// The MSP inventory's available devices (`device_allocation_status=2`): the
     /// read that proves a move back to the MSP landed, for every device at once.
     pub async fn available_devices(&self) -> Result<Vec<wire::Device>, ProviderError> {
-        self.device_query("/msp_api/v1/devices", Some(2)).await
+        self.device_query("/msp_api/v1/devices", Some(2), None)
+            .await
     }
 
     /// One customer's device list: the read that proves a move into it landed.
@@ -172,6 +184,7 @@ impl Client {
         self.device_query(
             &format!("/msp_api/v1/customers/{customer_id}/devices"),
             None,
+            None,
         )
         .await
     }
@@ -181,6 +194,7 @@ impl Client {
         &self,
         path: &str,
         allocation: Option<u8>,
+        customer_name: Option<&str>,
     ) -> Result<Vec<wire::Device>, ProviderError> {
         let call = format!("GET {path}");
         self.paged(
@@ -189,8 +203,12 @@ impl Client {
                 let r = Call::get(path)
                     .query("offset", offset)
                     .query("limit", limit);
-                match allocation {
+                let r = match allocation {
                     Some(a) => r.query("device_allocation_status", a),
+                    None => r,
+                };
+                match customer_name {
+                    Some(n) => r.query("customer_name", n),
                     None => r,
                 }
             },
@@ -258,6 +276,9 @@ impl Client {
         .await
     }
 
+    /// Licence calls of at most [`LICENSE_CHUNK`] serials each. The request-size
+    /// limit is undocumented (413/417 only): a refused chunk is split in half and
+    /// both halves are sent, down to one serial.
     async fn license_call(
         &self,
         path: &str,
@@ -265,13 +286,28 @@ impl Client {
         services: &[String],
         ctx: &WriteCtx,
     ) -> Result<(), ProviderError> {
-        for chunk in serials.chunks(LICENSE_CHUNK) {
+        let mut queue: Vec<&[String]> = serials.chunks(LICENSE_CHUNK).rev().collect();
+        // Splitting n serials down to one each takes fewer than 2n sends.
+        let mut budget = 2 * serials.len() + 1;
+        while let Some(chunk) = queue.pop() {
+            budget = budget.saturating_sub(1);
             let body = wire::LicenseBody {
                 serials: chunk,
                 services,
             };
-            self.send(&write(Method::POST, path, Some(json!(body))), Some(ctx))
-                .await?;
+            let call = write(Method::POST, path, Some(json!(body)));
+            match self.send(&call, Some(ctx)).await {
+                Ok(_) => {}
+                Err(e)
+                    if matches!(e.status(), Some(413 | 417)) && chunk.len() > 1 && budget > 0 =>
+                {
+                    tracing::info!(provider = %self.key(), serials = chunk.len(), "licence request too large; splitting it");
+                    let (first, second) = chunk.split_at(chunk.len() / 2);
+                    queue.push(second);
+                    queue.push(first);
+                }
+                Err(e) => return Err(e),
+            }
         }
         Ok(())
     }

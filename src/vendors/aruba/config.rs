@@ -114,6 +114,7 @@ impl VendorConfig for Aruba {
         let description = table.get("description").and_then(|n| n.string(sink));
         let lock_msp_ssids = table.get("lock_msp_ssids").and_then(|n| n.boolean(sink));
         let mut auto_license = Vec::new();
+        let auto_license_declared = table.get("auto_license").is_some();
         if let Some(n) = table.get("auto_license")
             && let Some(items) = string_list(&n, sink, Repeats::Error)
         {
@@ -133,6 +134,7 @@ impl VendorConfig for Aruba {
             description: description.unwrap_or_default().to_string(),
             lock_msp_ssids: lock_msp_ssids.unwrap_or(false),
             auto_license,
+            auto_license_declared,
         })
     }
 

@@ -5,6 +5,7 @@
 //! only adopts. The MSP inventory is never imported as a customer.
 
 use super::live::{LiveCustomer, LiveDevice, LiveSite, LiveSnapshot};
+use super::refresh::Contents;
 use super::{Aruba, Client};
 use crate::vendor::import::{Field, ImportedCustomer, ImportedDevice, ImportedSite, Value};
 use crate::vendor::{Import, ImportCtx, Imported, ProviderError};
@@ -94,7 +95,14 @@ fn customer(c: &LiveCustomer, snap: &LiveSnapshot) -> ImportedCustomer {
 impl Import<Aruba> for Client {
     async fn import<'a>(&'a self, ctx: ImportCtx<'a, Aruba>) -> Result<Imported, ProviderError> {
         let wanted = |c: &LiveCustomer| ctx.names.is_empty() || ctx.names.contains(&c.name);
-        let snap = self.snapshot(wanted).await?;
+        let everything = |c: &LiveCustomer| {
+            let read = wanted(c);
+            Contents {
+                sites: read,
+                auto_license: read,
+            }
+        };
+        let snap = self.snapshot(None, everything).await?;
         let customers = snap
             .customers
             .iter()

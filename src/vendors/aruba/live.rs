@@ -3,7 +3,7 @@
 //! mspform manages. Pure data: `refresh` builds it; `resolve` maps it onto
 //! stable addresses.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 
@@ -60,8 +60,13 @@ pub struct LiveSnapshot {
     pub msp_id: Option<String>,
     pub customers: Vec<LiveCustomer>,
     pub devices: BTreeMap<String, LiveDevice>,
-    /// Sites of the customers that were read, by customer id.
+    /// Sites of the customers whose sites were read, by customer id (a customer
+    /// missing here was not read, which is not "no sites").
     pub sites: BTreeMap<String, Vec<LiveSite>>,
+    /// Customer ids whose auto-licence setting was read (mspform manages it only
+    /// where the files declare it or state records one).
+    #[serde(default)]
+    pub auto_read: BTreeSet<String>,
 }
 
 impl LiveSnapshot {

@@ -72,4 +72,7 @@ pub struct ArubaCustomer {
     pub lock_msp_ssids: bool,
     /// Services licensed automatically on devices moved into this customer. Sorted, unique.
     pub auto_license: Vec<String>,
+    /// The files declare `auto_license` (even as `[]`): mspform manages the
+    /// setting. Undeclared, it is neither read nor changed.
+    pub auto_license_declared: bool,
 }

@@ -37,8 +37,9 @@ pub fn declared<'a>(ctx: Ctx<'a, Aruba>) -> BTreeMap<&'a str, (&'a Customer, &'a
     ctx.customers().map(|(k, c, a)| (k, (c, a))).collect()
 }
 
-/// The fields mspform manages of a declared customer.
-pub fn customer_fields(c: &Customer, a: &ArubaCustomer) -> Fields {
+/// The fields mspform manages of a declared customer. `auto_license` is among
+/// them only when `with_auto` (managed, and read this run or not live yet).
+pub fn customer_fields(c: &Customer, a: &ArubaCustomer, with_auto: bool) -> Fields {
     let mut fields = BTreeMap::from([
         ("name".to_string(), json!(c.name)),
         ("country".to_string(), json!(a.country)),
@@ -48,8 +49,10 @@ pub fn customer_fields(c: &Customer, a: &ArubaCustomer) -> Fields {
         ("zip".to_string(), json!(a.address.zip)),
         ("description".to_string(), json!(a.description)),
         ("lock_msp_ssids".to_string(), json!(a.lock_msp_ssids)),
-        ("auto_license".to_string(), json!(a.auto_license)),
     ]);
+    if with_auto {
+        fields.insert("auto_license".into(), json!(a.auto_license));
+    }
     if let Some(g) = &a.group {
         fields.insert("group".into(), json!(g));
     }
@@ -107,6 +110,8 @@ struct Resolver<'a> {
     customers: BTreeMap<&'a str, (&'a Customer, &'a ArubaCustomer)>,
     /// Live customer id → customer key.
     key_of_id: BTreeMap<String, String>,
+    /// Customer key → live customer id (the other way round).
+    id_of_key: BTreeMap<String, String>,
     /// Live site id → its address.
     site_of_id: BTreeMap<String, Address>,
     out: Resolved,
@@ -118,16 +123,23 @@ pub fn resolve(ctx: Ctx<'_, Aruba>, snap: &LiveSnapshot) -> Resolved {
         snap,
         customers: declared(ctx),
         key_of_id: BTreeMap::new(),
+        id_of_key: BTreeMap::new(),
         site_of_id: BTreeMap::new(),
         out: Resolved::default(),
     };
     r.match_customers();
+    r.id_of_key = r
+        .key_of_id
+        .iter()
+        .map(|(id, key)| (key.clone(), id.clone()))
+        .collect();
     r.live_customers();
     r.match_sites();
     r.live_sites();
     r.live_devices();
     r.desired_customers();
     r.desired_devices();
+    r.unread_sites();
     r.out
 }
 
@@ -202,8 +214,11 @@ impl Resolver<'_> {
                 ("zip".to_string(), json!(c.zip)),
                 ("description".to_string(), json!(c.description)),
                 ("lock_msp_ssids".to_string(), json!(c.lock_msp_ssids)),
-                ("auto_license".to_string(), auto),
             ]);
+            // Read only where mspform manages it, and only in runs that read it.
+            if self.snap.auto_read.contains(&c.id) {
+                fields.insert("auto_license".into(), auto);
+            }
             if let Some(g) = &c.group {
                 fields.insert("group".into(), json!(g));
             }
@@ -298,20 +313,69 @@ impl Resolver<'_> {
                 )),
             };
             let site = site_of_device.get(serial).cloned().unwrap_or(Value::Null);
-            let fields = BTreeMap::from([
+            let mut fields = BTreeMap::from([
                 ("customer".to_string(), customer),
                 ("mac".to_string(), json!(dev.mac)),
                 ("licenses".to_string(), json!(dev.licenses)),
                 ("site".to_string(), site),
             ]);
+            // Its customer's sites were not read: the association is not judged.
+            if self
+                .key_of_id
+                .get(cid)
+                .is_some_and(|k| self.sites_unread(k))
+            {
+                fields.remove("site");
+            }
             let record = Record::new(address.clone(), self.provider(), fields);
             self.out.live.insert(address, record);
         }
     }
 
+    /// The live id of customer `key`, when it is live.
+    fn live_id(&self, key: &str) -> Option<&str> {
+        self.id_of_key.get(key).map(String::as_str)
+    }
+
+    /// Customer `key` is live but its sites are not read this run: a rolling
+    /// drift check reads them another time. (A targeted refresh that wants none
+    /// of its sites plans none of them either.)
+    fn sites_unread(&self, key: &str) -> bool {
+        self.live_id(key).is_some() && !self.ctx.scope().deep(key)
+    }
+
+    /// The sites of live customers that were not read: nothing is planned for
+    /// them (the engine reports them as not checked).
+    fn unread_sites(&mut self) {
+        let keys: BTreeSet<String> = self
+            .key_of_id
+            .values()
+            .filter(|k| self.sites_unread(k))
+            .cloned()
+            .collect();
+        for key in &keys {
+            if let Some(sites) = self.wanted_sites(key) {
+                let unread: Vec<Address> = sites.keys().map(|s| Address::site(key, s)).collect();
+                self.out.unread.extend(unread);
+            }
+            let owned: Vec<Address> = self
+                .ctx
+                .owned()
+                .filter(|(a, _)| matches!(a, Address::Site(c, _) if c == key))
+                .map(|(a, _)| a.clone())
+                .collect();
+            self.out.unread.extend(owned);
+        }
+    }
+
     fn desired_customers(&mut self) {
         for (key, (c, a)) in &self.customers {
-            let record = Record::new(Address::customer(*key), self.ctx.key, customer_fields(c, a));
+            let with_auto = match self.live_id(key) {
+                Some(id) => self.snap.auto_read.contains(id),
+                None => a.auto_license_declared,
+            };
+            let fields = customer_fields(c, a, with_auto);
+            let record = Record::new(Address::customer(*key), self.ctx.key, fields);
             self.out.desired.push(record);
             for (skey, s) in &c.sites {
                 let record = Record::new(Address::site(*key, skey), self.ctx.key, site_fields(s));
@@ -326,6 +390,10 @@ impl Resolver<'_> {
                 continue;
             };
             let address = Address::device(&d.serial);
+            // Outside a targeted refresh's scope the device was not looked for.
+            if !self.ctx.scope().wants(&address) {
+                continue;
+            }
             if let Some(error) =
                 inventory_error(self.provider(), d, self.snap.devices.get(&d.serial))
             {
@@ -344,6 +412,9 @@ impl Resolver<'_> {
                 ("licenses".to_string(), json!(licenses)),
                 ("site".to_string(), json!(d.site)),
             ]);
+            if self.sites_unread(&d.customer) {
+                fields.remove("site");
+            }
             let live = self.out.live.get(&address).map(|r| &r.fields);
             let unverified = live.and_then(|f| f.get("site")) == Some(&json!(UNVERIFIED));
             if unverified {

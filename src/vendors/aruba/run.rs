@@ -1,4 +1,6 @@
-//! Running Aruba apply steps. Contract: every step tolerates running twice or
+//! Running Aruba apply steps, up to `VendorInfo::steps_in_flight` at once: what
+//! they share (`RunEnv`) is behind locks, and their waits share their reads
+//! (`poll`). Contract: every step tolerates running twice or
 //! being cut off part-way: creates look up by natural key first (and wait while
 //! a customer provisions), everything else is idempotent. A move step returns only
 //! once the vendor shows the move landed (`settle`), so the licences and
@@ -29,7 +31,11 @@ use crate::vendor::VendorClient;
 use crate::vendor::http::ProviderError;
 use crate::vendor::{Apply, Ledger, Resolved, Step};
 
+mod poll;
 mod sites;
+
+pub(crate) use poll::Moves;
+use poll::Provisioning;
 
 /// What the steps of one apply share.
 pub struct RunEnv {
@@ -42,6 +48,10 @@ pub struct RunEnv {
     sites_of: Mutex<BTreeMap<Address, Vec<(Address, String)>>>,
     /// Serial → the services a device held when its move into a customer was seen landing.
     held: Mutex<BTreeMap<String, Vec<String>>>,
+    /// Customers looked for by name (provisioning), one read for all of them.
+    provisioning: Provisioning,
+    /// Device moves waiting to show, one read for all of them.
+    moves: Moves,
 }
 
 fn locked<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -64,6 +74,8 @@ impl RunEnv {
             msp_id: Mutex::new(snap.msp_id.clone()),
             sites_of: Mutex::new(sites_of),
             held: Mutex::new(BTreeMap::new()),
+            provisioning: Provisioning::new(snap.customers.len()),
+            moves: Moves::new(snap.devices.len()),
         }
     }
 
@@ -160,7 +172,15 @@ impl Apply<Aruba> for Client {
         let ledger = &env.ledger;
         match &step.op {
             StepOp::CreateCustomer { address, body } => {
-                self.create_customer_step(env, address, body).await
+                self.post_customer_step(env, address, body).await?;
+                self.await_customer_step(env, address, &body.customer_name)
+                    .await
+            }
+            StepOp::PostCustomer { address, body } => {
+                self.post_customer_step(env, address, body).await
+            }
+            StepOp::AwaitCustomer { address, name } => {
+                self.await_customer_step(env, address, name).await
             }
             StepOp::UpdateCustomer { address, body } => {
                 self.customer_write(ledger, address, Some(body)).await
@@ -199,9 +219,9 @@ impl Apply<Aruba> for Client {
                 assign,
                 services,
                 serials,
-                customer,
+                customers,
             } => {
-                self.licences_step(env, *assign, services, serials, customer)
+                self.licences_step(env, *assign, services, serials, customers)
                     .await
             }
             StepOp::CreateSite {
@@ -247,28 +267,44 @@ impl Client {
     }
 
     /// Polls for a customer by exact name while it provisions; bounded by the
-    /// provider's provision timeout. Answers its id and the `msp_id` its record carries.
+    /// provider's provision timeout. Answers its id and the `msp_id` its record
+    /// carries. The reads are shared with every other customer provisioning in
+    /// this apply (one pass for all of them per poll interval).
     async fn wait_for_customer(
         &self,
+        env: &RunEnv,
         name: &str,
     ) -> Result<Option<(String, Option<String>)>, ProviderError> {
         let interval = Duration::from_millis(self.settings.poll_interval_ms).max(self.min_pause());
         let polls = (self.settings.provision_timeout_secs * 1000
             / (interval.as_millis() as u64).max(1))
         .clamp(1, 10_000);
+        // Only a read that started after the create was sent can show it.
+        let after = env
+            .provisioning
+            .posted_at(name)
+            .unwrap_or_else(tokio::time::Instant::now);
+        let found = self.poll_customer(env, name, after, interval, polls).await;
+        env.provisioning.settled(name);
+        found
+    }
+
+    async fn poll_customer(
+        &self,
+        env: &RunEnv,
+        name: &str,
+        after: tokio::time::Instant,
+        interval: Duration,
+        polls: u64,
+    ) -> Result<Option<(String, Option<String>)>, ProviderError> {
+        // Customers posted together are found by one pass once all are sent.
+        env.provisioning.after_posts(interval).await;
         for attempt in 0..=polls {
-            let found = self.customers_named(name).await?;
+            let found = env.provisioning.look(self, name, after, interval).await?;
             let ready: Vec<(String, Option<String>)> = found
-                .iter()
-                .filter(|c| {
-                    c.provision_status
-                        .as_deref()
-                        .is_none_or(|s| s.eq_ignore_ascii_case("PROVISIONED"))
-                })
-                .filter_map(|c| {
-                    let msp = c.msp_id.clone().filter(|m| !m.is_empty());
-                    Some((c.customer_id.clone()?, msp))
-                })
+                .into_iter()
+                .filter(|c| c.ready)
+                .map(|c| (c.id, c.msp_id))
                 .collect();
             match ready.as_slice() {
                 [one] => return Ok(Some(one.clone())),
@@ -281,6 +317,11 @@ impl Client {
                         ids.join(", ")
                     )));
                 }
+            }
+            if env.ledger.stop().is_set() {
+                return Err(self.other(format!(
+                    "interrupted while waiting for customer {name:?} to finish provisioning; the next apply looks it up by name before anything else"
+                )));
             }
             if attempt < polls {
                 tracing::info!(provider = %self.key(), customer = %name, "waiting for the new customer to finish provisioning");
@@ -313,8 +354,11 @@ impl Client {
 
     /// A customer create. It is never repeated blindly: when an earlier run may
     /// have made it, or the answer was lost, the customer is looked for (through
-    /// its provisioning time) first, and posted again only when it did not turn up.
-    async fn create_customer_step(
+    /// its provisioning time) first, and posted again only when it did not turn
+    /// up. An accepted create is recorded once it provisioned
+    /// ([`Client::await_customer_step`]); until then its journal entry stays open,
+    /// so a run cut off in between looks it up by name first.
+    async fn post_customer_step(
         &self,
         env: &RunEnv,
         address: &Address,
@@ -323,34 +367,52 @@ impl Client {
         let name = body.customer_name.as_str();
         if env.ledger.open_create(address)? {
             tracing::info!(provider = %self.key(), %address, "an earlier run may have created this customer; looking for it first");
-            if let Some(one) = self.wait_for_customer(name).await? {
+            if let Some(one) = self.wait_for_customer(env, name).await? {
                 return self.found_customer(env, address, one);
             }
         }
         let mut lost = None;
         for _ in 0..2 {
             let ctx = env.ledger.write(address, "create", Some(name));
-            match self.create_customer(body, &ctx).await {
-                Ok(()) => {
-                    return match self.wait_for_customer(name).await? {
-                        Some(one) => self.found_customer(env, address, one),
-                        None => Err(self.other(format!(
-                            "{address}: the customer was accepted but did not appear within {} s; re-run apply to pick it up (it will not be created twice)",
-                            self.settings.provision_timeout_secs
-                        ))),
-                    };
-                }
+            env.provisioning.posting(name);
+            let sent = self.create_customer(body, &ctx).await;
+            env.provisioning.answered();
+            match sent {
+                Ok(()) => return Ok(()),
                 Err(e) if e.maybe_committed() => {
                     tracing::warn!(provider = %self.key(), %address, error = %e, "the create may have reached the vendor; looking for the customer before anything else");
-                    if let Some(one) = self.wait_for_customer(name).await? {
+                    if let Some(one) = self.wait_for_customer(env, name).await? {
                         return self.found_customer(env, address, one);
                     }
                     lost = Some(e);
                 }
-                Err(e) => return Err(e),
+                Err(e) => {
+                    env.provisioning.settled(name);
+                    return Err(e);
+                }
             }
         }
         Err(lost.unwrap_or_else(|| self.other(format!("{address}: the create did not complete"))))
+    }
+
+    /// Waits until a posted customer provisioned (one shared read per poll
+    /// interval for every customer provisioning), then records it.
+    async fn await_customer_step(
+        &self,
+        env: &RunEnv,
+        address: &Address,
+        name: &str,
+    ) -> Result<(), ProviderError> {
+        if env.ledger.try_id(address).is_some() {
+            return Ok(());
+        }
+        match self.wait_for_customer(env, name).await? {
+            Some(one) => self.found_customer(env, address, one),
+            None => Err(self.other(format!(
+                "{address}: the customer was accepted but did not appear within {} s; re-run apply to pick it up (it will not be created twice)",
+                self.settings.provision_timeout_secs
+            ))),
+        }
     }
 
     async fn auto_license_step(
@@ -411,8 +473,16 @@ impl Client {
             Some(_) => Landing::Customer(&id),
             None => Landing::Msp(&id),
         };
+        let msp_id = env.msp_id().unwrap_or_default();
         let held = self
-            .wait_for_move(&m.what(), landing, &serials, ledger.stop())
+            .wait_for_move(
+                &env.moves,
+                &msp_id,
+                &m.what(),
+                landing,
+                &serials,
+                ledger.stop(),
+            )
             .await?;
         if m.target.is_some() {
             locked(&env.held).extend(held);
@@ -427,22 +497,27 @@ impl Client {
         Ok(())
     }
 
+    /// One licence call's devices (across customers); a device a move just
+    /// brought in that already holds a service (auto-licence) is not licensed again.
     async fn licences_step(
         &self,
         env: &RunEnv,
         assign: bool,
         services: &[String],
         serials: &[String],
-        customer: &Address,
+        customers: &[Address],
     ) -> Result<(), ProviderError> {
-        let cid = env.ledger.id(customer)?;
+        let mut ids: BTreeMap<&Address, String> = BTreeMap::new();
+        for c in customers {
+            if !ids.contains_key(c) {
+                ids.insert(c, env.ledger.id(c)?);
+            }
+        }
         let ctx = env.ledger.write_batch(
             &format!("licences of {} device(s)", serials.len()),
             if assign { "assign" } else { "unassign" },
         );
         if assign {
-            // A device a move just brought in may already hold some of these
-            // services (the customer's auto-licence): never license it twice.
             let mut missing: BTreeMap<Vec<String>, Vec<String>> = BTreeMap::new();
             {
                 let held = locked(&env.held);
@@ -464,8 +539,10 @@ impl Client {
         } else {
             self.unassign_licenses(serials, services, &ctx).await?;
         }
-        for serial in serials {
-            env.touch_device(serial, &cid, |_| {})?;
+        for (serial, customer) in serials.iter().zip(customers) {
+            if let Some(cid) = ids.get(customer) {
+                env.touch_device(serial, cid, |_| {})?;
+            }
         }
         Ok(())
     }

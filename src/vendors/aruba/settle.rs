@@ -3,7 +3,9 @@
 //! device list), and licensing or associating a device before its move landed is
 //! refused. One read proves a whole batch landed — the customer's device list for a
 //! move in, the MSP inventory's available devices for a move back — so a batch costs
-//! one read per poll, never one per device. Every wait is bounded in polls and time;
+//! one read per poll, never one per device; and the moves waiting at the same time
+//! share each read (`run::poll`: one read per destination, or the paged MSP
+//! inventory when that is fewer calls). Every wait is bounded in polls and time;
 //! a move that does not show in time is an error naming the customer, the devices
 //! and the timeout, and the next run settles it by reading where the devices are.
 
@@ -12,7 +14,8 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
-use super::{Client, wire};
+use super::Client;
+use super::run::Moves;
 use crate::vendor::Stop;
 use crate::vendor::VendorClient;
 use crate::vendor::http::ProviderError;
@@ -33,18 +36,12 @@ pub(crate) enum Landing<'a> {
 }
 
 impl Landing<'_> {
+    /// The read that shows such a move on its own (a shared pass may read the
+    /// whole MSP inventory instead).
     fn call(&self) -> String {
         match self {
             Landing::Customer(id) => format!("GET /msp_api/v1/customers/{id}/devices"),
             Landing::Msp(_) => "GET /msp_api/v1/devices?device_allocation_status=2".into(),
-        }
-    }
-
-    /// A listed device sits where the move put it.
-    fn holds(&self, device: &wire::Device) -> bool {
-        match (self, device.customer_id.as_deref()) {
-            (_, None | Some("")) => true,
-            (Landing::Customer(id), Some(c)) | (Landing::Msp(id), Some(c)) => c == *id,
         }
     }
 }
@@ -90,6 +87,8 @@ impl Client {
     /// `what` names the move in messages, e.g. "the move of 4 device(s) into customer.x".
     pub(crate) async fn wait_for_move(
         &self,
+        moves: &Moves,
+        msp_id: &str,
         what: &str,
         landing: Landing<'_>,
         serials: &[String],
@@ -100,6 +99,17 @@ impl Client {
         let wanted: BTreeSet<&str> = serials.iter().map(String::as_str).collect();
         let mut missing: Vec<&str> = wanted.iter().copied().collect();
         let mut polls = 0;
+        // The move was accepted: only a read that started after now proves it.
+        let accepted = Instant::now();
+        let target = match landing {
+            Landing::Customer(id) => Some(id),
+            Landing::Msp(_) => None,
+        };
+        let msp_id = match landing {
+            Landing::Msp(id) => id,
+            Landing::Customer(_) => msp_id,
+        };
+        let _waiting = moves.waiting(target);
         while polls < MAX_POLLS {
             let left = timeout.saturating_sub(start.elapsed());
             let wait = pause(polls, self.settings.poll_interval_ms, self.min_pause());
@@ -109,20 +119,14 @@ impl Client {
                         missing.join(", ")
                     )));
             }
-            let listed = match landing {
-                Landing::Customer(id) => self.tenant_devices(id).await?,
-                Landing::Msp(_) => self.available_devices().await?,
-            };
+            let positions = moves
+                .look(self, target, msp_id, serials, accepted, wait)
+                .await?;
             polls += 1;
-            let seen: BTreeMap<String, Vec<String>> = listed
+            let seen: BTreeMap<String, Vec<String>> = positions
                 .into_iter()
-                .filter(|d| landing.holds(d))
-                .filter_map(|d| {
-                    let serial = d.serial?;
-                    wanted
-                        .contains(serial.as_str())
-                        .then_some((serial, d.services))
-                })
+                .filter(|(_, (at, _))| at.as_deref() == target)
+                .map(|(serial, (_, services))| (serial, services))
                 .collect();
             missing = wanted
                 .iter()
@@ -138,7 +142,7 @@ impl Client {
             tracing::info!(provider = %self.key(), step = %what, waiting_for = missing.len(), "the move is not reflected yet; polling again");
         }
         Err(self.other(format!(
-                "{what} was accepted, but {} did not show there in {} s ({polls} reads of {}; move_timeout_secs = {}); what depends on it (their licences and site associations, or the delete of the customer they left) was not attempted. Re-run apply: it reads where the devices are and carries on (raise move_timeout_secs if moves take longer)",
+                "{what} was accepted, but {} did not show there in {} s ({polls} reads of {} or the MSP inventory; move_timeout_secs = {}); what depends on it (their licences and site associations, or the delete of the customer they left) was not attempted. Re-run apply: it reads where the devices are and carries on (raise move_timeout_secs if moves take longer)",
                 missing.join(", "),
                 start.elapsed().as_secs(),
                 landing.call(),
@@ -167,29 +171,5 @@ mod tests {
         let budget = Duration::from_millis(143);
         assert_eq!(pause(0, 20, budget), budget, "one call's share of 7/s");
         assert_eq!(pause(9, 8_000, budget).as_millis(), 8000);
-    }
-
-    fn device(serial: &str, customer_id: Option<&str>) -> wire::Device {
-        serde_json::from_value(serde_json::json!({"serial": serial, "customer_id": customer_id}))
-            .unwrap()
-    }
-
-    #[test]
-    fn a_device_has_landed_only_where_the_move_put_it() {
-        let into = Landing::Customer("c1");
-        assert!(into.holds(&device("A", Some("c1"))));
-        assert!(
-            into.holds(&device("A", None)),
-            "the list is the customer's own"
-        );
-        assert!(!into.holds(&device("A", Some("c2"))));
-        let back = Landing::Msp("msp");
-        for id in [None, Some(""), Some("msp")] {
-            assert!(back.holds(&device("A", id)), "{id:?}");
-        }
-        assert!(
-            !back.holds(&device("A", Some("c1"))),
-            "a list that ignored the allocation filter still proves nothing"
-        );
     }
 }

@@ -23,13 +23,28 @@ use crate::address::Address;
 use crate::diff::{Action, Fields, Kind, Op};
 use crate::model::SiteLocation;
 use crate::vendor::{Ctx, Step, Steps};
+
+/// Devices per licence call (the request-size limit is undocumented beyond
+/// 413/417; a refused chunk is split and sent again, see `api`).
+pub const LICENSE_CHUNK: usize = 100;
 use gather::DeviceChanges;
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum StepOp {
+    /// Posts a customer and waits until it provisioned (both of the next two).
     CreateCustomer {
         address: Address,
         body: CustomerBody,
+    },
+    /// Posts a customer (looking it up first when an earlier run may have made it).
+    PostCustomer {
+        address: Address,
+        body: CustomerBody,
+    },
+    /// Waits until a posted customer provisioned, and records it.
+    AwaitCustomer {
+        address: Address,
+        name: String,
     },
     UpdateCustomer {
         address: Address,
@@ -62,11 +77,13 @@ pub enum StepOp {
         /// (a move back on the way into another customer) or where they come from (a return).
         counterparts: Vec<String>,
     },
+    /// One licence call (at most [`LICENSE_CHUNK`] devices) across customers:
+    /// `customers[i]` is the customer of `serials[i]`.
     Licenses {
         assign: bool,
         services: Vec<String>,
         serials: Vec<String>,
-        customer: Address,
+        customers: Vec<Address>,
     },
     CreateSite {
         address: Address,
@@ -115,7 +132,10 @@ fn move_label(
 /// What a step is called in reports.
 pub fn label(op: &StepOp) -> String {
     match op {
-        StepOp::CreateCustomer { address, .. } => format!("create {address}"),
+        StepOp::CreateCustomer { address, .. } | StepOp::PostCustomer { address, .. } => {
+            format!("create {address}")
+        }
+        StepOp::AwaitCustomer { address, .. } => format!("wait for {address} to provision"),
         StepOp::UpdateCustomer { address, .. } => format!("update {address}"),
         StepOp::DeleteCustomer { address } => format!("delete {address}"),
         StepOp::Record { address, .. } => format!("adopt {address}"),
@@ -204,6 +224,8 @@ struct Compiler<'a> {
     steps: Steps<StepOp>,
     /// Customer address → the step that makes it exist (create or adopt).
     made: BTreeMap<Address, usize>,
+    /// Customers posted: (post step, address, name), awaited after all posts.
+    awaits: Vec<(usize, Address, String)>,
     /// Creates that may teach the MSP's own id (when the refresh did not learn it).
     creates: Vec<usize>,
     /// Site address → the step that creates or adopts it.
@@ -231,6 +253,7 @@ pub fn compile(ctx: Ctx<'_, Aruba>, snap: &LiveSnapshot, actions: &[Action]) -> 
         snap,
         steps: Steps::default(),
         made: BTreeMap::new(),
+        awaits: Vec::new(),
         creates: Vec::new(),
         site_made: BTreeMap::new(),
         moved_by: BTreeMap::new(),
@@ -248,6 +271,7 @@ pub fn compile(ctx: Ctx<'_, Aruba>, snap: &LiveSnapshot, actions: &[Action]) -> 
     for a in actions.iter().filter(|a| a.kind == Kind::Customer) {
         c.customer(a);
     }
+    c.awaits();
     let mut changes = DeviceChanges::default();
     for a in actions.iter().filter(|a| a.kind == Kind::Device) {
         c.gather_device(a, &mut changes);
@@ -285,13 +309,16 @@ impl Compiler<'_> {
         let body = customer_body(self.ctx, key);
         let made = match (a.op, body) {
             (Op::Create, Some(body)) => {
-                let op = StepOp::CreateCustomer {
+                // Posted now, waited for after every post (`awaits`): new
+                // customers are posted back to back and provision together.
+                let name = body.customer_name.clone();
+                let op = StepOp::PostCustomer {
                     address: address.clone(),
                     body,
                 };
                 let id = self.push(vec![], vec![address.clone()], op);
-                self.creates.push(id);
-                Some(id)
+                self.awaits.push((id, address.clone(), name));
+                None
             }
             (Op::Adopt, body) => {
                 let op = StepOp::Record {
@@ -324,6 +351,19 @@ impl Compiler<'_> {
         }
         if let Some(op) = auto_licence_change(a) {
             self.auto_licences.push((address, op));
+        }
+    }
+
+    /// The waits for the customers posted, after every post.
+    fn awaits(&mut self) {
+        for (post, address, name) in std::mem::take(&mut self.awaits) {
+            let op = StepOp::AwaitCustomer {
+                address: address.clone(),
+                name,
+            };
+            let id = self.push(vec![post], vec![address.clone()], op);
+            self.creates.push(id);
+            self.made.insert(address, id);
         }
     }
 
@@ -391,18 +431,31 @@ impl Compiler<'_> {
             .collect()
     }
 
+    /// One call per [`LICENSE_CHUNK`] devices that change the same services the
+    /// same way, across customers; each chunk waits for its devices' moves.
     fn licences(&mut self, acc: &mut DeviceChanges) {
-        for ((customer, assign, services), serials) in std::mem::take(&mut acc.licences) {
-            let deps = self.deps_of(&serials, self.made_dep(&customer));
-            let addresses = serials.iter().map(Address::device).collect();
-            let op = StepOp::Licenses {
-                assign,
-                services,
-                serials,
-                customer: customer.clone(),
-            };
-            let id = self.push(deps, addresses, op);
-            self.licensed.entry(customer).or_default().push(id);
+        for ((assign, services), devices) in std::mem::take(&mut acc.licences) {
+            for chunk in devices.chunks(LICENSE_CHUNK) {
+                let serials: Vec<String> = chunk.iter().map(|(s, _)| s.clone()).collect();
+                let customers: Vec<Address> = chunk.iter().map(|(_, c)| c.clone()).collect();
+                let made: BTreeSet<usize> =
+                    customers.iter().flat_map(|c| self.made_dep(c)).collect();
+                let deps = self.deps_of(&serials, made.into_iter().collect());
+                let addresses = serials.iter().map(Address::device).collect();
+                let op = StepOp::Licenses {
+                    assign,
+                    services: services.clone(),
+                    serials,
+                    customers: customers.clone(),
+                };
+                let id = self.push(deps, addresses, op);
+                let mut seen = BTreeSet::new();
+                for c in customers {
+                    if seen.insert(c.clone()) {
+                        self.licensed.entry(c).or_default().push(id);
+                    }
+                }
+            }
         }
     }
 

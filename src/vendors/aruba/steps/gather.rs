@@ -15,6 +15,9 @@ use crate::vendors::aruba::wire::association_type;
 /// Batched per site, customer and device type.
 pub(super) type AssociationKey = (Address, Address, String);
 
+/// Whether services are assigned (or unassigned), and which.
+pub(super) type LicenceChange = (bool, Vec<String>);
+
 /// What the device actions ask for, gathered before batching.
 #[derive(Default)]
 pub(super) struct DeviceChanges {
@@ -28,8 +31,8 @@ pub(super) struct DeviceChanges {
     pub(super) returns: Vec<(String, String, Option<String>)>,
     /// Devices already in their customer whose ownership is recorded.
     pub(super) adopts: Vec<(Address, Address, Fields)>,
-    /// (customer, assign?, services) → serials.
-    pub(super) licences: BTreeMap<(Address, bool, Vec<String>), Vec<String>>,
+    /// (assign?, services) → (serial, its customer), across customers.
+    pub(super) licences: BTreeMap<LicenceChange, Vec<(String, Address)>>,
     pub(super) unassoc: BTreeMap<AssociationKey, Vec<String>>,
     pub(super) assoc: BTreeMap<AssociationKey, Vec<String>>,
 }
@@ -152,17 +155,15 @@ fn licence_changes(
     let add: Vec<String> = after.difference(&before).cloned().collect();
     let remove: Vec<String> = before.difference(&after).cloned().collect();
     if !add.is_empty() {
-        let key = (customer.clone(), true, add);
         acc.licences
-            .entry(key)
+            .entry((true, add))
             .or_default()
-            .push(serial.to_string());
+            .push((serial.to_string(), customer.clone()));
     }
     if !remove.is_empty() {
-        let key = (customer.clone(), false, remove);
         acc.licences
-            .entry(key)
+            .entry((false, remove))
             .or_default()
-            .push(serial.to_string());
+            .push((serial.to_string(), customer.clone()));
     }
 }

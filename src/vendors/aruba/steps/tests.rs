@@ -15,7 +15,8 @@ use crate::vendors::aruba::resolve::tests::{World, example, owned as record};
 /// What a step does, in the words of the ordering table.
 fn kind(op: &StepOp) -> &'static str {
     match op {
-        StepOp::CreateCustomer { .. } => "customer",
+        StepOp::CreateCustomer { .. } | StepOp::AwaitCustomer { .. } => "customer",
+        StepOp::PostCustomer { .. } => "post customer",
         StepOp::UpdateCustomer { .. } => "update customer",
         StepOp::Record { address, .. } => match address.kind() {
             Kind::Customer => "customer",
@@ -46,7 +47,8 @@ fn kind(op: &StepOp) -> &'static str {
 /// unassociate → associate; deletes the other way — unassociate → site delete,
 /// and a customer delete after its sites and devices are gone.
 const WAITS_FOR: &[(&str, &[&str])] = &[
-    ("customer", &[]),
+    ("post customer", &[]),
+    ("customer", &["post customer"]),
     ("update customer", &["customer"]),
     ("adopt device", &["customer"]),
     ("move back", &[]),
@@ -63,24 +65,32 @@ const WAITS_FOR: &[(&str, &[&str])] = &[
     ("forget", &[]),
 ];
 
-fn customer_of(op: &StepOp) -> Option<&Address> {
+fn customers_of(op: &StepOp) -> Vec<&Address> {
     match op {
         StepOp::CreateCustomer { address, .. }
+        | StepOp::PostCustomer { address, .. }
+        | StepOp::AwaitCustomer { address, .. }
         | StepOp::UpdateCustomer { address, .. }
-        | StepOp::DeleteCustomer { address } => Some(address),
+        | StepOp::DeleteCustomer { address } => vec![address],
         StepOp::Record {
             address, parent, ..
-        } => parent.as_ref().or(Some(address)),
-        StepOp::MoveDevices { target, .. } => target.as_ref(),
+        } => vec![parent.as_ref().unwrap_or(address)],
+        StepOp::MoveDevices { target, .. } => target.iter().collect(),
+        StepOp::Licenses { customers, .. } => customers.iter().collect(),
         StepOp::AutoLicense { customer, .. }
-        | StepOp::Licenses { customer, .. }
         | StepOp::CreateSite { customer, .. }
         | StepOp::UpdateSite { customer, .. }
         | StepOp::DeleteSite { customer, .. }
         | StepOp::Associate { customer, .. }
-        | StepOp::Unassociate { customer, .. } => Some(customer),
-        StepOp::Forget { .. } => None,
+        | StepOp::Unassociate { customer, .. } => vec![customer],
+        StepOp::Forget { .. } => vec![],
     }
+}
+
+/// The two steps concern a customer in common.
+fn same_customer(a: &StepOp, b: &StepOp) -> bool {
+    let b = customers_of(b);
+    customers_of(a).iter().any(|c| b.contains(c))
 }
 
 fn site_of(op: &StepOp) -> Option<&Address> {
@@ -107,16 +117,18 @@ fn serials(op: &StepOp) -> BTreeSet<&str> {
 /// Whether `dep` (of a kind `step` waits for) concerns what `step` does.
 fn related(step: &StepOp, dep: &StepOp) -> bool {
     match (kind(step), kind(dep)) {
-        (_, "customer") => customer_of(step) == customer_of(dep),
+        (_, "customer" | "post customer") => same_customer(step, dep),
         (_, "site") => site_of(step) == site_of(dep),
-        ("auto-licence", "licences") => customer_of(step) == customer_of(dep),
+        ("auto-licence", "licences") => same_customer(step, dep),
         ("delete site", "unassociate") => site_of(step) == site_of(dep),
-        ("delete customer", "delete site") => customer_of(step) == customer_of(dep),
+        ("delete customer", "delete site") => same_customer(step, dep),
         ("delete customer", "return") => {
             let StepOp::MoveDevices { counterparts, .. } = dep else {
                 return false;
             };
-            customer_of(step).is_some_and(|c| counterparts.contains(&c.to_string()))
+            customers_of(step)
+                .iter()
+                .any(|c| counterparts.contains(&c.to_string()))
         }
         _ => !serials(step).is_disjoint(&serials(dep)),
     }
@@ -171,9 +183,29 @@ fn onboarding_is_batched_and_every_step_waits_for_what_it_needs() {
     let owned = Owned::new();
     let steps = compile(w.ctx(&owned), &w.snap, &plan(&w, &owned));
     check_order(&steps);
+    assert_eq!(count(&steps, "post customer"), 3);
     assert_eq!(count(&steps, "customer"), 3);
+    let first_wait = kinds(&steps).iter().position(|k| *k == "customer");
+    let last_post = kinds(&steps).iter().rposition(|k| *k == "post customer");
+    assert!(
+        first_wait > last_post,
+        "every customer is posted before any wait"
+    );
     assert_eq!(count(&steps, "move in"), 3, "one batched move per customer");
-    assert_eq!(count(&steps, "licences"), 5, "per customer and service set");
+    let sets: BTreeSet<(bool, Vec<String>)> = steps
+        .iter()
+        .filter_map(|s| match &s.op {
+            StepOp::Licenses {
+                assign, services, ..
+            } => Some((*assign, services.clone())),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        count(&steps, "licences"),
+        sets.len(),
+        "one call per service set, across customers"
+    );
     assert_eq!(count(&steps, "auto-licence"), 1);
     assert_eq!(count(&steps, "site"), 4);
     assert!(count(&steps, "associate") >= 4);
@@ -181,6 +213,7 @@ fn onboarding_is_batched_and_every_step_waits_for_what_it_needs() {
     for s in &steps {
         let deps: BTreeSet<&str> = s.deps.iter().map(|d| kind(&steps[*d].op)).collect();
         let want: BTreeSet<&str> = match kind(&s.op) {
+            "customer" => ["post customer"].into(),
             "move in" | "site" => ["customer"].into(),
             "licences" => ["customer", "move in"].into(),
             "auto-licence" => ["customer", "licences"].into(),
@@ -388,10 +421,14 @@ fn a_move_back_waits_for_the_creates_when_the_msp_id_is_not_known_yet() {
     });
     let actions = plan(&w, &owned);
     let steps = compile(w.ctx(&owned), &w.snap, &actions);
-    let create = steps
+    let found = steps
         .iter()
-        .find(|s| s.label == "create customer.new-shop")
+        .find(|s| s.label == "wait for customer.new-shop to provision")
         .unwrap();
     let back = steps.iter().find(|s| kind(&s.op) == "move back").unwrap();
-    assert_eq!(back.deps, [create.id], "the create's record carries msp_id");
+    assert_eq!(
+        back.deps,
+        [found.id],
+        "the new customer's record carries msp_id"
+    );
 }
