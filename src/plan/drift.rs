@@ -20,7 +20,6 @@ use crate::diff::{Action, Op};
 use crate::model::IgnoreRule;
 use crate::state::DriftMemory;
 
-
 /// Whether a change of this operation is reported field by field (else the
 /// object is one drift item).
 fn by_field(a: &Action) -> bool {

@@ -365,16 +365,59 @@ async fn a_move_between_partners_removes_before_it_adds_even_when_the_vendor_ins
     );
     let report = env.apply(&d).await;
     assert_ok(&report);
+    // Steps run side by side: the two removals (in either order) settle
+    // before either partner's set starts.
     let order: Vec<&str> = report.steps.iter().map(|s| s.step.as_str()).collect();
+    let (outs, sets) = order.split_at(2);
+    let mut outs = outs.to_vec();
+    let mut sets = sets.to_vec();
+    outs.sort_unstable();
+    sets.sort_unstable();
     assert_eq!(
-        order,
-        [
+        (outs, sets),
+        (
+            vec![
+                "take customers out of partner.northwind",
+                "take customers out of partner.southbay"
+            ],
+            vec![
+                "set customers of partner.northwind",
+                "set customers of partner.southbay"
+            ]
+        ),
+        "{order:?}"
+    );
+    let settled = |label: &str| {
+        report
+            .steps
+            .iter()
+            .find(|s| s.step == label)
+            .unwrap()
+            .settled
+    };
+    let started = |label: &str| {
+        report
+            .steps
+            .iter()
+            .find(|s| s.step == label)
+            .unwrap()
+            .started
+            .unwrap()
+    };
+    for set in [
+        "set customers of partner.northwind",
+        "set customers of partner.southbay",
+    ] {
+        for out in [
             "take customers out of partner.northwind",
             "take customers out of partner.southbay",
-            "set customers of partner.northwind",
-            "set customers of partner.southbay",
-        ]
-    );
+        ] {
+            assert!(
+                started(set) >= settled(out),
+                "{set} started before {out} settled"
+            );
+        }
+    }
     assert_eq!(env.partner_tenants(NORTHWIND), {
         let mut v = vec![OLD_MILL.to_string(), PIER.to_string()];
         v.sort();
