@@ -8,7 +8,8 @@
 //! `credentials.json` (see `credentials`), `drift.json` (what the last drift
 //! run saw, see `drift`), `backup.json` (written before each apply),
 //! `snapshot.json` (the records as of a recent commit, for readers: see
-//! `snapshot`; republished at most every [`PUBLISH_EVERY`] during a run and
+//! `snapshot`; republished at most every [`PUBLISH_EVERY`] — a large state
+//! less often, so that publishing takes a bounded share of a run — and
 //! always on close, so that a commit costs the same at 10 records or 100,000),
 //! and the lock files (see `lock`).
 //!
@@ -312,8 +313,8 @@ pub struct SledStore {
     sealed_serial: u64,
     /// The serial of the last published `snapshot.json`.
     published: AtomicU64,
-    /// When `snapshot.json` was last published.
-    published_at: std::sync::Mutex<Option<Instant>>,
+    /// When `snapshot.json` was last published, and how long that took.
+    published_at: std::sync::Mutex<Option<(Instant, Duration)>>,
     /// Declared last: fields drop in declaration order, so sled is closed (and
     /// its own file lock released) before this lock is.
     _lock: StateLock,
@@ -321,6 +322,9 @@ pub struct SledStore {
 
 /// How stale `snapshot.json` may be while a run writes (see [`SledStore::commit`]).
 pub const PUBLISH_EVERY: Duration = Duration::from_millis(500);
+/// A large state is republished less often: publishing takes at most about
+/// 1/200 of a run's time (a 10 ms publish every 2 s), whatever the size.
+const PUBLISH_SHARE: u32 = 200;
 
 impl SledStore {
     /// Opens (or creates) the state in `dir` under its lock, for a library user
@@ -491,6 +495,7 @@ impl SledStore {
         if self.published.load(Ordering::SeqCst) == serial {
             return Ok(());
         }
+        let started = Instant::now();
         let snap = snapshot::take(self, &self.lineage, serial)?;
         snapshot::publish(&self.dir, &snap).map_err(|e| StateError::Io {
             operation: "publish snapshot.json for readers",
@@ -498,16 +503,18 @@ impl SledStore {
         })?;
         self.published.store(serial, Ordering::SeqCst);
         if let Ok(mut at) = self.published_at.lock() {
-            *at = Some(Instant::now());
+            *at = Some((Instant::now(), started.elapsed()));
         }
         Ok(())
     }
 
     /// A commit point: durable in sled first, then visible to readers — at
-    /// once unless a snapshot was published less than [`PUBLISH_EVERY`] ago
-    /// (the snapshot is a full copy; publishing it on every journal write
-    /// made each write cost as much as the whole state). Closing the store
-    /// publishes the last commit.
+    /// once unless a snapshot was published less than [`PUBLISH_EVERY`] ago,
+    /// or less than [`PUBLISH_SHARE`] times as long ago as that publish took
+    /// (the snapshot is a full copy: publishing it on every journal write made
+    /// each write cost as much as the whole state, and publishing it every
+    /// 500 ms made a call's share of the cost grow with the state). Closing
+    /// the store publishes the last commit.
     fn commit(&self) -> StateResult<()> {
         self.sled.flush()?;
         let recent = self
@@ -515,7 +522,7 @@ impl SledStore {
             .lock()
             .ok()
             .and_then(|at| *at)
-            .is_some_and(|at| at.elapsed() < PUBLISH_EVERY);
+            .is_some_and(|(at, took)| at.elapsed() < PUBLISH_EVERY.max(took * PUBLISH_SHARE));
         if recent {
             return Ok(());
         }
