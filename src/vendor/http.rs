@@ -166,7 +166,15 @@ pub struct RateLimiter {
     window: Duration,
     sent: Mutex<VecDeque<Instant>>,
     bucket: Option<Bucket>,
+    /// Until the vendor's first answer says how much of its current window is
+    /// left, one call goes out alone (see [`RateLimiter::calibrate_first`]).
+    calibrating: std::sync::atomic::AtomicBool,
+    /// When the lone first call went out (while calibrating).
+    probe_sent: std::sync::Mutex<Option<Instant>>,
 }
+
+/// How long the other calls wait for the lone first call's answer at most.
+const PROBE_WAIT: Duration = Duration::from_secs(2);
 
 struct Bucket {
     capacity: f64,
@@ -182,6 +190,8 @@ impl RateLimiter {
             window,
             sent: Mutex::new(VecDeque::new()),
             bucket: None,
+            calibrating: std::sync::atomic::AtomicBool::new(false),
+            probe_sent: std::sync::Mutex::new(None),
         }
     }
 
@@ -199,6 +209,65 @@ impl RateLimiter {
                 refill_per_sec: f64::from(refill_per_sec.max(1)),
                 state: Mutex::new(((capacity - 1.0).max(1.0), Instant::now())),
             }),
+            calibrating: std::sync::atomic::AtomicBool::new(false),
+            probe_sent: std::sync::Mutex::new(None),
+        }
+    }
+
+    /// For a vendor that counts calls per fixed window and says in every
+    /// answer how many are left in it (Aruba's `X-RateLimit-Remaining-second`):
+    /// the first call of the process goes out alone, and its answer
+    /// ([`RateLimiter::calibrated`]) tells how much of the window an earlier
+    /// process left — a run started in the second the last one ended would
+    /// otherwise burst into per-second 429s.
+    pub fn calibrate_first(&self) {
+        self.calibrating
+            .store(true, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    /// The first answer arrived: `remaining` calls are left in the vendor's
+    /// current window (`None`: it did not say). Lets the other calls go.
+    pub async fn calibrated(&self, remaining: Option<u32>) {
+        if !self
+            .calibrating
+            .swap(false, std::sync::atomic::Ordering::SeqCst)
+        {
+            return;
+        }
+        if let (Some(left), None) = (remaining, &self.bucket) {
+            let mut sent = self.sent.lock().await;
+            let now = Instant::now();
+            while sent.len() < self.limit.saturating_sub(left as usize) {
+                sent.push_back(now);
+            }
+        }
+    }
+
+    /// While calibrating: `true` for the one call that goes first; the others
+    /// wait for its answer (at most [`PROBE_WAIT`]).
+    async fn wait_for_probe(&self) {
+        use std::sync::atomic::Ordering;
+        let started = Instant::now();
+        while self.calibrating.load(Ordering::SeqCst) {
+            {
+                let mut probe = self.probe_sent.lock().unwrap_or_else(|e| e.into_inner());
+                match *probe {
+                    None => {
+                        *probe = Some(Instant::now());
+                        return;
+                    }
+                    Some(at) if at.elapsed() >= PROBE_WAIT => {
+                        // No answer in time: go on without it.
+                        self.calibrating.store(false, Ordering::SeqCst);
+                        return;
+                    }
+                    Some(_) => {}
+                }
+            }
+            if started.elapsed() >= PROBE_WAIT {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(5)).await;
         }
     }
 
@@ -242,6 +311,7 @@ impl RateLimiter {
 
     /// Waits until one more call fits, then counts it.
     pub async fn acquire(&self) {
+        self.wait_for_probe().await;
         if let Some(bucket) = &self.bucket {
             return bucket.take().await;
         }
@@ -499,6 +569,58 @@ mod tests {
         // 15 calls at 7/s: 7 at once, 7 when the first window has passed (plus
         // the 50 ms margin), the last when the second has (virtual time: exact).
         assert_eq!(start.elapsed(), Duration::from_millis(2 * 1050));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_first_answer_sizes_the_first_burst() {
+        let limiter = std::sync::Arc::new(RateLimiter::new(3, Duration::from_secs(1)));
+        limiter.calibrate_first();
+        let start = Instant::now();
+        limiter.acquire().await;
+        assert_eq!(
+            start.elapsed(),
+            Duration::ZERO,
+            "the first call goes at once"
+        );
+        let l = limiter.clone();
+        let others = tokio::spawn(async move {
+            l.acquire().await;
+            let second = Instant::now();
+            l.acquire().await;
+            (second, Instant::now())
+        });
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        assert!(
+            !others.is_finished(),
+            "the others wait for the first answer"
+        );
+        // An earlier process left one call in this window.
+        limiter.calibrated(Some(1)).await;
+        let (second, third) = others.await.unwrap();
+        assert!(
+            second - start < Duration::from_millis(120),
+            "{:?}",
+            second - start
+        );
+        assert_eq!(third - start, Duration::from_millis(1050), "a full window");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn without_a_first_answer_the_others_go_after_a_bounded_wait() {
+        let limiter = std::sync::Arc::new(RateLimiter::new(7, Duration::from_secs(1)));
+        limiter.calibrate_first();
+        let start = Instant::now();
+        limiter.acquire().await;
+        limiter.acquire().await;
+        let waited = start.elapsed();
+        assert!(
+            waited >= PROBE_WAIT && waited < PROBE_WAIT + Duration::from_millis(50),
+            "{waited:?}"
+        );
+        // Not calibrating any more: the rest of the window is free.
+        let before = Instant::now();
+        limiter.acquire().await;
+        assert_eq!(before.elapsed(), Duration::ZERO);
     }
 
     #[tokio::test(start_paused = true)]

@@ -86,6 +86,15 @@ pub struct DayQuota {
 /// headers), consulted on every answer before the transport acts on its status.
 pub trait Quota: Send + Sync {
     fn read(&self, provider: &str, status: u16, headers: &reqwest::header::HeaderMap) -> Signal;
+    /// Calls left in the vendor's current per-second window, when its
+    /// headers say (the limiter sizes the first burst of a process with it).
+    fn second(&self, _headers: &reqwest::header::HeaderMap) -> Option<u32> {
+        None
+    }
+    /// Whether [`Quota::second`] reads anything for this vendor.
+    fn counts_seconds(&self) -> bool {
+        false
+    }
     /// What the headers say about the day's quota (`None`: they do not say).
     fn day(&self, _headers: &reqwest::header::HeaderMap) -> Option<DayQuota> {
         None
@@ -397,6 +406,9 @@ impl Transport {
 
     /// Reads the vendor's rate-limit headers on every answer with `quota`.
     pub fn with_quota(mut self, quota: impl Quota + 'static) -> Transport {
+        if quota.counts_seconds() {
+            self.limiter.calibrate_first();
+        }
         self.quota = Some(Box::new(quota));
         self
     }
@@ -547,6 +559,8 @@ impl Transport {
         let signal = self.quota.as_ref().map_or(Signal::Default, |q| {
             q.read(&self.provider, status, resp.headers())
         });
+        let second = self.quota.as_ref().and_then(|q| q.second(resp.headers()));
+        self.limiter.calibrated(second).await;
         if let Some(day) = self.quota.as_ref().and_then(|q| q.day(resp.headers()))
             && let Ok(mut seen) = self.day.lock()
         {
@@ -593,6 +607,10 @@ impl Transport {
             let builder = self.request(call, &url, token.as_deref());
             tracing::debug!(provider = %self.provider, call = %name, "sending");
             let received = self.receive(builder).await;
+            if received.is_err() {
+                // No answer to size the window with: let the other calls go.
+                self.limiter.calibrated(None).await;
+            }
             // -v: every call, as the vendor saw it (the name has no host or query).
             tracing::info!(
                 provider = %self.provider,

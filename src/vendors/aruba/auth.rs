@@ -290,6 +290,18 @@ impl Quota for RateHeaders {
         RATE_LIMIT_RETRIES
     }
 
+    /// `X-RateLimit-Remaining-second`, on every answer.
+    fn second(&self, headers: &HeaderMap) -> Option<u32> {
+        headers
+            .get("X-RateLimit-Remaining-second")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse().ok())
+    }
+
+    fn counts_seconds(&self) -> bool {
+        true
+    }
+
     /// `X-RateLimit-Remaining-day` and `X-RateLimit-Limit-day`, on every answer.
     fn day(&self, headers: &HeaderMap) -> Option<DayQuota> {
         let number = |name: &str| {
