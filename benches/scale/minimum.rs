@@ -1,5 +1,5 @@
 //! The API minimum of each phase, per vendor: the fewest calls the vendor's API
-//! (`/work/shared/vendor-apis.md`, "the fact sheet") allows for what the phase does,
+//! (`shared/vendor-apis.md` beside the project, "the fact sheet") allows for what the phase does,
 //! as a sum of named terms so the formula prints beside the figure; and the rate
 //! bound (the minimum ÷ the vendor's rate, plus the waits the phase cannot overlap).
 //!

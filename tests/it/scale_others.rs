@@ -3,7 +3,7 @@
 //! simulator account, through the real engine, with the exact calls per
 //! endpoint of each phase — first plan, onboarding apply, second plan, second
 //! apply (no writes), a targeted plan and a saved plan's re-read — checked
-//! against what the fact sheet allows (`/work/shared/vendor-apis.md` §2–4).
+//! against what the fact sheet allows (`shared/vendor-apis.md` beside the project §2–4).
 
 use std::collections::BTreeMap;
 use std::path::Path;
