@@ -706,16 +706,30 @@ pub async fn apply(
         report.interrupted |= interrupted;
         report.steps.extend(steps);
     }
-    for a in &prepared.plan.actions {
-        let mine: Vec<&StepReport> = report
-            .steps
-            .iter()
-            .filter(|s| s.provider == a.provider && s.addresses.contains(&a.address))
-            .collect();
-        report
-            .actions
-            .insert(a.address.clone(), action_outcome(&mine));
+    // Steps by the (provider, address) they serve, once: matching every action
+    // against every step cost actions × steps at 1,000 customers.
+    let mut by_action: BTreeMap<(&str, &Address), Vec<&StepReport>> = BTreeMap::new();
+    for s in &report.steps {
+        for a in &s.addresses {
+            by_action
+                .entry((s.provider.as_str(), a))
+                .or_default()
+                .push(s);
+        }
     }
+    let outcomes: Vec<(Address, Outcome)> = prepared
+        .plan
+        .actions
+        .iter()
+        .map(|a| {
+            let mine = by_action
+                .get(&(a.provider.as_str(), &a.address))
+                .map(Vec::as_slice)
+                .unwrap_or_default();
+            (a.address.clone(), action_outcome(mine))
+        })
+        .collect();
+    report.actions.extend(outcomes);
     record_protections(prepared, store.as_ref(), &mut report);
     let after: u64 = prepared.parts.iter().map(|p| p.client.calls()).sum();
     report.calls = after - before;

@@ -265,6 +265,8 @@ struct Tracker<'a, O> {
     reports: Vec<StepReport>,
     /// Address → steps serving it not settled yet.
     left: BTreeMap<&'a Address, usize>,
+    /// Address → steps serving it.
+    total: BTreeMap<&'a Address, usize>,
     /// Address → when its first step started.
     started: BTreeMap<&'a Address, std::time::Instant>,
     /// Step → when it started (Unix seconds).
@@ -287,6 +289,7 @@ impl<'a, O> Tracker<'a, O> {
             ops,
             settled: vec![false; steps.len()],
             reports: Vec::new(),
+            total: left.clone(),
             left,
             started: BTreeMap::new(),
             step_started: BTreeMap::new(),
@@ -348,11 +351,9 @@ impl<'a, O> Tracker<'a, O> {
             *left = left.saturating_sub(1);
             if *left == 0 {
                 let (done, failed, why) = self.outcomes.get(a).cloned().unwrap_or_default();
-                let total = self
-                    .steps
-                    .iter()
-                    .filter(|s| s.addresses.contains(a))
-                    .count();
+                // Counted once up front: scanning the steps here made each
+                // settle cost as much as the whole plan.
+                let total = self.total.get(a).copied().unwrap_or(0);
                 let word = if failed > 0 {
                     "failed"
                 } else if done == total {
