@@ -45,6 +45,11 @@ pub struct Step<O> {
     pub addresses: Vec<Address>,
     pub label: String,
     pub op: O,
+    /// A step that mostly waits for the vendor to show an earlier write (a
+    /// device move settling): the runner starts it only when no other ready
+    /// step is waiting for a slot, so such waits gather and one shared read
+    /// answers many of them, while the writes keep the rate limit busy.
+    pub background: bool,
 }
 
 /// Collects steps; ids are positions.
@@ -70,6 +75,28 @@ impl<O> Steps<O> {
         label: impl Into<String>,
         op: O,
     ) -> usize {
+        self.add(deps, addresses, label.into(), op, false)
+    }
+
+    /// Appends a [`Step::background`] step (see there) and returns its id.
+    pub fn push_background(
+        &mut self,
+        deps: impl IntoIterator<Item = usize>,
+        addresses: Vec<Address>,
+        label: impl Into<String>,
+        op: O,
+    ) -> usize {
+        self.add(deps, addresses, label.into(), op, true)
+    }
+
+    fn add(
+        &mut self,
+        deps: impl IntoIterator<Item = usize>,
+        addresses: Vec<Address>,
+        label: String,
+        op: O,
+        background: bool,
+    ) -> usize {
         let id = self.steps.len();
         let mut deps: Vec<usize> = deps.into_iter().filter(|d| *d < id).collect();
         deps.sort_unstable();
@@ -78,8 +105,9 @@ impl<O> Steps<O> {
             id,
             deps,
             addresses,
-            label: label.into(),
+            label,
             op,
+            background,
         });
         id
     }
@@ -135,7 +163,7 @@ pub fn unix_now() -> f64 {
 
 /// Runs steps as a dependency graph: a step starts once every step it
 /// depends on has succeeded, up to `max_in_flight` at once (lowest id first
-/// among those ready); a step whose dependency did not succeed is skipped with
+/// among those ready, [`Step::background`] steps after all others); a step whose dependency did not succeed is skipped with
 /// its own dependents, a failure is reported and independent work carries on,
 /// and Ctrl-C (`stop`) starts nothing new while the steps in flight finish.
 /// A step that finds the provider's daily quota or the run's call budget
@@ -166,7 +194,12 @@ pub async fn run_steps<'a, O: Sync>(
             }
         }
     }
-    let mut ready: BTreeSet<usize> = (0..steps.len()).filter(|i| waiting[*i] == 0).collect();
+    // Ready steps, background ones last, then lowest id first.
+    let key = |i: usize| (steps[i].background, i);
+    let mut ready: BTreeSet<(bool, usize)> = (0..steps.len())
+        .filter(|i| waiting[*i] == 0)
+        .map(key)
+        .collect();
     let mut running = FuturesUnordered::new();
     let mut t = Tracker::new(provider, steps, ops);
     let mut interrupted = false;
@@ -179,17 +212,19 @@ pub async fn run_steps<'a, O: Sync>(
     loop {
         if stop.is_set() {
             interrupted |= !ready.is_empty() || t.settled.iter().any(|s| !s);
-            for i in std::mem::take(&mut ready) {
+            for (_, i) in std::mem::take(&mut ready) {
                 t.settle(i, Outcome::Skipped("interrupted before it started".into()));
             }
         }
         if let Some(why) = &halted {
-            for i in std::mem::take(&mut ready) {
+            for (_, i) in std::mem::take(&mut ready) {
                 t.settle(i, Outcome::Skipped(format!("not started: {why}")));
             }
         }
         while running.len() < max_in_flight.max(1) && !stop.is_set() && halted.is_none() {
-            let Some(i) = ready.pop_first() else { break };
+            let Some((_, i)) = ready.pop_first() else {
+                break;
+            };
             t.start(i);
             let span = tracing::info_span!("step", provider = %provider, step = %steps[i].label);
             let fut = run(&steps[i]).instrument(span);
@@ -226,7 +261,7 @@ pub async fn run_steps<'a, O: Sync>(
             for &j in &dependents[i] {
                 waiting[j] = waiting[j].saturating_sub(1);
                 if waiting[j] == 0 && !t.settled[j] {
-                    ready.insert(j);
+                    ready.insert(key(j));
                 }
             }
         } else if halted.is_none() {
@@ -523,6 +558,37 @@ mod tests {
             b.outcome
         );
         assert_eq!(reports.len(), 3);
+    }
+
+    #[tokio::test]
+    async fn background_steps_start_after_every_other_ready_step() {
+        // Two writes, a wait on the first, and work depending on the wait:
+        // the wait (lower id) runs only once nothing else is ready.
+        let mut b: Steps<()> = Steps::default();
+        let w1 = b.push([], vec![], "write 1", ());
+        let wait = b.push_background([w1], vec![], "wait for write 1", ());
+        b.push([wait], vec![], "after the wait", ());
+        b.push([], vec![], "write 2", ());
+        b.push([], vec![], "write 3", ());
+        let steps = b.into_vec();
+        let ran = Mutex::new(Vec::new());
+        let (reports, _) = run_steps(
+            "p",
+            &steps,
+            |step| {
+                ran.lock().unwrap().push(step.label.clone());
+                Box::pin(async { Ok(()) })
+            },
+            &Stop::new(),
+            1,
+            &BTreeMap::new(),
+        )
+        .await;
+        assert_eq!(
+            ran.into_inner().unwrap(),
+            ["write 1", "write 2", "write 3", "wait for write 1", "after the wait"]
+        );
+        assert!(reports.iter().all(|r| r.outcome == Outcome::Done));
     }
 
     #[test]

@@ -125,12 +125,21 @@ async fn a_move_that_does_not_land_in_time_fails_its_customer_and_the_next_run_s
     let store = store(dir.path());
     let report = apply(&desired, &store).await;
     assert!(!report.ok());
+    // Each move was sent; its wait (a step of its own) is what fails.
     let moves: Vec<_> = report
         .steps
         .iter()
-        .filter(|s| s.step.starts_with("move "))
+        .filter(|s| s.step.starts_with("wait for the move "))
         .collect();
     assert_eq!(moves.len(), 3, "{report:#?}");
+    assert!(
+        report
+            .steps
+            .iter()
+            .filter(|s| s.step.starts_with("move "))
+            .all(|s| s.outcome == Outcome::Done),
+        "{report:#?}"
+    );
     for m in &moves {
         let Outcome::Failed(message) = &m.outcome else {
             panic!("{m:#?}");
@@ -282,10 +291,16 @@ async fn ctrl_c_stops_waiting_for_a_move_and_the_next_run_finishes() {
     let store = store(dir.path());
     let prepared = plan(&desired, &store).await;
     let stop = Stop::new();
-    // Ctrl-C once the first move was sent (bounded: at most 60 s of looking).
+    // Ctrl-C once a wait for a move is reading: a device read after the first
+    // move was sent (bounded: at most 60 s of looking).
+    let reads = || sim.calls("aruba", TENANT_DEVICES) + sim.calls("aruba", "GET /msp_api/v1/devices");
     let ctrl_c = async {
+        let mut at_first_move = None;
         for _ in 0..6_000 {
-            if sim.calls("aruba", "PUT /msp_api/v1/customers/*/devices") > 0 {
+            if at_first_move.is_none() && sim.calls("aruba", "PUT /msp_api/v1/customers/*/devices") > 0 {
+                at_first_move = Some(reads());
+            }
+            if at_first_move.is_some_and(|n| reads() > n) {
                 stop.stop();
                 return;
             }
@@ -297,12 +312,12 @@ async fn ctrl_c_stops_waiting_for_a_move_and_the_next_run_finishes() {
         ctrl_c
     );
     assert!(report.interrupted, "{report:#?}");
-    // With moves side by side, one that was sent ended its wait; the others
+    // With moves side by side, a wait that was reading ended; the others
     // were not started (the report lists them in the order they settled).
     let moves: Vec<&StepReport> = report
         .steps
         .iter()
-        .filter(|s| s.step.starts_with("move "))
+        .filter(|s| s.step.starts_with("wait for the move "))
         .collect();
     assert!(
         moves.iter().any(|s| matches!(&s.outcome, Outcome::Failed(m) if m.contains("interrupted while waiting") && m.contains("AP00000"))),

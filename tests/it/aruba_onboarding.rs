@@ -221,6 +221,7 @@ fn step(id: usize, op: StepOp) -> Step<StepOp> {
         addresses: vec![],
         label: label(&op),
         op,
+        background: false,
     }
 }
 
@@ -262,7 +263,21 @@ async fn a_device_goes_back_to_the_inventory_once_the_run_has_learned_the_msp_id
                 returning: false,
                 counterparts: vec![],
             },
+            StepOp::AwaitMove {
+                move_step: 1,
+                target: Some(customer.clone()),
+                devices: vec![ap.clone()],
+                returning: false,
+                counterparts: vec![],
+            },
             StepOp::MoveDevices {
+                target: None,
+                devices: vec![ap.clone()],
+                returning: true,
+                counterparts: vec![customer.to_string()],
+            },
+            StepOp::AwaitMove {
+                move_step: 3,
                 target: None,
                 devices: vec![ap.clone()],
                 returning: true,

@@ -18,6 +18,7 @@ use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 
 use serde_json::json;
+use tokio::time::Instant;
 
 use super::Aruba;
 use super::Client;
@@ -52,6 +53,8 @@ pub struct RunEnv {
     provisioning: Provisioning,
     /// Device moves waiting to show, one read for all of them.
     moves: Moves,
+    /// Moves sent, by their step's id, until their wait has read them.
+    sent: Mutex<BTreeMap<usize, Sent>>,
 }
 
 fn locked<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -76,6 +79,7 @@ impl RunEnv {
             held: Mutex::new(BTreeMap::new()),
             provisioning: Provisioning::new(snap.customers.len()),
             moves: Moves::new(snap.devices.len()),
+            sent: Mutex::new(BTreeMap::new()),
         }
     }
 
@@ -141,21 +145,21 @@ struct Move<'a> {
 impl Move<'_> {
     /// "the move of N device(s) into X" / "… back to the MSP inventory from X", for messages.
     fn what(&self) -> String {
-        let n = self.devices.len();
-        match self.target {
-            Some(c) => format!("the move of {n} device(s) into {c}"),
-            None => {
-                let side = match (self.returning, self.counterparts.is_empty()) {
-                    (_, true) => String::new(),
-                    (true, false) => format!(" from {}", self.counterparts.join(", ")),
-                    (false, false) => {
-                        format!(" on their way into {}", self.counterparts.join(", "))
-                    }
-                };
-                format!("the move of {n} device(s) back to the MSP inventory{side}")
-            }
-        }
+        super::steps::move_what(
+            self.target,
+            self.devices.len(),
+            self.returning,
+            self.counterparts,
+        )
     }
+}
+
+/// A move the vendor accepted, for the step that waits for it to land.
+#[derive(Debug, Clone)]
+struct Sent {
+    /// Where the devices went: the customer's id, or the MSP's own for a move back.
+    id: String,
+    accepted: Instant,
 }
 
 impl Apply<Aruba> for Client {
@@ -213,7 +217,22 @@ impl Apply<Aruba> for Client {
                     returning: *returning,
                     counterparts,
                 };
-                self.move_step(env, &m).await
+                self.move_step(env, step.id, &m).await
+            }
+            StepOp::AwaitMove {
+                move_step,
+                target,
+                devices,
+                returning,
+                counterparts,
+            } => {
+                let m = Move {
+                    target,
+                    devices,
+                    returning: *returning,
+                    counterparts,
+                };
+                self.await_move_step(env, *move_step, &m).await
             }
             StepOp::Licenses {
                 assign,
@@ -444,8 +463,9 @@ impl Client {
         Ok(())
     }
 
-    /// One batched move, then the wait until the vendor shows it landed.
-    async fn move_step(&self, env: &RunEnv, m: &Move<'_>) -> Result<(), ProviderError> {
+    /// One batched move (step `step`); its wait is a step of its own
+    /// ([`StepOp::AwaitMove`]), so the waits of many moves share one read.
+    async fn move_step(&self, env: &RunEnv, step: usize, m: &Move<'_>) -> Result<(), ProviderError> {
         let ledger = &env.ledger;
         let (id, label) = match m.target {
             Some(c) => (ledger.id(c)?, c.to_string()),
@@ -458,6 +478,7 @@ impl Client {
         };
         let ctx = ledger.write_batch(&format!("devices→{label}"), "move");
         self.move_devices(&id, m.devices, None, &ctx).await?;
+        let accepted = Instant::now();
         if m.target.is_some() {
             // Ours from the moment the vendor accepted the move: a run that stops
             // while it settles finds the devices owned wherever they are.
@@ -468,10 +489,30 @@ impl Client {
                 })?;
             }
         }
+        // Every shared read from now on counts this move among those pending.
+        env.moves.expect(m.target.is_some().then_some(id.as_str()));
+        locked(&env.sent).insert(step, Sent { id, accepted });
+        Ok(())
+    }
+
+    /// The wait until the vendor shows the move of step `move_step` landed.
+    async fn await_move_step(
+        &self,
+        env: &RunEnv,
+        move_step: usize,
+        m: &Move<'_>,
+    ) -> Result<(), ProviderError> {
+        let ledger = &env.ledger;
+        let Some(sent) = locked(&env.sent).get(&move_step).cloned() else {
+            return Err(self.other(format!(
+                "{} was not sent in this run; nothing to wait for",
+                m.what()
+            )));
+        };
         let serials: Vec<String> = m.devices.iter().map(|(s, _)| s.clone()).collect();
         let landing = match m.target {
-            Some(_) => Landing::Customer(&id),
-            None => Landing::Msp(&id),
+            Some(_) => Landing::Customer(&sent.id),
+            None => Landing::Msp(&sent.id),
         };
         let msp_id = env.msp_id().unwrap_or_default();
         let held = self
@@ -481,6 +522,7 @@ impl Client {
                 &m.what(),
                 landing,
                 &serials,
+                sent.accepted,
                 ledger.stop(),
             )
             .await?;

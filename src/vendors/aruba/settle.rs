@@ -92,15 +92,17 @@ impl Client {
         what: &str,
         landing: Landing<'_>,
         serials: &[String],
+        accepted: Instant,
         stop: &Stop,
     ) -> Result<BTreeMap<String, Vec<String>>, ProviderError> {
         let timeout = Duration::from_secs(self.settings.move_timeout_secs);
-        let start = Instant::now();
+        // The vendor has had the move since it was `accepted` (the wait may start
+        // later: waits run when no other write is ready), and only a read that
+        // started after that proves it landed.
+        let start = accepted;
         let wanted: BTreeSet<&str> = serials.iter().map(String::as_str).collect();
         let mut missing: Vec<&str> = wanted.iter().copied().collect();
         let mut polls = 0;
-        // The move was accepted: only a read that started after now proves it.
-        let accepted = Instant::now();
         let target = match landing {
             Landing::Customer(id) => Some(id),
             Landing::Msp(_) => None,
@@ -113,7 +115,13 @@ impl Client {
         while polls < MAX_POLLS {
             let left = timeout.saturating_sub(start.elapsed());
             let wait = pause(polls, self.settings.poll_interval_ms, self.min_pause());
-            if !nap(wait.min(left), stop).await {
+            // The first pause counts from the move's acceptance.
+            let due = if polls == 0 {
+                wait.saturating_sub(start.elapsed())
+            } else {
+                wait
+            };
+            if !nap(due.min(left), stop).await {
                 return Err(self.other(format!(
                         "interrupted while waiting for {what} to show ({} not there yet); the next apply reads where the devices are and carries on",
                         missing.join(", ")

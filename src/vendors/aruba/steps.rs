@@ -77,6 +77,16 @@ pub enum StepOp {
         /// (a move back on the way into another customer) or where they come from (a return).
         counterparts: Vec<String>,
     },
+    /// The wait until the vendor shows the move of step `move_step` landed (its
+    /// fields repeat that move's). A background step: the waits gather while
+    /// other writes run, so one shared read answers many of them.
+    AwaitMove {
+        move_step: usize,
+        target: Option<Address>,
+        devices: Vec<(String, String)>,
+        returning: bool,
+        counterparts: Vec<String>,
+    },
     /// One licence call (at most [`LICENSE_CHUNK`] devices) across customers:
     /// `customers[i]` is the customer of `serials[i]`.
     Licenses {
@@ -129,6 +139,27 @@ fn move_label(
     }
 }
 
+/// "the move of N device(s) into X" / "… back to the MSP inventory from X", for
+/// labels and messages.
+pub fn move_what(
+    target: &Option<Address>,
+    n: usize,
+    returning: bool,
+    counterparts: &[String],
+) -> String {
+    match target {
+        Some(c) => format!("the move of {n} device(s) into {c}"),
+        None => {
+            let side = match (returning, counterparts.is_empty()) {
+                (_, true) => String::new(),
+                (true, false) => format!(" from {}", counterparts.join(", ")),
+                (false, false) => format!(" on their way into {}", counterparts.join(", ")),
+            };
+            format!("the move of {n} device(s) back to the MSP inventory{side}")
+        }
+    }
+}
+
 /// What a step is called in reports.
 pub fn label(op: &StepOp) -> String {
     match op {
@@ -147,6 +178,16 @@ pub fn label(op: &StepOp) -> String {
             returning,
             counterparts,
         } => move_label(target, devices.len(), *returning, counterparts),
+        StepOp::AwaitMove {
+            target,
+            devices,
+            returning,
+            counterparts,
+            ..
+        } => format!(
+            "wait for {}",
+            move_what(target, devices.len(), *returning, counterparts)
+        ),
         StepOp::Licenses {
             assign,
             services,
@@ -295,6 +336,31 @@ impl Compiler<'_> {
         self.steps.push(deps, addresses, label, op)
     }
 
+    /// A move (`StepOp::MoveDevices`) and the background wait for it to land;
+    /// returns the wait's id, what depends on the devices being there waits for.
+    fn push_move(&mut self, deps: Vec<usize>, addresses: Vec<Address>, op: StepOp) -> usize {
+        let StepOp::MoveDevices {
+            target,
+            devices,
+            returning,
+            counterparts,
+        } = &op
+        else {
+            return self.push(deps, addresses, op);
+        };
+        let wait = StepOp::AwaitMove {
+            move_step: self.steps.steps.len(),
+            target: target.clone(),
+            devices: devices.clone(),
+            returning: *returning,
+            counterparts: counterparts.clone(),
+        };
+        let sent = self.push(deps, addresses.clone(), op);
+        let label = label(&wait);
+        self.steps
+            .push_background([sent], addresses, label, wait)
+    }
+
     /// The step that makes `customer` exist in this apply, as a dependency.
     fn made_dep(&self, customer: &Address) -> Vec<usize> {
         self.made.get(customer).copied().into_iter().collect()
@@ -390,7 +456,7 @@ impl Compiler<'_> {
                 counterparts: acc.out_into.iter().map(ToString::to_string).collect(),
             };
             let deps = self.msp_id_deps();
-            self.push(deps, acc.out_addresses.clone(), op)
+            self.push_move(deps, acc.out_addresses.clone(), op)
         });
         for (customer, devices) in std::mem::take(&mut acc.in_moves) {
             let mut deps = self.made_dep(&customer);
@@ -405,7 +471,7 @@ impl Compiler<'_> {
                 returning: false,
                 counterparts: Vec::new(),
             };
-            let id = self.push(deps, addresses.clone(), op);
+            let id = self.push_move(deps, addresses.clone(), op);
             for a in addresses {
                 self.moved_by.insert(a, id);
             }
@@ -614,7 +680,7 @@ impl Compiler<'_> {
             counterparts: from.into_iter().collect(),
         };
         let deps = self.msp_id_deps();
-        let id = self.push(deps, addresses, op);
+        let id = self.push_move(deps, addresses, op);
         for c in acc.returns.iter().filter_map(|(_, _, c)| c.as_deref()) {
             self.removing
                 .entry(Address::customer(c))

@@ -133,7 +133,7 @@ pub fn estimate(steps: &[Step<StepOp>]) -> u64 {
                 awaits += 1;
                 0
             }
-            StepOp::Record { .. } | StepOp::Forget { .. } => 0,
+            StepOp::Record { .. } | StepOp::Forget { .. } | StepOp::AwaitMove { .. } => 0,
             StepOp::AutoLicense {
                 enable, disable, ..
             } => u64::from(!enable.is_empty()) + u64::from(!disable.is_empty()),

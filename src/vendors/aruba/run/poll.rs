@@ -117,6 +117,11 @@ impl<'a, K: Ord + Clone> Registered<'a, K> {
         *locked(map).entry(key.clone()).or_default() += 1;
         Registered { map, key }
     }
+
+    /// Takes over a registration made earlier (by [`Moves::expect`]).
+    fn taken(map: &'a Mutex<BTreeMap<K, usize>>, key: K) -> Self {
+        Registered { map, key }
+    }
 }
 
 impl<K: Ord + Clone> Drop for Registered<'_, K> {
@@ -238,10 +243,20 @@ impl Moves {
         m
     }
 
-    /// A move to `target` waits from now until the guard is dropped: every
-    /// pass meanwhile reads where its devices are.
+    /// A move to `target` was accepted: from now every pass reads where its
+    /// devices are, until its wait ([`Moves::waiting`]) is over. Moves wait in
+    /// the background while other writes run, so by the time a wait reads,
+    /// many moves may be pending and one inventory pass answers them all.
+    pub(crate) fn expect(&self, target: Option<&str>) {
+        *locked(&self.pending)
+            .entry(target.map(str::to_string))
+            .or_default() += 1;
+    }
+
+    /// The wait for a move [`Moves::expect`]ed: the move stays pending until
+    /// the guard is dropped.
     pub(crate) fn waiting(&self, target: Option<&str>) -> Registered<'_, Option<String>> {
-        Registered::new(&self.pending, target.map(str::to_string))
+        Registered::taken(&self.pending, target.map(str::to_string))
     }
 
     /// Where `serials` are, as a pass that started after `after` (and at most

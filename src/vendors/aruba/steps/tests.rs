@@ -27,11 +27,18 @@ fn kind(op: &StepOp) -> &'static str {
         StepOp::UpdateSite { .. } => "update site",
         StepOp::MoveDevices {
             target: Some(_), ..
-        } => "move in",
+        } => "send move in",
         StepOp::MoveDevices {
             returning: false, ..
+        } => "send move back",
+        StepOp::MoveDevices { .. } => "send return",
+        StepOp::AwaitMove {
+            target: Some(_), ..
+        } => "move in",
+        StepOp::AwaitMove {
+            returning: false, ..
         } => "move back",
-        StepOp::MoveDevices { .. } => "return",
+        StepOp::AwaitMove { .. } => "return",
         StepOp::Licenses { .. } => "licences",
         StepOp::AutoLicense { .. } => "auto-licence",
         StepOp::Unassociate { .. } => "unassociate",
@@ -51,8 +58,10 @@ const WAITS_FOR: &[(&str, &[&str])] = &[
     ("customer", &["post customer"]),
     ("update customer", &["customer"]),
     ("adopt device", &["customer"]),
-    ("move back", &[]),
-    ("move in", &["customer", "move back"]),
+    ("send move back", &[]),
+    ("move back", &["send move back"]),
+    ("send move in", &["customer", "move back"]),
+    ("move in", &["send move in"]),
     ("licences", &["customer", "move in"]),
     ("auto-licence", &["customer", "licences"]),
     ("site", &["customer"]),
@@ -60,7 +69,8 @@ const WAITS_FOR: &[(&str, &[&str])] = &[
     ("unassociate", &["move in"]),
     ("associate", &["site", "move in", "unassociate"]),
     ("delete site", &["unassociate"]),
-    ("return", &[]),
+    ("send return", &[]),
+    ("return", &["send return"]),
     ("delete customer", &["delete site", "return"]),
     ("forget", &[]),
 ];
@@ -75,7 +85,9 @@ fn customers_of(op: &StepOp) -> Vec<&Address> {
         StepOp::Record {
             address, parent, ..
         } => vec![parent.as_ref().unwrap_or(address)],
-        StepOp::MoveDevices { target, .. } => target.iter().collect(),
+        StepOp::MoveDevices { target, .. } | StepOp::AwaitMove { target, .. } => {
+            target.iter().collect()
+        }
         StepOp::Licenses { customers, .. } => customers.iter().collect(),
         StepOp::AutoLicense { customer, .. }
         | StepOp::CreateSite { customer, .. }
@@ -106,7 +118,9 @@ fn site_of(op: &StepOp) -> Option<&Address> {
 
 fn serials(op: &StepOp) -> BTreeSet<&str> {
     match op {
-        StepOp::MoveDevices { devices, .. } => devices.iter().map(|(s, _)| s.as_str()).collect(),
+        StepOp::MoveDevices { devices, .. } | StepOp::AwaitMove { devices, .. } => {
+            devices.iter().map(|(s, _)| s.as_str()).collect()
+        }
         StepOp::Licenses { serials, .. }
         | StepOp::Associate { serials, .. }
         | StepOp::Unassociate { serials, .. } => serials.iter().map(String::as_str).collect(),
@@ -123,7 +137,7 @@ fn related(step: &StepOp, dep: &StepOp) -> bool {
         ("delete site", "unassociate") => site_of(step) == site_of(dep),
         ("delete customer", "delete site") => same_customer(step, dep),
         ("delete customer", "return") => {
-            let StepOp::MoveDevices { counterparts, .. } = dep else {
+            let StepOp::AwaitMove { counterparts, .. } = dep else {
                 return false;
             };
             customers_of(step)
@@ -191,7 +205,20 @@ fn onboarding_is_batched_and_every_step_waits_for_what_it_needs() {
         first_wait > last_post,
         "every customer is posted before any wait"
     );
-    assert_eq!(count(&steps, "move in"), 3, "one batched move per customer");
+    assert_eq!(
+        count(&steps, "send move in"),
+        3,
+        "one batched move per customer"
+    );
+    assert_eq!(count(&steps, "move in"), 3, "and a wait for each");
+    for s in &steps {
+        assert_eq!(
+            s.background,
+            kind(&s.op) == "move in",
+            "only the waits for moves give way to other writes: {}",
+            s.label
+        );
+    }
     let sets: BTreeSet<(bool, Vec<String>)> = steps
         .iter()
         .filter_map(|s| match &s.op {
@@ -214,7 +241,8 @@ fn onboarding_is_batched_and_every_step_waits_for_what_it_needs() {
         let deps: BTreeSet<&str> = s.deps.iter().map(|d| kind(&steps[*d].op)).collect();
         let want: BTreeSet<&str> = match kind(&s.op) {
             "customer" => ["post customer"].into(),
-            "move in" | "site" => ["customer"].into(),
+            "send move in" | "site" => ["customer"].into(),
+            "move in" => ["send move in"].into(),
             "licences" => ["customer", "move in"].into(),
             "auto-licence" => ["customer", "licences"].into(),
             "associate" => ["site", "move in"].into(),
@@ -372,7 +400,7 @@ fn changes_and_removals_wait_for_what_they_need_and_deletes_go_child_first() {
     assert_eq!(site.label, "delete site.acme-retail/warehouse");
     let waits: BTreeSet<&str> = site.deps.iter().map(|d| kind(&steps[*d].op)).collect();
     assert_eq!(waits, ["unassociate"].into(), "its devices leave it first");
-    let ret = steps.iter().find(|s| kind(&s.op) == "return").unwrap();
+    let ret = steps.iter().find(|s| kind(&s.op) == "send return").unwrap();
     let StepOp::MoveDevices {
         counterparts,
         devices,
@@ -397,10 +425,18 @@ fn changes_and_removals_wait_for_what_they_need_and_deletes_go_child_first() {
     let back = steps.iter().find(|s| kind(&s.op) == "move back").unwrap();
     assert!(
         into.deps.contains(&back.id),
-        "out of acme-retail before into coffee-shop"
+        "out of acme-retail (landed) before into coffee-shop"
     );
+    let send_back = steps
+        .iter()
+        .find(|s| kind(&s.op) == "send move back")
+        .unwrap();
     assert_eq!(
         back.label,
+        "wait for the move of 1 device(s) back to the MSP inventory on their way into customer.coffee-shop"
+    );
+    assert_eq!(
+        send_back.label,
         "move 1 device(s) back to the MSP inventory on their way into customer.coffee-shop"
     );
 }
@@ -425,7 +461,10 @@ fn a_move_back_waits_for_the_creates_when_the_msp_id_is_not_known_yet() {
         .iter()
         .find(|s| s.label == "wait for customer.new-shop to provision")
         .unwrap();
-    let back = steps.iter().find(|s| kind(&s.op) == "move back").unwrap();
+    let back = steps
+        .iter()
+        .find(|s| kind(&s.op) == "send move back")
+        .unwrap();
     assert_eq!(
         back.deps,
         [found.id],
