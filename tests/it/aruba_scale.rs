@@ -225,8 +225,8 @@ async fn a_targeted_plan_reads_only_its_customer_on_a_large_account() {
 /// Onboarding N customers makes exactly the writes the API needs — N creates,
 /// one move per customer, licences in calls of 100 devices across customers,
 /// the sites, one association call per site (5 devices each), the declared
-/// auto-licences — plus one customer-list pass for every new customer, and at
-/// most one device-list read per move; in all within 1.10 × the minimum. The
+/// auto-licences — plus one customer-list pass for every new customer, and one
+/// or two device-list passes for all the moves; in all within 1.10 × the minimum. The
 /// second apply writes nothing.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn onboarding_makes_the_minimum_writes_and_one_provisioning_pass() {
@@ -259,10 +259,13 @@ async fn onboarding_makes_the_minimum_writes_and_one_provisioning_pass() {
             2,
             "n = {n}: one provisioning pass for all: {c:?}"
         );
+        // The waits for moves give way to the writes, so by the time one reads,
+        // every move was sent: one inventory page confirms them all (a read per
+        // customer before), and a second pass at most for late landings.
         let settle_reads = get(&c, "GET /msp_api/v1/customers/*/devices") + get(&c, DEVICES) - 1;
         assert!(
-            (1..=n64).contains(&settle_reads),
-            "n = {n}: at most one read per move: {c:?}"
+            (1..=2).contains(&settle_reads),
+            "n = {n}: the moves confirmed together: {c:?}"
         );
         let minimum = 2 + n64 + 1 + n64 + 1 + licences + 4 * n64 + declaring;
         let total = sim.total_calls("aruba");

@@ -5,7 +5,9 @@
 //! move in, the MSP inventory's available devices for a move back — so a batch costs
 //! one read per poll, never one per device; and the moves waiting at the same time
 //! share each read (`run::poll`: one read per destination, or the paged MSP
-//! inventory when that is fewer calls). Every wait is bounded in polls and time;
+//! inventory when that is fewer calls). The wait is a background step of its
+//! own (`StepOp::AwaitMove`), started when no write is ready, so the moves of a
+//! large onboarding pile up and one inventory pass confirms them together. Every wait is bounded in polls and time;
 //! a move that does not show in time is an error naming the customer, the devices
 //! and the timeout, and the next run settles it by reading where the devices are.
 
