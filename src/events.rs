@@ -55,6 +55,15 @@ pub enum Event {
         op: String,
         seconds: f64,
     },
+    /// Every 10 s while more actions of a provider run than get a `Waiting`
+    /// event each (the longest-running few): how many run in all.
+    StillRunning {
+        provider: String,
+        /// Actions started and not finished.
+        running: usize,
+        /// How many of them got a `Waiting` event this time.
+        listed: usize,
+    },
     /// A vendor answered 429: the call waits before it is sent again.
     RateLimited {
         provider: String,
@@ -73,6 +82,7 @@ impl Event {
             | Event::ActionStarted { provider, .. }
             | Event::ActionFinished { provider, .. }
             | Event::Waiting { provider, .. }
+            | Event::StillRunning { provider, .. }
             | Event::RateLimited { provider, .. } => Some(provider),
             Event::RunStarted { .. } | Event::RunFinished { .. } => None,
         }

@@ -86,6 +86,15 @@ fn line(event: &Event, refresh: bool) -> Option<String> {
             verb(op).0,
             duration(*seconds)
         ),
+        Event::StillRunning {
+            provider,
+            running,
+            listed,
+        } => format!(
+            "{provider}: {} more action{} still running ({running} in all)",
+            running - listed,
+            if running - listed == 1 { "" } else { "s" }
+        ),
         Event::ActionFinished {
             address,
             op,

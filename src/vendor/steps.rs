@@ -289,6 +289,9 @@ pub async fn run_steps<'a, O: Sync>(
 
 /// How often an action still running is reported (`Event::Waiting`).
 const WAITING_EVERY: std::time::Duration = std::time::Duration::from_secs(10);
+/// How many running actions of a provider get a `Waiting` event each time
+/// (the longest-running ones); the others are counted in `StillRunning`.
+const WAITING_LISTED: usize = 5;
 
 /// The runner's book-keeping: which steps settled, their reports, and the
 /// actions they serve (for the progress events).
@@ -350,17 +353,43 @@ impl<'a, O> Tracker<'a, O> {
         }
     }
 
+    /// A `Waiting` event for each of the [`WAITING_LISTED`] longest-running
+    /// actions, and one `StillRunning` with the count when more run: with a
+    /// thousand customers in flight, an event for each every 10 s would be a
+    /// wall of lines (and cost as much as the plan at every tick).
     fn still_running(&self) {
-        for (a, at) in &self.started {
-            if self.left.get(a).copied().unwrap_or(0) > 0 {
-                crate::events::emit(crate::events::Event::Waiting {
-                    provider: self.provider.to_string(),
-                    address: (*a).clone(),
-                    op: self.op(a),
-                    seconds: at.elapsed().as_secs_f64(),
-                });
-            }
+        for e in self.still_running_events() {
+            crate::events::emit(e);
         }
+    }
+
+    fn still_running_events(&self) -> Vec<crate::events::Event> {
+        use crate::events::Event;
+        let mut running: Vec<(&std::time::Instant, &&Address)> = self
+            .started
+            .iter()
+            .filter(|(a, _)| self.left.get(**a).copied().unwrap_or(0) > 0)
+            .map(|(a, at)| (at, a))
+            .collect();
+        running.sort();
+        let listed = running.len().min(WAITING_LISTED);
+        let mut out: Vec<Event> = running[..listed]
+            .iter()
+            .map(|(at, a)| Event::Waiting {
+                provider: self.provider.to_string(),
+                address: (**a).clone(),
+                op: self.op(a),
+                seconds: at.elapsed().as_secs_f64(),
+            })
+            .collect();
+        if running.len() > listed {
+            out.push(Event::StillRunning {
+                provider: self.provider.to_string(),
+                running: running.len(),
+                listed,
+            });
+        }
+        out
     }
 
     fn settle(&mut self, i: usize, outcome: Outcome) {
@@ -586,9 +615,65 @@ mod tests {
         .await;
         assert_eq!(
             ran.into_inner().unwrap(),
-            ["write 1", "write 2", "write 3", "wait for write 1", "after the wait"]
+            [
+                "write 1",
+                "write 2",
+                "write 3",
+                "wait for write 1",
+                "after the wait"
+            ]
         );
         assert!(reports.iter().all(|r| r.outcome == Outcome::Done));
+    }
+
+    #[test]
+    fn only_the_longest_running_actions_are_listed_while_they_wait() {
+        use crate::events::Event;
+        let mut b: Steps<()> = Steps::default();
+        for n in 0..12 {
+            b.push(
+                [],
+                vec![Address::customer(&format!("c{n:02}"))],
+                "create",
+                (),
+            );
+        }
+        let steps = b.into_vec();
+        let ops = BTreeMap::new();
+        let mut t = Tracker::new("p", &steps, &ops);
+        for i in (0..12).rev() {
+            t.start(i);
+            std::thread::sleep(std::time::Duration::from_millis(1));
+        }
+        t.settle(11, Outcome::Done);
+        let events = t.still_running_events();
+        let waiting: Vec<String> = events
+            .iter()
+            .filter_map(|e| match e {
+                Event::Waiting { address, .. } => Some(address.to_string()),
+                _ => None,
+            })
+            .collect();
+        // Started last to first: c10 is the oldest still running (c11 is done).
+        assert_eq!(
+            waiting,
+            [
+                "customer.c10",
+                "customer.c09",
+                "customer.c08",
+                "customer.c07",
+                "customer.c06"
+            ]
+        );
+        assert_eq!(
+            events.last(),
+            Some(&Event::StillRunning {
+                provider: "p".into(),
+                running: 11,
+                listed: 5
+            })
+        );
+        assert_eq!(events.len(), 6);
     }
 
     #[test]

@@ -293,11 +293,14 @@ async fn ctrl_c_stops_waiting_for_a_move_and_the_next_run_finishes() {
     let stop = Stop::new();
     // Ctrl-C once a wait for a move is reading: a device read after the first
     // move was sent (bounded: at most 60 s of looking).
-    let reads = || sim.calls("aruba", TENANT_DEVICES) + sim.calls("aruba", "GET /msp_api/v1/devices");
+    let reads =
+        || sim.calls("aruba", TENANT_DEVICES) + sim.calls("aruba", "GET /msp_api/v1/devices");
     let ctrl_c = async {
         let mut at_first_move = None;
         for _ in 0..6_000 {
-            if at_first_move.is_none() && sim.calls("aruba", "PUT /msp_api/v1/customers/*/devices") > 0 {
+            if at_first_move.is_none()
+                && sim.calls("aruba", "PUT /msp_api/v1/customers/*/devices") > 0
+            {
                 at_first_move = Some(reads());
             }
             if at_first_move.is_some_and(|n| reads() > n) {

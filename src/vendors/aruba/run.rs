@@ -465,7 +465,12 @@ impl Client {
 
     /// One batched move (step `step`); its wait is a step of its own
     /// ([`StepOp::AwaitMove`]), so the waits of many moves share one read.
-    async fn move_step(&self, env: &RunEnv, step: usize, m: &Move<'_>) -> Result<(), ProviderError> {
+    async fn move_step(
+        &self,
+        env: &RunEnv,
+        step: usize,
+        m: &Move<'_>,
+    ) -> Result<(), ProviderError> {
         let ledger = &env.ledger;
         let (id, label) = match m.target {
             Some(c) => (ledger.id(c)?, c.to_string()),

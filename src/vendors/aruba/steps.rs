@@ -357,8 +357,7 @@ impl Compiler<'_> {
         };
         let sent = self.push(deps, addresses.clone(), op);
         let label = label(&wait);
-        self.steps
-            .push_background([sent], addresses, label, wait)
+        self.steps.push_background([sent], addresses, label, wait)
     }
 
     /// The step that makes `customer` exist in this apply, as a dependency.
