@@ -633,7 +633,7 @@ mod tests {
         for n in 0..12 {
             b.push(
                 [],
-                vec![Address::customer(&format!("c{n:02}"))],
+                vec![Address::customer(format!("c{n:02}"))],
                 "create",
                 (),
             );

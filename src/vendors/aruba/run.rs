@@ -23,7 +23,7 @@ use tokio::time::Instant;
 use super::Aruba;
 use super::Client;
 use super::live::LiveSnapshot;
-use super::settle::Landing;
+use super::settle::{Landing, SentMove};
 use super::steps::StepOp;
 use super::wire::CustomerBody;
 use crate::address::Address;
@@ -525,9 +525,11 @@ impl Client {
                 &env.moves,
                 &msp_id,
                 &m.what(),
-                landing,
-                &serials,
-                sent.accepted,
+                SentMove {
+                    landing,
+                    serials: &serials,
+                    accepted: sent.accepted,
+                },
                 ledger.stop(),
             )
             .await?;

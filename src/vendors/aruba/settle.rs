@@ -48,6 +48,14 @@ impl Landing<'_> {
     }
 }
 
+/// A move the vendor accepted: where to, which devices, and when.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct SentMove<'a> {
+    pub landing: Landing<'a>,
+    pub serials: &'a [String],
+    pub accepted: Instant,
+}
+
 /// The pause before read `n` of a wait (0-based; the first read comes after a pause
 /// too, as a move is never reflected at once): an eighth of the poll interval,
 /// doubling up to the interval, and never shorter than `floor`.
@@ -92,11 +100,14 @@ impl Client {
         moves: &Moves,
         msp_id: &str,
         what: &str,
-        landing: Landing<'_>,
-        serials: &[String],
-        accepted: Instant,
+        sent: SentMove<'_>,
         stop: &Stop,
     ) -> Result<BTreeMap<String, Vec<String>>, ProviderError> {
+        let SentMove {
+            landing,
+            serials,
+            accepted,
+        } = sent;
         let timeout = Duration::from_secs(self.settings.move_timeout_secs);
         // The vendor has had the move since it was `accepted` (the wait may start
         // later: waits run when no other write is ready), and only a read that
