@@ -43,7 +43,7 @@ pub use http::ProviderError;
 pub use import::{ImportCtx, Imported};
 pub use ledger::Ledger;
 pub use scope::Scope;
-pub use steps::{Outcome, Step, StepReport, Steps, Stop};
+pub use steps::{Outcome, Step, StepReport, Steps, Stop, WaitGuard, wait_for};
 pub use transport::{CallBudget, CallLimits, DayQuota, VendorClient};
 
 /// Ownership records by address, as read from state at the start of a run.
