@@ -290,11 +290,13 @@ pub async fn plan_with(
     let mut notes = Vec::new();
     let mut replace_on = BTreeMap::new();
     let mut explain = BTreeMap::new();
+    let mut defaults = BTreeMap::new();
     let mut unread = BTreeSet::new();
     for part in &parts {
         let resolved = part.refreshed.resolved();
         replace_on.extend(resolved.replace_on.clone());
         explain.extend(resolved.explain.clone());
+        defaults.extend(resolved.defaults.clone());
         desired_records.extend(resolved.desired.iter().cloned());
         live.extend(resolved.live.iter().map(|(k, v)| (k.clone(), v.clone())));
         notes.extend(resolved.notes.iter().cloned());
@@ -319,6 +321,16 @@ pub async fn plan_with(
     diff::mark_replacements(&mut actions, &replace_on);
     for a in &mut actions {
         a.note = explain.get(&a.address).cloned();
+        if matches!(a.op, Op::Create | Op::Replace)
+            && let Some(fields) = defaults.get(&a.address)
+        {
+            a.defaults = a
+                .changes
+                .iter()
+                .filter(|c| fields.contains(&c.field))
+                .map(|c| c.field.clone())
+                .collect();
+        }
     }
     let read: BTreeSet<&str> = parts.iter().map(|p| p.client.key()).collect();
     let guarded = protect::guard(
@@ -431,6 +443,7 @@ fn forget(address: &Address, provider: &str) -> Action {
         changes: Vec::new(),
         replace_because: Vec::new(),
         note: None,
+        defaults: Vec::new(),
     }
 }
 
