@@ -131,9 +131,18 @@ pub struct Action {
     /// tell (e.g. why a device is associated again).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
+    /// Fields of a create (or replacement) the files did not declare: their
+    /// value is a default mspform sends, shown as `(default)`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub defaults: Vec<String>,
 }
 
 impl Action {
+    /// Whether `field` is a default rather than declared (see [`Action::defaults`]).
+    pub fn is_default(&self, field: &str) -> bool {
+        self.defaults.iter().any(|d| d == field)
+    }
+
     pub fn changed(&self, field: &str) -> Option<&FieldChange> {
         self.changes.iter().find(|c| c.field == field)
     }
@@ -190,6 +199,7 @@ pub fn diff(
                     .collect(),
                 replace_because: Vec::new(),
                 note: None,
+                defaults: Vec::new(),
             }),
             Some(have) => {
                 let changes: Vec<FieldChange> = want
@@ -219,6 +229,7 @@ pub fn diff(
                     changes,
                     replace_because: Vec::new(),
                     note: None,
+                    defaults: Vec::new(),
                 });
             }
         }
@@ -244,6 +255,7 @@ pub fn diff(
                     .collect(),
                 replace_because: Vec::new(),
                 note: None,
+                defaults: Vec::new(),
             });
         } else {
             unmanaged.push(Unmanaged {
@@ -436,6 +448,7 @@ mod tests {
             changes: vec![],
             replace_because: Vec::new(),
             note: None,
+            defaults: Vec::new(),
         })
         .collect();
         sort_actions(&mut actions);

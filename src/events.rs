@@ -24,12 +24,17 @@ pub enum Event {
         command: String,
         providers: Vec<String>,
     },
-    /// A provider's live state was read (or could not be).
+    /// A provider's live state is being read (`done: false`, about every
+    /// half second while its call count grows), or was read or could not be
+    /// (`done: true`, once per provider).
     RefreshProgress {
         provider: String,
         calls: u64,
         ok: bool,
+        done: bool,
     },
+    /// A provider's apply starts: how many plan actions its steps serve.
+    ApplyStarted { provider: String, actions: usize },
     /// The first step serving an action started.
     ActionStarted {
         provider: String,
@@ -48,12 +53,24 @@ pub enum Event {
         detail: Option<String>,
         seconds: f64,
     },
-    /// An action is still running (every few seconds while it waits on the vendor).
+    /// An action is still running (every few seconds while it waits on the
+    /// vendor), or a step serving it declared what it waits on (at once).
     Waiting {
         provider: String,
         address: Address,
         op: String,
+        /// Since the action started.
         seconds: f64,
+        /// What the step waits on, when it said ("customer \"Acme\" to finish
+        /// provisioning"): the words after "waiting for".
+        #[serde(skip_serializing_if = "Option::is_none")]
+        what: Option<String>,
+        /// The longest the step waits for it (the vendor's bound, as configured).
+        #[serde(skip_serializing_if = "Option::is_none")]
+        limit_seconds: Option<u64>,
+        /// How long it has waited for it so far.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        waited_seconds: Option<f64>,
     },
     /// Every 10 s while more actions of a provider run than get a `Waiting`
     /// event each (the longest-running few): how many run in all.
@@ -79,6 +96,7 @@ impl Event {
     pub fn provider(&self) -> Option<&str> {
         match self {
             Event::RefreshProgress { provider, .. }
+            | Event::ApplyStarted { provider, .. }
             | Event::ActionStarted { provider, .. }
             | Event::ActionFinished { provider, .. }
             | Event::Waiting { provider, .. }

@@ -2,6 +2,7 @@
 //! where results become exit codes. One file per command.
 
 mod apply;
+mod bars;
 #[cfg(feature = "sim")]
 mod demo;
 mod import;
@@ -394,9 +395,11 @@ fn init_logging(verbose: u8, format: LogFormat) {
     use std::io::IsTerminal;
     let ansi = std::io::stderr().is_terminal()
         && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+    bars::json_logs(format == LogFormat::Json);
+    // Through the progress bars when they are drawn, so a log line does not tear them.
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
+        .with_writer(bars::LogWriter)
         .with_target(false);
     let _ = match format {
         LogFormat::Text => builder.with_ansi(ansi).try_init(),

@@ -54,11 +54,22 @@ impl WatchArgs {
 /// and ends, what is still running every few seconds, and rate-limit waits.
 /// With `refresh`, each provider's refresh as it ends too (on a terminal
 /// only: a plan's stdout is the plan, and its logs stay quiet in CI).
+///
+/// On a terminal (not TERM=dumb, no NO_COLOR, text logs) the same lines are
+/// printed above indicatif bars (`super::bars`): per provider, its refresh
+/// and its apply, and the waits in progress as lines under them.
 pub fn print_progress(refresh: bool) {
     let refresh = refresh && std::io::stderr().is_terminal();
+    let bars = super::bars::Bars::start();
     events::subscribe(move |e: &Envelope| {
-        if let Some(line) = line(&e.event, refresh) {
-            anstream::eprintln!("{line}");
+        let line = line(&e.event, refresh);
+        match &bars {
+            Some(bars) => bars.show(&e.event, line.as_deref()),
+            None => {
+                if let Some(line) = line {
+                    anstream::eprintln!("{line}");
+                }
+            }
         }
     });
 }
@@ -70,12 +81,31 @@ fn line(event: &Event, refresh: bool) -> Option<String> {
             provider,
             calls,
             ok,
+            done: true,
         } if refresh => format!(
             "{provider}: {} ({calls} API call{})",
             if *ok { "read" } else { "could not be read" },
             if *calls == 1 { "" } else { "s" }
         ),
         Event::ActionStarted { address, op, .. } => format!("{address}: {}…", verb(op).0),
+        Event::Waiting {
+            address,
+            what: Some(what),
+            limit_seconds,
+            waited_seconds,
+            ..
+        } => {
+            let waited = waited_seconds.unwrap_or(0.0);
+            let elapsed = if waited < 1.0 {
+                String::new()
+            } else {
+                format!(", {} elapsed", duration(waited))
+            };
+            let bound = limit_seconds
+                .map(|l| format!(" (up to {})", bound(l)))
+                .unwrap_or_default();
+            format!("{address}: waiting for {what}{elapsed}{bound}")
+        }
         Event::Waiting {
             address,
             op,
@@ -139,6 +169,16 @@ fn verb(op: &str) -> (&'static str, &'static str) {
     }
 }
 
+/// A wait's upper bound: "10m", "90s" → "1m30s", "2h".
+fn bound(seconds: u64) -> String {
+    match seconds {
+        s if s >= 3600 && s % 3600 == 0 => format!("{}h", s / 3600),
+        s if s >= 60 && s % 60 == 0 => format!("{}m", s / 60),
+        s if s >= 60 => format!("{}m{:02}s", s / 60, s % 60),
+        s => format!("{s}s"),
+    }
+}
+
 /// "0.4s", "42s", "2m10s".
 fn duration(seconds: f64) -> String {
     if seconds < 10.0 {
@@ -173,11 +213,34 @@ mod tests {
             address: a.clone(),
             op: "create".into(),
             seconds: 130.2,
+            what: None,
+            limit_seconds: None,
+            waited_seconds: None,
         };
         assert_eq!(
             line(&waiting, false).unwrap(),
             "customer.coffee-shop: still creating, 2m10s elapsed"
         );
+        let provisioning = |waited| Event::Waiting {
+            provider: "aruba".into(),
+            address: a.clone(),
+            op: "create".into(),
+            seconds: 131.0,
+            what: Some("\"Coffee Shop\" to finish provisioning".into()),
+            limit_seconds: Some(600),
+            waited_seconds: Some(waited),
+        };
+        assert_eq!(
+            line(&provisioning(0.0), false).unwrap(),
+            "customer.coffee-shop: waiting for \"Coffee Shop\" to finish provisioning (up to 10m)"
+        );
+        assert_eq!(
+            line(&provisioning(130.0), false).unwrap(),
+            "customer.coffee-shop: waiting for \"Coffee Shop\" to finish provisioning, 2m10s elapsed (up to 10m)"
+        );
+        assert_eq!(bound(90), "1m30s");
+        assert_eq!(bound(7200), "2h");
+        assert_eq!(bound(45), "45s");
         let done = Event::ActionFinished {
             provider: "aruba".into(),
             address: a,
@@ -194,8 +257,20 @@ mod tests {
             provider: "aruba".into(),
             calls: 3,
             ok: true,
+            done: true,
         };
         assert_eq!(line(&read, false), None);
         assert_eq!(line(&read, true).unwrap(), "aruba: read (3 API calls)");
+        let reading = Event::RefreshProgress {
+            provider: "aruba".into(),
+            calls: 2,
+            ok: true,
+            done: false,
+        };
+        assert_eq!(
+            line(&reading, true),
+            None,
+            "only the end of a read is a line"
+        );
     }
 }

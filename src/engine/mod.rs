@@ -28,6 +28,39 @@ pub enum EngineError {
     Plan(Vec<String>),
 }
 
+/// How often a refresh in progress reports its call count (`refresh_progress`
+/// with `done: false`), when it changed.
+const REFRESH_PROGRESS_EVERY: std::time::Duration = std::time::Duration::from_millis(500);
+
+/// Runs a provider's refresh, reporting its calls so far while it runs (a
+/// large portfolio's refresh takes minutes: the progress display counts them).
+async fn watch_refresh<T>(
+    client: &dyn Provider,
+    refresh: impl std::future::Future<Output = T>,
+) -> T {
+    tokio::pin!(refresh);
+    let mut tick = tokio::time::interval(REFRESH_PROGRESS_EVERY);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut reported = 0;
+    loop {
+        tokio::select! {
+            result = &mut refresh => return result,
+            _ = tick.tick() => {
+                let calls = client.calls();
+                if calls != reported {
+                    reported = calls;
+                    crate::events::emit(crate::events::Event::RefreshProgress {
+                        provider: client.key().to_string(),
+                        calls,
+                        ok: true,
+                        done: false,
+                    });
+                }
+            }
+        }
+    }
+}
+
 /// Finished journal entries kept after an apply, as a short history.
 const JOURNAL_KEEP: usize = 1000;
 
@@ -218,11 +251,17 @@ pub async fn plan_with(
     }
     // Every vendor is read at once, each under its own rate limit.
     let reads = clients.iter().map(|c| async {
-        let result = c.refresh(desired, &owned, options).await;
+        let refresh = c.refresh(desired, &owned, options);
+        let result = if crate::events::wanted() {
+            watch_refresh(c.as_ref(), refresh).await
+        } else {
+            refresh.await
+        };
         crate::events::emit(crate::events::Event::RefreshProgress {
             provider: c.key().to_string(),
             calls: c.calls(),
             ok: result.is_ok(),
+            done: true,
         });
         result
     });
@@ -251,11 +290,13 @@ pub async fn plan_with(
     let mut notes = Vec::new();
     let mut replace_on = BTreeMap::new();
     let mut explain = BTreeMap::new();
+    let mut defaults = BTreeMap::new();
     let mut unread = BTreeSet::new();
     for part in &parts {
         let resolved = part.refreshed.resolved();
         replace_on.extend(resolved.replace_on.clone());
         explain.extend(resolved.explain.clone());
+        defaults.extend(resolved.defaults.clone());
         desired_records.extend(resolved.desired.iter().cloned());
         live.extend(resolved.live.iter().map(|(k, v)| (k.clone(), v.clone())));
         notes.extend(resolved.notes.iter().cloned());
@@ -280,6 +321,16 @@ pub async fn plan_with(
     diff::mark_replacements(&mut actions, &replace_on);
     for a in &mut actions {
         a.note = explain.get(&a.address).cloned();
+        if matches!(a.op, Op::Create | Op::Replace)
+            && let Some(fields) = defaults.get(&a.address)
+        {
+            a.defaults = a
+                .changes
+                .iter()
+                .filter(|c| fields.contains(&c.field))
+                .map(|c| c.field.clone())
+                .collect();
+        }
     }
     let read: BTreeSet<&str> = parts.iter().map(|p| p.client.key()).collect();
     let guarded = protect::guard(
@@ -392,6 +443,7 @@ fn forget(address: &Address, provider: &str) -> Action {
         changes: Vec::new(),
         replace_because: Vec::new(),
         note: None,
+        defaults: Vec::new(),
     }
 }
 

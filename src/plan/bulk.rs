@@ -81,6 +81,7 @@ mod tests {
                 changes: Vec::new(),
                 replace_because: Vec::new(),
                 note: None,
+                defaults: Vec::new(),
             })
             .collect()
     }

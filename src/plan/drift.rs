@@ -173,6 +173,7 @@ pub fn new_only(plan: &mut Plan, previous: Option<&DriftMemory>) {
                     changes: vec![c.clone()],
                     replace_because: Vec::new(),
                     note: None,
+                    defaults: Vec::new(),
                 };
                 !fingerprints(&probe).iter().all(|f| known.contains(f))
             });
@@ -225,6 +226,7 @@ mod tests {
                 .collect(),
             replace_because: Vec::new(),
             note: None,
+            defaults: Vec::new(),
         }
     }
 

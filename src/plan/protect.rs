@@ -152,6 +152,7 @@ mod tests {
             changes: Vec::new(),
             replace_because: vec!["short_name".into()],
             note: None,
+            defaults: Vec::new(),
         }
     }
 

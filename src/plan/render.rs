@@ -97,12 +97,26 @@ fn meaning(plan: &Plan, a: &Action) -> String {
     }
 }
 
+/// `  (default)` after a value the files did not declare (a default mspform sends).
+fn default_mark(a: &Action, c: &FieldChange) -> &'static str {
+    if a.is_default(&c.field) {
+        "  (default)"
+    } else {
+        ""
+    }
+}
+
 fn change_lines(out: &mut String, a: &Action, c: &FieldChange, word_diff: bool) {
     let width = a.changes.iter().map(|c| c.field.len()).max().unwrap_or(0);
     let name = format!("{:width$}", c.field);
     match a.op {
         Op::Create => {
-            let _ = writeln!(out, "      {name} = {}", show(&c.after));
+            let _ = writeln!(
+                out,
+                "      {name} = {}{}",
+                show(&c.after),
+                default_mark(a, c)
+            );
         }
         Op::Delete | Op::Forget => {
             let _ = writeln!(
@@ -558,7 +572,12 @@ fn action_row(plan: &Plan, a: &Action) -> Line {
                 code(&show(&c.before)),
                 code(&show(&c.after))
             ),
-            Op::Create => format!("{} = {}", code(&c.field), code(&show(&c.after))),
+            Op::Create => format!(
+                "{} = {}{}",
+                code(&c.field),
+                code(&show(&c.after)),
+                default_mark(a, c)
+            ),
             _ => code(&c.field),
         })
         .collect();
@@ -840,6 +859,7 @@ mod tests {
                 Vec::new()
             },
             note: None,
+            defaults: Vec::new(),
         }
     }
 

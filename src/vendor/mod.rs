@@ -43,7 +43,7 @@ pub use http::ProviderError;
 pub use import::{ImportCtx, Imported};
 pub use ledger::Ledger;
 pub use scope::Scope;
-pub use steps::{Outcome, Step, StepReport, Steps, Stop};
+pub use steps::{Outcome, Step, StepReport, Steps, Stop, WaitGuard, wait_for};
 pub use transport::{CallBudget, CallLimits, DayQuota, VendorClient};
 
 /// Ownership records by address, as read from state at the start of a run.
@@ -125,6 +125,9 @@ pub struct Resolved {
     pub replace_on: BTreeMap<Address, Vec<String>>,
     /// Address → what a change of it means, when the fields alone do not tell.
     pub explain: BTreeMap<Address, String>,
+    /// Address → desired fields the files did not declare: the value is the
+    /// default that a create sends (shown as such in a plan, not as declared).
+    pub defaults: BTreeMap<Address, BTreeSet<String>>,
     /// Objects in scope whose live state this refresh did not read (e.g. the
     /// sites of customers a rolling drift check reads another time): nothing
     /// is planned for them, and they are reported as not checked.

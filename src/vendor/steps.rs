@@ -161,6 +161,92 @@ pub fn unix_now() -> f64 {
         .map_or(0.0, |d| d.as_secs_f64())
 }
 
+/// What a running step said it waits on ([`wait_for`]).
+#[derive(Debug, Clone)]
+struct Declared {
+    what: String,
+    limit: std::time::Duration,
+    since: std::time::Instant,
+}
+
+type WaitSlot = Arc<std::sync::Mutex<Option<Declared>>>;
+
+/// The runner's view of the step being polled, for [`wait_for`]: which
+/// actions it serves and where a declared wait goes.
+#[derive(Clone)]
+struct StepCtx {
+    provider: String,
+    /// The actions it serves: address, operation, when the action started.
+    actions: Arc<Vec<(Address, String, std::time::Instant)>>,
+    wait: WaitSlot,
+}
+
+tokio::task_local! {
+    static STEP: StepCtx;
+}
+
+/// A declared wait; the step is no longer waiting on it once this is dropped.
+#[must_use = "the wait lasts as long as the guard"]
+pub struct WaitGuard(Option<WaitSlot>);
+
+impl Drop for WaitGuard {
+    fn drop(&mut self) {
+        if let Some(slot) = &self.0 {
+            *slot.lock().unwrap_or_else(|e| e.into_inner()) = None;
+        }
+    }
+}
+
+/// A step declares what it waits on and the longest it waits (the vendor's
+/// bound, as configured): e.g. `wait_for("customer \"Acme\" to finish
+/// provisioning", 600 s)`. The actions the step serves report it at once and
+/// every few seconds after (`Event::Waiting` with `what` and
+/// `limit_seconds`; a step serving several actions, on the first of them),
+/// until the guard is dropped. Outside a step run by
+/// [`run_steps`] (a unit test calling a client directly) it does nothing.
+pub fn wait_for(what: impl Into<String>, limit: std::time::Duration) -> WaitGuard {
+    let what = what.into();
+    STEP.try_with(|ctx| {
+        let declared = Declared {
+            what,
+            limit,
+            since: std::time::Instant::now(),
+        };
+        *ctx.wait.lock().unwrap_or_else(|e| e.into_inner()) = Some(declared.clone());
+        // A batch (a device move serving ten devices) is one wait: reported
+        // on its first action, not once per device.
+        if let Some((address, op, started)) = ctx.actions.first() {
+            crate::events::emit(waiting_event(
+                &ctx.provider,
+                address,
+                op,
+                *started,
+                Some(&declared),
+            ));
+        }
+        WaitGuard(Some(ctx.wait.clone()))
+    })
+    .unwrap_or(WaitGuard(None))
+}
+
+fn waiting_event(
+    provider: &str,
+    address: &Address,
+    op: &str,
+    started: std::time::Instant,
+    declared: Option<&Declared>,
+) -> crate::events::Event {
+    crate::events::Event::Waiting {
+        provider: provider.to_string(),
+        address: address.clone(),
+        op: op.to_string(),
+        seconds: started.elapsed().as_secs_f64(),
+        what: declared.map(|d| d.what.clone()),
+        limit_seconds: declared.map(|d| d.limit.as_secs()),
+        waited_seconds: declared.map(|d| d.since.elapsed().as_secs_f64()),
+    }
+}
+
 /// Runs steps as a dependency graph: a step starts once every step it
 /// depends on has succeeded, up to `max_in_flight` at once (lowest id first
 /// among those ready, [`Step::background`] steps after all others); a step whose dependency did not succeed is skipped with
@@ -202,6 +288,12 @@ pub async fn run_steps<'a, O: Sync>(
         .collect();
     let mut running = FuturesUnordered::new();
     let mut t = Tracker::new(provider, steps, ops);
+    if !t.total.is_empty() {
+        crate::events::emit(crate::events::Event::ApplyStarted {
+            provider: provider.to_string(),
+            actions: t.total.len(),
+        });
+    }
     let mut interrupted = false;
     // Set when a step found the provider's daily quota or the run's budget
     // spent: nothing new starts, and the rest is reported as not started.
@@ -225,9 +317,9 @@ pub async fn run_steps<'a, O: Sync>(
             let Some((_, i)) = ready.pop_first() else {
                 break;
             };
-            t.start(i);
+            let ctx = t.start(i);
             let span = tracing::info_span!("step", provider = %provider, step = %steps[i].label);
-            let fut = run(&steps[i]).instrument(span);
+            let fut = STEP.scope(ctx, run(&steps[i]).instrument(span));
             running.push(async move { (i, fut.await) });
         }
         if running.is_empty() {
@@ -311,6 +403,8 @@ struct Tracker<'a, O> {
     step_started: BTreeMap<usize, f64>,
     /// Address → its steps' outcomes so far (done, failed: the first failure).
     outcomes: BTreeMap<&'a Address, (usize, usize, Option<String>)>,
+    /// Running step → what it declared it waits on ([`wait_for`]).
+    waits: BTreeMap<usize, WaitSlot>,
 }
 
 impl<'a, O> Tracker<'a, O> {
@@ -332,6 +426,7 @@ impl<'a, O> Tracker<'a, O> {
             started: BTreeMap::new(),
             step_started: BTreeMap::new(),
             outcomes: BTreeMap::new(),
+            waits: BTreeMap::new(),
         }
     }
 
@@ -339,51 +434,71 @@ impl<'a, O> Tracker<'a, O> {
         self.ops.get(address).cloned().unwrap_or_default()
     }
 
-    fn start(&mut self, i: usize) {
+    /// Marks step `i` started (and the actions it is the first step of), and
+    /// returns its context for [`wait_for`].
+    fn start(&mut self, i: usize) -> StepCtx {
         self.step_started.insert(i, unix_now());
+        let mut actions = Vec::with_capacity(self.steps[i].addresses.len());
         for a in &self.steps[i].addresses {
-            if !self.started.contains_key(a) {
-                self.started.insert(a, std::time::Instant::now());
+            let at = *self.started.entry(a).or_insert_with(|| {
                 crate::events::emit(crate::events::Event::ActionStarted {
                     provider: self.provider.to_string(),
                     address: a.clone(),
-                    op: self.op(a),
+                    op: self.ops.get(a).cloned().unwrap_or_default(),
                 });
-            }
+                std::time::Instant::now()
+            });
+            actions.push((a.clone(), self.op(a), at));
+        }
+        let wait = WaitSlot::default();
+        self.waits.insert(i, wait.clone());
+        StepCtx {
+            provider: self.provider.to_string(),
+            actions: Arc::new(actions),
+            wait,
         }
     }
 
-    /// A `Waiting` event for each of the [`WAITING_LISTED`] longest-running
-    /// actions, and one `StillRunning` with the count when more run: with a
-    /// thousand customers in flight, an event for each every 10 s would be a
-    /// wall of lines (and cost as much as the plan at every tick).
     fn still_running(&self) {
         for e in self.still_running_events() {
             crate::events::emit(e);
         }
     }
 
+    /// What every tick reports of the actions still running: a `Waiting`
+    /// event for each of the [`WAITING_LISTED`] longest-running ones — with
+    /// the wait a step of it declared ([`wait_for`]; a batch's declared wait
+    /// on the first action its step serves, the others of the batch are part
+    /// of it) — and one `StillRunning` with the count when more run: with a
+    /// thousand customers in flight, an event for each every 10 s would be a
+    /// wall of lines (and cost as much as the plan at every tick).
     fn still_running_events(&self) -> Vec<crate::events::Event> {
-        use crate::events::Event;
-        let mut running: Vec<(&std::time::Instant, &&Address)> = self
+        let mut declared: BTreeMap<&Address, Declared> = BTreeMap::new();
+        let mut covered: std::collections::BTreeSet<&Address> = Default::default();
+        for (i, slot) in &self.waits {
+            if let Some(d) = slot.lock().unwrap_or_else(|e| e.into_inner()).as_ref() {
+                let served = &self.steps[*i].addresses;
+                if let Some(first) = served.first() {
+                    declared.entry(first).or_insert_with(|| d.clone());
+                }
+                covered.extend(served.iter());
+            }
+        }
+        let mut running: Vec<(std::time::Instant, &Address)> = self
             .started
             .iter()
             .filter(|(a, _)| self.left.get(**a).copied().unwrap_or(0) > 0)
-            .map(|(a, at)| (at, a))
+            .filter(|(a, _)| declared.contains_key(**a) || !covered.contains(**a))
+            .map(|(a, at)| (*at, *a))
             .collect();
         running.sort();
         let listed = running.len().min(WAITING_LISTED);
-        let mut out: Vec<Event> = running[..listed]
+        let mut out: Vec<crate::events::Event> = running[..listed]
             .iter()
-            .map(|(at, a)| Event::Waiting {
-                provider: self.provider.to_string(),
-                address: (**a).clone(),
-                op: self.op(a),
-                seconds: at.elapsed().as_secs_f64(),
-            })
+            .map(|(at, a)| waiting_event(self.provider, a, &self.op(a), *at, declared.get(a)))
             .collect();
         if running.len() > listed {
-            out.push(Event::StillRunning {
+            out.push(crate::events::Event::StillRunning {
                 provider: self.provider.to_string(),
                 running: running.len(),
                 listed,
@@ -397,6 +512,7 @@ impl<'a, O> Tracker<'a, O> {
             return;
         }
         self.settled[i] = true;
+        self.waits.remove(&i);
         let step = &self.steps[i];
         for a in &step.addresses {
             let seen = self.outcomes.entry(a).or_insert((0, 0, None));
@@ -674,6 +790,92 @@ mod tests {
             })
         );
         assert_eq!(events.len(), 6);
+    }
+
+    /// The waiting events of provider `provider` (events are process-wide:
+    /// other tests' providers are filtered out).
+    fn waits_of(provider: &'static str) -> Arc<Mutex<Vec<crate::events::Event>>> {
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let sink = seen.clone();
+        crate::events::subscribe(move |e| {
+            if e.event.provider() == Some(provider)
+                && matches!(e.event, crate::events::Event::Waiting { .. })
+            {
+                sink.lock().unwrap().push(e.event.clone());
+            }
+        });
+        seen
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_declared_wait_is_reported_at_once_and_while_it_lasts_with_what_and_bound() {
+        let seen = waits_of("p-declared-wait");
+        let mut b = Steps::default();
+        // One batch step serving two actions, and an action that never declares a wait.
+        b.push(
+            [],
+            vec![Address::device("D1"), Address::device("D2")],
+            "move",
+            true,
+        );
+        b.push([], vec![Address::customer("plain")], "plain", false);
+        let steps = b.into_vec();
+        let (reports, _) = run_steps(
+            "p-declared-wait",
+            &steps,
+            |step| {
+                let declares = step.op;
+                Box::pin(async move {
+                    let _w = declares.then(|| {
+                        wait_for("2 devices to land", std::time::Duration::from_secs(300))
+                    });
+                    tokio::time::sleep(std::time::Duration::from_secs(25)).await;
+                    Ok(())
+                })
+            },
+            &Stop::new(),
+            2,
+            &BTreeMap::new(),
+        )
+        .await;
+        assert!(reports.iter().all(|r| r.outcome == Outcome::Done));
+        let seen = seen.lock().unwrap().clone();
+        let on = |address: &Address| -> Vec<(Option<String>, Option<u64>)> {
+            seen.iter()
+                .filter_map(|e| match e {
+                    crate::events::Event::Waiting {
+                        address: a,
+                        what,
+                        limit_seconds,
+                        ..
+                    } if a == address => Some((what.clone(), *limit_seconds)),
+                    _ => None,
+                })
+                .collect()
+        };
+        let declared = (Some("2 devices to land".to_string()), Some(300));
+        // At once, then at 10 s and 20 s of the 25 s wait.
+        assert_eq!(
+            on(&Address::device("D1")),
+            vec![declared.clone(); 3],
+            "{seen:?}"
+        );
+        assert!(
+            on(&Address::device("D2")).is_empty(),
+            "a batch is one wait: {seen:?}"
+        );
+        assert_eq!(
+            on(&Address::customer("plain")),
+            vec![(None, None); 2],
+            "{seen:?}"
+        );
+    }
+
+    #[test]
+    fn a_wait_declared_outside_a_step_does_nothing() {
+        let seen = waits_of("p-no-step");
+        drop(wait_for("nothing", std::time::Duration::from_secs(1)));
+        assert!(seen.lock().unwrap().is_empty());
     }
 
     #[test]

@@ -538,3 +538,51 @@ async fn import_never_prints_the_msp_inventory_as_a_customer() {
     );
     assert!(msp.iter().all(|m| !text.contains(m)), "{text}");
 }
+
+/// A create's field list marks the values the files did not declare: the
+/// example's AudioCodes customers never write `deployment`, an Aruba customer
+/// without `lock_msp_ssids` gets the default; a declared value is unmarked.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_plan_marks_fields_the_files_did_not_declare_as_defaults() {
+    let sim = sim(false).await;
+    let dir = tempfile::tempdir().unwrap();
+    let conf = write_mixed(&sim, dir.path());
+    let state = dir.path().join("state");
+    let out = run(args(&conf, &state, &["plan"])).await;
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let plan = String::from_utf8_lossy(&out.stdout);
+    let fields_of = |address: &str| -> Vec<String> {
+        plan.lines()
+            .skip_while(|l| !l.contains(&format!("+ {address}  (create)")))
+            .skip(1)
+            .take_while(|l| l.starts_with("      "))
+            .map(|l| l.split_whitespace().collect::<Vec<_>>().join(" "))
+            .collect()
+    };
+    let voice = fields_of("customer.coffee-voice");
+    assert!(
+        voice.contains(&"deployment = \"Deployed\" (default)".to_string()),
+        "{voice:?}\n{plan}"
+    );
+    assert!(voice.contains(&"sbc_id = 5".to_string()), "{voice:?}");
+    let clinic = fields_of("customer.harbor-clinic");
+    assert!(
+        clinic.contains(&"lock_msp_ssids = false (default)".to_string()),
+        "{clinic:?}"
+    );
+    let acme = fields_of("customer.acme-retail");
+    assert!(
+        acme.contains(&"lock_msp_ssids = true".to_string()),
+        "{acme:?}"
+    );
+    // The JSON plan names them too.
+    let out = run(args(&conf, &state, &["plan", "--format", "json"])).await;
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let action = json["actions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["address"] == "customer.coffee-voice")
+        .unwrap();
+    assert_eq!(action["defaults"], serde_json::json!(["deployment"]));
+}

@@ -185,6 +185,7 @@ fn valid_portfolio_directory_loads_exact_desired() {
                 lock_msp_ssids: false,
                 auto_license: vec!["ADVANCED_AP".into(), "FOUNDATION_AP".into()],
                 auto_license_declared: true,
+                defaulted: vec!["lock_msp_ssids"],
             },
         ),
         (
@@ -202,6 +203,7 @@ fn valid_portfolio_directory_loads_exact_desired() {
                 lock_msp_ssids: true,
                 auto_license: vec![],
                 auto_license_declared: false,
+                defaulted: vec!["description"],
             },
         ),
     ]);

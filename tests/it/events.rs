@@ -133,3 +133,107 @@ async fn an_apply_in_a_terminal_shows_progress_while_it_runs() {
         "{rest}"
     );
 }
+
+/// A wait in the events file says what it waits on and its bound: Aruba
+/// provisioning (`provision_timeout_secs`, 30 in the example) and a device
+/// move (`move_timeout_secs`, 300 by default), each on its action.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_wait_in_the_events_names_what_it_waits_for_and_its_bound() {
+    let sim = sim(false).await;
+    sim.aruba_switches(|s| {
+        s.provision_delay_ms = 300;
+        s.device_move_delay_ms = 300;
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let conf = write_portfolio(&sim, dir.path());
+    let state = dir.path().join("state");
+    let events = dir.path().join("events.ndjson");
+    let out = run(args(
+        &conf,
+        &state,
+        &[
+            "apply",
+            "--auto-approve",
+            "--events",
+            events.to_str().unwrap(),
+        ],
+    ))
+    .await;
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let waits: Vec<Value> = std::fs::read_to_string(&events)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap())
+        .filter(|e| e["event"] == "waiting" && e["what"].is_string())
+        .collect();
+    let provisioning = waits
+        .iter()
+        .find(|e| e["address"] == "customer.coffee-shop")
+        .unwrap_or_else(|| panic!("a provisioning wait: {waits:?}"));
+    assert_eq!(
+        provisioning["what"],
+        "customer \"Coffee Shop\" to finish provisioning"
+    );
+    assert_eq!(provisioning["limit_seconds"], 30);
+    assert_eq!(provisioning["provider"], "aruba");
+    let moving = waits
+        .iter()
+        .find(|e| {
+            e["what"]
+                .as_str()
+                .unwrap()
+                .contains("device(s) into customer.coffee-shop")
+        })
+        .unwrap_or_else(|| panic!("a move wait: {waits:?}"));
+    assert!(
+        moving["address"].as_str().unwrap().starts_with("device."),
+        "{moving}"
+    );
+    assert_eq!(moving["limit_seconds"], 300);
+    // The progress lines say the same.
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains(
+            "customer.coffee-shop: waiting for customer \"Coffee Shop\" to finish provisioning (up to 30s)"
+        ),
+        "{err}"
+    );
+}
+
+/// In a terminal (no NO_COLOR, a real TERM), indicatif bars are drawn while
+/// the apply runs: a provider's bar counting its actions, and the wait under
+/// it; the plain start and end lines are still printed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_apply_in_a_terminal_draws_bars_while_it_runs() {
+    let sim = sim(false).await;
+    sim.aruba_switches(|s| s.provision_delay_ms = 3000);
+    let dir = tempfile::tempdir().unwrap();
+    let conf = write_portfolio(&sim, dir.path());
+    let state = dir.path().join("state");
+    let mut command = std::process::Command::new(bin().get_program());
+    command
+        .args(args(&conf, &state, &["apply", "--auto-approve"]))
+        .env_remove("NO_COLOR")
+        .env("TERM", "xterm-256color");
+    let (alive, rest) = tokio::task::spawn_blocking(move || {
+        use expectrl::Expect;
+        let mut session = expectrl::Session::spawn(command).expect("a pseudo-terminal");
+        session.set_expect_timeout(Some(Duration::from_secs(120)));
+        session
+            .expect(expectrl::Regex(r"\d+/\d+ actions applied"))
+            .expect("the aruba bar is drawn");
+        session
+            .expect("to finish provisioning (up to 30s)")
+            .expect("the provisioning wait is shown under the bars");
+        let alive = session.get_process().is_alive().unwrap_or(false);
+        let rest = session.expect("Apply complete").expect("the apply ends");
+        (alive, String::from_utf8_lossy(rest.before()).into_owned())
+    })
+    .await
+    .unwrap();
+    assert!(alive, "the bars came while the apply was still running");
+    assert!(
+        rest.contains("customer.coffee-shop: created after"),
+        "the plain end lines are still printed: {rest}"
+    );
+}

@@ -127,7 +127,12 @@ impl VendorConfig for Aruba {
         if sink.errors.len() > before {
             return None;
         }
+        let defaulted = ["description", "lock_msp_ssids"]
+            .into_iter()
+            .filter(|k| table.get(k).is_none())
+            .collect();
         Some(ArubaCustomer {
+            defaulted,
             country: country?,
             address: address?,
             group: group.map(str::to_string),

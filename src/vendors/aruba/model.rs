@@ -75,4 +75,7 @@ pub struct ArubaCustomer {
     /// The files declare `auto_license` (even as `[]`): mspform manages the
     /// setting. Undeclared, it is neither read nor changed.
     pub auto_license_declared: bool,
+    /// Managed fields the files leave out (`description`, `lock_msp_ssids`):
+    /// their value above is the default a create sends.
+    pub defaulted: Vec<&'static str>,
 }

@@ -375,6 +375,12 @@ impl Resolver<'_> {
                 None => a.auto_license_declared,
             };
             let fields = customer_fields(c, a, with_auto);
+            if !a.defaulted.is_empty() {
+                self.out.defaults.insert(
+                    Address::customer(*key),
+                    a.defaulted.iter().map(|f| f.to_string()).collect(),
+                );
+            }
             let record = Record::new(Address::customer(*key), self.ctx.key, fields);
             self.out.desired.push(record);
             for (skey, s) in &c.sites {

@@ -318,6 +318,8 @@ impl Client {
     ) -> Result<Option<(String, Option<String>)>, ProviderError> {
         // Customers posted together are found by one pass once all are sent.
         env.provisioning.after_posts(interval).await;
+        // Declared at the first pause: a customer found at once is no wait.
+        let mut _waiting = None;
         for attempt in 0..=polls {
             let found = env.provisioning.look(self, name, after, interval).await?;
             let ready: Vec<(String, Option<String>)> = found
@@ -343,6 +345,12 @@ impl Client {
                 )));
             }
             if attempt < polls {
+                _waiting.get_or_insert_with(|| {
+                    crate::vendor::wait_for(
+                        format!("customer {name:?} to finish provisioning"),
+                        Duration::from_secs(self.settings.provision_timeout_secs),
+                    )
+                });
                 tracing::info!(provider = %self.key(), customer = %name, "waiting for the new customer to finish provisioning");
                 tokio::time::sleep(interval).await;
             }

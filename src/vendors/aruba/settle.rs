@@ -125,6 +125,7 @@ impl Client {
             Landing::Customer(_) => msp_id,
         };
         let _waiting = moves.waiting(target);
+        let _declared = crate::vendor::wait_for(format!("{what} to land"), timeout);
         while polls < MAX_POLLS {
             let left = timeout.saturating_sub(start.elapsed());
             let wait = pause(polls, self.settings.poll_interval_ms, self.min_pause());

@@ -66,6 +66,11 @@ impl Client {
             .map_err(|e| self.other(format!("cannot encode the create body: {e}")))?;
         let call = Call::new(Method::POST, CREATE).json(json);
         let transport = self.create_transport(secrets)?;
+        // The vendor answers only once it onboarded the SBC: that is the wait.
+        let _waiting = crate::vendor::wait_for(
+            "AudioCodes to onboard the SBC and answer the create",
+            std::time::Duration::from_secs(self.settings.create_timeout_secs),
+        );
         let result = transport.send(&call, self.auth.as_ref(), Some(ctx)).await;
         self.count_create(&transport);
         let answer = result?;

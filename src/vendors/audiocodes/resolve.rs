@@ -205,6 +205,9 @@ pub fn resolve(ctx: Ctx<'_, Audiocodes>, snap: &Snapshot) -> Resolved {
         }
         out.replace_on
             .insert(address.clone(), fields.keys().cloned().collect());
+        // Not a key of the files: every create asks for a deployed site.
+        out.defaults
+            .insert(address.clone(), ["deployment".to_string()].into());
         out.desired.push(Record::new(address, ctx.key, fields));
     }
     out

@@ -183,6 +183,7 @@ mod tests {
                 vec![]
             },
             note: None,
+            defaults: Vec::new(),
         }
     }
 

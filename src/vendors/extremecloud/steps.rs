@@ -474,6 +474,7 @@ mod tests {
             changes: vec![],
             replace_because: vec![],
             note: None,
+            defaults: Vec::new(),
         }];
         let d = desired(&toml);
         let steps = compile(ctx(&d, &Owned::new()), &snap, &BTreeMap::new(), &forget);

@@ -431,6 +431,10 @@ impl Client {
     ) -> Result<Settled, ProviderError> {
         let start = Instant::now();
         let deadline = start + Duration::from_secs(self.settings.activity_timeout_secs.max(1));
+        let _waiting = crate::vendor::wait_for(
+            format!("RUCKUS activity {request_id} to finish"),
+            deadline - start,
+        );
         // The first activity of a run is polled from the start; the others
         // wait for it, then sleep as long as it took before their first read
         // (activities of one account take about as long as each other), so
@@ -507,6 +511,8 @@ impl Client {
     ) -> Result<std::collections::BTreeMap<String, String>, ProviderError> {
         let deadline = Instant::now() + within;
         let mut interval = Duration::from_millis(self.settings.poll_interval_ms.max(10));
+        // Declared at the first pause: names found at once are no wait.
+        let mut _waiting = None;
         loop {
             let rows = if names.len() == 1 {
                 self.ecs_named(&names[0]).await?
@@ -544,6 +550,17 @@ impl Client {
                     names.join(", ")
                 )));
             }
+            _waiting.get_or_insert_with(|| {
+                let missing: Vec<&str> = names
+                    .iter()
+                    .filter(|n| !found.contains_key(*n))
+                    .map(String::as_str)
+                    .collect();
+                crate::vendor::wait_for(
+                    format!("managed tenant(s) {} to appear", missing.join(", ")),
+                    within,
+                )
+            });
             tokio::time::sleep(interval.min(deadline - now)).await;
             interval = (interval * 2).min(MAX_POLL_INTERVAL);
         }

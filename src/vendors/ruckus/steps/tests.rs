@@ -362,6 +362,7 @@ fn a_partner_no_longer_declared_gives_back_what_mspform_assigned() {
         changes: vec![],
         replace_because: vec![],
         note: None,
+        defaults: Vec::new(),
     });
     let steps = compile(ctx(&d, &own, &options), &s, &r, &actions);
     let StepOp::Assign {
