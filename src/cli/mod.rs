@@ -8,6 +8,7 @@ mod import;
 mod init;
 mod plan;
 mod progress;
+mod schema;
 #[cfg(feature = "sim")]
 mod sim;
 mod state;
@@ -225,6 +226,11 @@ pub enum Command {
         after_help = "Examples:\n  mspform init --dir portfolio\n  mspform init --provider aruba-central --provider ruckus-one --dir portfolio"
     )]
     Init(init::InitArgs),
+    /// Print the JSON Schema of the configuration, for editors (taplo, VS Code).
+    #[command(
+        after_help = "Examples:\n  mspform schema > mspform.schema.json   # then `#:schema ./mspform.schema.json` as a TOML file's first line\n  mspform schema --out portfolio/mspform.schema.json"
+    )]
+    Schema(schema::SchemaArgs),
     /// Print a shell completion script (bash, zsh, fish, powershell, elvish).
     #[command(
         after_help = "Examples:\n  mspform completions bash > ~/.local/share/bash-completion/completions/mspform\n  mspform completions zsh > \"${fpath[1]}/_mspform\"\n  mspform completions fish > ~/.config/fish/completions/mspform.fish"
@@ -496,6 +502,7 @@ fn run(cli: Cli) -> Result<Status, CliError> {
         Command::Demo(args) => demo::run(&cli, args),
         Command::Completions { shell } => completions(*shell),
         Command::Init(args) => init::run(args),
+        Command::Schema(args) => schema::run(args),
         Command::Man { out } => man(out.as_deref()),
     }
 }
