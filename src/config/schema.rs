@@ -31,7 +31,7 @@ use crate::vendor::config::Schema as VendorSchema;
 #[schemars(
     rename = "SecretRef",
     deny_unknown_fields,
-    extend("oneOf" = [{ "required": ["env"] }, { "required": ["file"] }])
+    extend("minProperties" = 1, "maxProperties" = 1)
 )]
 #[allow(dead_code)]
 pub(crate) struct SecretRef {
@@ -43,14 +43,14 @@ pub(crate) struct SecretRef {
     file: Option<String>,
 }
 
-/// `ownership`: which live objects mspform may delete.
+/// Which live objects mspform may delete.
+// The values are described at the key: without descriptions here they become
+// an `enum`, so a wrong value is reported as "not one of" them.
 #[derive(JsonSchema)]
 #[schemars(rename_all = "lowercase")]
 #[allow(dead_code)]
 enum Ownership {
-    /// Delete only what mspform created or adopted (the default).
     Owned,
-    /// mspform owns the whole account: every undeclared object may be deleted.
     Exclusive,
 }
 
