@@ -228,7 +228,7 @@ pub enum Command {
     Init(init::InitArgs),
     /// Print the JSON Schema of the configuration, for editors (taplo, VS Code).
     #[command(
-        after_help = "Examples:\n  mspform schema > mspform.schema.json   # then `#:schema ./mspform.schema.json` as a TOML file's first line\n  mspform schema --out portfolio/mspform.schema.json"
+        after_help = "Examples:\n  mspform schema > mspform.schema.json   # files name it: #:schema ./mspform.schema.json\n  mspform schema --out portfolio/mspform.schema.json"
     )]
     Schema(schema::SchemaArgs),
     /// Print a shell completion script (bash, zsh, fish, powershell, elvish).
