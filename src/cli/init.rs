@@ -1,6 +1,8 @@
 //! `mspform init`: a starter configuration — `providers.toml` with one
 //! provider table per vendor asked for (all four by default) and one example
-//! customer file per vendor, with comments. Never overwrites a file.
+//! customer file per vendor, with comments, and `mspform.schema.json` beside
+//! them, which each file names in its `#:schema` first line for editors (the
+//! loader reads only `.toml` files). Never overwrites a file.
 
 use std::path::PathBuf;
 
@@ -22,11 +24,17 @@ pub struct InitArgs {
 
 pub fn run(args: &InitArgs) -> Result<Status, CliError> {
     let chosen = choose(&args.providers)?;
-    let mut files: Vec<(PathBuf, String)> =
-        vec![(args.dir.join("providers.toml"), providers_file(&chosen))];
+    let mut files: Vec<(PathBuf, String)> = vec![(
+        args.dir.join("providers.toml"),
+        with_schema(&providers_file(&chosen)),
+    )];
     for s in &chosen {
-        files.push((args.dir.join(s.customer_file), s.customer.to_string()));
+        files.push((args.dir.join(s.customer_file), with_schema(s.customer)));
     }
+    files.push((
+        args.dir.join(SCHEMA_FILE),
+        crate::config::json_schema_text(),
+    ));
     // Nothing is written when any file exists: a half-written starter helps nobody.
     let existing: Vec<String> = files
         .iter()
@@ -77,6 +85,15 @@ fn choose(types: &[String]) -> Result<Vec<&'static Starter>, CliError> {
         }
     }
     Ok(out)
+}
+
+/// The JSON Schema written beside the starter files.
+const SCHEMA_FILE: &str = "mspform.schema.json";
+
+/// A starter file with the `#:schema` line editors (taplo, VS Code's Even
+/// Better TOML) read: to the loader it is a comment.
+fn with_schema(text: &str) -> String {
+    format!("#:schema ./{SCHEMA_FILE}\n{text}")
 }
 
 fn providers_file(chosen: &[&Starter]) -> String {

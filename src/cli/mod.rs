@@ -9,6 +9,7 @@ mod import;
 mod init;
 mod plan;
 mod progress;
+mod schema;
 #[cfg(feature = "sim")]
 mod sim;
 mod state;
@@ -226,6 +227,11 @@ pub enum Command {
         after_help = "Examples:\n  mspform init --dir portfolio\n  mspform init --provider aruba-central --provider ruckus-one --dir portfolio"
     )]
     Init(init::InitArgs),
+    /// Print the JSON Schema of the configuration, for editors (taplo, VS Code).
+    #[command(
+        after_help = "Examples:\n  mspform schema > mspform.schema.json   # files name it: #:schema ./mspform.schema.json\n  mspform schema --out portfolio/mspform.schema.json"
+    )]
+    Schema(schema::SchemaArgs),
     /// Print a shell completion script (bash, zsh, fish, powershell, elvish).
     #[command(
         after_help = "Examples:\n  mspform completions bash > ~/.local/share/bash-completion/completions/mspform\n  mspform completions zsh > \"${fpath[1]}/_mspform\"\n  mspform completions fish > ~/.config/fish/completions/mspform.fish"
@@ -499,6 +505,7 @@ fn run(cli: Cli) -> Result<Status, CliError> {
         Command::Demo(args) => demo::run(&cli, args),
         Command::Completions { shell } => completions(*shell),
         Command::Init(args) => init::run(args),
+        Command::Schema(args) => schema::run(args),
         Command::Man { out } => man(out.as_deref()),
     }
 }

@@ -11,10 +11,10 @@ use super::provider::{Parsed, check_key};
 use super::refs::Refs;
 use super::source::{Node, Sink, Table};
 
-const COMMON_KEYS: &[&str] = &["provider", "name", "protect"];
-const SITE_KEYS: &[&str] = &["name", "address", "geolocation"];
-const SITE_ADDRESS_KEYS: &[&str] = &["street", "city", "state", "country", "zip"];
-const GEO_KEYS: &[&str] = &["latitude", "longitude"];
+pub(super) const COMMON_KEYS: &[&str] = &["provider", "name", "protect"];
+pub(super) const SITE_KEYS: &[&str] = &["name", "address", "geolocation"];
+pub(super) const SITE_ADDRESS_KEYS: &[&str] = &["street", "city", "state", "country", "zip"];
+pub(super) const GEO_KEYS: &[&str] = &["latitude", "longitude"];
 
 /// A customer name, remembered to check that names are unique per provider.
 pub(super) struct NameUse<'a> {

@@ -6,7 +6,7 @@ use super::refs::Refs;
 use super::source::{Node, Repeats, Sink, string_list};
 use super::text::{is_valid_serial, list, normalize_mac};
 
-const KEYS: &[&str] = &["customer", "mac", "site", "licenses"];
+pub(super) const KEYS: &[&str] = &["customer", "mac", "site", "licenses"];
 
 /// A normalised MAC address and where it was written, to find MACs used twice.
 pub(super) struct MacUse<'a> {

@@ -11,7 +11,7 @@ use toml::de::DeTable;
 use super::source::{Node, Sink, SourceFile, Table};
 use super::text::list;
 
-const ROOT_KEYS: &[&str] = &[
+pub(super) const ROOT_KEYS: &[&str] = &[
     "providers",
     "customers",
     "devices",

@@ -18,6 +18,7 @@ mod partner;
 mod provider;
 mod refs;
 mod rules;
+mod schema;
 mod secrets;
 mod source;
 pub(crate) mod text;
@@ -33,6 +34,10 @@ use crate::model::{Desired, ProviderConfig};
 
 pub use error::{ConfigError, ConfigErrors, Place};
 pub use files::MAX_FILE_BYTES;
+pub(crate) use schema::{NonEmpty, SecretRef};
+pub use schema::{json_schema, json_schema_text};
+#[cfg(test)]
+pub(crate) use schema::{property_names, sorted};
 pub use secrets::check_secrets;
 
 // What vendor schemas use: the spanned walker, its error sink, and shared checks.

@@ -10,7 +10,7 @@ use super::refs::Refs;
 use super::source::{Node, Repeats, Sink, string_list};
 use super::text::{did_you_mean, list};
 
-const KEYS: &[&str] = &["provider", "name", "role", "customers", "protect"];
+pub(super) const KEYS: &[&str] = &["provider", "name", "role", "customers", "protect"];
 
 /// The provider types whose vendors have partners.
 fn partner_types() -> Vec<&'static str> {

@@ -9,7 +9,7 @@ use super::source::{Node, Sink, Table};
 use super::text::{did_you_mean, is_valid_key, list, suggest_key};
 use toml::de::DeValue;
 
-const SECRET_KEYS: &[&str] = &["env", "file"];
+pub(super) const SECRET_KEYS: &[&str] = &["env", "file"];
 /// Keys every provider type has.
 pub(super) const COMMON_KEYS: &[&str] = &["type", "base_url", "ownership"];
 

@@ -13,8 +13,8 @@ use crate::model::{BulkThreshold, IgnoreRule};
 
 use super::source::{Node, Repeats, Sink, string_list};
 
-const IGNORE_KEYS: &[&str] = &["address", "fields", "reason", "until"];
-const SAFETY_KEYS: &[&str] = &["bulk_percent", "bulk_minimum"];
+pub(super) const IGNORE_KEYS: &[&str] = &["address", "fields", "reason", "until"];
+pub(super) const SAFETY_KEYS: &[&str] = &["bulk_percent", "bulk_minimum"];
 
 /// Every `[[ignore]]` rule of every file, in load order. `today` (days since
 /// 1970-01-01) decides which rules have expired: those are kept (drift

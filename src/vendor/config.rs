@@ -149,6 +149,10 @@ pub trait Schema: Send + Sync {
     fn info(&self) -> &'static VendorInfo;
     fn provider_keys(&self) -> &'static [&'static str];
     fn customer_keys(&self) -> &'static [&'static str];
+    /// The JSON Schema of the provider table's vendor keys (`mspform schema`).
+    fn provider_json_schema(&self, generator: &mut schemars::SchemaGenerator) -> schemars::Schema;
+    /// The JSON Schema of the vendor's part of a customer table.
+    fn customer_json_schema(&self, generator: &mut schemars::SchemaGenerator) -> schemars::Schema;
     /// Parses the provider's own keys (the loader checked unknown keys). The
     /// builder is returned even when they have errors, so that this provider's
     /// customers are still checked against the right schema.
@@ -209,6 +213,12 @@ impl<V: Vendor> Schema for SchemaOf<V> {
     }
     fn customer_keys(&self) -> &'static [&'static str] {
         V::CUSTOMER_KEYS
+    }
+    fn provider_json_schema(&self, generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        <V::ProviderSchema as schemars::JsonSchema>::json_schema(generator)
+    }
+    fn customer_json_schema(&self, generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        <V::CustomerSchema as schemars::JsonSchema>::json_schema(generator)
     }
     fn provider<'a>(
         &self,

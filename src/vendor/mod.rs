@@ -206,6 +206,13 @@ pub trait VendorConfig: Sized + Send + Sync + 'static {
     /// The vendor's part of a `[customers.<key>]` (beyond `provider`, `name`, `sites`).
     type Customer: Debug + Clone + Send + Sync + 'static;
 
+    /// The JSON Schema mirror of the provider table's vendor keys (those of
+    /// `PROVIDER_KEYS`, exactly: the vendor's `schema.rs` tests it), for
+    /// `mspform schema` and editors. Doc comments become descriptions.
+    type ProviderSchema: schemars::JsonSchema;
+    /// The JSON Schema mirror of the vendor's customer keys (`CUSTOMER_KEYS`).
+    type CustomerSchema: schemars::JsonSchema;
+
     /// Keys `[providers.<key>]` may hold beyond the common ones.
     const PROVIDER_KEYS: &'static [&'static str];
     /// Keys `[customers.<key>]` may hold beyond `provider`, `name` (and `sites`).

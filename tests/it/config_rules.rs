@@ -72,7 +72,7 @@ fn an_unknown_provider_type_is_one_error_with_a_suggestion_and_no_cascade() {
         "type = \"extremecloud\"",
         "type = \"extreme-cloud\"",
     );
-    assert_eq!(at(&errors), ["providers.toml:20:8 providers.extreme.type"]);
+    assert_eq!(at(&errors), ["providers.toml:21:8 providers.extreme.type"]);
     assert_eq!(errors[0].message, "unknown provider type `extreme-cloud`");
     assert!(
         errors[0]
@@ -89,7 +89,7 @@ fn an_unknown_provider_type_is_one_error_with_a_suggestion_and_no_cascade() {
         "type = \"extremecloud\"",
         "tpye = \"extremecloud\"",
     );
-    assert_eq!(at(&errors), ["providers.toml:20:1 providers.extreme.tpye"]);
+    assert_eq!(at(&errors), ["providers.toml:21:1 providers.extreme.tpye"]);
     assert_eq!(errors[0].message, "unknown key `tpye`");
     assert_eq!(errors[0].help.as_deref(), Some("did you mean `type`?"));
 }
@@ -105,7 +105,7 @@ fn a_customer_of_an_undefined_provider_is_not_checked_against_a_guessed_schema()
     // nor the partner that lists the customer.
     assert_eq!(
         at(&errors),
-        ["harbor-logistics.toml:2:12 customers.harbor-logistics.provider"]
+        ["harbor-logistics.toml:3:12 customers.harbor-logistics.provider"]
     );
     assert_eq!(errors[0].message, "provider `extrem` is not defined");
     assert!(
@@ -138,7 +138,7 @@ fn one_licence_typo_used_by_eight_devices_is_one_error_listing_the_places() {
     let text = e.to_string();
     assert!(
         text.contains("\n  also at: ")
-            && text.contains("acme-retail.toml:28:13 (devices.AP0000011.licenses[0])"),
+            && text.contains("acme-retail.toml:29:13 (devices.AP0000011.licenses[0])"),
         "{text}"
     );
 }

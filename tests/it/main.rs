@@ -26,6 +26,7 @@ mod quota;
 mod rolling_drift;
 mod ruckus_client;
 mod scale_others;
+mod schema;
 mod secrets;
 mod shared_state;
 mod sim_aruba;

@@ -224,9 +224,9 @@ async fn every_command_checks_every_secret_before_any_vendor_call() {
         let err = String::from_utf8_lossy(&out.stderr);
         assert_eq!(out.status.code(), Some(1), "{cmd:?}: {err}");
         for (place, variable) in [
-            ("providers.toml:23:", "EXTREME_PASSWORD"),
-            ("providers.toml:30:", "RUCKUS_CLIENT_SECRET"),
-            ("retail-voice.toml:9:", "RETAILCO_CARRIER_PASSWORD"),
+            ("providers.toml:24:", "EXTREME_PASSWORD"),
+            ("providers.toml:31:", "RUCKUS_CLIENT_SECRET"),
+            ("retail-voice.toml:10:", "RETAILCO_CARRIER_PASSWORD"),
         ] {
             assert!(
                 err.contains(place)

@@ -19,20 +19,22 @@ pub(super) const DEMO_CLIENT_ID: &str = "sim-client";
 pub(super) const DEMO_CLIENT_SECRET: &str = "sim-secret";
 pub(super) const DEMO_REFRESH_TOKEN: &str = "sim-refresh";
 
-const OAUTH_KEYS: &[&str] = &[
+pub(super) const OAUTH_KEYS: &[&str] = &[
     "client_id",
     "client_secret",
     "refresh_token",
     "access_token",
 ];
 
-const ADDRESS_KEYS: &[&str] = &["street", "city", "state", "zip"];
+pub(super) const ADDRESS_KEYS: &[&str] = &["street", "city", "state", "zip"];
 
 /// mspform's limit on a customer name (the vendor documents none; names this
 /// long are surely a mistake, and are refused before any call).
 const MAX_NAME_CHARS: usize = 128;
 
 impl VendorConfig for Aruba {
+    type ProviderSchema = super::schema::ProviderKeys;
+    type CustomerSchema = super::schema::CustomerKeys;
     type Settings = ArubaSettings;
     type Customer = ArubaCustomer;
 

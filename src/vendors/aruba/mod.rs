@@ -19,6 +19,7 @@ pub mod model;
 mod refresh;
 pub mod resolve;
 pub mod run;
+mod schema;
 mod settle;
 pub mod steps;
 mod vendor;

@@ -24,7 +24,7 @@ pub(super) const DEMO_CLIENT_ID: &str = "5a9e2c7f-1b4d-4f6a-8e3c-9d0b7a6f5e12";
 pub(super) const DEMO_CLIENT_SECRET: &str = "sim-ac-secret";
 pub(super) const DEMO_SCRIPT_SECRET: &str = "demo-carrier-secret";
 
-const OAUTH_KEYS: &[&str] = &[
+pub(super) const OAUTH_KEYS: &[&str] = &[
     "tenant_id",
     "client_id",
     "client_secret",
@@ -36,7 +36,7 @@ const OAUTH_KEYS: &[&str] = &[
 pub const DEFAULT_TOKEN_URL: &str =
     "https://login.microsoftonline.com/{tenant_id}/oauth2/v2.0/token";
 
-const SITE_KEYS: &[&str] = &["sbc_id", "onboarding_script", "cleanup_script"];
+pub(super) const SITE_KEYS: &[&str] = &["sbc_id", "onboarding_script", "cleanup_script"];
 
 /// `ovocCustomerType` values.
 pub const CUSTOMER_TYPES: &[&str] = &["IPGROUP_TYPE", "TENANT_TYPE"];
@@ -58,6 +58,8 @@ const MAX_FULL_NAME_CHARS: usize = 200;
 const FORBIDDEN: &[char] = &['\\', '/', ':', '*', '?', '"', '<', '>', '|'];
 
 impl VendorConfig for Audiocodes {
+    type ProviderSchema = super::schema::ProviderKeys;
+    type CustomerSchema = super::schema::CustomerKeys;
     type Settings = AudiocodesSettings;
     type Customer = AudiocodesCustomer;
 

@@ -13,9 +13,9 @@ use crate::vendor::{CustomerInput, ProviderInput, VendorConfig};
 pub(super) const DEMO_PASSWORD: &str = "sim-password";
 pub(super) const DEMO_TOKEN: &str = "sim-token";
 
-const LOGIN_KEYS: &[&str] = &["user", "password", "scope"];
+pub(super) const LOGIN_KEYS: &[&str] = &["user", "password", "scope"];
 
-const CONTACT_KEYS: &[&str] = &["email", "name", "phone"];
+pub(super) const CONTACT_KEYS: &[&str] = &["email", "name", "phone"];
 
 /// `accountName`: 1–64 characters.
 const MAX_ACCOUNT_NAME: usize = 64;
@@ -39,6 +39,8 @@ const TZ_AREAS: &[&str] = &[
 ];
 
 impl VendorConfig for ExtremeCloud {
+    type ProviderSchema = super::schema::ProviderKeys;
+    type CustomerSchema = super::schema::CustomerKeys;
     type Settings = ExtremeSettings;
     type Customer = ExtremeCustomer;
 

@@ -21,6 +21,7 @@ pub mod model;
 mod refresh;
 pub mod resolve;
 mod run;
+mod schema;
 pub mod steps;
 mod vendor;
 pub mod wire;

@@ -18,13 +18,15 @@ pub(super) const DEMO_CLIENT_ID: &str = "sim-r1-client";
 pub(super) const DEMO_CLIENT_SECRET: &str = "sim-r1-secret";
 pub(super) const DEMO_TOKEN: &str = "sim-token";
 
-const ADDRESS_KEYS: &[&str] = &["street", "city", "state", "country", "zip"];
-const ADMIN_KEYS: &[&str] = &["email", "first_name", "last_name", "role"];
+pub(super) const ADDRESS_KEYS: &[&str] = &["street", "city", "state", "country", "zip"];
+pub(super) const ADMIN_KEYS: &[&str] = &["email", "first_name", "last_name", "role"];
 
 /// The vendor's limit for every MSP-EC string field ([0 .. 255] characters).
 const MAX_CHARS: usize = 255;
 
 impl VendorConfig for Ruckus {
+    type ProviderSchema = super::schema::ProviderKeys;
+    type CustomerSchema = super::schema::CustomerKeys;
     type Settings = RuckusSettings;
     type Customer = RuckusCustomer;
 

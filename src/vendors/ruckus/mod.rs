@@ -24,6 +24,7 @@ pub mod model;
 pub mod refresh;
 pub mod resolve;
 pub mod run;
+mod schema;
 pub mod steps;
 mod vendor;
 pub mod wire;

@@ -85,7 +85,7 @@ pub(super) fn add(c: &mut Corpus<'_>) {
         "case-only short names",
         conf.clone(),
         vec![
-            format!("{}:4:14: ", conf.join("retail-voice.toml").display()),
+            format!("{}:5:14: ", conf.join("retail-voice.toml").display()),
             "differs only in case from `RETAILVOICE`".into(),
         ],
     );
@@ -159,7 +159,7 @@ pub(super) fn add(c: &mut Corpus<'_>) {
         let name = format!("carrier password {what}");
         let (dir, conf) = c.copy();
         std::fs::write(dir.join("secrets/RETAILCO_CARRIER_PASSWORD"), content).unwrap();
-        let place = format!("{}:9:", conf.join("retail-voice.toml").display());
+        let place = format!("{}:10:", conf.join("retail-voice.toml").display());
         c.add(name, conf, vec![place]);
     }
     for (what, target) in [
@@ -180,7 +180,7 @@ pub(super) fn add(c: &mut Corpus<'_>) {
         c.add(
             name,
             conf,
-            vec![format!("{}:10:", path.display()), "secret file".into()],
+            vec![format!("{}:11:", path.display()), "secret file".into()],
         );
     }
     let (dir, conf) = c.copy();
@@ -192,7 +192,7 @@ pub(super) fn add(c: &mut Corpus<'_>) {
         "an inline secret",
         conf,
         vec![
-            format!("{}:23:", path.display()),
+            format!("{}:24:", path.display()),
             "secrets must be given by reference".into(),
         ],
     );
