@@ -35,9 +35,9 @@ use crate::model::{Desired, ProviderConfig};
 pub use error::{ConfigError, ConfigErrors, Place};
 pub use files::MAX_FILE_BYTES;
 pub(crate) use schema::{NonEmpty, SecretRef};
-pub use schema::{json_schema, json_schema_text};
 #[cfg(test)]
-pub(crate) use schema::{property_names, sorted};
+pub(crate) use schema::{assert_mirror, assert_vendor_mirrors};
+pub use schema::{json_schema, json_schema_text};
 pub use secrets::check_secrets;
 
 // What vendor schemas use: the spanned walker, its error sink, and shared checks.

@@ -502,6 +502,25 @@ pub(crate) fn sorted(keys: &[&str]) -> Vec<String> {
     k
 }
 
+/// Asserts that mirror type `T` has exactly the keys `keys` (the loader's list).
+#[cfg(test)]
+pub(crate) fn assert_mirror<T: JsonSchema>(keys: &[&str]) {
+    assert_eq!(
+        property_names::<T>(),
+        sorted(keys),
+        "{}",
+        std::any::type_name::<T>()
+    );
+}
+
+/// Asserts that vendor `V`'s provider and customer mirrors have exactly the
+/// keys its configuration accepts.
+#[cfg(test)]
+pub(crate) fn assert_vendor_mirrors<V: crate::vendor::VendorConfig>() {
+    assert_mirror::<V::ProviderSchema>(V::PROVIDER_KEYS);
+    assert_mirror::<V::CustomerSchema>(V::CUSTOMER_KEYS);
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

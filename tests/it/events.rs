@@ -9,6 +9,34 @@ use serde_json::Value;
 use crate::cli::{args, bin, run, write_portfolio};
 use crate::support::*;
 
+/// `apply --auto-approve --events FILE` (in `dir`), which must succeed: its
+/// output and every line of the events file, parsed.
+async fn apply_with_events(
+    conf: &std::path::Path,
+    state: &std::path::Path,
+    dir: &std::path::Path,
+) -> (std::process::Output, Vec<Value>) {
+    let events = dir.join("events.ndjson");
+    let out = run(args(
+        conf,
+        state,
+        &[
+            "apply",
+            "--auto-approve",
+            "--events",
+            events.to_str().unwrap(),
+        ],
+    ))
+    .await;
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let lines = std::fs::read_to_string(&events)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+        .collect();
+    (out, lines)
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_events_of_an_apply_start_and_end_the_run_and_finish_every_action_once() {
     let sim = sim(false).await;
@@ -25,24 +53,7 @@ async fn the_events_of_an_apply_start_and_end_the_run_and_finish_every_action_on
         .collect();
     assert!(planned.len() > 20);
 
-    let events = dir.path().join("events.ndjson");
-    let out = run(args(
-        &conf,
-        &state,
-        &[
-            "apply",
-            "--auto-approve",
-            "--events",
-            events.to_str().unwrap(),
-        ],
-    ))
-    .await;
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
-    let lines: Vec<Value> = std::fs::read_to_string(&events)
-        .unwrap()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
-        .collect();
+    let (_, lines) = apply_with_events(&conf, &state, dir.path()).await;
     for e in &lines {
         assert_eq!(e["version"], 1, "{e}");
         assert!(e["ts"].as_f64().unwrap() > 1.7e9, "{e}");
@@ -147,23 +158,9 @@ async fn a_wait_in_the_events_names_what_it_waits_for_and_its_bound() {
     let dir = tempfile::tempdir().unwrap();
     let conf = write_portfolio(&sim, dir.path());
     let state = dir.path().join("state");
-    let events = dir.path().join("events.ndjson");
-    let out = run(args(
-        &conf,
-        &state,
-        &[
-            "apply",
-            "--auto-approve",
-            "--events",
-            events.to_str().unwrap(),
-        ],
-    ))
-    .await;
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
-    let waits: Vec<Value> = std::fs::read_to_string(&events)
-        .unwrap()
-        .lines()
-        .map(|l| serde_json::from_str::<Value>(l).unwrap())
+    let (out, lines) = apply_with_events(&conf, &state, dir.path()).await;
+    let waits: Vec<Value> = lines
+        .into_iter()
         .filter(|e| e["event"] == "waiting" && e["what"].is_string())
         .collect();
     let provisioning = waits

@@ -143,6 +143,31 @@ struct Move<'a> {
 }
 
 impl Move<'_> {
+    /// The move a `MoveDevices` step sends or an `AwaitMove` step waits for.
+    fn of(op: &StepOp) -> Option<Move<'_>> {
+        match op {
+            StepOp::MoveDevices {
+                target,
+                devices,
+                returning,
+                counterparts,
+            }
+            | StepOp::AwaitMove {
+                target,
+                devices,
+                returning,
+                counterparts,
+                ..
+            } => Some(Move {
+                target,
+                devices,
+                returning: *returning,
+                counterparts,
+            }),
+            _ => None,
+        }
+    }
+
     /// "the move of N device(s) into X" / "… back to the MSP inventory from X", for messages.
     fn what(&self) -> String {
         super::steps::move_what(
@@ -205,35 +230,14 @@ impl Apply<Aruba> for Client {
                 self.auto_license_step(env, customer, enable, disable, desired)
                     .await
             }
-            StepOp::MoveDevices {
-                target,
-                devices,
-                returning,
-                counterparts,
-            } => {
-                let m = Move {
-                    target,
-                    devices,
-                    returning: *returning,
-                    counterparts,
-                };
-                self.move_step(env, step.id, &m).await
-            }
-            StepOp::AwaitMove {
-                move_step,
-                target,
-                devices,
-                returning,
-                counterparts,
-            } => {
-                let m = Move {
-                    target,
-                    devices,
-                    returning: *returning,
-                    counterparts,
-                };
-                self.await_move_step(env, *move_step, &m).await
-            }
+            StepOp::MoveDevices { .. } => match Move::of(&step.op) {
+                Some(m) => self.move_step(env, step.id, &m).await,
+                None => Ok(()),
+            },
+            StepOp::AwaitMove { move_step, .. } => match Move::of(&step.op) {
+                Some(m) => self.await_move_step(env, *move_step, &m).await,
+                None => Ok(()),
+            },
             StepOp::Licenses {
                 assign,
                 services,

@@ -93,20 +93,12 @@ mod tests {
     use super::super::Aruba;
     use super::super::config::{ADDRESS_KEYS, OAUTH_KEYS};
     use super::*;
-    use crate::config::{property_names, sorted};
-    use crate::vendor::VendorConfig;
+    use crate::config::{assert_mirror, assert_vendor_mirrors};
 
     #[test]
     fn the_mirrors_have_exactly_the_keys_config_accepts() {
-        assert_eq!(
-            property_names::<ProviderKeys>(),
-            sorted(Aruba::PROVIDER_KEYS)
-        );
-        assert_eq!(
-            property_names::<CustomerKeys>(),
-            sorted(Aruba::CUSTOMER_KEYS)
-        );
-        assert_eq!(property_names::<ArubaOAuth>(), sorted(OAUTH_KEYS));
-        assert_eq!(property_names::<ArubaAddress>(), sorted(ADDRESS_KEYS));
+        assert_vendor_mirrors::<Aruba>();
+        assert_mirror::<ArubaOAuth>(OAUTH_KEYS);
+        assert_mirror::<ArubaAddress>(ADDRESS_KEYS);
     }
 }

@@ -135,20 +135,12 @@ mod tests {
     use super::super::Audiocodes;
     use super::super::config::{OAUTH_KEYS, SITE_KEYS};
     use super::*;
-    use crate::config::{property_names, sorted};
-    use crate::vendor::VendorConfig;
+    use crate::config::{assert_mirror, assert_vendor_mirrors};
 
     #[test]
     fn the_mirrors_have_exactly_the_keys_config_accepts() {
-        assert_eq!(
-            property_names::<ProviderKeys>(),
-            sorted(Audiocodes::PROVIDER_KEYS)
-        );
-        assert_eq!(
-            property_names::<CustomerKeys>(),
-            sorted(Audiocodes::CUSTOMER_KEYS)
-        );
-        assert_eq!(property_names::<AudiocodesOAuth>(), sorted(OAUTH_KEYS));
-        assert_eq!(property_names::<AudiocodesSite>(), sorted(SITE_KEYS));
+        assert_vendor_mirrors::<Audiocodes>();
+        assert_mirror::<AudiocodesOAuth>(OAUTH_KEYS);
+        assert_mirror::<AudiocodesSite>(SITE_KEYS);
     }
 }

@@ -82,20 +82,12 @@ mod tests {
     use super::super::ExtremeCloud;
     use super::super::config::{CONTACT_KEYS, LOGIN_KEYS};
     use super::*;
-    use crate::config::{property_names, sorted};
-    use crate::vendor::VendorConfig;
+    use crate::config::{assert_mirror, assert_vendor_mirrors};
 
     #[test]
     fn the_mirrors_have_exactly_the_keys_config_accepts() {
-        assert_eq!(
-            property_names::<ProviderKeys>(),
-            sorted(ExtremeCloud::PROVIDER_KEYS)
-        );
-        assert_eq!(
-            property_names::<CustomerKeys>(),
-            sorted(ExtremeCloud::CUSTOMER_KEYS)
-        );
-        assert_eq!(property_names::<ExtremeLogin>(), sorted(LOGIN_KEYS));
-        assert_eq!(property_names::<ExtremeContact>(), sorted(CONTACT_KEYS));
+        assert_vendor_mirrors::<ExtremeCloud>();
+        assert_mirror::<ExtremeLogin>(LOGIN_KEYS);
+        assert_mirror::<ExtremeContact>(CONTACT_KEYS);
     }
 }

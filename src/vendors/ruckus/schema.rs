@@ -109,20 +109,12 @@ mod tests {
     use super::super::Ruckus;
     use super::super::config::{ADDRESS_KEYS, ADMIN_KEYS};
     use super::*;
-    use crate::config::{property_names, sorted};
-    use crate::vendor::VendorConfig;
+    use crate::config::{assert_mirror, assert_vendor_mirrors};
 
     #[test]
     fn the_mirrors_have_exactly_the_keys_config_accepts() {
-        assert_eq!(
-            property_names::<ProviderKeys>(),
-            sorted(Ruckus::PROVIDER_KEYS)
-        );
-        assert_eq!(
-            property_names::<CustomerKeys>(),
-            sorted(Ruckus::CUSTOMER_KEYS)
-        );
-        assert_eq!(property_names::<RuckusAddress>(), sorted(ADDRESS_KEYS));
-        assert_eq!(property_names::<RuckusAdmin>(), sorted(ADMIN_KEYS));
+        assert_vendor_mirrors::<Ruckus>();
+        assert_mirror::<RuckusAddress>(ADDRESS_KEYS);
+        assert_mirror::<RuckusAdmin>(ADMIN_KEYS);
     }
 }
