@@ -420,6 +420,72 @@ mod tests {
         }
     }
 
+    /// The words of the first `mspform …` command on an example line, as a
+    /// shell splits them (quotes removed), up to a comment, pipe, redirect or `&&`.
+    fn example_words(line: &str) -> Option<Vec<String>> {
+        let start = line.find("mspform ")?;
+        let (mut words, mut word, mut quote) = (Vec::new(), String::new(), None);
+        let mut nested = 0; // inside `$(…)`, a space does not split
+        for ch in line[start..].chars() {
+            match (quote, ch) {
+                (Some(q), c) if c == q => quote = None,
+                (Some(_), c) => word.push(c),
+                (None, '\'' | '"') => quote = Some(ch),
+                (None, '(') if word.ends_with('$') => {
+                    nested += 1;
+                    word.push(ch);
+                }
+                (None, ')') if nested > 0 => {
+                    nested -= 1;
+                    word.push(ch);
+                }
+                (None, ' ') if nested > 0 => word.push(ch),
+                (None, ' ') => {
+                    if !word.is_empty() {
+                        words.push(std::mem::take(&mut word));
+                    }
+                }
+                (None, c) => word.push(c),
+            }
+        }
+        words.push(word);
+        let end = words
+            .iter()
+            .position(|w| ["#", "|", ">", "&&"].contains(&w.as_str()))
+            .unwrap_or(words.len());
+        words.truncate(end);
+        Some(words)
+    }
+
+    /// Each command's help examples parse: none passes an option the command
+    /// does not take.
+    #[test]
+    fn every_help_example_parses() {
+        fn walk(cmd: &clap::Command, examples: &mut Vec<String>) {
+            if let Some(help) = cmd.get_after_help().map(|h| h.to_string())
+                && let Some(listed) = help.strip_prefix("Examples:")
+            {
+                examples.extend(listed.lines().map(str::to_string));
+            }
+            for sub in cmd.get_subcommands() {
+                walk(sub, examples);
+            }
+        }
+        let mut lines = Vec::new();
+        walk(&Cli::command(), &mut lines);
+        let mut parsed = 0;
+        for line in &lines {
+            let Some(words) = example_words(line) else {
+                continue;
+            };
+            if let Err(e) = parse_from(&words) {
+                panic!("{line}: {e}");
+            }
+            parsed += 1;
+        }
+        assert!(parsed > 30, "{parsed} examples");
+    }
+
     fn parse(args: &[&str]) -> Cli {
         parse_from(std::iter::once("mspform").chain(args.iter().copied()))
             .unwrap_or_else(|e| panic!("{args:?}: {e}"))
