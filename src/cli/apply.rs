@@ -6,7 +6,8 @@ use std::sync::Arc;
 
 use clap::Args;
 
-use super::{CallArgs, Cli, CliError, SelectArgs, Status, load_config, open_state};
+use super::globals::{ConfigArg, LockArg, LogArgs, StateArgs};
+use super::{CallArgs, CliError, SelectArgs, Status, load_config, open_state};
 use crate::address::Address;
 use crate::engine::{self, ApplyReport, Outcome};
 use crate::model::Desired;
@@ -60,6 +61,14 @@ pub struct ApplyArgs {
     /// declare (nothing is deleted at the vendor). Repeatable.
     #[arg(long = "allow-provider-removal", value_name = "PROVIDER")]
     pub allow_provider_removal: Vec<String>,
+    #[command(flatten)]
+    pub config: ConfigArg,
+    #[command(flatten)]
+    pub state: StateArgs,
+    #[command(flatten)]
+    pub lock: LockArg,
+    #[command(flatten)]
+    pub log: LogArgs,
 }
 
 /// How `plan_and_apply` decides whether to go ahead.
@@ -525,18 +534,18 @@ fn finish_status(
     }
 }
 
-pub async fn run(cli: &Cli, args: &ApplyArgs) -> Result<Status, CliError> {
+pub async fn run(args: &ApplyArgs) -> Result<Status, CliError> {
     args.watch.start()?;
     super::progress::print_progress(false);
-    let started = super::run_started("apply", cli);
-    let result = apply_run(cli, args).await;
+    let started = super::run_started("apply", &args.config.config);
+    let result = apply_run(args).await;
     super::run_finished(&result, started);
     result
 }
 
-async fn apply_run(cli: &Cli, args: &ApplyArgs) -> Result<Status, CliError> {
-    let desired = load_config(&cli.config)?;
-    let store = open_state(cli, "apply")?;
+async fn apply_run(args: &ApplyArgs) -> Result<Status, CliError> {
+    let desired = load_config(&args.config.config)?;
+    let store = open_state(&args.state, &args.lock, "apply")?;
     let saved = match &args.plan_file {
         Some(path) => Some(load_plan(path)?),
         None => None,

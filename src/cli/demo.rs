@@ -7,7 +7,8 @@ use std::path::PathBuf;
 use clap::Args;
 
 use super::apply::{ApplyOptions, plan_and_apply};
-use super::{Cli, CliError, Status, runtime};
+use super::globals::{ConfigArg, LogArgs};
+use super::{CliError, Status, runtime};
 use crate::engine;
 use crate::model::{Desired, SecretRef};
 use crate::plan::render;
@@ -19,6 +20,10 @@ pub struct DemoArgs {
     /// Simulator inventory (default: the embedded examples/sim-inventory.toml).
     #[arg(long)]
     pub inventory: Option<PathBuf>,
+    #[command(flatten)]
+    pub config: ConfigArg,
+    #[command(flatten)]
+    pub log: LogArgs,
 }
 
 /// Supplies, for every secret the files reference by an environment variable
@@ -103,9 +108,10 @@ const BUNDLED: &[(&str, &str)] = &[
 
 /// The configuration the demo runs: `-c` when given (or `./mspform.toml`
 /// exists), else the bundled example written to `scratch`.
-fn demo_config(cli: &Cli, scratch: &std::path::Path) -> Result<PathBuf, CliError> {
-    if cli.config != std::path::Path::new(super::DEFAULT_CONFIG) || cli.config.exists() {
-        return Ok(cli.config.clone());
+fn demo_config(given: &ConfigArg, scratch: &std::path::Path) -> Result<PathBuf, CliError> {
+    let config = &given.config;
+    if config != std::path::Path::new(super::DEFAULT_CONFIG) || config.exists() {
+        return Ok(config.clone());
     }
     let dir = scratch.join("examples-msp");
     std::fs::create_dir_all(&dir)
@@ -118,10 +124,10 @@ fn demo_config(cli: &Cli, scratch: &std::path::Path) -> Result<PathBuf, CliError
     Ok(dir)
 }
 
-pub fn run(cli: &Cli, args: &DemoArgs) -> Result<Status, CliError> {
+pub fn run(args: &DemoArgs) -> Result<Status, CliError> {
     let scratch = std::env::temp_dir().join(format!("mspform-demo-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&scratch);
-    let config = demo_config(cli, &scratch)?;
+    let config = demo_config(&args.config, &scratch)?;
     super::progress::print_progress(false);
     // The secrets are checked once the simulator's are supplied.
     let mut desired = crate::config::load(&config)?;

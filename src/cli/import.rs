@@ -9,7 +9,8 @@ use std::path::{Path, PathBuf};
 
 use clap::Args;
 
-use super::{Cli, CliError, Status, read_state};
+use super::globals::{ConfigArg, LogArgs, StateArgs};
+use super::{CliError, Status, read_state};
 use crate::import::File;
 
 #[derive(Debug, Args)]
@@ -27,6 +28,12 @@ pub struct ImportArgs {
     /// Overwrite files that already exist in `--out`.
     #[arg(long)]
     pub force: bool,
+    #[command(flatten)]
+    pub config: ConfigArg,
+    #[command(flatten)]
+    pub state: StateArgs,
+    #[command(flatten)]
+    pub log: LogArgs,
 }
 
 fn write_files(dir: &Path, files: &[File], force: bool) -> Result<(), CliError> {
@@ -52,8 +59,8 @@ fn write_files(dir: &Path, files: &[File], force: bool) -> Result<(), CliError> 
     Ok(())
 }
 
-pub async fn run(cli: &Cli, args: &ImportArgs) -> Result<Status, CliError> {
-    let desired = super::load_config(&cli.config)?;
+pub async fn run(args: &ImportArgs) -> Result<Status, CliError> {
+    let desired = super::load_config(&args.config.config)?;
     for key in &args.providers {
         if !desired.providers.contains_key(key) {
             return Err(CliError::Other(format!(
@@ -67,7 +74,7 @@ pub async fn run(cli: &Cli, args: &ImportArgs) -> Result<Status, CliError> {
             )));
         }
     }
-    let store = read_state(cli, "import")?;
+    let store = read_state(&args.state, "import")?;
     let mut taken_customers: BTreeSet<String> = desired.customers.keys().cloned().collect();
     let mut taken_partners: BTreeSet<String> = desired.partners.keys().cloned().collect();
     let mut files = Vec::new();

@@ -5,6 +5,7 @@ mod apply;
 mod bars;
 #[cfg(feature = "sim")]
 mod demo;
+pub mod globals;
 mod import;
 mod init;
 mod plan;
@@ -24,7 +25,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 use crate::config::ConfigErrors;
 use crate::engine::EngineError;
 use crate::model::Desired;
-use crate::state::{StateError, StateLocation, StateStore};
+use crate::state::{StateError, StateStore};
 
 /// Exit codes: 0 success or no changes, 1 error, 2 changes present (with
 /// --detailed-exitcode, drift), 3 the state is locked by someone else.
@@ -53,68 +54,13 @@ pub const VERSION: &str = concat!(
 #[command(
     name = "mspform",
     version = VERSION,
-    about = "Desired-state management of MSP customer portfolios (Terraform for MSPs)"
+    about = "Desired-state management of MSP customer portfolios (Terraform for MSPs)",
+    after_help = "Each command lists the options it reads (-c, --state, -v, …) under \"Global options\" in its help: `mspform help plan`."
 )]
 pub struct Cli {
-    /// Configuration: a TOML file or a directory of them.
-    #[arg(
-        short = 'c',
-        help_heading = "Global options",
-        long = "config",
-        global = true,
-        default_value = DEFAULT_CONFIG,
-        env = "MSPFORM_CONFIG"
-    )]
-    pub config: PathBuf,
-    /// Where the state lives: a directory (sled, local) or a postgres:// or
-    /// postgresql:// URL (shared by a team and its CI runners). The password
-    /// comes from the URL, PGPASSWORD or ~/.pgpass.
-    #[arg(
-        long = "state",
-        help_heading = "Global options",
-        global = true,
-        default_value = "state",
-        env = "MSPFORM_STATE",
-        value_name = "DIR_OR_URL"
-    )]
-    pub state: String,
-    /// The PostgreSQL schema of the state (default `mspform`), so several
-    /// portfolios can share one database; also `?schema=NAME` in the URL.
-    #[arg(
-        long = "state-schema",
-        help_heading = "Global options",
-        global = true,
-        env = "MSPFORM_STATE_SCHEMA",
-        value_name = "NAME"
-    )]
-    pub state_schema: Option<String>,
-    /// How long a command that writes the state (apply, state rm|import|migrate)
-    /// waits for another run's lock before exiting 3: e.g. 0 (the default),
-    /// 30s, 5m, 1h.
-    #[arg(
-        long = "lock-timeout",
-        help_heading = "Global options",
-        global = true,
-        default_value = "0",
-        env = "MSPFORM_LOCK_TIMEOUT",
-        value_name = "DURATION",
-        value_parser = parse_duration
-    )]
-    pub lock_timeout: Duration,
-    /// More log output on stderr (-v info: every vendor call with its status
-    /// and time; -vv debug). MSPFORM_LOG overrides.
-    #[arg(short = 'v', long = "verbose", global = true, action = clap::ArgAction::Count, help_heading = "Global options")]
-    pub verbose: u8,
-    /// The log lines' format on stderr: text, or json for log shippers.
-    #[arg(
-        long = "log-format",
-        global = true,
-        value_enum,
-        default_value = "text",
-        env = "MSPFORM_LOG_FORMAT",
-        help_heading = "Global options"
-    )]
-    pub log_format: LogFormat,
+    /// `-c`, `--state`, … given before the command (hidden; see `globals`).
+    #[command(flatten)]
+    pub early: globals::Early,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -206,6 +152,8 @@ pub enum Command {
     ForceUnlock {
         /// The lock ID the "locked by" message names.
         id: String,
+        #[command(flatten)]
+        on: state::ReadOpts,
     },
     /// The vendor simulator.
     #[command(subcommand)]
@@ -264,9 +212,9 @@ pub fn text_options(show_unmanaged: bool) -> crate::plan::render::TextOptions {
 
 /// Emits `run_started` (with the providers the configuration declares, when
 /// it loads) and returns the start time for [`run_finished`].
-fn run_started(command: &str, cli: &Cli) -> std::time::Instant {
+fn run_started(command: &str, config: &Path) -> std::time::Instant {
     if crate::events::wanted() {
-        let providers = crate::config::load(&cli.config)
+        let providers = crate::config::load(config)
             .map(|d| d.providers.keys().cloned().collect())
             .unwrap_or_default();
         crate::events::emit(crate::events::Event::RunStarted {
@@ -431,29 +379,27 @@ pub fn load_config(path: &Path) -> Result<Desired, CliError> {
     Ok(desired)
 }
 
-/// Where `--state` (and `--state-schema`) point.
-pub fn state_location(cli: &Cli) -> Result<StateLocation, CliError> {
-    StateLocation::parse(&cli.state, cli.state_schema.as_deref())
-        .map_err(|e| CliError::Other(format!("--state: {e}")))
-}
-
 /// Opens the state under its lock, waiting up to `--lock-timeout` for it. The
 /// store owns the lock and lets go of it when the last handle is dropped.
-pub fn open_state(cli: &Cli, operation: &str) -> Result<Arc<dyn StateStore>, CliError> {
+pub fn open_state(
+    state: &globals::StateArgs,
+    lock: &globals::LockArg,
+    operation: &str,
+) -> Result<Arc<dyn StateStore>, CliError> {
     Ok(crate::state::open::writer(
-        &state_location(cli)?,
+        &state.location()?,
         operation,
-        cli.lock_timeout,
+        lock.lock_timeout,
     )?)
 }
 
 /// A consistent read-only snapshot of the state, without its lock, for the
 /// commands that only read it: they run beside an apply.
-pub fn read_state(cli: &Cli, operation: &str) -> Result<Arc<dyn StateStore>, CliError> {
-    Ok(crate::state::open::reader(
-        &state_location(cli)?,
-        operation,
-    )?)
+pub fn read_state(
+    state: &globals::StateArgs,
+    operation: &str,
+) -> Result<Arc<dyn StateStore>, CliError> {
+    Ok(crate::state::open::reader(&state.location()?, operation)?)
 }
 
 fn runtime() -> Result<tokio::runtime::Runtime, CliError> {
@@ -467,14 +413,15 @@ fn runtime() -> Result<tokio::runtime::Runtime, CliError> {
 pub fn main() -> i32 {
     // A usage error exits 1, like every other error: clap's own code (2) is
     // the "changes present" of plan and drift, which a cron job treats as fine.
-    let cli = match Cli::try_parse() {
+    let mut cli = match parse_from(std::env::args_os()) {
         Ok(cli) => cli,
         Err(e) => {
             let _ = e.print();
             return if e.use_stderr() { 1 } else { 0 };
         }
     };
-    init_logging(cli.verbose, cli.log_format);
+    let (verbose, log_format) = cli.command.uses().logging();
+    init_logging(verbose, log_format);
     let result = run(cli);
     if let Err(e) = &result {
         anstream::eprintln!(
@@ -488,21 +435,72 @@ pub fn main() -> i32 {
     exit_code(&result)
 }
 
+/// Parses the command line: the options given before the command are handed
+/// to it (`globals::merge`).
+pub fn parse_from<I, T>(args: I) -> Result<Cli, clap::Error>
+where
+    I: IntoIterator<Item = T>,
+    T: Into<std::ffi::OsString> + Clone,
+{
+    use clap::{CommandFactory, FromArgMatches};
+    let matches = Cli::command().try_get_matches_from(args)?;
+    let mut cli = Cli::from_arg_matches(&matches).map_err(|e| e.format(&mut Cli::command()))?;
+    let uses = cli.command.uses();
+    globals::merge(&cli.early, uses, globals::leaf(&matches));
+    Ok(cli)
+}
+
+impl Command {
+    /// The shared options this command reads.
+    pub fn uses(&mut self) -> globals::Uses<'_> {
+        let none = globals::Uses::default();
+        match self {
+            Command::Validate(a) => none.config(&mut a.config).log(&mut a.log),
+            Command::Plan(a) => none
+                .config(&mut a.config)
+                .state(&mut a.state)
+                .log(&mut a.log),
+            Command::Drift(a) => none
+                .config(&mut a.config)
+                .state(&mut a.state)
+                .log(&mut a.log),
+            Command::Apply(a) => none
+                .config(&mut a.config)
+                .state(&mut a.state)
+                .lock(&mut a.lock)
+                .log(&mut a.log),
+            Command::Import(a) => none
+                .config(&mut a.config)
+                .state(&mut a.state)
+                .log(&mut a.log),
+            Command::State(cmd) => cmd.uses(),
+            Command::ForceUnlock { on, .. } => on.uses(),
+            #[cfg(feature = "sim")]
+            Command::Demo(a) => none.config(&mut a.config).log(&mut a.log),
+            #[cfg(feature = "sim")]
+            Command::Sim(cmd) => cmd.uses(),
+            // completions, man, init: none of them.
+            _ => none,
+        }
+    }
+}
+
 fn run(cli: Cli) -> Result<Status, CliError> {
     match &cli.command {
-        Command::Validate(args) => validate::run(&cli, args),
-        Command::Plan(args) => runtime()?.block_on(plan::run(&cli, args)),
-        Command::Drift(args) => runtime()?.block_on(plan::drift(&cli, args)),
-        Command::Apply(args) => runtime()?.block_on(apply::run(&cli, args)),
-        Command::State(cmd) => state::run(&cli, cmd),
-        Command::ForceUnlock { id } => {
-            state::run(&cli, &state::StateCommand::ForceUnlock { id: id.clone() })
-        }
+        Command::Validate(args) => validate::run(args),
+        Command::Plan(args) => runtime()?.block_on(plan::run(args)),
+        Command::Drift(args) => runtime()?.block_on(plan::drift(args)),
+        Command::Apply(args) => runtime()?.block_on(apply::run(args)),
+        Command::State(cmd) => state::run(cmd),
+        Command::ForceUnlock { id, on } => state::run(&state::StateCommand::ForceUnlock {
+            id: id.clone(),
+            on: on.clone(),
+        }),
         #[cfg(feature = "sim")]
         Command::Sim(cmd) => runtime()?.block_on(sim::run(cmd)),
-        Command::Import(args) => runtime()?.block_on(import::run(&cli, args)),
+        Command::Import(args) => runtime()?.block_on(import::run(args)),
         #[cfg(feature = "sim")]
-        Command::Demo(args) => demo::run(&cli, args),
+        Command::Demo(args) => demo::run(args),
         Command::Completions { shell } => completions(*shell),
         Command::Init(args) => init::run(args),
         Command::Schema(args) => schema::run(args),

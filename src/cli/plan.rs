@@ -12,7 +12,8 @@ use std::sync::Arc;
 
 use clap::Args;
 
-use super::{CallArgs, Cli, CliError, FormatArg, SelectArgs, Status, load_config, read_state};
+use super::globals::{ConfigArg, LogArgs, StateArgs};
+use super::{CallArgs, CliError, FormatArg, SelectArgs, Status, load_config, read_state};
 use crate::engine;
 use crate::model::Desired;
 use crate::plan::{Plan, drift, render, rolling};
@@ -47,6 +48,12 @@ pub struct PlanArgs {
     /// declare (nothing is deleted at the vendor). Repeatable.
     #[arg(long = "allow-provider-removal", value_name = "PROVIDER")]
     pub allow_provider_removal: Vec<String>,
+    #[command(flatten)]
+    pub config: ConfigArg,
+    #[command(flatten)]
+    pub state: StateArgs,
+    #[command(flatten)]
+    pub log: LogArgs,
 }
 
 #[derive(Debug, Args)]
@@ -81,6 +88,12 @@ pub struct DriftArgs {
     /// With --full-every, the slice of per-customer reads is cut to fit.
     #[command(flatten)]
     pub calls: CallArgs,
+    #[command(flatten)]
+    pub config: ConfigArg,
+    #[command(flatten)]
+    pub state: StateArgs,
+    #[command(flatten)]
+    pub log: LogArgs,
 }
 
 /// Writes a file others may read (a plan, metrics, imported files) crash-safely.
@@ -106,17 +119,17 @@ fn print(plan: &Plan, format: FormatArg, show_unmanaged: bool) {
     anstream::print!("{text}");
 }
 
-pub async fn run(cli: &Cli, args: &PlanArgs) -> Result<Status, CliError> {
+pub async fn run(args: &PlanArgs) -> Result<Status, CliError> {
     args.watch.start()?;
     super::progress::print_progress(true);
-    let started = super::run_started("plan", cli);
-    let result = plan_run(cli, args).await;
+    let started = super::run_started("plan", &args.config.config);
+    let result = plan_run(args).await;
     super::run_finished(&result, started);
     result
 }
 
-async fn plan_run(cli: &Cli, args: &PlanArgs) -> Result<Status, CliError> {
-    let plan = make(cli, args).await?;
+async fn plan_run(args: &PlanArgs) -> Result<Status, CliError> {
+    let plan = make(args).await?;
     print(&plan, args.format, args.show_unmanaged);
     if let Some(out) = &args.out {
         write_atomic(out, render::json(&plan).as_bytes()).map_err(|e| {
@@ -134,10 +147,10 @@ async fn plan_run(cli: &Cli, args: &PlanArgs) -> Result<Status, CliError> {
     })
 }
 
-async fn make(cli: &Cli, args: &PlanArgs) -> Result<Plan, CliError> {
-    let desired = load_config(&cli.config)?;
+async fn make(args: &PlanArgs) -> Result<Plan, CliError> {
+    let desired = load_config(&args.config.config)?;
     // A snapshot, without the lock: a plan or drift check runs beside an apply.
-    let store = read_state(cli, "plan")?;
+    let store = read_state(&args.state, "plan")?;
     plan_from(&desired, store, args, false, Default::default()).await
 }
 
@@ -331,12 +344,12 @@ fn rolling_customers(desired: &Desired) -> Vec<rolling::ProviderCustomers> {
 
 /// `mspform drift`: the plan as a drift report. The metrics file (if asked
 /// for) is written whatever happens, last, so it describes this run.
-pub async fn drift(cli: &Cli, args: &DriftArgs) -> Result<Status, CliError> {
+pub async fn drift(args: &DriftArgs) -> Result<Status, CliError> {
     args.watch.start()?;
     super::progress::print_progress(true);
-    let started = super::run_started("drift", cli);
+    let started = super::run_started("drift", &args.config.config);
     let mut run = DriftRun::default();
-    let result = drift_run(cli, args, &mut run).await;
+    let result = drift_run(args, &mut run).await;
     super::run_finished(&result, started);
     run.success = matches!(result, Ok(Status::Ok | Status::Changes));
     if let Some(path) = &args.prometheus {
@@ -356,7 +369,7 @@ pub async fn drift(cli: &Cli, args: &DriftArgs) -> Result<Status, CliError> {
     result
 }
 
-async fn drift_run(cli: &Cli, args: &DriftArgs, run: &mut DriftRun) -> Result<Status, CliError> {
+async fn drift_run(args: &DriftArgs, run: &mut DriftRun) -> Result<Status, CliError> {
     let plan_args = PlanArgs {
         format: args.format,
         out: None,
@@ -367,9 +380,12 @@ async fn drift_run(cli: &Cli, args: &DriftArgs, run: &mut DriftRun) -> Result<St
         calls: args.calls.clone(),
         resend_invitations: Vec::new(),
         allow_provider_removal: Vec::new(),
+        config: args.config.clone(),
+        state: args.state.clone(),
+        log: args.log.clone(),
     };
-    let desired = load_config(&cli.config)?;
-    let store = read_state(cli, "drift")?;
+    let desired = load_config(&args.config.config)?;
+    let store = read_state(&args.state, "drift")?;
     let previous = store.last_drift()?;
     let now = crate::clock::now_unix();
     let limits = args.calls.limits()?;

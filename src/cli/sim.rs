@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Subcommand};
 
+use super::globals::{LogFormatArg, Uses};
 use super::{CliError, Status};
 use crate::sim::{Inventory, SimOptions};
 
@@ -40,6 +41,16 @@ pub struct ServeArgs {
     /// Also serve AudioCodes Live Platform at the root of this address.
     #[arg(long)]
     pub audiocodes_listen: Option<SocketAddr>,
+    #[command(flatten)]
+    pub log: LogFormatArg,
+}
+
+impl SimCommand {
+    /// The shared options it reads: only `--log-format` (it logs warnings).
+    pub fn uses(&mut self) -> Uses<'_> {
+        let SimCommand::Serve(args) = self;
+        Uses::default().log_format(&mut args.log)
+    }
 }
 
 pub async fn run(cmd: &SimCommand) -> Result<Status, CliError> {

@@ -7,9 +7,10 @@
 
 use std::path::PathBuf;
 
-use clap::Subcommand;
+use clap::{Args, Subcommand};
 
-use super::{Cli, CliError, Status, open_state, read_state, state_location};
+use super::globals::{LockArg, LogArgs, StateArgs, Uses};
+use super::{CliError, Status, open_state, read_state};
 use crate::state::StateLocation;
 use crate::state::export::{self, ImportError};
 
@@ -19,7 +20,10 @@ pub enum StateCommand {
     #[command(
         after_help = "Examples:\n  mspform state list\n  mspform state list --state postgres://mspform@db.example.net/mspform"
     )]
-    List,
+    List {
+        #[command(flatten)]
+        on: ReadOpts,
+    },
     /// Show one owned record (vendor ids, facts).
     #[command(
         after_help = "Examples:\n  mspform state show customer.acme-retail\n  mspform state show device.CN12345678"
@@ -27,6 +31,8 @@ pub enum StateCommand {
     Show {
         /// The address: customer.KEY, site.CUSTOMER/SITE, device.SERIAL or partner.KEY (`state list` shows them).
         address: String,
+        #[command(flatten)]
+        on: ReadOpts,
     },
     /// Forget an address: mspform stops owning it; nothing is changed at the vendor.
     #[command(
@@ -35,6 +41,8 @@ pub enum StateCommand {
     Rm {
         /// The address to forget: customer.KEY, site.CUSTOMER/SITE, device.SERIAL or partner.KEY.
         address: String,
+        #[command(flatten)]
+        on: WriteOpts,
     },
     /// Lift the protection an apply recorded for an object declared
     /// `protect = true`: its delete or replacement is planned again (e.g. a
@@ -45,12 +53,17 @@ pub enum StateCommand {
     Unprotect {
         /// The protected address (as `plan` lists it under "Protected, kept").
         address: String,
+        #[command(flatten)]
+        on: WriteOpts,
     },
     /// Show the write journal (pending entries are settled by the next plan/apply).
     #[command(
         after_help = "Examples:\n  mspform state journal\n  mspform state journal | grep pending   # writes whose answer never came"
     )]
-    Journal,
+    Journal {
+        #[command(flatten)]
+        on: ReadOpts,
+    },
     /// Write every owned record and journal entry as versioned JSON (no credentials).
     #[command(
         after_help = "Examples:\n  mspform state export backup-$(date +%F).json\n  mspform state export | jq '.owned | length'"
@@ -58,22 +71,26 @@ pub enum StateCommand {
     Export {
         /// Write here (atomically, mode 0600) instead of to stdout.
         file: Option<PathBuf>,
+        #[command(flatten)]
+        on: ReadOpts,
     },
     /// Restore records from `state export` or an apply's backup (`backup.json`).
     #[command(
-        after_help = "Examples:\n  mspform --state ./new-state state import backup-2026-12-01.json\n  mspform state import state/backup.json --force"
+        after_help = "Examples:\n  mspform state import backup-2026-12-01.json --state ./new-state\n  mspform state import state/backup.json --force"
     )]
     Import {
         file: PathBuf,
         /// Replace what a non-empty state holds.
         #[arg(long)]
         force: bool,
+        #[command(flatten)]
+        on: WriteOpts,
     },
     /// Copy the whole state (records, journal, saved credentials) to another
     /// place, e.g. from a directory into PostgreSQL or back, and check that both
     /// hold the same records. The source is left as it was.
     #[command(
-        after_help = "Examples:\n  PGPASSWORD=… mspform --state ./state state migrate --to postgres://mspform@db.example.net/mspform\n  mspform --state postgres://mspform@db.example.net/mspform state migrate --to ./state-copy"
+        after_help = "Examples:\n  PGPASSWORD=… mspform state migrate --state ./state --to postgres://mspform@db.example.net/mspform\n  mspform state migrate --state postgres://mspform@db.example.net/mspform --to ./state-copy"
     )]
     Migrate {
         /// The destination: a directory or a postgres:// URL (`?schema=NAME` optional).
@@ -85,6 +102,8 @@ pub enum StateCommand {
         /// Replace what a non-empty destination holds.
         #[arg(long)]
         force: bool,
+        #[command(flatten)]
+        on: WriteOpts,
     },
     /// Clear a lock left behind, by the lock ID its holder is named with. On
     /// PostgreSQL, a holder that still holds it has its lock session ended.
@@ -94,16 +113,70 @@ pub enum StateCommand {
     ForceUnlock {
         /// The lock ID the "locked by" message names.
         id: String,
+        #[command(flatten)]
+        on: ReadOpts,
     },
+}
+
+/// What a state command that only reads it takes: where it is, and logging.
+#[derive(Debug, Clone, Args)]
+pub struct ReadOpts {
+    #[command(flatten)]
+    pub at: StateArgs,
+    #[command(flatten)]
+    pub log: LogArgs,
+}
+
+impl ReadOpts {
+    pub fn uses(&mut self) -> Uses<'_> {
+        Uses::default().state(&mut self.at).log(&mut self.log)
+    }
+}
+
+/// What a state command that writes it takes: also `--lock-timeout`.
+#[derive(Debug, Clone, Args)]
+pub struct WriteOpts {
+    #[command(flatten)]
+    pub at: StateArgs,
+    #[command(flatten)]
+    pub lock: LockArg,
+    #[command(flatten)]
+    pub log: LogArgs,
+}
+
+impl WriteOpts {
+    pub fn uses(&mut self) -> Uses<'_> {
+        Uses::default()
+            .state(&mut self.at)
+            .lock(&mut self.lock)
+            .log(&mut self.log)
+    }
+}
+
+impl StateCommand {
+    /// The shared options this state command reads.
+    pub fn uses(&mut self) -> Uses<'_> {
+        match self {
+            StateCommand::List { on }
+            | StateCommand::Show { on, .. }
+            | StateCommand::Journal { on }
+            | StateCommand::Export { on, .. }
+            | StateCommand::ForceUnlock { on, .. } => on.uses(),
+            StateCommand::Rm { on, .. }
+            | StateCommand::Unprotect { on, .. }
+            | StateCommand::Import { on, .. }
+            | StateCommand::Migrate { on, .. } => on.uses(),
+        }
+    }
 }
 
 fn operation(cmd: &StateCommand) -> &'static str {
     match cmd {
-        StateCommand::List => "state list",
+        StateCommand::List { .. } => "state list",
         StateCommand::Show { .. } => "state show",
         StateCommand::Rm { .. } => "state rm",
         StateCommand::Unprotect { .. } => "state unprotect",
-        StateCommand::Journal => "state journal",
+        StateCommand::Journal { .. } => "state journal",
         StateCommand::Export { .. } => "state export",
         StateCommand::Import { .. } => "state import",
         StateCommand::Migrate { .. } => "state migrate",
@@ -124,8 +197,13 @@ fn same_place(a: &StateLocation, b: &StateLocation) -> bool {
     }
 }
 
-fn migrate(cli: &Cli, to: &str, to_schema: Option<&str>, force: bool) -> Result<Status, CliError> {
-    let from = state_location(cli)?;
+fn migrate(
+    on: &WriteOpts,
+    to: &str,
+    to_schema: Option<&str>,
+    force: bool,
+) -> Result<Status, CliError> {
+    let from = on.at.location()?;
     let dest =
         StateLocation::parse(to, to_schema).map_err(|e| CliError::Other(format!("--to: {e}")))?;
     if same_place(&from, &dest) {
@@ -134,8 +212,8 @@ fn migrate(cli: &Cli, to: &str, to_schema: Option<&str>, force: bool) -> Result<
         )));
     }
     // Both under their locks: nobody writes either side during the copy.
-    let source = open_state(cli, "state migrate")?;
-    let target = crate::state::open::writer(&dest, "state migrate", cli.lock_timeout)?;
+    let source = open_state(&on.at, &on.lock, "state migrate")?;
+    let target = crate::state::open::writer(&dest, "state migrate", on.lock.lock_timeout)?;
     let copied =
         crate::state::open::copy(source.as_ref(), target.as_ref(), force).map_err(|e| match e {
             ImportError::State(e) => CliError::State(e),
@@ -155,7 +233,7 @@ fn migrate(cli: &Cli, to: &str, to_schema: Option<&str>, force: bool) -> Result<
     Ok(Status::Ok)
 }
 
-pub fn run(cli: &Cli, cmd: &StateCommand) -> Result<Status, CliError> {
+pub fn run(cmd: &StateCommand) -> Result<Status, CliError> {
     // Read the import before taking the lock: a bad file changes nothing.
     let import =
         match cmd {
@@ -173,22 +251,26 @@ pub fn run(cli: &Cli, cmd: &StateCommand) -> Result<Status, CliError> {
             to,
             to_schema,
             force,
-        } => return migrate(cli, to, to_schema.as_deref(), *force),
-        StateCommand::ForceUnlock { id } => {
+            on,
+        } => return migrate(on, to, to_schema.as_deref(), *force),
+        StateCommand::ForceUnlock { id, on } => {
             println!(
                 "{}",
-                crate::state::open::force_unlock(&state_location(cli)?, id)?
+                crate::state::open::force_unlock(&on.at.location()?, id)?
             );
             return Ok(Status::Ok);
         }
-        StateCommand::Rm { .. } | StateCommand::Unprotect { .. } | StateCommand::Import { .. } => {
-            open_state(cli, operation(cmd))?
-        }
+        StateCommand::Rm { on, .. }
+        | StateCommand::Unprotect { on, .. }
+        | StateCommand::Import { on, .. } => open_state(&on.at, &on.lock, operation(cmd))?,
         // Listings read a snapshot without the lock: they run beside an apply.
-        _ => read_state(cli, operation(cmd))?,
+        StateCommand::List { on }
+        | StateCommand::Show { on, .. }
+        | StateCommand::Journal { on }
+        | StateCommand::Export { on, .. } => read_state(&on.at, operation(cmd))?,
     };
     match cmd {
-        StateCommand::List => {
+        StateCommand::List { .. } => {
             for (address, record) in store.owned()? {
                 println!(
                     "{address}\t{}\t{}",
@@ -197,7 +279,7 @@ pub fn run(cli: &Cli, cmd: &StateCommand) -> Result<Status, CliError> {
                 );
             }
         }
-        StateCommand::Show { address } => match store.get_owned(address)? {
+        StateCommand::Show { address, .. } => match store.get_owned(address)? {
             Some(record) => println!(
                 "{}",
                 serde_json::to_string_pretty(&record).unwrap_or_default()
@@ -208,13 +290,13 @@ pub fn run(cli: &Cli, cmd: &StateCommand) -> Result<Status, CliError> {
                 )));
             }
         },
-        StateCommand::Rm { address } => {
+        StateCommand::Rm { address, .. } => {
             if !store.remove_owned(address)? {
                 return Err(CliError::Other(format!("{address} is not in the state")));
             }
             println!("Forgot {address}; the live object is untouched.");
         }
-        StateCommand::Unprotect { address } => {
+        StateCommand::Unprotect { address, .. } => {
             if !store.remove_protection(address)? {
                 let protected: Vec<String> = store.protections()?.into_keys().collect();
                 return Err(CliError::Other(format!(
@@ -230,7 +312,7 @@ pub fn run(cli: &Cli, cmd: &StateCommand) -> Result<Status, CliError> {
                 "Lifted the protection of {address}. The next plan shows its delete or replacement, if the files ask for one; remove `protect = true` from its file too, or the next apply records it again."
             );
         }
-        StateCommand::Journal => {
+        StateCommand::Journal { .. } => {
             for (id, e) in store.journal()? {
                 println!(
                     "{id}\t{:?}\t{}\t{}\t{}\t{}",
@@ -238,7 +320,7 @@ pub fn run(cli: &Cli, cmd: &StateCommand) -> Result<Status, CliError> {
                 );
             }
         }
-        StateCommand::Export { file } => {
+        StateCommand::Export { file, .. } => {
             let body =
                 serde_json::to_string_pretty(&export::export(store.as_ref())?).unwrap_or_default();
             match file {
@@ -251,7 +333,7 @@ pub fn run(cli: &Cli, cmd: &StateCommand) -> Result<Status, CliError> {
                 None => println!("{body}"),
             }
         }
-        StateCommand::Import { file, force } => {
+        StateCommand::Import { file, force, .. } => {
             let Some(import) = import else {
                 return Err(CliError::Other("nothing to import".into()));
             };

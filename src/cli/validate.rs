@@ -3,7 +3,8 @@
 
 use clap::Args;
 
-use super::{Cli, CliError, Status, load_config};
+use super::globals::{ConfigArg, LogArgs};
+use super::{CliError, Status, load_config};
 
 #[derive(Debug, Args)]
 pub struct ValidateArgs {
@@ -11,13 +12,17 @@ pub struct ValidateArgs {
     /// without credentials).
     #[arg(long)]
     pub offline: bool,
+    #[command(flatten)]
+    pub config: ConfigArg,
+    #[command(flatten)]
+    pub log: LogArgs,
 }
 
-pub fn run(cli: &Cli, args: &ValidateArgs) -> Result<Status, CliError> {
+pub fn run(args: &ValidateArgs) -> Result<Status, CliError> {
     let desired = if args.offline {
-        crate::config::load(&cli.config)?
+        crate::config::load(&args.config.config)?
     } else {
-        load_config(&cli.config)?
+        load_config(&args.config.config)?
     };
     let sites: usize = desired.customers.values().map(|c| c.sites.len()).sum();
     let secrets = if args.offline {

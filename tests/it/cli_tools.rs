@@ -190,3 +190,107 @@ fn init_writes_a_valid_starter_and_never_overwrites() {
     assert!(String::from_utf8_lossy(&bad.stderr).contains("did you mean `aruba-central`"));
     assert!(!dir.path().join("bad").exists(), "nothing written");
 }
+
+/// The shared options keep their environment variables on the commands that
+/// read them, and given before the command (where they went when they were
+/// global) they still reach it: the command's own value wins, then the one
+/// before it, then the environment. A command that does not read one is not
+/// bothered by its variable.
+#[test]
+fn shared_options_come_from_the_environment_or_either_side_of_the_command() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = |env: &[(&str, &str)], args: &[&str]| {
+        let mut c = bin();
+        c.current_dir(dir.path())
+            .env_remove("MSPFORM_LOCK_TIMEOUT")
+            .env_remove("MSPFORM_LOG_FORMAT")
+            .env_remove("MSPFORM_STATE_SCHEMA")
+            .args(args);
+        for (k, v) in env {
+            c.env(k, v);
+        }
+        c.output().unwrap()
+    };
+    let err = |out: &std::process::Output| String::from_utf8_lossy(&out.stderr).into_owned();
+    // `state rm` opens the state (creating the directory) before finding nothing to forget.
+    let state_used = |env: &[(&str, &str)], args: &[&str], want: &str| {
+        let out = run(env, args);
+        assert!(
+            err(&out).contains("customer.gone is not in the state"),
+            "{args:?}: {}",
+            err(&out)
+        );
+        let made: Vec<String> = ["env-state", "early-state", "own-state"]
+            .into_iter()
+            .filter(|d| dir.path().join(d).exists())
+            .map(str::to_string)
+            .collect();
+        assert_eq!(made, [want], "{args:?}");
+        std::fs::remove_dir_all(dir.path().join(want)).unwrap();
+    };
+    let env_state = [("MSPFORM_STATE", "env-state")];
+    state_used(&env_state, &["state", "rm", "customer.gone"], "env-state");
+    state_used(
+        &env_state,
+        &["--state", "early-state", "state", "rm", "customer.gone"],
+        "early-state",
+    );
+    state_used(
+        &env_state,
+        &[
+            "--state",
+            "early-state",
+            "state",
+            "rm",
+            "customer.gone",
+            "--state",
+            "own-state",
+        ],
+        "own-state",
+    );
+
+    let env_config = [("MSPFORM_CONFIG", "from-env.toml")];
+    let out = run(&env_config, &["validate", "--offline"]);
+    assert!(
+        err(&out).contains("from-env.toml: cannot read"),
+        "{}",
+        err(&out)
+    );
+    let out = run(&env_config, &["-c", "early.toml", "validate", "--offline"]);
+    assert!(
+        err(&out).contains("early.toml: cannot read"),
+        "{}",
+        err(&out)
+    );
+    assert!(!err(&out).contains("from-env.toml"), "{}", err(&out));
+
+    let bogus = [("MSPFORM_LOCK_TIMEOUT", "bogus")];
+    let out = run(&bogus, &["state", "rm", "customer.gone"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(err(&out).contains("--lock-timeout"), "{}", err(&out));
+    let script = ok(&run(&bogus, &["completions", "bash"]));
+    assert!(script.contains("mspform"), "{script}");
+
+    // MSPFORM_LOG_FORMAT reaches validate's logs (-v lists the skipped file).
+    let conf = dir.path().join("conf");
+    std::fs::create_dir_all(&conf).unwrap();
+    for entry in std::fs::read_dir(crate::support::repo().join("examples/portfolio")).unwrap() {
+        let path = entry.unwrap().path();
+        std::fs::copy(&path, conf.join(path.file_name().unwrap())).unwrap();
+    }
+    std::fs::write(conf.join("notes.txt"), "todo").unwrap();
+    let conf = conf.display().to_string();
+    let out = run(
+        &[("MSPFORM_LOG_FORMAT", "json")],
+        &["validate", "--offline", "-v", "-c", &conf],
+    );
+    ok(&out);
+    let logs: Vec<serde_json::Value> = err(&out)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+        .collect();
+    assert!(
+        logs.iter().any(|l| l.to_string().contains("notes.txt")),
+        "{logs:?}"
+    );
+}
