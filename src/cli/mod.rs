@@ -239,8 +239,24 @@ fn run_finished(result: &Result<Status, CliError>, started: std::time::Instant) 
 fn completions(shell: clap_complete::Shell) -> Result<Status, CliError> {
     use clap::CommandFactory;
     let mut cmd = Cli::command();
-    clap_complete::generate(shell, &mut cmd, "mspform", &mut std::io::stdout());
+    // Generated into memory: clap_complete panics when its writer fails
+    // (`mspform completions bash | head`).
+    let mut script = Vec::new();
+    clap_complete::generate(shell, &mut cmd, "mspform", &mut script);
+    print_stdout(&script, "the completion script")?;
     Ok(Status::Ok)
+}
+
+/// Writes `bytes` (`what`, for the error) to stdout. A reader that left early
+/// (`| head`) is not an error: nothing is lost.
+pub(crate) fn print_stdout(bytes: &[u8], what: &str) -> Result<(), CliError> {
+    use std::io::Write as _;
+    let mut out = std::io::stdout().lock();
+    match out.write_all(bytes).and_then(|()| out.flush()) {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        Err(e) => Err(CliError::Other(format!("cannot write {what}: {e}"))),
+        Ok(()) => Ok(()),
+    }
 }
 
 /// `mspform man [--out DIR]`: roff pages.

@@ -23,16 +23,7 @@ pub fn run(args: &SchemaArgs) -> Result<Status, CliError> {
                 .map_err(|e| CliError::Other(format!("cannot write {}: {e}", path.display())))?;
             eprintln!("wrote {}", path.display());
         }
-        None => {
-            use std::io::Write as _;
-            let mut out = std::io::stdout().lock();
-            match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
-                // `mspform schema | head`: the reader left; nothing is lost.
-                Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {}
-                Err(e) => return Err(CliError::Other(format!("cannot write the schema: {e}"))),
-                Ok(()) => {}
-            }
-        }
+        None => super::print_stdout(text.as_bytes(), "the schema")?,
     }
     Ok(Status::Ok)
 }

@@ -48,6 +48,20 @@ fn bash_accepts_the_completion_script_and_every_shell_gets_one() {
         let text = ok(&bin().args(["completions", shell]).output().unwrap());
         assert!(text.contains("drift"), "{shell}");
     }
+    // `mspform completions bash | head -1`: the reader leaves early; no panic.
+    for command in [&["completions", "bash"][..], &["schema"]] {
+        let mut child = bin()
+            .args(command)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        drop(child.stdout.take());
+        let out = child.wait_with_output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(0), "{command:?}: {stderr}");
+        assert!(!stderr.contains("panicked"), "{command:?}: {stderr}");
+    }
     let out = bin().args(["completions", "tcsh"]).output().unwrap();
     assert_eq!(
         out.status.code(),
