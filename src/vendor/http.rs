@@ -171,7 +171,17 @@ pub struct RateLimiter {
     calibrating: std::sync::atomic::AtomicBool,
     /// When the lone first call went out (while calibrating).
     probe_sent: std::sync::Mutex<Option<Instant>>,
+    /// Added to each wait for a window (ms): the vendor counts arrivals, we
+    /// count sends. Starts at [`MARGIN_MS`]; each 429 the window did not
+    /// foresee doubles it, up to [`MAX_MARGIN_MS`].
+    margin_ms: std::sync::atomic::AtomicU64,
 }
+
+/// The first margin of a window's wait: enough for the jitter of a near
+/// network; every 50 ms would cost 5 % of a rate-bound run.
+const MARGIN_MS: u64 = 20;
+/// The most a margin grows to after 429s.
+const MAX_MARGIN_MS: u64 = 320;
 
 /// How long the other calls wait for the lone first call's answer at most.
 const PROBE_WAIT: Duration = Duration::from_secs(2);
@@ -192,6 +202,7 @@ impl RateLimiter {
             bucket: None,
             calibrating: std::sync::atomic::AtomicBool::new(false),
             probe_sent: std::sync::Mutex::new(None),
+            margin_ms: std::sync::atomic::AtomicU64::new(MARGIN_MS),
         }
     }
 
@@ -211,7 +222,25 @@ impl RateLimiter {
             }),
             calibrating: std::sync::atomic::AtomicBool::new(false),
             probe_sent: std::sync::Mutex::new(None),
+            margin_ms: std::sync::atomic::AtomicU64::new(MARGIN_MS),
         }
+    }
+
+    /// The vendor answered 429 although the window had room: calls reach it
+    /// less evenly than they leave, so each wait gets twice the margin (up to
+    /// [`MAX_MARGIN_MS`]).
+    pub fn widen(&self) {
+        use std::sync::atomic::Ordering;
+        let _ = self
+            .margin_ms
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |m| {
+                Some((m * 2).min(MAX_MARGIN_MS))
+            });
+    }
+
+    /// The margin added to each wait for a window now.
+    pub fn margin(&self) -> Duration {
+        Duration::from_millis(self.margin_ms.load(std::sync::atomic::Ordering::SeqCst))
     }
 
     /// For a vendor that counts calls per fixed window and says in every
@@ -335,7 +364,7 @@ impl RateLimiter {
                 }
             };
             // The margin absorbs network jitter: the vendor counts arrivals, we count sends.
-            tokio::time::sleep(wait + Duration::from_millis(50)).await;
+            tokio::time::sleep(wait + self.margin()).await;
         }
     }
 }
@@ -567,8 +596,23 @@ mod tests {
             limiter.acquire().await;
         }
         // 15 calls at 7/s: 7 at once, 7 when the first window has passed (plus
-        // the 50 ms margin), the last when the second has (virtual time: exact).
-        assert_eq!(start.elapsed(), Duration::from_millis(2 * 1050));
+        // the 20 ms margin), the last when the second has (virtual time: exact).
+        assert_eq!(start.elapsed(), Duration::from_millis(2 * 1020));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn each_unforeseen_429_doubles_the_margin_up_to_a_bound() {
+        let limiter = RateLimiter::new(1, Duration::from_secs(1));
+        assert_eq!(limiter.margin(), Duration::from_millis(20));
+        limiter.widen();
+        limiter.acquire().await;
+        let start = tokio::time::Instant::now();
+        limiter.acquire().await;
+        assert_eq!(start.elapsed(), Duration::from_millis(1040));
+        for _ in 0..10 {
+            limiter.widen();
+        }
+        assert_eq!(limiter.margin(), Duration::from_millis(320));
     }
 
     #[tokio::test(start_paused = true)]
@@ -602,7 +646,7 @@ mod tests {
             "{:?}",
             second - start
         );
-        assert_eq!(third - start, Duration::from_millis(1050), "a full window");
+        assert_eq!(third - start, Duration::from_millis(1020), "a full window");
     }
 
     #[tokio::test(start_paused = true)]
@@ -632,7 +676,7 @@ mod tests {
         limiter.acquire().await;
         assert_eq!(
             start.elapsed(),
-            Duration::from_millis(1050),
+            Duration::from_millis(1020),
             "a full window"
         );
     }

@@ -651,6 +651,11 @@ impl Transport {
                 429 => {
                     self.rate_limited.fetch_add(1, Ordering::Relaxed);
                     attempts_429 += 1;
+                    if !matches!(signal, Signal::Exhausted { .. }) {
+                        // Not the day's quota: our window let a call through
+                        // the vendor's did not; leave more room between windows.
+                        self.limiter.widen();
+                    }
                     match self.rate_limit_wait(call, signal, retry_after, &mut limited)? {
                         Some(wait) => wait,
                         None => {
@@ -1046,6 +1051,36 @@ mod tests {
             "one request reached the vendor"
         );
         assert_eq!(transport.calls(), 1);
+        assert_eq!(
+            transport.limiter().margin(),
+            Duration::from_millis(20),
+            "the day's quota says nothing about the window's margin"
+        );
+    }
+
+    /// A per-second 429 the client's window let through: the window's margin
+    /// doubles for the rest of the run.
+    #[tokio::test]
+    async fn a_429_inside_the_window_widens_its_margin() {
+        let (base, seen) = counting("429 Too Many Requests", "Retry-After: 0\r\n").await;
+        let transport = Transport::new(
+            "p",
+            &base,
+            Arc::new(RateLimiter::new(100, Duration::from_secs(1))),
+            5,
+        )
+        .unwrap();
+        let auth = StaticToken::new("t".into());
+        assert_eq!(transport.limiter().margin(), Duration::from_millis(20));
+        let answer = transport.send(&Call::get("/a"), &auth, None).await;
+        assert!(answer.is_err(), "{answer:?}");
+        let tries = seen.load(Ordering::SeqCst);
+        assert!(tries >= 2, "{tries}");
+        assert!(
+            transport.limiter().margin() >= Duration::from_millis(40),
+            "{:?}",
+            transport.limiter().margin()
+        );
     }
 
     /// Answers to calls in flight together arrive in any order: an answer
