@@ -9,7 +9,7 @@ use super::Compiler;
 use crate::address::Address;
 use crate::diff::{Action, Fields, Op};
 use crate::vendors::aruba::live::LiveDevice;
-use crate::vendors::aruba::resolve::{UNVERIFIED, declared, wanted_licenses};
+use crate::vendors::aruba::resolve::{UNVERIFIED, wanted_licenses};
 use crate::vendors::aruba::wire::association_type;
 
 /// Batched per site, customer and device type.
@@ -77,9 +77,15 @@ impl Compiler<'_> {
             acc.adopts
                 .push((a.address.clone(), customer.clone(), facts));
         }
-        let auto = declared(self.ctx)
-            .get(want.customer.as_str())
-            .map(|(_, c)| c.auto_license.clone())
+        // One lookup: building the declared map here, per device, made a
+        // compile cost devices × customers (0.6 s of a plan at 1,000 customers).
+        let auto = self
+            .ctx
+            .spec
+            .customers
+            .get(&want.customer)
+            .filter(|_| self.ctx.desired.customers.contains_key(&want.customer))
+            .map(|c| c.auto_license.clone())
             .unwrap_or_default();
         licence_changes(acc, &customer, serial, live, moving, &want.licenses, &auto);
         if moving || a.changed("site").is_some() {
