@@ -4,10 +4,31 @@
 use std::collections::BTreeSet;
 use std::time::Duration;
 
+use expectrl::Expect;
+
 use serde_json::Value;
 
 use crate::cli::{args, bin, run, write_portfolio};
 use crate::support::*;
+
+/// Runs `command` in a pseudo-terminal: `during` expects what must show while
+/// it runs; then whether the process was still alive at that point, and what
+/// it printed until "Apply complete".
+async fn in_a_terminal(
+    command: std::process::Command,
+    during: impl FnOnce(&mut expectrl::session::OsSession) + Send + 'static,
+) -> (bool, String) {
+    tokio::task::spawn_blocking(move || {
+        let mut session = expectrl::Session::spawn(command).expect("a pseudo-terminal");
+        session.set_expect_timeout(Some(Duration::from_secs(120)));
+        during(&mut session);
+        let alive = session.get_process().is_alive().unwrap_or(false);
+        let rest = session.expect("Apply complete").expect("the apply ends");
+        (alive, String::from_utf8_lossy(rest.before()).into_owned())
+    })
+    .await
+    .unwrap()
+}
 
 /// `apply --auto-approve --events FILE` (in `dir`), which must succeed: its
 /// output and every line of the events file, parsed.
@@ -125,19 +146,12 @@ async fn an_apply_in_a_terminal_shows_progress_while_it_runs() {
     command
         .args(args(&conf, &state, &["apply", "--auto-approve"]))
         .env("NO_COLOR", "1");
-    let (alive, rest) = tokio::task::spawn_blocking(move || {
-        use expectrl::Expect;
-        let mut session = expectrl::Session::spawn(command).expect("a pseudo-terminal");
-        session.set_expect_timeout(Some(Duration::from_secs(120)));
+    let (alive, rest) = in_a_terminal(command, |session| {
         session
             .expect("customer.coffee-shop: creating…")
             .expect("the create is announced");
-        let alive = session.get_process().is_alive().unwrap_or(false);
-        let rest = session.expect("Apply complete").expect("the apply ends");
-        (alive, String::from_utf8_lossy(rest.before()).into_owned())
     })
-    .await
-    .unwrap();
+    .await;
     assert!(alive, "the line came while the apply was still running");
     assert!(
         rest.contains("customer.coffee-shop: created after"),
@@ -212,22 +226,15 @@ async fn an_apply_in_a_terminal_draws_bars_while_it_runs() {
         .args(args(&conf, &state, &["apply", "--auto-approve"]))
         .env_remove("NO_COLOR")
         .env("TERM", "xterm-256color");
-    let (alive, rest) = tokio::task::spawn_blocking(move || {
-        use expectrl::Expect;
-        let mut session = expectrl::Session::spawn(command).expect("a pseudo-terminal");
-        session.set_expect_timeout(Some(Duration::from_secs(120)));
+    let (alive, rest) = in_a_terminal(command, |session| {
         session
             .expect(expectrl::Regex(r"\d+/\d+ actions applied"))
             .expect("the aruba bar is drawn");
         session
             .expect("to finish provisioning (up to 30s)")
             .expect("the provisioning wait is shown under the bars");
-        let alive = session.get_process().is_alive().unwrap_or(false);
-        let rest = session.expect("Apply complete").expect("the apply ends");
-        (alive, String::from_utf8_lossy(rest.before()).into_owned())
     })
-    .await
-    .unwrap();
+    .await;
     assert!(alive, "the bars came while the apply was still running");
     assert!(
         rest.contains("customer.coffee-shop: created after"),

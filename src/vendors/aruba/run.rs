@@ -179,8 +179,9 @@ impl Move<'_> {
     }
 }
 
-/// A move the vendor accepted, for the step that waits for it to land.
-#[derive(Debug, Clone)]
+/// A move the vendor accepted, for the step that waits for it to land (which
+/// takes it out of [`RunEnv::sent`]).
+#[derive(Debug)]
 struct Sent {
     /// Where the devices went: the customer's id, or the MSP's own for a move back.
     id: String,
@@ -520,7 +521,7 @@ impl Client {
         m: &Move<'_>,
     ) -> Result<(), ProviderError> {
         let ledger = &env.ledger;
-        let Some(sent) = locked(&env.sent).get(&move_step).cloned() else {
+        let Some(sent) = locked(&env.sent).remove(&move_step) else {
             return Err(self.other(format!(
                 "{} was not sent in this run; nothing to wait for",
                 m.what()
