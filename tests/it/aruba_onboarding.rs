@@ -344,3 +344,81 @@ async fn an_unknown_msp_id_is_reported_as_moving_in_or_moving_back() {
     }
     assert_eq!(sim.write_calls("aruba"), 0, "nothing was sent");
 }
+
+/// A wait for a move that starts after the move's timeout has passed (at scale
+/// waits give way to every write) still polls a few times: a move that lands
+/// meanwhile is found, not failed on the first read.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_late_wait_for_a_move_gets_a_few_polls_before_its_timeout_decides() {
+    let sim = empty_account(MspDeviceCustomerId::MspId).await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut desired = portfolio(&sim, dir.path());
+    aruba_settings(&mut desired, |s| {
+        s.move_timeout_secs = 1;
+        s.poll_interval_ms = 2_000;
+    });
+    let store = store(dir.path());
+    let (client, env) = client_and_env(&desired, &store).await;
+    let customer = Address::customer("coffee-shop");
+    let ap = ("AP0000001".to_string(), "20:4C:03:00:00:01".to_string());
+    let owned = Owned::new();
+    let ctx = Ctx {
+        key: "aruba",
+        spec: desired.spec::<Aruba>("aruba").unwrap(),
+        desired: &desired,
+        owned: &owned,
+        options: &PlanOptions::default(),
+    };
+    let create = step(
+        0,
+        StepOp::CreateCustomer {
+            address: customer.clone(),
+            body: customer_body(ctx, "coffee-shop").unwrap(),
+        },
+    );
+    client.run(&env, &create).await.expect("create");
+    // Moves land a minute later on the simulator's clock, which stands still
+    // until the wait has read once.
+    sim.aruba_switches(|s| s.device_move_delay_ms = 60_000);
+    sim.freeze_clock();
+    let send = step(
+        1,
+        StepOp::MoveDevices {
+            target: Some(customer.clone()),
+            devices: vec![ap.clone()],
+            returning: false,
+            counterparts: vec![],
+        },
+    );
+    client.run(&env, &send).await.expect("the move is sent");
+    // The wait starts after the move's 1 s timeout has passed.
+    tokio::time::sleep(std::time::Duration::from_millis(1_300)).await;
+    let reads = || {
+        sim.calls("aruba", "GET /msp_api/v1/customers/*/devices")
+            + sim.calls("aruba", "GET /msp_api/v1/devices")
+    };
+    let before = reads();
+    let wait = step(
+        2,
+        StepOp::AwaitMove {
+            move_step: 1,
+            target: Some(customer.clone()),
+            devices: vec![ap.clone()],
+            returning: false,
+            counterparts: vec![],
+        },
+    );
+    let waiting = async { client.run(&env, &wait).await };
+    let land = async {
+        for _ in 0..1_000 {
+            if reads() > before {
+                sim.advance_clock(61);
+                return;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        }
+    };
+    let (result, ()) = tokio::join!(waiting, land);
+    result.expect("the move is found by a later poll");
+    assert!(reads() >= before + 2, "read again after the first read");
+}

@@ -24,6 +24,8 @@ use crate::vendor::http::ProviderError;
 
 /// Hard upper bound on polls of one wait, whatever the settings say.
 const MAX_POLLS: u32 = 10_000;
+/// Polls a wait always gets after it starts, whatever is left of its timeout.
+const GRACE_POLLS: u32 = 3;
 /// Shortest pause between two polls.
 const MIN_PAUSE: Duration = Duration::from_millis(10);
 
@@ -126,8 +128,16 @@ impl Client {
         };
         let _waiting = moves.waiting(target);
         let _declared = crate::vendor::wait_for(format!("{what} to land"), timeout);
+        // The timeout counts from acceptance, but a wait that starts late (at
+        // scale, after every write) still gets its first few polls: one read
+        // that finds the move not landed yet does not decide.
+        let interval = self.settings.poll_interval_ms;
+        let grace: Duration = (0..GRACE_POLLS)
+            .map(|n| pause(n, interval, self.min_pause()))
+            .sum();
+        let deadline = (start + timeout).max(Instant::now() + grace);
         while polls < MAX_POLLS {
-            let left = timeout.saturating_sub(start.elapsed());
+            let left = deadline.saturating_duration_since(Instant::now());
             let wait = pause(polls, self.settings.poll_interval_ms, self.min_pause());
             // The first pause counts from the move's acceptance.
             let due = if polls == 0 {
@@ -158,7 +168,7 @@ impl Client {
             if missing.is_empty() {
                 return Ok(seen);
             }
-            if start.elapsed() >= timeout {
+            if Instant::now() >= deadline {
                 break;
             }
             tracing::info!(provider = %self.key(), step = %what, waiting_for = missing.len(), "the move is not reflected yet; polling again");
