@@ -101,13 +101,24 @@ fn sled_problem(db: &Path, e: &sled::Error) -> String {
     }
 }
 
+/// How mspform opens sled: without sled's background flusher. Every commit
+/// point flushes (and fsyncs) itself, and the flusher thread also cleans
+/// segments every 500 ms at a cost that grows with the database (idle: 0.3 ms
+/// of CPU a second at 100 records, 2.3 ms at 15,000), which made each call of
+/// a long apply cost more the larger the portfolio. Segments are still
+/// cleaned on the write path: after 45,000 updates of 15,000 records the
+/// files take 19 MB without the flusher and 18 MB with it.
+pub(super) fn sled_config(path: &Path) -> sled::Config {
+    sled::Config::new().path(path).flush_every_ms(None)
+}
+
 impl Sled {
     /// Opens `path`; waits (bounded) while an exiting process still holds sled's lock.
     fn open(dir: &Path, path: &Path) -> StateResult<Sled> {
         let start = Instant::now();
         let mut pause = Duration::from_millis(2);
         let db = loop {
-            match sled::Config::new().path(path).open() {
+            match sled_config(path).open() {
                 Ok(db) => break db,
                 Err(sled::Error::Io(e)) if e.to_string().contains("could not acquire lock") => {
                     if start.elapsed() >= SLED_LOCK_WAIT {

@@ -181,7 +181,7 @@ fn a_superseded_refresh_token_is_in_no_file_of_the_state() {
 fn credentials_an_older_mspform_kept_in_sled_move_out_of_it() {
     let dir = tempfile::tempdir().unwrap();
     {
-        let db = sled::open(dir.path().join("db")).unwrap();
+        let db = sled_config(&dir.path().join("db")).open().unwrap();
         let owned = db.open_tree("owned").unwrap();
         owned.insert("customer.x", encode(&rec("abc"))).unwrap();
         let journal = db.open_tree("journal").unwrap();
@@ -301,7 +301,7 @@ fn a_record_that_does_not_decode_is_named() {
     let dir = tempfile::tempdir().unwrap();
     populated(dir.path());
     {
-        let db = sled::open(dir.path().join("db")).unwrap();
+        let db = sled_config(&dir.path().join("db")).open().unwrap();
         db.open_tree("owned")
             .unwrap()
             .insert("customer.c7", &b"{not json"[..])
@@ -467,4 +467,35 @@ fn a_burst_of_commits_is_published_at_intervals_and_on_close() {
         .unwrap()
         .len();
     assert_eq!(after, 200, "closing publishes the last commit");
+}
+
+/// The store runs no sled flusher thread while it is open (its periodic
+/// segment cleaning cost CPU in proportion to the state's size; commits flush
+/// themselves). Every sled database of this test binary is opened through
+/// `sled_config`, so no other test's flusher can show here.
+#[cfg(target_os = "linux")]
+#[test]
+fn an_open_store_runs_no_background_flusher() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SledStore::open(dir.path()).unwrap();
+    store.put_owned("customer.c1", &rec("c1")).unwrap();
+    let names: Vec<String> = std::fs::read_dir("/proc/self/task")
+        .unwrap()
+        .filter_map(|t| std::fs::read_to_string(t.ok()?.path().join("comm")).ok())
+        .map(|n| n.trim().to_string())
+        .collect();
+    assert!(!names.is_empty(), "threads listed");
+    assert!(
+        !names.iter().any(|n| n == "log flusher"),
+        "threads of the test process: {names:?}"
+    );
+    drop(store);
+    assert_eq!(
+        SledStore::open(dir.path())
+            .unwrap()
+            .get_owned("customer.c1")
+            .unwrap(),
+        Some(rec("c1")),
+        "the commit is durable without the flusher"
+    );
 }
