@@ -188,6 +188,15 @@ pub trait StateStore: Send + Sync {
     fn owned(&self) -> StateResult<BTreeMap<String, OwnedRecord>>;
     fn get_owned(&self, address: &str) -> StateResult<Option<OwnedRecord>>;
     fn put_owned(&self, address: &str, record: &OwnedRecord) -> StateResult<()>;
+    /// Writes several owned records as one commit point (the devices one
+    /// vendor call moved: one flush, not one each). The default writes them
+    /// one by one.
+    fn put_owned_all(&self, records: &[(String, OwnedRecord)]) -> StateResult<()> {
+        for (address, record) in records {
+            self.put_owned(address, record)?;
+        }
+        Ok(())
+    }
     fn remove_owned(&self, address: &str) -> StateResult<bool>;
     /// Records a write before it is sent; returns its journal id.
     fn journal_begin(&self, entry: &JournalEntry) -> StateResult<u64>;
@@ -239,6 +248,9 @@ impl<T: StateStore + ?Sized> StateStore for std::sync::Arc<T> {
     }
     fn put_owned(&self, address: &str, record: &OwnedRecord) -> StateResult<()> {
         (**self).put_owned(address, record)
+    }
+    fn put_owned_all(&self, records: &[(String, OwnedRecord)]) -> StateResult<()> {
+        (**self).put_owned_all(records)
     }
     fn remove_owned(&self, address: &str) -> StateResult<bool> {
         (**self).remove_owned(address)
@@ -349,6 +361,27 @@ pub(crate) mod conformance {
         assert!(store.remove_owned("customer.a").unwrap());
         assert!(!store.remove_owned("customer.a").unwrap());
         assert!(store.get_owned("customer.a").unwrap().is_none());
+
+        // Several records in one commit: new ones added, an existing one
+        // replaced (facts and all), nothing else touched.
+        let mut moved = record("aruba", "SN1");
+        moved.parent_id = Some("c9".into());
+        moved.facts.insert("site".into(), serde_json::json!("hq"));
+        store
+            .put_owned_all(&[
+                ("device.SN1".into(), moved.clone()),
+                ("device.SN2".into(), record("aruba", "SN2")),
+                ("site.a/x".into(), record("aruba", "8")),
+            ])
+            .unwrap();
+        store.put_owned_all(&[]).unwrap();
+        let owned = store.owned().unwrap();
+        assert_eq!(owned.len(), 3, "{owned:?}");
+        assert_eq!(owned["device.SN1"], moved);
+        assert_eq!(owned["site.a/x"].vendor_id.as_deref(), Some("8"));
+        for a in ["device.SN1", "device.SN2"] {
+            assert!(store.remove_owned(a).unwrap());
+        }
 
         let entry = JournalEntry {
             provider: "aruba".into(),

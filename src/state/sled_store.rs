@@ -624,6 +624,23 @@ impl StateStore for SledStore {
         self.commit()
     }
 
+    /// One sled batch (applied atomically) and one flush.
+    fn put_owned_all(&self, records: &[(String, OwnedRecord)]) -> StateResult<()> {
+        if records.is_empty() {
+            return Ok(());
+        }
+        let mut batch = sled::Batch::default();
+        for (address, record) in records {
+            batch.insert(address.as_bytes(), encode(record));
+        }
+        self.sled
+            .owned
+            .apply_batch(batch)
+            .map_err(io("write owned"))?;
+        self.sled.bump()?;
+        self.commit()
+    }
+
     fn remove_owned(&self, address: &str) -> StateResult<bool> {
         let existed = self
             .sled

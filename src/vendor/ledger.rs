@@ -169,6 +169,29 @@ impl Ledger {
         Ok(())
     }
 
+    /// [`Ledger::update`] of several addresses, each with what its record
+    /// needs (`T`), written as one commit point of the state: one flush for
+    /// the devices a vendor call touched, not one each.
+    pub fn update_all<T>(
+        &self,
+        items: impl IntoIterator<Item = (Address, T)>,
+        fresh: impl Fn(&T) -> OwnedRecord,
+        change: impl Fn(&T, &mut OwnedRecord),
+    ) -> Result<(), ProviderError> {
+        let mut records = Vec::new();
+        for (address, item) in items {
+            let key = address.to_string();
+            let mut record = match self.store.get_owned(&key)? {
+                Some(r) => r,
+                None => fresh(&item),
+            };
+            change(&item, &mut record);
+            records.push((key, record));
+        }
+        self.store.put_owned_all(&records)?;
+        Ok(())
+    }
+
     /// The owned record of an address, if any.
     pub fn record(&self, address: &Address) -> Result<Option<OwnedRecord>, ProviderError> {
         Ok(self.store.get_owned(&address.to_string())?)
@@ -281,10 +304,12 @@ mod tests {
         assert_ne!(l.record(&a).unwrap().unwrap().since, 5);
     }
 
-    /// A store that counts how often the whole journal is read.
+    /// A store that counts how often the whole journal is read, and the
+    /// commits of owned records.
     struct Counting {
         inner: MemStore,
         reads: std::sync::atomic::AtomicUsize,
+        commits: std::sync::atomic::AtomicUsize,
     }
 
     impl StateStore for Counting {
@@ -295,7 +320,17 @@ mod tests {
             self.inner.get_owned(a)
         }
         fn put_owned(&self, a: &str, r: &OwnedRecord) -> crate::state::StateResult<()> {
+            self.commits
+                .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
             self.inner.put_owned(a, r)
+        }
+        fn put_owned_all(
+            &self,
+            records: &[(String, OwnedRecord)],
+        ) -> crate::state::StateResult<()> {
+            self.commits
+                .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            self.inner.put_owned_all(records)
         }
         fn remove_owned(&self, a: &str) -> crate::state::StateResult<bool> {
             self.inner.remove_owned(a)
@@ -358,6 +393,7 @@ mod tests {
         let store = Arc::new(Counting {
             inner: MemStore::default(),
             reads: Default::default(),
+            commits: Default::default(),
         });
         let l = Ledger::new("p", store.clone(), BTreeMap::new(), Stop::new());
         for n in 0..200 {
@@ -384,6 +420,42 @@ mod tests {
                 .iter()
                 .all(|(_, e)| e.status == JournalStatus::Settled)
         );
+    }
+
+    /// The records one vendor call changes (the devices of a move) are one
+    /// commit of the state, not one each; a record that exists is changed in
+    /// place (its `since` kept), a missing one made fresh.
+    #[test]
+    fn updating_many_records_is_one_commit() {
+        let store = Arc::new(Counting {
+            inner: MemStore::default(),
+            reads: Default::default(),
+            commits: Default::default(),
+        });
+        let l = Ledger::new("p", store.clone(), BTreeMap::new(), Stop::new());
+        let old = Address::device("SN0");
+        l.update(
+            &old,
+            || l.fresh(Some("SN0"), None, "adopted"),
+            |r| r.since = 5,
+        )
+        .unwrap();
+        let commits = || store.commits.load(std::sync::atomic::Ordering::SeqCst);
+        let before = commits();
+        let serials: Vec<String> = (0..10).map(|n| format!("SN{n}")).collect();
+        l.update_all(
+            serials.iter().map(|s| (Address::device(s), s.as_str())),
+            |s| l.fresh(Some(s), None, "created"),
+            |_, r| r.parent_id = Some("c1".into()),
+        )
+        .unwrap();
+        assert_eq!(commits() - before, 1, "one commit for ten records");
+        let owned = store.owned().unwrap();
+        assert_eq!(owned.len(), 10);
+        assert!(owned.values().all(|r| r.parent_id.as_deref() == Some("c1")));
+        assert_eq!(owned["device.SN0"].since, 5);
+        assert_eq!(owned["device.SN0"].origin, "adopted");
+        assert_eq!(owned["device.SN7"].vendor_id.as_deref(), Some("SN7"));
     }
 
     #[test]

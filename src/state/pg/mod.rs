@@ -119,6 +119,47 @@ async fn read_owned(
     Ok(out)
 }
 
+/// Inserts or replaces one owned record with its facts (inside the caller's
+/// transaction).
+async fn write_owned(
+    c: &Client,
+    n: &Names,
+    address: &str,
+    r: &OwnedRecord,
+) -> Result<(), tokio_postgres::Error> {
+    c.execute(
+        &format!(
+            "INSERT INTO {} (address, provider, vendor_id, parent_id, since, origin) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (address) DO UPDATE SET provider = EXCLUDED.provider, vendor_id = EXCLUDED.vendor_id, parent_id = EXCLUDED.parent_id, since = EXCLUDED.since, origin = EXCLUDED.origin",
+            n.owned
+        ),
+        &[
+            &address,
+            &r.provider,
+            &r.vendor_id,
+            &r.parent_id,
+            &to_i64(r.since),
+            &r.origin,
+        ],
+    )
+    .await?;
+    c.execute(
+        &format!("DELETE FROM {} WHERE address = $1", n.facts),
+        &[&address],
+    )
+    .await?;
+    for (name, value) in &r.facts {
+        c.execute(
+            &format!(
+                "INSERT INTO {} (address, name, value) VALUES ($1, $2, $3)",
+                n.facts
+            ),
+            &[&address, name, value],
+        )
+        .await?;
+    }
+    Ok(())
+}
+
 async fn read_one_owned(
     c: &Client,
     n: &Names,
@@ -815,38 +856,19 @@ impl StateStore for PgStore {
     fn put_owned(&self, address: &str, record: &OwnedRecord) -> StateResult<()> {
         let (address, r) = (address.to_string(), record.clone());
         self.commit("record ownership", move |c, n, _| async move {
-            c.data
-                .execute(
-                    &format!(
-                        "INSERT INTO {} (address, provider, vendor_id, parent_id, since, origin) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (address) DO UPDATE SET provider = EXCLUDED.provider, vendor_id = EXCLUDED.vendor_id, parent_id = EXCLUDED.parent_id, since = EXCLUDED.since, origin = EXCLUDED.origin",
-                        n.owned
-                    ),
-                    &[
-                        &address,
-                        &r.provider,
-                        &r.vendor_id,
-                        &r.parent_id,
-                        &to_i64(r.since),
-                        &r.origin,
-                    ],
-                )
-                .await?;
-            c.data
-                .execute(
-                    &format!("DELETE FROM {} WHERE address = $1", n.facts),
-                    &[&address],
-                )
-                .await?;
-            for (name, value) in &r.facts {
-                c.data
-                    .execute(
-                        &format!(
-                            "INSERT INTO {} (address, name, value) VALUES ($1, $2, $3)",
-                            n.facts
-                        ),
-                        &[&address, name, value],
-                    )
-                    .await?;
+            write_owned(&c.data, &n, &address, &r).await
+        })
+    }
+
+    /// One transaction for all of them.
+    fn put_owned_all(&self, records: &[(String, OwnedRecord)]) -> StateResult<()> {
+        if records.is_empty() {
+            return Ok(());
+        }
+        let records = records.to_vec();
+        self.commit("record ownership", move |c, n, _| async move {
+            for (address, r) in &records {
+                write_owned(&c.data, &n, address, r).await?;
             }
             Ok(())
         })

@@ -89,19 +89,22 @@ impl RunEnv {
     }
 
     /// Updates a device's record (creating it when missing), in `customer_id`.
-    fn touch_device(
+    /// Records devices as owned in their customers (serial, customer id),
+    /// changed by `f`: one commit for all of them.
+    fn touch_devices<'x>(
         &self,
-        serial: &str,
-        customer_id: &str,
-        f: impl FnOnce(&mut Fields),
+        devices: impl IntoIterator<Item = (&'x str, &'x str)>,
+        f: impl Fn(&mut Fields),
     ) -> Result<(), ProviderError> {
-        self.ledger.update(
-            &Address::device(serial),
-            || {
+        self.ledger.update_all(
+            devices
+                .into_iter()
+                .map(|(serial, customer_id)| (Address::device(serial), (serial, customer_id))),
+            |(serial, customer_id)| {
                 self.ledger
                     .fresh(Some(serial), Some(customer_id), "created")
             },
-            |record| {
+            |(_, customer_id), record| {
                 record.parent_id = Some(customer_id.to_string());
                 f(&mut record.facts);
             },
@@ -500,12 +503,13 @@ impl Client {
         if m.target.is_some() {
             // Ours from the moment the vendor accepted the move: a run that stops
             // while it settles finds the devices owned wherever they are.
-            for (serial, _) in m.devices {
-                env.touch_device(serial, &id, |facts| {
+            env.touch_devices(
+                m.devices.iter().map(|(s, _)| (s.as_str(), id.as_str())),
+                |facts| {
                     facts.remove("site");
                     facts.remove("site_id");
-                })?;
-            }
+                },
+            )?;
         }
         // Every shared read from now on counts this move among those pending.
         env.moves.expect(m.target.is_some().then_some(id.as_str()));
@@ -601,11 +605,15 @@ impl Client {
         } else {
             self.unassign_licenses(serials, services, &ctx).await?;
         }
-        for (serial, customer) in serials.iter().zip(customers) {
-            if let Some(cid) = ids.get(customer) {
-                env.touch_device(serial, cid, |_| {})?;
-            }
-        }
+        env.touch_devices(
+            serials
+                .iter()
+                .zip(customers)
+                .filter_map(|(serial, customer)| {
+                    Some((serial.as_str(), ids.get(customer)?.as_str()))
+                }),
+            |_| {},
+        )?;
         Ok(())
     }
 }

@@ -133,12 +133,13 @@ impl Client {
         let ctx = env.ledger.write(batch.site, "unassociate", None);
         self.associations(&cid, &site_id, device_type, serials, false, &ctx)
             .await?;
-        for serial in serials {
-            env.touch_device(serial, &cid, |facts| {
+        env.touch_devices(
+            serials.iter().map(|s| (s.as_str(), cid.as_str())),
+            |facts| {
                 facts.remove("site");
                 facts.remove("site_id");
-            })?;
-        }
+            },
+        )?;
         Ok(())
     }
 
@@ -177,12 +178,16 @@ impl Client {
                 .await?;
         }
         let site_key = site.key().to_string();
-        for serial in serials.iter().filter(|s| !failed.contains(s)) {
-            env.touch_device(serial, &cid, |facts| {
+        env.touch_devices(
+            serials
+                .iter()
+                .filter(|s| !failed.contains(s))
+                .map(|s| (s.as_str(), cid.as_str())),
+            |facts| {
                 facts.insert("site".into(), json!(site_key));
                 facts.insert("site_id".into(), json!(site_id));
-            })?;
-        }
+            },
+        )?;
         if failed.is_empty() {
             Ok(())
         } else {
