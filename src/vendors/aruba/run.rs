@@ -88,9 +88,9 @@ impl RunEnv {
         locked(&self.msp_id).clone()
     }
 
-    /// Updates a device's record (creating it when missing), in `customer_id`.
-    /// Records devices as owned in their customers (serial, customer id),
-    /// changed by `f`: one commit for all of them.
+    /// Updates the records of devices (serial, customer id), creating the
+    /// missing ones, each in its customer and changed by `f`: one commit of
+    /// the state for all of them (the devices one call moved or licensed).
     fn touch_devices<'x>(
         &self,
         devices: impl IntoIterator<Item = (&'x str, &'x str)>,
