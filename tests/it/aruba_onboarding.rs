@@ -225,6 +225,30 @@ fn step(id: usize, op: StepOp) -> Step<StepOp> {
     }
 }
 
+/// The example's customer and one of its access points (serial, MAC).
+fn coffee_shop_and_ap() -> (Address, (String, String)) {
+    (
+        Address::customer("coffee-shop"),
+        ("AP0000001".to_string(), "20:4C:03:00:00:01".to_string()),
+    )
+}
+
+/// The create of the example's customer, with the body the plan would send.
+fn create_coffee_shop(desired: &Desired) -> StepOp {
+    let owned = Owned::new();
+    let ctx = Ctx {
+        key: "aruba",
+        spec: desired.spec::<Aruba>("aruba").unwrap(),
+        desired,
+        owned: &owned,
+        options: &PlanOptions::default(),
+    };
+    StepOp::CreateCustomer {
+        address: Address::customer("coffee-shop"),
+        body: customer_body(ctx, "coffee-shop").unwrap(),
+    }
+}
+
 /// On an empty account whose device lists carry no id, the MSP's id is known only
 /// once a customer record has been read — the create's name lookup reads one. A
 /// device moved in and back out in the same run then reaches the MSP inventory.
@@ -242,21 +266,9 @@ async fn a_device_goes_back_to_the_inventory_once_the_run_has_learned_the_msp_id
             "{shape:?}: nothing carries the MSP id yet"
         );
 
-        let customer = Address::customer("coffee-shop");
-        let ap = ("AP0000001".to_string(), "20:4C:03:00:00:01".to_string());
-        let owned = Owned::new();
-        let ctx = Ctx {
-            key: "aruba",
-            spec: desired.spec::<Aruba>("aruba").unwrap(),
-            desired: &desired,
-            owned: &owned,
-            options: &PlanOptions::default(),
-        };
+        let (customer, ap) = coffee_shop_and_ap();
         let steps = [
-            StepOp::CreateCustomer {
-                address: customer.clone(),
-                body: customer_body(ctx, "coffee-shop").unwrap(),
-            },
+            create_coffee_shop(&desired),
             StepOp::MoveDevices {
                 target: Some(customer.clone()),
                 devices: vec![ap.clone()],
@@ -359,23 +371,8 @@ async fn a_late_wait_for_a_move_gets_a_few_polls_before_its_timeout_decides() {
     });
     let store = store(dir.path());
     let (client, env) = client_and_env(&desired, &store).await;
-    let customer = Address::customer("coffee-shop");
-    let ap = ("AP0000001".to_string(), "20:4C:03:00:00:01".to_string());
-    let owned = Owned::new();
-    let ctx = Ctx {
-        key: "aruba",
-        spec: desired.spec::<Aruba>("aruba").unwrap(),
-        desired: &desired,
-        owned: &owned,
-        options: &PlanOptions::default(),
-    };
-    let create = step(
-        0,
-        StepOp::CreateCustomer {
-            address: customer.clone(),
-            body: customer_body(ctx, "coffee-shop").unwrap(),
-        },
-    );
+    let (customer, ap) = coffee_shop_and_ap();
+    let create = step(0, create_coffee_shop(&desired));
     client.run(&env, &create).await.expect("create");
     // Moves land a minute later on the simulator's clock, which stands still
     // until the wait has read once.
