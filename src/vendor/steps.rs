@@ -399,6 +399,9 @@ struct Tracker<'a, O> {
     total: BTreeMap<&'a Address, usize>,
     /// Address → when its first step started.
     started: BTreeMap<&'a Address, std::time::Instant>,
+    /// The actions started and not finished, oldest first: what a tick
+    /// reports reads only these, not every action started so far.
+    running: std::collections::BTreeSet<(std::time::Instant, &'a Address)>,
     /// Step → when it started (Unix seconds).
     step_started: BTreeMap<usize, f64>,
     /// Address → its steps' outcomes so far (done, failed: the first failure).
@@ -424,6 +427,7 @@ impl<'a, O> Tracker<'a, O> {
             total: left.clone(),
             left,
             started: BTreeMap::new(),
+            running: Default::default(),
             step_started: BTreeMap::new(),
             outcomes: BTreeMap::new(),
             waits: BTreeMap::new(),
@@ -446,7 +450,9 @@ impl<'a, O> Tracker<'a, O> {
                     address: a.clone(),
                     op: self.ops.get(a).cloned().unwrap_or_default(),
                 });
-                std::time::Instant::now()
+                let now = std::time::Instant::now();
+                self.running.insert((now, a));
+                now
             });
             actions.push((a.clone(), self.op(a), at));
         }
@@ -484,23 +490,31 @@ impl<'a, O> Tracker<'a, O> {
                 covered.extend(served.iter());
             }
         }
-        let mut running: Vec<(std::time::Instant, &Address)> = self
-            .started
+        // An action that is part of a batch's declared wait (not its first)
+        // is neither listed nor counted: the batch is one wait. Those are
+        // few (the steps in flight serve them), so the count is the running
+        // set's size less them, and listing reads the oldest few only.
+        let part_of_batch = |a: &Address| covered.contains(a) && !declared.contains_key(a);
+        let hidden = covered
             .iter()
-            .filter(|(a, _)| self.left.get(**a).copied().unwrap_or(0) > 0)
-            .filter(|(a, _)| declared.contains_key(**a) || !covered.contains(**a))
-            .map(|(a, at)| (*at, *a))
-            .collect();
-        running.sort();
-        let listed = running.len().min(WAITING_LISTED);
-        let mut out: Vec<crate::events::Event> = running[..listed]
+            .filter(|a| part_of_batch(a))
+            .filter(|a| {
+                self.started.contains_key(**a) && self.left.get(**a).copied().unwrap_or(0) > 0
+            })
+            .count();
+        let running = self.running.len().saturating_sub(hidden);
+        let mut out: Vec<crate::events::Event> = self
+            .running
             .iter()
-            .map(|(at, a)| waiting_event(self.provider, a, &self.op(a), *at, declared.get(a)))
+            .filter(|(_, a)| !part_of_batch(a))
+            .take(WAITING_LISTED)
+            .map(|(at, a)| waiting_event(self.provider, a, &self.op(a), *at, declared.get(*a)))
             .collect();
-        if running.len() > listed {
+        let listed = out.len();
+        if running > listed {
             out.push(crate::events::Event::StillRunning {
                 provider: self.provider.to_string(),
-                running: running.len(),
+                running,
                 listed,
             });
         }
@@ -530,6 +544,9 @@ impl<'a, O> Tracker<'a, O> {
             let left = self.left.entry(a).or_insert(1);
             *left = left.saturating_sub(1);
             if *left == 0 {
+                if let Some(at) = self.started.get(a) {
+                    self.running.remove(&(*at, a));
+                }
                 let (done, failed, why) = self.outcomes.get(a).cloned().unwrap_or_default();
                 // Counted once up front: scanning the steps here made each
                 // settle cost as much as the whole plan.
@@ -790,6 +807,13 @@ mod tests {
             })
         );
         assert_eq!(events.len(), 6);
+        // A finished action leaves the set a tick reads: with every action
+        // done there is nothing to report and nothing left to look at.
+        for i in 0..11 {
+            t.settle(i, Outcome::Done);
+        }
+        assert!(t.running.is_empty());
+        assert!(t.still_running_events().is_empty());
     }
 
     /// The waiting events of provider `provider` (events are process-wide:
