@@ -1,11 +1,13 @@
 //! One run of the real CLI binary as a child process, measured.
 //!
 //! How: the child is spawned with stdout and stderr going to files (no pipe can
-//! fill up), then reaped with `wait4(pid, WNOHANG)` polled every 5 ms on a blocking
-//! thread, so the in-process simulator keeps serving meanwhile. `wait4` hands back
+//! fill up), then waited for on a blocking thread (`waitid` with `WNOWAIT`, so the
+//! benchmark itself wakes once, not every few milliseconds beside the child it
+//! measures) and reaped with `wait4`, while the in-process simulator keeps
+//! serving. `wait4` hands back
 //! the child's own resource usage: `ru_utime + ru_stime` is its CPU time and
 //! `ru_maxrss` its peak resident set (kilobytes on Linux), both for that one
-//! process, not for the benchmark. Wall time runs from spawn to reap (±5 ms).
+//! process, not for the benchmark. Wall time runs from spawn to the child's end.
 //! A child still running after the timeout is killed (SIGKILL, by its pid, while
 //! it is certainly not reaped yet) and reported as such.
 
@@ -101,32 +103,7 @@ pub fn run(
     let pid = libc::pid_t::try_from(child.id()).context("pid out of range")?;
     // Reaped below with wait4; `child` is never waited on (dropping it does not wait).
     drop(child);
-    let mut status: libc::c_int = 0;
-    // SAFETY: rusage is plain old data; an all-zero value is valid.
-    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    let mut timed_out = false;
-    loop {
-        // SAFETY: pid is our own unreaped child; status and usage are valid pointers.
-        let r = unsafe { libc::wait4(pid, &mut status, libc::WNOHANG, &mut usage) };
-        if r == pid {
-            break;
-        }
-        if r < 0 {
-            let e = std::io::Error::last_os_error();
-            if e.kind() == std::io::ErrorKind::Interrupted {
-                continue;
-            }
-            bail!("wait4 on child {pid}: {e}");
-        }
-        if !timed_out && start.elapsed() > timeout {
-            timed_out = true;
-            // SAFETY: the child is not reaped yet, so the pid is still ours.
-            unsafe {
-                libc::kill(pid, libc::SIGKILL);
-            }
-        }
-        std::thread::sleep(Duration::from_millis(5));
-    }
+    let (timed_out, status, usage) = reap(pid, start, timeout)?;
     let wall = start.elapsed();
     let tv = |t: libc::timeval| {
         Duration::from_secs(u64::try_from(t.tv_sec).unwrap_or(0))
@@ -143,4 +120,84 @@ pub fn run(
         stdout,
         stderr,
     })
+}
+
+/// Waits for the child `pid` to end (killing it at `timeout`) and reaps it:
+/// whether it was killed, its wait status and its resource usage. The wait
+/// blocks (`waitid` with `WNOWAIT`: the child ends but stays unreaped), so
+/// the benchmark wakes once, not every few milliseconds beside the child it
+/// measures. A second thread kills the child at the timeout; it only does so
+/// before the child is reaped, so the pid it signals is still this child.
+fn reap(
+    pid: libc::pid_t,
+    start: Instant,
+    timeout: Duration,
+) -> anyhow::Result<(bool, libc::c_int, libc::rusage)> {
+    use std::sync::{Condvar, Mutex};
+    // Set (under the lock) once the child has ended, before it is reaped.
+    let ended = (Mutex::new(false), Condvar::new());
+    let timed_out = std::thread::scope(|scope| -> anyhow::Result<bool> {
+        let killer = scope.spawn(|| {
+            let left = timeout.saturating_sub(start.elapsed());
+            let guard = ended.0.lock().unwrap_or_else(|e| e.into_inner());
+            let (guard, _) = ended
+                .1
+                .wait_timeout_while(guard, left, |ended| !*ended)
+                .unwrap_or_else(|e| e.into_inner());
+            if *guard {
+                return false;
+            }
+            // SAFETY: the child is not reaped (that waits for `ended`, whose
+            // lock is held here), so the pid is still ours.
+            unsafe {
+                libc::kill(pid, libc::SIGKILL);
+            }
+            true
+        });
+        let waited = wait_ended(pid);
+        *ended.0.lock().unwrap_or_else(|e| e.into_inner()) = true;
+        ended.1.notify_all();
+        let killed = killer.join().unwrap_or(false);
+        waited?;
+        Ok(killed)
+    })?;
+    let mut status: libc::c_int = 0;
+    // SAFETY: rusage is plain old data; an all-zero value is valid.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    loop {
+        // SAFETY: pid is our own child, ended and not reaped yet; status and
+        // usage are valid pointers.
+        let r = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
+        if r == pid {
+            return Ok((timed_out, status, usage));
+        }
+        let e = std::io::Error::last_os_error();
+        if r >= 0 || e.kind() != std::io::ErrorKind::Interrupted {
+            bail!("wait4 on child {pid}: {e}");
+        }
+    }
+}
+
+/// Blocks until the child `pid` has ended, leaving it unreaped.
+fn wait_ended(pid: libc::pid_t) -> anyhow::Result<()> {
+    loop {
+        // SAFETY: siginfo_t is plain old data; an all-zero value is valid.
+        let mut info: libc::siginfo_t = unsafe { std::mem::zeroed() };
+        // SAFETY: pid is our own unreaped child; info is a valid pointer.
+        let r = unsafe {
+            libc::waitid(
+                libc::P_PID,
+                libc::id_t::try_from(pid).unwrap_or(0),
+                &mut info,
+                libc::WEXITED | libc::WNOWAIT,
+            )
+        };
+        if r == 0 {
+            return Ok(());
+        }
+        let e = std::io::Error::last_os_error();
+        if e.kind() != std::io::ErrorKind::Interrupted {
+            bail!("waitid on child {pid}: {e}");
+        }
+    }
 }
