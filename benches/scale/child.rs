@@ -1,11 +1,11 @@
 //! One run of the real CLI binary as a child process, measured.
 //!
 //! How: the child is spawned with stdout and stderr going to files (no pipe can
-//! fill up), then waited for on a blocking thread (`waitid` with `WNOWAIT`, so the
-//! benchmark itself wakes once, not every few milliseconds beside the child it
-//! measures) and reaped with `wait4`, while the in-process simulator keeps
-//! serving. `wait4` hands back
-//! the child's own resource usage: `ru_utime + ru_stime` is its CPU time and
+//! fill up), then waited for on a blocking thread (`waitid` with `WNOWAIT`, so
+//! the benchmark itself wakes once, not every few milliseconds beside the child
+//! it measures) and reaped with `wait4`, while the in-process simulator keeps
+//! serving. `wait4` hands back the child's own resource usage:
+//! `ru_utime + ru_stime` is its CPU time and
 //! `ru_maxrss` its peak resident set (kilobytes on Linux), both for that one
 //! process, not for the benchmark. Wall time runs from spawn to the child's end.
 //! A child still running after the timeout is killed (SIGKILL, by its pid, while

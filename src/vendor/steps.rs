@@ -465,6 +465,13 @@ impl<'a, O> Tracker<'a, O> {
         }
     }
 
+    /// Started and not finished: in [`Tracker::running`].
+    fn is_running(&self, a: &Address) -> bool {
+        self.started
+            .get(a)
+            .is_some_and(|at| self.running.contains(&(*at, a)))
+    }
+
     fn still_running(&self) {
         for e in self.still_running_events() {
             crate::events::emit(e);
@@ -497,10 +504,7 @@ impl<'a, O> Tracker<'a, O> {
         let part_of_batch = |a: &Address| covered.contains(a) && !declared.contains_key(a);
         let hidden = covered
             .iter()
-            .filter(|a| part_of_batch(a))
-            .filter(|a| {
-                self.started.contains_key(**a) && self.left.get(**a).copied().unwrap_or(0) > 0
-            })
+            .filter(|a| part_of_batch(a) && self.is_running(a))
             .count();
         let running = self.running.len().saturating_sub(hidden);
         let mut out: Vec<crate::events::Event> = self
@@ -814,6 +818,76 @@ mod tests {
         }
         assert!(t.running.is_empty());
         assert!(t.still_running_events().is_empty());
+    }
+
+    #[test]
+    fn a_batch_under_one_declared_wait_is_listed_and_counted_once() {
+        use crate::events::Event;
+        let mut b: Steps<()> = Steps::default();
+        // Step 0 moves three devices and declares one wait; steps 1-6 are
+        // single customers that declare none.
+        b.push(
+            [],
+            (1..=3).map(|n| Address::device(format!("S{n}"))).collect(),
+            "move",
+            (),
+        );
+        for n in 0..6 {
+            b.push([], vec![Address::customer(format!("c{n}"))], "create", ());
+        }
+        let steps = b.into_vec();
+        let ops = BTreeMap::new();
+        let mut t = Tracker::new("p", &steps, &ops);
+        let ctx = t.start(0);
+        *ctx.wait.lock().unwrap() = Some(Declared {
+            what: "the move to land".into(),
+            limit: std::time::Duration::from_secs(60),
+            since: std::time::Instant::now(),
+        });
+        for i in 1..7 {
+            std::thread::sleep(std::time::Duration::from_millis(1));
+            t.start(i);
+        }
+        let events = t.still_running_events();
+        let waiting: Vec<(String, Option<String>)> = events
+            .iter()
+            .filter_map(|e| match e {
+                Event::Waiting { address, what, .. } => Some((address.to_string(), what.clone())),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(
+            waiting,
+            [
+                (
+                    "device.S1".to_string(),
+                    Some("the move to land".to_string())
+                ),
+                ("customer.c0".to_string(), None),
+                ("customer.c1".to_string(), None),
+                ("customer.c2".to_string(), None),
+                ("customer.c3".to_string(), None),
+            ]
+        );
+        // Seven waits run (the move and six creates), not nine actions.
+        assert_eq!(
+            events.last(),
+            Some(&Event::StillRunning {
+                provider: "p".into(),
+                running: 7,
+                listed: 5
+            })
+        );
+        // Once the move is done its devices are neither listed nor counted.
+        t.settle(0, Outcome::Done);
+        assert_eq!(
+            t.still_running_events().last(),
+            Some(&Event::StillRunning {
+                provider: "p".into(),
+                running: 6,
+                listed: 5
+            })
+        );
     }
 
     /// The waiting events of provider `provider` (events are process-wide:
